@@ -1,0 +1,257 @@
+// The proxy's question, answered top to bottom (SPEC §4): parse the target, find the identity (session or Basic
+// credentials), evaluate the rules, answer. Served straight from node:http, outside Express, because this path
+// runs for every request to every protected app.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { clientAddress, readTarget, type AuthzFlavour, type Target } from './target.js';
+import { parseBasicCredentials } from './basic-credentials.js';
+import { policyLevel, type CompiledAccessControl } from './rules.js';
+import { findCookieForHost } from '../config/cookies.js';
+import { readCookieValues } from '../session/cookie.js';
+import type { SessionService } from '../session/service.js';
+import type { CookieSettings, Session } from '../session/model.js';
+import type { UserDetails, UserProvider } from '../users/provider.js';
+import type { PasswordChecker } from '../users/password-check.js';
+import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
+import { safeRedirectTarget } from '../portal/safe-redirect.js';
+
+export interface AuthzDependencies {
+  cookies: readonly CookieSettings[];
+  sessions: SessionService;
+  users: UserProvider;
+  access: CompiledAccessControl;
+  passwords: PasswordChecker;
+  logger: Logger;
+  metrics?: AuthzMetrics;
+  /** Failed Basic credentials are answered no sooner than this (SPEC §4: about 2 s, against guessing). */
+  basicFailureFloorMs: number;
+}
+
+interface Identity {
+  user: UserDetails;
+  level: 0 | 1 | 2;
+  session?: Session;
+}
+
+type Outcome =
+  | { result: 'allowed'; user?: UserDetails }
+  | { result: 'forbidden' }
+  | { result: 'sign_in' }
+  | { result: 'bad_credentials' }
+  | { result: 'bad_request'; reason: string };
+
+const REALM = 'Basic realm="Authorization Required"';
+
+export function createAuthzHandler(deps: AuthzDependencies) {
+  const debug = () => deps.logger.isLevelEnabled('debug');
+
+  return async function handleAuthz(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const started = process.hrtime.bigint();
+    let result: AuthzResult = 'error';
+    try {
+      result = await decideAndAnswer(flavour, req, res, requestId);
+    } catch (error) {
+      // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
+      // sign-in redirect that would log everybody out during an outage.
+      deps.logger.error({ err: error, requestId, flavour }, 'authz failed');
+      answer(res, 503, 'Service Unavailable');
+    } finally {
+      deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+
+  async function decideAndAnswer(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<AuthzResult> {
+    if (flavour !== 'verify' && req.method !== 'GET' && req.method !== 'HEAD') {
+      answer(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      return 'bad_request';
+    }
+    const parsed = readTarget(flavour, req.headers, req.method ?? 'GET');
+    const ip = clientAddress(req.headers, req.socket.remoteAddress);
+    const cookie = 'target' in parsed ? findCookieForHost(deps.cookies, parsed.target.url.hostname) : undefined;
+    const badRequest =
+      'error' in parsed ? parsed.error
+      : typeof ip !== 'string' ? ip.error
+      : cookie === undefined ? 'target host is not under any configured cookie domain'
+      : !schemeAllowed(parsed.target.url, cookie) ? 'target URL must be https'
+      : undefined;
+    if (badRequest !== undefined || !('target' in parsed) || typeof ip !== 'string' || cookie === undefined) {
+      if (debug()) deps.logger.debug({ requestId, flavour, reason: badRequest }, 'authz bad request');
+      answer(res, 400, 'Bad Request');
+      return 'bad_request';
+    }
+    const target = parsed.target;
+
+    const outcome = await decide(flavour, req, target, ip, cookie);
+    if (debug()) {
+      deps.logger.debug({ requestId, flavour, user: 'user' in outcome ? outcome.user?.username : undefined, target: target.url.href, method: target.method, result: outcome.result }, 'authz decision');
+    }
+    switch (outcome.result) {
+      case 'allowed':
+        answer(res, 200, 'OK', outcome.user ? identityHeaders(outcome.user) : undefined);
+        break;
+      case 'forbidden':
+        answer(res, 403, 'Forbidden');
+        break;
+      case 'bad_credentials':
+        answerBadCredentials(flavour, res);
+        break;
+      case 'sign_in':
+        answerSignIn(flavour, req, res, target, cookie);
+        break;
+      case 'bad_request':
+        answer(res, 400, 'Bad Request');
+        break;
+    }
+    return outcome.result;
+  }
+
+  async function decide(flavour: AuthzFlavour, req: IncomingMessage, target: Target, ip: string, cookie: CookieSettings): Promise<Outcome> {
+    const identity = await identify(flavour, req, target, ip, cookie);
+    if (identity === 'bad_credentials') return { result: 'bad_credentials' };
+    const subject = identity && identity.level > 0 ? { username: identity.user.username, groups: identity.user.groups } : undefined;
+    const decision = deps.access.evaluate({ url: target.url, method: target.method, ip, subject });
+    const user = subject ? identity!.user : undefined;
+    const level = identity?.level ?? 0;
+
+    if (subject === undefined && decision.subjectRequired) return { result: 'sign_in' };
+    const required = policyLevel(decision.policy);
+    if (required === 'deny') return { result: 'forbidden' };
+    if (level >= required) {
+      if (identity?.session) void touch(identity.session, cookie);
+      return { result: 'allowed', user };
+    }
+    // Basic credentials count as level 1 at most: a client that sent them for a two-factor resource is
+    // refused outright rather than redirected to a portal it cannot use.
+    if (identity && identity.session === undefined) return { result: 'forbidden' };
+    return { result: 'sign_in' };
+  }
+
+  /** The session's user, Basic credentials' user, undefined when anonymous. */
+  async function identify(flavour: AuthzFlavour, req: IncomingMessage, target: Target, ip: string, cookie: CookieSettings): Promise<Identity | undefined | 'bad_credentials'> {
+    const header = basicHeader(flavour, req);
+    if (header !== undefined) {
+      const credentials = parseBasicCredentials(header);
+      if (credentials === undefined) return undefined;
+      if (credentials === 'malformed') {
+        await delay(deps.basicFailureFloorMs);
+        return 'bad_credentials';
+      }
+      const user = await deps.passwords.check(
+        { ...credentials, ip, authType: 'BASIC', requestUri: target.url.href, requestMethod: target.method },
+        { failureFloorMs: deps.basicFailureFloorMs },
+      );
+      return user ? { user, level: 1 } : 'bad_credentials';
+    }
+    const session = await deps.sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
+    if (session === undefined || session.data.level === 0) return undefined;
+    // Disabling a user or removing them from the users file ends their sessions at their next request (SPEC §8).
+    const user = deps.users.get(session.data.username);
+    if (user === undefined || user.disabled) {
+      await deps.sessions.destroy(session);
+      return undefined;
+    }
+    return { user, level: session.data.level, session };
+  }
+
+  async function touch(session: Session, cookie: CookieSettings): Promise<void> {
+    try {
+      await deps.sessions.touch(session, cookie);
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'could not refresh session activity');
+    }
+  }
+
+  function basicHeader(flavour: AuthzFlavour, req: IncomingMessage): string | string[] | undefined {
+    if (flavour !== 'verify') return req.headers['proxy-authorization'];
+    return queryParam(req.url, 'auth') === 'basic' ? req.headers.authorization : undefined;
+  }
+
+  function answerBadCredentials(flavour: AuthzFlavour, res: ServerResponse): void {
+    if (flavour === 'forward-auth') answer(res, 407, 'Proxy Authentication Required', { 'Proxy-Authenticate': REALM });
+    else answer(res, 401, 'Unauthorized', { 'WWW-Authenticate': REALM });
+  }
+
+  function answerSignIn(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, target: Target, cookie: CookieSettings): void {
+    if (flavour === 'auth-request') {
+      // nginx turns this 401 into a redirect with the Location it copies from here.
+      answer(res, 401, 'Unauthorized', { Location: portalRedirect(cookie.portalUrl, target) });
+      return;
+    }
+    if (flavour === 'verify') {
+      // Authelia 4.37: the portal comes from ?rd= or X-Authelia-URL; without one (or with an unsafe one) a bare 401.
+      const portal = safeRedirectTarget(queryParam(req.url, 'rd') ?? req.headers['x-authelia-url'], deps.cookies);
+      if (portal === undefined) {
+        answer(res, 401, 'Unauthorized');
+        return;
+      }
+      answerRedirect(res, target, portalRedirect(portal.url, target));
+      return;
+    }
+    const location = portalRedirect(cookie.portalUrl, target);
+    if (wantsStatusOnly(req)) answer(res, 401, 'Unauthorized', { Location: location });
+    else answerRedirect(res, target, location);
+  }
+}
+
+function answerRedirect(res: ServerResponse, target: Target, location: string): void {
+  const safeMethod = target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS';
+  answer(res, safeMethod ? 302 : 303, safeMethod ? 'Found' : 'See Other', { Location: location });
+}
+
+/** XHR and non-HTML clients get 401 with a Location rather than a redirect they cannot follow. */
+function wantsStatusOnly(req: IncomingMessage): boolean {
+  if (req.headers['x-requested-with'] === 'XMLHttpRequest') return true;
+  const accept = req.headers.accept;
+  if (accept === undefined) return true;
+  return !(accept.includes('text/html') || /^\s*\*\/\*/.test(accept));
+}
+
+function portalRedirect(portal: URL, target: Target): string {
+  const base = portal.href.split(/[?#]/)[0]!;
+  return `${base}?rd=${encodeURIComponent(target.url.href)}&rm=${target.method}`;
+}
+
+function schemeAllowed(url: URL, cookie: CookieSettings): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && cookie.portalUrl.protocol === 'http:');
+}
+
+/**
+ * Identity headers for the upstream. Values are sent as UTF-8 bytes (Node writes header strings as latin1, so the
+ * UTF-8 bytes are passed through as latin1 code units); the users file refuses control characters in them.
+ */
+function identityHeaders(user: UserDetails): Record<string, string> {
+  return {
+    'Remote-User': utf8Header(user.username),
+    'Remote-Groups': utf8Header(user.groups.join(',')),
+    'Remote-Name': utf8Header(user.displayName),
+    'Remote-Email': utf8Header(user.emails[0] ?? ''),
+  };
+}
+
+function utf8Header(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '');
+  return /^[\x20-\x7e]*$/.test(clean) ? clean : Buffer.from(clean, 'utf8').toString('latin1');
+}
+
+function queryParam(rawUrl: string | undefined, name: string): string | undefined {
+  const q = rawUrl?.indexOf('?') ?? -1;
+  if (q < 0) return undefined;
+  return new URLSearchParams(rawUrl!.slice(q + 1)).get(name) ?? undefined;
+}
+
+function answer(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+  const body = `${status} ${text}\n`;
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

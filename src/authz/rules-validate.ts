@@ -1,0 +1,199 @@
+// Checks the access_control section beyond what the schema's types can say, reporting every problem at once with
+// its key path. The parsers here are the only reading of each criterion's syntax: the rules compiler (rules.ts)
+// uses them too, so what validates is exactly what compiles.
+import { domainToASCII } from 'node:url';
+import type { ConfigProblem } from '../config/problems.js';
+import type { AccessControlConfig, Policy, RuleConfig } from '../config/schema.js';
+import { compileGoRegex, type GoRegex } from './go-regex.js';
+import { parseNetwork, type Network } from './ip.js';
+
+type Failure = { error: string };
+const failed = <T extends object>(value: T | Failure): value is Failure => 'error' in value;
+
+/** The methods Authelia accepts in `methods` (RFC 7231, 5789 and 4918). */
+export const HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK',
+]);
+
+// ---- domain ---------------------------------------------------------------------------------------------------
+
+/** Host names are stored lower-case and in their ASCII (punycode) form, as URL parsing gives them. */
+export type DomainPattern =
+  | { kind: 'exact'; host: string }
+  /** `*.example.com`: any subdomain, at any depth, but not example.com itself. `suffix` is `.example.com`. */
+  | { kind: 'wildcard'; suffix: string }
+  /** `{user}.example.com` / `{group}.example.com`: the first label is the username / one of the groups. */
+  | { kind: 'user' | 'group'; suffix: string };
+
+const LEADING_FORMS: readonly [prefix: string, kind: 'wildcard' | 'user' | 'group'][] = [
+  ['*.', 'wildcard'],
+  ['{user}.', 'user'],
+  ['{group}.', 'group'],
+];
+
+export function parseDomainPattern(text: string): DomainPattern | Failure {
+  const lower = text.toLowerCase();
+  const leading = LEADING_FORMS.find(([prefix]) => lower.startsWith(prefix));
+  const rest = leading ? lower.slice(leading[0].length) : lower;
+  if (rest.includes('*')) return { error: `'${text}': a wildcard is only allowed as a leading '*.' (like '*.example.com')` };
+  if (/\{(user|group)\}/.test(rest)) {
+    return { error: `'${text}': '{user}' and '{group}' are only allowed as the first label (like '{user}.example.com')` };
+  }
+  const ascii = rest === '' ? '' : domainToASCII(rest);
+  if (ascii === '' || ascii.split('.').includes('')) return { error: `'${text}' is not a valid domain name` };
+  return leading ? { kind: leading[1], suffix: `.${ascii}` } : { kind: 'exact', host: ascii };
+}
+
+// ---- regular expressions (domain_regex, resources, query patterns) --------------------------------------------
+
+/** Named groups that bind a match to the signed-in user (Authelia's "Named Regex Groups"). */
+export const SUBJECT_GROUPS: readonly string[] = ['User', 'Group'];
+
+export const bindsSubject = (regex: GoRegex): boolean => regex.groupNames.some((name) => SUBJECT_GROUPS.includes(name));
+
+/** Domain regexes match case-insensitively: host names are (RFC 4343). */
+export function parseDomainRegex(text: string): GoRegex | Failure {
+  return checkSubjectGroups(compileGoRegex(text, { caseInsensitive: true }));
+}
+
+export function parseResourceRegex(text: string): GoRegex | Failure {
+  return checkSubjectGroups(compileGoRegex(text));
+}
+
+// `(?P<user>...)` looks like it binds to the user but, group names being case-sensitive, would silently match
+// anybody: refuse it rather than let a rule be wider than its author meant.
+function checkSubjectGroups(compiled: GoRegex | Failure): GoRegex | Failure {
+  if (failed(compiled)) return compiled;
+  const lookalike = compiled.groupNames.find(
+    (name) => !SUBJECT_GROUPS.includes(name) && SUBJECT_GROUPS.some((group) => group.toLowerCase() === name.toLowerCase()),
+  );
+  if (lookalike !== undefined) {
+    return { error: `named group '${lookalike}' does not bind to the user: only '${SUBJECT_GROUPS.join("' and '")}' do (case-sensitive)` };
+  }
+  return compiled;
+}
+
+// ---- subject --------------------------------------------------------------------------------------------------
+
+export type SubjectTerm = { kind: 'user' | 'group'; name: string } | { kind: 'oauth2-client'; id: string };
+
+const SUBJECT_PREFIXES: readonly [prefix: string, kind: SubjectTerm['kind']][] = [
+  ['user:', 'user'],
+  ['group:', 'group'],
+  ['oauth2:client:', 'oauth2-client'],
+];
+
+export function parseSubjectTerm(text: string): SubjectTerm | Failure {
+  const found = SUBJECT_PREFIXES.find(([prefix]) => text.startsWith(prefix));
+  if (!found) return { error: `'${text}' must start with ${SUBJECT_PREFIXES.map(([p]) => `'${p}'`).join(', ')}` };
+  const [prefix, kind] = found;
+  const name = text.slice(prefix.length);
+  if (name === '') return { error: `'${text}' needs a name after '${prefix}'` };
+  return kind === 'oauth2-client' ? { kind, id: name } : { kind, name };
+}
+
+// ---- networks -------------------------------------------------------------------------------------------------
+
+export type RuleNetwork = { network: Network } | { name: string };
+
+/** An address or CIDR range, else the name of an `access_control.networks` entry. */
+export function parseRuleNetwork(text: string, definedNames: ReadonlySet<string>): RuleNetwork | Failure {
+  const parsed = parseNetwork(text);
+  if (!failed(parsed)) return { network: parsed };
+  if (definedNames.has(text)) return { name: text };
+  if (/^[\d.:/a-f]+$/i.test(text) && /[.:/]/.test(text)) return parsed; // meant as an address: say what is wrong with it
+  return { error: `'${text}' is neither an IP address, a CIDR range nor the name of a network in access_control.networks` };
+}
+
+// ---- query ----------------------------------------------------------------------------------------------------
+
+export type QueryMatcherConfig = NonNullable<RuleConfig['query']>[number][number];
+export type QueryOperator = NonNullable<QueryMatcherConfig['operator']>;
+
+/** Authelia's default: `equal` when a value is given, else `present`. */
+export const queryOperator = (matcher: QueryMatcherConfig): QueryOperator =>
+  matcher.operator ?? (matcher.value !== undefined ? 'equal' : 'present');
+
+export const queryOperatorTakesValue = (operator: QueryOperator): boolean => operator !== 'present' && operator !== 'absent';
+
+// ---- the whole section ----------------------------------------------------------------------------------------
+
+type Report = (path: string, message: string) => void;
+
+export function accessControlProblems(config: AccessControlConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const report: Report = (path, message) => problems.push({ path, message });
+  const names = new Set<string>();
+  config.networks.forEach((group, i) => {
+    const at = `access_control.networks[${i}]`;
+    if (names.has(group.name)) report(`${at}.name`, `duplicate network name '${group.name}'`);
+    names.add(group.name);
+    if (group.networks.length === 0) report(`${at}.networks`, 'must list at least one network');
+    group.networks.forEach((text, j) => {
+      const parsed = parseNetwork(text);
+      if (failed(parsed)) report(`${at}.networks[${j}]`, parsed.error);
+    });
+  });
+  config.rules.forEach((rule, i) => ruleProblems(rule, `access_control.rules[${i}]`, names, report));
+  return problems;
+}
+
+const SUBJECT_DEPENDENT_BYPASS =
+  "a 'bypass' rule cannot depend on who the user is (the user is only known after signing in): use 'one_factor' or remove";
+
+function ruleProblems(rule: RuleConfig, at: string, networkNames: ReadonlySet<string>, report: Report): void {
+  const listFields = ['domain', 'domain_regex', 'resources', 'methods', 'networks', 'subject', 'query'] as const;
+  for (const field of listFields) {
+    if (rule[field]?.length === 0) report(`${at}.${field}`, 'must not be an empty list (leave the key out to match any value)');
+  }
+  if (!rule.domain?.length && !rule.domain_regex?.length) report(at, "needs a 'domain' or a 'domain_regex'");
+  const bypass = rule.policy === ('bypass' satisfies Policy);
+
+  const eachRegex = (field: 'domain_regex' | 'resources', parse: (text: string) => GoRegex | Failure) =>
+    rule[field]?.forEach((text, j) => {
+      const parsed = parse(text);
+      if (failed(parsed)) report(`${at}.${field}[${j}]`, parsed.error);
+      else if (bypass && bindsSubject(parsed)) report(`${at}.${field}[${j}]`, `${SUBJECT_DEPENDENT_BYPASS} the named group User/Group`);
+    });
+
+  rule.domain?.forEach((text, j) => {
+    const parsed = parseDomainPattern(text);
+    if (failed(parsed)) report(`${at}.domain[${j}]`, parsed.error);
+  });
+  eachRegex('domain_regex', parseDomainRegex);
+  eachRegex('resources', parseResourceRegex);
+  rule.methods?.forEach((method, j) => {
+    if (!HTTP_METHODS.has(method)) {
+      const hint = HTTP_METHODS.has(method.toUpperCase()) ? ` (write it in capitals: '${method.toUpperCase()}')` : '';
+      report(`${at}.methods[${j}]`, `'${method}' is not an HTTP method Gatehouse knows${hint}`);
+    }
+  });
+  rule.networks?.forEach((text, j) => {
+    const parsed = parseRuleNetwork(text, networkNames);
+    if (failed(parsed)) report(`${at}.networks[${j}]`, parsed.error);
+  });
+  if (bypass && rule.subject?.length) report(`${at}.policy`, `${SUBJECT_DEPENDENT_BYPASS} 'subject'`);
+  rule.subject?.forEach((all, j) => {
+    if (all.length === 0) report(`${at}.subject[${j}]`, 'must not be an empty list');
+    all.forEach((text, k) => {
+      const parsed = parseSubjectTerm(text);
+      if (failed(parsed)) report(`${at}.subject[${j}][${k}]`, parsed.error);
+    });
+  });
+  rule.query?.forEach((all, j) => {
+    if (all.length === 0) report(`${at}.query[${j}]`, 'must not be an empty list');
+    all.forEach((matcher, k) => {
+      const path = `${at}.query[${j}][${k}]`;
+      const operator = queryOperator(matcher);
+      if (!queryOperatorTakesValue(operator)) {
+        if (matcher.value !== undefined) report(`${path}.value`, `the '${operator}' operator takes no value`);
+      } else if (matcher.value === undefined) {
+        report(`${path}.value`, `the '${operator}' operator needs a value`);
+      } else if (operator === 'pattern' || operator === 'not pattern') {
+        const parsed = compileGoRegex(matcher.value);
+        if (failed(parsed)) report(`${path}.value`, parsed.error);
+      }
+    });
+  });
+}

@@ -1,0 +1,414 @@
+// The access-control rules engine (SPEC §3, Authelia's semantics): rules are compiled once, at start, into plain
+// matchers that the authz hot path only reads. `evaluate` walks the rules top to bottom and stops at the first
+// whose every criterion matches; it allocates nothing per call (the decisions are made in advance, the per-request
+// scratch state is reused: evaluation is synchronous, so it is never shared by two requests at once).
+//
+// Each criterion answers HIT, MISS, or MAY: "matches if the user turns out to be the right one", which only an
+// anonymous request can get, from `subject`, a `{user}`/`{group}` domain or a User/Group regex group. A rule with
+// no MISS and some MAY decides an anonymous request with `subjectRequired`: the caller sends the user to sign in,
+// then evaluates again with the real subject, for whom every criterion is a plain HIT or MISS.
+//
+// Choices where Authelia's documentation is silent (documented here, tested in test/unit/authz/rules.test.ts):
+// - `resources` match `pathname + search` after decoding percent-encoded unreserved characters (`%61` → `a`,
+//   RFC 3986 §6.2.2.2 says they are the same URL), so `/%61dmin` cannot slip past a rule for `^/admin`.
+// - A query key given several times (`?a=1&a=2`): `equal` / `pattern` need every value to match and at least one
+//   value; `not equal` / `not pattern` need no value to match (an absent key qualifies). A claim about a value
+//   holds whichever occurrence the application behind reads; when values disagree neither form matches.
+// - User and group names compare case-insensitively, in `subject` as in templates and regex groups.
+// - An `oauth2:client:` subject (Authelia's client-credentials tokens) never matches: Gatehouse has no such tokens.
+import { BlockList, type SocketAddress } from 'node:net';
+import { ConfigError } from '../config/problems.js';
+import type { AccessControlConfig, Policy, RuleConfig } from '../config/schema.js';
+import { compileGoRegex, type GoRegex } from './go-regex.js';
+import { addNetwork, clientAddress, parseNetwork, type Network } from './ip.js';
+import {
+  accessControlProblems,
+  bindsSubject,
+  parseDomainPattern,
+  parseDomainRegex,
+  parseResourceRegex,
+  parseRuleNetwork,
+  parseSubjectTerm,
+  queryOperator,
+  type DomainPattern,
+  type QueryOperator,
+} from './rules-validate.js';
+
+export interface AccessSubject {
+  username: string;
+  groups: readonly string[];
+}
+
+export interface AccessRequest {
+  url: URL;
+  method: string;
+  ip: string | undefined;
+  subject?: AccessSubject;
+}
+
+export interface AccessDecision {
+  policy: Policy;
+  /** 1-based rule position, 0 = default_policy */
+  rule: number;
+  /** An anonymous request met a rule that depends on who the user is: sign in, then evaluate again. */
+  subjectRequired: boolean;
+}
+
+export interface CompiledAccessControl {
+  evaluate(request: AccessRequest): AccessDecision;
+  readonly ruleCount: number;
+}
+
+const LEVELS = { bypass: 0, one_factor: 1, two_factor: 2, deny: 'deny' } as const;
+
+/** The authentication level a policy needs: bypass 0, one_factor 1, two_factor 2, or 'deny'. */
+export const policyLevel = (policy: Policy): 0 | 1 | 2 | 'deny' => LEVELS[policy];
+
+export const MISS = 0;
+export const HIT = 1;
+export const MAY = 2;
+export type Match = typeof MISS | typeof HIT | typeof MAY;
+
+export type CriterionKind = 'domain' | 'resource' | 'method' | 'network' | 'subject' | 'query';
+
+interface Criterion {
+  readonly kind: CriterionKind;
+  test(state: RequestState): Match;
+}
+
+/** One rule's answer per criterion it has (absent criteria are left out), for `check-policy`. */
+export interface RuleInspection {
+  position: number;
+  policy: Policy;
+  criteria: Partial<Record<CriterionKind, Match>>;
+}
+
+// ---- per-request state, computed lazily and only once --------------------------------------------------------
+
+const ENCODED_UNRESERVED = /%(2[de]|3\d|4[1-9a-f]|5[\da]|5f|6[1-9a-f]|7[\da]|7e)/gi;
+const decodeUnreserved = (text: string): string =>
+  text.includes('%') ? text.replace(ENCODED_UNRESERVED, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : text;
+
+class RequestState {
+  url: URL | undefined;
+  host = '';
+  method = '';
+  subject: AccessSubject | undefined;
+  private ip: string | undefined;
+  private resourcePath: string | undefined;
+  private address: SocketAddress | null | undefined;
+
+  load(request: AccessRequest): void {
+    this.url = request.url;
+    this.host = request.url.hostname.toLowerCase();
+    this.method = request.method.toUpperCase();
+    this.subject = request.subject;
+    this.ip = request.ip;
+    this.resourcePath = undefined;
+    this.address = undefined;
+  }
+
+  /** Drops the references so the last request is not kept alive. */
+  clear(): void {
+    this.url = undefined;
+    this.subject = undefined;
+    this.ip = undefined;
+    this.resourcePath = undefined;
+    this.address = undefined;
+  }
+
+  resource(): string {
+    return (this.resourcePath ??= decodeUnreserved(this.url!.pathname + this.url!.search));
+  }
+
+  clientAddress(): SocketAddress | null {
+    if (this.address === undefined) this.address = clientAddress(this.ip);
+    return this.address;
+  }
+}
+
+// ---- comparisons -----------------------------------------------------------------------------------------------
+
+/** `text.slice(start, end)` equals `other` ignoring case, without building the slice for ASCII text. */
+function sameIgnoringCase(text: string, start: number, end: number, other: string): boolean {
+  if (end - start !== other.length) return false;
+  for (let i = 0; i < other.length; i++) {
+    let a = text.charCodeAt(start + i);
+    let b = other.charCodeAt(i);
+    if (a === b) continue;
+    if (a >= 0x80 || b >= 0x80) return text.slice(start, end).toLowerCase() === other.toLowerCase();
+    if (a >= 65 && a <= 90) a += 32;
+    if (b >= 65 && b <= 90) b += 32;
+    if (a !== b) return false;
+  }
+  return true;
+}
+
+const isUser = (subject: AccessSubject, text: string, start = 0, end = text.length): boolean =>
+  sameIgnoringCase(text, start, end, subject.username);
+
+function inGroup(subject: AccessSubject, text: string, start = 0, end = text.length): boolean {
+  for (const group of subject.groups) if (sameIgnoringCase(text, start, end, group)) return true;
+  return false;
+}
+
+/** A regex whose User / Group groups, if any, bind the match to the subject. */
+function matchBinding(compiled: GoRegex, text: string, subject: AccessSubject | undefined): Match {
+  const match = compiled.regex.exec(text);
+  if (match === null) return MISS;
+  if (subject === undefined) return MAY;
+  const user = match.groups?.['User'];
+  const group = match.groups?.['Group'];
+  if (compiled.groupNames.includes('User') && (user === undefined || !isUser(subject, user))) return MISS;
+  if (compiled.groupNames.includes('Group') && (group === undefined || !inGroup(subject, group))) return MISS;
+  return HIT;
+}
+
+/** `{user}.example.com` / `{group}.example.com`: the whole first label is the username / a group. */
+function matchTemplate(kind: 'user' | 'group', suffix: string, host: string, subject: AccessSubject | undefined): Match {
+  const labelEnd = host.length - suffix.length;
+  if (labelEnd <= 0 || !host.endsWith(suffix) || host.indexOf('.') < labelEnd) return MISS;
+  if (subject === undefined) return MAY;
+  const bound = kind === 'user' ? isUser(subject, host, 0, labelEnd) : inGroup(subject, host, 0, labelEnd);
+  return bound ? HIT : MISS;
+}
+
+/** HIT if any regex hits, else MAY if any may, else MISS. */
+function anyRegex(plain: readonly RegExp[], binding: readonly GoRegex[], text: string, subject: AccessSubject | undefined): Match {
+  for (const regex of plain) if (regex.test(text)) return HIT;
+  let result: Match = MISS;
+  for (const compiled of binding) {
+    const match = matchBinding(compiled, text, subject);
+    if (match === HIT) return HIT;
+    if (match === MAY) result = MAY;
+  }
+  return result;
+}
+
+// ---- criteria --------------------------------------------------------------------------------------------------
+
+function domainCriterion(patterns: readonly DomainPattern[], regexes: readonly GoRegex[]): Criterion {
+  const exact: string[] = [];
+  const suffixes: string[] = [];
+  const templates: { kind: 'user' | 'group'; suffix: string }[] = [];
+  for (const pattern of patterns) {
+    if (pattern.kind === 'exact') exact.push(pattern.host);
+    else if (pattern.kind === 'wildcard') suffixes.push(pattern.suffix);
+    else templates.push({ kind: pattern.kind, suffix: pattern.suffix });
+  }
+  const plain = regexes.filter((compiled) => !bindsSubject(compiled)).map((compiled) => compiled.regex);
+  const binding = regexes.filter(bindsSubject);
+  return {
+    kind: 'domain',
+    test(state) {
+      const host = state.host;
+      for (const candidate of exact) if (candidate === host) return HIT;
+      for (const suffix of suffixes) if (host.length > suffix.length && host.endsWith(suffix)) return HIT;
+      let result = anyRegex(plain, binding, host, state.subject);
+      if (result === HIT) return HIT;
+      for (const template of templates) {
+        const match = matchTemplate(template.kind, template.suffix, host, state.subject);
+        if (match === HIT) return HIT;
+        if (match === MAY) result = MAY;
+      }
+      return result;
+    },
+  };
+}
+
+function resourceCriterion(regexes: readonly GoRegex[]): Criterion {
+  const plain = regexes.filter((compiled) => !bindsSubject(compiled)).map((compiled) => compiled.regex);
+  const binding = regexes.filter(bindsSubject);
+  return { kind: 'resource', test: (state) => anyRegex(plain, binding, state.resource(), state.subject) };
+}
+
+function methodCriterion(methods: readonly string[]): Criterion {
+  return { kind: 'method', test: (state) => (methods.includes(state.method) ? HIT : MISS) };
+}
+
+function networkCriterion(networks: readonly Network[]): Criterion {
+  const list = new BlockList();
+  for (const network of networks) addNetwork(list, network);
+  return {
+    kind: 'network',
+    test(state) {
+      const address = state.clientAddress();
+      return address !== null && list.check(address) ? HIT : MISS;
+    },
+  };
+}
+
+type SubjectBranch = { users: string[]; groups: string[] };
+
+function subjectCriterion(anyOf: readonly SubjectBranch[]): Criterion {
+  return {
+    kind: 'subject',
+    test(state) {
+      if (anyOf.length === 0) return MISS;
+      const subject = state.subject;
+      if (subject === undefined) return MAY;
+      branches: for (const branch of anyOf) {
+        for (const user of branch.users) if (!isUser(subject, user)) continue branches;
+        for (const group of branch.groups) if (!inGroup(subject, group)) continue branches;
+        return HIT;
+      }
+      return MISS;
+    },
+  };
+}
+
+type QueryTest = { operator: QueryOperator; key: string; value: string; regex: RegExp | undefined };
+
+function queryHolds(test: QueryTest, params: URLSearchParams): boolean {
+  switch (test.operator) {
+    case 'present':
+      return params.has(test.key);
+    case 'absent':
+      return !params.has(test.key);
+  }
+  const values = params.getAll(test.key);
+  const positive = test.operator === 'equal' || test.operator === 'pattern';
+  if (positive && values.length === 0) return false;
+  for (const value of values) {
+    const matches = test.regex !== undefined ? test.regex.test(value) : value === test.value;
+    if (matches !== positive) return false;
+  }
+  return true;
+}
+
+function queryCriterion(anyOf: readonly (readonly QueryTest[])[]): Criterion {
+  return {
+    kind: 'query',
+    test(state) {
+      const params = state.url!.searchParams;
+      branches: for (const branch of anyOf) {
+        for (const test of branch) if (!queryHolds(test, params)) continue branches;
+        return HIT;
+      }
+      return MISS;
+    },
+  };
+}
+
+// ---- compilation ----------------------------------------------------------------------------------------------
+
+/** Unwraps a parse that validation has already vouched for. */
+function valid<T extends object>(parsed: T | { error: string }): T {
+  if ('error' in parsed) throw new Error(`access control: ${parsed.error}`);
+  return parsed;
+}
+
+function compileRule(rule: RuleConfig, position: number, namedNetworks: ReadonlyMap<string, Network[]>): CompiledRule {
+  // Cheapest and most selective first: the order does not change the outcome, only how soon a MISS is found.
+  const criteria: Criterion[] = [
+    domainCriterion((rule.domain ?? []).map((text) => valid(parseDomainPattern(text))), (rule.domain_regex ?? []).map((text) => valid(parseDomainRegex(text)))),
+  ];
+  if (rule.methods) criteria.push(methodCriterion(rule.methods));
+  if (rule.networks) {
+    const names = new Set(namedNetworks.keys());
+    const networks = rule.networks.flatMap((text) => {
+      const entry = valid(parseRuleNetwork(text, names));
+      return 'network' in entry ? [entry.network] : namedNetworks.get(entry.name)!;
+    });
+    criteria.push(networkCriterion(networks));
+  }
+  if (rule.resources) criteria.push(resourceCriterion(rule.resources.map((text) => valid(parseResourceRegex(text)))));
+  if (rule.query) {
+    criteria.push(
+      queryCriterion(
+        rule.query.map((branch) =>
+          branch.map((matcher): QueryTest => {
+            const operator = queryOperator(matcher);
+            const value = matcher.value ?? '';
+            const regex = operator === 'pattern' || operator === 'not pattern' ? valid(compileGoRegex(value)).regex : undefined;
+            return { operator, key: matcher.key, value, regex };
+          }),
+        ),
+      ),
+    );
+  }
+  if (rule.subject) {
+    const branches: SubjectBranch[] = [];
+    for (const terms of rule.subject) {
+      const parsed = terms.map((text) => valid(parseSubjectTerm(text)));
+      // A branch needing an OAuth 2.0 client can never match here: drop it rather than send anyone to sign in for it.
+      if (parsed.some((term) => term.kind === 'oauth2-client')) continue;
+      branches.push({
+        users: parsed.flatMap((term) => (term.kind === 'user' ? [term.name] : [])),
+        groups: parsed.flatMap((term) => (term.kind === 'group' ? [term.name] : [])),
+      });
+    }
+    criteria.push(subjectCriterion(branches));
+  }
+  const decision = (subjectRequired: boolean): AccessDecision => Object.freeze({ policy: rule.policy, rule: position, subjectRequired });
+  return { position, policy: rule.policy, criteria, matched: decision(false), potential: decision(true) };
+}
+
+interface CompiledRule {
+  readonly position: number;
+  readonly policy: Policy;
+  readonly criteria: readonly Criterion[];
+  readonly matched: AccessDecision;
+  readonly potential: AccessDecision;
+}
+
+export class AccessControl implements CompiledAccessControl {
+  private readonly state = new RequestState();
+  private readonly defaultDecision: AccessDecision;
+
+  constructor(
+    private readonly rules: readonly CompiledRule[],
+    defaultPolicy: Policy,
+  ) {
+    this.defaultDecision = Object.freeze({ policy: defaultPolicy, rule: 0, subjectRequired: false });
+  }
+
+  get ruleCount(): number {
+    return this.rules.length;
+  }
+
+  evaluate(request: AccessRequest): AccessDecision {
+    const state = this.state;
+    state.load(request);
+    try {
+      rules: for (const rule of this.rules) {
+        let potential = false;
+        for (const criterion of rule.criteria) {
+          const match = criterion.test(state);
+          if (match === MISS) continue rules;
+          if (match === MAY) potential = true;
+        }
+        return potential ? rule.potential : rule.matched;
+      }
+      return this.defaultDecision;
+    } finally {
+      state.clear();
+    }
+  }
+
+  /** Every rule's answer on every criterion it has (for `check-policy`), with the same matchers as `evaluate`. */
+  inspect(request: AccessRequest): RuleInspection[] {
+    const state = this.state;
+    state.load(request);
+    try {
+      return this.rules.map((rule) => {
+        const criteria: Partial<Record<CriterionKind, Match>> = {};
+        for (const criterion of rule.criteria) criteria[criterion.kind] = criterion.test(state);
+        return { position: rule.position, policy: rule.policy, criteria };
+      });
+    } finally {
+      state.clear();
+    }
+  }
+}
+
+/** Compiles the access_control section; throws ConfigError listing every problem if it is not valid. */
+export function compileAccessControl(config: AccessControlConfig): AccessControl {
+  const problems = accessControlProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const namedNetworks = new Map(config.networks.map((group) => [group.name, group.networks.map((text) => valid(parseNetwork(text)))]));
+  return new AccessControl(
+    config.rules.map((rule, index) => compileRule(rule, index + 1, namedNetworks)),
+    config.default_policy,
+  );
+}

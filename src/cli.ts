@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy.
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './config/index.js';
+import { configSchema } from './config/schema.js';
+import { hashPassword } from './users/hashing.js';
+import { openStorage } from './storage/open.js';
+import { explainAccess } from './authz/explain.js';
+import { createGatehouse } from './main.js';
+import { packageRoot } from './paths.js';
+
+const USAGE = `Usage: gatehouse [command] [options]
+
+Commands:
+  serve [--config FILE]...            start the server (default command)
+  validate-config --config FILE...    check a configuration and print every problem
+  hash-password [--password P]        print an argon2id hash for the users file (reads stdin without --password)
+  migrate --config FILE...            apply pending storage migrations and exit
+  access-control check-policy --config FILE --url URL [--method M] [--username U] [--groups a,b] [--ip IP]
+                                      show which access-control rule decides for a request, and why
+
+Without --config, ./configuration.yml is used when present, else the embedded defaults.
+Every key can be set through GATEHOUSE_<KEY_PATH> environment variables (secrets also via GATEHOUSE_<KEY_PATH>_FILE).`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  command: string[];
+  options: Map<string, string[]>;
+}
+
+const VALUE_OPTIONS = new Set(['config', 'password', 'url', 'method', 'username', 'groups', 'ip']);
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  const command: string[] = [];
+  const options = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      options.set('help', ['']);
+    } else if (arg === '--version') {
+      options.set('version', ['']);
+    } else if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (!VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`);
+      const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      options.set(name, [...(options.get(name) ?? []), value]);
+    } else if (arg === '-c') {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError('-c needs a value');
+      options.set('config', [...(options.get('config') ?? []), value]);
+    } else {
+      command.push(arg);
+    }
+  }
+  return { command, options };
+}
+
+function configFiles(options: Map<string, string[]>): string[] {
+  const given = options.get('config');
+  if (given) return given;
+  return existsSync('configuration.yml') ? ['configuration.yml'] : [];
+}
+
+function one(options: Map<string, string[]>, name: string): string | undefined {
+  return options.get(name)?.at(-1);
+}
+
+function load(options: Map<string, string[]>): LoadedConfig {
+  return loadConfig({ files: configFiles(options) });
+}
+
+async function readLine(): Promise<string> {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  for await (const line of rl) {
+    rl.close();
+    return line;
+  }
+  return '';
+}
+
+async function serve(options: Map<string, string[]>): Promise<number> {
+  const gatehouse = await createGatehouse({ loaded: load(options) });
+  await gatehouse.listen();
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      gatehouse.logger.info({ signal }, 'shutting down');
+      gatehouse.close().then(resolve, (error: unknown) => {
+        gatehouse.logger.error({ err: error }, 'error while shutting down');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  // Watchers and pools are closed; exit now rather than wait on any handle a library forgot to unref.
+  process.exit(0);
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { command, options } = parseArgs(argv);
+  if (options.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (options.has('version')) {
+    console.log((JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version);
+    return 0;
+  }
+  const [name = 'serve', sub] = command;
+  switch (name) {
+    case 'serve':
+      return serve(options);
+    case 'validate-config': {
+      const result = validateConfigCommand(configFiles(options));
+      (result.exitCode === 0 ? process.stdout : process.stderr).write(`${result.output.trimEnd()}\n`);
+      return result.exitCode;
+    }
+    case 'hash-password': {
+      const password = one(options, 'password') ?? (await readLine());
+      if (password.length === 0) throw new UsageError('an empty password cannot be hashed');
+      // Parameters from the configuration when one is given, else the defaults (argon2id m=65536,t=3,p=4).
+      const params = options.has('config') ? load(options).config.authentication_backend.file.password.argon2
+        : configSchema.parse({}).authentication_backend.file.password.argon2;
+      console.log(await hashPassword(password, params));
+      return 0;
+    }
+    case 'migrate': {
+      const { config } = load(options);
+      const storage = await openStorage(config.storage);
+      try {
+        const applied = await storage.migrate();
+        console.log(applied.length === 0 ? 'Storage is up to date' : `Applied migrations: ${applied.join(', ')}`);
+      } finally {
+        await storage.close();
+      }
+      return 0;
+    }
+    case 'access-control': {
+      if (sub !== 'check-policy') throw new UsageError('usage: gatehouse access-control check-policy --config FILE --url URL ...');
+      const url = one(options, 'url');
+      if (url === undefined) throw new UsageError('--url is required');
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        throw new UsageError(`--url must be an absolute URL, not '${url}'`);
+      }
+      const username = one(options, 'username');
+      const groups = (one(options, 'groups') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+      const { config } = load(options);
+      console.log(explainAccess(config.access_control, {
+        url: target,
+        method: (one(options, 'method') ?? 'GET').toUpperCase(),
+        ip: one(options, 'ip'),
+        subject: username ? { username, groups } : undefined,
+      }));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${name}'`);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration is invalid:\n${error.message}`);
+    } else if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+    } else {
+      console.error(`gatehouse: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    process.exitCode = 1;
+  },
+);

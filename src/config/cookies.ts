@@ -1,0 +1,55 @@
+// The resolved cookie domains (session-level defaults applied) and the lookup of the one that covers a host.
+import type { Config } from './schema.js';
+import type { CookieSettings } from '../session/model.js';
+
+/** True when `host` is `domain` or a subdomain of it, on a label boundary (`evilexample.com` is not under `example.com`). */
+export function hostIsWithin(host: string, domain: string): boolean {
+  if (host.length === domain.length) return host === domain;
+  // A subdomain needs at least one character before the dot: `.example.com` has an empty label.
+  return (
+    host.length > domain.length + 1 &&
+    host.charCodeAt(host.length - domain.length - 1) === 46 /* '.' */ &&
+    host.endsWith(domain)
+  );
+}
+
+export function isLocalhostDomain(domain: string): boolean {
+  return domain === 'localhost' || domain.endsWith('.localhost');
+}
+
+/** One entry per `session.cookies[]`; expects a configuration that passed validation. */
+export function resolveCookies(config: Config): CookieSettings[] {
+  const session = config.session;
+  return session.cookies.map((cookie, index) => {
+    const portalUrl = cookie.authelia_url ?? cookie.portal_url;
+    if (!portalUrl) throw new Error(`session.cookies[${index}] has no portal URL (the configuration was not validated)`);
+    const settings: CookieSettings = {
+      domain: cookie.domain,
+      name: cookie.name ?? session.name,
+      portalUrl,
+      sameSite: cookie.same_site ?? session.same_site,
+      expiration: cookie.expiration ?? session.expiration,
+      inactivity: cookie.inactivity ?? session.inactivity,
+      rememberMe: cookie.remember_me ?? session.remember_me,
+      secure: portalUrl.protocol === 'https:',
+    };
+    if (cookie.default_redirection_url) settings.defaultRedirectionUrl = cookie.default_redirection_url;
+    return settings;
+  });
+}
+
+/**
+ * The most specific cookie domain that is the host or a parent of it (hot path: called on every authz request).
+ * `host` is a host name without port. A host with a trailing dot matches nothing: access-control rules are
+ * written without it, so letting `secret.example.com.` in under `example.com` could slip past a rule for
+ * `secret.example.com`; refusing fails closed.
+ */
+export function findCookieForHost(cookies: readonly CookieSettings[], host: string): CookieSettings | undefined {
+  if (host.length === 0 || host.charCodeAt(host.length - 1) === 46 /* '.' */) return undefined;
+  const name = host.toLowerCase(); // domains are validated lower-case at load time
+  let best: CookieSettings | undefined;
+  for (const cookie of cookies) {
+    if ((best === undefined || cookie.domain.length > best.domain.length) && hostIsWithin(name, cookie.domain)) best = cookie;
+  }
+  return best;
+}

@@ -1,0 +1,122 @@
+// Reads the configuration files and deep-merges them in order (SPEC §2: several --config files).
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { ConfigProblem } from './problems.js';
+
+/** The untyped configuration as read from YAML, before the schema has looked at it. */
+export type ConfigTree = Record<string, unknown>;
+
+export interface ReadFilesResult {
+  tree: ConfigTree;
+  problems: ConfigProblem[];
+  warnings: string[];
+}
+
+// Aliases can expand exponentially ("billion laughs"); a configuration never needs many.
+const MAX_ALIAS_COUNT = 100;
+
+export function readConfigFiles(files: readonly string[]): ReadFilesResult {
+  const result: ReadFilesResult = { tree: {}, problems: [], warnings: [] };
+  for (const file of files) {
+    const tree = readConfigFile(file, result);
+    if (tree) result.tree = deepMerge(result.tree, tree);
+  }
+  return result;
+}
+
+function readConfigFile(file: string, sink: ReadFilesResult): ConfigTree | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    sink.problems.push({ path: file, message: describeReadError(error) });
+    return undefined;
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  for (const warning of doc.warnings) sink.warnings.push(`${yamlLocation(file, warning)}: ${firstLine(warning.message)}`);
+  const syntaxError = doc.errors[0]; // later ones are mostly knock-on effects of the first
+  if (syntaxError) {
+    sink.problems.push({ path: yamlLocation(file, syntaxError), message: `invalid YAML: ${firstLine(syntaxError.message)}` });
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    sink.problems.push({ path: file, message: `invalid YAML: ${error instanceof Error ? firstLine(error.message) : String(error)}` });
+    return undefined;
+  }
+  if (value === null || value === undefined) return {}; // an empty file configures nothing
+  if (!isMap(value)) {
+    sink.problems.push({ path: file, message: `the top level must be a map of configuration keys, not ${describeValue(value)}` });
+    return undefined;
+  }
+  return dropNulls(value);
+}
+
+function yamlLocation(file: string, error: { linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, unknown] }): string {
+  const start = error.linePos?.[0];
+  return start ? `${file}:${start.line}:${start.col}` : file;
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function describeReadError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return 'configuration file not found';
+  if (code === 'EISDIR') return 'is a directory, not a configuration file';
+  if (code === 'EACCES') return 'configuration file is not readable (permission denied)';
+  return `could not read the configuration file: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+export function isMap(value: unknown): value is ConfigTree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return `a ${typeof value}`;
+}
+
+/**
+ * Sets an own property even for the key `__proto__`, which plain assignment would treat as the prototype:
+ * the key then stays visible to the schema, which rejects it as unknown.
+ */
+export function setOwn(target: ConfigTree, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Maps merge key by key; lists and scalars from `over` replace those of `base`. Neither input is modified. */
+export function deepMerge(base: ConfigTree, over: ConfigTree): ConfigTree {
+  const merged: ConfigTree = {};
+  for (const key of Object.keys(base)) setOwn(merged, key, base[key]);
+  for (const key of Object.keys(over)) {
+    const before = merged[key];
+    const after = over[key];
+    setOwn(merged, key, isMap(before) && isMap(after) ? deepMerge(before, after) : after);
+  }
+  return merged;
+}
+
+/**
+ * A key written with no value (`redis:` with everything below commented out) counts as absent, as in
+ * Authelia, rather than as a null the schema would reject.
+ */
+function dropNulls(tree: ConfigTree): ConfigTree {
+  const cleaned: ConfigTree = {};
+  for (const key of Object.keys(tree)) {
+    const value = tree[key];
+    if (value === null) continue;
+    setOwn(cleaned, key, cleanValue(value));
+  }
+  return cleaned;
+}
+
+function cleanValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cleanValue);
+  return isMap(value) ? dropNulls(value) : value;
+}

@@ -1,0 +1,86 @@
+// The portal's Express application: pages, JSON API, static assets (SPEC §5, §6). The authz endpoints do not go
+// through here (see http/server.ts).
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { packageRoot } from '../paths.js';
+import { securityHeaders } from './security-headers.js';
+import { portalContext } from '../portal/context.js';
+import { originGuard } from '../portal/origin-guard.js';
+import { apiRoutes, type ApiDependencies } from '../portal/routes-api.js';
+import { pageRoutes, type PageDependencies } from '../portal/routes-pages.js';
+import { ko, ok } from '../portal/http-helpers.js';
+import { renderMessage } from '../portal/views/pages.js';
+import { SessionStoreUnavailableError } from '../session/model.js';
+import { StorageUnavailableError } from '../storage/storage.js';
+import type { CookieSettings } from '../session/model.js';
+import type { SessionService } from '../session/service.js';
+import type { UserProvider } from '../users/provider.js';
+
+export interface PortalAppDependencies extends ApiDependencies, PageDependencies {
+  cookies: readonly CookieSettings[];
+  sessions: SessionService;
+  users: UserProvider;
+  logger: Logger;
+  /** Resolves when Redis and storage both answer; rejects otherwise. */
+  healthCheck: () => Promise<void>;
+}
+
+export function createPortalApp(deps: PortalAppDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(securityHeaders(deps.cookies.some((c) => c.portalUrl.protocol === 'https:')));
+
+  app.get('/api/health', async (_req, res) => {
+    try {
+      await deps.healthCheck();
+      ok(res);
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'health check failed');
+      ko(res, 503, 'Redis or storage cannot be reached.');
+    }
+  });
+
+  app.use('/static', express.static(join(packageRoot, 'views', 'static'), {
+    index: false,
+    fallthrough: false,
+    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=300'),
+  }));
+
+  app.use(portalContext(deps.cookies, deps.sessions, deps.users));
+  app.use(express.json({ limit: '16kb', strict: true }));
+  app.use(originGuard);
+  app.use(apiRoutes(deps));
+  app.use(pageRoutes(deps));
+
+  app.use((req: Request, res: Response) => {
+    if (req.path.startsWith('/api/')) return ko(res, 404, 'Not found.');
+    res.status(404).type('html').send(renderMessage({ title: 'Page not found', message: 'There is nothing here.', status: 'error', actionUrl: '/', actionLabel: 'Go to sign in' }));
+  });
+
+  // Expected failures become short 4xx/5xx answers here; anything else is logged with the request ID and is a
+  // plain 500 without details.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = errorStatus(error);
+    if (status >= 500) deps.logger.error({ err: error, requestId: res.getHeader('X-Request-Id'), path: req.path }, 'portal request failed');
+    if (res.headersSent) return res.end();
+    const message = status === 503 ? 'Gatehouse cannot reach its session store or storage. Try again shortly.'
+      : status === 413 ? 'Request body too large.'
+      : status === 400 ? 'Malformed request.'
+      : status === 415 ? 'Unsupported content type.'
+      : status < 500 ? 'Request refused.'
+      : 'Internal error.';
+    ko(res, status, message);
+  });
+  return app;
+}
+
+function errorStatus(error: unknown): number {
+  if (error instanceof SessionStoreUnavailableError || error instanceof StorageUnavailableError) return 503;
+  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  return 500;
+}

@@ -1,0 +1,40 @@
+// Prometheus metrics (telemetry.metrics): authz decisions by result and their latency.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type AuthzResult = 'allowed' | 'forbidden' | 'sign_in' | 'bad_credentials' | 'bad_request' | 'error';
+
+export interface AuthzMetrics {
+  observe(result: AuthzResult, seconds: number): void;
+}
+
+export class Metrics implements AuthzMetrics {
+  readonly registry = new Registry();
+  private readonly decisions = new Counter({
+    name: 'gatehouse_authz_decisions_total',
+    help: 'Authorization decisions answered to the proxies, by result.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'gatehouse_authz_duration_seconds',
+    help: 'Time to answer an authorization request.',
+    labelNames: ['result'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5],
+    registers: [this.registry],
+  });
+  // Pre-bound children: the hot path does no label lookup.
+  private readonly children = new Map<AuthzResult, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+    for (const result of ['allowed', 'forbidden', 'sign_in', 'bad_credentials', 'bad_request', 'error'] as const) {
+      this.children.set(result, { count: this.decisions.labels(result), time: this.latency.labels(result) });
+    }
+  }
+
+  observe(result: AuthzResult, seconds: number): void {
+    const child = this.children.get(result)!;
+    child.count.inc();
+    child.time.observe(seconds);
+  }
+}

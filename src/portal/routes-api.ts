@@ -1,0 +1,84 @@
+// The portal's JSON API rows of this issue (SPEC §6): state, firstfactor, logout.
+import { Router, type Request, type Response } from 'express';
+import type { PasswordChecker } from '../users/password-check.js';
+import type { SessionService } from '../session/service.js';
+import { ko, ok, requestIp } from './http-helpers.js';
+import { clearCookie, portalLocals, setSessionCookie } from './context.js';
+import type { SignIn } from './sign-in.js';
+
+export interface ApiDependencies {
+  sessions: SessionService;
+  passwords: PasswordChecker;
+  signIn: SignIn;
+  /** Failed sign-ins are answered no sooner than this, whatever the reason (SPEC §6, §8). */
+  failureFloorMs: number;
+}
+
+const AUTH_FAILED = 'Authentication failed. Check your credentials.';
+
+interface FirstFactorBody {
+  username: string;
+  password: string;
+  keepMeLoggedIn: boolean;
+  targetURL: string | undefined;
+  requestMethod: string | undefined;
+}
+
+/** The body's fields with their types checked; a string describing the problem otherwise. */
+function readFirstFactorBody(body: unknown): FirstFactorBody | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'Expected a JSON object.';
+  const b = body as Record<string, unknown>;
+  const optionalString = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+  if (typeof b.username !== 'string' || b.username.length === 0 || b.username.length > 256) return 'A username is required.';
+  if (typeof b.password !== 'string' || b.password.length === 0 || b.password.length > 1024) return 'A password is required.';
+  if (!(b.keepMeLoggedIn === undefined || b.keepMeLoggedIn === null || typeof b.keepMeLoggedIn === 'boolean')) return 'keepMeLoggedIn must be a boolean.';
+  if (!optionalString(b.targetURL) || !optionalString(b.requestMethod)) return 'targetURL and requestMethod must be strings.';
+  return {
+    username: b.username,
+    password: b.password,
+    keepMeLoggedIn: b.keepMeLoggedIn === true,
+    targetURL: (b.targetURL as string | null | undefined) || undefined,
+    requestMethod: (b.requestMethod as string | null | undefined) || undefined,
+  };
+}
+
+export function apiRoutes(deps: ApiDependencies): Router {
+  const router = Router();
+
+  router.get('/api/state', (_req: Request, res: Response) => {
+    const { session } = portalLocals(res);
+    const data = session?.data;
+    ok(res, {
+      username: data && data.level > 0 ? data.username : '',
+      authentication_level: data?.level ?? 0,
+      elevated: data !== undefined && data.level > 0 && (data.elevatedUntil ?? 0) > Date.now(),
+    });
+  });
+
+  router.post('/api/firstfactor', async (req: Request, res: Response) => {
+    const body = readFirstFactorBody(req.body);
+    if (typeof body === 'string') return ko(res, 400, body);
+    const { cookie, session } = portalLocals(res);
+    const ip = requestIp(req);
+    const user = await deps.passwords.check(
+      { username: body.username, password: body.password, ip, authType: '1FA', requestUri: body.targetURL ?? '', requestMethod: body.requestMethod ?? '' },
+      { failureFloorMs: deps.failureFloorMs },
+    );
+    if (user === undefined) return ko(res, 401, AUTH_FAILED);
+    // A user who already passed the second factor keeps it only within the same sign-in; a new password
+    // sign-in starts again at level 1 with a new session ID.
+    const next = await deps.signIn.establish(session, user, 1, body.keepMeLoggedIn, cookie);
+    setSessionCookie(res, next, cookie);
+    const redirect = deps.signIn.nextLocation(body.targetURL, body.requestMethod, user, 1, cookie, ip);
+    ok(res, redirect === undefined ? {} : { redirect });
+  });
+
+  router.post('/api/logout', async (_req: Request, res: Response) => {
+    const { cookie, session } = portalLocals(res);
+    if (session) await deps.sessions.destroy(session);
+    clearCookie(res, cookie);
+    ok(res);
+  });
+
+  return router;
+}

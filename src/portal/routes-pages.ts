@@ -1,0 +1,79 @@
+// The portal's server-rendered pages (SPEC §5): sign-in, "signed in as", sign-out.
+import { Router, type Request, type Response } from 'express';
+import type { SessionService } from '../session/service.js';
+import type { UserProvider } from '../users/provider.js';
+import { renderMessage, renderSignIn, renderSignedIn } from './views/pages.js';
+import { clearCookie, portalLocals } from './context.js';
+import { requestIp } from './http-helpers.js';
+import { safeRedirectTarget } from './safe-redirect.js';
+import type { SignIn } from './sign-in.js';
+import type { CookieSettings } from '../session/model.js';
+
+export interface PageDependencies {
+  sessions: SessionService;
+  users: UserProvider;
+  signIn: SignIn;
+  cookies: readonly CookieSettings[];
+  passkeyLogin: boolean;
+}
+
+function queryString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 4096 ? value : undefined;
+}
+
+function html(res: Response, status: number, page: string): void {
+  res.status(status).type('html').send(page);
+}
+
+export function pageRoutes(deps: PageDependencies): Router {
+  const router = Router();
+
+  router.get('/', (req: Request, res: Response) => {
+    const { cookie, session } = portalLocals(res);
+    const rd = queryString(req.query.rd);
+    const rm = queryString(req.query.rm);
+    // An unsafe rd is dropped here so that it never reaches the page, the script or a later redirect.
+    const safeRd = safeRedirectTarget(rd, deps.cookies) ? rd : undefined;
+    const safeRm = rm !== undefined && /^[A-Za-z]{1,20}$/.test(rm) ? rm.toUpperCase() : undefined;
+    const user = session && session.data.level > 0 ? deps.users.get(session.data.username) : undefined;
+
+    if (session === undefined || user === undefined) {
+      return html(res, 200, renderSignIn({ rd: safeRd, rm: safeRm, rememberMeEnabled: cookie.rememberMe > 0, passkeyEnabled: deps.passkeyLogin }));
+    }
+    const level = session.data.level;
+    if (safeRd !== undefined) {
+      const needed = deps.signIn.levelNeeded(safeRd, safeRm, user, cookie, requestIp(req));
+      if (needed !== undefined && needed.level <= level) return res.redirect(302, needed.url);
+      if (needed !== undefined && needed.level === 2) {
+        // The seam for the second factor: the security-key step lands here.
+        return html(res, 200, renderMessage({
+          title: 'A security key is needed',
+          message: 'This application asks for a second factor. Security keys are not enabled on this Gatehouse yet.',
+          status: 'info',
+          actionUrl: '/logout',
+          actionLabel: 'Sign out',
+        }));
+      }
+      if (needed === undefined) {
+        return html(res, 403, renderMessage({ title: 'Access denied', message: `You are signed in as ${user.username}, who may not open that page.`, status: 'error', actionUrl: '/logout', actionLabel: 'Sign out' }));
+      }
+    }
+    return html(res, 200, renderSignedIn({
+      displayName: user.displayName,
+      username: user.username,
+      level,
+      continueUrl: cookie.defaultRedirectionUrl?.href,
+      logoutUrl: '/logout',
+    }));
+  });
+
+  router.get('/logout', async (req: Request, res: Response) => {
+    const { cookie, session } = portalLocals(res);
+    if (session) await deps.sessions.destroy(session);
+    clearCookie(res, cookie);
+    const target = safeRedirectTarget(queryString(req.query.rd), deps.cookies);
+    res.redirect(302, target ? target.url.href : '/');
+  });
+
+  return router;
+}

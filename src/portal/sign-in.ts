@@ -1,0 +1,58 @@
+// What signing in changes: a fresh session ID at every new authentication level (no fixation, SPEC §8), and where
+// the browser may go next.
+import type { CookieSettings, Session, AuthLevel } from '../session/model.js';
+import type { SessionService } from '../session/service.js';
+import type { UserDetails } from '../users/provider.js';
+import { policyLevel, type CompiledAccessControl } from '../authz/rules.js';
+import { safeRedirectTarget } from './safe-redirect.js';
+
+export class SignIn {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly access: CompiledAccessControl,
+    private readonly cookies: readonly CookieSettings[],
+  ) {}
+
+  /** Replaces any current session by a new one (new ID) for `user` at `level`. */
+  async establish(current: Session | undefined, user: UserDetails, level: AuthLevel, rememberMe: boolean, cookie: CookieSettings): Promise<Session> {
+    if (current) await this.sessions.destroy(current);
+    return this.sessions.create(
+      {
+        username: user.username,
+        displayName: user.displayName,
+        emails: user.emails,
+        groups: user.groups,
+        level,
+        rememberMe: rememberMe && cookie.rememberMe > 0,
+        ...(level === 2 ? { secondFactorAt: Date.now() } : {}),
+      },
+      cookie,
+    );
+  }
+
+  /**
+   * Where to send the browser once at `level`: the target when it is safe, under this portal's cookie domain and
+   * reachable at this level; the default redirection URL when there is no target; else nowhere (the portal shows
+   * the next step or the "signed in as" page).
+   */
+  nextLocation(target: unknown, method: unknown, user: UserDetails, level: AuthLevel, cookie: CookieSettings, ip: string): string | undefined {
+    if (target === undefined || target === null || target === '') return cookie.defaultRedirectionUrl?.href;
+    const needed = this.levelNeeded(target, method, user, cookie, ip);
+    return needed !== undefined && needed.level <= level ? needed.url : undefined;
+  }
+
+  /** The level the target needs for this user, or undefined when it is unsafe, elsewhere or denied. */
+  levelNeeded(target: unknown, method: unknown, user: UserDetails, cookie: CookieSettings, ip: string): { url: string; level: 0 | 1 | 2 } | undefined {
+    const safe = safeRedirectTarget(target, this.cookies);
+    if (safe === undefined || safe.cookie.domain !== cookie.domain) return undefined;
+    const requestMethod = typeof method === 'string' && /^[A-Za-z]{1,20}$/.test(method) ? method.toUpperCase() : 'GET';
+    const decision = this.access.evaluate({
+      url: safe.url,
+      method: requestMethod,
+      ip,
+      subject: { username: user.username, groups: user.groups },
+    });
+    const level = policyLevel(decision.policy);
+    return level === 'deny' ? undefined : { url: safe.url.href, level };
+  }
+}

@@ -1,0 +1,135 @@
+// The portal's server-rendered pages (SPEC §5). Each returns a complete HTML document.
+// Every value from a request or the users file goes through `html`, which escapes it; links are
+// additionally checked so a hostile value can never become a `javascript:` or off-scheme href.
+import type { AuthLevel } from '../../session/model.js';
+import { html, type SafeHtml } from './html.js';
+import { renderDocument } from './layout.js';
+
+export interface SignInPage {
+  /** The target URL from `?rd=`, passed back to the API untouched (the server decides whether it is safe). */
+  rd?: string;
+  /** The original request method from `?rm=`. */
+  rm?: string;
+  rememberMeEnabled: boolean;
+  passkeyEnabled: boolean;
+  /** Pre-fills the username field. */
+  username?: string;
+  /** A short note shown above the form (e.g. "You have been signed out."). */
+  notice?: string;
+}
+
+export interface SignedInPage {
+  displayName: string;
+  username: string;
+  level: AuthLevel;
+  continueUrl?: string;
+  logoutUrl: string;
+  settingsUrl?: string;
+}
+
+export interface MessagePage {
+  title: string;
+  message: string;
+  status: 'info' | 'error';
+  actionUrl?: string;
+  actionLabel?: string;
+}
+
+/** What each authentication level (SPEC §1) was reached with, as the signed-in page says it. */
+const LEVEL_WORDS: Record<AuthLevel, string> = {
+  0: 'nothing yet',
+  1: 'password',
+  2: 'password and security key',
+};
+
+/**
+ * Only http(s) URLs and same-origin paths may become links: anything else (`javascript:`, `data:`,
+ * protocol-relative `//host`, or unparsable text) yields undefined and the link is left out.
+ */
+export function linkTarget(url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return undefined;
+  if (url.startsWith('/')) {
+    // "//evil" and "/\evil" are read by browsers as another host.
+    return /^\/[/\\]/.test(url) ? undefined : url;
+  }
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'https:' || protocol === 'http:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Decorative line icons, drawn inline so they follow the text colour (currentColor) in both themes.
+const icon = (paths: SafeHtml, className = 'icon'): SafeHtml =>
+  html`<svg class="${className}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`;
+
+const ICONS = {
+  key: icon(html`<circle cx="8" cy="15" r="4"/><path d="M10.8 12.2 20 3M16.5 6.5l2.5 2.5M14 9l2 2"/>`),
+  check: icon(html`<circle cx="12" cy="12" r="9"/><path d="m8 12.5 2.7 2.7L16.2 9.6"/>`, 'badge-icon'),
+  info: icon(html`<circle cx="12" cy="12" r="9"/><path d="M12 11v5.5M12 7.6v.1"/>`, 'badge-icon'),
+  error: icon(html`<path d="M10.3 4.1 2.6 17.5A2 2 0 0 0 4.3 20.5h15.4a2 2 0 0 0 1.7-3L13.7 4.1a2 2 0 0 0-3.4 0Z"/><path d="M12 9.5v4.5M12 17.2v.1"/>`, 'badge-icon'),
+};
+
+export function renderSignIn(p: SignInPage): string {
+  // With the username known (e.g. after a failed attempt), the cursor belongs in the password field.
+  const focusPassword = Boolean(p.username);
+  const card = html`
+<h1>Sign in</h1>
+<p class="lead">Use your account to continue.</p>
+${p.notice && html`<p class="callout info">${p.notice}</p>`}
+<form id="sign-in" method="post" autocomplete="on">
+<div class="field">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username webauthn" autocapitalize="none" autocorrect="off" spellcheck="false" required${focusPassword ? html` value="${p.username}"` : html` autofocus`}>
+</div>
+<div class="field">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required aria-describedby="sign-in-status"${focusPassword && html` autofocus`}>
+</div>
+${p.rememberMeEnabled && html`<div class="check">
+<input id="keep-me-logged-in" name="keepMeLoggedIn" type="checkbox" value="true">
+<label for="keep-me-logged-in">Remember me</label>
+</div>`}
+${p.rd && html`<input type="hidden" name="rd" value="${p.rd}">`}
+${p.rm && html`<input type="hidden" name="rm" value="${p.rm}">`}
+<div id="sign-in-status" class="status" role="status" aria-live="polite"></div>
+<button type="submit" class="button primary">Sign in</button>
+</form>
+${p.passkeyEnabled && html`<div id="passkey-option">
+<div class="divider"><span>or</span></div>
+<button type="button" id="passkey-sign-in" class="button secondary">${ICONS.key}Sign in with a passkey</button>
+</div>
+<p id="webauthn-unsupported" class="note" hidden>This browser cannot use security keys.</p>`}
+<noscript><p class="callout error">Signing in needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
+  return renderDocument({ title: 'Sign in', card, scripts: ['sign-in.js'] });
+}
+
+export function renderSignedIn(p: SignedInPage): string {
+  const continueUrl = linkTarget(p.continueUrl);
+  const settingsUrl = linkTarget(p.settingsUrl);
+  const card = html`
+<div class="badge success">${ICONS.check}</div>
+<h1>You are signed in</h1>
+<p class="lead">Signed in as <strong>${p.displayName}</strong> (${p.username})</p>
+<dl class="facts">
+<dt>Verified with</dt>
+<dd>${LEVEL_WORDS[p.level]}</dd>
+</dl>
+<div class="actions">
+${continueUrl && html`<a class="button primary" href="${continueUrl}">Continue</a>`}
+${settingsUrl && html`<a class="button secondary" href="${settingsUrl}">${ICONS.key}Security keys</a>`}
+<a class="button secondary" href="${linkTarget(p.logoutUrl) ?? '/logout'}">Sign out</a>
+</div>`;
+  return renderDocument({ title: 'Signed in', card });
+}
+
+export function renderMessage(p: MessagePage): string {
+  const actionUrl = linkTarget(p.actionUrl);
+  const card = html`
+<div class="badge ${p.status}">${ICONS[p.status]}</div>
+<h1>${p.title}</h1>
+<p class="lead">${p.message}</p>
+${actionUrl && html`<div class="actions"><a class="button primary" href="${actionUrl}">${p.actionLabel ?? 'Continue'}</a></div>`}`;
+  return renderDocument({ title: p.title, card });
+}

@@ -1,0 +1,82 @@
+// The in-process SessionStore: the embedded default when no Redis is configured. One replica only, since
+// another process cannot see these sessions (SPEC §9 asks for Redis as soon as there are several).
+import { SessionStoreUnavailableError } from './model.js';
+import type { SessionStore } from './store.js';
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+export interface MemorySessionStoreOptions {
+  /** How often expired entries are dropped even if nobody asks for them again (ms). */
+  sweepIntervalMs?: number;
+  now?: () => number;
+}
+
+export class MemorySessionStore implements SessionStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: MemorySessionStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    // Without a sweep, sessions that are never presented again would stay until restart.
+    this.#sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
+    this.#sweeper.unref();
+  }
+
+  /** How many entries are held, expired ones not yet swept included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get(key: string): Promise<string | null> {
+    this.#assertOpen();
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return null;
+    if (entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+
+  /** A TTL of zero or less removes the key, as the session's life is already over. */
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.#assertOpen();
+    if (!(ttlSeconds > 0)) {
+      this.#entries.delete(key);
+      return;
+    }
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#assertOpen();
+    this.#entries.delete(key);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#entries.clear();
+  }
+
+  /** Drops every expired entry (run periodically; public so tests need not wait for the timer). */
+  sweep(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(key);
+    }
+  }
+
+  #assertOpen(): void {
+    // A closed store must not look like an empty one ("no session"): callers fail closed on this error.
+    if (this.#sweeper === undefined) throw new SessionStoreUnavailableError(new Error('memory session store is closed'));
+  }
+}

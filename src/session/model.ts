@@ -1,0 +1,55 @@
+// What a session holds, and the per-cookie-domain settings that govern it.
+
+/** 0 anonymous, 1 one factor (password), 2 two factors (SPEC §1). */
+export type AuthLevel = 0 | 1 | 2;
+
+export interface SessionData {
+  /** '' while anonymous (a level-0 session exists only to carry ceremony state, e.g. a passkey challenge). */
+  username: string;
+  displayName: string;
+  emails: string[];
+  groups: string[];
+  level: AuthLevel;
+  /** The cookie domain the session was made for; presented for another one it is destroyed (SPEC §4). */
+  cookieDomain: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  lastActivity: number;
+  rememberMe: boolean;
+  /** When the second factor was last passed (epoch ms): renaming/deleting keys accepts it within elevation_lifetime. */
+  secondFactorAt?: number;
+  /** Elevation through the emailed identity check lasts until this instant (epoch ms). */
+  elevatedUntil?: number;
+  /** Short-lived ceremony state (WebAuthn challenges), keyed by ceremony name. */
+  pending?: Record<string, { value: string; expiresAt: number; extra?: Record<string, unknown> }>;
+}
+
+export interface Session {
+  /** The raw ID as sent in the cookie; never logged, stored only hashed. */
+  id: string;
+  data: SessionData;
+}
+
+/** The resolved settings of one `session.cookies[]` entry, with session-level defaults applied. */
+export interface CookieSettings {
+  domain: string;
+  name: string;
+  portalUrl: URL;
+  defaultRedirectionUrl?: URL;
+  sameSite: 'lax' | 'strict' | 'none';
+  /** Seconds. */
+  expiration: number;
+  inactivity: number;
+  /** Seconds; 0 or less disables "remember me". */
+  rememberMe: number;
+  /** Secure when the portal is https. */
+  secure: boolean;
+}
+
+/** Raised when the session store cannot answer: callers must fail closed (5xx), never treat it as "anonymous". */
+export class SessionStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('session store unavailable', { cause });
+    this.name = 'SessionStoreUnavailableError';
+  }
+}

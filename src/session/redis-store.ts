@@ -1,0 +1,166 @@
+// The Redis SessionStore (standalone or Sentinel). It fails closed and fast: while Redis cannot answer, every
+// call rejects within about two seconds with SessionStoreUnavailableError (answered 5xx, never "signed out",
+// SPEC §4), and the client keeps reconnecting in the background so the gate recovers by itself.
+import type { ConnectionOptions } from 'node:tls';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { SessionStoreUnavailableError } from './model.js';
+import type { SessionStore } from './store.js';
+
+export type RedisConfig = NonNullable<Config['session']['redis']>;
+export type RedisStoreLogger = Pick<Logger, 'warn' | 'info'>;
+
+/** A reply later than this is treated as "store down": a proxy subrequest must not hang. */
+const COMMAND_TIMEOUT_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+export interface RedisSessionStore extends SessionStore {
+  /** The underlying client, for the benchmark and tests; the store owns its lifecycle. */
+  readonly client: Redis;
+}
+
+function tlsOptions(tls: RedisConfig['tls']): ConnectionOptions | undefined {
+  if (tls === undefined) return undefined;
+  return {
+    servername: tls.server_name === '' ? undefined : tls.server_name,
+    rejectUnauthorized: !tls.skip_verify,
+    minVersion: tls.minimum_version === 'TLS1.3' ? 'TLSv1.3' : 'TLSv1.2',
+  };
+}
+
+/**
+ * ioredis options from the config. `key_prefix` is not used here: the SessionService puts it in the key itself,
+ * since the key is also the encryption's associated data. `maximum_active_connections` has no meaning for ioredis,
+ * which pipelines every command over one connection.
+ */
+export function redisClientOptions(config: RedisConfig): RedisOptions {
+  const tls = tlsOptions(config.tls);
+  const common: RedisOptions = {
+    username: config.username,
+    password: config.password,
+    db: config.database_index,
+    tls,
+    enableOfflineQueue: false,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    // Never give up reconnecting: the gate must come back without a restart once Redis does.
+    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    connectionName: 'gatehouse',
+  };
+  const sentinel = config.high_availability;
+  if (sentinel === undefined) return { ...common, host: config.host, port: config.port };
+  return {
+    ...common,
+    name: sentinel.sentinel_name,
+    sentinels: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
+    sentinelUsername: sentinel.sentinel_username,
+    sentinelPassword: sentinel.sentinel_password,
+    sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
+    sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    enableTLSForSentinelMode: tls !== undefined,
+    sentinelTLS: tls,
+  };
+}
+
+class IoRedisSessionStore implements RedisSessionStore {
+  readonly client: Redis;
+  /** Pending until the first connection attempt ends either way; calls made during start-up wait for it. */
+  #firstAttempt: Promise<void> | undefined;
+  #closing = false;
+
+  constructor(config: RedisConfig, logger?: RedisStoreLogger) {
+    this.client = new Redis(redisClientOptions(config));
+    this.#firstAttempt = this.#settleOnFirstAttempt();
+    this.#logConnectionChanges(logger);
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.#run(() => this.client.get(key));
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (!(ttlSeconds > 0)) return this.delete(key);
+    const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
+    await this.#run(() => this.client.set(key, value, 'PX', ttlMs));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#run(() => this.client.del(key));
+  }
+
+  async ping(): Promise<void> {
+    await this.#run(() => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    try {
+      await this.client.quit();
+    } catch {
+      // Not connected: quitting is impossible, so stop the reconnection loop instead.
+      this.client.disconnect();
+    }
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      if (this.#firstAttempt !== undefined) await this.#firstAttempt;
+      return await command();
+    } catch (error) {
+      throw new SessionStoreUnavailableError(error);
+    }
+  }
+
+  /**
+   * Without an offline queue, a call made before the first connection is ready would fail although Redis is fine;
+   * so only the very first attempt is waited for, and at most one connect timeout.
+   */
+  #settleOnFirstAttempt(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const settle = () => {
+        clearTimeout(timer);
+        this.client.off('ready', settle).off('error', settle).off('end', settle);
+        this.#firstAttempt = undefined;
+        resolve();
+      };
+      const timer = setTimeout(settle, CONNECT_TIMEOUT_MS + 500);
+      timer.unref();
+      this.client.once('ready', settle).once('error', settle).once('end', settle);
+    });
+  }
+
+  #logConnectionChanges(logger: RedisStoreLogger | undefined): void {
+    // The 'error' listener is also what keeps an error event from crashing the process. Each distinct failure is
+    // logged once per outage (the client retries every few hundred ms); messages name host and port, never
+    // credentials.
+    let up = false;
+    let outage = false;
+    let lastError: string | undefined;
+    this.client.on('error', (error: Error & { code?: string }) => {
+      outage = true;
+      if (error.message === lastError) return;
+      lastError = error.message;
+      logger?.warn({ err: { message: error.message, code: error.code } }, 'session store (redis) unavailable');
+    });
+    this.client.on('close', () => {
+      if (up && !this.#closing) {
+        logger?.warn('session store (redis) connection lost');
+        outage = true;
+      }
+      up = false;
+    });
+    this.client.on('ready', () => {
+      if (outage) logger?.info('session store (redis) available again');
+      up = true;
+      outage = false;
+      lastError = undefined;
+    });
+  }
+}
+
+export function createRedisSessionStore(config: RedisConfig, logger?: RedisStoreLogger): RedisSessionStore {
+  return new IoRedisSessionStore(config, logger);
+}

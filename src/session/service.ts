@@ -1,0 +1,175 @@
+// Sessions over a SessionStore: lookup from cookie values, server-side expiry, encryption at rest, fresh IDs on
+// every change of authentication level (SPEC §4, §8). Store failures surface as SessionStoreUnavailableError and
+// are never mistaken for "no session".
+import { isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from './crypto.js';
+import type { CookieSettings, Session, SessionData } from './model.js';
+import type { SessionStore } from './store.js';
+
+export interface SessionServiceOptions {
+  /** `session.secret`: the encryption key is derived from it. */
+  secret: string;
+  /** `session.redis.key_prefix`, so several deployments can share one Redis database. */
+  keyPrefix?: string;
+  now?: () => number;
+}
+
+/** A cookie name may legitimately appear twice (a sibling subdomain set its own); more is noise or an attack. */
+const MAX_IDS_TRIED = 3;
+/** The authz path refreshes the inactivity timestamp at most this often (SPEC §4). */
+const TOUCH_INTERVAL_MS = 1_000;
+
+export type NewSessionData = Omit<SessionData, 'createdAt' | 'lastActivity' | 'cookieDomain'>;
+
+export class SessionService {
+  readonly #store: SessionStore;
+  readonly #cipher: SessionCipher;
+  readonly #keyPrefix: string;
+  readonly #now: () => number;
+
+  constructor(store: SessionStore, options: SessionServiceOptions) {
+    this.#store = store;
+    this.#cipher = new SessionCipher(options.secret);
+    this.#keyPrefix = options.keyPrefix ?? 'gatehouse:';
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The live session named by one of the cookie values, or undefined; one store round trip in the common case. */
+  async load(cookieValues: readonly string[], cookie: CookieSettings): Promise<Session | undefined> {
+    for (const id of candidateIds(cookieValues)) {
+      const session = await this.#loadOne(id, cookie);
+      if (session !== undefined) return session;
+    }
+    return undefined;
+  }
+
+  async create(data: NewSessionData, cookie: CookieSettings): Promise<Session> {
+    const now = this.#now();
+    const session: Session = {
+      id: newSessionId(),
+      data: { ...data, cookieDomain: cookie.domain, createdAt: now, lastActivity: now },
+    };
+    await this.save(session, cookie);
+    return session;
+  }
+
+  /** Writes the session with a TTL equal to its remaining life, so Redis itself drops idle and expired sessions. */
+  async save(session: Session, cookie: CookieSettings): Promise<void> {
+    const key = this.#key(session.id);
+    const remainingMs = remainingLifeMs(session.data, cookie, this.#now());
+    if (remainingMs <= 0) return this.#store.delete(key);
+    await this.#store.set(key, this.#cipher.seal(JSON.stringify(session.data), key), remainingMs / 1000);
+  }
+
+  /**
+   * The same data under a new ID, the old one deleted: call on every change of authentication level so an ID
+   * planted before sign-in is worthless after it (no fixation). `createdAt` is kept, so a new level never extends
+   * the absolute lifetime; to start a new lifetime (e.g. at sign-in) use `create` and `destroy` instead.
+   */
+  async regenerate(session: Session, cookie: CookieSettings): Promise<Session> {
+    const renewed: Session = { id: newSessionId(), data: { ...session.data } };
+    await this.save(renewed, cookie);
+    await this.destroy(session);
+    return renewed;
+  }
+
+  destroy(session: Session): Promise<void> {
+    return this.#store.delete(this.#key(session.id));
+  }
+
+  /**
+   * Refreshes the inactivity timestamp. The authz path calls this on every request, so it writes at most once per
+   * second per session, and never under remember-me (where inactivity is not enforced).
+   */
+  async touch(session: Session, cookie: CookieSettings): Promise<void> {
+    if (isRememberMe(session.data, cookie)) return;
+    const now = this.#now();
+    if (now - session.data.lastActivity < TOUCH_INTERVAL_MS) return;
+    session.data.lastActivity = now;
+    await this.save(session, cookie);
+  }
+
+  async #loadOne(id: string, cookie: CookieSettings): Promise<Session | undefined> {
+    const key = this.#key(id);
+    const blob = await this.#store.get(key);
+    if (blob === null) return undefined;
+    const data = this.#decode(blob, key);
+    const alive =
+      data !== undefined && data.cookieDomain === cookie.domain && remainingLifeMs(data, cookie, this.#now()) > 0;
+    if (!alive) {
+      // Undecryptable (secret rotated), for another cookie domain, or past its time: it can never be valid again.
+      await this.#store.delete(key);
+      return undefined;
+    }
+    return { id, data };
+  }
+
+  #decode(blob: string, key: string): SessionData | undefined {
+    const json = this.#cipher.open(blob, key);
+    if (json === undefined) return undefined;
+    try {
+      const value: unknown = JSON.parse(json);
+      return isSessionData(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #key(id: string): string {
+    return sessionStoreKey(this.#keyPrefix, id);
+  }
+}
+
+/** The first few distinct well-formed IDs: malformed values are never looked up. */
+function candidateIds(cookieValues: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (const value of cookieValues) {
+    if (ids.length === MAX_IDS_TRIED) break;
+    if (isWellFormedSessionId(value) && !ids.includes(value)) ids.push(value);
+  }
+  return ids;
+}
+
+/** Remember-me counts only while the cookie domain still allows it (0 or less disables it, SPEC §3). */
+function isRememberMe(data: SessionData, cookie: CookieSettings): boolean {
+  return data.rememberMe && cookie.rememberMe > 0;
+}
+
+/**
+ * Milliseconds until the session ends: absolute expiration from creation (the remember-me duration under
+ * remember-me), and, without remember-me, inactivity since the last refresh (an inactivity of 0 or less disables
+ * that limit).
+ */
+export function remainingLifeMs(data: SessionData, cookie: CookieSettings, now: number): number {
+  const rememberMe = isRememberMe(data, cookie);
+  const absoluteEnd = data.createdAt + (rememberMe ? cookie.rememberMe : cookie.expiration) * 1000;
+  if (rememberMe || cookie.inactivity <= 0) return absoluteEnd - now;
+  const idleEnd = data.lastActivity + cookie.inactivity * 1000;
+  return Math.min(absoluteEnd, idleEnd) - now;
+}
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isOptionalNumber = (value: unknown) => value === undefined || Number.isFinite(value);
+
+/**
+ * Authenticated encryption proves we wrote the blob, but perhaps with an older shape: anything that does not
+ * look like today's SessionData is dropped rather than half-trusted.
+ */
+function isSessionData(value: unknown): value is SessionData {
+  if (typeof value !== 'object' || value === null) return false;
+  const data = value as Record<string, unknown>;
+  return (
+    typeof data.username === 'string' &&
+    typeof data.displayName === 'string' &&
+    isStringArray(data.emails) &&
+    isStringArray(data.groups) &&
+    (data.level === 0 || data.level === 1 || data.level === 2) &&
+    typeof data.cookieDomain === 'string' &&
+    Number.isFinite(data.createdAt) &&
+    Number.isFinite(data.lastActivity) &&
+    typeof data.rememberMe === 'boolean' &&
+    isOptionalNumber(data.secondFactorAt) &&
+    isOptionalNumber(data.elevatedUntil) &&
+    (data.pending === undefined || (typeof data.pending === 'object' && data.pending !== null))
+  );
+}

@@ -1,0 +1,10 @@
+// The SessionStore port: an expiring key-value store of encrypted session blobs (Redis, or memory for one replica).
+export interface SessionStore {
+  /** Resolves null when the key is absent; rejects with SessionStoreUnavailableError when the store cannot answer. */
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Rejects when the store is unreachable (used by /api/health). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

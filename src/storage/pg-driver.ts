@@ -1,0 +1,90 @@
+// SqlDriver over a `pg` connection pool. Broken connections are dropped from the pool and replaced on the next
+// use, so the driver recovers by itself when PostgreSQL comes back; until then every call rejects with
+// StorageUnavailableError.
+import pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { surfaceAsUnavailable, type SqlDriver, type SqlExecutor } from './sql-driver.js';
+
+export type PostgresConfig = NonNullable<Config['storage']['postgres']>;
+
+/** A network partition must not hold a request forever; generous enough for a migration's DDL. */
+const MIN_QUERY_TIMEOUT_MS = 30_000;
+/** pg reads 0 as "wait forever", and a few milliseconds would fail every connection: neither is meant. */
+const MIN_CONNECT_TIMEOUT_MS = 1_000;
+
+export function poolOptions(config: PostgresConfig): pg.PoolConfig {
+  const timeoutMs = Math.max(MIN_CONNECT_TIMEOUT_MS, Math.round(config.timeout * 1000));
+  return {
+    host: config.address.host,
+    port: config.address.port,
+    database: config.database,
+    user: config.username,
+    password: config.password,
+    // Set at connection start-up, so every pooled connection (new or replaced) works in the configured schema.
+    // The schema name is restricted to [a-z0-9_] by the configuration schema, so it needs no escaping here.
+    options: `-c search_path=${config.schema}`,
+    application_name: 'gatehouse',
+    // Bounds both opening a connection and waiting for a free one: an exhausted pool answers an error, not a hang.
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: Math.max(MIN_QUERY_TIMEOUT_MS, timeoutMs),
+    keepAlive: true,
+    ssl: tlsOptions(config.tls),
+  };
+}
+
+function tlsOptions(tls: PostgresConfig['tls']): ConnectionOptions | false {
+  if (!tls) return false;
+  return {
+    rejectUnauthorized: !tls.skip_verify,
+    ...(tls.server_name ? { servername: tls.server_name } : {}),
+    minVersion: tls.minimum_version === 'TLS1.3' ? 'TLSv1.3' : 'TLSv1.2',
+  };
+}
+
+function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  return {
+    query: <T>(sql: string, params: readonly unknown[] = []) =>
+      surfaceAsUnavailable(async () => (await client.query(sql, params as unknown[])).rows as T[]),
+    exec: (sql: string) => surfaceAsUnavailable(async () => void (await client.query(sql))),
+  };
+}
+
+export function createPostgresDriver(config: PostgresConfig, logger?: Logger): SqlDriver {
+  const pool = new pg.Pool(poolOptions(config));
+  // Without a listener, an idle connection dropped by the server (restart, failover) would crash the process.
+  pool.on('error', (error) => logger?.warn({ err: error }, 'postgres connection lost; it will be replaced'));
+  const poolExecutor = executor(pool);
+
+  return {
+    kind: 'postgres',
+    schema: config.schema,
+    ...poolExecutor,
+    async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const client = await surfaceAsUnavailable(() => pool.connect());
+      // A checked-out client has no pool listener: keep a connection loss during the transaction from crashing.
+      let lost: Error | undefined;
+      const onError = (error: Error) => (lost = error);
+      client.on('error', onError);
+      const tx = executor(client);
+      try {
+        await tx.exec('BEGIN');
+        const result = await work(tx);
+        await tx.exec('COMMIT');
+        client.removeListener('error', onError);
+        client.release();
+        return result;
+      } catch (error) {
+        await tx.exec('ROLLBACK').catch(() => undefined);
+        client.removeListener('error', onError);
+        // Never hand a connection in an unknown state back to the pool.
+        client.release(lost ?? (error instanceof Error ? error : new Error(String(error))));
+        throw error;
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

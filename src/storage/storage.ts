@@ -1,0 +1,119 @@
+// The Storage port: everything Gatehouse keeps durably (PostgreSQL, or embedded PGlite with the same SQL).
+
+export interface AuthenticationAttempt {
+  time: Date;
+  successful: boolean;
+  /** The attempt was refused because the user or address was banned (recorded, never counted as a new failure). */
+  banned: boolean;
+  username: string;
+  /** e.g. '1FA', 'BASIC', 'WEBAUTHN', 'PASSKEY'. */
+  authType: string;
+  remoteIp: string;
+  requestUri: string;
+  requestMethod: string;
+}
+
+export interface UserPreferences {
+  username: string;
+  /** e.g. 'webauthn'; kept for Authelia parity. */
+  secondFactorMethod: string | null;
+}
+
+/** A registered WebAuthn credential (security key or passkey). */
+export interface WebAuthnCredential {
+  id: number;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** The relying party (the portal's host) the credential is scoped to. */
+  rpid: string;
+  username: string;
+  /** The user's name for the key; unique per user and relying party. */
+  description: string;
+  /** The credential ID, base64url; unique. */
+  kid: string;
+  aaguid: string | null;
+  attestationType: string;
+  /** 'platform', 'cross-platform' or '' when unknown. */
+  attachment: string;
+  transports: string[];
+  signCount: number;
+  cloneWarning: boolean;
+  discoverable: boolean;
+  present: boolean;
+  verified: boolean;
+  backupEligible: boolean;
+  backupState: boolean;
+  /** COSE public key. */
+  publicKey: Uint8Array;
+  /** The attestation object as received, when kept. */
+  attestation: Uint8Array | null;
+  /** The FIDO U2F AppID a migrated credential was registered under, else null. */
+  legacyU2fAppid: string | null;
+}
+
+export type NewWebAuthnCredential = Omit<WebAuthnCredential, 'id' | 'lastUsedAt' | 'cloneWarning'>;
+
+export type SaveCredentialResult = { saved: true; id: number } | { saved: false; conflict: 'kid' | 'description' };
+export type RenameCredentialResult = 'renamed' | 'not-found' | 'duplicate';
+
+/** An emailed identity verification (one-time token), recorded when issued. */
+export interface IdentityVerification {
+  /** The token's `jti`, a UUID. */
+  jti: string;
+  issuedAt: Date;
+  issuedIp: string;
+  expiresAt: Date;
+  username: string;
+  action: string;
+}
+
+export class StorageUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('storage unavailable', { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+export interface Storage {
+  readonly kind: 'postgres' | 'embedded';
+  /** Applies pending migrations in order; returns the names it applied. */
+  migrate(): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  appendAuthenticationLog(attempt: AuthenticationAttempt): Promise<void>;
+  /**
+   * Newest first; only attempts at or after `since`, at most `limit`; filtered by username and/or remote IP.
+   * `excludeBanned` leaves out attempts refused during a ban (regulation counts only real attempts).
+   */
+  latestAuthenticationAttempts(query: {
+    username?: string;
+    remoteIp?: string;
+    since: Date;
+    limit: number;
+    excludeBanned?: boolean;
+  }): Promise<AuthenticationAttempt[]>;
+
+  loadPreferences(username: string): Promise<UserPreferences | undefined>;
+  savePreferences(preferences: UserPreferences): Promise<void>;
+
+  saveWebAuthnCredential(credential: NewWebAuthnCredential): Promise<SaveCredentialResult>;
+  /** The user's credentials, oldest first; only those of `rpid` when given. */
+  listWebAuthnCredentials(username: string, rpid?: string): Promise<WebAuthnCredential[]>;
+  findWebAuthnCredentialByKid(kid: string): Promise<WebAuthnCredential | undefined>;
+  updateWebAuthnCredentialUsage(id: number, signCount: number, lastUsedAt: Date, cloneWarning: boolean): Promise<void>;
+  /** Scoped to `username`: one user can never rename another's key. */
+  renameWebAuthnCredential(username: string, id: number, description: string): Promise<RenameCredentialResult>;
+  /** Scoped to `username`; resolves whether a credential was deleted. */
+  deleteWebAuthnCredential(username: string, id: number): Promise<boolean>;
+  /** The user's random WebAuthn user handle for `rpid` (base64url), created on first use; stable afterwards. */
+  getOrCreateWebAuthnUserHandle(rpid: string, username: string): Promise<string>;
+  findUsernameByUserHandle(rpid: string, userHandle: string): Promise<string | undefined>;
+
+  recordIdentityVerification(verification: IdentityVerification): Promise<void>;
+  /**
+   * Marks the token used, atomically: true for exactly one caller, false when it is unknown, already consumed
+   * or expired at `at` (default now).
+   */
+  consumeIdentityVerification(jti: string, ip: string, at?: Date): Promise<boolean>;
+}

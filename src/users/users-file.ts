@@ -1,0 +1,215 @@
+// The users file in Authelia's format (SPEC §3): parsed and validated in one pass that reports every problem
+// with its key path, as configuration validation does. Values end up in `Remote-*` headers and in pages, so
+// anything that could split a header (CR, LF, other control characters) or a comma-joined list is refused.
+import { parseDocument } from 'yaml';
+import { joinKeyPath, type ConfigProblem } from '../config/problems.js';
+import { describeHash } from './hashing.js';
+import type { UserDetails } from './provider.js';
+
+export interface UserRecord {
+  details: UserDetails;
+  /** The hash as written in the file; only the password check reads it. */
+  passwordHash: string;
+}
+
+export type UsersFileProblem = ConfigProblem;
+
+export interface ParsedUsersFile {
+  users: Map<string, UserRecord>;
+  problems: UsersFileProblem[];
+}
+
+const MAX_USERNAME_LENGTH = 100;
+const MAX_GROUP_LENGTH = 100;
+const MAX_TEXT_LENGTH = 256;
+const MAX_EMAIL_LENGTH = 254;
+
+/** Attributes newer Authelia versions accept for OpenID Connect claims; Gatehouse has no use for them yet. */
+const IGNORED_ATTRIBUTES = new Set([
+  'given_name', 'family_name', 'middle_name', 'nickname', 'gender', 'birthdate', 'website', 'profile', 'picture',
+  'zoneinfo', 'locale', 'phone_number', 'phone_extension', 'address', 'extra',
+]);
+const USER_KEYS = ['password', 'displayname', 'email', 'emails', 'groups', 'disabled'];
+
+// C0, DEL, C1 and the Unicode line/paragraph separators: any of them in a header value is an injection attempt.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+const WHITESPACE = /\s/u;
+const EMAIL = /^[^\s@,;<>"()[\]\\]+@[^\s@,;<>"()[\]\\]+\.[^\s@,;<>"()[\]\\]+$/u;
+
+/**
+ * Parses the text of a users file; `source` (the file name) labels problems that concern the whole document.
+ * A user with any problem is left out of `users`; callers refuse to use a file with problems at all.
+ */
+export function parseUsersFile(text: string, source: string): ParsedUsersFile {
+  const users = new Map<string, UserRecord>();
+  const problems: UsersFileProblem[] = [];
+  const document = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: false });
+  if (document.errors.length > 0) {
+    // First line only: the rest quotes the file, which may hold hashes or a mistakenly pasted password.
+    for (const error of document.errors) problems.push({ path: source, message: `is not valid YAML: ${firstLine(error.message)}` });
+    return { users, problems };
+  }
+  let root: unknown;
+  try {
+    root = document.toJS({ mapAsMap: true, maxAliasCount: 100 });
+  } catch (error) {
+    problems.push({ path: source, message: `cannot be read as YAML data: ${firstLine(String((error as Error).message))}` });
+    return { users, problems };
+  }
+  if (!(root instanceof Map)) {
+    problems.push({ path: source, message: "must be a map with a top-level 'users' key" });
+    return { users, problems };
+  }
+  for (const key of root.keys()) {
+    if (key !== 'users') problems.push({ path: printable(key), message: "unknown key (the file has only 'users')" });
+  }
+  const entries = root.get('users');
+  if (entries === undefined) problems.push({ path: 'users', message: 'is required' });
+  else if (entries !== null && !(entries instanceof Map)) problems.push({ path: 'users', message: 'must be a map of usernames to users' });
+  for (const [username, value] of entries instanceof Map ? entries : []) {
+    const path = joinKeyPath('users', printable(username));
+    const before = problems.length;
+    checkUsername(username, path, problems);
+    const record = typeof username === 'string' ? readUser(username, value, path, problems) : undefined;
+    if (record && problems.length === before) users.set(username as string, record);
+  }
+  return { users, problems };
+}
+
+function readUser(username: string, value: unknown, path: string, problems: UsersFileProblem[]): UserRecord | undefined {
+  if (!(value instanceof Map)) {
+    problems.push({ path, message: 'must be a map with at least a password' });
+    return undefined;
+  }
+  for (const key of value.keys()) {
+    if (typeof key === 'string' && (USER_KEYS.includes(key) || IGNORED_ATTRIBUTES.has(key))) continue;
+    problems.push({ path: joinKeyPath(path, printable(key)), message: `unknown key (known: ${USER_KEYS.join(', ')})` });
+  }
+  const passwordHash = readPasswordHash(value.get('password'), joinKeyPath(path, 'password'), problems);
+  const displayName = readDisplayName(value.get('displayname'), username, joinKeyPath(path, 'displayname'), problems);
+  const emails = readEmails(value, path, problems);
+  const groups = readGroups(value.get('groups'), joinKeyPath(path, 'groups'), problems);
+  const disabled = readDisabled(value.get('disabled'), joinKeyPath(path, 'disabled'), problems);
+  if (passwordHash === undefined) return undefined;
+  const details: UserDetails = Object.freeze({
+    username,
+    displayName,
+    emails: Object.freeze(emails) as string[],
+    groups: Object.freeze(groups) as string[],
+    disabled,
+  });
+  return { details, passwordHash };
+}
+
+function checkUsername(username: unknown, path: string, problems: UsersFileProblem[]): void {
+  const message =
+    typeof username !== 'string' ? 'a username must be a string (quote it)'
+    : username === '' ? 'a username must not be empty'
+    : username.length > MAX_USERNAME_LENGTH ? `a username must be at most ${MAX_USERNAME_LENGTH} characters`
+    : CONTROL.test(username) || WHITESPACE.test(username) ? 'a username must not contain whitespace or control characters'
+    : username.includes(',') ? 'a username must not contain a comma'
+    : undefined;
+  if (message !== undefined) problems.push({ path, message });
+}
+
+function readPasswordHash(value: unknown, path: string, problems: UsersFileProblem[]): string | undefined {
+  if (value === undefined || value === null) {
+    problems.push({ path, message: 'is required (make a hash with `gatehouse hash-password`)' });
+    return undefined;
+  }
+  const description = describeHash(value);
+  if ('error' in description) {
+    problems.push({ path, message: description.error });
+    return undefined;
+  }
+  return value as string;
+}
+
+function readDisplayName(value: unknown, username: string, path: string, problems: UsersFileProblem[]): string {
+  if (value === undefined || value === null || value === '') return username;
+  return readHeaderText(value, path, problems, MAX_TEXT_LENGTH) ?? username;
+}
+
+/** `email` (one address, as Authelia writes it) or `emails` (a list); the first address is the primary one. */
+function readEmails(user: Map<unknown, unknown>, path: string, problems: UsersFileProblem[]): string[] {
+  const single = user.get('email');
+  const list = user.get('emails');
+  if (single !== undefined && list !== undefined) {
+    problems.push({ path: joinKeyPath(path, 'emails'), message: "use either 'email' or 'emails', not both" });
+    return [];
+  }
+  if (single !== undefined && single !== null) {
+    const email = readEmail(single, joinKeyPath(path, 'email'), problems);
+    return email === undefined ? [] : [email];
+  }
+  return readList(list, joinKeyPath(path, 'emails'), problems, readEmail);
+}
+
+function readEmail(value: unknown, path: string, problems: UsersFileProblem[]): string | undefined {
+  const text = readHeaderText(value, path, problems, MAX_EMAIL_LENGTH);
+  if (text === undefined) return undefined;
+  if (!EMAIL.test(text)) {
+    problems.push({ path, message: 'must be an email address (name@domain)' });
+    return undefined;
+  }
+  return text;
+}
+
+function readGroups(value: unknown, path: string, problems: UsersFileProblem[]): string[] {
+  return readList(value, path, problems, (item, itemPath, itemProblems) => {
+    const group = readHeaderText(item, itemPath, itemProblems, MAX_GROUP_LENGTH);
+    if (group === undefined) return undefined;
+    if (group.includes(',')) {
+      // Remote-Groups joins the groups with commas; a comma inside one would forge an extra group.
+      itemProblems.push({ path: itemPath, message: 'a group name must not contain a comma' });
+      return undefined;
+    }
+    return group;
+  });
+}
+
+function readDisabled(value: unknown, path: string, problems: UsersFileProblem[]): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  problems.push({ path, message: 'must be true or false' });
+  return true;
+}
+
+type ItemReader = (value: unknown, path: string, problems: UsersFileProblem[]) => string | undefined;
+
+/** A list of strings, each read by `readItem`; duplicates are dropped, the first occurrence keeps its place. */
+function readList(value: unknown, path: string, problems: UsersFileProblem[], readItem: ItemReader): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    problems.push({ path, message: 'must be a list' });
+    return [];
+  }
+  const items: string[] = [];
+  value.forEach((item, index) => {
+    const read = readItem(item, joinKeyPath(path, index), problems);
+    if (read !== undefined && !items.includes(read)) items.push(read);
+  });
+  return items;
+}
+
+/** A non-empty string that is safe inside an HTTP header value. */
+function readHeaderText(value: unknown, path: string, problems: UsersFileProblem[], maxLength: number): string | undefined {
+  const message =
+    typeof value !== 'string' ? 'must be a string (quote it)'
+    : value.trim() === '' ? 'must not be empty'
+    : value.length > maxLength ? `must be at most ${maxLength} characters`
+    : CONTROL.test(value) ? 'must not contain line breaks or other control characters (it is sent in a header)'
+    : undefined;
+  if (message === undefined) return value as string;
+  problems.push({ path, message });
+  return undefined;
+}
+
+/** A key as it can be shown in a problem's path: control characters escaped so a log line stays one line. */
+function printable(key: unknown): string {
+  return String(key).replace(new RegExp(CONTROL.source, 'gu'), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}

@@ -1,0 +1,151 @@
+// PostgreSQL specifics: the configured schema, and failures surfacing as StorageUnavailableError (so callers
+// answer 5xx, never "not signed in") with the pool recovering by itself when the server is back.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Server, type Socket, connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { once } from 'node:events';
+import pg from 'pg';
+import { pino } from 'pino';
+import { openStorage } from '../../../src/storage/open.js';
+import { StorageUnavailableError, type Storage } from '../../../src/storage/storage.js';
+import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
+
+/** A TCP relay in front of the real PostgreSQL that the test can cut and restore on the same port. */
+class Relay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly upstream: { host: string; port: number }) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(this.upstream.port, this.upstream.host);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => this.sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    this.server.listen(this.port, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Refuses new connections and drops the open ones, like a PostgreSQL restart. */
+  async cut(): Promise<void> {
+    const closed = new Promise((resolve) => this.server?.close(resolve));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function capturedLogger() {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, destination), lines };
+}
+
+describe('PostgreSQL storage', () => {
+  let target: PostgresTestTarget;
+  before(async () => {
+    target = await postgresTestTarget();
+  });
+  after(() => target.cleanup());
+
+  it('creates the configured schema when missing and keeps every table in it', async () => {
+    const storage = await openStorage({ postgres: target.config, local: { path: 'unused' } });
+    try {
+      assert.ok((await storage.migrate()).length > 0);
+    } finally {
+      await storage.close();
+    }
+    const client = new pg.Client({ connectionString: target.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [
+        target.config.schema,
+      ]);
+      assert.deepEqual(rows.map((row) => row.tablename), [
+        'authentication_logs',
+        'identity_verification',
+        'migrations',
+        'user_preferences',
+        'webauthn_credentials',
+        'webauthn_users',
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('an unreachable server makes every call reject with StorageUnavailableError', async () => {
+    const port = await closedPort();
+    const storage = await openStorage({ postgres: { ...target.config, address: { host: '127.0.0.1', port } }, local: { path: 'unused' } });
+    try {
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['ping', () => storage.ping()],
+        ['migrate', () => storage.migrate()],
+        ['latestAuthenticationAttempts', () => storage.latestAuthenticationAttempts({ username: 'alice', since: new Date(0), limit: 3 })],
+        ['loadPreferences', () => storage.loadPreferences('alice')],
+        ['consumeIdentityVerification', () => storage.consumeIdentityVerification(crypto.randomUUID(), '192.0.2.1')],
+      ];
+      for (const [name, call] of calls) {
+        await assert.rejects(call(), StorageUnavailableError, name);
+      }
+    } finally {
+      await storage.close();
+    }
+  });
+
+  describe('when the server goes away and comes back', () => {
+    let relay: Relay;
+    let storage: Storage;
+    const { logger, lines } = capturedLogger();
+
+    before(async () => {
+      relay = new Relay(target.config.address);
+      await relay.start();
+      storage = await openStorage({ postgres: { ...target.config, address: { host: '127.0.0.1', port: relay.port } }, local: { path: 'unused' } }, logger);
+      await storage.migrate();
+    });
+    after(async () => {
+      await storage.close();
+      await relay.cut();
+    });
+
+    it('answers StorageUnavailableError while it is away, without crashing on the dropped connections', async () => {
+      await storage.loadPreferences('alice');
+      await relay.cut();
+      const warned = () => lines.some((line) => line.level === 40 && /postgres connection lost/.test(line.msg));
+      for (let waited = 0; !warned() && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(warned(), 'the idle connection dropped by the server was logged as a warning, not thrown');
+      await assert.rejects(storage.loadPreferences('alice'), StorageUnavailableError);
+      await assert.rejects(storage.ping(), StorageUnavailableError);
+    });
+
+    it('recovers by itself once it is back', async () => {
+      await relay.start();
+      await storage.ping();
+      await storage.savePreferences({ username: 'alice', secondFactorMethod: 'webauthn' });
+      assert.deepEqual(await storage.loadPreferences('alice'), { username: 'alice', secondFactorMethod: 'webauthn' });
+    });
+  });
+});

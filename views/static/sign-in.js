@@ -1,0 +1,110 @@
+// Sign-in page: password first factor through the JSON API (SPEC §6 POST /api/firstfactor).
+// Loaded as a module from /static/ (the CSP forbids inline script). Text from the server or the URL
+// only ever goes into the page through textContent or value, never as HTML.
+
+const UNREACHABLE = 'Gatehouse cannot be reached. Try again.';
+const FAILED = 'Sign-in failed. Try again.';
+
+const form = document.getElementById('sign-in');
+const status = document.getElementById('sign-in-status');
+
+/** Shows a message in the live region (announced politely); an empty text clears it. */
+function showStatus(text, kind = 'error') {
+  status.textContent = text;
+  if (text) status.dataset.kind = kind;
+  else delete status.dataset.kind;
+}
+
+function field(name) {
+  const element = form.elements.namedItem(name);
+  return element instanceof HTMLInputElement ? element : null;
+}
+
+/** The hidden rd / rm carried over from the query; undefined when absent so JSON leaves them out. */
+function carried(name) {
+  return field(name)?.value || undefined;
+}
+
+/** After a first factor without a redirect, the portal itself shows the next step for the same target. */
+function nextStepUrl() {
+  const query = new URLSearchParams();
+  for (const name of ['rd', 'rm']) {
+    const value = carried(name);
+    if (value) query.set(name, value);
+  }
+  const search = query.toString();
+  return search ? `/?${search}` : '/';
+}
+
+function markInvalid(invalid) {
+  for (const name of ['username', 'password']) {
+    const input = field(name);
+    if (!input) continue;
+    if (invalid) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+}
+
+async function postFirstFactor(body) {
+  const response = await fetch('/api/firstfactor', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    credentials: 'same-origin',
+    body: JSON.stringify(body),
+  });
+  // A proxy error page or an empty body is not JSON; treat it like any other refusal.
+  return response.json().catch(() => ({ status: 'KO' }));
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const button = form.querySelector('button[type="submit"]');
+  const password = field('password');
+  button.disabled = true;
+  showStatus('');
+  let reply;
+  try {
+    reply = await postFirstFactor({
+      username: field('username')?.value ?? '',
+      password: password?.value ?? '',
+      keepMeLoggedIn: field('keepMeLoggedIn')?.checked ?? false,
+      targetURL: carried('rd'),
+      requestMethod: carried('rm'),
+    });
+  } catch {
+    button.disabled = false;
+    showStatus(UNREACHABLE);
+    return;
+  }
+  if (reply?.status === 'OK') {
+    const redirect = reply.data?.redirect;
+    // Keep the button disabled: the page is about to change.
+    location.assign(typeof redirect === 'string' && redirect ? redirect : nextStepUrl());
+    return;
+  }
+  button.disabled = false;
+  markInvalid(true);
+  showStatus(typeof reply?.message === 'string' && reply.message ? reply.message : FAILED);
+  if (password) {
+    password.value = '';
+    password.focus();
+  }
+}
+
+/** Passkey sign-in is wired later; for now only say so when the browser has no WebAuthn at all. */
+function checkWebAuthnSupport() {
+  const passkeyButton = document.getElementById('passkey-sign-in');
+  if (!passkeyButton || window.PublicKeyCredential) return;
+  // The "or" divider goes with the button it introduces.
+  for (const element of [passkeyButton, document.getElementById('passkey-option')]) {
+    if (element) element.hidden = true;
+  }
+  const note = document.getElementById('webauthn-unsupported');
+  if (note) note.hidden = false;
+}
+
+if (form && status) {
+  form.addEventListener('submit', signIn);
+  form.addEventListener('input', () => markInvalid(false));
+}
+checkWebAuthnSupport();
