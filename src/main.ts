@@ -67,7 +67,13 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   if (!config.session.redis && !options.adapters?.sessionStore) logger.warn('sessions are kept in memory: run a single replica, or configure session.redis');
   const sessions = new SessionService(sessionStore, { secret: config.session.secret!, keyPrefix: config.session.redis?.key_prefix });
   const users = options.adapters?.users
-    ?? (await FileUserProvider.open({ path: config.authentication_backend.file.path, watch: config.authentication_backend.file.watch, logger }));
+    ?? (await FileUserProvider.open({
+      path: config.authentication_backend.file.path,
+      watch: config.authentication_backend.file.watch,
+      logger,
+      // Unknown users are checked against a hash made like the real ones, so they cost the same time.
+      dummyHashParams: config.authentication_backend.file.password.argon2,
+    }));
   const adapters: Adapters = { storage, sessionStore, users };
 
   const passwords = new PasswordChecker(users, new Regulator(storage, config.regulation));

@@ -43,7 +43,7 @@ const EMAIL = /^[^\s@,;<>"()[\]\\]+@[^\s@,;<>"()[\]\\]+\.[^\s@,;<>"()[\]\\]+$/u;
 export function parseUsersFile(text: string, source: string): ParsedUsersFile {
   const users = new Map<string, UserRecord>();
   const problems: UsersFileProblem[] = [];
-  const document = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: false });
+  const document = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: true });
   if (document.errors.length > 0) {
     // First line only: the rest quotes the file, which may hold hashes or a mistakenly pasted password.
     for (const error of document.errors) problems.push({ path: source, message: `is not valid YAML: ${firstLine(error.message)}` });
@@ -211,5 +211,5 @@ function printable(key: unknown): string {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n', 1)[0]!.trim();
+  return text.split('\n', 1)[0]!.trim().replace(/:$/, '');
 }

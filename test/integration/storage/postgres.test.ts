@@ -2,7 +2,7 @@
 // answer 5xx, never "not signed in") with the pool recovering by itself when the server is back.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo, type Server, type Socket, connect } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { once } from 'node:events';
 import pg from 'pg';
@@ -10,39 +10,7 @@ import { pino } from 'pino';
 import { openStorage } from '../../../src/storage/open.js';
 import { StorageUnavailableError, type Storage } from '../../../src/storage/storage.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
-
-/** A TCP relay in front of the real PostgreSQL that the test can cut and restore on the same port. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly upstream: { host: string; port: number }) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.upstream.port, this.upstream.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => this.sockets.delete(socket));
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    this.server.listen(this.port, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** Refuses new connections and drops the open ones, like a PostgreSQL restart. */
-  async cut(): Promise<void> {
-    const closed = new Promise((resolve) => this.server?.close(resolve));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
-  }
-}
+import { Relay } from '../../helpers/relay.js';
 
 async function closedPort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');

@@ -2,9 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseUsersFile } from '../../../src/users/users-file.js';
+import { verifyPassword } from '../../../src/users/hashing.js';
 
 // Tests run from dist/test/unit/users; the fixtures stay in the source tree.
 const FIXTURE = new URL('../../../../test/fixtures/users/users.yml', import.meta.url);
+const EXAMPLE = new URL('../../../../users_database.yml', import.meta.url);
 const HASH = '$argon2id$v=19$m=1024,t=1,p=1$yb53lzKfjongWMeyUaP64w$BGk1GNl6aDBMt4noyv3UZ9fmSphvHurzc6Ru+bLrSBE';
 
 /** A users file with one user `u` whose YAML body (after the password) is `body`, indented as given. */
@@ -27,6 +29,18 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
     assert.equal(users.get('john')!.passwordHash, HASH);
     assert.deepEqual(users.get('harry')!.details.emails, ['harry.potter@example.com', 'harry@example.org']);
     assert.equal(users.get('bob')!.details.disabled, true);
+  });
+
+  it('the example users_database.yml is valid: john and harry sign in with "password", bob is disabled', async () => {
+    const { users, problems } = parseUsersFile(readFileSync(EXAMPLE, 'utf8'), 'users_database.yml');
+    assert.deepEqual(problems, []);
+    assert.deepEqual(users.get('john')!.details.groups, ['admins', 'dev']);
+    assert.deepEqual(users.get('harry')!.details.groups, ['dev']);
+    assert.equal(users.get('bob')!.details.disabled, true);
+    for (const record of users.values()) {
+      assert.match(record.passwordHash, /^\$argon2id\$v=19\$m=65536,t=3,p=4\$/);
+      assert.equal(await verifyPassword(record.passwordHash, 'password'), true);
+    }
   });
 
   it('defaults: the display name is the username, no emails, no groups, enabled', () => {
@@ -144,20 +158,20 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
 
 describe('SPEC §4 Remote-* headers: no header injection through the users file', () => {
   const INJECTIONS: ReadonlyArray<{ field: string; yaml: string; path: string }> = [
-    { field: 'display name with CR LF', yaml: '    displayname: "John\\r\\nRemote-Groups: admins"\n', path: 'users.u.displayname' },
-    { field: 'display name with a bare LF', yaml: '    displayname: "John\\nX: y"\n', path: 'users.u.displayname' },
-    { field: 'display name with NUL', yaml: '    displayname: "John\\0"\n', path: 'users.u.displayname' },
-    { field: 'display name with a C1 next-line', yaml: '    displayname: "John\\NX"\n', path: 'users.u.displayname' },
-    { field: 'display name with a line separator', yaml: '    displayname: "John\\LX"\n', path: 'users.u.displayname' },
-    { field: 'display name with DEL', yaml: '    displayname: "John\\x7f"\n', path: 'users.u.displayname' },
-    { field: 'email with CR LF', yaml: '    email: "a@x.io\\r\\nRemote-User: admin"\n', path: 'users.u.email' },
-    { field: 'emails item with LF', yaml: '    emails: ["a@x.io\\nb"]\n', path: 'users.u.emails[0]' },
-    { field: 'group with CR LF', yaml: '    groups: ["dev\\r\\nRemote-User: admin"]\n', path: 'users.u.groups[0]' },
-    { field: 'group with a tab', yaml: '    groups: ["dev\\tops"]\n', path: 'users.u.groups[0]' },
+    { field: 'a display name with CR LF', yaml: '    displayname: "John\\r\\nRemote-Groups: admins"\n', path: 'users.u.displayname' },
+    { field: 'a display name with a bare LF', yaml: '    displayname: "John\\nX: y"\n', path: 'users.u.displayname' },
+    { field: 'a display name with NUL', yaml: '    displayname: "John\\0"\n', path: 'users.u.displayname' },
+    { field: 'a display name with a C1 next-line', yaml: '    displayname: "John\\NX"\n', path: 'users.u.displayname' },
+    { field: 'a display name with a line separator', yaml: '    displayname: "John\\LX"\n', path: 'users.u.displayname' },
+    { field: 'a display name with DEL', yaml: '    displayname: "John\\x7f"\n', path: 'users.u.displayname' },
+    { field: 'an email with CR LF', yaml: '    email: "a@x.io\\r\\nRemote-User: admin"\n', path: 'users.u.email' },
+    { field: 'an emails item with LF', yaml: '    emails: ["a@x.io\\nb"]\n', path: 'users.u.emails[0]' },
+    { field: 'a group with CR LF', yaml: '    groups: ["dev\\r\\nRemote-User: admin"]\n', path: 'users.u.groups[0]' },
+    { field: 'a group with a tab', yaml: '    groups: ["dev\\tops"]\n', path: 'users.u.groups[0]' },
   ];
 
   for (const injection of INJECTIONS) {
-    it(`a ${injection.field} is refused`, () => {
+    it(`${injection.field} is refused`, () => {
       const { users, problems } = parseUsersFile(oneUser(injection.yaml), 'f');
       const found = problems.find((problem) => problem.path === injection.path);
       assert.ok(found, `no problem at ${injection.path}; got ${JSON.stringify(problems)}`);

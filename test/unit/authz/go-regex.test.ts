@@ -1,0 +1,110 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileGoRegex, type GoRegex } from '../../../src/authz/go-regex.js';
+
+function compiled(pattern: string, options?: { caseInsensitive?: boolean }): GoRegex {
+  const result = compileGoRegex(pattern, options);
+  if ('error' in result) assert.fail(`'${pattern}' should compile: ${result.error}`);
+  return result;
+}
+
+describe('Go regular expressions: what they match once translated', () => {
+  const cases: { pattern: string; matches: string[]; rejects: string[]; why: string }[] = [
+    { why: 'plain text and anchors', pattern: '^/api([/?].*)?$', matches: ['/api', '/api/x', '/api?a=1'], rejects: ['/apix', 'x/api'] },
+    { why: '(?P<name>) named groups', pattern: '^(?P<User>\\w+)\\.example\\.com$', matches: ['john.example.com'], rejects: ['john.example.org'] },
+    { why: '(?<name>) named groups (Go 1.22)', pattern: '^(?<Group>\\w+)$', matches: ['admins'], rejects: ['a b'] },
+    { why: '. does not match \\n but does match \\r (Go knows only \\n as a line end)', pattern: '^a.b$', matches: ['a\rb', 'a\u2028b', 'aéb'], rejects: ['a\nb'] },
+    { why: '(?s) lets . match \\n', pattern: '(?s)^a.b$', matches: ['a\nb'], rejects: ['ab'] },
+    { why: '(?s:...) is scoped', pattern: '(?s:a.)b.', matches: ['a\nbc'], rejects: ['a\nb\n'] },
+    { why: '(?m) makes ^ and $ work at \\n only', pattern: '(?m)^b$', matches: ['a\nb\nc'], rejects: ['a\rb\rc'] },
+    { why: 'without (?m), $ is the very end (not before a final \\n)', pattern: '^a$', matches: ['a'], rejects: ['a\n', 'b\na'] },
+    { why: '(?i) at the start covers the whole pattern', pattern: '(?i)^/Admin', matches: ['/admin', '/ADMIN'], rejects: ['/user'] },
+    { why: '(?i:...) spanning the whole pattern', pattern: '(?i:^abc$)', matches: ['ABC'], rejects: ['abd'] },
+    { why: '\\d \\w \\s are ASCII only, as in Go', pattern: '^\\d\\w\\s$', matches: ['1a ', '9_\t'], rejects: ['١a ', '1é ', '1a\u00a0', '1a\v'] },
+    { why: '\\D \\W \\S complement them', pattern: '^\\D\\W\\S$', matches: ['a-x', '١é\v'], rejects: ['1-x', 'a_x', 'a- '] },
+    { why: 'classes keep \\S exact inside brackets', pattern: '^[\\S]+$', matches: ['ab\v'], rejects: ['a b'] },
+    { why: 'POSIX classes', pattern: '^[[:alpha:][:digit:]]+$', matches: ['abc123'], rejects: ['abc-'] },
+    { why: 'negated POSIX classes', pattern: '^[[:^alpha:]]+$', matches: ['12-'], rejects: ['1a'] },
+    { why: 'a leading ] in a class is a literal', pattern: '^[]a]+$', matches: [']a]'], rejects: ['b'] },
+    { why: 'a negated class with a leading ]', pattern: '^[^]a]$', matches: ['b'], rejects: [']', 'a'] },
+    { why: '- at either end of a class is a literal', pattern: '^[-a][b-]$', matches: ['-b', 'a-'], rejects: ['bb'] },
+    { why: '- after a class escape is a literal', pattern: '^[\\d-z]+$', matches: ['1-z'], rejects: ['y'] },
+    { why: '\\Q...\\E quotes text', pattern: '^\\Qa.b*\\E$', matches: ['a.b*'], rejects: ['axb', 'a.bb'] },
+    { why: '\\Q without \\E runs to the end', pattern: '^\\Q(x', matches: ['(x'], rejects: ['x'] },
+    { why: '\\A and \\z', pattern: '\\Aab\\z', matches: ['ab'], rejects: ['ab\n', 'xab'] },
+    { why: 'escaped punctuation is literal', pattern: '^\\-\\#\\ \\/\\_$', matches: ['-# /_'], rejects: ['x'] },
+    { why: 'hex escapes', pattern: '^\\x41\\x{1F600}$', matches: ['A😀'], rejects: ['A'] },
+    { why: 'octal escapes', pattern: '^\\101\\0$', matches: ['A\0'], rejects: ['A'] },
+    { why: 'control escapes', pattern: '^\\a\\f\\t\\n\\r\\v$', matches: ['\x07\f\t\n\r\v'], rejects: [''] },
+    { why: 'a { that is no repeat count is literal', pattern: '^a{,2}x{$', matches: ['a{,2}x{'], rejects: ['aa'] },
+    { why: 'repeat counts', pattern: '^a{2,3}$', matches: ['aa', 'aaa'], rejects: ['a', 'aaaa'] },
+    { why: 'Unicode classes: categories and scripts', pattern: '^\\pL\\p{Greek}\\PN\\p{^Lu}$', matches: ['aαxa'], rejects: ['aa1a', 'aαxA'] },
+    { why: 'characters beyond the BMP count as one', pattern: '^😀{2}$', matches: ['😀😀'], rejects: ['😀'] },
+    { why: '(?U) swaps greedy and lazy', pattern: '(?U)^(a+)(a*?)$', matches: ['aaa'], rejects: [] },
+  ];
+  for (const { why, pattern, matches, rejects } of cases) {
+    it(`${why}: ${pattern}`, () => {
+      const { regex } = compiled(pattern);
+      for (const text of matches) assert.ok(regex.test(text), `${pattern} should match ${JSON.stringify(text)}`);
+      for (const text of rejects) assert.ok(!regex.test(text), `${pattern} should not match ${JSON.stringify(text)}`);
+    });
+  }
+
+  it('(?U) makes quantifiers lazy, and a trailing ? greedy again', () => {
+    assert.deepEqual(compiled('(?U)(a+)').regex.exec('aaa')?.[1], 'a');
+    assert.deepEqual(compiled('(?U)(a+?)').regex.exec('aaa')?.[1], 'aaa');
+    assert.deepEqual(compiled('(a+)').regex.exec('aaa')?.[1], 'aaa');
+  });
+
+  it('lists the named groups, and keeps Go names that JS would refuse usable', () => {
+    const regex = compiled('(?P<User>a)(?P<Group>b)(?P<1x>c)(d)');
+    assert.deepEqual(regex.groupNames, ['User', 'Group', '1x']);
+    assert.deepEqual({ ...regex.regex.exec('abcd')?.groups }, { User: 'a', Group: 'b', $1x: 'c' });
+  });
+
+  it('caseInsensitive adds the i flag (used for host names)', () => {
+    assert.ok(compiled('^App\\.example\\.com$', { caseInsensitive: true }).regex.test('app.example.com'));
+    assert.ok(!compiled('^App\\.example\\.com$').regex.test('app.example.com'));
+  });
+});
+
+describe('Go regular expressions: refused, with a reason', () => {
+  const cases: { pattern: string; reason: RegExp }[] = [
+    { pattern: '(?=a)', reason: /lookahead and lookbehind are not supported/ },
+    { pattern: '(?<!a)b', reason: /lookahead and lookbehind are not supported/ },
+    { pattern: '(a)\\1', reason: /back-references/ },
+    { pattern: 'a(?i)b', reason: /\(\?i\) flag is only supported for the whole pattern/ },
+    { pattern: '(?i:a)b', reason: /\(\?i\) flag is only supported for the whole pattern/ },
+    { pattern: '(?i)a(?-i)b', reason: /\(\?i\) flag is only supported for the whole pattern/ },
+    { pattern: '(?x)a', reason: /unsupported group syntax/ },
+    { pattern: '(?i-)a', reason: /unsupported group syntax/ },
+    { pattern: '(?#comment)', reason: /unsupported group syntax/ },
+    { pattern: 'a{1001}', reason: /larger than 1000/ },
+    { pattern: 'a{3,2}', reason: /invalid repeat count/ },
+    { pattern: '(a', reason: /missing closing \)/ },
+    { pattern: 'a)', reason: /unexpected \)/ },
+    { pattern: '[a', reason: /missing closing \]/ },
+    { pattern: '[z-a]', reason: /invalid character class range/ },
+    { pattern: '[a-\\d]', reason: /invalid character class range/ },
+    { pattern: '[[:alfa:]]', reason: /unknown POSIX class/ },
+    { pattern: 'a\\', reason: /trailing backslash/ },
+    { pattern: '\\C', reason: /invalid escape \\C/ },
+    { pattern: '\\Z', reason: /invalid escape \\Z/ },
+    { pattern: '[\\b]', reason: /invalid escape \\b/ },
+    { pattern: '\\xZZ', reason: /invalid \\x escape/ },
+    { pattern: '\\x{110000}', reason: /beyond the last Unicode code point/ },
+    { pattern: '\\p{Klingon}', reason: /unknown Unicode class/ },
+    { pattern: '(?P<a b>x)', reason: /invalid group name/ },
+    { pattern: '(?P<a>x)(?P<a>y)', reason: /duplicate group name/ },
+    { pattern: '*a', reason: /nothing to repeat/ },
+    { pattern: 'a**', reason: /nothing to repeat/ },
+  ];
+  for (const { pattern, reason } of cases) {
+    it(`${pattern} → ${reason.source}`, () => {
+      const result = compileGoRegex(pattern);
+      assert.ok('error' in result, `'${pattern}' should be refused`);
+      assert.match(result.error, reason);
+      assert.ok(result.error.includes(`'${pattern}'`), 'the message quotes the pattern as written');
+    });
+  }
+});
