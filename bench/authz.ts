@@ -3,7 +3,8 @@
 // Redis GET per request, each at 64 concurrent connections; prints requests/s, p50/p99 latency and their ratio.
 // Figures, not assertions: the targets (>= 70% of the bare server's requests/s, p99 < 10 ms) are read by people.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -70,12 +71,42 @@ async function waitFor(url: string): Promise<void> {
   }
 }
 
-interface Figures { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; cookie: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: (res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
-async function load(url: string, headers: Record<string, string>): Promise<Figures> {
+interface Figures { rps: number; p50: number; p99: number; non2xx: number; errors: number; cpuUsPerRequest: number }
+
+/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(url: string, headers: Record<string, string>, server: ChildProcess): Promise<Figures> {
   await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_S, headers });
+  const cpuBefore = cpuSeconds(server.pid!);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  const cpu = cpuSeconds(server.pid!) - cpuBefore;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    cpuUsPerRequest: (cpu * 1e6) / result.requests.total,
+  };
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -89,30 +120,31 @@ function stop(child: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const configPath = await writeConfig(dir);
-  const gatehouse = start(['dist/src/cli.js', 'serve', '--config', configPath]);
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Gatehouse process there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const gatehouse = start([...profile, 'dist/src/cli.js', 'serve', '--config', configPath]);
   let bare: ChildProcess | undefined;
   try {
     await waitFor('http://127.0.0.1:19091/api/health');
-    const signIn = await fetch('http://127.0.0.1:19091/api/firstfactor', {
-      method: 'POST',
-      headers: { Host: 'auth.example.com', Origin: 'https://auth.example.com', 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
+    const signIn = await post('http://127.0.0.1:19091/api/firstfactor', JSON.stringify({ username: 'bench', password: 'bench-password' }), {
+      // The portal is found by Host, which fetch() will not set: hence node:http here.
+      Host: 'auth.example.com', Origin: 'https://auth.example.com', 'Content-Type': 'application/json',
     });
-    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const cookie = signIn.cookie;
     if (signIn.status !== 200 || !cookie.startsWith('gatehouse_session=')) throw new Error(`bench sign-in failed: ${signIn.status}`);
     const headers = { 'X-Original-URL': 'https://bench.example.com/dashboard?tab=1', 'X-Original-Method': 'GET', Cookie: cookie };
     const check = await fetch('http://127.0.0.1:19091/api/authz/auth-request', { headers });
     if (check.status !== 200) throw new Error(`bench session is not allowed: ${check.status}`);
 
-    const gh = await load('http://127.0.0.1:19091/api/authz/auth-request', headers);
+    const gh = await load('http://127.0.0.1:19091/api/authz/auth-request', headers, gatehouse);
     await stop(gatehouse);
 
     bare = start(['dist/bench/bare-server.js'], { BARE_PORT: '19092', BARE_REDIS_URL: REDIS.href, BARE_KEY: `${PREFIX}bare` });
     await waitFor('http://127.0.0.1:19092/');
-    const floor = await load('http://127.0.0.1:19092/', { Cookie: cookie });
+    const floor = await load('http://127.0.0.1:19092/', { Cookie: cookie }, bare);
 
     const row = (name: string, f: Figures) =>
-      `${name.padEnd(34)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms   non-2xx ${f.non2xx}   errors ${f.errors}`;
+      `${name.padEnd(34)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms   ${f.cpuUsPerRequest.toFixed(0).padStart(3)} µs CPU/request   non-2xx ${f.non2xx}   errors ${f.errors}`;
     console.log(`\nauthz benchmark: ${CONNECTIONS} connections, ${DURATION_S} s each (after ${WARMUP_S} s warm-up), ${rules().length} rules`);
     console.log(row('gatehouse /api/authz/auth-request', gh));
     console.log(row('bare node:http + one Redis GET', floor));

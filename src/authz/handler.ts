@@ -14,6 +14,7 @@ import type { UserDetails, UserProvider } from '../users/provider.js';
 import type { PasswordChecker } from '../users/password-check.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { safeRedirectTarget } from '../portal/safe-redirect.js';
+import { requestIdOf } from '../http/request-id.js';
 
 export interface AuthzDependencies {
   cookies: readonly CookieSettings[];
@@ -33,36 +34,34 @@ interface Identity {
   session?: Session;
 }
 
+/** The answer, with who asked and which rule decided (1-based; 0 = default_policy) for the debug log. */
 type Outcome =
-  | { result: 'allowed'; user?: UserDetails }
-  | { result: 'forbidden' }
-  | { result: 'sign_in' }
-  | { result: 'bad_credentials' }
-  | { result: 'bad_request'; reason: string };
+  | { result: 'allowed' | 'forbidden' | 'sign_in'; user?: UserDetails; rule: number }
+  | { result: 'bad_credentials'; user?: undefined; rule?: undefined };
 
 const REALM = 'Basic realm="Authorization Required"';
 
 export function createAuthzHandler(deps: AuthzDependencies) {
   const debug = () => deps.logger.isLevelEnabled('debug');
 
-  return async function handleAuthz(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  return async function handleAuthz(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     let result: AuthzResult = 'error';
     try {
-      result = await decideAndAnswer(flavour, req, res, requestId);
+      result = await decideAndAnswer(flavour, req, res);
     } catch (error) {
       // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
       // sign-in redirect that would log everybody out during an outage.
-      deps.logger.error({ err: error, requestId, flavour }, 'authz failed');
+      deps.logger.error({ err: error, requestId: requestIdOf(req), flavour }, 'authz failed');
       answer(res, 503, 'Service Unavailable');
     } finally {
       deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
 
-  async function decideAndAnswer(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<AuthzResult> {
+  async function decideAndAnswer(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse): Promise<AuthzResult> {
     if (flavour !== 'verify' && req.method !== 'GET' && req.method !== 'HEAD') {
-      answer(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      answer(res, 405, 'Method Not Allowed', ['Allow', 'GET, HEAD']);
       return 'bad_request';
     }
     const parsed = readTarget(flavour, req.headers, req.method ?? 'GET');
@@ -75,7 +74,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       : !schemeAllowed(parsed.target.url, cookie) ? 'target URL must be https'
       : undefined;
     if (badRequest !== undefined || !('target' in parsed) || typeof ip !== 'string' || cookie === undefined) {
-      if (debug()) deps.logger.debug({ requestId, flavour, reason: badRequest }, 'authz bad request');
+      if (debug()) deps.logger.debug({ requestId: requestIdOf(req), flavour, reason: badRequest }, 'authz bad request');
       answer(res, 400, 'Bad Request');
       return 'bad_request';
     }
@@ -83,7 +82,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
 
     const outcome = await decide(flavour, req, target, ip, cookie);
     if (debug()) {
-      deps.logger.debug({ requestId, flavour, user: 'user' in outcome ? outcome.user?.username : undefined, target: target.url.href, method: target.method, result: outcome.result }, 'authz decision');
+      deps.logger.debug({ requestId: requestIdOf(req), flavour, user: outcome.user?.username, target: target.url.href, method: target.method, rule: outcome.rule, result: outcome.result }, 'authz decision');
     }
     switch (outcome.result) {
       case 'allowed':
@@ -98,9 +97,6 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       case 'sign_in':
         answerSignIn(flavour, req, res, target, cookie);
         break;
-      case 'bad_request':
-        answer(res, 400, 'Bad Request');
-        break;
     }
     return outcome.result;
   }
@@ -111,19 +107,20 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const subject = identity && identity.level > 0 ? { username: identity.user.username, groups: identity.user.groups } : undefined;
     const decision = deps.access.evaluate({ url: target.url, method: target.method, ip, subject });
     const user = subject ? identity!.user : undefined;
+    const rule = decision.rule;
     const level = identity?.level ?? 0;
 
-    if (subject === undefined && decision.subjectRequired) return { result: 'sign_in' };
+    if (subject === undefined && decision.subjectRequired) return { result: 'sign_in', rule };
     const required = policyLevel(decision.policy);
-    if (required === 'deny') return { result: 'forbidden' };
+    if (required === 'deny') return { result: 'forbidden', user, rule };
     if (level >= required) {
       if (identity?.session) void touch(identity.session, cookie);
-      return { result: 'allowed', user };
+      return { result: 'allowed', user, rule };
     }
     // Basic credentials count as level 1 at most: a client that sent them for a two-factor resource is
     // refused outright rather than redirected to a portal it cannot use.
-    if (identity && identity.session === undefined) return { result: 'forbidden' };
-    return { result: 'sign_in' };
+    if (identity && identity.session === undefined) return { result: 'forbidden', user, rule };
+    return { result: 'sign_in', user, rule };
   }
 
   /** The session's user, Basic credentials' user, undefined when anonymous. */
@@ -167,14 +164,14 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 
   function answerBadCredentials(flavour: AuthzFlavour, res: ServerResponse): void {
-    if (flavour === 'forward-auth') answer(res, 407, 'Proxy Authentication Required', { 'Proxy-Authenticate': REALM });
-    else answer(res, 401, 'Unauthorized', { 'WWW-Authenticate': REALM });
+    if (flavour === 'forward-auth') answer(res, 407, 'Proxy Authentication Required', ['Proxy-Authenticate', REALM]);
+    else answer(res, 401, 'Unauthorized', ['WWW-Authenticate', REALM]);
   }
 
   function answerSignIn(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, target: Target, cookie: CookieSettings): void {
     if (flavour === 'auth-request') {
       // nginx turns this 401 into a redirect with the Location it copies from here.
-      answer(res, 401, 'Unauthorized', { Location: portalRedirect(cookie.portalUrl, target) });
+      answer(res, 401, 'Unauthorized', ['Location', portalRedirect(cookie.portalUrl, target)]);
       return;
     }
     if (flavour === 'verify') {
@@ -188,14 +185,14 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       return;
     }
     const location = portalRedirect(cookie.portalUrl, target);
-    if (wantsStatusOnly(req)) answer(res, 401, 'Unauthorized', { Location: location });
+    if (wantsStatusOnly(req)) answer(res, 401, 'Unauthorized', ['Location', location]);
     else answerRedirect(res, target, location);
   }
 }
 
 function answerRedirect(res: ServerResponse, target: Target, location: string): void {
   const safeMethod = target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS';
-  answer(res, safeMethod ? 302 : 303, safeMethod ? 'Found' : 'See Other', { Location: location });
+  answer(res, safeMethod ? 302 : 303, safeMethod ? 'Found' : 'See Other', ['Location', location]);
 }
 
 /** XHR and non-HTML clients get 401 with a Location rather than a redirect they cannot follow. */
@@ -219,13 +216,13 @@ function schemeAllowed(url: URL, cookie: CookieSettings): boolean {
  * Identity headers for the upstream. Values are sent as UTF-8 bytes (Node writes header strings as latin1, so the
  * UTF-8 bytes are passed through as latin1 code units); the users file refuses control characters in them.
  */
-function identityHeaders(user: UserDetails): Record<string, string> {
-  return {
-    'Remote-User': utf8Header(user.username),
-    'Remote-Groups': utf8Header(user.groups.join(',')),
-    'Remote-Name': utf8Header(user.displayName),
-    'Remote-Email': utf8Header(user.emails[0] ?? ''),
-  };
+function identityHeaders(user: UserDetails): HeaderList {
+  return [
+    'Remote-User', utf8Header(user.username),
+    'Remote-Groups', utf8Header(user.groups.join(',')),
+    'Remote-Name', utf8Header(user.displayName),
+    'Remote-Email', utf8Header(user.emails[0] ?? ''),
+  ];
 }
 
 function utf8Header(value: string): string {
@@ -240,15 +237,14 @@ function queryParam(rawUrl: string | undefined, name: string): string | undefine
   return new URLSearchParams(rawUrl!.slice(q + 1)).get(name) ?? undefined;
 }
 
-function answer(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+/** Headers as a flat [name, value, ...] list: Node's fastest path for writing them. */
+type HeaderList = string[];
+
+function answer(res: ServerResponse, status: number, text: string, headers?: HeaderList): void {
   const body = `${status} ${text}\n`;
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-  });
+  const list = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'];
+  if (headers !== undefined) list.push(...headers);
+  res.writeHead(status, list);
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 

@@ -40,8 +40,10 @@ export function parseDomainPattern(text: string): DomainPattern | Failure {
   if (/\{(user|group)\}/.test(rest)) {
     return { error: `'${text}': '{user}' and '{group}' are only allowed as the first label (like '{user}.example.com')` };
   }
-  const ascii = rest === '' ? '' : domainToASCII(rest);
-  if (ascii === '' || ascii.split('.').includes('')) return { error: `'${text}' is not a valid domain name` };
+  // Letters of any script, digits, '-' and '_', in non-empty labels; domainToASCII then gives the punycode form
+  // that URL parsing gives request hosts (it is no validator by itself: it stops quietly at a slash or a backslash).
+  const ascii = /^[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)*$/u.test(rest) ? domainToASCII(rest) : '';
+  if (!/^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/.test(ascii)) return { error: `'${text}' is not a valid domain name` };
   return leading ? { kind: leading[1], suffix: `.${ascii}` } : { kind: 'exact', host: ascii };
 }
 

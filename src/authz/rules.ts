@@ -300,9 +300,9 @@ function valid<T extends object>(parsed: T | { error: string }): T {
 
 function compileRule(rule: RuleConfig, position: number, namedNetworks: ReadonlyMap<string, Network[]>): CompiledRule {
   // Cheapest and most selective first: the order does not change the outcome, only how soon a MISS is found.
-  const criteria: Criterion[] = [
-    domainCriterion((rule.domain ?? []).map((text) => valid(parseDomainPattern(text))), (rule.domain_regex ?? []).map((text) => valid(parseDomainRegex(text)))),
-  ];
+  const domains = (rule.domain ?? []).map((text) => valid(parseDomainPattern(text)));
+  const domainRegexes = (rule.domain_regex ?? []).map((text) => valid(parseDomainRegex(text)));
+  const criteria: Criterion[] = [domainCriterion(domains, domainRegexes)];
   if (rule.methods) criteria.push(methodCriterion(rule.methods));
   if (rule.networks) {
     const names = new Set(namedNetworks.keys());
@@ -341,7 +341,15 @@ function compileRule(rule: RuleConfig, position: number, namedNetworks: Readonly
     criteria.push(subjectCriterion(branches));
   }
   const decision = (subjectRequired: boolean): AccessDecision => Object.freeze({ policy: rule.policy, rule: position, subjectRequired });
-  return { position, policy: rule.policy, criteria, matched: decision(false), potential: decision(true) };
+  const onlyExactHosts = domainRegexes.length === 0 && domains.every((domain) => domain.kind === 'exact');
+  return {
+    position,
+    policy: rule.policy,
+    criteria,
+    matched: decision(false),
+    potential: decision(true),
+    exactHosts: onlyExactHosts ? domains.map((domain) => (domain as { host: string }).host) : undefined,
+  };
 }
 
 interface CompiledRule {
@@ -350,17 +358,43 @@ interface CompiledRule {
   readonly criteria: readonly Criterion[];
   readonly matched: AccessDecision;
   readonly potential: AccessDecision;
+  /** The hosts, when the domain criterion is nothing but exact hosts (see RulesByHost). */
+  readonly exactHosts: readonly string[] | undefined;
+}
+
+/**
+ * A pre-filter, so evaluation does not test every rule's domain: for a host, the rules that can possibly match it,
+ * in order: those naming the host exactly, and those with a wildcard, template or regex. Every other rule's domain
+ * criterion would MISS, so leaving them out changes no decision.
+ */
+class RulesByHost {
+  private readonly byHost = new Map<string, readonly CompiledRule[]>();
+  private readonly anyHost: readonly CompiledRule[];
+
+  constructor(rules: readonly CompiledRule[]) {
+    this.anyHost = rules.filter((rule) => rule.exactHosts === undefined);
+    const hosts = new Set(rules.flatMap((rule) => rule.exactHosts ?? []));
+    for (const host of hosts) {
+      this.byHost.set(host, rules.filter((rule) => rule.exactHosts === undefined || rule.exactHosts.includes(host)));
+    }
+  }
+
+  for(host: string): readonly CompiledRule[] {
+    return this.byHost.get(host) ?? this.anyHost;
+  }
 }
 
 export class AccessControl implements CompiledAccessControl {
   private readonly state = new RequestState();
   private readonly defaultDecision: AccessDecision;
+  private readonly candidates: RulesByHost;
 
   constructor(
     private readonly rules: readonly CompiledRule[],
     defaultPolicy: Policy,
   ) {
     this.defaultDecision = Object.freeze({ policy: defaultPolicy, rule: 0, subjectRequired: false });
+    this.candidates = new RulesByHost(rules);
   }
 
   get ruleCount(): number {
@@ -371,7 +405,7 @@ export class AccessControl implements CompiledAccessControl {
     const state = this.state;
     state.load(request);
     try {
-      rules: for (const rule of this.rules) {
+      rules: for (const rule of this.candidates.for(state.host)) {
         let potential = false;
         for (const criterion of rule.criteria) {
           const match = criterion.test(state);

@@ -20,11 +20,21 @@ const TOUCH_INTERVAL_MS = 1_000;
 
 export type NewSessionData = Omit<SessionData, 'createdAt' | 'lastActivity' | 'cookieDomain'>;
 
+/**
+ * Decoded sessions this process has seen, by ID: the store key (a SHA-256) and the exact blob last read or written.
+ * The store is still asked on every load, so a session deleted or changed elsewhere is seen at once; only when it
+ * returns the very same authenticated blob are the hash, the decryption and the JSON parse skipped (the authz hot
+ * path). Bounded; the oldest entries go first.
+ */
+const DECODED_CACHE_SIZE = 10_000;
+interface Decoded { key: string; blob: string; data: SessionData }
+
 export class SessionService {
   readonly #store: SessionStore;
   readonly #cipher: SessionCipher;
   readonly #keyPrefix: string;
   readonly #now: () => number;
+  readonly #decoded = new Map<string, Decoded>();
 
   constructor(store: SessionStore, options: SessionServiceOptions) {
     this.#store = store;
@@ -56,8 +66,13 @@ export class SessionService {
   async save(session: Session, cookie: CookieSettings): Promise<void> {
     const key = this.#key(session.id);
     const remainingMs = remainingLifeMs(session.data, cookie, this.#now());
-    if (remainingMs <= 0) return this.#store.delete(key);
-    await this.#store.set(key, this.#cipher.seal(JSON.stringify(session.data), key), remainingMs / 1000);
+    if (remainingMs <= 0) {
+      this.#forget(session.id);
+      return this.#store.delete(key);
+    }
+    const blob = this.#cipher.seal(JSON.stringify(session.data), key);
+    await this.#store.set(key, blob, remainingMs / 1000);
+    this.#remember(session.id, { key, blob, data: copyData(session.data) });
   }
 
   /**
@@ -73,6 +88,7 @@ export class SessionService {
   }
 
   destroy(session: Session): Promise<void> {
+    this.#forget(session.id);
     return this.#store.delete(this.#key(session.id));
   }
 
@@ -89,18 +105,35 @@ export class SessionService {
   }
 
   async #loadOne(id: string, cookie: CookieSettings): Promise<Session | undefined> {
-    const key = this.#key(id);
+    const known = this.#decoded.get(id);
+    const key = known?.key ?? this.#key(id);
     const blob = await this.#store.get(key);
-    if (blob === null) return undefined;
-    const data = this.#decode(blob, key);
+    if (blob === null) {
+      this.#forget(id);
+      return undefined;
+    }
+    // A copy: callers may change their session (touch, elevation) without touching the cached one.
+    const data = known !== undefined && known.blob === blob ? copyData(known.data) : this.#decode(blob, key);
     const alive =
       data !== undefined && data.cookieDomain === cookie.domain && remainingLifeMs(data, cookie, this.#now()) > 0;
     if (!alive) {
       // Undecryptable (secret rotated), for another cookie domain, or past its time: it can never be valid again.
+      this.#forget(id);
       await this.#store.delete(key);
       return undefined;
     }
+    if (known === undefined || known.blob !== blob) this.#remember(id, { key, blob, data: copyData(data) });
     return { id, data };
+  }
+
+  #remember(id: string, decoded: Decoded): void {
+    this.#decoded.delete(id);
+    this.#decoded.set(id, decoded);
+    if (this.#decoded.size > DECODED_CACHE_SIZE) this.#decoded.delete(this.#decoded.keys().next().value!);
+  }
+
+  #forget(id: string): void {
+    this.#decoded.delete(id);
   }
 
   #decode(blob: string, key: string): SessionData | undefined {
@@ -127,6 +160,13 @@ function candidateIds(cookieValues: readonly string[]): string[] {
     if (isWellFormedSessionId(value) && !ids.includes(value)) ids.push(value);
   }
   return ids;
+}
+
+/** Deep enough that no caller can change a cached session: the arrays and ceremony state are copied too. */
+function copyData(data: SessionData): SessionData {
+  const copy: SessionData = { ...data, emails: [...data.emails], groups: [...data.groups] };
+  if (data.pending !== undefined) copy.pending = structuredClone(data.pending);
+  return copy;
 }
 
 /** Remember-me counts only while the cookie domain still allows it (0 or less disables it, SPEC §3). */

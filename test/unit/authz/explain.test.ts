@@ -1,0 +1,80 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { explainAccess } from '../../../src/authz/explain.js';
+import type { AccessRequest } from '../../../src/authz/rules.js';
+import { configSchema, type RawConfig } from '../../../src/config/schema.js';
+
+const config = configSchema.parse({
+  access_control: {
+    default_policy: 'deny',
+    networks: [{ name: 'internal', networks: '10.0.0.0/8' }],
+    rules: [
+      { domain: 'public.example.com', policy: 'bypass' },
+      { domain: '*.example.com', resources: '^/api', methods: ['GET'], networks: 'internal', policy: 'one_factor' },
+      { domain: 'app.example.com', subject: 'group:admins', query: [{ key: 'debug' }], policy: 'two_factor' },
+      { domain: 'app.example.com', policy: 'one_factor' },
+    ],
+  } satisfies RawConfig['access_control'],
+}).access_control;
+
+const request = (url: string, extra: Partial<AccessRequest> = {}): AccessRequest => ({ url: new URL(url), method: 'GET', ip: '10.0.0.1', ...extra });
+
+/** The table rows, without the header, keyed by rule number. */
+function rows(output: string): Map<string, string[]> {
+  const table = output.split('\n').filter((line) => /^[*~ ]\s*\d+\s/.test(line));
+  return new Map(table.map((line) => {
+    const cells = line.trim().split(/\s+/);
+    const marker = cells[0] === '*' || cells[0] === '~' ? cells.shift()! : '';
+    return [cells[0]!, [marker, ...cells.slice(1)]];
+  }));
+}
+
+describe('explainAccess (gatehouse access-control check-policy)', () => {
+  it('prints the request, one line per rule with each criterion, a legend and the decision', () => {
+    const output = explainAccess(config, request('https://app.example.com/x?debug=1', { subject: { username: 'john', groups: ['dev'] } }));
+    assert.equal(
+      output,
+      [
+        "Request: GET https://app.example.com/x?debug=1 from 10.0.0.1, by user 'john' (groups: dev).",
+        '',
+        '   #  Domain  Resource  Method  Network  Subject  Query  Policy',
+        '   1  miss    -         -       -        -        -      bypass',
+        '   2  hit     miss      hit     hit      -        -      one_factor',
+        '   3  hit     -         -       -        miss     hit    two_factor',
+        '*  4  hit     -         -       -        -        -      one_factor',
+        '',
+        'Legend: * the rule that decides; ~ the rule that decides once the user is known (the request is sent to sign in);',
+        '        hit / miss: the criterion matches / does not; may: it matches if the signed-in user is the right one; - absent.',
+        '',
+        "The policy 'one_factor' from rule #4 will be applied to this request.",
+      ].join('\n'),
+    );
+  });
+
+  it('marks a subject rule an anonymous request stops at with ~ and may, and says a sign-in comes first', () => {
+    const output = explainAccess(config, request('https://app.example.com/x?debug=1'));
+    assert.deepEqual(rows(output).get('3'), ['~', 'hit', '-', '-', '-', 'may', 'hit', 'two_factor']);
+    assert.match(output, /by an anonymous user/);
+    assert.match(output, /Rule #3 \(policy 'two_factor'\) applies only to certain users: the request will be sent to sign in/);
+  });
+
+  it('marks the first fully matching rule with *', () => {
+    const output = explainAccess(config, request('https://app.example.com/api/v1'));
+    assert.deepEqual(rows(output).get('2'), ['*', 'hit', 'hit', 'hit', 'hit', '-', '-', 'one_factor']);
+    assert.match(output, /The policy 'one_factor' from rule #2 will be applied to this request\.$/);
+  });
+
+  it('names the default policy when no rule matches, and shows the misses', () => {
+    const output = explainAccess(config, request('https://other.example.org/', { method: 'post', ip: undefined }));
+    assert.match(output, /^Request: POST https:\/\/other\.example\.org\/ from an unknown address, by an anonymous user\./);
+    assert.deepEqual(rows(output).get('2'), ['', 'miss', 'miss', 'miss', 'miss', '-', '-', 'one_factor']);
+    assert.ok(![...rows(output).values()].some(([marker]) => marker !== ''));
+    assert.match(output, /The policy 'deny' from the default policy will be applied to this request\.$/);
+  });
+
+  it('says so when there are no rules at all', () => {
+    const output = explainAccess(configSchema.parse({}).access_control, request('https://app.example.com/'));
+    assert.match(output, /no rules: only the default policy applies/);
+    assert.match(output, /The policy 'deny' from the default policy will be applied/);
+  });
+});
