@@ -282,3 +282,24 @@ describe('SPEC §8 what Redis holds', () => {
     assert.ok(ttl > 30 * 86400_000 - 5_000 && ttl <= 30 * 86400_000, String(ttl));
   });
 });
+
+describe('the decoded-session cache never serves a stale session', () => {
+  it('a session deleted or changed through another service instance is seen at once', async () => {
+    const store = new MemorySessionStore();
+    const a = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!' });
+    const b = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!' });
+    const cookie: CookieSettings = { domain: 'example.com', name: 'gatehouse_session', portalUrl: new URL('https://auth.example.com'), sameSite: 'lax', expiration: 3600, inactivity: 300, rememberMe: 0, secure: true };
+    const created = await a.create({ username: 'john', displayName: 'John', emails: [], groups: ['dev'], level: 1, rememberMe: false }, cookie);
+    const loaded = await a.load([created.id], cookie);
+    assert.equal(loaded?.data.level, 1);
+    loaded!.data.groups.push('mutated');
+    assert.deepEqual((await a.load([created.id], cookie))?.data.groups, ['dev'], 'callers cannot change the cached copy');
+    const fromB = (await b.load([created.id], cookie))!;
+    fromB.data.level = 2;
+    await b.save(fromB, cookie);
+    assert.equal((await a.load([created.id], cookie))?.data.level, 2);
+    await b.destroy(fromB);
+    assert.equal(await a.load([created.id], cookie), undefined);
+    await store.close();
+  });
+});
