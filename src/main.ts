@@ -53,10 +53,10 @@ export interface Gatehouse {
 const HEALTH_TIMEOUT_MS = 2_000;
 
 export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
-  const { config, cookies, warnings, generatedSecrets } = options.loaded;
+  // Warnings include one per secret generated for this process (no Redis, no secret configured).
+  const { config, cookies, warnings } = options.loaded;
   const logger = options.logger ?? createLogger(config.log);
   for (const warning of warnings) logger.warn(warning);
-  for (const key of generatedSecrets) logger.warn({ key }, 'no secret configured: generated one for this process only');
 
   const storage = options.adapters?.storage ?? (await openStorage(config.storage, logger));
   const applied = await storage.migrate();
