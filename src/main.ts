@@ -21,6 +21,9 @@ import { createAuthzHandler } from './authz/handler.js';
 import { createPortalApp } from './http/portal-app.js';
 import { createGatehouseServer } from './http/server.js';
 import { SignIn } from './portal/sign-in.js';
+import { createNotifier } from './notify/open.js';
+import type { Notifier } from './notify/notifier.js';
+import { IdentityVerifier } from './identity/tokens.js';
 
 export interface Adapters {
   storage: Storage;
@@ -58,6 +61,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const logger = options.logger ?? createLogger(config.log);
   for (const warning of warnings) logger.warn(warning);
 
+  // First: a notifier that fails its check stops start-up before any pool is opened.
+  const notifier = await startNotifier(config.notifier, logger);
   const storage = options.adapters?.storage ?? (await openStorage(config.storage, logger));
   const applied = await storage.migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'storage migrated');
@@ -79,6 +84,10 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const passwords = new PasswordChecker(users, new Regulator(storage, config.regulation));
   const access = compileAccessControl(config.access_control);
   const metrics = config.telemetry.metrics.enabled ? new Metrics() : undefined;
+  const verifier = new IdentityVerifier(storage, {
+    secret: config.identity_validation.jwt_secret!,
+    lifetimeSeconds: config.identity_validation.token_lifetime,
+  });
 
   const authz = createAuthzHandler({
     cookies, sessions, users, access, passwords, logger, metrics,
@@ -90,6 +99,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
     failureFloorMs: options.timing?.firstFactorFailureFloorMs ?? 1_000,
     healthCheck: async () => { await withTimeout(Promise.all([sessionStore.ping(), storage.ping()]), HEALTH_TIMEOUT_MS); },
+    identity: { sessions, storage, verifier, notifier, users, logger, elevationLifetimeSeconds: config.identity_validation.elevation_lifetime },
   });
   const server = createGatehouseServer(authz, portal);
   const metricsServer = metrics ? createMetricsServer(metrics) : undefined;
@@ -108,10 +118,22 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     },
     async close() {
       await Promise.all([stopServer(server), metricsServer ? stopServer(metricsServer) : undefined]);
-      await Promise.allSettled([users.close(), sessionStore.close(), storage.close()]);
+      await Promise.allSettled([users.close(), sessionStore.close(), storage.close(), notifier.close()]);
       logger.info('gatehouse stopped');
     },
   };
+}
+
+/** A notifier that cannot deliver stops start-up (unless `disable_startup_check`): identity links would be lost. */
+async function startNotifier(config: LoadedConfig['config']['notifier'], logger: Logger): Promise<Notifier> {
+  const notifier = createNotifier(config, logger);
+  try {
+    await notifier.startupCheck();
+  } catch (error) {
+    await notifier.close();
+    throw new Error(`notifier startup check failed: ${(error as Error).message}`, { cause: error });
+  }
+  return notifier;
 }
 
 function createMetricsServer(metrics: Metrics): Server {

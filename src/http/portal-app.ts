@@ -9,6 +9,7 @@ import { portalContext } from '../portal/context.js';
 import { originGuard } from '../portal/origin-guard.js';
 import { apiRoutes, type ApiDependencies } from '../portal/routes-api.js';
 import { pageRoutes, type PageDependencies } from '../portal/routes-pages.js';
+import { identityRoutes, type IdentityRouteDependencies } from '../identity/routes.js';
 import { ko, ok } from '../portal/http-helpers.js';
 import { renderMessage } from '../portal/views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
@@ -24,6 +25,8 @@ export interface PortalAppDependencies extends ApiDependencies, PageDependencies
   logger: Logger;
   /** Resolves when Redis and storage both answer; rejects otherwise. */
   healthCheck: () => Promise<void>;
+  /** `/api/identity/*` (SPEC §6). */
+  identity: IdentityRouteDependencies;
 }
 
 export function createPortalApp(deps: PortalAppDependencies): express.Express {
@@ -54,6 +57,7 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
   app.use(express.json({ limit: '16kb', strict: true }));
   app.use(originGuard);
   app.use(apiRoutes(deps));
+  app.use(identityRoutes(deps.identity));
   app.use(pageRoutes(deps));
 
   app.use((req: Request, res: Response) => {
