@@ -81,7 +81,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     }));
   const adapters: Adapters = { storage, sessionStore, users };
 
-  const passwords = new PasswordChecker(users, new Regulator(storage, config.regulation));
+  const regulator = new Regulator(storage, config.regulation);
+  const passwords = new PasswordChecker(users, regulator);
   const access = compileAccessControl(config.access_control);
   const metrics = config.telemetry.metrics.enabled ? new Metrics() : undefined;
   const verifier = new IdentityVerifier(storage, {
@@ -93,13 +94,19 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     cookies, sessions, users, access, passwords, logger, metrics,
     basicFailureFloorMs: options.timing?.basicFailureFloorMs ?? 2_000,
   });
+  const signIn = new SignIn(sessions, access, cookies);
   const portal = createPortalApp({
     cookies, sessions, users, passwords, logger,
-    signIn: new SignIn(sessions, access, cookies),
+    signIn,
     passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
     failureFloorMs: options.timing?.firstFactorFailureFloorMs ?? 1_000,
     healthCheck: async () => { await withTimeout(Promise.all([sessionStore.ping(), storage.ping()]), HEALTH_TIMEOUT_MS); },
     identity: { sessions, storage, verifier, notifier, users, logger, elevationLifetimeSeconds: config.identity_validation.elevation_lifetime },
+    webauthn: {
+      webauthn: config.webauthn, elevationLifetime: config.identity_validation.elevation_lifetime,
+      storage, sessions, users, signIn, regulator, notifier, logger,
+    },
+    securityPages: { users, storage, webauthnEnabled: !config.webauthn.disable },
   });
   const server = createGatehouseServer(authz, portal);
   const metricsServer = metrics ? createMetricsServer(metrics) : undefined;

@@ -1,7 +1,8 @@
 // The portal's Express application: pages, JSON API, static assets (SPEC §5, §6). The authz endpoints do not go
 // through here (see http/server.ts).
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { packageRoot } from '../paths.js';
 import { securityHeaders } from './security-headers.js';
@@ -9,7 +10,9 @@ import { portalContext } from '../portal/context.js';
 import { originGuard } from '../portal/origin-guard.js';
 import { apiRoutes, type ApiDependencies } from '../portal/routes-api.js';
 import { pageRoutes, type PageDependencies } from '../portal/routes-pages.js';
+import { securityPageRoutes } from '../portal/routes-security-pages.js';
 import { identityRoutes, type IdentityRouteDependencies } from '../identity/routes.js';
+import { webauthnRoutes, type WebAuthnRouteDependencies } from '../webauthn/routes.js';
 import { ko, ok } from '../portal/http-helpers.js';
 import { renderMessage } from '../portal/views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
@@ -27,6 +30,8 @@ export interface PortalAppDependencies extends ApiDependencies, PageDependencies
   healthCheck: () => Promise<void>;
   /** `/api/identity/*` (SPEC §6). */
   identity: IdentityRouteDependencies;
+  /** `/api/webauthn/*` (SPEC §6). */
+  webauthn: WebAuthnRouteDependencies;
 }
 
 export function createPortalApp(deps: PortalAppDependencies): express.Express {
@@ -47,6 +52,13 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
     }
   });
 
+  // The pages' WebAuthn helper, served from Gatehouse itself (no CDN); its ES modules import each other by relative
+  // .js paths, so the directory works as is. Mounted before /static, whose handler answers 404 for unknown files.
+  app.use('/static/vendor/simplewebauthn', express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), {
+    index: false,
+    fallthrough: false,
+    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=300'),
+  }));
   app.use('/static', express.static(join(packageRoot, 'views', 'static'), {
     index: false,
     fallthrough: false,
@@ -58,6 +70,8 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
   app.use(originGuard);
   app.use(apiRoutes(deps));
   app.use(identityRoutes(deps.identity));
+  app.use(webauthnRoutes(deps.webauthn));
+  app.use(securityPageRoutes(deps.securityPages));
   app.use(pageRoutes(deps));
 
   app.use((req: Request, res: Response) => {

@@ -8,6 +8,8 @@ import { requestIp } from './http-helpers.js';
 import { safeRedirectTarget } from './safe-redirect.js';
 import type { SignIn } from './sign-in.js';
 import type { CookieSettings } from '../session/model.js';
+import { renderSecondFactor } from './views/security-keys.js';
+import type { SecurityPageDependencies } from './routes-security-pages.js';
 
 export interface PageDependencies {
   sessions: SessionService;
@@ -15,6 +17,8 @@ export interface PageDependencies {
   signIn: SignIn;
   cookies: readonly CookieSettings[];
   passkeyLogin: boolean;
+  /** Storage and the WebAuthn switch: whether the user has a key decides the step after the password. */
+  securityPages: SecurityPageDependencies;
 }
 
 function queryString(value: unknown): string | undefined {
@@ -28,7 +32,7 @@ function html(res: Response, status: number, page: string): void {
 export function pageRoutes(deps: PageDependencies): Router {
   const router = Router();
 
-  router.get('/', (req: Request, res: Response) => {
+  router.get('/', async (req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
     const rd = queryString(req.query.rd);
     const rm = queryString(req.query.rm);
@@ -41,14 +45,22 @@ export function pageRoutes(deps: PageDependencies): Router {
       return html(res, 200, renderSignIn({ rd: safeRd, rm: safeRm, rememberMeEnabled: cookie.rememberMe > 0, passkeyEnabled: deps.passkeyLogin }));
     }
     const level = session.data.level;
+    const { storage, webauthnEnabled } = deps.securityPages;
+    const hasKeys = async () => (await storage.listWebAuthnCredentials(user.username, cookie.portalUrl.hostname)).length > 0;
+    const secondFactor = (target: string | undefined, keys: boolean) => html(res, 200, renderSecondFactor({
+      displayName: user.displayName, username: user.username, rd: target, rm: target && safeRm, hasKeys: keys,
+    }));
     if (safeRd !== undefined) {
+      // The portal's own pages (settings, the emailed registration link) check the session themselves; access
+      // control rules are written for the protected apps, not for the portal.
+      if (new URL(safeRd).origin === cookie.portalUrl.origin) return res.redirect(302, safeRd);
       const needed = deps.signIn.levelNeeded(safeRd, safeRm, user, cookie, requestIp(req));
       if (needed !== undefined && needed.level <= level) return res.redirect(302, needed.url);
       if (needed !== undefined && needed.level === 2) {
-        // The seam for the second factor: the security-key step lands here.
+        if (webauthnEnabled) return secondFactor(safeRd, await hasKeys());
         return html(res, 200, renderMessage({
           title: 'A security key is needed',
-          message: 'This application asks for a second factor. Security keys are not enabled on this Gatehouse yet.',
+          message: 'This application asks for a second factor, and security keys are turned off on this Gatehouse.',
           status: 'info',
           actionUrl: '/logout',
           actionLabel: 'Sign out',
@@ -58,12 +70,15 @@ export function pageRoutes(deps: PageDependencies): Router {
         return html(res, 403, renderMessage({ title: 'Access denied', message: `You are signed in as ${user.username}, who may not open that page.`, status: 'error', actionUrl: '/logout', actionLabel: 'Sign out' }));
       }
     }
+    // SPEC §5: after the password, a user who has a key is asked for it even when nothing needs it yet.
+    if (level === 1 && webauthnEnabled && (await hasKeys())) return secondFactor(undefined, true);
     return html(res, 200, renderSignedIn({
       displayName: user.displayName,
       username: user.username,
       level,
       continueUrl: cookie.defaultRedirectionUrl?.href,
       logoutUrl: '/logout',
+      settingsUrl: webauthnEnabled ? '/settings' : undefined,
     }));
   });
 

@@ -91,10 +91,19 @@ async function signIn(event) {
   }
 }
 
-/** Passkey sign-in is wired later; for now only say so when the browser has no WebAuthn at all. */
-function checkWebAuthnSupport() {
+/**
+ * Passkey sign-in lives in its own module, loaded only when the page offers it and the browser has WebAuthn: if it
+ * fails to load, password sign-in still works. Without WebAuthn the page says so instead.
+ */
+function setUpPasskeys() {
   const passkeyButton = document.getElementById('passkey-sign-in');
-  if (!passkeyButton || window.PublicKeyCredential) return;
+  if (!passkeyButton) return;
+  if (window.PublicKeyCredential) {
+    import('./passkey.js').catch(() => {
+      passkeyButton.disabled = true;
+    });
+    return;
+  }
   // The "or" divider goes with the button it introduces.
   for (const element of [passkeyButton, document.getElementById('passkey-option')]) {
     if (element) element.hidden = true;
@@ -107,4 +116,4 @@ if (form && status) {
   form.addEventListener('submit', signIn);
   form.addEventListener('input', () => markInvalid(false));
 }
-checkWebAuthnSupport();
+setUpPasskeys();

@@ -1,0 +1,151 @@
+// The emailed identity check (SPEC §5 "Registering a key", §6 `/api/identity/*`): a signed-in user asks for a link,
+// Gatehouse mails it, and redeeming it (once, as the same user) elevates the session for `elevation_lifetime`,
+// which registering a security key requires.
+import { Router, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Notifier } from '../notify/notifier.js';
+import { identityCheckMessage } from '../notify/templates.js';
+import { portalLocals, setSessionCookie } from '../portal/context.js';
+import { ko, ok, requestIp } from '../portal/http-helpers.js';
+import type { SessionService } from '../session/service.js';
+import type { Storage } from '../storage/storage.js';
+import type { UserProvider } from '../users/provider.js';
+import { isIdentityAction, type IdentityVerifier, type RedeemResult } from './tokens.js';
+
+export interface IdentityRouteDependencies {
+  sessions: SessionService;
+  storage: Storage;
+  verifier: IdentityVerifier;
+  notifier: Notifier;
+  users: UserProvider;
+  /** `identity_validation.elevation_lifetime`, seconds. */
+  elevationLifetimeSeconds: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Where each action's link leads, below the portal URL. */
+const ACTION_PAGES = { register_webauthn: 'webauthn/register' } as const;
+
+/** One email per user per this many ms: a double click or a script cannot flood the user's inbox. */
+const EMAIL_INTERVAL_MS = 10_000;
+
+const REDEEM_FAILURES: Record<Exclude<RedeemResult, 'ok'>, [status: number, message: string]> = {
+  invalid: [400, 'This link is not valid.'],
+  expired: [400, 'This link has expired.'],
+  used: [400, 'This link was already used.'],
+  wrong_user: [403, 'This link belongs to another user.'],
+};
+
+const SIGN_IN_FIRST = 'Sign in first.';
+
+/**
+ * `<portal URL>/<path>?<query>`, keeping a path the portal URL may have (`https://example.org/auth` →
+ * `https://example.org/auth/webauthn/register`).
+ */
+export function portalLink(portalUrl: URL, path: string, query: Record<string, string> = {}): string {
+  const url = new URL(portalUrl.href);
+  url.search = '';
+  url.hash = '';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+  return url.href;
+}
+
+/**
+ * Remembers when each user was last mailed. Per process: with several replicas a user may get one email per
+ * replica per interval, which still bounds the flood.
+ */
+class MailThrottle {
+  readonly #lastSent = new Map<string, number>();
+
+  constructor(readonly intervalMs: number) {}
+
+  /** Claims the user's slot; false while the previous email is younger than the interval. */
+  claim(username: string, now: number): boolean {
+    const last = this.#lastSent.get(username);
+    if (last !== undefined && now - last < this.intervalMs) return false;
+    if (this.#lastSent.size > 10_000) this.#prune(now);
+    this.#lastSent.set(username, now);
+    return true;
+  }
+
+  release(username: string): void {
+    this.#lastSent.delete(username);
+  }
+
+  #prune(now: number): void {
+    for (const [username, at] of this.#lastSent) if (now - at >= this.intervalMs) this.#lastSent.delete(username);
+  }
+}
+
+function bodyField(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+export function identityRoutes(deps: IdentityRouteDependencies): Router {
+  const router = Router();
+  const now = deps.now ?? Date.now;
+  const throttle = new MailThrottle(EMAIL_INTERVAL_MS);
+
+  router.post('/api/identity/start', async (req: Request, res: Response) => {
+    const { cookie, session } = portalLocals(res);
+    if (!session || session.data.level < 1) return ko(res, 401, SIGN_IN_FIRST);
+    const action = bodyField(req.body, 'action');
+    if (!isIdentityAction(action)) return ko(res, 400, 'Unknown action.');
+    const username = session.data.username;
+    const user = deps.users.get(username);
+    if (!user) return ko(res, 401, SIGN_IN_FIRST);
+    const to = user.emails[0];
+    if (to === undefined) return ko(res, 400, 'Your account has no email address. Ask your administrator to add one.');
+    // 429, not a silent OK: the caller is the account's own signed-in user, so this tells nobody anything new.
+    if (!throttle.claim(username, now())) {
+      res.setHeader('Retry-After', String(Math.ceil(EMAIL_INTERVAL_MS / 1000)));
+      return ko(res, 429, 'An email was sent a moment ago. Check your inbox, or try again in a few seconds.');
+    }
+    const ip = requestIp(req);
+    try {
+      const { token, jti } = await deps.verifier.issue({ username, action, ip });
+      const link = portalLink(cookie.portalUrl, ACTION_PAGES[action], { token });
+      const message = identityCheckMessage({
+        username, displayName: user.displayName, link, ip, at: new Date(now()), validForSeconds: deps.verifier.lifetimeSeconds,
+      });
+      try {
+        await deps.notifier.send({ to, toName: user.displayName, ...message });
+      } catch (error) {
+        deps.logger.error({ err: error, username, action }, 'identity verification email could not be sent');
+        throttle.release(username);
+        return ko(res, 503, 'The email could not be sent. Try again later.');
+      }
+      // The jti names the token without being usable: the signature is needed to redeem it.
+      deps.logger.info({ username, action, jti, ip }, 'identity verification emailed');
+      ok(res);
+    } catch (error) {
+      throttle.release(username);
+      throw error;
+    }
+  });
+
+  router.post('/api/identity/finish', async (req: Request, res: Response) => {
+    const { cookie, session } = portalLocals(res);
+    if (!session || session.data.level < 1) return ko(res, 401, SIGN_IN_FIRST);
+    const token = bodyField(req.body, 'token');
+    if (typeof token !== 'string' || token.length === 0) return ko(res, 400, 'A token is required.');
+    const username = session.data.username;
+    const ip = requestIp(req);
+    const result = await deps.verifier.redeem({ token, username, action: 'register_webauthn', ip });
+    if (result !== 'ok') {
+      deps.logger.info({ username, result, ip }, 'identity verification refused');
+      const [status, message] = REDEEM_FAILURES[result];
+      return ko(res, status, message);
+    }
+    // A privilege change: the elevated session gets a new ID, like a change of level does.
+    session.data.elevatedUntil = now() + deps.elevationLifetimeSeconds * 1000;
+    const elevated = await deps.sessions.regenerate(session, cookie);
+    setSessionCookie(res, elevated, cookie);
+    deps.logger.info({ username, ip }, 'identity verified: session elevated');
+    ok(res, { elevated: true });
+  });
+
+  return router;
+}

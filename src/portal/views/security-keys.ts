@@ -1,0 +1,228 @@
+// The security-key pages (SPEC §5): the second factor, the settings page that lists and manages the user's keys,
+// and "Confirm your identity" behind the emailed link. The pages' scripts do the WebAuthn ceremonies; everything
+// here is rendered through `html`, so key names and user details are escaped.
+import type { WebAuthnCredential } from '../../storage/storage.js';
+import { authenticatorModel, UNKNOWN_AAGUID } from '../../webauthn/aaguids.js';
+import { html, type SafeHtml } from './html.js';
+import { renderDocument } from './layout.js';
+import { linkTarget } from './pages.js';
+
+/** Longest key name the API accepts (src/webauthn/input.ts); the inputs say so too. */
+const KEY_NAME_MAX_LENGTH = 64;
+
+const NO_WEBAUTHN = 'This browser cannot use security keys.';
+
+export interface SignedInUser {
+  displayName: string;
+  username: string;
+}
+
+export interface SecondFactorPage extends SignedInUser {
+  /** The target URL, already checked safe; carried to the API so the browser lands on it. */
+  rd?: string;
+  rm?: string;
+  hasKeys: boolean;
+}
+
+/** One key as the settings page shows it. */
+export interface SecurityKeyView {
+  id: number;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** The authenticator's model when its AAGUID is known, else undefined. */
+  model?: string;
+  /** The AAGUID when it says something (not absent, not all zeros). */
+  aaguid?: string;
+  /** Registered through the FIDO U2F protocol (no AAGUID, fido-u2f attestation). */
+  u2f: boolean;
+  /** A discoverable credential: it can sign in without a username (a passkey). */
+  passkey: boolean;
+  /** Its sign counter went back once: it may have been copied. */
+  cloneWarning: boolean;
+}
+
+export interface SettingsPage extends SignedInUser {
+  keys: readonly SecurityKeyView[];
+  /** Where "Done" leads (the default redirection URL), else the portal's start page. */
+  continueUrl?: string;
+}
+
+export interface ConfirmIdentityPage extends SignedInUser {
+  /** The emailed token, already checked to be JWT-shaped. */
+  token: string;
+}
+
+const icon = (paths: SafeHtml, className = 'icon'): SafeHtml =>
+  html`<svg class="${className}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`;
+
+const KEY_PATHS = html`<circle cx="8" cy="15" r="4"/><path d="M10.8 12.2 20 3M16.5 6.5l2.5 2.5M14 9l2 2"/>`;
+const SHIELD_PATHS = html`<path d="M12 3 5 6v5.5c0 4.4 3 8.2 7 9.5 4-1.3 7-5.1 7-9.5V6Z"/><path d="m9 12 2.2 2.2L15.5 10"/>`;
+const ICONS = {
+  key: icon(KEY_PATHS),
+  keyBadge: icon(KEY_PATHS, 'badge-icon'),
+  keyTile: icon(KEY_PATHS, 'key-tile-icon'),
+  shield: icon(SHIELD_PATHS, 'badge-icon'),
+  check: icon(html`<circle cx="12" cy="12" r="9"/><path d="m8 12.5 2.7 2.7L16.2 9.6"/>`, 'badge-icon'),
+  plus: icon(html`<path d="M12 5v14M5 12h14"/>`),
+  mail: icon(html`<rect x="3" y="5" width="18" height="14" rx="2"/><path d="m4 7 8 6 8-6"/>`),
+};
+
+/** Dates are rendered in UTC with their ISO form alongside, so the page's script can show them in local time. */
+const DATE_FORMAT = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+function dateTime(when: Date): SafeHtml {
+  return html`<time datetime="${when.toISOString()}">${DATE_FORMAT.format(when)} UTC</time>`;
+}
+
+function hiddenTarget(rd: string | undefined, rm: string | undefined): SafeHtml {
+  return html`${rd && html`<input type="hidden" name="rd" value="${rd}">`}${rm && html`<input type="hidden" name="rm" value="${rm}">`}`;
+}
+
+function whoLine(p: SignedInUser): SafeHtml {
+  return html`Signed in as <strong>${p.displayName}</strong> (${p.username})`;
+}
+
+function statusRegion(id: string): SafeHtml {
+  return html`<div id="${id}" class="status" role="status" aria-live="polite"></div>`;
+}
+
+const unsupportedNote = html`<p id="webauthn-unsupported" class="callout error" hidden>${NO_WEBAUTHN}</p>`;
+
+/** The storage row as the settings page shows it: model name where the AAGUID is known, else the AAGUID itself. */
+export function securityKeyView(credential: WebAuthnCredential): SecurityKeyView {
+  const aaguid = credential.aaguid && credential.aaguid !== UNKNOWN_AAGUID ? credential.aaguid : undefined;
+  return {
+    id: credential.id,
+    name: credential.description,
+    createdAt: credential.createdAt,
+    lastUsedAt: credential.lastUsedAt,
+    model: authenticatorModel(aaguid),
+    aaguid,
+    u2f: credential.attestationType === 'fido-u2f' || credential.legacyU2fAppid !== null,
+    passkey: credential.discoverable,
+    cloneWarning: credential.cloneWarning,
+  };
+}
+
+export function renderSecondFactor(p: SecondFactorPage): string {
+  const card = html`
+<div class="badge info">${ICONS.keyBadge}</div>
+<h1>Security key</h1>
+<p class="lead">${whoLine(p)}</p>
+<form id="second-factor" method="post">
+${hiddenTarget(p.rd, p.rm)}
+${p.hasKeys
+    ? html`<p class="hint">Insert your security key, press the button, then touch the key when it blinks.</p>
+${statusRegion('second-factor-status')}
+<button type="submit" id="use-security-key" class="button primary">${ICONS.key}Use your security key</button>`
+    : html`<p class="callout info">This application asks for a security key, and you have not registered one yet. We will email you a link to register it.</p>
+${statusRegion('second-factor-status')}
+<button type="button" id="request-registration" class="button primary">${ICONS.mail}Register a security key</button>`}
+</form>
+${unsupportedNote}
+<div class="actions secondary-actions">
+${p.hasKeys && html`<button type="button" id="request-registration" class="link-button">Lost your key? Register a new one</button>`}
+<a class="button secondary" href="/logout">Sign out</a>
+</div>
+<noscript><p class="callout error">Security keys need JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
+  return renderDocument({ title: 'Security key', card, scripts: ['second-factor.js'] });
+}
+
+function keyFacts(key: SecurityKeyView): SafeHtml {
+  const kind = key.model ?? (key.u2f ? 'U2F security key' : undefined);
+  return html`<p class="key-meta">
+${kind && html`<span class="key-model">${kind}</span>`}
+<span>Added ${dateTime(key.createdAt)}</span>
+<span>${key.lastUsedAt ? html`Last used ${dateTime(key.lastUsedAt)}` : 'Never used'}</span>
+${!key.model && key.aaguid && html`<span>AAGUID <code class="aaguid">${key.aaguid}</code></span>`}
+</p>`;
+}
+
+function keyItem(key: SecurityKeyView): SafeHtml {
+  const prefix = `key-${key.id}`;
+  return html`<li class="key" id="${prefix}" data-id="${key.id}">
+<div class="key-row">
+<span class="key-tile">${ICONS.keyTile}</span>
+<div class="key-text">
+<p class="key-title"><span class="key-name" id="${prefix}-name">${key.name}</span>${key.passkey && html` <span class="tag">Passkey</span>`}${key.cloneWarning && html` <span class="tag warning" title="Its signature counter went backwards: it may have been copied.">Possibly cloned</span>`}</p>
+${keyFacts(key)}
+</div>
+</div>
+<div class="key-actions" data-part="actions">
+<button type="button" class="button small secondary" data-action="rename" aria-describedby="${prefix}-name">Rename</button>
+<button type="button" class="button small secondary danger" data-action="delete" aria-describedby="${prefix}-name">Delete</button>
+</div>
+<form class="key-form" data-part="rename" hidden>
+<div class="field">
+<label for="${prefix}-new-name">New name</label>
+<input id="${prefix}-new-name" name="description" type="text" value="${key.name}" maxlength="${KEY_NAME_MAX_LENGTH}" autocomplete="off" required>
+</div>
+<div class="inline-actions">
+<button type="submit" class="button small primary">Save</button>
+<button type="button" class="button small secondary" data-action="cancel">Cancel</button>
+</div>
+</form>
+<div class="key-form" data-part="delete" hidden>
+<p class="confirm-text">Delete <strong>${key.name}</strong>? You will no longer be able to sign in with it.</p>
+<div class="inline-actions">
+<button type="button" class="button small danger-solid" data-action="confirm-delete">Delete</button>
+<button type="button" class="button small secondary" data-action="cancel">Cancel</button>
+</div>
+</div>
+</li>`;
+}
+
+export function renderSettings(p: SettingsPage): string {
+  const card = html`
+<div class="settings">
+<h1>Security keys</h1>
+<p class="lead">${whoLine(p)}. Your keys sign you in to every application behind Gatehouse.</p>
+${statusRegion('settings-status')}
+<div id="elevation-needed" class="callout info elevation" hidden>
+<p>For your safety, changing a key needs a fresh check: touch one of your keys. No key at hand? We can email you a link; opening it and pressing Register confirms your identity for a few minutes.</p>
+<div class="inline-actions">
+<button type="button" id="reverify" class="button small primary">${ICONS.key}Use your security key</button>
+<button type="button" data-action="request-registration" class="button small secondary">${ICONS.mail}Email me a link</button>
+</div>
+</div>
+<ul class="key-list" id="key-list">
+${p.keys.map(keyItem)}
+</ul>
+<p class="empty" id="no-keys"${p.keys.length > 0 && html` hidden`}>You have no security keys yet. Register one to protect your account with a second factor.</p>
+${unsupportedNote}
+<div class="actions">
+<button type="button" id="request-registration" class="button primary">${ICONS.plus}Register a security key</button>
+<a class="button secondary" href="${linkTarget(p.continueUrl) ?? '/'}">Done</a>
+</div>
+<p class="note"><a href="/logout">Sign out</a></p>
+</div>`;
+  return renderDocument({ title: 'Security keys', card, scripts: ['settings.js'] });
+}
+
+export function renderConfirmIdentity(p: ConfirmIdentityPage): string {
+  const card = html`
+<div class="badge info" id="register-badge">${ICONS.shield}</div>
+<h1 id="register-heading">Confirm your identity</h1>
+<p class="lead" id="register-lead">${whoLine(p)}. You asked to register a new security key.</p>
+<form id="register-key" method="post">
+<input type="hidden" name="token" value="${p.token}">
+<div class="field">
+<label for="key-name">Name for the new key</label>
+<input id="key-name" name="description" type="text" maxlength="${KEY_NAME_MAX_LENGTH}" autocomplete="off" placeholder="e.g. Blue YubiKey" aria-describedby="key-name-hint register-status" required autofocus>
+<p class="hint" id="key-name-hint">Pick a name you will recognise on the settings page.</p>
+</div>
+${statusRegion('register-status')}
+<button type="submit" class="button primary">${ICONS.key}Register</button>
+</form>
+<div id="registered" hidden>
+<div class="actions">
+<a class="button primary" href="/settings">Manage security keys</a>
+<a class="button secondary" href="/">Continue</a>
+</div>
+</div>
+${unsupportedNote}
+<button type="button" id="request-registration" class="button secondary" hidden>${ICONS.mail}Email me a new link</button>
+<p class="note" id="register-cancel"><a href="/settings">Cancel</a></p>
+<noscript><p class="callout error">Registering a key needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
+  return renderDocument({ title: 'Confirm your identity', card, scripts: ['register.js'] });
+}

@@ -1,0 +1,63 @@
+// Passkey sign-in on the sign-in page (SPEC §5, `enable_passkey_login`): the "Sign in with a passkey" button, and
+// the browser's passkey autofill on the username field (conditional mediation) where the browser offers it.
+// Loaded by sign-in.js only when the page has the button, so a failure here never breaks password sign-in.
+import {
+  browserSupportsWebAuthnAutofill,
+  startAuthentication,
+  WebAuthnAbortService,
+} from './vendor/simplewebauthn/index.js';
+import { api, carriedTarget, ceremony, goNext, MESSAGES, statusArea, webAuthnAvailable } from './webauthn-client.js';
+
+const form = document.getElementById('sign-in');
+const button = document.getElementById('passkey-sign-in');
+const status = statusArea('sign-in-status');
+
+/** Set while the button's request runs: an autofill request must not start then, or it would abort that one. */
+let buttonPressed = false;
+
+/** Sends the passkey's answer; on success follows the safe redirect or the portal's next step for rd / rm. */
+async function finish(response) {
+  const target = carriedTarget(form);
+  const keepMeLoggedIn = form.elements.namedItem('keepMeLoggedIn')?.checked === true;
+  const signedIn = await api('POST', '/api/webauthn/passkey', { response, targetURL: target.rd, requestMethod: target.rm, keepMeLoggedIn });
+  if (signedIn.ok) {
+    goNext(signedIn.data, target);
+    return true;
+  }
+  status.show(signedIn.message);
+  return false;
+}
+
+/**
+ * Offers the user's passkeys in the username field's autofill. The request stays pending until the user picks
+ * one, and is aborted when they press the button instead (a browser runs one WebAuthn request at a time).
+ */
+async function offerAutofill() {
+  if (!(await browserSupportsWebAuthnAutofill().catch(() => false))) return;
+  const options = await api('POST', '/api/webauthn/passkey/options', {});
+  if (!options.ok || buttonPressed) return; // autofill is a convenience: the button still works
+  const picked = await ceremony(() => startAuthentication({ optionsJSON: options.data, useBrowserAutofill: true }));
+  // Superseded by the button, or dismissed: nothing to say.
+  if (picked.ok) await finish(picked.response);
+}
+
+async function signInWithPasskey() {
+  // Abort the pending autofill request first: its challenge is not the one this request will use.
+  buttonPressed = true;
+  WebAuthnAbortService.cancelCeremony();
+  button.disabled = true;
+  status.show('Choose a passkey, then touch your security key or confirm on this device.', 'info');
+  const options = await api('POST', '/api/webauthn/passkey/options', {});
+  const picked = options.ok ? await ceremony(() => startAuthentication({ optionsJSON: options.data })) : options;
+  const done = picked.ok && (await finish(picked.response));
+  if (done) return; // the page is about to change
+  buttonPressed = false;
+  button.disabled = false;
+  if (!picked.ok) status.show(picked.message || MESSAGES.failed);
+  offerAutofill();
+}
+
+if (button && form && webAuthnAvailable()) {
+  button.addEventListener('click', signInWithPasskey);
+  offerAutofill();
+}

@@ -1,0 +1,109 @@
+// "Confirm your identity" (SPEC §5, the page behind the emailed link): pressing Register redeems the token, which
+// elevates the session, then runs the browser's key ceremony and stores the key under the name the user typed.
+// A name that is already taken (409) is fixed by typing another one: the key's answer is kept and sent again, so
+// the user need not touch the key twice.
+import { startRegistration } from './vendor/simplewebauthn/index.js';
+import {
+  api,
+  ceremony,
+  MESSAGES,
+  requestRegistrationEmail,
+  showUnsupported,
+  statusArea,
+  webAuthnAvailable,
+} from './webauthn-client.js';
+
+const form = document.getElementById('register-key');
+const nameInput = document.getElementById('key-name');
+const status = statusArea('register-status');
+const newLink = document.getElementById('request-registration');
+
+/** The key's registration answer, kept while only the name needs fixing. */
+let pendingResponse;
+
+function field(name) {
+  const element = form.elements.namedItem(name);
+  return element instanceof HTMLInputElement ? element : null;
+}
+
+function markNameInvalid(invalid) {
+  if (invalid) nameInput.setAttribute('aria-invalid', 'true');
+  else nameInput.removeAttribute('aria-invalid');
+}
+
+/** The emailed token is redeemed once; a session that is still elevated (a retry on this page) skips it. */
+async function elevate() {
+  const state = await api('GET', '/api/state');
+  if (state.ok && state.data?.elevated === true) return { ok: true };
+  const finished = await api('POST', '/api/identity/finish', { token: field('token')?.value ?? '' });
+  if (!finished.ok && newLink) newLink.hidden = false;
+  return finished;
+}
+
+async function createCredential() {
+  const options = await api('POST', '/api/webauthn/registration/options', {});
+  if (!options.ok) return options;
+  status.show(MESSAGES.touchKey, 'info');
+  return ceremony(() => startRegistration({ optionsJSON: options.data }));
+}
+
+function showRegistered(name) {
+  form.hidden = true;
+  document.getElementById('register-heading').textContent = 'Security key registered';
+  document.getElementById('register-lead').textContent = `“${name}” is ready: use it the next time you sign in.`;
+  const badge = document.getElementById('register-badge');
+  badge.classList.replace('info', 'success');
+  document.getElementById('registered').hidden = false;
+  document.getElementById('register-cancel').hidden = true;
+  document.querySelector('#registered a')?.focus();
+}
+
+async function register(event) {
+  event.preventDefault();
+  const button = form.querySelector('button[type="submit"]');
+  const name = nameInput.value.trim();
+  if (!name) {
+    markNameInvalid(true);
+    status.show('Give the key a name first.');
+    nameInput.focus();
+    return;
+  }
+  button.disabled = true;
+  status.clear();
+  try {
+    if (!pendingResponse) {
+      const elevated = await elevate();
+      if (!elevated.ok) return status.show(elevated.message);
+      const created = await createCredential();
+      if (!created.ok) return status.show(created.message);
+      pendingResponse = created.response;
+    }
+    status.show('Saving the key…', 'info');
+    const saved = await api('POST', '/api/webauthn/registration', { description: name, response: pendingResponse });
+    if (saved.ok) {
+      pendingResponse = undefined;
+      showRegistered(name);
+      return;
+    }
+    if (saved.status === 409) {
+      markNameInvalid(true);
+      status.show(`That name is already used by one of your keys. Choose another name, then press Register again.`);
+      nameInput.select();
+      return;
+    }
+    // Anything else (an expired challenge, a refused key) needs a fresh ceremony next time.
+    pendingResponse = undefined;
+    status.show(saved.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+if (form && nameInput) {
+  if (!webAuthnAvailable()) showUnsupported([form]);
+  else {
+    form.addEventListener('submit', register);
+    nameInput.addEventListener('input', () => markNameInvalid(false));
+  }
+}
+newLink?.addEventListener('click', () => requestRegistrationEmail(status, newLink));

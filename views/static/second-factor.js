@@ -1,0 +1,40 @@
+// Second-factor page (SPEC §5): "Use your security key" brings the session to level 2 and follows the safe redirect
+// to the target carried in rd / rm; without a key, "Register a security key" emails the registration link.
+import {
+  carriedTarget,
+  goNext,
+  MESSAGES,
+  requestRegistrationEmail,
+  showUnsupported,
+  statusArea,
+  verifyWithSecurityKey,
+  webAuthnAvailable,
+} from './webauthn-client.js';
+
+const form = document.getElementById('second-factor');
+const useKey = document.getElementById('use-security-key');
+const requestRegistration = document.getElementById('request-registration');
+const status = statusArea('second-factor-status');
+
+async function useSecurityKey(event) {
+  event.preventDefault();
+  if (!useKey || useKey.disabled) return;
+  useKey.disabled = true;
+  status.show(MESSAGES.touchKey, 'info');
+  const target = carriedTarget(form);
+  const verified = await verifyWithSecurityKey(target);
+  if (verified.ok) {
+    status.show('Verified. Taking you there…', 'info');
+    goNext(verified.data, target); // the button stays disabled: the page is about to change
+    return;
+  }
+  useKey.disabled = false;
+  status.show(verified.message);
+  useKey.focus();
+}
+
+if (form) {
+  if (!webAuthnAvailable()) showUnsupported([useKey]);
+  else form.addEventListener('submit', useSecurityKey);
+}
+requestRegistration?.addEventListener('click', () => requestRegistrationEmail(status, requestRegistration));

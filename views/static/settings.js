@@ -1,0 +1,149 @@
+// Settings page (SPEC §5): rename and delete security keys in place, and ask for the emailed link that registers
+// a new one. Renaming and deleting need a recent proof (SPEC §6): when the server answers 403, the page offers to
+// give it (touch a key, or follow an emailed link) and then finishes what the user asked for.
+import {
+  api,
+  localiseTimes,
+  requestRegistrationEmail,
+  showUnsupported,
+  statusArea,
+  verifyWithSecurityKey,
+  webAuthnAvailable,
+} from './webauthn-client.js';
+
+const list = document.getElementById('key-list');
+const status = statusArea('settings-status');
+const elevation = document.getElementById('elevation-needed');
+const reverify = document.getElementById('reverify');
+
+/** The change refused for want of a fresh proof, replayed once the proof is given. */
+let retryAfterProof;
+
+function part(item, name) {
+  return item.querySelector(`[data-part="${name}"]`);
+}
+
+/** Shows one of the key's parts (its buttons, the rename form, the delete question) and hides the others. */
+function showPart(item, name) {
+  for (const candidate of ['actions', 'rename', 'delete']) part(item, candidate).hidden = candidate !== name;
+}
+
+function keyName(item) {
+  return item.querySelector('.key-name')?.textContent ?? '';
+}
+
+function setBusy(item, busy) {
+  for (const button of item.querySelectorAll('button')) button.disabled = busy;
+}
+
+/** A 403 means "prove it is you first": remember the change and show how to give the proof. */
+function needsProof(reply, retry) {
+  if (reply.status !== 403) return false;
+  retryAfterProof = retry;
+  status.clear();
+  elevation.hidden = false;
+  reverify.focus();
+  return true;
+}
+
+async function rename(item, form) {
+  const input = form.elements.namedItem('description');
+  const name = input.value.trim();
+  if (!name) {
+    status.show('Give the key a name.');
+    input.focus();
+    return;
+  }
+  if (name === keyName(item)) {
+    showPart(item, 'actions');
+    return;
+  }
+  setBusy(item, true);
+  const reply = await api('PUT', `/api/webauthn/credentials/${encodeURIComponent(item.dataset.id)}`, { description: name });
+  setBusy(item, false);
+  if (reply.ok) {
+    for (const element of item.querySelectorAll('.key-name, .confirm-text strong')) element.textContent = name;
+    input.defaultValue = name;
+    showPart(item, 'actions');
+    status.show(`Renamed to “${name}”.`, 'info');
+    item.querySelector('[data-action="rename"]')?.focus();
+    return;
+  }
+  if (needsProof(reply, () => rename(item, form))) return;
+  status.show(reply.status === 409 ? `You already have a key named “${name}”. Choose another name.` : reply.message);
+  input.focus();
+}
+
+async function remove(item) {
+  const name = keyName(item);
+  setBusy(item, true);
+  const reply = await api('DELETE', `/api/webauthn/credentials/${encodeURIComponent(item.dataset.id)}`);
+  setBusy(item, false);
+  if (reply.ok || reply.status === 404) {
+    item.remove();
+    document.getElementById('no-keys').hidden = list.children.length > 0;
+    status.show(reply.ok ? `“${name}” was deleted.` : `“${name}” was already gone.`, 'info');
+    return;
+  }
+  if (needsProof(reply, () => remove(item))) return;
+  status.show(reply.message);
+}
+
+async function giveProof() {
+  reverify.disabled = true;
+  status.show('Touch your security key when it blinks.', 'info');
+  const verified = await verifyWithSecurityKey();
+  reverify.disabled = false;
+  if (!verified.ok) {
+    status.show(verified.message);
+    return;
+  }
+  elevation.hidden = true;
+  status.clear();
+  const retry = retryAfterProof;
+  retryAfterProof = undefined;
+  await retry?.();
+}
+
+list?.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
+  const item = button?.closest('li.key');
+  if (!button || !item) return;
+  status.clear();
+  switch (button.dataset.action) {
+    case 'rename': {
+      showPart(item, 'rename');
+      const input = part(item, 'rename').elements.namedItem('description');
+      input.value = keyName(item);
+      input.select();
+      input.focus();
+      break;
+    }
+    case 'delete':
+      showPart(item, 'delete');
+      part(item, 'delete').querySelector('[data-action="cancel"]')?.focus();
+      break;
+    case 'cancel':
+      showPart(item, 'actions');
+      break;
+    case 'confirm-delete':
+      remove(item);
+      break;
+  }
+});
+
+list?.addEventListener('submit', (event) => {
+  const form = event.target;
+  const item = form instanceof HTMLFormElement ? form.closest('li.key') : null;
+  if (!item) return;
+  event.preventDefault();
+  rename(item, form);
+});
+
+reverify?.addEventListener('click', giveProof);
+for (const button of document.querySelectorAll('#request-registration, [data-action="request-registration"]')) {
+  button.addEventListener('click', () => requestRegistrationEmail(status, button));
+}
+// Touching a key is one way to give the proof; without WebAuthn only the emailed link is left.
+if (!webAuthnAvailable()) showUnsupported([reverify]);
+localiseTimes();

@@ -1,0 +1,164 @@
+// What the security-key pages' scripts share: JSON calls to the portal API (SPEC §6), the live-region messages, and
+// the browser's WebAuthn ceremonies through @simplewebauthn/browser, which Gatehouse serves itself (no CDN, strict
+// CSP). Text from the server only ever reaches the page through textContent, never as HTML.
+import {
+  browserSupportsWebAuthn,
+  startAuthentication,
+} from './vendor/simplewebauthn/index.js';
+
+export const MESSAGES = {
+  unsupported: 'This browser cannot use security keys.',
+  cancelled: 'The security key request was cancelled or timed out. Try again.',
+  alreadyRegistered: 'This security key is already registered. Use another key.',
+  refused: 'The browser refused to use a security key on this page.',
+  unreachable: 'Gatehouse cannot be reached. Try again.',
+  failed: 'Something went wrong. Try again.',
+  touchKey: 'Touch your security key when it blinks.',
+  emailSent: 'We sent you an email with a link. Open it to register your security key; it works for a few minutes only.',
+};
+
+/** A ceremony that ended without a credential: what the user should read. */
+export function ceremonyMessage(error) {
+  if (!browserSupportsWebAuthn()) return MESSAGES.unsupported;
+  switch (error?.name) {
+    // NotAllowedError covers "cancelled", "timed out" and "no key answered"; browsers do not say which.
+    case 'NotAllowedError':
+    case 'AbortError':
+      return MESSAGES.cancelled;
+    case 'InvalidStateError':
+      return MESSAGES.alreadyRegistered;
+    case 'SecurityError':
+      return MESSAGES.refused;
+    default:
+      return MESSAGES.failed;
+  }
+}
+
+/** True when the error only says that a newer ceremony (or the page) cancelled this one. */
+export function wasSuperseded(error) {
+  return error?.name === 'AbortError' || error?.code === 'ERROR_CEREMONY_ABORTED';
+}
+
+export const webAuthnAvailable = browserSupportsWebAuthn;
+
+/**
+ * Calls the portal API. Resolves `{ ok: true, status, data }` or `{ ok: false, status, message }`; never rejects,
+ * so every caller has one place to put the message.
+ */
+export async function api(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    return { ok: false, status: 0, message: MESSAGES.unreachable };
+  }
+  // A proxy's error page or an empty body is not JSON: it is a failure like any other.
+  const reply = await response.json().catch(() => undefined);
+  if (response.ok && reply?.status === 'OK') return { ok: true, status: response.status, data: reply.data };
+  const message = typeof reply?.message === 'string' && reply.message ? reply.message : MESSAGES.failed;
+  return { ok: false, status: response.status, message };
+}
+
+/** The polite live region with this ID; an empty text clears it. */
+export function statusArea(id) {
+  const element = document.getElementById(id);
+  return {
+    show(text, kind = 'error') {
+      if (!element) return;
+      element.textContent = text;
+      if (text) element.dataset.kind = kind;
+      else delete element.dataset.kind;
+    },
+    clear() {
+      this.show('');
+    },
+  };
+}
+
+/** Hides what cannot work without WebAuthn and shows the page's "cannot use security keys" note. */
+export function showUnsupported(elements) {
+  for (const element of elements) if (element) element.hidden = true;
+  const note = document.getElementById('webauthn-unsupported');
+  if (note) note.hidden = false;
+}
+
+/** The rd / rm a page carries in hidden inputs (SPEC §5), so the target survives every step. */
+export function carriedTarget(form) {
+  const value = (name) => {
+    const input = form?.elements.namedItem(name);
+    return input instanceof HTMLInputElement && input.value ? input.value : undefined;
+  };
+  return { rd: value('rd'), rm: value('rm') };
+}
+
+/** The portal's own next step for a target: `/` decides what the session may do with it now. */
+export function portalStepUrl({ rd, rm } = {}) {
+  const query = new URLSearchParams();
+  if (rd) query.set('rd', rd);
+  if (rm) query.set('rm', rm);
+  const search = query.toString();
+  return search ? `/?${search}` : '/';
+}
+
+/** Follows the server's `data.redirect` (only an http(s) URL), else lets the portal show the next step. */
+export function goNext(data, target) {
+  const redirect = data?.redirect;
+  if (typeof redirect === 'string' && redirect) {
+    try {
+      const url = new URL(redirect, location.href);
+      if (url.protocol === 'https:' || url.protocol === 'http:') {
+        location.assign(url.href);
+        return;
+      }
+    } catch {
+      // Not a URL: fall through to the portal's own next step.
+    }
+  }
+  location.assign(portalStepUrl(target));
+}
+
+/** Runs a WebAuthn ceremony; resolves `{ ok: true, response }` or `{ ok: false, message, superseded }`. */
+export async function ceremony(start) {
+  try {
+    return { ok: true, response: await start() };
+  } catch (error) {
+    return { ok: false, status: 0, message: ceremonyMessage(error), superseded: wasSuperseded(error) };
+  }
+}
+
+/**
+ * The second factor (SPEC §6): options, the key's signature, verification. The target (rd / rm) is passed on so
+ * the server can answer with the safe redirect; JSON leaves out the parts that are undefined.
+ */
+export async function verifyWithSecurityKey({ rd, rm } = {}) {
+  const options = await api('POST', '/api/webauthn/authentication/options', {});
+  if (!options.ok) return options;
+  const signed = await ceremony(() => startAuthentication({ optionsJSON: options.data }));
+  if (!signed.ok) return signed;
+  return api('POST', '/api/webauthn/authentication', { response: signed.response, targetURL: rd, requestMethod: rm });
+}
+
+/** Asks for the emailed registration link (SPEC §6 /api/identity/start) and says what happened. */
+export async function requestRegistrationEmail(status, button) {
+  if (button) button.disabled = true;
+  status.show('Sending the email…', 'info');
+  const sent = await api('POST', '/api/identity/start', { action: 'register_webauthn' });
+  if (button) button.disabled = false;
+  if (sent.ok) status.show(MESSAGES.emailSent, 'info');
+  else status.show(sent.message);
+  return sent.ok;
+}
+
+/** Shows local dates and times for the server's UTC `<time datetime>` elements. */
+export function localiseTimes(root = document) {
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  for (const element of root.querySelectorAll('time[datetime]')) {
+    const when = new Date(element.getAttribute('datetime'));
+    if (!Number.isNaN(when.getTime())) element.textContent = format.format(when);
+  }
+}
