@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy.
-import { existsSync, readFileSync } from 'node:fs';
+// `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy, and
+// storage user webauthn import/export (keys carried over from Authelia, in its export format).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './config/index.js';
 import { configSchema } from './config/schema.js';
 import { hashPassword } from './users/hashing.js';
-import { openStorage } from './storage/open.js';
+import { openSqlDriver, openStorage } from './storage/open.js';
 import { explainAccess } from './authz/explain.js';
 import { createGatehouse } from './main.js';
 import { packageRoot } from './paths.js';
@@ -20,6 +21,11 @@ Commands:
   migrate --config FILE...            apply pending storage migrations and exit
   access-control check-policy --config FILE --url URL [--method M] [--username U] [--groups a,b] [--ip IP]
                                       show which access-control rule decides for a request, and why
+  storage user webauthn import FILE [--config FILE]...
+                                      store the WebAuthn keys of FILE (written by 'authelia storage user webauthn
+                                      export'); credentials already stored are skipped; all or nothing
+  storage user webauthn export FILE [--config FILE]...
+                                      write every stored WebAuthn key to the new FILE, in the same format
 
 Without --config, ./configuration.yml is used when present, else the embedded defaults.
 Every key can be set through GATEHOUSE_<KEY_PATH> environment variables (secrets also via GATEHOUSE_<KEY_PATH>_FILE).`;
@@ -104,6 +110,49 @@ async function serve(options: Map<string, string[]>): Promise<number> {
   process.exit(0);
 }
 
+const WEBAUTHN_TRANSFER_USAGE = 'usage: gatehouse storage user webauthn import|export FILE [--config FILE]';
+
+/**
+ * `storage user webauthn import|export FILE`. Not while an embedded-storage server runs on the same directory:
+ * the embedded database is for one process at a time.
+ */
+async function webauthnTransfer(args: readonly string[], options: Map<string, string[]>): Promise<number> {
+  const [user, webauthn, action, file, ...extra] = args;
+  if (user !== 'user' || webauthn !== 'webauthn' || (action !== 'import' && action !== 'export') || file === undefined || extra.length > 0) {
+    throw new UsageError(WEBAUTHN_TRANSFER_USAGE);
+  }
+  const loaded = load(options);
+  const [format, migration] = await Promise.all([import('./webauthn/authelia-export.js'), import('./webauthn/authelia-migration.js')]);
+  if (action === 'import') {
+    // Everything is checked before the database is opened: an invalid file changes nothing.
+    const parsed = format.parseAutheliaExport(readFileSync(file, 'utf8'));
+    for (const warning of parsed.warnings) console.error(`warning: ${warning}`);
+    const plan = migration.planImport(parsed.credentials, loaded.cookies);
+    for (const warning of plan.warnings) console.error(`warning: ${warning}`);
+    const driver = await openSqlDriver(loaded.config.storage);
+    try {
+      const result = await migration.storePlanned(driver, plan.planned);
+      for (const line of result.skipped) console.log(line);
+      console.log(`Imported ${result.imported} WebAuthn credential(s) from '${file}'${result.skipped.length > 0 ? `, skipped ${result.skipped.length}` : ''}`);
+    } finally {
+      await driver.close();
+    }
+    return 0;
+  }
+  // As Authelia does: never overwrite a file, and refuse to write an export with nothing in it.
+  if (existsSync(file)) throw new Error(`'${file}' already exists: give the name of a new file`);
+  const driver = await openSqlDriver(loaded.config.storage);
+  try {
+    const credentials = await migration.loadAllCredentials(driver);
+    if (credentials.length === 0) throw new Error('no WebAuthn credentials are stored: nothing to export');
+    writeFileSync(file, format.serialiseAutheliaExport(credentials.map(migration.toExported)), { flag: 'wx', mode: 0o600 });
+    console.log(`Exported ${credentials.length} WebAuthn credential(s) to '${file}'`);
+  } finally {
+    await driver.close();
+  }
+  return 0;
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   const { command, options } = parseArgs(argv);
   if (options.has('help')) {
@@ -164,6 +213,8 @@ async function run(argv: readonly string[]): Promise<number> {
       }));
       return 0;
     }
+    case 'storage':
+      return webauthnTransfer(command.slice(1), options);
     default:
       throw new UsageError(`unknown command '${name}'`);
   }

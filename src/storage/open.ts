@@ -5,13 +5,19 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { SqlStorage } from './sql-storage.js';
 import type { Storage } from './storage.js';
+import type { SqlDriver } from './sql-driver.js';
 
 export async function openStorage(config: Config['storage'], logger?: Logger): Promise<Storage> {
+  return new SqlStorage(await openSqlDriver(config, logger));
+}
+
+/** The SQL driver itself, for maintenance commands that need transactions across several tables (key import). */
+export async function openSqlDriver(config: Config['storage'], logger?: Logger): Promise<SqlDriver> {
   // Imported on demand: PostgreSQL deployments never load the WebAssembly database, and vice versa.
   if (config.postgres) {
     const { createPostgresDriver } = await import('./pg-driver.js');
-    return new SqlStorage(createPostgresDriver(config.postgres, logger));
+    return createPostgresDriver(config.postgres, logger);
   }
   const { createPgliteDriver } = await import('./pglite-driver.js');
-  return new SqlStorage(await createPgliteDriver(config.local.path));
+  return createPgliteDriver(config.local.path);
 }

@@ -2,7 +2,7 @@
 // factor (level 1 → 2), passkey sign-in, and listing, renaming and deleting keys. Each method takes the request's
 // portal context and either returns what the reply carries or throws a Refusal (an expected 4xx). Every change of
 // level goes through SignIn.establish (a new session ID); no failure ever changes a level.
-import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { keyAddedMessage, keyRemovedMessage, type MessageContent } from '../notify/templates.js';
@@ -11,7 +11,7 @@ import type { Regulator } from '../regulation/regulator.js';
 import type { AuthLevel, CookieSettings, Session } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import type { SignIn } from '../portal/sign-in.js';
-import type { Storage, WebAuthnCredential } from '../storage/storage.js';
+import type { NewWebAuthnCredential, Storage, WebAuthnCredential } from '../storage/storage.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
 import { authenticatorModel, UNKNOWN_AAGUID } from './aaguids.js';
 import { putChallenge, takeChallenge, type Ceremony } from './challenges.js';
@@ -143,9 +143,8 @@ export class WebAuthnService {
       this.#deps.logger.info({ username, aaguid: key.aaguid }, 'webauthn registration refused by AAGUID filtering');
       throw new Refusal(403, MESSAGES.aaguidRefused);
     }
-    const createdAt = new Date(this.#now());
-    const saved = await this.#deps.storage.saveWebAuthnCredential({
-      createdAt,
+    const record: NewWebAuthnCredential = {
+      createdAt: new Date(this.#now()),
       rpid: rp.id,
       username,
       description: body.description,
@@ -163,12 +162,12 @@ export class WebAuthnService {
       publicKey: key.publicKey,
       attestation: key.attestationObject,
       legacyU2fAppid: null,
-    });
+    };
+    const saved = await this.#deps.storage.saveWebAuthnCredential(record);
     if (!saved.saved) throw new Refusal(409, saved.conflict === 'kid' ? MESSAGES.keyTaken : MESSAGES.nameTaken);
     this.#deps.logger.info({ username, credential: saved.id, format: key.format }, 'webauthn key registered');
     await this.#notify(session, req, body.description, keyAddedMessage);
-    const stored = await this.#deps.storage.findWebAuthnCredentialByKid(key.credentialId);
-    return credentialView(stored!);
+    return credentialView({ ...record, id: saved.id, lastUsedAt: null, cloneWarning: false });
   }
 
   // --- Second factor ---------------------------------------------------------------------------------------------
@@ -202,7 +201,7 @@ export class WebAuthnService {
   // --- Passkey sign-in -------------------------------------------------------------------------------------------
 
   /** Options for a discoverable credential; an anonymous visitor gets a level-0 session to hold the challenge. */
-  async passkeyOptions(req: PortalRequest): Promise<{ options: Awaited<ReturnType<typeof authenticationOptions>>; session: Session; created: boolean }> {
+  async passkeyOptions(req: PortalRequest): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; session: Session; created: boolean }> {
     this.#passkeyEnabled();
     const rp = relyingParty(req.cookie);
     const options = await authenticationOptions(this.#deps.webauthn, { rp, allowed: [] });

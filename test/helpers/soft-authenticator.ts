@@ -264,9 +264,14 @@ export function getAssertion(credential: SoftCredential, options: PublicKeyCrede
   };
 }
 
+/** A credential that was never registered through these options (unknown keys, records stored by the test). */
+export function makeCredential(rpId: string, algorithm: Algorithm = 'ES256'): SoftCredential {
+  const { privateKey, cose } = KEY_MAKERS[algorithm]();
+  const id = randomBytes(32);
+  return { id, kid: b64u(id), algorithm, privateKey, cosePublicKey: cose, counter: 0, rpId, userHandle: undefined };
+}
+
 /** A key enrolled long ago through the FIDO U2F API with `appid` as AppID (its record is stored by the test). */
 export function legacyU2fCredential(appid: string, rpId: string): SoftCredential {
-  const { privateKey, cose } = KEY_MAKERS.ES256();
-  const id = randomBytes(64);
-  return { id, kid: b64u(id), algorithm: 'ES256', privateKey, cosePublicKey: cose, counter: 0, rpId, userHandle: undefined, appid };
+  return { ...makeCredential(rpId, 'ES256'), appid };
 }

@@ -7,6 +7,8 @@ import {
   api,
   ceremony,
   MESSAGES,
+  portalStepUrl,
+  recallTarget,
   requestRegistrationEmail,
   showUnsupported,
   statusArea,
@@ -53,6 +55,10 @@ function showRegistered(name) {
   document.getElementById('register-lead').textContent = `“${name}” is ready: use it the next time you sign in.`;
   const badge = document.getElementById('register-badge');
   badge.classList.replace('info', 'success');
+  // Back to where the user was heading before the email, if this browser remembers it (the portal checks it again).
+  const target = recallTarget();
+  const continueLink = document.getElementById('continue');
+  if (target && continueLink) continueLink.href = portalStepUrl(target);
   document.getElementById('registered').hidden = false;
   document.getElementById('register-cancel').hidden = true;
   document.querySelector('#registered a')?.focus();

@@ -4,6 +4,7 @@ import {
   carriedTarget,
   goNext,
   MESSAGES,
+  rememberTarget,
   requestRegistrationEmail,
   showUnsupported,
   statusArea,
@@ -37,4 +38,6 @@ if (form) {
   if (!webAuthnAvailable()) showUnsupported([useKey]);
   else form.addEventListener('submit', useSecurityKey);
 }
-requestRegistration?.addEventListener('click', () => requestRegistrationEmail(status, requestRegistration));
+requestRegistration?.addEventListener('click', async () => {
+  if (await requestRegistrationEmail(status, requestRegistration)) rememberTarget(carriedTarget(form));
+});

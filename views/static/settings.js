@@ -80,7 +80,10 @@ async function remove(item) {
   const reply = await api('DELETE', `/api/webauthn/credentials/${encodeURIComponent(item.dataset.id)}`);
   setBusy(item, false);
   if (reply.ok || reply.status === 404) {
+    // Focus moves to the neighbouring key (or the register button), not to the top of the page.
+    const neighbour = item.nextElementSibling ?? item.previousElementSibling;
     item.remove();
+    (neighbour?.querySelector('[data-action="rename"]') ?? document.getElementById('request-registration'))?.focus();
     document.getElementById('no-keys').hidden = list.children.length > 0;
     status.show(reply.ok ? `“${name}” was deleted.` : `“${name}” was already gone.`, 'info');
     return;

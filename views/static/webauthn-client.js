@@ -154,11 +154,63 @@ export async function requestRegistrationEmail(status, button) {
   return sent.ok;
 }
 
-/** Shows local dates and times for the server's UTC `<time datetime>` elements. */
+/** How far back "2 hours ago" reads better than a date; the largest unit first. */
+const RELATIVE_UNITS = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+];
+const RELATIVE_LIMIT_MS = 7 * 86_400_000;
+
+function relativeTime(when, now) {
+  const ago = now - when.getTime();
+  if (ago < 0 || ago >= RELATIVE_LIMIT_MS) return undefined;
+  if (ago < 60_000) return 'just now';
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  const [unit, size] = RELATIVE_UNITS.find(([, ms]) => ago >= ms);
+  return format.format(-Math.floor(ago / size), unit);
+}
+
+/**
+ * Shows the server's UTC `<time datetime>` elements in local time; those marked `data-relative` read "2 hours ago"
+ * while recent.
+ */
 export function localiseTimes(root = document) {
   const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const now = Date.now();
   for (const element of root.querySelectorAll('time[datetime]')) {
     const when = new Date(element.getAttribute('datetime'));
-    if (!Number.isNaN(when.getTime())) element.textContent = format.format(when);
+    if (Number.isNaN(when.getTime())) continue;
+    const local = format.format(when);
+    const relative = element.hasAttribute('data-relative') ? relativeTime(when, now) : undefined;
+    element.textContent = relative ?? local;
+    if (relative) element.title = local;
+  }
+}
+
+/**
+ * The emailed link opens a new page without the target the user was heading for; it is kept here meanwhile, for
+ * as long as a link could be used, so "Continue" after registering leads back to it.
+ */
+const TARGET_KEY = 'gatehouse.pending-target';
+const TARGET_LIFETIME_MS = 30 * 60_000;
+
+export function rememberTarget({ rd, rm } = {}) {
+  try {
+    if (rd) localStorage.setItem(TARGET_KEY, JSON.stringify({ rd, rm, at: Date.now() }));
+  } catch {
+    // Storage may be off (private mode): the user then continues from the portal's start page.
+  }
+}
+
+/** The remembered target, once; undefined when none, too old, or unreadable. */
+export function recallTarget() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(TARGET_KEY) ?? 'null');
+    localStorage.removeItem(TARGET_KEY);
+    if (typeof saved?.rd !== 'string' || !(Date.now() - saved.at < TARGET_LIFETIME_MS)) return undefined;
+    return { rd: saved.rd, rm: typeof saved.rm === 'string' ? saved.rm : undefined };
+  } catch {
+    return undefined;
   }
 }

@@ -70,8 +70,8 @@ const ICONS = {
 
 /** Dates are rendered in UTC with their ISO form alongside, so the page's script can show them in local time. */
 const DATE_FORMAT = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-function dateTime(when: Date): SafeHtml {
-  return html`<time datetime="${when.toISOString()}">${DATE_FORMAT.format(when)} UTC</time>`;
+function dateTime(when: Date, relative = false): SafeHtml {
+  return html`<time datetime="${when.toISOString()}"${relative && html` data-relative`}>${DATE_FORMAT.format(when)} UTC</time>`;
 }
 
 function hiddenTarget(rd: string | undefined, rm: string | undefined): SafeHtml {
@@ -133,7 +133,7 @@ function keyFacts(key: SecurityKeyView): SafeHtml {
   return html`<p class="key-meta">
 ${kind && html`<span class="key-model">${kind}</span>`}
 <span>Added ${dateTime(key.createdAt)}</span>
-<span>${key.lastUsedAt ? html`Last used ${dateTime(key.lastUsedAt)}` : 'Never used'}</span>
+<span>${key.lastUsedAt ? html`Last used ${dateTime(key.lastUsedAt, true)}` : 'Never used'}</span>
 ${!key.model && key.aaguid && html`<span>AAGUID <code class="aaguid">${key.aaguid}</code></span>`}
 </p>`;
 }
@@ -147,10 +147,10 @@ function keyItem(key: SecurityKeyView): SafeHtml {
 <p class="key-title"><span class="key-name" id="${prefix}-name">${key.name}</span>${key.passkey && html` <span class="tag">Passkey</span>`}${key.cloneWarning && html` <span class="tag warning" title="Its signature counter went backwards: it may have been copied.">Possibly cloned</span>`}</p>
 ${keyFacts(key)}
 </div>
-</div>
 <div class="key-actions" data-part="actions">
 <button type="button" class="button small secondary" data-action="rename" aria-describedby="${prefix}-name">Rename</button>
 <button type="button" class="button small secondary danger" data-action="delete" aria-describedby="${prefix}-name">Delete</button>
+</div>
 </div>
 <form class="key-form" data-part="rename" hidden>
 <div class="field">
@@ -217,7 +217,7 @@ ${statusRegion('register-status')}
 <div id="registered" hidden>
 <div class="actions">
 <a class="button primary" href="/settings">Manage security keys</a>
-<a class="button secondary" href="/">Continue</a>
+<a class="button secondary" id="continue" href="/">Continue</a>
 </div>
 </div>
 ${unsupportedNote}

@@ -3,7 +3,7 @@
 // the small app they protect, which echoes what it received, and an HTTPS client that speaks to a proxy as a
 // browser would to a named site.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../helpers/process.js';
 import {
-  caddyLocalRoot, caddyTestConfig, nginxMainConfig, nginxTestSite, selfSignedCertificate, writeFile,
+  caddyLocalRoot, caddyTestConfig, nginxComposeTestSite, nginxMainConfig, nginxTestSite, selfSignedCertificate, writeFile,
   type Backends, type Listeners,
 } from './proxy-configs.js';
 
@@ -20,8 +20,8 @@ export interface ProxyProcess {
   name: 'nginx' | 'caddy';
   httpsPort: number;
   httpPort: number;
-  /** The CA that signed the proxy's certificate. */
-  ca: Buffer;
+  /** The CA that signed the proxy's certificate (none when it serves plain HTTP only). */
+  ca: Buffer | undefined;
   /** Everything the process wrote (and nginx's error log), for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -55,22 +55,25 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(force);
 }
 
-/** Waits until the proxy completes a TLS handshake for `host` with a certificate `ca` vouches for. */
-async function waitForTls(port: number, host: string, ca: () => Buffer | undefined, child: ChildProcess, output: () => string): Promise<void> {
+/**
+ * Waits until the proxy answers `url` (for https, with a certificate `ca` vouches for: the TLS set-up is part of
+ * being ready).
+ */
+async function waitUntilServing(ports: Listeners, url: string, ca: () => Buffer | undefined, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let lastError = '';
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`proxy exited early:\n${output()}`);
     const trusted = ca();
-    if (trusted !== undefined) {
+    if (trusted !== undefined || url.startsWith('http:')) {
       try {
-        await send({ httpsPort: port, ca: trusted }, `https://${host}/`, { method: 'HEAD', timeoutMs: 1_000 });
+        await send({ ...ports, ca: trusted }, url, { method: 'HEAD', timeoutMs: 1_000 });
         return;
       } catch (error) {
         lastError = (error as Error).message;
       }
     }
-    if (Date.now() > deadline) throw new Error(`proxy did not serve TLS for ${host} within ${START_TIMEOUT_MS} ms (${lastError}):\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`proxy did not serve ${url} within ${START_TIMEOUT_MS} ms (${lastError}):\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -91,21 +94,32 @@ export async function startNginx(backends: Backends): Promise<ProxyProcess> {
   const dir = tempDir('gatehouse-nginx-');
   const ports = await listeners();
   const tls = selfSignedCertificate(dir);
-  const site = writeFile(join(dir, 'site.conf'), nginxTestSite(backends, ports, tls));
+  return runNginx(dir, ports, nginxTestSite(backends, ports, tls), 'https://app.example.com/', tls.ca);
+}
+
+/** nginx with the laptop stack's site (deploy/nginx/gatehouse.conf): plain HTTP on `httpPort`. */
+export async function startComposeNginx(backends: Backends): Promise<ProxyProcess> {
+  const dir = tempDir('gatehouse-nginx-');
+  const ports = await listeners();
+  return runNginx(dir, ports, nginxComposeTestSite(backends, ports), 'http://app.nginx.localhost/', undefined);
+}
+
+async function runNginx(dir: string, ports: Listeners, siteText: string, readyUrl: string, ca: Buffer | undefined): Promise<ProxyProcess> {
+  const site = writeFile(join(dir, 'site.conf'), siteText);
   const main = writeFile(join(dir, 'nginx.conf'), nginxMainConfig(dir, site));
   const errorLog = join(dir, 'error.log');
   // -e: the error log from the very start, before the configuration (which also names it) is read.
   const { child, output } = launch('nginx', ['-c', main, '-p', `${dir}/`, '-e', errorLog], {});
   const fullOutput = () => `${output()}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`;
   try {
-    await waitForTls(ports.httpsPort, 'app.example.com', () => tls.ca, child, fullOutput);
+    await waitUntilServing(ports, readyUrl, () => ca, child, fullOutput);
   } catch (error) {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return {
-    name: 'nginx', ...ports, ca: tls.ca, output: fullOutput,
+    name: 'nginx', ...ports, ca, output: fullOutput,
     async stop() {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
@@ -124,7 +138,7 @@ export async function startCaddy(backends: Backends): Promise<ProxyProcess> {
   const root = caddyLocalRoot(dir);
   const ca = () => (existsSync(root) ? readFileSync(root) : undefined);
   try {
-    await waitForTls(ports.httpsPort, 'app.example.com', ca, child, output);
+    await waitUntilServing(ports, 'https://app.example.com/', ca, child, output);
   } catch (error) {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
@@ -190,28 +204,30 @@ export interface SendOptions {
 }
 
 /**
- * A request for `url` (e.g. https://app.example.com/x) sent to the proxy on loopback, with the URL's host as SNI
- * name and Host header, as a browser resolving that name to the proxy would send it. One connection per request.
+ * A request for `url` (e.g. https://app.example.com/x) sent to the proxy on loopback (its https or http port, by the
+ * URL's scheme), with the URL's host as Host header (and SNI name), as a browser that resolves that name to the
+ * proxy would send it; a port in the URL goes into the Host header only, as it would through a published port.
  */
-export function send(proxy: Pick<ProxyProcess, 'httpsPort' | 'ca'>, url: string, options: SendOptions = {}): Promise<Reply> {
+export function send(proxy: Pick<ProxyProcess, 'httpsPort' | 'httpPort' | 'ca'>, url: string, options: SendOptions = {}): Promise<Reply> {
   const target = new URL(url);
+  const tls = target.protocol === 'https:';
+  const common = {
+    host: '127.0.0.1',
+    port: tls ? proxy.httpsPort : proxy.httpPort,
+    method: options.method ?? 'GET',
+    path: `${target.pathname}${target.search}`,
+    headers: { Host: target.host, ...options.headers },
+    agent: false as const,
+    timeout: options.timeoutMs ?? 10_000,
+  };
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: '127.0.0.1',
-      port: proxy.httpsPort,
-      servername: target.hostname,
-      ca: proxy.ca,
-      method: options.method ?? 'GET',
-      path: `${target.pathname}${target.search}`,
-      headers: { Host: target.host, ...options.headers },
-      agent: false,
-      timeout: options.timeoutMs ?? 10_000,
-    }, (res) => {
+    const onResponse = (res: IncomingMessage) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    };
+    const req = tls ? httpsRequest({ ...common, servername: target.hostname, ca: proxy.ca }, onResponse) : httpRequest(common, onResponse);
     req.on('timeout', () => req.destroy(new Error(`no answer from the proxy for ${url}`)));
     req.on('error', reject);
     req.end(options.body);

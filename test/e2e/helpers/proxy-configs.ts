@@ -72,6 +72,20 @@ export function nginxTestSite(backends: Backends, listeners: Listeners, tls: Tls
 }
 
 /**
+ * The laptop stack's nginx site (deploy/nginx/gatehouse.conf, port 80 in its container) on a loopback port, with the
+ * shipped snippets it mounts.
+ */
+export function nginxComposeTestSite(backends: Backends, listeners: Listeners): string {
+  return substitute(shippedFile('deploy/nginx/gatehouse.conf'), [
+    { find: 'server gatehouse:9091;', replace: `server 127.0.0.1:${backends.gatehousePort};` },
+    { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
+    { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
+    { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
+    { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
+  ], 'deploy/nginx/gatehouse.conf');
+}
+
+/**
  * nginx's main file (not shipped: every installation has its own) around a site: in the foreground, everything
  * under `prefix`, nothing of the system's nginx touched.
  */

@@ -158,7 +158,11 @@ export function describeProxy(proxy: ProxyUnderTest): void {
       assertSentToSignIn(await get(target, spoofedTarget), target);
       // `internal` (10.0.0.0/8) may skip sign-in on /internal: a client claiming such an address may not.
       const internal = `${APP}/internal/status`;
-      assertSentToSignIn(await get(internal, { 'X-Forwarded-For': '10.1.2.3', 'X-Real-IP': '10.1.2.3', Forwarded: 'for=10.1.2.3' }), internal);
+      const claimsInternal = { 'X-Forwarded-For': '10.1.2.3', 'X-Real-IP': '10.1.2.3', Forwarded: 'for=10.1.2.3' };
+      assertSentToSignIn(await get(internal, claimsInternal), internal);
+      // The app is told the real client too (SPEC §4: the shipped configurations overwrite X-Forwarded-For).
+      const echo = echoOf(await get(`${APP}/public/x`, claimsInternal));
+      assert.equal(echo.headers['x-forwarded-for'], '127.0.0.1');
     });
 
     it('handles an anonymous POST as a proxy should: sent to sign in, the method kept in rm', async () => {

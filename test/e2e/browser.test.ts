@@ -1,0 +1,195 @@
+// A real browser (SPEC §5, issue 3): headless Chromium with CDP virtual authenticators signs in, registers keys
+// through the emailed link, passes the second factor, manages keys and signs in with a passkey, against an https
+// portal on auth.example.com. Each page is saved under test-output/screenshots/ to be looked at.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PASSWORD } from '../helpers/gatehouse.js';
+import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
+import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
+
+/** two_factor in the test rules. */
+const SECURE_APP = 'https://secure.example.com/dashboard?tab=keys';
+/** one_factor in the test rules. */
+const APP = 'https://app.example.com/inbox';
+/** The identity route sends one email per user per 10 s (src/identity/routes.ts). */
+const EMAIL_INTERVAL_MS = 10_000;
+
+describe('browser: security keys from enrolment to passkey sign-in (Chromium, virtual authenticators)', () => {
+  let portal: BrowserPortal;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let keys: VirtualKeys;
+  let fido2Key: string;
+  let lastEmailAt = 0;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    portal = await startBrowserPortal({ webauthn: { enable_passkey_login: true } });
+    browser = await launchChromium();
+    context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
+    // The protected apps need not exist: the browser arriving at their URL is what the test asserts.
+    await context.route((url) => url.hostname !== 'auth.example.com', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title><h1>Protected app</h1>' }));
+    page = await context.newPage();
+    page.setDefaultTimeout(8_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      // Refusals the flows provoke on purpose (409, 403) are logged by the browser too; CSP violations are not those.
+      if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) pageErrors.push(message.text());
+    });
+    keys = await VirtualKeys.attach(context, page);
+    fido2Key = await keys.add('ctap2');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await portal?.close();
+  });
+
+  const url = (path: string) => `${portal.portal}${path}`;
+
+  /**
+   * Waits for the page with this heading and for its module scripts: the heading shows up while the scripts still
+   * load, and a click before they run would do nothing.
+   */
+  async function onPage(heading: string) {
+    await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+    await page.waitForLoadState('load');
+  }
+  const status = () => page.locator('[role="status"]:visible').first();
+
+  async function signInWithPassword(target: string) {
+    await page.goto(url(`/?rd=${encodeURIComponent(target)}`));
+    await page.getByLabel('Username').fill('john');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+
+  async function askForRegistrationEmail(): Promise<string> {
+    // Respect the identity route's one-email-per-10-s limit rather than test it here.
+    const wait = lastEmailAt + EMAIL_INTERVAL_MS + 200 - Date.now();
+    if (wait > 0) await sleep(wait);
+    const before = portal.messageCount();
+    await page.getByRole('button', { name: /Register a security key/ }).click();
+    await status().getByText('We sent you an email').waitFor();
+    lastEmailAt = Date.now();
+    return portal.identityLink(before);
+  }
+
+  async function registerKey(link: string, name: string) {
+    await page.goto(link);
+    await onPage('Confirm your identity');
+    await page.getByLabel('Name for the new key').fill(name);
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+  }
+
+  it('signs in with a password and is asked for a key the user does not have yet', async () => {
+    await page.goto(url(`/?rd=${encodeURIComponent(SECURE_APP)}`));
+    await screenshot(page, '01-sign-in');
+    await signInWithPassword(SECURE_APP);
+    await onPage('Security key');
+    assert.equal(new URL(page.url()).searchParams.get('rd'), SECURE_APP, 'the target is carried to the second-factor page');
+    await screenshot(page, '02-second-factor-no-key');
+  });
+
+  it('emails a registration link; opening it and pressing Register enrols the key under its name', async () => {
+    const link = await askForRegistrationEmail();
+    await screenshot(page, '03-registration-email-sent');
+    assert.ok(link.startsWith(`${portal.portal}/webauthn/register?token=`), link);
+
+    await page.goto(link);
+    await onPage('Confirm your identity');
+    await screenshot(page, '04-confirm-identity');
+    await registerKey(link, 'Blue key');
+    await page.getByRole('heading', { name: 'Security key registered' }).waitFor();
+    await screenshot(page, '05-key-registered');
+    assert.equal((await keys.credentials(fido2Key)).length, 1);
+  });
+
+  it('"Continue" after registering leads back to the target the user was heading for, through the new key', async () => {
+    await page.getByRole('link', { name: 'Continue' }).click();
+    await onPage('Security key');
+    assert.equal(new URL(page.url()).searchParams.get('rd'), SECURE_APP);
+    await page.getByRole('button', { name: 'Use your security key' }).click();
+    await page.waitForURL(SECURE_APP);
+  });
+
+  it('signs out, signs in again and passes the second factor with the key, landing on the target', async () => {
+    await page.goto(url('/logout'));
+    await signInWithPassword(SECURE_APP);
+    await onPage('Security key');
+    await screenshot(page, '06-second-factor');
+    await page.getByRole('button', { name: 'Use your security key' }).click();
+    await page.waitForURL(SECURE_APP);
+  });
+
+  it('registers a second key on a U2F authenticator (fixing a taken name without touching the key twice) and uses it', async () => {
+    await page.goto(url('/settings'));
+    await onPage('Security keys');
+    await screenshot(page, '07-settings-one-key');
+    const link = await askForRegistrationEmail();
+
+    // Only the U2F key answers from now on: the first one stays plugged in but untouched.
+    await keys.setPresence(fido2Key, false);
+    const u2fKey = await keys.add('u2f');
+    await registerKey(link, 'Blue key');
+    await status().getByText('That name is already used').waitFor();
+    await screenshot(page, '08-register-name-taken');
+    await page.getByLabel('Name for the new key').fill('Travel key');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.getByRole('heading', { name: 'Security key registered' }).waitFor();
+    assert.equal((await keys.credentials(u2fKey)).length, 1, 'one ceremony for both attempts');
+
+    await page.goto(url('/logout'));
+    await signInWithPassword(SECURE_APP);
+    await onPage('Security key');
+    await page.getByRole('button', { name: 'Use your security key' }).click();
+    await page.waitForURL(SECURE_APP);
+    assert.equal((await keys.credentials(u2fKey))[0]?.signCount, 2, 'the U2F key signed in');
+    await keys.setPresence(fido2Key, true);
+  });
+
+  it('renames one key and deletes another on the settings page', async () => {
+    await page.goto(url('/settings'));
+    const items = page.locator('li.key');
+    await assert.doesNotReject(items.nth(1).waitFor());
+    assert.equal(await items.count(), 2);
+    await screenshot(page, '09-settings-two-keys');
+
+    const blue = items.filter({ hasText: 'Blue key' });
+    await blue.getByRole('button', { name: 'Rename' }).click();
+    await blue.getByLabel('New name').fill('Everyday key');
+    await screenshot(page, '10-settings-rename');
+    await blue.getByRole('button', { name: 'Save' }).click();
+    await status().getByText('Renamed to “Everyday key”.').waitFor();
+
+    const travel = items.filter({ hasText: 'Travel key' });
+    await travel.getByRole('button', { name: 'Delete' }).click();
+    await screenshot(page, '11-settings-delete-confirm');
+    await travel.getByRole('button', { name: 'Delete' }).click();
+    await status().getByText('“Travel key” was deleted.').waitFor();
+    await screenshot(page, '12-settings-after');
+
+    await page.reload();
+    assert.deepEqual(await page.locator('li.key .key-name').allTextContents(), ['Everyday key']);
+    const stored = await portal.gatehouse.gatehouse.adapters.storage.listWebAuthnCredentials('john');
+    assert.deepEqual(stored.map((c) => c.description), ['Everyday key']);
+  });
+
+  it('signs in with a passkey from the sign-in page, without a password', async () => {
+    await page.goto(url('/logout'));
+    await page.goto(url(`/?rd=${encodeURIComponent(APP)}`));
+    // The passkey module is loaded by sign-in.js on demand: wait until nothing is left to load.
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, '13-sign-in-passkey');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL(APP);
+  });
+
+  it('the pages raised no script errors and no CSP violations', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
