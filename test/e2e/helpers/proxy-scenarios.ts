@@ -16,6 +16,11 @@ export interface ProxyUnderTest {
   signInStatus: { browserGet: number; browserPost: number; apiClient: number };
   /** The status when Gatehouse cannot be reached at all. */
   gatehouseDownStatus: number;
+  /**
+   * What becomes of HTTP Basic credentials in Proxy-Authorization: passed to Gatehouse and checked, or dropped by
+   * the proxy itself (Caddy, like Go's reverse proxies, treats the header as hop-by-hop).
+   */
+  basicCredentials: 'checked' | 'dropped';
 }
 
 const PORTAL = 'https://auth.example.com';
@@ -188,6 +193,21 @@ export function describeProxy(proxy: ProxyUnderTest): void {
       const target = `${APP}/api/items`;
       const reply = await send(running, target, { headers: { Accept: 'application/json' } });
       assertSentToSignIn(reply, target, 'GET', proxy.signInStatus.apiClient);
+    });
+
+    it('checks Basic credentials sent in Proxy-Authorization, or never passes them on, and never to the app', async () => {
+      const basic = (password: string) => ({ 'Proxy-Authorization': `Basic ${Buffer.from(`john:${password}`).toString('base64')}` });
+      const good = await send(running, `${APP}/api/items`, { headers: basic(PASSWORD) });
+      const bad = await send(running, `${APP}/api/items`, { headers: basic('wrong') });
+      if (proxy.basicCredentials === 'checked') {
+        const echo = echoOf(good);
+        assert.equal(echo.headers['remote-user'], 'john');
+        assert.equal(echo.headers['proxy-authorization'], undefined, 'the password stays with the proxy and Gatehouse');
+        assert.equal(bad.status, 401);
+        assert.equal(bad.headers['www-authenticate'], 'Basic realm="Authorization Required"');
+      } else {
+        for (const reply of [good, bad]) assertSentToSignIn(reply, `${APP}/api/items`, 'GET', proxy.signInStatus.apiClient);
+      }
     });
 
     // Last: stops Gatehouse.

@@ -10,4 +10,5 @@ describeProxy({
   signInStatus: { browserGet: 302, browserPost: 302, apiClient: 302 },
   // auth_request turns an unreachable or failing Gatehouse into a 500.
   gatehouseDownStatus: 500,
+  basicCredentials: 'checked',
 });
