@@ -65,11 +65,12 @@ export function apiRoutes(deps: ApiDependencies): Router {
       { failureFloorMs: deps.failureFloorMs },
     );
     if (user === undefined) return ko(res, 401, AUTH_FAILED);
-    // A user who already passed the second factor keeps it only within the same sign-in; a new password
-    // sign-in starts again at level 1 with a new session ID.
-    const next = await deps.signIn.establish(session, user, 1, body.keepMeLoggedIn, cookie);
+    // A password sign-in starts again at level 1 with a new session ID, except as the second step after a
+    // passkey of the same user, which makes two factors.
+    const level = deps.signIn.passwordLevel(session, user);
+    const next = await deps.signIn.establish(session, user, level, body.keepMeLoggedIn || (session?.data.rememberMe ?? false), cookie);
     setSessionCookie(res, next, cookie);
-    const redirect = deps.signIn.nextLocation(body.targetURL, body.requestMethod, user, 1, cookie, ip);
+    const redirect = deps.signIn.nextLocation(body.targetURL, body.requestMethod, user, level, cookie, ip);
     ok(res, redirect === undefined ? {} : { redirect });
   });
 

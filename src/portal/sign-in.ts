@@ -14,7 +14,14 @@ export class SignIn {
   ) {}
 
   /** Replaces any current session by a new one (new ID) for `user` at `level`. */
-  async establish(current: Session | undefined, user: UserDetails, level: AuthLevel, rememberMe: boolean, cookie: CookieSettings): Promise<Session> {
+  async establish(
+    current: Session | undefined,
+    user: UserDetails,
+    level: AuthLevel,
+    rememberMe: boolean,
+    cookie: CookieSettings,
+    firstFactor: 'password' | 'passkey' = 'password',
+  ): Promise<Session> {
     if (current) await this.sessions.destroy(current);
     return this.sessions.create(
       {
@@ -24,10 +31,20 @@ export class SignIn {
         groups: user.groups,
         level,
         rememberMe: rememberMe && cookie.rememberMe > 0,
+        firstFactor,
         ...(level === 2 ? { secondFactorAt: Date.now() } : {}),
       },
       cookie,
     );
+  }
+
+  /**
+   * The level a successful password sign-in reaches: 2 when the same user already signed in with a passkey (the
+   * password is then the second step, SPEC §5), else 1.
+   */
+  passwordLevel(current: Session | undefined, user: UserDetails): AuthLevel {
+    const afterPasskey = current !== undefined && current.data.level === 1 && current.data.firstFactor === 'passkey' && current.data.username === user.username;
+    return afterPasskey ? 2 : 1;
   }
 
   /**

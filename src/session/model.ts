@@ -16,6 +16,8 @@ export interface SessionData {
   createdAt: number;
   lastActivity: number;
   rememberMe: boolean;
+  /** How level 1 was reached: after a passkey, the password is the second step (SPEC §5). Absent means password. */
+  firstFactor?: 'password' | 'passkey';
   /** When the second factor was last passed (epoch ms): renaming/deleting keys accepts it within elevation_lifetime. */
   secondFactorAt?: number;
   /** Elevation through the emailed identity check lasts until this instant (epoch ms). */

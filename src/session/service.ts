@@ -208,6 +208,7 @@ function isSessionData(value: unknown): value is SessionData {
     Number.isFinite(data.createdAt) &&
     Number.isFinite(data.lastActivity) &&
     typeof data.rememberMe === 'boolean' &&
+    (data.firstFactor === undefined || data.firstFactor === 'password' || data.firstFactor === 'passkey') &&
     isOptionalNumber(data.secondFactorAt) &&
     isOptionalNumber(data.elevatedUntil) &&
     (data.pending === undefined || (typeof data.pending === 'object' && data.pending !== null))

@@ -82,6 +82,7 @@ export interface SignedIn {
 
 const MESSAGES = {
   notSignedIn: 'Sign in first.',
+  passwordNext: 'You signed in with a passkey: enter your password to complete the second step.',
   notElevated: 'Confirm your identity first: registering a security key needs the link we email you.',
   noRecentProof: 'Confirm your identity or use your security key again first.',
   noChallenge: 'No security key request is in progress, or it expired. Start again.',
@@ -173,7 +174,7 @@ export class WebAuthnService {
   // --- Second factor ---------------------------------------------------------------------------------------------
 
   async authenticationOptions(req: PortalRequest) {
-    const session = this.#signedIn(req);
+    const session = this.#secondFactorCandidate(req);
     const rp = relyingParty(req.cookie);
     const allowed = await this.#deps.storage.listWebAuthnCredentials(session.data.username, rp.id);
     if (allowed.length === 0) throw new Refusal(400, MESSAGES.noKeys);
@@ -183,7 +184,7 @@ export class WebAuthnService {
   }
 
   async authenticate(req: PortalRequest, body: SignInBody): Promise<SignedIn> {
-    const session = this.#signedIn(req);
+    const session = this.#secondFactorCandidate(req);
     const username = session.data.username;
     const rp = relyingParty(req.cookie);
     const challenge = await this.#useChallenge(session, req.cookie, 'authentication');
@@ -246,7 +247,7 @@ export class WebAuthnService {
     await this.#deps.regulator.record({ ...attempt, successful: true });
     // SPEC §5: a passkey is one factor; with the experimental switch, one that verified the user counts as two.
     const level: AuthLevel = this.#deps.webauthn.experimental_enable_passkey_uv_two_factors && userVerified ? 2 : 1;
-    return this.#establish(req, user, level, body.keepMeLoggedIn, body);
+    return this.#establish(req, user, level, body.keepMeLoggedIn, body, 'passkey');
   }
 
   // --- The user's keys ---------------------------------------------------------------------------------------------
@@ -371,9 +372,16 @@ export class WebAuthnService {
     return verdict.value.userVerified;
   }
 
-  async #establish(req: PortalRequest, user: UserDetails, level: AuthLevel, rememberMe: boolean, body: SignInBody): Promise<SignedIn> {
+  /** A signed-in session whose first factor was the password: after a passkey the key is already spent (SPEC §5). */
+  #secondFactorCandidate(req: PortalRequest): Session {
+    const session = this.#signedIn(req);
+    if (session.data.firstFactor === 'passkey') throw new Refusal(400, MESSAGES.passwordNext);
+    return session;
+  }
+
+  async #establish(req: PortalRequest, user: UserDetails, level: AuthLevel, rememberMe: boolean, body: SignInBody, firstFactor: 'password' | 'passkey' = 'password'): Promise<SignedIn> {
     const { signIn } = this.#deps;
-    const session = await signIn.establish(req.session, user, level, rememberMe, req.cookie);
+    const session = await signIn.establish(req.session, user, level, rememberMe, req.cookie, firstFactor);
     const redirect = signIn.nextLocation(body.targetURL, body.requestMethod, user, level, req.cookie, req.ip);
     return { session, level, redirect };
   }

@@ -186,7 +186,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.waitForLoadState('networkidle');
     await screenshot(page, '13-sign-in-passkey');
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    await page.waitForURL(APP);
+    await page.waitForURL(APP).catch(async (e) => { console.log('DEBUG', page.url(), await page.locator('[role=status]').allTextContents()); await screenshot(page, 'debug-passkey'); throw e; });
   });
 
   it('the pages raised no script errors and no CSP violations', () => {

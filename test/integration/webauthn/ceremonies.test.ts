@@ -3,7 +3,7 @@
 // refusal is also checked for what it must not do: raise a level, or store a key.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, sessionCookieFrom, signIn, firstFactor } from '../../helpers/flows.js';
 import request from 'supertest';
 import { createCredential, getAssertion, legacyU2fCredential, makeCredential, type SoftCredential } from '../../helpers/soft-authenticator.js';
@@ -399,6 +399,30 @@ describe('security keys (Redis + PostgreSQL)', () => {
       assert.equal(res.status, 200);
       assert.deepEqual(res.body.data, {});
       assert.equal((await state(t, sessionCookieFrom(res)!)).authentication_level, 1);
+    });
+
+    it('after a passkey, the password is the second step: level 2 under a new ID; the key cannot count twice', async () => {
+      const { username, credential } = await passkeyUser();
+      const { res } = await passkeySignIn(t, credential, {}, { targetURL: 'https://secure.example.com/' });
+      const afterPasskey = sessionCookieFrom(res)!;
+      assert.equal((await state(t, afterPasskey)).authentication_level, 1);
+      const again = await api(t, 'post', '/api/webauthn/authentication/options', afterPasskey, {});
+      assert.equal(again.status, 400, 'the same key is not a second factor');
+      const password = await firstFactor(t, { username, password: PASSWORD, targetURL: 'https://secure.example.com/' }, { cookie: afterPasskey });
+      assert.equal(password.status, 200);
+      assert.deepEqual(password.body.data, { redirect: 'https://secure.example.com/' });
+      const twoFactors = sessionCookieFrom(password)!;
+      assert.notEqual(twoFactors, afterPasskey);
+      assert.equal((await state(t, twoFactors)).authentication_level, 2);
+      assert.equal((await state(t, afterPasskey)).authentication_level, 0, 'the level-1 session is gone');
+    });
+
+    it("a password after another user's passkey session starts over at level 1", async () => {
+      const { credential } = await passkeyUser();
+      const other = nextUser();
+      const { res } = await passkeySignIn(t, credential);
+      const password = await firstFactor(t, { username: other, password: PASSWORD }, { cookie: sessionCookieFrom(res)! });
+      assert.equal((await state(t, sessionCookieFrom(password)!)).authentication_level, 1);
     });
 
     it("refuses a user handle that is not the key owner's, or none (401, no session)", async () => {
