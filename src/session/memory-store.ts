@@ -57,6 +57,14 @@ export class MemorySessionStore implements SessionStore {
     this.#entries.delete(key);
   }
 
+  async take(key: string): Promise<string | null> {
+    this.#assertOpen();
+    // No await between the read and the delete: that is what makes it atomic here.
+    const entry = this.#entries.get(key);
+    this.#entries.delete(key);
+    return entry !== undefined && entry.expiresAt > this.#now() ? entry.value : null;
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
   }

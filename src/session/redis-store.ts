@@ -91,6 +91,10 @@ class IoRedisSessionStore implements RedisSessionStore {
     await this.#run(() => this.client.del(key));
   }
 
+  take(key: string): Promise<string | null> {
+    return this.#run(() => this.client.getdel(key));
+  }
+
   async ping(): Promise<void> {
     await this.#run(() => this.client.ping());
   }

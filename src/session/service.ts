@@ -1,6 +1,7 @@
 // Sessions over a SessionStore: lookup from cookie values, server-side expiry, encryption at rest, fresh IDs on
 // every change of authentication level (SPEC §4, §8). Store failures surface as SessionStoreUnavailableError and
 // are never mistaken for "no session".
+import { createHash } from 'node:crypto';
 import { isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from './crypto.js';
 import type { CookieSettings, Session, SessionData } from './model.js';
 import type { SessionStore } from './store.js';
@@ -124,6 +125,23 @@ export class SessionService {
     }
     if (known === undefined || known.blob !== blob) this.#remember(id, { key, blob, data: copyData(data) });
     return { id, data };
+  }
+
+  /**
+   * Single use across replicas: `markOnce(token)` then `useOnce(token)` is true for exactly one caller, however
+   * many race (the session blob alone cannot guarantee that, as two requests may read it before either writes).
+   * Used for WebAuthn challenges. Only a hash of the token is stored.
+   */
+  async markOnce(token: string, ttlSeconds: number): Promise<void> {
+    await this.#store.set(this.#onceKey(token), '1', ttlSeconds);
+  }
+
+  async useOnce(token: string): Promise<boolean> {
+    return (await this.#store.take(this.#onceKey(token))) !== null;
+  }
+
+  #onceKey(token: string): string {
+    return `${this.#keyPrefix}once:${createHash('sha256').update(token).digest('hex')}`;
   }
 
   #remember(id: string, decoded: Decoded): void {

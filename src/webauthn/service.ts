@@ -327,6 +327,7 @@ export class WebAuthnService {
     const now = this.#now();
     putChallenge(session, ceremony, challenge, now + this.#deps.webauthn.timeout * 1000, now);
     await this.#deps.sessions.save(session, cookie);
+    await this.#deps.sessions.markOnce(challenge, this.#deps.webauthn.timeout);
   }
 
   /** Takes the challenge out of the session and saves that before anything is verified: one attempt per challenge. */
@@ -334,7 +335,8 @@ export class WebAuthnService {
     if (session.data.pending?.[ceremony] === undefined) throw new Refusal(400, MESSAGES.noChallenge);
     const challenge = takeChallenge(session, ceremony, this.#now());
     await this.#deps.sessions.save(session, cookie);
-    if (challenge === undefined) throw new Refusal(400, MESSAGES.noChallenge);
+    // Two requests racing with the same session both read the challenge; only one may spend it.
+    if (challenge === undefined || !(await this.#deps.sessions.useOnce(challenge))) throw new Refusal(400, MESSAGES.noChallenge);
     return challenge;
   }
 

@@ -149,6 +149,8 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(SECURE_APP);
     assert.equal((await keys.credentials(u2fKey))[0]?.signCount, 2, 'the U2F key signed in');
+    // Unplugged: a U2F key cannot hold a passkey, and left in it would answer the passkey request with "no".
+    await keys.remove(u2fKey);
     await keys.setPresence(fido2Key, true);
   });
 

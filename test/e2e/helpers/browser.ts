@@ -52,6 +52,11 @@ export class VirtualKeys {
     return authenticatorId;
   }
 
+  /** Unplugs a key. */
+  async remove(authenticatorId: string): Promise<void> {
+    await this.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+  }
+
   /** Whether a key answers by itself; a key that does not stays silent, as one left untouched. */
   async setPresence(authenticatorId: string, enabled: boolean): Promise<void> {
     await this.cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });

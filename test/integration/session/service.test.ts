@@ -32,6 +32,7 @@ class CountingStore implements SessionStore {
   get(key: string) { this.calls.get++; return this.inner.get(key); }
   set(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.set(key, value, ttl); }
   delete(key: string) { this.calls.delete++; return this.inner.delete(key); }
+  take(key: string) { this.calls.delete++; return this.inner.take(key); }
   ping() { return this.inner.ping(); }
   close() { return this.inner.close(); }
   reset() { this.calls = { get: 0, set: 0, delete: 0 }; }
@@ -302,4 +303,28 @@ describe('the decoded-session cache never serves a stale session', () => {
     assert.equal(await a.load([created.id], cookie), undefined);
     await store.close();
   });
+});
+
+describe('single-use tokens (WebAuthn challenges) hold across racing callers', () => {
+  for (const [label, open] of [
+    ['memory', async () => ({ store: new MemorySessionStore() as SessionStore, done: async () => undefined })],
+    ['Redis', async () => {
+      const target = await redisTestTarget();
+      const store = createRedisSessionStore(target.config);
+      return { store: store as SessionStore, done: async () => { await store.close(); await target.cleanup(); } };
+    }],
+  ] as const) {
+    it(`exactly one of many concurrent useOnce calls wins (${label})`, async () => {
+      const { store, done } = await open();
+      try {
+        const service = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!', keyPrefix: 'gh_t_once:' });
+        await service.markOnce('challenge-1', 60);
+        const results = await Promise.all(Array.from({ length: 20 }, () => service.useOnce('challenge-1')));
+        assert.equal(results.filter(Boolean).length, 1);
+        assert.equal(await service.useOnce('never-marked'), false);
+      } finally {
+        await done();
+      }
+    });
+  }
 });
