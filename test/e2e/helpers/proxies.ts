@@ -111,20 +111,7 @@ async function runNginx(dir: string, ports: Listeners, siteText: string, readyUr
   // -e: the error log from the very start, before the configuration (which also names it) is read.
   const { child, output } = launch('nginx', ['-c', main, '-p', `${dir}/`, '-e', errorLog], {});
   const fullOutput = () => `${output()}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`;
-  try {
-    await waitUntilServing(ports, readyUrl, () => ca, child, fullOutput);
-  } catch (error) {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    name: 'nginx', ...ports, ca, output: fullOutput,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return supervise('nginx', dir, ports, child, fullOutput, readyUrl, () => ca);
 }
 
 /** Caddy with caddy/Caddyfile in front of the backends; its certificates come from its own local CA. */
@@ -136,21 +123,25 @@ export async function startCaddy(backends: Backends): Promise<ProxyProcess> {
     HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'),
   });
   const root = caddyLocalRoot(dir);
-  const ca = () => (existsSync(root) ? readFileSync(root) : undefined);
-  try {
-    await waitUntilServing(ports, 'https://app.example.com/', ca, child, output);
-  } catch (error) {
+  return supervise('caddy', dir, ports, child, output, 'https://app.example.com/', () => (existsSync(root) ? readFileSync(root) : undefined));
+}
+
+/** Once the proxy serves `readyUrl`: the handle that stops it and removes its directory (also when it never did). */
+async function supervise(
+  name: ProxyProcess['name'], dir: string, ports: Listeners, child: ChildProcess, output: () => string,
+  readyUrl: string, ca: () => Buffer | undefined,
+): Promise<ProxyProcess> {
+  const stop = async () => {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilServing(ports, readyUrl, ca, child, output);
+  } catch (error) {
+    await stop();
     throw error;
   }
-  return {
-    name: 'caddy', ...ports, ca: ca()!, output,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { name, ...ports, ca: ca(), output, stop };
 }
 
 /** What the echo app received, as it reports it. */
