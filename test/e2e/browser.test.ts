@@ -187,20 +187,31 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     assert.deepEqual(stored.map((c) => c.description), ['Everyday key']);
   });
 
+  it('offers passkey autofill (conditional mediation) on the username field where the browser supports it', async () => {
+    // Chromium reports conditional mediation as unavailable while CDP virtual authenticators are on, so this is
+    // checked on a second tab without them: the page asks for passkey options at once and waits, saying nothing.
+    const plain = await context.newPage();
+    let optionRequests = 0;
+    plain.on('request', (request) => {
+      if (request.url().endsWith('/api/webauthn/passkey/options')) optionRequests += 1;
+    });
+    plain.on('pageerror', (error) => pageErrors.push(error.message));
+    await plain.goto(url(`/?rd=${encodeURIComponent(APP)}`));
+    await plain.waitForLoadState('networkidle');
+    assert.equal(await plain.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), true);
+    assert.equal(optionRequests, 1);
+    assert.equal(await plain.locator('#sign-in-status').textContent(), '');
+    await plain.close();
+  });
+
   it('signs in with a passkey from the sign-in page, without a password', async () => {
     await page.goto(url('/logout'));
-    let passkeyOptionRequests = 0;
-    page.on('request', (request) => {
-      if (request.url().endsWith('/api/webauthn/passkey/options')) passkeyOptionRequests += 1;
-    });
     await page.goto(url(`/?rd=${encodeURIComponent(APP)}`));
     // The passkey module is loaded by sign-in.js on demand: wait until nothing is left to load.
     await page.waitForLoadState('networkidle');
-    assert.equal(passkeyOptionRequests, 1, 'passkey autofill (conditional mediation) is offered on the username field');
     await screenshot(page, '14-sign-in-passkey');
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForURL(APP);
-    assert.ok(passkeyOptionRequests >= 2, 'autofill asked for options when the page loaded, the button asked again');
   });
 
   it('the pages raised no script errors and no CSP violations', () => {
