@@ -29,7 +29,14 @@ export function shippedFile(relativePath: string): string {
 /** Where the test proxies send requests: Gatehouse, and one echo app standing in for every protected app. */
 export interface Backends {
   gatehousePort: number;
+  /** Further Gatehouse replicas: nginx's `upstream gatehouse` gets a `server` line for each, after gatehousePort's. */
+  gatehouseReplicaPorts?: readonly number[];
   upstreamPort: number;
+}
+
+/** The `server` lines of nginx's `upstream gatehouse`: one per Gatehouse replica, as the shipped comment says. */
+function nginxGatehouseServers(backends: Backends): string {
+  return [backends.gatehousePort, ...(backends.gatehouseReplicaPorts ?? [])].map((port) => `server 127.0.0.1:${port};`).join('\n    ');
 }
 
 export interface Listeners {
@@ -60,7 +67,7 @@ export function selfSignedCertificate(dir: string): TlsFiles {
 /** The shipped example site with test addresses; the snippets it includes are read from nginx/ unchanged. */
 export function nginxTestSite(backends: Backends, listeners: Listeners, tls: TlsFiles): string {
   return substitute(shippedFile('nginx/example-site.conf'), [
-    { find: 'server gatehouse:9091;', replace: `server 127.0.0.1:${backends.gatehousePort};` },
+    { find: 'server gatehouse:9091;', replace: nginxGatehouseServers(backends) },
     { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
     { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
     { find: 'listen 443 ', replace: `listen 127.0.0.1:${listeners.httpsPort} ` },
@@ -77,7 +84,7 @@ export function nginxTestSite(backends: Backends, listeners: Listeners, tls: Tls
  */
 export function nginxComposeTestSite(backends: Backends, listeners: Listeners): string {
   return substitute(shippedFile('deploy/nginx/gatehouse.conf'), [
-    { find: 'server gatehouse:9091;', replace: `server 127.0.0.1:${backends.gatehousePort};` },
+    { find: 'server gatehouse:9091;', replace: nginxGatehouseServers(backends) },
     { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
     { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
     { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
