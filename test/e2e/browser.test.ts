@@ -86,6 +86,23 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.getByRole('button', { name: 'Register', exact: true }).click();
   }
 
+  it('offers passkey autofill (conditional mediation) on the username field where the browser supports it', async () => {
+    // Chromium reports conditional mediation as unavailable while CDP virtual authenticators are on, so this is
+    // checked on a second tab without them: the page asks for passkey options at once and waits, saying nothing.
+    const plain = await context.newPage();
+    let optionRequests = 0;
+    plain.on('request', (request) => {
+      if (request.url().endsWith('/api/webauthn/passkey/options')) optionRequests += 1;
+    });
+    plain.on('pageerror', (error) => pageErrors.push(error.message));
+    await plain.goto(url(`/?rd=${encodeURIComponent(APP)}`));
+    await plain.waitForLoadState('networkidle');
+    assert.equal(await plain.evaluate('PublicKeyCredential.isConditionalMediationAvailable()'), true);
+    assert.equal(optionRequests, 1);
+    assert.equal(await plain.locator('#sign-in-status').textContent(), '');
+    await plain.close();
+  });
+
   it('signs in with a password and is asked for a key the user does not have yet', async () => {
     await page.goto(url(`/?rd=${encodeURIComponent(SECURE_APP)}`));
     await screenshot(page, '01-sign-in');
@@ -131,6 +148,15 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await onPage('Security keys');
     await screenshot(page, '07-settings-one-key');
     const link = await askForRegistrationEmail();
+    // Opened in a browser that is signed out: sign in first, then the link's page comes back by itself.
+    await page.goto(url('/logout'));
+    await page.goto(link);
+    await onPage('Sign in');
+    await page.getByLabel('Username').fill('john');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await onPage('Confirm your identity');
+    assert.equal(page.url(), link);
 
     // Only the U2F key answers from now on: the first one stays plugged in but untouched.
     await keys.setPresence(fido2Key, false);
@@ -185,23 +211,6 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.setViewportSize({ width: 1024, height: 800 });
     const stored = await portal.gatehouse.gatehouse.adapters.storage.listWebAuthnCredentials('john');
     assert.deepEqual(stored.map((c) => c.description), ['Everyday key']);
-  });
-
-  it('offers passkey autofill (conditional mediation) on the username field where the browser supports it', async () => {
-    // Chromium reports conditional mediation as unavailable while CDP virtual authenticators are on, so this is
-    // checked on a second tab without them: the page asks for passkey options at once and waits, saying nothing.
-    const plain = await context.newPage();
-    let optionRequests = 0;
-    plain.on('request', (request) => {
-      if (request.url().endsWith('/api/webauthn/passkey/options')) optionRequests += 1;
-    });
-    plain.on('pageerror', (error) => pageErrors.push(error.message));
-    await plain.goto(url(`/?rd=${encodeURIComponent(APP)}`));
-    await plain.waitForLoadState('networkidle');
-    assert.equal(await plain.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), true);
-    assert.equal(optionRequests, 1);
-    assert.equal(await plain.locator('#sign-in-status').textContent(), '');
-    await plain.close();
   });
 
   it('signs in with a passkey from the sign-in page, without a password', async () => {

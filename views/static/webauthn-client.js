@@ -172,19 +172,23 @@ function relativeTime(when, now) {
 }
 
 /**
- * Shows the server's UTC `<time datetime>` elements in local time; those marked `data-relative` read "2 hours ago"
- * while recent.
+ * Shows the server's UTC `<time datetime>` elements in local time: `data-style="date"` as a date, `"recent"` as
+ * "2 hours ago" while recent, else as date and time.
  */
 export function localiseTimes(root = document) {
-  const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const formats = {
+    date: new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' }),
+    recent: new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }),
+  };
   const now = Date.now();
   for (const element of root.querySelectorAll('time[datetime]')) {
     const when = new Date(element.getAttribute('datetime'));
     if (Number.isNaN(when.getTime())) continue;
-    const local = format.format(when);
-    const relative = element.hasAttribute('data-relative') ? relativeTime(when, now) : undefined;
+    const style = element.dataset.style === 'date' ? 'date' : 'recent';
+    const local = formats[style].format(when);
+    const relative = style === 'recent' ? relativeTime(when, now) : undefined;
     element.textContent = relative ?? local;
-    if (relative) element.title = local;
+    element.title = formats.recent.format(when);
   }
 }
 

@@ -68,10 +68,17 @@ const ICONS = {
   mail: icon(html`<rect x="3" y="5" width="18" height="14" rx="2"/><path d="m4 7 8 6 8-6"/>`),
 };
 
-/** Dates are rendered in UTC with their ISO form alongside, so the page's script can show them in local time. */
-const DATE_FORMAT = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-function dateTime(when: Date, relative = false): SafeHtml {
-  return html`<time datetime="${when.toISOString()}"${relative && html` data-relative`}>${DATE_FORMAT.format(when)} UTC</time>`;
+/**
+ * Dates are rendered in UTC with their ISO form alongside, so the page's script can show them in local time:
+ * "date" alone, or "date and time" read as "2 hours ago" while recent.
+ */
+const FORMATS = {
+  date: new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }),
+  recent: new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }),
+};
+function dateTime(when: Date, style: keyof typeof FORMATS): SafeHtml {
+  const text = style === 'date' ? FORMATS.date.format(when) : `${FORMATS.recent.format(when)} UTC`;
+  return html`<time datetime="${when.toISOString()}" data-style="${style}">${text}</time>`;
 }
 
 function hiddenTarget(rd: string | undefined, rm: string | undefined): SafeHtml {
@@ -130,10 +137,10 @@ ${p.hasKeys && html`<button type="button" id="request-registration" class="link-
 
 function keyFacts(key: SecurityKeyView): SafeHtml {
   const kind = key.model ?? (key.u2f ? 'U2F security key' : undefined);
+  const used = key.lastUsedAt ? html`last used ${dateTime(key.lastUsedAt, 'recent')}` : 'never used';
   return html`<p class="key-meta">
 ${kind && html`<span class="key-model">${kind}</span>`}
-<span>Added ${dateTime(key.createdAt)}</span>
-<span>${key.lastUsedAt ? html`Last used ${dateTime(key.lastUsedAt, true)}` : 'Never used'}</span>
+<span>Added ${dateTime(key.createdAt, 'date')} · ${used}</span>
 ${!key.model && key.aaguid && html`<span>AAGUID <code class="aaguid">${key.aaguid}</code></span>`}
 </p>`;
 }
