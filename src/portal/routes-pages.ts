@@ -47,9 +47,16 @@ export function pageRoutes(deps: PageDependencies): Router {
     const level = session.data.level;
     const { storage, webauthnEnabled } = deps.securityPages;
     const hasKeys = async () => (await storage.listWebAuthnCredentials(user.username, cookie.portalUrl.hostname)).length > 0;
-    const secondFactor = (target: string | undefined, keys: boolean) => html(res, 200, renderSecondFactor({
-      displayName: user.displayName, username: user.username, rd: target, rm: target && safeRm, hasKeys: keys,
-    }));
+    const afterPasskey = session.data.firstFactor === 'passkey';
+    const secondFactor = async (target: string | undefined) => afterPasskey
+      // SPEC §5: after a passkey, the password is the second step (the key cannot count twice).
+      ? html(res, 200, renderSignIn({
+        rd: target, rm: target && safeRm, username: user.username, rememberMeEnabled: false, passkeyEnabled: false,
+        notice: 'You signed in with a passkey. This application also needs your password.',
+      }))
+      : html(res, 200, renderSecondFactor({
+        displayName: user.displayName, username: user.username, rd: target, rm: target && safeRm, hasKeys: await hasKeys(),
+      }));
     if (safeRd !== undefined) {
       // The portal's own pages (settings, the emailed registration link) check the session themselves; access
       // control rules are written for the protected apps, not for the portal.
@@ -57,7 +64,7 @@ export function pageRoutes(deps: PageDependencies): Router {
       const needed = deps.signIn.levelNeeded(safeRd, safeRm, user, cookie, requestIp(req));
       if (needed !== undefined && needed.level <= level) return res.redirect(302, needed.url);
       if (needed !== undefined && needed.level === 2) {
-        if (webauthnEnabled) return secondFactor(safeRd, await hasKeys());
+        if (webauthnEnabled) return secondFactor(safeRd);
         return html(res, 200, renderMessage({
           title: 'A security key is needed',
           message: 'This application asks for a second factor, and security keys are turned off on this Gatehouse.',
@@ -71,7 +78,7 @@ export function pageRoutes(deps: PageDependencies): Router {
       }
     }
     // SPEC §5: after the password, a user who has a key is asked for it even when nothing needs it yet.
-    if (level === 1 && webauthnEnabled && (await hasKeys())) return secondFactor(undefined, true);
+    if (level === 1 && webauthnEnabled && !afterPasskey && (await hasKeys())) return secondFactor(undefined);
     return html(res, 200, renderSignedIn({
       displayName: user.displayName,
       username: user.username,

@@ -58,6 +58,20 @@ describe('security-key pages', () => {
       assert.match(res.text, /<input type="hidden" name="rm" value="POST">/);
     });
 
+    it('after a passkey, a two-factor target asks for the password (not the key again)', async () => {
+      const cookie = t.loaded.cookies.find((c) => c.domain === 'example.com')!;
+      const user = t.gatehouse.adapters.users.get('harry')!;
+      const session = await t.gatehouse.services.sessions.create(
+        { username: 'harry', displayName: user.displayName, emails: user.emails, groups: user.groups, level: 1, rememberMe: false, firstFactor: 'passkey' },
+        cookie,
+      );
+      const res = await get(withTarget(SECURE), `${cookie.name}=${session.id}`);
+      assert.equal(res.status, 200);
+      assert.match(res.text, /<input[^>]+name="password"/);
+      assert.match(res.text, /also needs your password/);
+      assert.doesNotMatch(res.text, /Use your security key/);
+    });
+
     it('at level 2 a two-factor target is reached directly', async () => {
       const res = await get(withTarget(SECURE), await sessionAtLevel(t, 'harry', 2));
       assert.equal(res.status, 302);
