@@ -33,13 +33,21 @@ function parseMethod(raw: string | undefined): string | { error: string } {
   return raw.toUpperCase();
 }
 
-/** An absolute http(s) URL with a host and no userinfo; the caller still checks scheme against the cookie domain. */
-export function parseTargetUrl(raw: string | undefined): URL | { error: string } {
+/**
+ * An absolute http(s) URL with a host and no userinfo; the caller still checks scheme against the cookie domain.
+ * The host must be written plainly: the WHATWG parser rewrites percent-encoded and some non-ASCII hosts
+ * (`pub%6cic.example.com` becomes `public.example.com`) while a proxy routes on the raw text, so any host the parser
+ * would change is refused rather than judged as another host.
+ */
+export function parseTargetUrl(raw: string | undefined, options: { allowFragment?: boolean } = {}): URL | { error: string } {
   if (raw === undefined || raw === '') return { error: 'missing target URL' };
   if (raw.length > MAX_URL_LENGTH) return { error: 'target URL too long' };
   // Control characters, spaces and backslashes are never sent by a proxy; browsers and URL parsers
-  // disagree about them, which is how host confusion starts.
-  if (/[\u0000-\u0020\u007f\\]/.test(raw)) return { error: 'malformed target URL' };
+  // disagree about them, which is how host confusion starts. A proxied request never has a fragment: a '#' would
+  // make Gatehouse judge a shorter path than the one the app receives (redirect targets may have one).
+  if (/[\u0000-\u0020\u007f\\]/.test(raw) || (!options.allowFragment && raw.includes('#'))) return { error: 'malformed target URL' };
+  const authority = /^https?:\/\/([^/?#]*)/i.exec(raw)?.[1];
+  if (authority === undefined || !HOST.test(authority)) return { error: 'malformed target URL' };
   let url: URL;
   try {
     url = new URL(raw);
@@ -48,7 +56,7 @@ export function parseTargetUrl(raw: string | undefined): URL | { error: string }
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: 'target URL must be http or https' };
   if (url.username !== '' || url.password !== '') return { error: 'target URL must not carry credentials' };
-  if (url.hostname === '') return { error: 'target URL has no host' };
+  if (url.hostname === '' || url.hostname !== authority.replace(/:\d+$/, '').toLowerCase()) return { error: 'malformed target URL' };
   return url;
 }
 
@@ -59,7 +67,7 @@ function fromForwardedHeaders(headers: IncomingHttpHeaders): URL | { error: stri
   if (proto === undefined || host === undefined || uri === undefined) return { error: 'missing X-Forwarded-Proto, -Host or -Uri' };
   if (proto !== 'https' && proto !== 'http') return { error: 'malformed X-Forwarded-Proto' };
   if (!HOST.test(host)) return { error: 'malformed X-Forwarded-Host' };
-  if (!uri.startsWith('/') || uri.startsWith('//')) return { error: 'malformed X-Forwarded-Uri' };
+  if (!uri.startsWith('/') || uri.startsWith('//') || uri.includes('#')) return { error: 'malformed X-Forwarded-Uri' };
   return parseTargetUrl(`${proto}://${host}${uri}`);
 }
 
@@ -77,9 +85,8 @@ export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, 
       method = parseMethod(singleHeader(headers, 'x-forwarded-method'));
       break;
     case 'verify': {
-      // Authelia 4.37's legacy endpoint: X-Original-URL wins; the method is optional there.
-      const original = singleHeader(headers, 'x-original-url');
-      url = original !== undefined ? parseTargetUrl(original) : fromForwardedHeaders(headers);
+      // Authelia 4.37's legacy endpoint: X-Original-URL, else X-Forwarded-*; the method is optional there.
+      url = verifyTarget(headers);
       const rawMethod = singleHeader(headers, 'x-original-method') ?? singleHeader(headers, 'x-forwarded-method');
       method = rawMethod === undefined ? requestMethod.toUpperCase() : parseMethod(rawMethod);
       break;
@@ -88,6 +95,21 @@ export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, 
   if ('error' in url) return url;
   if (typeof method !== 'string') return method;
   return { target: { url, method } };
+}
+
+/**
+ * Behind Traefik, the proxy sets X-Forwarded-* itself but passes any other client header through, so a client's own
+ * X-Original-URL must not override them: when both are sent they must name the same URL.
+ */
+function verifyTarget(headers: IncomingHttpHeaders): URL | { error: string } {
+  const original = singleHeader(headers, 'x-original-url');
+  const forwardedSent = headers['x-forwarded-host'] !== undefined || headers['x-forwarded-uri'] !== undefined;
+  if (original === undefined) return fromForwardedHeaders(headers);
+  const url = parseTargetUrl(original);
+  if ('error' in url || !forwardedSent) return url;
+  const forwarded = fromForwardedHeaders(headers);
+  if ('error' in forwarded) return forwarded;
+  return forwarded.href === url.href ? url : { error: 'X-Original-URL and X-Forwarded-* disagree' };
 }
 
 /**

@@ -15,7 +15,7 @@ export interface SafeTarget {
  */
 export function safeRedirectTarget(raw: unknown, cookies: readonly CookieSettings[]): SafeTarget | undefined {
   if (typeof raw !== 'string' || raw.length > 4096) return undefined;
-  const url = parseTargetUrl(raw);
+  const url = parseTargetUrl(raw, { allowFragment: true });
   if ('error' in url) return undefined;
   const cookie = findCookieForHost(cookies, url.hostname);
   if (cookie === undefined) return undefined;

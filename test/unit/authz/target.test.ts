@@ -37,6 +37,9 @@ describe('readTarget', () => {
     ['credentials in the URL', { 'x-original-url': 'https://user:pw@a.example.com/', 'x-original-method': 'GET' }],
     ['a ws: URL', { 'x-original-url': 'ws://a.example.com/', 'x-original-method': 'GET' }],
     ['an over-long URL', { 'x-original-url': `https://a.example.com/${'x'.repeat(9000)}`, 'x-original-method': 'GET' }],
+    ['a percent-encoded host (the parser would decode it)', { 'x-original-url': 'https://pub%6cic.example.com/', 'x-original-method': 'GET' }],
+    ['a host with a soft hyphen (the parser would drop it)', { 'x-original-url': 'https://pub\u00adlic.example.com/', 'x-original-method': 'GET' }],
+    ['a fragment (the app would get a longer path than judged)', { 'x-original-url': 'https://a.example.com/public#/../admin', 'x-original-method': 'GET' }],
   ];
   for (const [name, headers] of bad) {
     it(`is an error for ${name}`, () => {
@@ -51,6 +54,7 @@ describe('readTarget', () => {
     ['a URI starting with //', { 'x-forwarded-uri': '//evil.com/' }],
     ['a URI without a slash', { 'x-forwarded-uri': 'x' }],
     ['an unknown proto', { 'x-forwarded-proto': 'file' }],
+    ['a fragment in the URI', { 'x-forwarded-uri': '/public#/../admin' }],
   ];
   for (const [name, override] of badForwarded) {
     it(`forward-auth is an error for ${name}`, () => {
@@ -58,6 +62,16 @@ describe('readTarget', () => {
       assert.ok('error' in readTarget('forward-auth', headers, 'GET'));
     });
   }
+});
+
+describe('/api/verify with both X-Original-URL and X-Forwarded-*', () => {
+  const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'secure.example.com', 'x-forwarded-uri': '/vault' };
+  it('is an error when they disagree (a client cannot override what the proxy set)', () => {
+    assert.ok('error' in readTarget('verify', { ...forwarded, 'x-original-url': 'https://public.example.com/' }, 'GET'));
+  });
+  it('is the URL when they agree', () => {
+    assert.equal(ok(readTarget('verify', { ...forwarded, 'x-original-url': 'https://secure.example.com/vault' }, 'GET')).url.href, 'https://secure.example.com/vault');
+  });
 });
 
 describe('parseTargetUrl', () => {
