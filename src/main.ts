@@ -82,7 +82,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const adapters: Adapters = { storage, sessionStore, users };
 
   const regulator = new Regulator(storage, config.regulation);
-  const passwords = new PasswordChecker(users, regulator);
+  const passwords = new PasswordChecker(users, regulator, sessions, config.regulation.modes);
   const access = compileAccessControl(config.access_control);
   const metrics = config.telemetry.metrics.enabled ? new Metrics() : undefined;
   const verifier = new IdentityVerifier(storage, {

@@ -57,6 +57,14 @@ export class MemorySessionStore implements SessionStore {
     this.#entries.delete(key);
   }
 
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    this.#assertOpen();
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && entry.expiresAt > this.#now()) return false;
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    return true;
+  }
+
   async take(key: string): Promise<string | null> {
     this.#assertOpen();
     // No await between the read and the delete: that is what makes it atomic here.

@@ -91,6 +91,11 @@ class IoRedisSessionStore implements RedisSessionStore {
     await this.#run(() => this.client.del(key));
   }
 
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
+    return (await this.#run(() => this.client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
+  }
+
   take(key: string): Promise<string | null> {
     return this.#run(() => this.client.getdel(key));
   }

@@ -140,6 +140,22 @@ export class SessionService {
     return (await this.#store.take(this.#onceKey(token))) !== null;
   }
 
+  /**
+   * A short exclusive lock shared by every replica (Redis SET NX), e.g. one password check per user at a time so a
+   * burst of concurrent guesses cannot all read "not banned" before any failure is counted. Expires by itself.
+   */
+  tryLock(name: string, ttlSeconds: number): Promise<boolean> {
+    return this.#store.setIfAbsent(this.#lockKey(name), '1', ttlSeconds);
+  }
+
+  unlock(name: string): Promise<void> {
+    return this.#store.delete(this.#lockKey(name));
+  }
+
+  #lockKey(name: string): string {
+    return `${this.#keyPrefix}lock:${createHash('sha256').update(name).digest('hex')}`;
+  }
+
   #onceKey(token: string): string {
     return `${this.#keyPrefix}once:${createHash('sha256').update(token).digest('hex')}`;
   }

@@ -33,6 +33,7 @@ class CountingStore implements SessionStore {
   set(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.set(key, value, ttl); }
   delete(key: string) { this.calls.delete++; return this.inner.delete(key); }
   take(key: string) { this.calls.delete++; return this.inner.take(key); }
+  setIfAbsent(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.setIfAbsent(key, value, ttl); }
   ping() { return this.inner.ping(); }
   close() { return this.inner.close(); }
   reset() { this.calls = { get: 0, set: 0, delete: 0 }; }
@@ -322,6 +323,10 @@ describe('single-use tokens (WebAuthn challenges) hold across racing callers', (
         const results = await Promise.all(Array.from({ length: 20 }, () => service.useOnce('challenge-1')));
         assert.equal(results.filter(Boolean).length, 1);
         assert.equal(await service.useOnce('never-marked'), false);
+        const locks = await Promise.all(Array.from({ length: 10 }, () => service.tryLock('password-check:user:john', 5)));
+        assert.equal(locks.filter(Boolean).length, 1, 'one holder at a time');
+        await service.unlock('password-check:user:john');
+        assert.equal(await service.tryLock('password-check:user:john', 5), true, 'free again once unlocked');
       } finally {
         await done();
       }
