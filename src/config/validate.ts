@@ -71,7 +71,25 @@ const checkCookies: Check = (config, findings) => {
     else problem(findings, `${at}.domain`, `duplicates session.cookies[${first}].domain '${cookie.domain}'`);
     checkCookieUrls(cookie, at, domainIssue === undefined, config, findings);
   });
+  checkNestedCookies(config, findings);
 };
+
+/**
+ * A browser sends a parent domain's cookie to every host under a nested one: with the same cookie name, the nested
+ * domain would see the parent's session as "made for another cookie domain" and destroy it (SPEC §4), signing the
+ * user out everywhere. Nested domains need distinct cookie names.
+ */
+function checkNestedCookies(config: Config, findings: SemanticFindings): void {
+  const cookies = config.session.cookies;
+  cookies.forEach((inner, i) => {
+    cookies.forEach((outer, j) => {
+      if (i === j || inner.domain === outer.domain || !hostIsWithin(inner.domain, outer.domain)) return;
+      if ((inner.name ?? config.session.name) !== (outer.name ?? config.session.name)) return;
+      problem(findings, `${joinKeyPath('session.cookies', i)}.domain`,
+        `'${inner.domain}' lies within session.cookies[${j}].domain '${outer.domain}' and uses the same cookie name: give one of them another name`);
+    });
+  });
+}
 
 function checkCookieUrls(cookie: CookieConfig, at: string, domainValid: boolean, config: Config, findings: SemanticFindings): void {
   if (cookie.authelia_url && cookie.portal_url) {

@@ -57,6 +57,15 @@ export class MemorySessionStore implements SessionStore {
     this.#entries.delete(key);
   }
 
+  async replace(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    this.#assertOpen();
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt <= this.#now()) return false;
+    if (!(ttlSeconds > 0)) this.#entries.delete(key);
+    else this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    return true;
+  }
+
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     this.#assertOpen();
     const entry = this.#entries.get(key);

@@ -91,6 +91,15 @@ class IoRedisSessionStore implements RedisSessionStore {
     await this.#run(() => this.client.del(key));
   }
 
+  async replace(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    if (!(ttlSeconds > 0)) {
+      await this.delete(key);
+      return true;
+    }
+    const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
+    return (await this.#run(() => this.client.set(key, value, 'PX', ttlMs, 'XX'))) === 'OK';
+  }
+
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
     return (await this.#run(() => this.client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';

@@ -59,21 +59,38 @@ export class SessionService {
       id: newSessionId(),
       data: { ...data, cookieDomain: cookie.domain, createdAt: now, lastActivity: now },
     };
-    await this.save(session, cookie);
+    await this.#write(session, cookie, false);
     return session;
   }
 
-  /** Writes the session with a TTL equal to its remaining life, so Redis itself drops idle and expired sessions. */
-  async save(session: Session, cookie: CookieSettings): Promise<void> {
+  /**
+   * Writes an existing session in place (Redis SET XX), with a TTL equal to its remaining life so Redis itself drops
+   * idle and expired sessions. False when the session no longer exists: a logout or level change that landed while
+   * this request was in flight is never undone by writing the old session back.
+   */
+  save(session: Session, cookie: CookieSettings): Promise<boolean> {
+    return this.#write(session, cookie, true);
+  }
+
+  async #write(session: Session, cookie: CookieSettings, inPlace: boolean): Promise<boolean> {
     const key = this.#key(session.id);
     const remainingMs = remainingLifeMs(session.data, cookie, this.#now());
     if (remainingMs <= 0) {
       this.#forget(session.id);
-      return this.#store.delete(key);
+      await this.#store.delete(key);
+      return false;
     }
     const blob = this.#cipher.seal(JSON.stringify(session.data), key);
-    await this.#store.set(key, blob, remainingMs / 1000);
+    if (inPlace) {
+      if (!(await this.#store.replace(key, blob, remainingMs / 1000))) {
+        this.#forget(session.id);
+        return false;
+      }
+    } else {
+      await this.#store.set(key, blob, remainingMs / 1000);
+    }
     this.#remember(session.id, { key, blob, data: copyData(session.data) });
+    return true;
   }
 
   /**
@@ -83,7 +100,7 @@ export class SessionService {
    */
   async regenerate(session: Session, cookie: CookieSettings): Promise<Session> {
     const renewed: Session = { id: newSessionId(), data: { ...session.data } };
-    await this.save(renewed, cookie);
+    await this.#write(renewed, cookie, false);
     await this.destroy(session);
     return renewed;
   }

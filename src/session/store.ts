@@ -4,6 +4,8 @@ export interface SessionStore {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Sets only when the key still exists (Redis SET XX); false when it is gone, so nothing ended is brought back. */
+  replace(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Sets only when the key is absent (Redis SET NX), atomically; true when this caller set it. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Gets and deletes in one atomic step (Redis GETDEL): of racing callers, exactly one receives the value. */

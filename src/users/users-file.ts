@@ -66,10 +66,18 @@ export function parseUsersFile(text: string, source: string): ParsedUsersFile {
   const entries = root.get('users');
   if (entries === undefined) problems.push({ path: 'users', message: 'is required' });
   else if (entries !== null && !(entries instanceof Map)) problems.push({ path: 'users', message: 'must be a map of usernames to users' });
+  // Access rules compare user names ignoring case, so two accounts that differ only by case would pass each
+  // other's rules: refused.
+  const lowerCased = new Map<string, string>();
   for (const [username, value] of entries instanceof Map ? entries : []) {
     const path = joinKeyPath('users', printable(username));
     const before = problems.length;
     checkUsername(username, path, problems);
+    if (typeof username === 'string') {
+      const other = lowerCased.get(username.toLowerCase());
+      if (other !== undefined) problems.push({ path, message: `differs from user '${other}' only by case; access rules would not tell them apart` });
+      else lowerCased.set(username.toLowerCase(), username);
+    }
     const record = typeof username === 'string' ? readUser(username, value, path, problems) : undefined;
     if (record && problems.length === before) users.set(username as string, record);
   }

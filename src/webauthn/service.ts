@@ -326,7 +326,8 @@ export class WebAuthnService {
   async #holdChallenge(session: Session, cookie: CookieSettings, ceremony: Ceremony, challenge: string): Promise<void> {
     const now = this.#now();
     putChallenge(session, ceremony, challenge, now + this.#deps.webauthn.timeout * 1000, now);
-    await this.#deps.sessions.save(session, cookie);
+    // In place only: a session ended meanwhile (logout elsewhere) is not written back.
+    if (!(await this.#deps.sessions.save(session, cookie))) throw new Refusal(401, MESSAGES.notSignedIn);
     await this.#deps.sessions.markOnce(challenge, this.#deps.webauthn.timeout);
   }
 
@@ -334,7 +335,7 @@ export class WebAuthnService {
   async #useChallenge(session: Session, cookie: CookieSettings, ceremony: Ceremony): Promise<string> {
     if (session.data.pending?.[ceremony] === undefined) throw new Refusal(400, MESSAGES.noChallenge);
     const challenge = takeChallenge(session, ceremony, this.#now());
-    await this.#deps.sessions.save(session, cookie);
+    if (!(await this.#deps.sessions.save(session, cookie))) throw new Refusal(401, MESSAGES.notSignedIn);
     // Two requests racing with the same session both read the challenge; only one may spend it.
     if (challenge === undefined || !(await this.#deps.sessions.useOnce(challenge))) throw new Refusal(400, MESSAGES.noChallenge);
     return challenge;

@@ -72,6 +72,7 @@ export function nginxTestSite(backends: Backends, listeners: Listeners, tls: Tls
     { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
     { find: 'listen 443 ', replace: `listen 127.0.0.1:${listeners.httpsPort} ` },
     { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
+    { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${listeners.httpPort} default_server;` },
     { find: '/etc/ssl/gatehouse/fullchain.pem', replace: tls.cert },
     { find: '/etc/ssl/gatehouse/privkey.pem', replace: tls.key },
     { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
@@ -88,6 +89,7 @@ export function nginxComposeTestSite(backends: Backends, listeners: Listeners): 
     { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
     { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
     { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
+    { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${listeners.httpPort} default_server;` },
     { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
   ], 'deploy/nginx/gatehouse.conf');
 }

@@ -34,6 +34,7 @@ class CountingStore implements SessionStore {
   delete(key: string) { this.calls.delete++; return this.inner.delete(key); }
   take(key: string) { this.calls.delete++; return this.inner.take(key); }
   setIfAbsent(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.setIfAbsent(key, value, ttl); }
+  replace(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.replace(key, value, ttl); }
   ping() { return this.inner.ping(); }
   close() { return this.inner.close(); }
   reset() { this.calls = { get: 0, set: 0, delete: 0 }; }
@@ -273,9 +274,19 @@ describe('SPEC §8 what Redis holds', () => {
     const clock = Date.now();
     const late = new SessionService(store, { secret: SECRET, keyPrefix: prefix(), now: () => clock });
     const session: Session = { id: newSessionId(), data: { ...john, cookieDomain: 'example.com', createdAt: clock - 3540_000, lastActivity: clock } };
-    await late.save(session, cookie);
+    await store.set(sessionStoreKey(prefix(), session.id), 'placeholder', 10);
+    assert.equal(await late.save(session, cookie), true, 'an existing session is written in place');
+    await store.delete(sessionStoreKey(prefix(), 'unused'));
     const ttl = await store.client.pttl(sessionStoreKey(prefix(), session.id));
     assert.ok(ttl > 55_000 && ttl <= 60_000, String(ttl));
+  });
+
+  it('saving in place never brings back a session that was destroyed meanwhile', async () => {
+    const session = await service.create(john, cookie);
+    const inFlight = (await service.load([session.id], cookie))!;
+    await service.destroy(session);
+    assert.equal(await service.save(inFlight, cookie), false);
+    assert.equal(await store.get(sessionStoreKey(prefix(), session.id)), null);
   });
 
   it('the TTL is the remember-me duration under remember-me', async () => {

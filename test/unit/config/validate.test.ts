@@ -71,12 +71,18 @@ describe('session.cookies: domains', () => {
       path: 'session.cookies[2].domain',
       message: /duplicates session\.cookies\[0\]\.domain/,
     },
+    {
+      rule: 'a nested cookie domain with the same cookie name is an error (its visits would destroy the parent session)',
+      content: cookieConfig(MINIMAL_COOKIE, { domain: 'internal.example.com', authelia_url: 'https://auth.internal.example.com' }),
+      path: 'session.cookies[1].domain',
+      message: /lies within session\.cookies\[0\]\.domain 'example\.com' and uses the same cookie name/,
+    },
   ]);
 
   accepts([
     {
-      rule: 'nested cookie domains are allowed (the most specific one covers its hosts)',
-      content: cookieConfig(MINIMAL_COOKIE, { domain: 'internal.example.com', authelia_url: 'https://auth.internal.example.com' }),
+      rule: 'nested cookie domains are allowed with distinct cookie names (the most specific one covers its hosts)',
+      content: cookieConfig(MINIMAL_COOKIE, { domain: 'internal.example.com', authelia_url: 'https://auth.internal.example.com', name: 'gatehouse_internal' }),
     },
   ]);
 });
@@ -146,7 +152,7 @@ describe('session.cookies: portal and default redirection URLs', () => {
       rule: 'http is allowed for localhost and .localhost domains',
       content: cookieConfig(
         { domain: 'localhost', authelia_url: 'http://localhost:9091', default_redirection_url: 'http://localhost:8080' },
-        { domain: 'gatehouse.localhost', authelia_url: 'http://auth.gatehouse.localhost:9091' },
+        { domain: 'gatehouse.localhost', authelia_url: 'http://auth.gatehouse.localhost:9091', name: 'gatehouse_local' },
       ),
     },
   ]);
