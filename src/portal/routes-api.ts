@@ -42,6 +42,21 @@ function readFirstFactorBody(body: unknown): FirstFactorBody | string {
   };
 }
 
+/**
+ * The target as recorded in the authentication log: a link to the portal itself loses its query, which can hold a
+ * one-time token (the emailed registration link); other targets are kept as given, bounded.
+ */
+function loggableTarget(target: string | undefined, portal: URL): string {
+  if (target === undefined) return '';
+  try {
+    const url = new URL(target);
+    if (url.origin === portal.origin) return `${url.origin}${url.pathname}`;
+  } catch {
+    // not a URL: kept as text below
+  }
+  return target.slice(0, 2048);
+}
+
 export function apiRoutes(deps: ApiDependencies): Router {
   const router = Router();
 
@@ -61,7 +76,7 @@ export function apiRoutes(deps: ApiDependencies): Router {
     const { cookie, session } = portalLocals(res);
     const ip = requestIp(req);
     const user = await deps.passwords.check(
-      { username: body.username, password: body.password, ip, authType: '1FA', requestUri: body.targetURL ?? '', requestMethod: body.requestMethod ?? '' },
+      { username: body.username, password: body.password, ip, authType: '1FA', requestUri: loggableTarget(body.targetURL, cookie.portalUrl), requestMethod: body.requestMethod ?? '' },
       { failureFloorMs: deps.failureFloorMs },
     );
     if (user === undefined) return ko(res, 401, AUTH_FAILED);

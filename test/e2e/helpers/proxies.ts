@@ -189,15 +189,23 @@ export interface Reply {
 
 export interface SendOptions {
   method?: string;
+  /** Headers; a `Host` here replaces the URL's (the SNI name stays the URL's host). */
   headers?: Record<string, string>;
   body?: string;
   timeoutMs?: number;
+  /**
+   * The request line's target as written, e.g. the absolute form `https://secure.example.com/vault` (RFC 9112
+   * §3.2.2), which a hostile client may pair with a Host header naming another host. Default: the URL's path and
+   * query (origin form), as browsers send.
+   */
+  requestTarget?: string;
 }
 
 /**
  * A request for `url` (e.g. https://app.example.com/x) sent to the proxy on loopback (its https or http port, by the
  * URL's scheme), with the URL's host as Host header (and SNI name), as a browser that resolves that name to the
  * proxy would send it; a port in the URL goes into the Host header only, as it would through a published port.
+ * Rejects when the proxy closes the connection or refuses the TLS handshake without an HTTP answer.
  */
 export function send(proxy: Pick<ProxyProcess, 'httpsPort' | 'httpPort' | 'ca'>, url: string, options: SendOptions = {}): Promise<Reply> {
   const target = new URL(url);
@@ -206,7 +214,7 @@ export function send(proxy: Pick<ProxyProcess, 'httpsPort' | 'httpPort' | 'ca'>,
     host: '127.0.0.1',
     port: tls ? proxy.httpsPort : proxy.httpPort,
     method: options.method ?? 'GET',
-    path: `${target.pathname}${target.search}`,
+    path: options.requestTarget ?? `${target.pathname}${target.search}`,
     headers: { Host: target.host, ...options.headers },
     agent: false as const,
     timeout: options.timeoutMs ?? 10_000,
