@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { sessionAtLevel } from '../../helpers/flows.js';
-import { echoOf, send, startEchoUpstream, type Echo, type EchoUpstream, type ProxyProcess, type Reply } from './proxies.js';
+import { echoOf, send, startEchoUpstream, type Echo, type EchoUpstream, type ProxyProcess, type Reply, type SendOptions } from './proxies.js';
 import type { Backends } from './proxy-configs.js';
 
 export interface ProxyUnderTest {
@@ -22,6 +22,28 @@ export interface ProxyUnderTest {
    */
   basicCredentials: 'checked' | 'dropped';
 }
+
+interface HostHandling {
+  /**
+   * An absolute-form request line (`GET https://secure.example.com/ HTTP/1.1`) with a Host header naming another
+   * host. Both proxies route on the request line's host; the shipped nginx snippets refuse the pair (400), Go's
+   * server (Caddy, like Traefik) ignores the Host header then (RFC 9112 §3.2.2) and uses the request line's host
+   * for everything, forward_auth's X-Forwarded-Host included.
+   */
+  againstRequestLine: 'refused' | 'request line wins';
+  /**
+   * A host name the configuration does not serve: nginx/example-site.conf's catch-all server closes the connection
+   * (444) and refuses the TLS handshake of a client asking for such a name (ssl_reject_handshake); Caddy answers in
+   * its own ways (an empty 200, a redirect to https, no certificate), never with an app.
+   */
+  unknown: 'no answer' | 'never an app';
+}
+
+/** How each proxy program, with its shipped configuration, treats the host a request names. */
+const HOST_HANDLING: Record<ProxyProcess['name'], HostHandling> = {
+  nginx: { againstRequestLine: 'refused', unknown: 'no answer' },
+  caddy: { againstRequestLine: 'request line wins', unknown: 'never an app' },
+};
 
 const PORTAL = 'https://auth.example.com';
 const APP = 'https://app.example.com';
@@ -55,6 +77,35 @@ function identityHeaders(echo: Echo): [string, string][] {
     if (/^remote[-_]/.test(name)) found.push([name, echo.rawHeaders[i + 1]!]);
   }
   return found;
+}
+
+/** Requests for a host the configuration does not serve, each sent the way a client can. */
+const UNKNOWN_HOSTS: { title: string; url: string; options?: SendOptions; silence: Silence }[] = [
+  { title: 'by TLS name and Host', url: 'https://unknown.example.com/', silence: 'no TLS' },
+  { title: 'by Host, over a TLS connection for a served name', url: `${APP}/`, options: { headers: { Host: 'unknown.example.com' } }, silence: 'closed' },
+  { title: 'in an absolute-form request line, Host naming a served app', url: `${APP}/`, options: { requestTarget: 'https://unknown.example.com/' }, silence: 'closed' },
+  { title: 'by Host, over plain HTTP', url: 'http://unknown.example.com/', silence: 'closed' },
+];
+
+/** The portal's decision endpoints as a client on the internet could spell them. */
+const PORTAL_DECISION_PATHS = [
+  '/api/authz/auth-request', '/api/authz/forward-auth', '/api/verify', '/api/verify?rd=https%3A%2F%2Fauth.example.com%2F',
+  '/API/Verify', '/api/verify/', '/api/authz/',
+];
+
+/** How a proxy can decline to answer: the connection closed without an HTTP answer, or the TLS handshake refused. */
+type Silence = 'closed' | 'no TLS';
+
+/** The answer, or how the proxy declined to give one. */
+async function answerOrSilence(promise: Promise<Reply>): Promise<Reply | Silence> {
+  try {
+    return await promise;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ECONNRESET') return 'closed';
+    if (code === 'EPROTO') return 'no TLS';
+    throw error;
+  }
 }
 
 function setCookies(reply: Reply): string[] {
@@ -207,6 +258,49 @@ export function describeProxy(proxy: ProxyUnderTest): void {
         assert.equal(bad.headers['www-authenticate'], 'Basic realm="Authorization Required"');
       } else {
         for (const reply of [good, bad]) assertSentToSignIn(reply, `${APP}/api/items`, 'GET', proxy.signInStatus.apiClient);
+      }
+    });
+
+    // Security review: nginx routes on the request line's host when the client writes one, whatever the Host header
+    // says; the snippets once built X-Original-URL from an unchecked Host header, so Gatehouse judged one host while
+    // nginx served another.
+    it('judges the host it serves when an absolute-form request line and the Host header disagree', async () => {
+      const control = echoOf(await send(running, `${APP}/public/x`, { headers: BROWSER, requestTarget: `${APP}/public/x` }));
+      assert.equal(control.url, '/public/x', 'control: an absolute-form request whose Host agrees is served');
+
+      const oneFactor = await sessionAtLevel(gatehouse, 'harry', 1);
+      const cases: { who: string; target: string; cookie: Record<string, string> }[] = [
+        { who: 'anonymous', target: `${SECURE}/public/x`, cookie: {} },
+        { who: 'a one-factor session', target: `${SECURE}/vault`, cookie: { Cookie: oneFactor } },
+      ];
+      for (const { who, target, cookie } of cases) {
+        // Host names app.example.com, where /public is open to anyone and one factor is enough.
+        const reply = await send(running, target, { headers: { ...BROWSER, ...cookie, Host: 'app.example.com' }, requestTarget: target });
+        assert.notEqual(reply.headers['x-echo'], 'yes', `${who}: the two-factor app answered`);
+        if (HOST_HANDLING[running.name].againstRequestLine === 'refused') assert.equal(reply.status, 400, `${who}: ${reply.status}`);
+        else assertSentToSignIn(reply, target);
+      }
+    });
+
+    it('serves no host it was not configured for', async () => {
+      for (const { title, url, options, silence } of UNKNOWN_HOSTS) {
+        const reply = await answerOrSilence(send(running, url, { ...options, headers: { ...BROWSER, ...options?.headers } }));
+        const answered = typeof reply === 'string' ? reply : `${reply.status} ${reply.body.slice(0, 100)}`;
+        if (HOST_HANDLING[running.name].unknown === 'no answer') assert.equal(reply, silence, `${title}: ${answered}`);
+        else assert.ok(typeof reply === 'string' || reply.headers['x-echo'] !== 'yes', `${title}: an app answered`);
+      }
+    });
+
+    // Security review: the decision endpoints are for the proxy's own questions, which go to Gatehouse directly.
+    it("does not answer the decision endpoints on the portal's public site", async () => {
+      const health = await get(`${PORTAL}/api/health`);
+      assert.equal(health.status, 200, 'control: the portal is served');
+      const basic = `Basic ${Buffer.from(`john:${PASSWORD}`).toString('base64')}`;
+      const asked = { 'X-Original-URL': `${SECURE}/vault`, 'X-Original-Method': 'GET', Authorization: basic, 'Proxy-Authorization': basic };
+      for (const path of PORTAL_DECISION_PATHS) {
+        const reply = await get(`${PORTAL}${path}`, asked);
+        assert.equal(reply.status, 404, `${path}: ${reply.status}`);
+        assert.equal(reply.headers['remote-user'], undefined, path);
       }
     });
 
