@@ -114,7 +114,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const required = policyLevel(decision.policy);
     if (required === 'deny') return { result: 'forbidden', user, rule };
     if (level >= required) {
-      if (identity?.session) void touch(identity.session, cookie);
+      if (identity?.session && deps.sessions.touchDue(identity.session, cookie)) void touch(identity.session, cookie);
       return { result: 'allowed', user, rule };
     }
     // Basic credentials count as level 1 at most: a client that sent them for a two-factor resource is
@@ -217,13 +217,21 @@ function schemeAllowed(url: URL, cookie: CookieSettings): boolean {
  * UTF-8 bytes are passed through as latin1 code units); the users file refuses control characters in them.
  */
 function identityHeaders(user: UserDetails): HeaderList {
-  return [
-    'Remote-User', utf8Header(user.username),
-    'Remote-Groups', utf8Header(user.groups.join(',')),
-    'Remote-Name', utf8Header(user.displayName),
-    'Remote-Email', utf8Header(user.emails[0] ?? ''),
-  ];
+  // The provider hands out the same object until the users file changes, so the encoded headers are made once.
+  let headers = identityHeaderCache.get(user);
+  if (headers === undefined) {
+    headers = [
+      'Remote-User', utf8Header(user.username),
+      'Remote-Groups', utf8Header(user.groups.join(',')),
+      'Remote-Name', utf8Header(user.displayName),
+      'Remote-Email', utf8Header(user.emails[0] ?? ''),
+    ];
+    identityHeaderCache.set(user, headers);
+  }
+  return headers;
 }
+
+const identityHeaderCache = new WeakMap<UserDetails, HeaderList>();
 
 function utf8Header(value: string): string {
   // eslint-disable-next-line no-control-regex

@@ -43,6 +43,9 @@ export function redisClientOptions(config: RedisConfig): RedisOptions {
     db: config.database_index,
     tls,
     enableOfflineQueue: false,
+    // Commands issued in the same event-loop tick (concurrent authz calls) go out in one write: fewer syscalls on the
+    // hot path, same answers.
+    enableAutoPipelining: true,
     commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 1,

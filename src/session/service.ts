@@ -115,11 +115,14 @@ export class SessionService {
    * second per session, and never under remember-me (where inactivity is not enforced).
    */
   async touch(session: Session, cookie: CookieSettings): Promise<void> {
-    if (isRememberMe(session.data, cookie)) return;
-    const now = this.#now();
-    if (now - session.data.lastActivity < TOUCH_INTERVAL_MS) return;
-    session.data.lastActivity = now;
+    if (!this.touchDue(session, cookie)) return;
+    session.data.lastActivity = this.#now();
     await this.save(session, cookie);
+  }
+
+  /** Whether `touch` would write: lets the hot path skip the call (and its promise) in the common case. */
+  touchDue(session: Session, cookie: CookieSettings): boolean {
+    return !isRememberMe(session.data, cookie) && this.#now() - session.data.lastActivity >= TOUCH_INTERVAL_MS;
   }
 
   async #loadOne(id: string, cookie: CookieSettings): Promise<Session | undefined> {
