@@ -61,7 +61,7 @@ export function linkTarget(url: string | undefined): string | undefined {
 }
 
 // Decorative line icons, drawn inline so they follow the text colour (currentColor) in both themes.
-const icon = (paths: SafeHtml, className = 'icon'): SafeHtml =>
+export const icon = (paths: SafeHtml, className = 'icon'): SafeHtml =>
   html`<svg class="${className}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`;
 
 const ICONS = {

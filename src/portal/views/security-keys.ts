@@ -5,7 +5,7 @@ import type { WebAuthnCredential } from '../../storage/storage.js';
 import { authenticatorModel, UNKNOWN_AAGUID } from '../../webauthn/aaguids.js';
 import { html, type SafeHtml } from './html.js';
 import { renderDocument } from './layout.js';
-import { linkTarget } from './pages.js';
+import { icon, linkTarget } from './pages.js';
 
 /** Longest key name the API accepts (src/webauthn/input.ts); the inputs say so too. */
 const KEY_NAME_MAX_LENGTH = 64;
@@ -52,9 +52,6 @@ export interface ConfirmIdentityPage extends SignedInUser {
   /** The emailed token, already checked to be JWT-shaped. */
   token: string;
 }
-
-const icon = (paths: SafeHtml, className = 'icon'): SafeHtml =>
-  html`<svg class="${className}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`;
 
 const KEY_PATHS = html`<circle cx="8" cy="15" r="4"/><path d="M10.8 12.2 20 3M16.5 6.5l2.5 2.5M14 9l2 2"/>`;
 const SHIELD_PATHS = html`<path d="M12 3 5 6v5.5c0 4.4 3 8.2 7 9.5 4-1.3 7-5.1 7-9.5V6Z"/><path d="m9 12 2.2 2.2L15.5 10"/>`;
