@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { packageRoot } from '../paths.js';
 import { securityHeaders } from './security-headers.js';
+import { accessLog } from './access-log.js';
 import { portalContext } from '../portal/context.js';
 import { originGuard } from '../portal/origin-guard.js';
 import { apiRoutes, type ApiDependencies } from '../portal/routes-api.js';
@@ -40,6 +41,7 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  app.use(accessLog(deps.logger));
   app.use(securityHeaders(deps.cookies.some((c) => c.portalUrl.protocol === 'https:')));
 
   app.get('/api/health', async (_req, res) => {

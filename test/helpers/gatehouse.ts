@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, type LoadedConfig } from '../../src/config/index.js';
 import { createGatehouse, type Gatehouse } from '../../src/main.js';
 import { hashPassword } from '../../src/users/hashing.js';
@@ -54,6 +54,8 @@ export interface StartOptions {
   /** Reuse Redis/PostgreSQL targets (e.g. several replicas on one database). */
   redis?: RedisTestTarget;
   postgres?: PostgresTestTarget;
+  /** Where Gatehouse logs (default: silent, or GATEHOUSE_TEST_LOG_LEVEL). */
+  logger?: Logger;
 }
 
 export interface TestGatehouse {
@@ -138,7 +140,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
   const loaded = loadConfig({ files: [configPath], env: {} });
   const gatehouse = await createGatehouse({
     loaded,
-    logger: pino({ level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' }),
     timing: { firstFactorFailureFloorMs: 50, basicFailureFloorMs: 50 },
   });
   const address = await gatehouse.listen(0, '127.0.0.1');
