@@ -2,7 +2,7 @@
 // use, so the driver recovers by itself when PostgreSQL comes back; until then every call rejects with
 // StorageUnavailableError.
 import pg from 'pg';
-import type { ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { surfaceAsUnavailable, type SqlDriver, type SqlExecutor } from './sql-driver.js';
@@ -38,7 +38,9 @@ function tlsOptions(tls: PostgresConfig['tls']): ConnectionOptions | false {
   if (!tls) return false;
   return {
     rejectUnauthorized: !tls.skip_verify,
-    ...(tls.server_name ? { servername: tls.server_name } : {}),
+    // pg overwrites `servername` with the address host when that is a name, so the certificate is checked against
+    // server_name here explicitly (SNI still carries the address host).
+    ...(tls.server_name ? { servername: tls.server_name, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(tls.server_name, cert) } : {}),
     minVersion: tls.minimum_version === 'TLS1.3' ? 'TLSv1.3' : 'TLSv1.2',
   };
 }

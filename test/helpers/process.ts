@@ -45,8 +45,11 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** `gatehouse serve --config FILE` on the given port; resolves once /api/health answers 200. */
-export async function startServerProcess(configPath: string, port: number, env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * `gatehouse serve --config FILE` on the given port; resolves once /api/health answers 200 (`waitFor: 'healthy'`,
+ * the default) or answers at all (`'listening'`, for a server expected to fail closed).
+ */
+export async function startServerProcess(configPath: string, port: number, env: Record<string, string> = {}, waitFor: 'healthy' | 'listening' = 'healthy'): Promise<ServerProcess> {
   const child = spawn(process.execPath, [`${packageRoot}/${CLI}`, 'serve', '--config', configPath], {
     cwd: packageRoot,
     env: { PATH: process.env.PATH ?? '', GATEHOUSE_SERVER_ADDRESS: `tcp://127.0.0.1:${port}`, ...env },
@@ -61,7 +64,8 @@ export async function startServerProcess(configPath: string, port: number, env: 
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gatehouse exited with ${child.exitCode}:\n${output}`);
     try {
-      if ((await fetch(`${url}/api/health`)).status === 200) break;
+      const status = (await fetch(`${url}/api/health`)).status;
+      if (status === 200 || waitFor === 'listening') break;
     } catch {
       // not listening yet
     }
