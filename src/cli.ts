@@ -8,6 +8,7 @@ import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } fro
 import { configSchema } from './config/schema.js';
 import { hashPassword } from './users/hashing.js';
 import { openSqlDriver, openStorage } from './storage/open.js';
+import type { SqlDriver } from './storage/sql-driver.js';
 import { explainAccess } from './authz/explain.js';
 import { createGatehouse } from './main.js';
 import { packageRoot } from './paths.js';
@@ -39,9 +40,10 @@ interface Parsed {
 
 const VALUE_OPTIONS = new Set(['config', 'password', 'url', 'method', 'username', 'groups', 'ip']);
 
-export function parseArgs(argv: readonly string[]): Parsed {
+function parseArgs(argv: readonly string[]): Parsed {
   const command: string[] = [];
   const options = new Map<string, string[]>();
+  const add = (name: string, value: string) => options.set(name, [...(options.get(name) ?? []), value]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
@@ -54,11 +56,11 @@ export function parseArgs(argv: readonly string[]): Parsed {
       if (!VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`);
       const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      options.set(name, [...(options.get(name) ?? []), value]);
+      add(name, value);
     } else if (arg === '-c') {
       const value = argv[++i];
       if (value === undefined) throw new UsageError('-c needs a value');
-      options.set('config', [...(options.get('config') ?? []), value]);
+      add('config', value);
     } else {
       command.push(arg);
     }
@@ -129,28 +131,31 @@ async function webauthnTransfer(args: readonly string[], options: Map<string, st
     for (const warning of parsed.warnings) console.error(`warning: ${warning}`);
     const plan = migration.planImport(parsed.credentials, loaded.cookies);
     for (const warning of plan.warnings) console.error(`warning: ${warning}`);
-    const driver = await openSqlDriver(loaded.config.storage);
-    try {
+    await withSqlDriver(loaded, async (driver) => {
       const result = await migration.storePlanned(driver, plan.planned);
       for (const line of result.skipped) console.log(line);
       console.log(`Imported ${result.imported} WebAuthn credential(s) from '${file}'${result.skipped.length > 0 ? `, skipped ${result.skipped.length}` : ''}`);
-    } finally {
-      await driver.close();
-    }
+    });
     return 0;
   }
   // As Authelia does: never overwrite a file, and refuse to write an export with nothing in it.
   if (existsSync(file)) throw new Error(`'${file}' already exists: give the name of a new file`);
-  const driver = await openSqlDriver(loaded.config.storage);
-  try {
+  await withSqlDriver(loaded, async (driver) => {
     const credentials = await migration.loadAllCredentials(driver);
     if (credentials.length === 0) throw new Error('no WebAuthn credentials are stored: nothing to export');
     writeFileSync(file, format.serialiseAutheliaExport(credentials.map(migration.toExported)), { flag: 'wx', mode: 0o600 });
     console.log(`Exported ${credentials.length} WebAuthn credential(s) to '${file}'`);
+  });
+  return 0;
+}
+
+async function withSqlDriver(loaded: LoadedConfig, use: (driver: SqlDriver) => Promise<void>): Promise<void> {
+  const driver = await openSqlDriver(loaded.config.storage);
+  try {
+    await use(driver);
   } finally {
     await driver.close();
   }
-  return 0;
 }
 
 async function run(argv: readonly string[]): Promise<number> {

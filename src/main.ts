@@ -67,9 +67,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const applied = await storage.migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'storage migrated');
 
-  const sessionStore = options.adapters?.sessionStore
-    ?? (config.session.redis ? createRedisSessionStore(config.session.redis, logger) : new MemorySessionStore());
-  if (!config.session.redis && !options.adapters?.sessionStore) logger.warn('sessions are kept in memory: run a single replica, or configure session.redis');
+  const sessionStore = options.adapters?.sessionStore ?? openSessionStore(config.session.redis, logger);
   const sessions = new SessionService(sessionStore, { secret: config.session.secret!, keyPrefix: config.session.redis?.key_prefix });
   const users = options.adapters?.users
     ?? (await FileUserProvider.open({
@@ -106,7 +104,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       webauthn: config.webauthn, elevationLifetime: config.identity_validation.elevation_lifetime,
       storage, sessions, users, signIn, regulator, notifier, logger,
     },
-    securityPages: { users, storage, webauthnEnabled: !config.webauthn.disable },
+    securityPages: { storage, webauthnEnabled: !config.webauthn.disable },
   });
   const server = createGatehouseServer(authz, portal);
   const metricsServer = metrics ? createMetricsServer(metrics) : undefined;
@@ -129,6 +127,12 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       logger.info('gatehouse stopped');
     },
   };
+}
+
+function openSessionStore(redis: LoadedConfig['config']['session']['redis'], logger: Logger): SessionStore {
+  if (redis) return createRedisSessionStore(redis, logger);
+  logger.warn('sessions are kept in memory: run a single replica, or configure session.redis');
+  return new MemorySessionStore();
 }
 
 /** A notifier that cannot deliver stops start-up (unless `disable_startup_check`): identity links would be lost. */

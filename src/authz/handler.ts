@@ -2,11 +2,12 @@
 // credentials), evaluate the rules, answer. Served straight from node:http, outside Express, because this path
 // runs for every request to every protected app.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { clientAddress, readTarget, type AuthzFlavour, type Target } from './target.js';
 import { parseBasicCredentials } from './basic-credentials.js';
 import { policyLevel, type CompiledAccessControl } from './rules.js';
-import { findCookieForHost } from '../config/cookies.js';
+import { cookieForTarget } from '../config/cookies.js';
 import { readCookieValues } from '../session/cookie.js';
 import type { SessionService } from '../session/service.js';
 import type { CookieSettings, Session } from '../session/model.js';
@@ -28,9 +29,10 @@ export interface AuthzDependencies {
   basicFailureFloorMs: number;
 }
 
+/** Who is asking, when anyone is: a signed-in session's user, or a user whose Basic credentials checked out. */
 interface Identity {
   user: UserDetails;
-  level: 0 | 1 | 2;
+  level: 1 | 2;
   session?: Session;
 }
 
@@ -65,20 +67,12 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       return 'bad_request';
     }
     const parsed = readTarget(flavour, req.headers, req.method ?? 'GET');
-    const ip = clientAddress(req.headers, req.socket.remoteAddress);
-    const cookie = 'target' in parsed ? findCookieForHost(deps.cookies, parsed.target.url.hostname) : undefined;
-    const badRequest =
-      'error' in parsed ? parsed.error
-      : typeof ip !== 'string' ? ip.error
-      : cookie === undefined ? 'target host is not under any configured cookie domain'
-      : !schemeAllowed(parsed.target.url, cookie) ? 'target URL must be https'
-      : undefined;
-    if (badRequest !== undefined || !('target' in parsed) || typeof ip !== 'string' || cookie === undefined) {
-      if (debug()) deps.logger.debug({ requestId: requestIdOf(req), flavour, reason: badRequest }, 'authz bad request');
-      answer(res, 400, 'Bad Request');
-      return 'bad_request';
-    }
+    if ('error' in parsed) return answerBadRequest(flavour, req, res, parsed.error);
     const target = parsed.target;
+    const ip = clientAddress(req.headers, req.socket.remoteAddress);
+    if (typeof ip !== 'string') return answerBadRequest(flavour, req, res, ip.error);
+    const cookie = cookieForTarget(deps.cookies, target.url);
+    if ('error' in cookie) return answerBadRequest(flavour, req, res, cookie.error);
 
     const outcome = await decide(flavour, req, target, ip, cookie);
     if (debug()) {
@@ -104,16 +98,15 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   async function decide(flavour: AuthzFlavour, req: IncomingMessage, target: Target, ip: string, cookie: CookieSettings): Promise<Outcome> {
     const identity = await identify(flavour, req, target, ip, cookie);
     if (identity === 'bad_credentials') return { result: 'bad_credentials' };
-    const subject = identity && identity.level > 0 ? { username: identity.user.username, groups: identity.user.groups } : undefined;
-    const decision = deps.access.evaluate({ url: target.url, method: target.method, ip, subject });
-    const user = subject ? identity!.user : undefined;
+    const user = identity?.user;
+    // The user record is itself the rules' subject (a username and groups): nothing to copy per request.
+    const decision = deps.access.evaluate({ url: target.url, method: target.method, ip, subject: user });
     const rule = decision.rule;
-    const level = identity?.level ?? 0;
 
-    if (subject === undefined && decision.subjectRequired) return { result: 'sign_in', rule };
+    if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule };
     const required = policyLevel(decision.policy);
     if (required === 'deny') return { result: 'forbidden', user, rule };
-    if (level >= required) {
+    if ((identity?.level ?? 0) >= required) {
       if (identity?.session && deps.sessions.touchDue(identity.session, cookie)) void touch(identity.session, cookie);
       return { result: 'allowed', user, rule };
     }
@@ -163,6 +156,12 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     return queryParam(req.url, 'auth') === 'basic' ? req.headers.authorization : undefined;
   }
 
+  function answerBadRequest(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, reason: string): AuthzResult {
+    if (debug()) deps.logger.debug({ requestId: requestIdOf(req), flavour, reason }, 'authz bad request');
+    answer(res, 400, 'Bad Request');
+    return 'bad_request';
+  }
+
   function answerBadCredentials(flavour: AuthzFlavour, res: ServerResponse): void {
     if (flavour === 'forward-auth') answer(res, 407, 'Proxy Authentication Required', ['Proxy-Authenticate', REALM]);
     else answer(res, 401, 'Unauthorized', ['WWW-Authenticate', REALM]);
@@ -208,10 +207,6 @@ function portalRedirect(portal: URL, target: Target): string {
   return `${base}?rd=${encodeURIComponent(target.url.href)}&rm=${target.method}`;
 }
 
-function schemeAllowed(url: URL, cookie: CookieSettings): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && cookie.portalUrl.protocol === 'http:');
-}
-
 /**
  * Identity headers for the upstream. Values are sent as UTF-8 bytes (Node writes header strings as latin1, so the
  * UTF-8 bytes are passed through as latin1 code units); the users file refuses control characters in them.
@@ -254,8 +249,4 @@ function answer(res: ServerResponse, status: number, text: string, headers?: Hea
   if (headers !== undefined) list.push(...headers);
   res.writeHead(status, list);
   res.end(res.req.method === 'HEAD' ? undefined : body);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

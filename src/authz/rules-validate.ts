@@ -11,7 +11,7 @@ type Failure = { error: string };
 const failed = <T extends object>(value: T | Failure): value is Failure => 'error' in value;
 
 /** The methods Authelia accepts in `methods` (RFC 7231, 5789 and 4918). */
-export const HTTP_METHODS: ReadonlySet<string> = new Set([
+const HTTP_METHODS: ReadonlySet<string> = new Set([
   'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
   'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK',
 ]);
@@ -50,7 +50,7 @@ export function parseDomainPattern(text: string): DomainPattern | Failure {
 // ---- regular expressions (domain_regex, resources, query patterns) --------------------------------------------
 
 /** Named groups that bind a match to the signed-in user (Authelia's "Named Regex Groups"). */
-export const SUBJECT_GROUPS: readonly string[] = ['User', 'Group'];
+const SUBJECT_GROUPS: readonly string[] = ['User', 'Group'];
 
 export const bindsSubject = (regex: GoRegex): boolean => regex.groupNames.some((name) => SUBJECT_GROUPS.includes(name));
 
@@ -117,7 +117,7 @@ export type QueryOperator = NonNullable<QueryMatcherConfig['operator']>;
 export const queryOperator = (matcher: QueryMatcherConfig): QueryOperator =>
   matcher.operator ?? (matcher.value !== undefined ? 'equal' : 'present');
 
-export const queryOperatorTakesValue = (operator: QueryOperator): boolean => operator !== 'present' && operator !== 'absent';
+const queryOperatorTakesValue = (operator: QueryOperator): boolean => operator !== 'present' && operator !== 'absent';
 
 // ---- the whole section ----------------------------------------------------------------------------------------
 

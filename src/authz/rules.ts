@@ -173,16 +173,23 @@ function matchTemplate(kind: 'user' | 'group', suffix: string, host: string, sub
   return bound ? HIT : MISS;
 }
 
-/** HIT if any regex hits, else MAY if any may, else MISS. */
-function anyRegex(plain: readonly RegExp[], binding: readonly GoRegex[], text: string, subject: AccessSubject | undefined): Match {
-  for (const regex of plain) if (regex.test(text)) return HIT;
-  let result: Match = MISS;
-  for (const compiled of binding) {
-    const match = matchBinding(compiled, text, subject);
-    if (match === HIT) return HIT;
-    if (match === MAY) result = MAY;
-  }
-  return result;
+/**
+ * A matcher for a list of regexes: HIT if any hits, else MAY if any may, else MISS. Those that bind nothing to the
+ * subject are split off at compile time: a plain `test` answers for them.
+ */
+function anyRegex(regexes: readonly GoRegex[]): (text: string, subject: AccessSubject | undefined) => Match {
+  const plain = regexes.filter((compiled) => !bindsSubject(compiled)).map((compiled) => compiled.regex);
+  const binding = regexes.filter(bindsSubject);
+  return (text, subject) => {
+    for (const regex of plain) if (regex.test(text)) return HIT;
+    let result: Match = MISS;
+    for (const compiled of binding) {
+      const match = matchBinding(compiled, text, subject);
+      if (match === HIT) return HIT;
+      if (match === MAY) result = MAY;
+    }
+    return result;
+  };
 }
 
 // ---- criteria --------------------------------------------------------------------------------------------------
@@ -196,15 +203,14 @@ function domainCriterion(patterns: readonly DomainPattern[], regexes: readonly G
     else if (pattern.kind === 'wildcard') suffixes.push(pattern.suffix);
     else templates.push({ kind: pattern.kind, suffix: pattern.suffix });
   }
-  const plain = regexes.filter((compiled) => !bindsSubject(compiled)).map((compiled) => compiled.regex);
-  const binding = regexes.filter(bindsSubject);
+  const regexMatch = anyRegex(regexes);
   return {
     kind: 'domain',
     test(state) {
       const host = state.host;
       for (const candidate of exact) if (candidate === host) return HIT;
       for (const suffix of suffixes) if (host.length > suffix.length && host.endsWith(suffix)) return HIT;
-      let result = anyRegex(plain, binding, host, state.subject);
+      let result = regexMatch(host, state.subject);
       if (result === HIT) return HIT;
       for (const template of templates) {
         const match = matchTemplate(template.kind, template.suffix, host, state.subject);
@@ -217,9 +223,8 @@ function domainCriterion(patterns: readonly DomainPattern[], regexes: readonly G
 }
 
 function resourceCriterion(regexes: readonly GoRegex[]): Criterion {
-  const plain = regexes.filter((compiled) => !bindsSubject(compiled)).map((compiled) => compiled.regex);
-  const binding = regexes.filter(bindsSubject);
-  return { kind: 'resource', test: (state) => anyRegex(plain, binding, state.resource(), state.subject) };
+  const regexMatch = anyRegex(regexes);
+  return { kind: 'resource', test: (state) => regexMatch(state.resource(), state.subject) };
 }
 
 function methodCriterion(methods: readonly string[]): Criterion {
@@ -341,14 +346,14 @@ function compileRule(rule: RuleConfig, position: number, namedNetworks: Readonly
     criteria.push(subjectCriterion(branches));
   }
   const decision = (subjectRequired: boolean): AccessDecision => Object.freeze({ policy: rule.policy, rule: position, subjectRequired });
-  const onlyExactHosts = domainRegexes.length === 0 && domains.every((domain) => domain.kind === 'exact');
+  const exactHosts = domains.flatMap((domain) => (domain.kind === 'exact' ? [domain.host] : []));
   return {
     position,
     policy: rule.policy,
     criteria,
     matched: decision(false),
     potential: decision(true),
-    exactHosts: onlyExactHosts ? domains.map((domain) => (domain as { host: string }).host) : undefined,
+    exactHosts: domainRegexes.length === 0 && exactHosts.length === domains.length ? exactHosts : undefined,
   };
 }
 

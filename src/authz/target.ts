@@ -22,15 +22,19 @@ const MAX_URL_LENGTH = 8192;
  * A header's value. Node joins a repeated header with ", ": the space it adds fails every check below
  * (methods, hosts, protos and target URLs never contain one), so a repeated header is a 400 as it should be.
  */
-export function singleHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
+function singleHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The upper-case method when `raw` is a plausible HTTP method name, else undefined (headers and the portal's rm). */
+export function normaliseMethod(raw: unknown): string | undefined {
+  return typeof raw === 'string' && METHOD.test(raw) ? raw.toUpperCase() : undefined;
+}
+
 function parseMethod(raw: string | undefined): string | { error: string } {
   if (raw === undefined) return { error: 'missing method header' };
-  if (!METHOD.test(raw)) return { error: 'malformed method header' };
-  return raw.toUpperCase();
+  return normaliseMethod(raw) ?? { error: 'malformed method header' };
 }
 
 /**
@@ -128,6 +132,6 @@ export function clientAddress(headers: IncomingHttpHeaders, peer: string | undef
 }
 
 /** `::ffff:10.0.0.1` is the IPv4 client 10.0.0.1 (dual-stack sockets report it that way). */
-export function normaliseAddress(address: string): string {
+function normaliseAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }

@@ -3,7 +3,7 @@
 // schema is a mistake and stays an error.
 import { isMap, type ConfigTree } from './yaml-files.js';
 
-export const AUTHELIA_UNSUPPORTED_KEYS: readonly string[] = [
+const AUTHELIA_UNSUPPORTED_KEYS: readonly string[] = [
   // top level
   'theme',
   'certificates_directory',
@@ -71,7 +71,7 @@ export const AUTHELIA_UNSUPPORTED_KEYS: readonly string[] = [
 
 const SPLIT_KEYS = AUTHELIA_UNSUPPORTED_KEYS.map((key) => key.split('.'));
 
-export function unsupportedKeyWarning(key: string): string {
+function unsupportedKeyWarning(key: string): string {
   return `key '${key}' is an Authelia option Gatehouse does not support yet; it is ignored`;
 }
 

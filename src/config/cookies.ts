@@ -53,3 +53,15 @@ export function findCookieForHost(cookies: readonly CookieSettings[], host: stri
   }
   return best;
 }
+
+/**
+ * The cookie domain that governs a target URL, for the authz endpoints and for redirects alike: the target must lie
+ * under a configured cookie domain and be https (plain http only where that domain's own portal is http, i.e.
+ * localhost trials, SPEC §4).
+ */
+export function cookieForTarget(cookies: readonly CookieSettings[], url: URL): CookieSettings | { error: string } {
+  const cookie = findCookieForHost(cookies, url.hostname);
+  if (cookie === undefined) return { error: 'target host is not under any configured cookie domain' };
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && cookie.portalUrl.protocol === 'http:')) return { error: 'target URL must be https' };
+  return cookie;
+}

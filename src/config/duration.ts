@@ -25,7 +25,6 @@ export function parseDuration(value: unknown): { seconds: number } | { error: st
   const negative = text.startsWith('-');
   const body = negative ? text.slice(1) : text;
   let total = 0;
-  PART.lastIndex = 0;
   let consumed = 0;
   for (;;) {
     while (body[consumed] === ' ') consumed++;

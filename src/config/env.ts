@@ -7,11 +7,11 @@ import { configSchema } from './schema.js';
 import type { ConfigProblem } from './problems.js';
 import { isMap, setOwn, type ConfigTree } from './yaml-files.js';
 
-export const ENV_PREFIX = 'GATEHOUSE_';
+const ENV_PREFIX = 'GATEHOUSE_';
 const FILE_SUFFIX = '_FILE';
 
 /** Keys whose value is a secret: they also read from `GATEHOUSE_..._FILE` and must be set in one place only. */
-export const SECRET_KEY_PATHS: readonly string[] = [
+const SECRET_KEY_PATHS: readonly string[] = [
   'session.secret',
   'session.redis.password',
   'session.redis.high_availability.sentinel_password',
@@ -19,12 +19,6 @@ export const SECRET_KEY_PATHS: readonly string[] = [
   'notifier.smtp.password',
   'identity_validation.jwt_secret',
 ];
-
-/**
- * GATEHOUSE_* variables that are not configuration keys and must not draw an "unknown variable" warning.
- * Empty: every GATEHOUSE_* variable Gatehouse reads is a configuration key.
- */
-export const ENV_NAMES_NOT_CONFIG_KEYS: readonly string[] = [];
 
 interface EnvKey {
   /** Key path parts, e.g. ['session', 'remember_me']. */
@@ -75,7 +69,7 @@ export function schemaLeafPaths(schema: unknown = configSchema): { path: string[
   return leaves;
 }
 
-export function envNameFor(path: readonly string[]): string {
+function envNameFor(path: readonly string[]): string {
   return ENV_PREFIX + path.join('_').toUpperCase();
 }
 
@@ -113,7 +107,7 @@ export function applyEnvOverrides(tree: ConfigTree, env: Readonly<Record<string,
   const table = envKeyTable();
   for (const name of Object.keys(env).sort()) {
     const text = env[name];
-    if (!name.startsWith(ENV_PREFIX) || text === undefined || ENV_NAMES_NOT_CONFIG_KEYS.includes(name)) continue;
+    if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
     const key = table.get(name);
     if (!key) {
       result.warnings.push(`environment variable ${name} does not name a configuration key Gatehouse knows; it is ignored`);
@@ -155,7 +149,7 @@ function readSecretFile(name: string, file: string, key: EnvKey, problems: Confi
 }
 
 /** `true`, `42`, `5m` as YAML would read them; anything that is not a plain scalar stays the text it was. */
-export function parseScalar(text: string): unknown {
+function parseScalar(text: string): unknown {
   if (text.trim() === '') return text;
   try {
     const value: unknown = parseYaml(text);

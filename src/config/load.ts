@@ -2,7 +2,7 @@
 // set aside with a warning, the schema, then the rules that span several keys. Every problem is collected
 // before failing, so one run of `validate-config` shows them all.
 import { randomBytes } from 'node:crypto';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, DEFAULT_NOTIFICATION_FILE, type Config } from './schema.js';
 import { readConfigFiles } from './yaml-files.js';
 import { applyEnvOverrides } from './env.js';
 import { stripUnsupportedKeys } from './authelia-unsupported.js';
@@ -11,8 +11,6 @@ import { validateSemantics } from './validate.js';
 import { resolveCookies } from './cookies.js';
 import { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 import type { CookieSettings } from '../session/model.js';
-
-export { ConfigError, type ConfigProblem } from './problems.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -30,8 +28,6 @@ export interface LoadedConfig {
   /** Key paths of the secrets generated at random for this process because none was configured. */
   generatedSecrets: string[];
 }
-
-const DEFAULT_NOTIFICATION_FILE = './data/notification.txt';
 
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const files = readConfigFiles(options.files);

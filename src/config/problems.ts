@@ -27,12 +27,7 @@ export function formatProblem(problem: ConfigProblem): string {
 
 /** `['session', 'cookies', 0, 'domain']` → `session.cookies[0].domain`. */
 export function formatKeyPath(segments: readonly PropertyKey[]): string {
-  let text = '';
-  for (const segment of segments) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return text;
+  return segments.reduce<string>((text, segment) => joinKeyPath(text, typeof segment === 'number' ? segment : String(segment)), '');
 }
 
 export function joinKeyPath(parent: string, key: string | number): string {

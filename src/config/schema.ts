@@ -77,6 +77,9 @@ const tls = z
 
 const secret = z.string().min(1, 'must not be empty');
 
+/** Where identity-verification mails go without a notifier configured (and the filesystem notifier's default). */
+export const DEFAULT_NOTIFICATION_FILE = './data/notification.txt';
+
 const policy = z.enum(['bypass', 'one_factor', 'two_factor', 'deny']);
 const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -220,7 +223,7 @@ export const configSchema = z.strictObject({
   notifier: z
     .strictObject({
       disable_startup_check: z.boolean().default(false),
-      filesystem: z.strictObject({ filename: z.string().min(1).default('./data/notification.txt') }).optional(),
+      filesystem: z.strictObject({ filename: z.string().min(1).default(DEFAULT_NOTIFICATION_FILE) }).optional(),
       smtp: z
         .strictObject({
           address: z.string().regex(/^(smtp|submission|submissions):\/\/[^/:\s]+(:\d{1,5})?$/, "must be like 'submission://host:587' (smtp, submission or submissions)"),

@@ -10,7 +10,7 @@ export interface SemanticFindings {
   warnings: string[];
 }
 
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 const WEBAUTHN_TIMEOUT_SECONDS = { min: 10, max: 600 };
 
 type Check = (config: Config, findings: SemanticFindings) => void;
@@ -206,11 +206,7 @@ const checkStorage: Check = (config, findings) => {
 };
 
 const checkAccessControl: Check = (config, findings) => {
-  for (const found of accessControlProblems(config.access_control)) {
-    // Accept paths given relative to access_control or already starting with it.
-    const path = found.path === '' ? 'access_control' : /^access_control(?:$|[.[])/.test(found.path) ? found.path : `access_control.${found.path}`;
-    problem(findings, path, found.message);
-  }
+  findings.problems.push(...accessControlProblems(config.access_control));
 };
 
 const CHECKS: readonly Check[] = [

@@ -14,7 +14,7 @@ import { pageRoutes, type PageDependencies } from '../portal/routes-pages.js';
 import { securityPageRoutes } from '../portal/routes-security-pages.js';
 import { identityRoutes, type IdentityRouteDependencies } from '../identity/routes.js';
 import { webauthnRoutes, type WebAuthnRouteDependencies } from '../webauthn/routes.js';
-import { ko, ok } from '../portal/http-helpers.js';
+import { html, ko, ok } from '../portal/http-helpers.js';
 import { renderMessage } from '../portal/views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
 import { StorageUnavailableError } from '../storage/storage.js';
@@ -34,6 +34,12 @@ export interface PortalAppDependencies extends ApiDependencies, PageDependencies
   /** `/api/webauthn/*` (SPEC §6). */
   webauthn: WebAuthnRouteDependencies;
 }
+
+const STATIC_FILES = {
+  index: false,
+  fallthrough: false,
+  setHeaders: (res: Response) => res.setHeader('Cache-Control', 'public, max-age=300'),
+};
 
 export function createPortalApp(deps: PortalAppDependencies): express.Express {
   const app = express();
@@ -56,16 +62,8 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
 
   // The pages' WebAuthn helper, served from Gatehouse itself (no CDN); its ES modules import each other by relative
   // .js paths, so the directory works as is. Mounted before /static, whose handler answers 404 for unknown files.
-  app.use('/static/vendor/simplewebauthn', express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), {
-    index: false,
-    fallthrough: false,
-    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=300'),
-  }));
-  app.use('/static', express.static(join(packageRoot, 'views', 'static'), {
-    index: false,
-    fallthrough: false,
-    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=300'),
-  }));
+  app.use('/static/vendor/simplewebauthn', express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), STATIC_FILES));
+  app.use('/static', express.static(join(packageRoot, 'views', 'static'), STATIC_FILES));
 
   app.use(portalContext(deps.cookies, deps.sessions, deps.users));
   app.use(express.json({ limit: '16kb', strict: true }));
@@ -78,7 +76,7 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
 
   app.use((req: Request, res: Response) => {
     if (req.path.startsWith('/api/')) return ko(res, 404, 'Not found.');
-    res.status(404).type('html').send(renderMessage({ title: 'Page not found', message: 'There is nothing here.', status: 'error', actionUrl: '/', actionLabel: 'Go to sign in' }));
+    html(res, 404, renderMessage({ title: 'Page not found', message: 'There is nothing here.', status: 'error', actionUrl: '/', actionLabel: 'Go to sign in' }));
   });
 
   // Expected failures become short 4xx/5xx answers here; anything else is logged with the request ID and is a

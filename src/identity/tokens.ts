@@ -6,7 +6,7 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Storage } from '../storage/storage.js';
 
 /** What a token may be redeemed for; a token for one action is refused for any other. */
-export const IDENTITY_ACTIONS = ['register_webauthn'] as const;
+const IDENTITY_ACTIONS = ['register_webauthn'] as const;
 export type IdentityAction = (typeof IDENTITY_ACTIONS)[number];
 
 export function isIdentityAction(value: unknown): value is IdentityAction {
@@ -20,7 +20,7 @@ const ISSUER = 'gatehouse';
 const AUDIENCE = 'gatehouse:identity-verification';
 const TYPE = 'JWT';
 /** Far above a real token (~350 characters); anything longer is refused before any parsing. */
-const MAX_TOKEN_LENGTH = 2_048;
+export const MAX_TOKEN_LENGTH = 2_048;
 
 export interface IdentityVerifierOptions {
   /** `identity_validation.jwt_secret`. */

@@ -2,7 +2,7 @@
 // body, so a single-host setup or a test can read the identity link without a mail server.
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { subjectFor, type NotificationMessage, type Notifier } from './notifier.js';
+import { oneLine, subjectFor, type NotificationMessage, type Notifier } from './notifier.js';
 
 /** Ends every message in the file; readers split on it (test/helpers/mail.ts). */
 export const MESSAGE_SEPARATOR = '-'.repeat(72);
@@ -28,39 +28,31 @@ export class FilesystemNotifier implements Notifier {
 
   send(message: NotificationMessage): Promise<void> {
     const block = formatMessage(message, subjectFor(this.#subjectTemplate, message.title), this.#now());
-    return this.#enqueue(async () => {
-      await mkdir(dirname(this.#filename), { recursive: true });
-      // One write of the whole block (O_APPEND), so even another process appending to the same file stays apart.
-      await appendFile(this.#filename, block, { encoding: 'utf8', mode: 0o600 });
-    });
+    // One write of the whole block (O_APPEND), so even another process appending to the same file stays apart.
+    return this.#append(block);
   }
 
   /** The file must be writable: create its directory and open it for appending without writing anything. */
   startupCheck(): Promise<void> {
-    return this.#enqueue(async () => {
-      await mkdir(dirname(this.#filename), { recursive: true });
-      await appendFile(this.#filename, '', { encoding: 'utf8', mode: 0o600 });
-    });
+    return this.#append('');
   }
 
   async close(): Promise<void> {
     await this.#queue;
   }
 
-  #enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(task);
+  #append(text: string): Promise<void> {
+    const run = this.#queue.then(async () => {
+      await mkdir(dirname(this.#filename), { recursive: true });
+      await appendFile(this.#filename, text, { encoding: 'utf8', mode: 0o600 });
+    });
     // A failed append is reported to its sender only; the queue goes on.
     this.#queue = run.catch(() => undefined);
     return run;
   }
 }
 
-/** A header value on one line: a display name or title must not be able to forge another header line. */
-function oneLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
-}
-
-export function formatMessage(message: NotificationMessage, subject: string, date: Date): string {
+function formatMessage(message: NotificationMessage, subject: string, date: Date): string {
   const body = message.text.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
   return [
     `Date: ${date.toUTCString()}`,

@@ -28,3 +28,8 @@ export const DEFAULT_SUBJECT_TEMPLATE = '[Gatehouse] {title}';
 export function subjectFor(template: string, title: string): string {
   return template.split('{title}').join(title);
 }
+
+/** A value on one line: a name or title must not be able to forge another header line or line of a text part. */
+export function oneLine(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}

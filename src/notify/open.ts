@@ -1,12 +1,10 @@
 // Picks the notifier the configuration asks for (SPEC §3 `notifier`): SMTP, else the filesystem.
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
+import { DEFAULT_NOTIFICATION_FILE, type Config } from '../config/schema.js';
 import { FilesystemNotifier } from './filesystem-notifier.js';
 import { DEFAULT_SUBJECT_TEMPLATE, type Notifier } from './notifier.js';
 import { parseSmtpAddress, SmtpNotifier } from './smtp-notifier.js';
 
-/** Where messages go when no notifier is configured: next to the embedded storage's default `./data/db`. */
-const FALLBACK_FILENAME = './data/notification.txt';
 
 export function createNotifier(config: Config['notifier'], logger: Logger): Notifier {
   const notifier = chooseNotifier(config, logger);
@@ -25,7 +23,9 @@ function chooseNotifier(config: Config['notifier'], logger: Logger): Notifier {
     logger.info({ scheme, host, port }, 'notifier: SMTP');
     return new SmtpNotifier(config.smtp);
   }
-  const filename = config.filesystem?.filename ?? FALLBACK_FILENAME;
+  // loadConfig fills in the filesystem notifier when none is configured; this covers callers that build the
+  // configuration otherwise.
+  const filename = config.filesystem?.filename ?? DEFAULT_NOTIFICATION_FILE;
   if (!config.filesystem) logger.warn({ filename }, 'no notifier configured: messages (identity links included) are written to a file');
   else logger.info({ filename }, 'notifier: filesystem');
   return new FilesystemNotifier({ filename, subjectTemplate: DEFAULT_SUBJECT_TEMPLATE });

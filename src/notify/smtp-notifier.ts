@@ -2,9 +2,9 @@
 // connection is protected: smtp:// upgrades with STARTTLS when the server offers it, submission:// refuses to go
 // on without STARTTLS, submissions:// speaks TLS from the first byte.
 import { createTransport, type Transporter } from 'nodemailer';
-import type { SecureVersion } from 'node:tls';
 import type { Config } from '../config/schema.js';
 import { subjectFor, type NotificationMessage, type Notifier } from './notifier.js';
+import { minimumTlsVersion } from '../config/tls.js';
 
 export type SmtpConfig = NonNullable<Config['notifier']['smtp']>;
 
@@ -12,7 +12,6 @@ type Scheme = 'smtp' | 'submission' | 'submissions';
 
 const DEFAULT_PORTS: Record<Scheme, number> = { smtp: 25, submission: 587, submissions: 465 };
 
-const TLS_VERSIONS: Record<'TLS1.2' | 'TLS1.3', SecureVersion> = { 'TLS1.2': 'TLSv1.2', 'TLS1.3': 'TLSv1.3' };
 
 export interface SmtpEndpoint {
   scheme: Scheme;
@@ -56,7 +55,7 @@ export class SmtpNotifier implements Notifier {
       servername: tls?.server_name || undefined,
       tls: {
         rejectUnauthorized: !(tls?.skip_verify ?? false),
-        minVersion: TLS_VERSIONS[tls?.minimum_version ?? 'TLS1.2'],
+        minVersion: minimumTlsVersion(tls),
       },
       // nodemailer's own logging would include message contents (identity links): never enabled.
       logger: false,

@@ -2,6 +2,7 @@
 // by `compose` from the same parts, so both renderings always say the same thing. The HTML is inline-styled (mail
 // clients drop <style> and block remote content), loads nothing remote, and escapes every value through `html`.
 import { html, type SafeHtml } from '../portal/views/html.js';
+import { oneLine } from './notifier.js';
 
 export interface MessageContent {
   title: string;
@@ -24,11 +25,6 @@ interface Parts {
 
 const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 const COLORS = { page: '#f3f5f8', card: '#ffffff', border: '#dfe3ea', text: '#1a1f2b', muted: '#5b6474', accent: '#2f5bd3' };
-
-/** Values from users or requests (names, key names) on one line, so they cannot forge lines of the text part. */
-function oneLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
-}
 
 function compose(parts: Parts): MessageContent {
   // Links are made by Gatehouse from its configured portal URL; anything else (javascript:, data:) is a bug.
@@ -135,8 +131,22 @@ export interface KeyChangeInput {
   settingsUrl?: string;
 }
 
-function keyChangeMessage(input: KeyChangeInput, change: 'added' | 'removed'): MessageContent {
-  const doneTo = change === 'added' ? 'added to' : 'removed from';
+/** What differs between the two key-change messages. */
+const KEY_CHANGES = {
+  added: {
+    doneTo: 'added to',
+    factLabel: 'Added',
+    advice: 'If that was you, there is nothing to do. If it wasn’t, sign in, delete this key and change your password.',
+  },
+  removed: {
+    doneTo: 'removed from',
+    factLabel: 'Removed',
+    advice: 'If that was you, there is nothing to do. If it wasn’t, sign in, check your remaining keys and change your password.',
+  },
+} as const;
+
+function keyChangeMessage(input: KeyChangeInput, change: keyof typeof KEY_CHANGES): MessageContent {
+  const { doneTo, factLabel, advice } = KEY_CHANGES[change];
   return compose({
     title: `A security key was ${change}`,
     displayName: input.displayName,
@@ -144,14 +154,10 @@ function keyChangeMessage(input: KeyChangeInput, change: 'added' | 'removed'): M
     action: input.settingsUrl ? { label: 'Review your security keys', url: input.settingsUrl } : undefined,
     facts: [
       ['Key', input.keyName],
-      [change === 'added' ? 'Added' : 'Removed', describeTime(input.at)],
+      [factLabel, describeTime(input.at)],
       ['From address', input.ip || 'unknown'],
     ],
-    outro: [
-      change === 'added'
-        ? 'If that was you, there is nothing to do. If it wasn’t, sign in, delete this key and change your password.'
-        : 'If that was you, there is nothing to do. If it wasn’t, sign in, check your remaining keys and change your password.',
-    ],
+    outro: [advice],
   });
 }
 

@@ -1,7 +1,8 @@
 // Prometheus metrics (telemetry.metrics): authz decisions by result and their latency.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type AuthzResult = 'allowed' | 'forbidden' | 'sign_in' | 'bad_credentials' | 'bad_request' | 'error';
+const AUTHZ_RESULTS = ['allowed', 'forbidden', 'sign_in', 'bad_credentials', 'bad_request', 'error'] as const;
+export type AuthzResult = (typeof AUTHZ_RESULTS)[number];
 
 export interface AuthzMetrics {
   observe(result: AuthzResult, seconds: number): void;
@@ -27,7 +28,7 @@ export class Metrics implements AuthzMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
-    for (const result of ['allowed', 'forbidden', 'sign_in', 'bad_credentials', 'bad_request', 'error'] as const) {
+    for (const result of AUTHZ_RESULTS) {
       this.children.set(result, { count: this.decisions.labels(result), time: this.latency.labels(result) });
     }
   }

@@ -1,18 +1,22 @@
-// Per-request portal context: which cookie domain's portal was asked for (by Host), and its session.
+// Per-request portal context: which cookie domain's portal was asked for (by Host), its session, and the signed-in
+// user.
 import type { NextFunction, Request, Response } from 'express';
 import type { CookieSettings, Session } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
-import type { UserProvider } from '../users/provider.js';
+import type { UserDetails, UserProvider } from '../users/provider.js';
 import { readCookieValues, sessionCookie, clearSessionCookie } from '../session/cookie.js';
 import { ko } from './http-helpers.js';
 
 export interface PortalLocals {
   cookie: CookieSettings;
+  /** Level 0 included: an anonymous session carries ceremony state (a passkey challenge). */
   session: Session | undefined;
+  /** The session's user while it is signed in (level 1 or 2); undefined otherwise. */
+  user: UserDetails | undefined;
 }
 
 /** Finds the portal by host name only: the scheme and port come from configuration, never from headers. */
-export function portalForHost(cookies: readonly CookieSettings[], hostHeader: string | undefined): CookieSettings | undefined {
+function portalForHost(cookies: readonly CookieSettings[], hostHeader: string | undefined): CookieSettings | undefined {
   if (hostHeader === undefined) return undefined;
   const host = hostHeader.replace(/:\d+$/, '').toLowerCase();
   return cookies.find((cookie) => cookie.portalUrl.hostname === host);
@@ -26,16 +30,17 @@ export function portalContext(cookies: readonly CookieSettings[], sessions: Sess
       return;
     }
     let session = await sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
+    let user: UserDetails | undefined;
     if (session && session.data.level > 0) {
+      user = users.get(session.data.username);
       // A user removed from (or disabled in) the users file is signed out at their next request (SPEC §8).
-      const user = users.get(session.data.username);
       if (user === undefined || user.disabled) {
-        await sessions.destroy(session);
-        res.append('Set-Cookie', clearSessionCookie(cookie));
+        await endSession(res, sessions, session, cookie);
         session = undefined;
+        user = undefined;
       }
     }
-    res.locals.portal = { cookie, session } satisfies PortalLocals;
+    res.locals.portal = { cookie, session, user } satisfies PortalLocals;
     next();
   };
 }
@@ -48,6 +53,8 @@ export function setSessionCookie(res: Response, session: Session, cookie: Cookie
   res.append('Set-Cookie', sessionCookie(session, cookie));
 }
 
-export function clearCookie(res: Response, cookie: CookieSettings): void {
+/** Signs out: the session (if any) is destroyed in the store and the browser told to drop its cookie. */
+export async function endSession(res: Response, sessions: SessionService, session: Session | undefined, cookie: CookieSettings): Promise<void> {
+  if (session) await sessions.destroy(session);
   res.append('Set-Cookie', clearSessionCookie(cookie));
 }

@@ -1,4 +1,4 @@
-// Small pieces every portal route uses: the JSON reply envelope and the portal's client address.
+// Small pieces every portal route uses: the JSON reply envelope, HTML pages and the portal's client address.
 import type { Request, Response } from 'express';
 import { clientAddress } from '../authz/target.js';
 
@@ -10,6 +10,10 @@ export function ok(res: Response, data?: unknown, status = 200): void {
 /** `{"status":"KO","message":"..."}` with a fitting 4xx/5xx code: short, never a stack trace. */
 export function ko(res: Response, status: number, message: string): void {
   res.status(status).json({ status: 'KO', message });
+}
+
+export function html(res: Response, status: number, page: string): void {
+  res.status(status).type('html').send(page);
 }
 
 /** The visitor's address as the proxy reported it; the peer when the header is absent or garbled. */

@@ -1,9 +1,10 @@
-// The portal's JSON API rows of this issue (SPEC §6): state, firstfactor, logout.
+// The portal's own JSON API (SPEC §6): state, firstfactor, logout. Identity and WebAuthn routes live beside their
+// services.
 import { Router, type Request, type Response } from 'express';
 import type { PasswordChecker } from '../users/password-check.js';
 import type { SessionService } from '../session/service.js';
 import { ko, ok, requestIp } from './http-helpers.js';
-import { clearCookie, portalLocals, setSessionCookie } from './context.js';
+import { endSession, portalLocals, setSessionCookie } from './context.js';
 import type { SignIn } from './sign-in.js';
 
 export interface ApiDependencies {
@@ -91,8 +92,7 @@ export function apiRoutes(deps: ApiDependencies): Router {
 
   router.post('/api/logout', async (_req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
-    if (session) await deps.sessions.destroy(session);
-    clearCookie(res, cookie);
+    await endSession(res, deps.sessions, session, cookie);
     ok(res);
   });
 

@@ -1,19 +1,19 @@
 // The portal's server-rendered pages (SPEC §5): sign-in, "signed in as", sign-out.
 import { Router, type Request, type Response } from 'express';
 import type { SessionService } from '../session/service.js';
-import type { UserProvider } from '../users/provider.js';
 import { renderMessage, renderSignIn, renderSignedIn } from './views/pages.js';
-import { clearCookie, portalLocals } from './context.js';
-import { requestIp } from './http-helpers.js';
+import { endSession, portalLocals } from './context.js';
+import { html, requestIp } from './http-helpers.js';
+import { normaliseMethod } from '../authz/target.js';
 import { safeRedirectTarget } from './safe-redirect.js';
 import type { SignIn } from './sign-in.js';
 import type { CookieSettings } from '../session/model.js';
 import { renderSecondFactor } from './views/security-keys.js';
 import type { SecurityPageDependencies } from './routes-security-pages.js';
+import { relyingParty } from '../webauthn/options.js';
 
 export interface PageDependencies {
   sessions: SessionService;
-  users: UserProvider;
   signIn: SignIn;
   cookies: readonly CookieSettings[];
   passkeyLogin: boolean;
@@ -25,28 +25,22 @@ function queryString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= 4096 ? value : undefined;
 }
 
-function html(res: Response, status: number, page: string): void {
-  res.status(status).type('html').send(page);
-}
-
 export function pageRoutes(deps: PageDependencies): Router {
   const router = Router();
 
   router.get('/', async (req: Request, res: Response) => {
-    const { cookie, session } = portalLocals(res);
+    const { cookie, session, user } = portalLocals(res);
     const rd = queryString(req.query.rd);
-    const rm = queryString(req.query.rm);
     // An unsafe rd is dropped here so that it never reaches the page, the script or a later redirect.
     const safeRd = safeRedirectTarget(rd, deps.cookies) ? rd : undefined;
-    const safeRm = rm !== undefined && /^[A-Za-z]{1,20}$/.test(rm) ? rm.toUpperCase() : undefined;
-    const user = session && session.data.level > 0 ? deps.users.get(session.data.username) : undefined;
+    const safeRm = normaliseMethod(queryString(req.query.rm));
 
     if (session === undefined || user === undefined) {
       return html(res, 200, renderSignIn({ rd: safeRd, rm: safeRm, rememberMeEnabled: cookie.rememberMe > 0, passkeyEnabled: deps.passkeyLogin }));
     }
     const level = session.data.level;
     const { storage, webauthnEnabled } = deps.securityPages;
-    const hasKeys = async () => (await storage.listWebAuthnCredentials(user.username, cookie.portalUrl.hostname)).length > 0;
+    const hasKeys = async () => (await storage.listWebAuthnCredentials(user.username, relyingParty(cookie).id)).length > 0;
     const afterPasskey = session.data.firstFactor === 'passkey';
     const secondFactor = async (target: string | undefined) => afterPasskey
       // SPEC §5: after a passkey, the password is the second step (the key cannot count twice).
@@ -91,8 +85,7 @@ export function pageRoutes(deps: PageDependencies): Router {
 
   router.get('/logout', async (req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
-    if (session) await deps.sessions.destroy(session);
-    clearCookie(res, cookie);
+    await endSession(res, deps.sessions, session, cookie);
     const target = safeRedirectTarget(queryString(req.query.rd), deps.cookies);
     res.redirect(302, target ? target.url.href : '/');
   });

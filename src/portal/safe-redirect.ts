@@ -1,6 +1,6 @@
 // Where Gatehouse may send a browser after sign-in or sign-out (SPEC §5): only back to a protected app.
 import type { CookieSettings } from '../session/model.js';
-import { findCookieForHost } from '../config/cookies.js';
+import { cookieForTarget } from '../config/cookies.js';
 import { parseTargetUrl } from '../authz/target.js';
 
 export interface SafeTarget {
@@ -17,8 +17,6 @@ export function safeRedirectTarget(raw: unknown, cookies: readonly CookieSetting
   if (typeof raw !== 'string' || raw.length > 4096) return undefined;
   const url = parseTargetUrl(raw, { allowFragment: true });
   if ('error' in url) return undefined;
-  const cookie = findCookieForHost(cookies, url.hostname);
-  if (cookie === undefined) return undefined;
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && cookie.portalUrl.protocol === 'http:')) return undefined;
-  return { url, cookie };
+  const cookie = cookieForTarget(cookies, url);
+  return 'error' in cookie ? undefined : { url, cookie };
 }

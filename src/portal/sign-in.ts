@@ -5,6 +5,7 @@ import type { SessionService } from '../session/service.js';
 import type { UserDetails } from '../users/provider.js';
 import { policyLevel, type CompiledAccessControl } from '../authz/rules.js';
 import { safeRedirectTarget } from './safe-redirect.js';
+import { normaliseMethod } from '../authz/target.js';
 
 export class SignIn {
   constructor(
@@ -62,10 +63,9 @@ export class SignIn {
   levelNeeded(target: unknown, method: unknown, user: UserDetails, cookie: CookieSettings, ip: string): { url: string; level: 0 | 1 | 2 } | undefined {
     const safe = safeRedirectTarget(target, this.cookies);
     if (safe === undefined || safe.cookie.domain !== cookie.domain) return undefined;
-    const requestMethod = typeof method === 'string' && /^[A-Za-z]{1,20}$/.test(method) ? method.toUpperCase() : 'GET';
     const decision = this.access.evaluate({
       url: safe.url,
-      method: requestMethod,
+      method: normaliseMethod(method) ?? 'GET',
       ip,
       subject: { username: user.username, groups: user.groups },
     });

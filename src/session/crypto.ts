@@ -18,9 +18,17 @@ export function isWellFormedSessionId(value: string): boolean {
   return value.length === 43 && WELL_FORMED_ID.test(value);
 }
 
-/** Where a session lives in the store: the raw ID is never stored, so a dump of Redis cannot be replayed as cookies. */
+/**
+ * A store key that names its subject only by hash: the raw session ID, token or lock name is never stored, so a
+ * dump of Redis cannot be replayed as cookies.
+ */
+export function hashedStoreKey(prefix: string, kind: 'session' | 'once' | 'lock', name: string): string {
+  return `${prefix}${kind}:${createHash('sha256').update(name).digest('hex')}`;
+}
+
+/** Where a session lives in the store. */
 export function sessionStoreKey(prefix: string, id: string): string {
-  return `${prefix}session:${createHash('sha256').update(id).digest('hex')}`;
+  return hashedStoreKey(prefix, 'session', id);
 }
 
 // Fixed HKDF inputs: they separate this key from any other use of session.secret.

@@ -42,14 +42,9 @@ export class MemorySessionStore implements SessionStore {
     return entry.value;
   }
 
-  /** A TTL of zero or less removes the key, as the session's life is already over. */
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     this.#assertOpen();
-    if (!(ttlSeconds > 0)) {
-      this.#entries.delete(key);
-      return;
-    }
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    this.#put(key, value, ttlSeconds);
   }
 
   async delete(key: string): Promise<void> {
@@ -61,8 +56,7 @@ export class MemorySessionStore implements SessionStore {
     this.#assertOpen();
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.expiresAt <= this.#now()) return false;
-    if (!(ttlSeconds > 0)) this.#entries.delete(key);
-    else this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    this.#put(key, value, ttlSeconds);
     return true;
   }
 
@@ -98,6 +92,12 @@ export class MemorySessionStore implements SessionStore {
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt <= now) this.#entries.delete(key);
     }
+  }
+
+  /** A TTL of zero or less removes the key, as the session's life is already over. */
+  #put(key: string, value: string, ttlSeconds: number): void {
+    if (!(ttlSeconds > 0)) this.#entries.delete(key);
+    else this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
   #assertOpen(): void {

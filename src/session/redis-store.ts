@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { SessionStoreUnavailableError } from './model.js';
 import type { SessionStore } from './store.js';
+import { minimumTlsVersion } from '../config/tls.js';
 
 export type RedisConfig = NonNullable<Config['session']['redis']>;
 export type RedisStoreLogger = Pick<Logger, 'warn' | 'info'>;
@@ -15,6 +16,10 @@ export type RedisStoreLogger = Pick<Logger, 'warn' | 'info'>;
 const COMMAND_TIMEOUT_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
+
+const reconnectDelay = (attempt: number): number => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
+/** Redis counts PX in whole milliseconds, and 0 is an error: round up to at least one. */
+const ttlMillis = (ttlSeconds: number): number => Math.max(1, Math.ceil(ttlSeconds * 1000));
 
 export interface RedisSessionStore extends SessionStore {
   /** The underlying client, for the benchmark and tests; the store owns its lifecycle. */
@@ -26,7 +31,7 @@ function tlsOptions(tls: RedisConfig['tls']): ConnectionOptions | undefined {
   return {
     servername: tls.server_name === '' ? undefined : tls.server_name,
     rejectUnauthorized: !tls.skip_verify,
-    minVersion: tls.minimum_version === 'TLS1.3' ? 'TLSv1.3' : 'TLSv1.2',
+    minVersion: minimumTlsVersion(tls),
   };
 }
 
@@ -50,7 +55,7 @@ export function redisClientOptions(config: RedisConfig): RedisOptions {
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
     // Never give up reconnecting: the gate must come back without a restart once Redis does.
-    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    retryStrategy: reconnectDelay,
     connectionName: 'gatehouse',
   };
   const sentinel = config.high_availability;
@@ -62,7 +67,7 @@ export function redisClientOptions(config: RedisConfig): RedisOptions {
     sentinelUsername: sentinel.sentinel_username,
     sentinelPassword: sentinel.sentinel_password,
     sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
-    sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    sentinelRetryStrategy: reconnectDelay,
     enableTLSForSentinelMode: tls !== undefined,
     sentinelTLS: tls,
   };
@@ -86,8 +91,7 @@ class IoRedisSessionStore implements RedisSessionStore {
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     if (!(ttlSeconds > 0)) return this.delete(key);
-    const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
-    await this.#run(() => this.client.set(key, value, 'PX', ttlMs));
+    await this.#run(() => this.client.set(key, value, 'PX', ttlMillis(ttlSeconds)));
   }
 
   async delete(key: string): Promise<void> {
@@ -99,13 +103,11 @@ class IoRedisSessionStore implements RedisSessionStore {
       await this.delete(key);
       return true;
     }
-    const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
-    return (await this.#run(() => this.client.set(key, value, 'PX', ttlMs, 'XX'))) === 'OK';
+    return (await this.#run(() => this.client.set(key, value, 'PX', ttlMillis(ttlSeconds), 'XX'))) === 'OK';
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
-    const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
-    return (await this.#run(() => this.client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.#run(() => this.client.set(key, value, 'PX', ttlMillis(ttlSeconds), 'NX'))) === 'OK';
   }
 
   take(key: string): Promise<string | null> {

@@ -1,8 +1,7 @@
 // Sessions over a SessionStore: lookup from cookie values, server-side expiry, encryption at rest, fresh IDs on
 // every change of authentication level (SPEC §4, §8). Store failures surface as SessionStoreUnavailableError and
 // are never mistaken for "no session".
-import { createHash } from 'node:crypto';
-import { isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from './crypto.js';
+import { hashedStoreKey, isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from './crypto.js';
 import type { CookieSettings, Session, SessionData } from './model.js';
 import type { SessionStore } from './store.js';
 
@@ -111,8 +110,8 @@ export class SessionService {
   }
 
   /**
-   * Refreshes the inactivity timestamp. The authz path calls this on every request, so it writes at most once per
-   * second per session, and never under remember-me (where inactivity is not enforced).
+   * Refreshes the inactivity timestamp. Every authz request may ask, so it writes at most once per second per
+   * session, and never under remember-me (where inactivity is not enforced).
    */
   async touch(session: Session, cookie: CookieSettings): Promise<void> {
     if (!this.touchDue(session, cookie)) return;
@@ -133,8 +132,9 @@ export class SessionService {
       this.#forget(id);
       return undefined;
     }
+    const unchanged = known !== undefined && known.blob === blob;
     // A copy: callers may change their session (touch, elevation) without touching the cached one.
-    const data = known !== undefined && known.blob === blob ? copyData(known.data) : this.#decode(blob, key);
+    const data = unchanged ? copyData(known.data) : this.#decode(blob, key);
     const alive =
       data !== undefined && data.cookieDomain === cookie.domain && remainingLifeMs(data, cookie, this.#now()) > 0;
     if (!alive) {
@@ -143,7 +143,7 @@ export class SessionService {
       await this.#store.delete(key);
       return undefined;
     }
-    if (known === undefined || known.blob !== blob) this.#remember(id, { key, blob, data: copyData(data) });
+    if (!unchanged) this.#remember(id, { key, blob, data: copyData(data) });
     return { id, data };
   }
 
@@ -153,11 +153,11 @@ export class SessionService {
    * Used for WebAuthn challenges. Only a hash of the token is stored.
    */
   async markOnce(token: string, ttlSeconds: number): Promise<void> {
-    await this.#store.set(this.#onceKey(token), '1', ttlSeconds);
+    await this.#store.set(hashedStoreKey(this.#keyPrefix, 'once', token), '1', ttlSeconds);
   }
 
   async useOnce(token: string): Promise<boolean> {
-    return (await this.#store.take(this.#onceKey(token))) !== null;
+    return (await this.#store.take(hashedStoreKey(this.#keyPrefix, 'once', token))) !== null;
   }
 
   /**
@@ -165,19 +165,11 @@ export class SessionService {
    * burst of concurrent guesses cannot all read "not banned" before any failure is counted. Expires by itself.
    */
   tryLock(name: string, ttlSeconds: number): Promise<boolean> {
-    return this.#store.setIfAbsent(this.#lockKey(name), '1', ttlSeconds);
+    return this.#store.setIfAbsent(hashedStoreKey(this.#keyPrefix, 'lock', name), '1', ttlSeconds);
   }
 
   unlock(name: string): Promise<void> {
-    return this.#store.delete(this.#lockKey(name));
-  }
-
-  #lockKey(name: string): string {
-    return `${this.#keyPrefix}lock:${createHash('sha256').update(name).digest('hex')}`;
-  }
-
-  #onceKey(token: string): string {
-    return `${this.#keyPrefix}once:${createHash('sha256').update(token).digest('hex')}`;
+    return this.#store.delete(hashedStoreKey(this.#keyPrefix, 'lock', name));
   }
 
   #remember(id: string, decoded: Decoded): void {
@@ -233,7 +225,7 @@ function isRememberMe(data: SessionData, cookie: CookieSettings): boolean {
  * remember-me), and, without remember-me, inactivity since the last refresh (an inactivity of 0 or less disables
  * that limit).
  */
-export function remainingLifeMs(data: SessionData, cookie: CookieSettings, now: number): number {
+function remainingLifeMs(data: SessionData, cookie: CookieSettings, now: number): number {
   const rememberMe = isRememberMe(data, cookie);
   const absoluteEnd = data.createdAt + (rememberMe ? cookie.rememberMe : cookie.expiration) * 1000;
   if (rememberMe || cookie.inactivity <= 0) return absoluteEnd - now;

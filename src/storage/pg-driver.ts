@@ -6,6 +6,7 @@ import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } fro
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { surfaceAsUnavailable, type SqlDriver, type SqlExecutor } from './sql-driver.js';
+import { minimumTlsVersion } from '../config/tls.js';
 
 export type PostgresConfig = NonNullable<Config['storage']['postgres']>;
 
@@ -14,7 +15,7 @@ const MIN_QUERY_TIMEOUT_MS = 30_000;
 /** pg reads 0 as "wait forever", and a few milliseconds would fail every connection: neither is meant. */
 const MIN_CONNECT_TIMEOUT_MS = 1_000;
 
-export function poolOptions(config: PostgresConfig): pg.PoolConfig {
+function poolOptions(config: PostgresConfig): pg.PoolConfig {
   const timeoutMs = Math.max(MIN_CONNECT_TIMEOUT_MS, Math.round(config.timeout * 1000));
   return {
     host: config.address.host,
@@ -41,7 +42,7 @@ function tlsOptions(tls: PostgresConfig['tls']): ConnectionOptions | false {
     // pg overwrites `servername` with the address host when that is a name, so the certificate is checked against
     // server_name here explicitly (SNI still carries the address host).
     ...(tls.server_name ? { servername: tls.server_name, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(tls.server_name, cert) } : {}),
-    minVersion: tls.minimum_version === 'TLS1.3' ? 'TLSv1.3' : 'TLSv1.2',
+    minVersion: minimumTlsVersion(tls),
   };
 }
 

@@ -196,6 +196,17 @@ export class SqlStorage implements Storage {
     return rows.map(toCredential);
   }
 
+  /** Every user's credentials, by user then age; for `gatehouse` maintenance commands (export), not on the port. */
+  async listAllWebAuthnCredentials(): Promise<WebAuthnCredential[]> {
+    const rows = await this.driver.query<CredentialRow>(`SELECT ${CREDENTIAL_COLUMNS} FROM webauthn_credentials ORDER BY username, created_at, id`);
+    return rows.map(toCredential);
+  }
+
+  /** An imported credential's history, which a new registration does not have; for the import command, not on the port. */
+  async restoreWebAuthnCredentialHistory(id: number, lastUsedAt: Date | null, cloneWarning: boolean): Promise<void> {
+    await this.driver.query('UPDATE webauthn_credentials SET last_used_at = $2, clone_warning = $3 WHERE id = $1', [id, lastUsedAt, cloneWarning]);
+  }
+
   async findWebAuthnCredentialByKid(kid: string): Promise<WebAuthnCredential | undefined> {
     const [row] = await this.driver.query<CredentialRow>(`SELECT ${CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE kid = $1`, [kid]);
     return row && toCredential(row);

@@ -5,9 +5,9 @@ import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
 
 const PREFIX = '$6$';
 const ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-export const SHA512_CRYPT_DEFAULT_ROUNDS = 5000;
-export const SHA512_CRYPT_MIN_ROUNDS = 1000;
-export const SHA512_CRYPT_MAX_ROUNDS = 999_999_999;
+const SHA512_CRYPT_DEFAULT_ROUNDS = 5000;
+const SHA512_CRYPT_MIN_ROUNDS = 1000;
+const SHA512_CRYPT_MAX_ROUNDS = 999_999_999;
 const SALT_MAX_LENGTH = 16;
 /** The rounds loop yields to the event loop this often, so a costly hash does not stall other requests. */
 const ROUNDS_PER_SLICE = 1000;
@@ -68,7 +68,7 @@ function formatSha512Crypt(setting: Sha512CryptSetting, checksum: string): strin
 }
 
 /** The 86-character checksum for a password, salt and number of rounds (spec steps 1 to 22). */
-export async function sha512CryptChecksum(
+async function sha512CryptChecksum(
   password: string | Uint8Array,
   setting: Pick<Sha512CryptSetting, 'rounds' | 'salt'>,
 ): Promise<string> {

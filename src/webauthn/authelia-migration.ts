@@ -7,10 +7,9 @@ import type { CookieSettings } from '../session/model.js';
 import type { SqlDriver, SqlExecutor } from '../storage/sql-driver.js';
 import { SqlStorage } from '../storage/sql-storage.js';
 import type { NewWebAuthnCredential, WebAuthnCredential } from '../storage/storage.js';
-import { decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
+import { cose, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
 import { EXPORT_ROOT, ExportFileError, type ExportedCredential } from './authelia-export.js';
-import type { RelyingParty } from './options.js';
-import { relyingParty } from './service.js';
+import { relyingParty, type RelyingParty } from './options.js';
 import { coseToU2fPoint, isU2fPublicKey, u2fPointToCose } from './u2f-key.js';
 import { SUPPORTED_ALGORITHMS } from './verify.js';
 
@@ -80,7 +79,7 @@ function resolveRp(rpid: string, portals: readonly RelyingParty[]): ResolvedRp {
 
 function isSupportedCoseKey(bytes: Uint8Array): boolean {
   try {
-    const alg = decodeCredentialPublicKey(new Uint8Array(bytes)).get(3 /* COSE alg */);
+    const alg = decodeCredentialPublicKey(new Uint8Array(bytes)).get(cose.COSEKEYS.alg);
     return typeof alg === 'number' && SUPPORTED_ALGORITHMS.includes(alg);
   } catch {
     return false;
@@ -89,7 +88,7 @@ function isSupportedCoseKey(bytes: Uint8Array): boolean {
 
 /** Maps every exported credential onto the configured portals; throws ExportFileError listing every problem. */
 export function planImport(exported: readonly ExportedCredential[], cookies: readonly CookieSettings[]): ImportPlan {
-  const portals = [...new Map(cookies.map((cookie) => [cookie.portalUrl.hostname, relyingParty(cookie)])).values()];
+  const portals = [...new Map(cookies.map(relyingParty).map((rp) => [rp.id, rp])).values()];
   const problems: string[] = [];
   const warnings: string[] = [];
   const planned: PlannedCredential[] = [];
@@ -184,9 +183,7 @@ export async function storePlanned(driver: SqlDriver, planned: readonly PlannedC
         continue;
       }
       // Not part of a new registration, so not taken by saveWebAuthnCredential; a clone warning must survive.
-      if (lastUsedAt !== null || cloneWarning) {
-        await tx.query('UPDATE webauthn_credentials SET last_used_at = $2, clone_warning = $3 WHERE id = $1', [saved.id, lastUsedAt, cloneWarning]);
-      }
+      if (lastUsedAt !== null || cloneWarning) await storage.restoreWebAuthnCredentialHistory(saved.id, lastUsedAt, cloneWarning);
       // Authelia's export carries no user handle: each user gets a new one (used by passkey sign-in only).
       await storage.getOrCreateWebAuthnUserHandle(record.rpid, record.username);
     }
@@ -227,8 +224,5 @@ export function toExported(c: WebAuthnCredential): ExportedCredential {
 export async function loadAllCredentials(driver: SqlDriver): Promise<WebAuthnCredential[]> {
   const storage = new SqlStorage(driver);
   await storage.migrate();
-  const users = await driver.query<{ username: string }>('SELECT DISTINCT username FROM webauthn_credentials ORDER BY username');
-  const all: WebAuthnCredential[] = [];
-  for (const { username } of users) all.push(...(await storage.listWebAuthnCredentials(username)));
-  return all;
+  return storage.listAllWebAuthnCredentials();
 }

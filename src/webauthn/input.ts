@@ -28,7 +28,9 @@ const TRANSPORTS: ReadonlySet<string> = new Set(['usb', 'nfc', 'ble', 'internal'
 const ATTACHMENTS: ReadonlySet<string> = new Set(['platform', 'cross-platform']);
 const MAX_TRANSPORTS = 8;
 
+/** The longest key name, in characters; the pages' name inputs say so too. */
 export const DESCRIPTION_MAX_LENGTH = 64;
+const DESCRIPTION_LENGTH_MESSAGE = `Give the key a name of 1 to ${DESCRIPTION_MAX_LENGTH} characters.`;
 /** Control characters, line separators and bidirectional overrides: a key's name is shown in pages and emails. */
 const FORBIDDEN_IN_DESCRIPTION = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 
@@ -135,10 +137,10 @@ export function readAuthenticationResponse(value: unknown): AuthenticationRespon
 
 /** A key's name: trimmed, NFC, 1 to 64 characters, no control or direction-changing characters. */
 export function readDescription(value: unknown): string {
-  if (typeof value !== 'string' || value.length > DESCRIPTION_MAX_LENGTH * 4) throw new BadInput('Give the key a name of 1 to 64 characters.');
+  if (typeof value !== 'string' || value.length > DESCRIPTION_MAX_LENGTH * 4) throw new BadInput(DESCRIPTION_LENGTH_MESSAGE);
   const description = value.normalize('NFC').trim();
   const length = [...description].length;
-  if (length === 0 || length > DESCRIPTION_MAX_LENGTH) throw new BadInput('Give the key a name of 1 to 64 characters.');
+  if (length === 0 || length > DESCRIPTION_MAX_LENGTH) throw new BadInput(DESCRIPTION_LENGTH_MESSAGE);
   if (FORBIDDEN_IN_DESCRIPTION.test(description)) throw new BadInput('The key name must not contain control characters.');
   return description;
 }

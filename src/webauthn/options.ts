@@ -8,6 +8,7 @@ import {
 } from '@simplewebauthn/server';
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Config } from '../config/schema.js';
+import type { CookieSettings } from '../session/model.js';
 import type { WebAuthnCredential } from '../storage/storage.js';
 import { SUPPORTED_ALGORITHMS } from './verify.js';
 
@@ -17,6 +18,11 @@ type WebAuthnConfig = Config['webauthn'];
 export interface RelyingParty {
   id: string;
   origin: string;
+}
+
+/** SPEC §6: the RP ID is the portal's host name, the expected origin the portal's origin. */
+export function relyingParty(cookie: CookieSettings): RelyingParty {
+  return { id: cookie.portalUrl.hostname, origin: cookie.portalUrl.origin };
 }
 
 export interface RegistrationOptionsInput {

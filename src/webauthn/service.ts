@@ -5,7 +5,7 @@
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { keyAddedMessage, keyRemovedMessage, type MessageContent } from '../notify/templates.js';
+import { keyAddedMessage, keyRemovedMessage, type KeyChangeInput, type MessageContent } from '../notify/templates.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Regulator } from '../regulation/regulator.js';
 import type { AuthLevel, CookieSettings, Session } from '../session/model.js';
@@ -16,7 +16,7 @@ import type { UserDetails, UserProvider } from '../users/provider.js';
 import { authenticatorModel, UNKNOWN_AAGUID } from './aaguids.js';
 import { putChallenge, takeChallenge, type Ceremony } from './challenges.js';
 import type { RegistrationBody, SignInBody } from './input.js';
-import { authenticationOptions, registrationOptions, type RelyingParty } from './options.js';
+import { authenticationOptions, registrationOptions, relyingParty, type RelyingParty } from './options.js';
 import { verifyAssertion, verifyRegistration, type Expected, type StoredKey } from './verify.js';
 
 export interface WebAuthnServiceDependencies {
@@ -397,7 +397,7 @@ export class WebAuthnService {
   }
 
   /** The key-change email; a delivery failure is logged, never undoes the change that was made. */
-  async #notify(session: Session, req: PortalRequest, keyName: string, message: (input: Parameters<typeof keyAddedMessage>[0]) => MessageContent): Promise<void> {
+  async #notify(session: Session, req: PortalRequest, keyName: string, message: (input: KeyChangeInput) => MessageContent): Promise<void> {
     const to = session.data.emails[0];
     if (to === undefined) return;
     const content = message({
@@ -416,16 +416,11 @@ export class WebAuthnService {
   }
 }
 
-/** SPEC §6: the RP ID is the portal's host name, the expected origin the portal's origin. */
-export function relyingParty(cookie: CookieSettings): RelyingParty {
-  return { id: cookie.portalUrl.hostname, origin: cookie.portalUrl.origin };
-}
-
 function storedKey(credential: WebAuthnCredential): StoredKey {
   return { id: credential.kid, publicKey: credential.publicKey, counter: credential.signCount, legacyU2fAppid: credential.legacyU2fAppid };
 }
 
-export function credentialView(c: WebAuthnCredential): CredentialView {
+function credentialView(c: WebAuthnCredential): CredentialView {
   return {
     id: c.id,
     description: c.description,

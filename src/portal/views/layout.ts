@@ -3,7 +3,7 @@
 import { html, type SafeHtml } from './html.js';
 
 /** URL path the static assets (views/static/) are served under. */
-export const STATIC_PATH = '/static';
+const STATIC_PATH = '/static';
 
 export interface DocumentParts {
   /** Page name; the document title becomes "<title> · Gatehouse". */

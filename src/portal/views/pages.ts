@@ -3,6 +3,7 @@
 // additionally checked so a hostile value can never become a `javascript:` or off-scheme href.
 import type { AuthLevel } from '../../session/model.js';
 import { html, type SafeHtml } from './html.js';
+import { icon } from './icons.js';
 import { renderDocument } from './layout.js';
 
 export interface SignInPage {
@@ -60,16 +61,20 @@ export function linkTarget(url: string | undefined): string | undefined {
   }
 }
 
-// Decorative line icons, drawn inline so they follow the text colour (currentColor) in both themes.
-export const icon = (paths: SafeHtml, className = 'icon'): SafeHtml =>
-  html`<svg class="${className}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`;
-
 const ICONS = {
-  key: icon(html`<circle cx="8" cy="15" r="4"/><path d="M10.8 12.2 20 3M16.5 6.5l2.5 2.5M14 9l2 2"/>`),
-  check: icon(html`<circle cx="12" cy="12" r="9"/><path d="m8 12.5 2.7 2.7L16.2 9.6"/>`, 'badge-icon'),
-  info: icon(html`<circle cx="12" cy="12" r="9"/><path d="M12 11v5.5M12 7.6v.1"/>`, 'badge-icon'),
-  error: icon(html`<path d="M10.3 4.1 2.6 17.5A2 2 0 0 0 4.3 20.5h15.4a2 2 0 0 0 1.7-3L13.7 4.1a2 2 0 0 0-3.4 0Z"/><path d="M12 9.5v4.5M12 17.2v.1"/>`, 'badge-icon'),
+  key: icon('key'),
+  check: icon('check', 'badge-icon'),
+  info: icon('info', 'badge-icon'),
+  error: icon('error', 'badge-icon'),
 };
+
+/** The text shown where a page would offer a security key and the browser has no WebAuthn. */
+export const NO_WEBAUTHN = 'This browser cannot use security keys.';
+
+/** The target (rd) and its method (rm) carried as hidden inputs, so every step of a sign-in keeps them. */
+export function hiddenTarget(rd: string | undefined, rm: string | undefined): SafeHtml {
+  return html`${rd && html`<input type="hidden" name="rd" value="${rd}">`}${rm && html`<input type="hidden" name="rm" value="${rm}">`}`;
+}
 
 export function renderSignIn(p: SignInPage): string {
   // With the username known (e.g. after a failed attempt), the cursor belongs in the password field.
@@ -91,8 +96,7 @@ ${p.rememberMeEnabled && html`<div class="check">
 <input id="keep-me-logged-in" name="keepMeLoggedIn" type="checkbox" value="true">
 <label for="keep-me-logged-in">Remember me</label>
 </div>`}
-${p.rd && html`<input type="hidden" name="rd" value="${p.rd}">`}
-${p.rm && html`<input type="hidden" name="rm" value="${p.rm}">`}
+${hiddenTarget(p.rd, p.rm)}
 <div id="sign-in-status" class="status" role="status" aria-live="polite"></div>
 <button type="submit" class="button primary">Sign in</button>
 </form>
@@ -100,7 +104,7 @@ ${p.passkeyEnabled && html`<div id="passkey-option">
 <div class="divider"><span>or</span></div>
 <button type="button" id="passkey-sign-in" class="button secondary">${ICONS.key}Sign in with a passkey</button>
 </div>
-<p id="webauthn-unsupported" class="note" hidden>This browser cannot use security keys.</p>`}
+<p id="webauthn-unsupported" class="note" hidden>${NO_WEBAUTHN}</p>`}
 <noscript><p class="callout error">Signing in needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
   return renderDocument({ title: 'Sign in', card, scripts: ['sign-in.js'] });
 }

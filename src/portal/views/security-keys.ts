@@ -3,14 +3,11 @@
 // here is rendered through `html`, so key names and user details are escaped.
 import type { WebAuthnCredential } from '../../storage/storage.js';
 import { authenticatorModel, UNKNOWN_AAGUID } from '../../webauthn/aaguids.js';
+import { DESCRIPTION_MAX_LENGTH } from '../../webauthn/input.js';
 import { html, type SafeHtml } from './html.js';
 import { renderDocument } from './layout.js';
-import { icon, linkTarget } from './pages.js';
-
-/** Longest key name the API accepts (src/webauthn/input.ts); the inputs say so too. */
-const KEY_NAME_MAX_LENGTH = 64;
-
-const NO_WEBAUTHN = 'This browser cannot use security keys.';
+import { icon } from './icons.js';
+import { hiddenTarget, linkTarget, NO_WEBAUTHN } from './pages.js';
 
 export interface SignedInUser {
   displayName: string;
@@ -53,16 +50,13 @@ export interface ConfirmIdentityPage extends SignedInUser {
   token: string;
 }
 
-const KEY_PATHS = html`<circle cx="8" cy="15" r="4"/><path d="M10.8 12.2 20 3M16.5 6.5l2.5 2.5M14 9l2 2"/>`;
-const SHIELD_PATHS = html`<path d="M12 3 5 6v5.5c0 4.4 3 8.2 7 9.5 4-1.3 7-5.1 7-9.5V6Z"/><path d="m9 12 2.2 2.2L15.5 10"/>`;
 const ICONS = {
-  key: icon(KEY_PATHS),
-  keyBadge: icon(KEY_PATHS, 'badge-icon'),
-  keyTile: icon(KEY_PATHS, 'key-tile-icon'),
-  shield: icon(SHIELD_PATHS, 'badge-icon'),
-  check: icon(html`<circle cx="12" cy="12" r="9"/><path d="m8 12.5 2.7 2.7L16.2 9.6"/>`, 'badge-icon'),
-  plus: icon(html`<path d="M12 5v14M5 12h14"/>`),
-  mail: icon(html`<rect x="3" y="5" width="18" height="14" rx="2"/><path d="m4 7 8 6 8-6"/>`),
+  key: icon('key'),
+  keyBadge: icon('key', 'badge-icon'),
+  keyTile: icon('key', 'key-tile-icon'),
+  shield: icon('shield', 'badge-icon'),
+  plus: icon('plus'),
+  mail: icon('mail'),
 };
 
 /**
@@ -76,10 +70,6 @@ const FORMATS = {
 function dateTime(when: Date, style: keyof typeof FORMATS): SafeHtml {
   const text = style === 'date' ? FORMATS.date.format(when) : `${FORMATS.recent.format(when)} UTC`;
   return html`<time datetime="${when.toISOString()}" data-style="${style}">${text}</time>`;
-}
-
-function hiddenTarget(rd: string | undefined, rm: string | undefined): SafeHtml {
-  return html`${rd && html`<input type="hidden" name="rd" value="${rd}">`}${rm && html`<input type="hidden" name="rm" value="${rm}">`}`;
 }
 
 function whoLine(p: SignedInUser): SafeHtml {
@@ -159,7 +149,7 @@ ${keyFacts(key)}
 <form class="key-form" data-part="rename" hidden>
 <div class="field">
 <label for="${prefix}-new-name">New name</label>
-<input id="${prefix}-new-name" name="description" type="text" value="${key.name}" maxlength="${KEY_NAME_MAX_LENGTH}" autocomplete="off" required>
+<input id="${prefix}-new-name" name="description" type="text" value="${key.name}" maxlength="${DESCRIPTION_MAX_LENGTH}" autocomplete="off" required>
 </div>
 <div class="inline-actions">
 <button type="submit" class="button small primary">Save</button>
@@ -212,7 +202,7 @@ export function renderConfirmIdentity(p: ConfirmIdentityPage): string {
 <input type="hidden" name="token" value="${p.token}">
 <div class="field">
 <label for="key-name">Name for the new key</label>
-<input id="key-name" name="description" type="text" maxlength="${KEY_NAME_MAX_LENGTH}" autocomplete="off" placeholder="e.g. Blue YubiKey" aria-describedby="key-name-hint register-status" required autofocus>
+<input id="key-name" name="description" type="text" maxlength="${DESCRIPTION_MAX_LENGTH}" autocomplete="off" placeholder="e.g. Blue YubiKey" aria-describedby="key-name-hint register-status" required autofocus>
 <p class="hint" id="key-name-hint">Pick a name you will recognise on the settings page.</p>
 </div>
 ${statusRegion('register-status')}
