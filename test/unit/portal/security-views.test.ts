@@ -12,29 +12,16 @@ import {
   type SecurityKeyView,
 } from '../../../src/portal/views/security-keys.js';
 import type { WebAuthnCredential } from '../../../src/storage/storage.js';
+import { HOSTILE, elements, textOf } from './markup.js';
 
 // dist/test/unit/portal/ -> repository root
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const staticDir = `${root}views/static/`;
 const vendorDir = `${root}node_modules/@simplewebauthn/browser/esm/`;
 
-const HOSTILE = '"><script>alert(1)</script>';
 const ESCAPED = '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;';
 const USER = { displayName: 'John Doe', username: 'john' };
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqb2huIn0.c2lnbmF0dXJl';
-
-// Our own markup quotes and escapes every attribute, so a regular expression is enough to read it.
-type Element = { attrs: Record<string, string>; text: string };
-function attributesOf(source: string): Record<string, string> {
-  const attrs: Record<string, string> = {};
-  for (const m of source.matchAll(/([^\s=/>]+)(?:="([^"]*)")?/g)) attrs[m[1]!] = m[2] ?? '';
-  return attrs;
-}
-const textOf = (markup: string): string => markup.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
-function elements(doc: string, tag: string): Element[] {
-  const pattern = tag === 'input' ? new RegExp(`<${tag}\\b([^>]*)>`, 'g') : new RegExp(`<${tag}\\b([^>]*)>([\\s\\S]*?)</${tag}>`, 'g');
-  return [...doc.matchAll(pattern)].map((m) => ({ attrs: attributesOf(m[1] ?? ''), text: textOf(m[2] ?? '') }));
-}
 const buttons = (doc: string) => elements(doc, 'button').map((b) => b.text);
 const links = (doc: string) => elements(doc, 'a').map((a) => ({ text: a.text, href: a.attrs.href }));
 function labelOf(doc: string, inputId: string): string | undefined {

@@ -5,29 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { escapeHtml, html } from '../../../src/portal/views/html.js';
 import { linkTarget, renderMessage, renderSignIn, renderSignedIn } from '../../../src/portal/views/pages.js';
+import { HOSTILE, attributesOf, elements, textOf } from './markup.js';
 
 // dist/test/unit/portal/ -> repository root
 const staticDir = fileURLToPath(new URL('../../../../views/static/', import.meta.url));
 
-const HOSTILE = '"><script>alert(1)</script>';
-
-// A minimal reader for our own markup: attribute values are always double-quoted and escaped,
-// so a regular expression is enough to list elements and their attributes.
-type Element = { attrs: Record<string, string>; text: string };
-
-function attributesOf(source: string): Record<string, string> {
-  const attrs: Record<string, string> = {};
-  for (const m of source.matchAll(/([^\s=/>]+)(?:="([^"]*)")?/g)) attrs[m[1]!] = m[2] ?? '';
-  return attrs;
-}
-
-const textOf = (markup: string): string => markup.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
-
-function elements(doc: string, tag: string): Element[] {
-  const voidTag = tag === 'input';
-  const pattern = voidTag ? new RegExp(`<${tag}\\b([^>]*)>`, 'g') : new RegExp(`<${tag}\\b([^>]*)>([\\s\\S]*?)</${tag}>`, 'g');
-  return [...doc.matchAll(pattern)].map((m) => ({ attrs: attributesOf(m[1] ?? ''), text: textOf(m[2] ?? '') }));
-}
 
 const buttonTexts = (doc: string): string[] => [
   ...elements(doc, 'button').map((b) => b.text),
