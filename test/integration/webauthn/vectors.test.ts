@@ -1,4 +1,4 @@
-// SPEC §6 black-box: the recorded authenticator responses of ../shared/webauthn-vectors posted to a running
+// SPEC §6 black-box: the recorded authenticator responses of test/fixtures/webauthn-vectors posted to a running
 // Gatehouse's finish endpoints. They were made for other relying parties and challenges, so each must be refused
 // with a 4xx (never a 5xx), store no key and raise no level, on both storage/session back ends, including when the
 // response names a credential Gatehouse knows (so the verification itself runs and refuses).

@@ -1,11 +1,11 @@
-// The recorded WebAuthn vectors (../shared/webauthn-vectors, README there): their shape, and a loader. In CI the
-// repository is cloned next to a `shared/` copy with the same layout.
+// The recorded WebAuthn vectors (test/fixtures/webauthn-vectors, whose README says where each was recorded and under
+// which licence): their shape, and a loader. The repository carries its own copy, so a clone stands alone.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/paths.js';
 import type { Expected } from '../../../src/webauthn/verify.js';
 
-export const VECTORS_DIR = join(packageRoot, '..', 'shared', 'webauthn-vectors');
+export const VECTORS_DIR = join(packageRoot, 'test', 'fixtures', 'webauthn-vectors');
 
 export interface Vector {
   id: string;

@@ -1,4 +1,4 @@
-// SPEC §6 against recorded authenticator responses (../shared/webauthn-vectors): every vector goes through
+// SPEC §6 against recorded authenticator responses (test/fixtures/webauthn-vectors): every vector goes through
 // Gatehouse's own input reading and verification (src/webauthn/input.ts, verify.ts), at a clock where its
 // certificates are valid, and must reach its expected outcome; every mutation (wrong challenge, origin, RP ID) must
 // be refused; on today's clock, vectors with expired certificates are refused as the README observed.
