@@ -10,6 +10,7 @@ import { hashPassword } from './users/hashing.js';
 import { openSqlDriver, openStorage } from './storage/open.js';
 import type { SqlDriver } from './storage/sql-driver.js';
 import { explainAccess } from './authz/explain.js';
+import { canonicalResource } from './authz/resource-path.js';
 import { createGatehouse } from './main.js';
 import { packageRoot } from './paths.js';
 
@@ -207,11 +208,15 @@ async function run(argv: readonly string[]): Promise<number> {
       } catch {
         throw new UsageError(`--url must be an absolute URL, not '${url}'`);
       }
+      // The same canonical path as the endpoints (resource-path.ts), so a refused path is refused here too.
+      const resource = canonicalResource(url);
+      if (typeof resource !== 'string') throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`);
       const username = one(options, 'username');
       const groups = (one(options, 'groups') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
       const { config } = load(options);
       console.log(explainAccess(config.access_control, {
         url: target,
+        resource,
         method: (one(options, 'method') ?? 'GET').toUpperCase(),
         ip: one(options, 'ip'),
         subject: username ? { username, groups } : undefined,

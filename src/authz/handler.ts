@@ -100,7 +100,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (identity === 'bad_credentials') return { result: 'bad_credentials' };
     const user = identity?.user;
     // The user record is itself the rules' subject (a username and groups): nothing to copy per request.
-    const decision = deps.access.evaluate({ url: target.url, method: target.method, ip, subject: user });
+    const decision = deps.access.evaluate({ url: target.url, resource: target.resource, method: target.method, ip, subject: user });
     const rule = decision.rule;
 
     if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule };

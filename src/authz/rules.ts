@@ -9,8 +9,7 @@
 // then evaluates again with the real subject, for whom every criterion is a plain HIT or MISS.
 //
 // Choices where Authelia's documentation is silent (documented here, tested in test/unit/authz/rules.test.ts):
-// - `resources` match `pathname + search` after decoding percent-encoded unreserved characters (`%61` → `a`,
-//   RFC 3986 §6.2.2.2 says they are the same URL), so `/%61dmin` cannot slip past a rule for `^/admin`.
+// - `resources` match the canonical path + query of resource-path.ts: decoded, dot segments resolved, as Authelia.
 // - A query key given several times (`?a=1&a=2`): `equal` / `pattern` need every value to match and at least one
 //   value; `not equal` / `not pattern` need no value to match (an absent key qualifies). A claim about a value
 //   holds whichever occurrence the application behind reads; when values disagree neither form matches.
@@ -21,6 +20,7 @@ import { ConfigError } from '../config/problems.js';
 import type { AccessControlConfig, Policy, RuleConfig } from '../config/schema.js';
 import { compileGoRegex, type GoRegex } from './go-regex.js';
 import { addNetwork, clientAddress, parseNetwork, type Network } from './ip.js';
+import { canonicalResource } from './resource-path.js';
 import {
   accessControlProblems,
   bindsSubject,
@@ -41,6 +41,11 @@ export interface AccessSubject {
 
 export interface AccessRequest {
   url: URL;
+  /**
+   * What `resources` match: `canonicalResource` of the URL as received (resource-path.ts). The authz endpoints and
+   * check-policy always pass it; without it, it is worked out from `url` (already normalised by the WHATWG parser).
+   */
+  resource?: string;
   method: string;
   ip: string | undefined;
   subject?: AccessSubject;
@@ -85,9 +90,11 @@ export interface RuleInspection {
 
 // ---- per-request state, computed lazily and only once --------------------------------------------------------
 
-const ENCODED_UNRESERVED = /%(2[de]|3\d|4[1-9a-f]|5[\da]|5f|6[1-9a-f]|7[\da]|7e)/gi;
-const decodeUnreserved = (text: string): string =>
-  text.includes('%') ? text.replace(ENCODED_UNRESERVED, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : text;
+/** A URL the caller did not canonicalise (a refused path then matches as written, which no sane rule matches). */
+function resourceOf(url: URL): string {
+  const resource = canonicalResource(url.pathname + url.search);
+  return typeof resource === 'string' ? resource : url.pathname + url.search;
+}
 
 class RequestState {
   url: URL | undefined;
@@ -104,7 +111,7 @@ class RequestState {
     this.method = request.method.toUpperCase();
     this.subject = request.subject;
     this.ip = request.ip;
-    this.resourcePath = undefined;
+    this.resourcePath = request.resource;
     this.address = undefined;
   }
 
@@ -118,7 +125,7 @@ class RequestState {
   }
 
   resource(): string {
-    return (this.resourcePath ??= decodeUnreserved(this.url!.pathname + this.url!.search));
+    return (this.resourcePath ??= resourceOf(this.url!));
   }
 
   clientAddress(): SocketAddress | null {

@@ -2,6 +2,7 @@
 // Every header is hostile: anything missing, repeated or malformed is a 400, never a pass and never a redirect.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import { canonicalResource } from './resource-path.js';
 
 export type AuthzFlavour = 'auth-request' | 'forward-auth' | 'verify';
 
@@ -9,6 +10,8 @@ export interface Target {
   url: URL;
   /** Upper-case HTTP method of the original request. */
   method: string;
+  /** The path + query `resources` rules match: decoded, dot segments resolved (resource-path.ts). */
+  resource: string;
 }
 
 export type TargetResult = { target: Target } | { error: string };
@@ -98,7 +101,26 @@ export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, 
   }
   if ('error' in url) return url;
   if (typeof method !== 'string') return method;
-  return { target: { url, method } };
+  const resource = resourceOf(flavour, headers);
+  if (typeof resource !== 'string') return resource;
+  return { target: { url, method, resource } };
+}
+
+/**
+ * The rules' resource, from the raw header text (the parsed URL has already resolved dot segments and clamped a
+ * `..` above the root), from the header the flavour reads; verify reads both, and when both are sent they must agree.
+ */
+function resourceOf(flavour: AuthzFlavour, headers: IncomingHttpHeaders): string | { error: string } {
+  const original = flavour === 'forward-auth' ? undefined : singleHeader(headers, 'x-original-url');
+  const forwarded = flavour === 'auth-request' ? undefined : singleHeader(headers, 'x-forwarded-uri');
+  const fromOriginal = original === undefined ? undefined : canonicalResource(original);
+  const fromForwarded = forwarded === undefined ? undefined : canonicalResource(forwarded);
+  const resource = fromOriginal ?? fromForwarded;
+  if (resource === undefined) return { error: 'missing target URL' };
+  if (typeof resource !== 'string') return { error: `refused target path: ${resource.error}` };
+  if (fromForwarded !== undefined && typeof fromForwarded !== 'string') return { error: `refused target path: ${fromForwarded.error}` };
+  if (fromOriginal !== undefined && fromForwarded !== undefined && fromOriginal !== fromForwarded) return { error: 'X-Original-URL and X-Forwarded-Uri disagree' };
+  return resource;
 }
 
 /**

@@ -210,7 +210,7 @@ describe('resources', () => {
     { why: 'case matters in paths', url: 'https://app.example.com/Admin', expect: 'skip' },
   ]);
   table({ domain: 'app.example.com', resources: '^/a/b$' }, [
-    { why: 'an encoded slash is not a path separator, so it stays encoded', url: 'https://app.example.com/a%2Fb', expect: 'skip' },
+    { why: 'an encoded slash is decoded, as Authelia does (resource-path.ts)', url: 'https://app.example.com/a%2Fb', expect: 'match' },
   ]);
   table({ domain: 'app.example.com', resources: '(?i)^/Admin' }, [
     { why: 'Go syntax: (?i)', url: 'https://app.example.com/ADMIN/x', expect: 'match' },
