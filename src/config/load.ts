@@ -1,13 +1,15 @@
 // Loading the configuration (SPEC §2, §3): files merged in order, environment overrides, Authelia-only keys
-// set aside with a warning, the schema, then the rules that span several keys. Every problem is collected
-// before failing, so one run of `validate-config` shows them all.
+// refused or set aside with a warning (one table), the schema, the rules that span several keys, and the files
+// the configuration names. Every problem is collected before failing, sorted by key path, so one run of
+// `validate-config` shows them all.
 import { randomBytes } from 'node:crypto';
-import { configSchema, DEFAULT_NOTIFICATION_FILE, type Config } from './schema.js';
+import { DEFAULT_NOTIFICATION_FILE, type Config } from './schema.js';
 import { readConfigFiles } from './yaml-files.js';
 import { applyEnvOverrides } from './env.js';
-import { stripUnsupportedKeys } from './authelia-unsupported.js';
-import { schemaIssueMessage, schemaProblems } from './zod-problems.js';
+import { applyAutheliaKeys } from './authelia-unsupported.js';
+import { compareKeyPaths, parsePartially } from './partial-parse.js';
 import { validateSemantics } from './validate.js';
+import { referencedFileProblems } from './referenced-files.js';
 import { resolveCookies } from './cookies.js';
 import { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
 import type { CookieSettings } from '../session/model.js';
@@ -19,6 +21,11 @@ export interface LoadOptions {
   files: readonly string[];
   /** Defaults to `process.env`; only `src/config/` reads it. */
   env?: Environment;
+  /**
+   * Also check the files the configuration names (the users file, the embedded storage path) as `serve` uses
+   * them. `serve` and `validate-config` set it; tests that build Gatehouse around their own files need not.
+   */
+  checkReferencedFiles?: boolean;
 }
 
 export interface LoadedConfig {
@@ -29,6 +36,8 @@ export interface LoadedConfig {
   generatedSecrets: string[];
 }
 
+const within = (path: string, ancestor: string): boolean => path === ancestor || path.startsWith(`${ancestor}.`) || path.startsWith(`${ancestor}[`);
+
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const files = readConfigFiles(options.files);
   const warnings = [...files.warnings];
@@ -38,16 +47,28 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   // Checking the schema against a half-read configuration would only add misleading problems.
   if (files.problems.length > 0) throw new ConfigError([...files.problems, ...env.problems], warnings);
 
-  warnings.push(...stripUnsupportedKeys(tree));
-  const parsed = configSchema.safeParse(tree, { error: schemaIssueMessage, reportInput: true });
-  const problems: ConfigProblem[] = [...env.problems];
-  if (!parsed.success) throw new ConfigError([...problems, ...schemaProblems(parsed.error.issues)], warnings);
+  const authelia = applyAutheliaKeys(tree);
+  warnings.push(...authelia.warnings);
+  const refused = [...files.refused, ...authelia.problems];
+  const parsed = parsePartially(tree);
+  // A refused value was taken out: the schema's "is required" there would only repeat it.
+  const schemaProblems = parsed.problems.filter((problem) => !refused.some((r) => within(problem.path, r.path)));
+  const problems: ConfigProblem[] = [...env.problems, ...refused, ...schemaProblems];
 
-  const config = parsed.data;
-  const semantic = validateSemantics(config);
-  problems.push(...semantic.problems);
-  warnings.push(...semantic.warnings);
-  if (problems.length > 0) throw new ConfigError(problems, warnings);
+  const config = parsed.config;
+  if (config) {
+    const semantic = validateSemantics(config);
+    for (const problem of semantic.problems) {
+      const path = parsed.originalPath(problem.path);
+      if (!parsed.isTainted(path)) problems.push({ ...problem, path });
+    }
+    // A path taken out for a type error would be checked as its default: only paths as written are checked.
+    // A refused section (LDAP, MySQL) leaves defaults behind: their files are not what the operator meant either.
+    const skip = (key: string): boolean => parsed.isTainted(key) || refused.some((r) => r.path.split('.')[0] === key.split('.')[0]);
+    if (options.checkReferencedFiles) problems.push(...referencedFileProblems(config, skip));
+    warnings.push(...semantic.warnings);
+  }
+  if (problems.length > 0 || !config) throw new ConfigError(problems.sort((a, b) => compareKeyPaths(a.path, b.path)), warnings);
 
   const generatedSecrets = generateMissingSecrets(config, warnings);
   // No notifier configured: identity-verification mails land in a file the operator can read.
@@ -78,7 +99,8 @@ export interface ValidateConfigResult {
 export function validateConfigCommand(files: readonly string[], env?: Environment): ValidateConfigResult {
   const warningLines = (warnings: readonly string[]) => warnings.map((warning) => `warning: ${warning}`);
   try {
-    const loaded = loadConfig(env === undefined ? { files } : { files, env });
+    // The same load `serve` does, files named by the configuration included: what validates, starts.
+    const loaded = loadConfig({ files, checkReferencedFiles: true, ...(env === undefined ? {} : { env }) });
     return { exitCode: 0, output: ['Configuration is valid', ...warningLines(loaded.warnings)].join('\n') };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -1,14 +1,17 @@
 // Reads the configuration files and deep-merges them in order (SPEC §2: several --config files).
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import type { ConfigProblem } from './problems.js';
+import { isMap as isYamlMap, isScalar, isSeq, parseDocument, Scalar } from 'yaml';
+import { formatKeyPath, type ConfigProblem } from './problems.js';
 
 /** The untyped configuration as read from YAML, before the schema has looked at it. */
 export type ConfigTree = Record<string, unknown>;
 
 export interface ReadFilesResult {
   tree: ConfigTree;
+  /** The files could not be read as a whole: checking the schema against them would only mislead. */
   problems: ConfigProblem[];
+  /** Values refused where they stand (Authelia templates); they are removed from `tree`, the rest is still checked. */
+  refused: ConfigProblem[];
   warnings: string[];
 }
 
@@ -16,7 +19,7 @@ export interface ReadFilesResult {
 const MAX_ALIAS_COUNT = 100;
 
 export function readConfigFiles(files: readonly string[]): ReadFilesResult {
-  const result: ReadFilesResult = { tree: {}, problems: [], warnings: [] };
+  const result: ReadFilesResult = { tree: {}, problems: [], refused: [], warnings: [] };
   for (const file of files) {
     const tree = readConfigFile(file, result);
     if (tree) result.tree = deepMerge(result.tree, tree);
@@ -37,8 +40,10 @@ function readConfigFile(file: string, sink: ReadFilesResult): ConfigTree | undef
   const syntaxError = doc.errors[0]; // later ones are mostly knock-on effects of the first
   if (syntaxError) {
     sink.problems.push({ path: yamlLocation(file, syntaxError), message: `invalid YAML: ${firstLine(syntaxError.message)}` });
+    sink.problems.push(...templateLines(text, file));
     return undefined;
   }
+  removeTemplates(doc.contents, [], file, sink.refused);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -52,6 +57,52 @@ function readConfigFile(file: string, sink: ReadFilesResult): ConfigTree | undef
     return undefined;
   }
   return dropNulls(value);
+}
+
+// Authelia can run its configuration files through Go templates (`{{ env "X" }}`, `{{ secret "/path" }}`).
+// Gatehouse does not: such a value taken literally would become a password or a path nobody meant.
+const TEMPLATE = '{{';
+
+function templateMessage(file: string): string {
+  return `uses Authelia's configuration templating ({{ ... }}) in ${file}: Gatehouse does not expand templates; ` +
+    'write the value itself, or set it through a GATEHOUSE_* environment variable (secrets also through GATEHOUSE_*_FILE)';
+}
+
+/**
+ * Finds templated values (quoted: a string holding `{{`; unquoted: a flow map YAML read out of `{{ ... }}`),
+ * reports each at its key path and replaces it by null, which counts as absent.
+ */
+function removeTemplates(node: unknown, path: (string | number)[], file: string, refused: ConfigProblem[]): void {
+  const isTemplate = (value: unknown): boolean =>
+    (isScalar(value) && typeof value.value === 'string' && value.value.includes(TEMPLATE)) ||
+    (isYamlMap(value) && value.flow === true && value.items.length === 1 && isYamlMap(value.items[0]!.key));
+  const visit = (value: unknown, at: (string | number)[], replace: () => void): void => {
+    if (isTemplate(value)) {
+      refused.push({ path: formatKeyPath(at), message: templateMessage(file) });
+      replace();
+    } else {
+      removeTemplates(value, at, file, refused);
+    }
+  };
+  if (isYamlMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      visit(pair.value, [...path, key], () => (pair.value = new Scalar(null)));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => visit(item, [...path, index], () => (node.items[index] = new Scalar(null))));
+  }
+}
+
+/** When the YAML cannot be read at all, an unquoted template is the likely cause: name its lines. */
+function templateLines(text: string, file: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  text.split('\n').forEach((line, index) => {
+    const at = line.indexOf(TEMPLATE);
+    const comment = line.search(/(^|\s)#/);
+    if (at >= 0 && (comment < 0 || comment > at)) problems.push({ path: `${file}:${index + 1}`, message: templateMessage(file) });
+  });
+  return problems;
 }
 
 function yamlLocation(file: string, error: { linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, unknown] }): string {

@@ -19,6 +19,8 @@ export interface ParsedUsersFile {
   problems: UsersFileProblem[];
 }
 
+/** A users file this large is a mistake or an attack: it is refused before being read whole into memory. */
+export const MAX_USERS_FILE_BYTES = 8 * 1024 * 1024;
 const MAX_USERNAME_LENGTH = 100;
 const MAX_GROUP_LENGTH = 100;
 const MAX_TEXT_LENGTH = 256;

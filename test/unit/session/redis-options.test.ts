@@ -9,7 +9,6 @@ const base: RedisConfig = {
   password: 'pw',
   database_index: 3,
   key_prefix: 'gatehouse:',
-  maximum_active_connections: 8,
 };
 
 describe('SPEC §3 session.redis as client options', () => {
