@@ -79,8 +79,9 @@ function one(options: Map<string, string[]>, name: string): string | undefined {
   return options.get(name)?.at(-1);
 }
 
-function load(options: Map<string, string[]>): LoadedConfig {
-  return loadConfig({ files: configFiles(options) });
+/** `checkReferencedFiles`: also check the users file and storage path, exactly as `validate-config` does. */
+function load(options: Map<string, string[]>, checkReferencedFiles = false): LoadedConfig {
+  return loadConfig({ files: configFiles(options), checkReferencedFiles });
 }
 
 async function readLine(): Promise<string> {
@@ -93,7 +94,7 @@ async function readLine(): Promise<string> {
 }
 
 async function serve(options: Map<string, string[]>): Promise<number> {
-  const gatehouse = await createGatehouse({ loaded: load(options) });
+  const gatehouse = await createGatehouse({ loaded: load(options, true) });
   await gatehouse.listen();
   await new Promise<void>((resolve) => {
     let stopping = false;

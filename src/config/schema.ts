@@ -190,7 +190,6 @@ export const configSchema = z.strictObject({
           password: z.string().optional(),
           database_index: z.number().int().min(0).max(15).default(0),
           key_prefix: z.string().default('gatehouse:'),
-          maximum_active_connections: z.number().int().min(1).default(8),
           tls,
           high_availability: z
             .strictObject({
