@@ -10,7 +10,9 @@ import { ko, ok, requestIp } from '../portal/http-helpers.js';
 import type { SessionService } from '../session/service.js';
 import type { Storage } from '../storage/storage.js';
 import type { UserProvider } from '../users/provider.js';
-import { isIdentityAction, type IdentityVerifier, type RedeemResult } from './tokens.js';
+import { z } from 'zod';
+import { bodyObject, firstMessage } from '../portal/body.js';
+import { isIdentityAction, type IdentityAction, type IdentityVerifier, type RedeemResult } from './tokens.js';
 
 export interface IdentityRouteDependencies {
   sessions: SessionService;
@@ -79,9 +81,14 @@ class MailThrottle {
   }
 }
 
-function bodyField(body: unknown, name: string): unknown {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
-}
+const startBody = bodyObject({
+  action: z.string({ error: 'Unknown action.' }).max(64, { error: 'Unknown action.' }).refine(isIdentityAction, { error: 'Unknown action.' }),
+});
+
+/** Tokens are compact JWTs of a few hundred characters; anything far longer is not one. */
+const finishBody = bodyObject({
+  token: z.string({ error: 'A token is required.' }).min(1, { error: 'A token is required.' }).max(4096, { error: 'This link is not valid.' }),
+});
 
 export function identityRoutes(deps: IdentityRouteDependencies): Router {
   const router = Router();
@@ -91,8 +98,9 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
   router.post('/api/identity/start', async (req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
     if (!session || session.data.level < 1) return ko(res, 401, SIGN_IN_FIRST);
-    const action = bodyField(req.body, 'action');
-    if (!isIdentityAction(action)) return ko(res, 400, 'Unknown action.');
+    const body = startBody.safeParse(req.body);
+    if (!body.success) return ko(res, 400, firstMessage(body.error));
+    const action = body.data.action as IdentityAction;
     const username = session.data.username;
     const user = deps.users.get(username);
     if (!user) return ko(res, 401, SIGN_IN_FIRST);
@@ -129,8 +137,9 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
   router.post('/api/identity/finish', async (req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
     if (!session || session.data.level < 1) return ko(res, 401, SIGN_IN_FIRST);
-    const token = bodyField(req.body, 'token');
-    if (typeof token !== 'string' || token.length === 0) return ko(res, 400, 'A token is required.');
+    const body = finishBody.safeParse(req.body);
+    if (!body.success) return ko(res, 400, firstMessage(body.error));
+    const { token } = body.data;
     const username = session.data.username;
     const ip = requestIp(req);
     const result = await deps.verifier.redeem({ token, username, action: 'register_webauthn', ip });

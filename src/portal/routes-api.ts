@@ -3,9 +3,16 @@
 import { Router, type Request, type Response } from 'express';
 import type { PasswordChecker } from '../users/password-check.js';
 import type { SessionService } from '../session/service.js';
+import { z } from 'zod';
 import { ko, ok, requestIp } from './http-helpers.js';
+import { BadBody, bodyObject, ignoredBody, optionalFlag, optionalText, parseBody } from './body.js';
+import { MAX_USERNAME_LENGTH, hasUnsafeCharacters } from '../regulation/safe-text.js';
+import { MAX_PASSWORD_BYTES } from '../users/hashing.js';
+import { PasswordCheckBusyError } from '../users/password-check.js';
 import { endSession, portalLocals, setSessionCookie } from './context.js';
 import type { SignIn } from './sign-in.js';
+import type { UserDetails } from '../users/provider.js';
+import type { AuthLevel, CookieSettings } from '../session/model.js';
 
 export interface ApiDependencies {
   sessions: SessionService;
@@ -16,32 +23,33 @@ export interface ApiDependencies {
 }
 
 const AUTH_FAILED = 'Authentication failed. Check your credentials.';
+const BUSY = 'Another sign-in for this account is still being checked. Try again in a moment.';
 
-interface FirstFactorBody {
-  username: string;
-  password: string;
-  keepMeLoggedIn: boolean;
-  targetURL: string | undefined;
-  requestMethod: string | undefined;
-}
+/** The longest redirect target taken from a body (the second factor's limit too). */
+export const MAX_TARGET_URL_LENGTH = 4096;
+const MAX_REQUEST_METHOD_LENGTH = 32;
 
-/** The body's fields with their types checked; a string describing the problem otherwise. */
-function readFirstFactorBody(body: unknown): FirstFactorBody | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'Expected a JSON object.';
-  const b = body as Record<string, unknown>;
-  const optionalString = (v: unknown) => v === undefined || v === null || typeof v === 'string';
-  if (typeof b.username !== 'string' || b.username.length === 0 || b.username.length > 256) return 'A username is required.';
-  if (typeof b.password !== 'string' || b.password.length === 0 || b.password.length > 1024) return 'A password is required.';
-  if (!(b.keepMeLoggedIn === undefined || b.keepMeLoggedIn === null || typeof b.keepMeLoggedIn === 'boolean')) return 'keepMeLoggedIn must be a boolean.';
-  if (!optionalString(b.targetURL) || !optionalString(b.requestMethod)) return 'targetURL and requestMethod must be strings.';
-  return {
-    username: b.username,
-    password: b.password,
-    keepMeLoggedIn: b.keepMeLoggedIn === true,
-    targetURL: (b.targetURL as string | null | undefined) || undefined,
-    requestMethod: (b.requestMethod as string | null | undefined) || undefined,
-  };
-}
+/**
+ * `POST /api/firstfactor` (SPEC §6). Types and sizes are checked here (a 400 that checks no password, so it tells
+ * nothing and counts nothing). Bad bytes inside well-typed strings are not refused here: the attempt goes through
+ * the regulated check like any other (failure floor, logged with the bytes escaped, counted), see docs/decisions.md.
+ */
+const firstFactorBody = bodyObject({
+  username: z
+    .string({ error: 'A username is required.' })
+    .min(1, { error: 'A username is required.' })
+    .max(MAX_USERNAME_LENGTH, { error: `The username must be at most ${MAX_USERNAME_LENGTH} characters long.` }),
+  password: z
+    .string({ error: 'A password is required.' })
+    .min(1, { error: 'A password is required.' })
+    .max(MAX_PASSWORD_BYTES, { error: `The password must be at most ${MAX_PASSWORD_BYTES} characters long.` }),
+  keepMeLoggedIn: optionalFlag('keepMeLoggedIn'),
+  targetURL: optionalText('targetURL', MAX_TARGET_URL_LENGTH),
+  requestMethod: optionalText('requestMethod', MAX_REQUEST_METHOD_LENGTH),
+});
+
+/** `POST /api/logout`: Authelia's page may send `{targetURL}`; nothing in it is used. */
+const logoutBody = ignoredBody;
 
 /**
  * The target as recorded in the authentication log: a link to the portal itself loses its query, which can hold a
@@ -58,6 +66,20 @@ function loggableTarget(target: string | undefined, portal: URL): string {
   return target.slice(0, 2048);
 }
 
+/**
+ * Where the browser goes after signing in. A target or method holding control bytes is never followed (URL parsers
+ * silently drop or encode some of them, so what would be checked is not what was sent): no redirect at all then,
+ * not even the default one, and the portal shows its "signed in" page.
+ */
+function redirectAfterSignIn(
+  signIn: SignIn,
+  body: { targetURL: string | undefined; requestMethod: string | undefined },
+  ...rest: [user: UserDetails, level: AuthLevel, cookie: CookieSettings, ip: string]
+): string | undefined {
+  if (hasUnsafeCharacters(body.targetURL ?? '') || hasUnsafeCharacters(body.requestMethod ?? '')) return undefined;
+  return signIn.nextLocation(body.targetURL, body.requestMethod, ...rest);
+}
+
 export function apiRoutes(deps: ApiDependencies): Router {
   const router = Router();
 
@@ -72,25 +94,44 @@ export function apiRoutes(deps: ApiDependencies): Router {
   });
 
   router.post('/api/firstfactor', async (req: Request, res: Response) => {
-    const body = readFirstFactorBody(req.body);
-    if (typeof body === 'string') return ko(res, 400, body);
+    let body: z.output<typeof firstFactorBody>;
+    try {
+      body = parseBody(firstFactorBody, req.body);
+    } catch (error) {
+      if (error instanceof BadBody) return ko(res, error.status, error.message);
+      throw error;
+    }
     const { cookie, session } = portalLocals(res);
     const ip = requestIp(req);
-    const user = await deps.passwords.check(
-      { username: body.username, password: body.password, ip, authType: '1FA', requestUri: loggableTarget(body.targetURL, cookie.portalUrl), requestMethod: body.requestMethod ?? '' },
-      { failureFloorMs: deps.failureFloorMs },
-    );
+    let user;
+    try {
+      user = await deps.passwords.check(
+        { username: body.username, password: body.password, ip, authType: '1FA', requestUri: loggableTarget(body.targetURL, cookie.portalUrl), requestMethod: body.requestMethod ?? '' },
+        { failureFloorMs: deps.failureFloorMs },
+      );
+    } catch (error) {
+      // Waiting for other checks of this account took too long: not a wrong password, so not "check your credentials".
+      if (!(error instanceof PasswordCheckBusyError)) throw error;
+      res.setHeader('Retry-After', '1');
+      return ko(res, 503, BUSY);
+    }
     if (user === undefined) return ko(res, 401, AUTH_FAILED);
     // A password sign-in starts again at level 1 with a new session ID, except as the second step after a
     // passkey of the same user, which makes two factors.
     const level = deps.signIn.passwordLevel(session, user);
     const next = await deps.signIn.establish(session, user, level, body.keepMeLoggedIn || (session?.data.rememberMe ?? false), cookie);
     setSessionCookie(res, next, cookie);
-    const redirect = deps.signIn.nextLocation(body.targetURL, body.requestMethod, user, level, cookie, ip);
+    const redirect = redirectAfterSignIn(deps.signIn, body, user, level, cookie, ip);
     ok(res, redirect === undefined ? {} : { redirect });
   });
 
-  router.post('/api/logout', async (_req: Request, res: Response) => {
+  router.post('/api/logout', async (req: Request, res: Response) => {
+    try {
+      parseBody(logoutBody, req.body);
+    } catch (error) {
+      if (error instanceof BadBody) return ko(res, error.status, error.message);
+      throw error;
+    }
     const { cookie, session } = portalLocals(res);
     await endSession(res, deps.sessions, session, cookie);
     ok(res);

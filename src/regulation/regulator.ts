@@ -3,6 +3,7 @@
 // are counted in storage, so every replica agrees.
 import type { Config } from '../config/schema.js';
 import type { Storage } from '../storage/storage.js';
+import { MAX_USERNAME_LENGTH, safeText } from './safe-text.js';
 
 export interface AttemptRecord {
   username: string;
@@ -31,21 +32,25 @@ export class Regulator {
    */
   async isBanned(username: string, ip: string): Promise<boolean> {
     if (this.config.max_retries <= 0) return false;
-    const subjects = this.config.modes.map((mode) => subjectOf(mode, username, ip));
+    const subjects = this.config.modes.map((mode) => subjectOf(mode, safeText(username, MAX_USERNAME_LENGTH), safeText(ip)));
     const bans = await Promise.all(subjects.map((subject) => this.isSubjectBanned(subject)));
     return bans.includes(true);
   }
 
+  /**
+   * Logs (and so counts) the attempt. Every text field is made safe first (escaped, bounded), the username exactly
+   * as `isBanned` reads it, so an attempt with bad bytes is counted against the name it was made for.
+   */
   async record(attempt: AttemptRecord): Promise<void> {
     await this.storage.appendAuthenticationLog({
       time: this.now(),
       successful: attempt.successful,
       banned: attempt.banned ?? false,
-      username: attempt.username,
-      authType: attempt.authType,
-      remoteIp: attempt.ip,
-      requestUri: attempt.requestUri,
-      requestMethod: attempt.requestMethod,
+      username: safeText(attempt.username, MAX_USERNAME_LENGTH),
+      authType: safeText(attempt.authType),
+      remoteIp: safeText(attempt.ip),
+      requestUri: safeText(attempt.requestUri),
+      requestMethod: safeText(attempt.requestMethod, 64),
     });
   }
 

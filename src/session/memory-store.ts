@@ -76,6 +76,22 @@ export class MemorySessionStore implements SessionStore {
     return entry !== undefined && entry.expiresAt > this.#now() ? entry.value : null;
   }
 
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    this.#assertOpen();
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt <= this.#now() || entry.value !== value) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
+  async expireIfEquals(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    this.#assertOpen();
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt <= this.#now() || entry.value !== value) return false;
+    this.#put(key, value, ttlSeconds);
+    return true;
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
   }

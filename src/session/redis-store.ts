@@ -21,6 +21,10 @@ const reconnectDelay = (attempt: number): number => Math.min(attempt * 100, MAX_
 /** Redis counts PX in whole milliseconds, and 0 is an error: round up to at least one. */
 const ttlMillis = (ttlSeconds: number): number => Math.max(1, Math.ceil(ttlSeconds * 1000));
 
+// Compare-then-act must be one step in Redis itself, or another replica could take the key in between.
+const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const EXPIRE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+
 export interface RedisSessionStore extends SessionStore {
   /** The underlying client, for the benchmark and tests; the store owns its lifecycle. */
   readonly client: Redis;
@@ -112,6 +116,14 @@ class IoRedisSessionStore implements RedisSessionStore {
 
   take(key: string): Promise<string | null> {
     return this.#run(() => this.client.getdel(key));
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return (await this.#run(() => this.client.eval(DELETE_IF_EQUALS, 1, key, value))) === 1;
+  }
+
+  async expireIfEquals(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.#run(() => this.client.eval(EXPIRE_IF_EQUALS, 1, key, value, ttlMillis(ttlSeconds)))) === 1;
   }
 
   async ping(): Promise<void> {

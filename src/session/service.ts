@@ -162,14 +162,20 @@ export class SessionService {
 
   /**
    * A short exclusive lock shared by every replica (Redis SET NX), e.g. one password check per user at a time so a
-   * burst of concurrent guesses cannot all read "not banned" before any failure is counted. Expires by itself.
+   * burst of concurrent guesses cannot all read "not banned" before any failure is counted. `owner` is the holder's
+   * own random token: only the holder can extend or free it, and a crashed holder's lock expires by itself.
    */
-  tryLock(name: string, ttlSeconds: number): Promise<boolean> {
-    return this.#store.setIfAbsent(hashedStoreKey(this.#keyPrefix, 'lock', name), '1', ttlSeconds);
+  tryLock(name: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    return this.#store.setIfAbsent(hashedStoreKey(this.#keyPrefix, 'lock', name), owner, ttlSeconds);
   }
 
-  unlock(name: string): Promise<void> {
-    return this.#store.delete(hashedStoreKey(this.#keyPrefix, 'lock', name));
+  /** Keeps the lock alive while its holder still works; false when it was lost (expired, maybe taken by another). */
+  extendLock(name: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    return this.#store.expireIfEquals(hashedStoreKey(this.#keyPrefix, 'lock', name), owner, ttlSeconds);
+  }
+
+  async unlock(name: string, owner: string): Promise<void> {
+    await this.#store.deleteIfEquals(hashedStoreKey(this.#keyPrefix, 'lock', name), owner);
   }
 
   #remember(id: string, decoded: Decoded): void {

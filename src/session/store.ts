@@ -10,6 +10,10 @@ export interface SessionStore {
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Gets and deletes in one atomic step (Redis GETDEL): of racing callers, exactly one receives the value. */
   take(key: string): Promise<string | null>;
+  /** Deletes only while the key holds `value` (one atomic step): a lock's owner never frees someone else's lock. */
+  deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /** Sets a new TTL only while the key holds `value` (one atomic step): a lock's owner keeps only its own lock alive. */
+  expireIfEquals(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Rejects when the store is unreachable (used by /api/health). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,8 +1,9 @@
 // The first factor, shared by the portal's sign-in and HTTP Basic credentials on the authz endpoints:
 // regulated, logged in storage, and answered in the same time whatever the reason for a failure (SPEC §4, §8).
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { UserDetails, UserProvider } from './provider.js';
 import type { Regulator } from '../regulation/regulator.js';
+import { hasUnsafeCharacters, MAX_USERNAME_LENGTH } from '../regulation/safe-text.js';
 
 export interface PasswordAttempt {
   username: string;
@@ -18,14 +19,49 @@ export interface PasswordCheckOptions {
   failureFloorMs: number;
 }
 
-/** Exclusive locks shared by all replicas (the session store's SET NX). */
+/** Exclusive locks shared by all replicas (the session store's SET NX), held by a random owner token. */
 export interface AttemptLocks {
-  tryLock(name: string, ttlSeconds: number): Promise<boolean>;
-  unlock(name: string): Promise<void>;
+  tryLock(name: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  extendLock(name: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  unlock(name: string, owner: string): Promise<void>;
 }
 
-/** Longer than any password verification; a crashed replica's lock frees itself after this. */
-const LOCK_SECONDS = 15;
+/** Lock timings; the defaults suit production, tests may shorten them. */
+export interface PasswordLockTimings {
+  /**
+   * How long a lock lives unless its holder refreshes it: a password check (hash verification, tens to hundreds of
+   * ms, plus two storage round trips) with a wide margin. A replica that dies mid-check frees the user this soon.
+   */
+  ttlSeconds: number;
+  /** The live holder pushes the expiry back this often, so a slow check never loses its lock. */
+  refreshMs: number;
+  /** How long an attempt waits for the lock before it is answered "busy, try again" (never "wrong password"). */
+  waitMs: number;
+}
+
+export const DEFAULT_PASSWORD_LOCK_TIMINGS: PasswordLockTimings = { ttlSeconds: 2, refreshMs: 500, waitMs: 6_000 };
+
+/** Polling for a lock held elsewhere: short first, then a little longer, with jitter so waiters do not march in step. */
+const POLL_MIN_MS = 10;
+const POLL_MAX_MS = 50;
+
+/**
+ * The password could not be checked in time because other checks for the same user (or address) kept the lock:
+ * the caller answers 503 "try again", never "wrong credentials".
+ */
+export class PasswordCheckBusyError extends Error {
+  constructor() {
+    super('another password check for this user is still running');
+    this.name = 'PasswordCheckBusyError';
+  }
+}
+
+/** The names of the locks one attempt takes, in a fixed order (user, then address) so waiters never deadlock. */
+export function passwordLockNames(username: string, ip: string, modes: readonly ('user' | 'ip')[]): string[] {
+  const names = [`password-check:user:${username}`];
+  if (modes.includes('ip')) names.push(`password-check:ip:${ip}`);
+  return names;
+}
 
 export class PasswordChecker {
   constructor(
@@ -33,58 +69,96 @@ export class PasswordChecker {
     private readonly regulator: Regulator,
     private readonly locks: AttemptLocks,
     private readonly modes: readonly ('user' | 'ip')[],
+    private readonly timings: PasswordLockTimings = DEFAULT_PASSWORD_LOCK_TIMINGS,
   ) {}
 
   /**
    * The user when the password is theirs, they are enabled and not banned; otherwise undefined after the failure
-   * floor, whatever the reason. Storage or Redis failures propagate (the caller answers 5xx).
+   * floor, whatever the reason. Rejects with PasswordCheckBusyError when the lock stayed taken for `waitMs`;
+   * storage or Redis failures propagate (the caller answers 5xx).
    */
   async check(attempt: PasswordAttempt, options: PasswordCheckOptions): Promise<UserDetails | undefined> {
     const started = Date.now();
     // One check at a time per user (and per address in ip mode), across replicas: otherwise a burst of concurrent
-    // guesses would all read "not banned" before the first failure is counted. A guess that finds the lock taken is
-    // refused unverified (logged as refused, not counted) after the usual floor.
-    const names = this.lockNames(attempt);
-    const held: string[] = [];
+    // guesses would all read "not banned" before the first failure is counted. Later attempts wait their turn.
+    const owner = randomUUID();
+    const names = passwordLockNames(attempt.username, attempt.ip, this.modes);
+    const held = await this.acquire(names, owner, started + this.timings.waitMs);
+    if (held === undefined) {
+      // Logged (as refused, so never counted) for the operator; the password was not looked at.
+      await this.regulator.record({ ...this.logFields(attempt), successful: false, banned: true });
+      throw new PasswordCheckBusyError();
+    }
+    const keepAlive = setInterval(() => void this.extend(held, owner), this.timings.refreshMs);
+    keepAlive.unref();
     try {
-      for (const name of names) {
-        if (!(await this.locks.tryLock(name, LOCK_SECONDS))) break;
-        held.push(name);
-      }
-      const user = held.length === names.length ? await this.verify(attempt) : await this.refuseUnverified(attempt);
+      const user = await this.verify(attempt);
       if (user !== undefined) return user;
     } finally {
-      await Promise.allSettled(held.map((name) => this.locks.unlock(name)));
+      clearInterval(keepAlive);
+      await Promise.allSettled(held.map((name) => this.locks.unlock(name, owner)));
     }
     const floor = options.failureFloorMs + randomInt(0, Math.max(1, Math.floor(options.failureFloorMs / 10)));
     const wait = floor - (Date.now() - started);
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
     return undefined;
   }
 
-  private lockNames(attempt: PasswordAttempt): string[] {
-    const names = [`password-check:user:${attempt.username}`];
-    if (this.modes.includes('ip')) names.push(`password-check:ip:${attempt.ip}`);
-    return names;
+  /** Takes every lock in order, waiting for each until the deadline; on time-out frees what it took. */
+  private async acquire(names: readonly string[], owner: string, deadline: number): Promise<string[] | undefined> {
+    const held: string[] = [];
+    try {
+      for (const name of names) {
+        let pause = POLL_MIN_MS;
+        while (!(await this.locks.tryLock(name, owner, this.timings.ttlSeconds))) {
+          const left = deadline - Date.now();
+          if (left <= 0) {
+            await this.release(held, owner);
+            return undefined;
+          }
+          await sleep(Math.min(left, pause + randomInt(0, pause)));
+          pause = Math.min(POLL_MAX_MS, pause * 2);
+        }
+        held.push(name);
+      }
+      return held;
+    } catch (error) {
+      await this.release(held, owner);
+      throw error;
+    }
   }
 
-  /** Regulated, verified and logged. A banned user still pays for a full verification (no timing tell). */
+  private async extend(held: readonly string[], owner: string): Promise<void> {
+    // A refresh that fails (Redis slow or down) changes nothing for this check: it goes on, and the lock then
+    // lapses after its TTL as a crashed holder's would.
+    await Promise.allSettled(held.map((name) => this.locks.extendLock(name, owner, this.timings.ttlSeconds)));
+  }
+
+  private async release(held: readonly string[], owner: string): Promise<void> {
+    await Promise.allSettled(held.map((name) => this.locks.unlock(name, owner)));
+  }
+
+  /**
+   * Regulated, verified and logged. A banned user still pays for a full verification (no timing tell). A username
+   * no user can have (control bytes, lone surrogates, too long) is verified for the same time but never accepted,
+   * and the failure is counted against its escaped form (the regulator makes stored text safe).
+   */
   private async verify(attempt: PasswordAttempt): Promise<UserDetails | undefined> {
+    const impossible = attempt.username.length > MAX_USERNAME_LENGTH || hasUnsafeCharacters(attempt.username);
     const [banned, user] = await Promise.all([
       this.regulator.isBanned(attempt.username, attempt.ip),
       this.users.checkPassword(attempt.username, attempt.password),
     ]);
-    const successful = !banned && user !== undefined;
+    const successful = !banned && !impossible && user !== undefined;
     await this.regulator.record({ ...this.logFields(attempt), successful, banned });
     return successful ? user : undefined;
-  }
-
-  private async refuseUnverified(attempt: PasswordAttempt): Promise<undefined> {
-    await this.regulator.record({ ...this.logFields(attempt), successful: false, banned: true });
-    return undefined;
   }
 
   private logFields(attempt: PasswordAttempt) {
     return { username: attempt.username, ip: attempt.ip, authType: attempt.authType, requestUri: attempt.requestUri, requestMethod: attempt.requestMethod };
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -52,7 +52,8 @@ function base64url(value: unknown, name: string, max: number, options: { optiona
 
 function optionalString(value: unknown, name: string, max: number): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' || value.length > max) throw new BadInput(`${name} must be a string.`);
+  if (typeof value !== 'string') throw new BadInput(`${name} must be a string.`);
+  if (value.length > max) throw new BadInput(`${name} must be at most ${max} characters long.`);
   return value;
 }
 

@@ -35,6 +35,8 @@ class CountingStore implements SessionStore {
   take(key: string) { this.calls.delete++; return this.inner.take(key); }
   setIfAbsent(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.setIfAbsent(key, value, ttl); }
   replace(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.replace(key, value, ttl); }
+  deleteIfEquals(key: string, value: string) { this.calls.delete++; return this.inner.deleteIfEquals(key, value); }
+  expireIfEquals(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.expireIfEquals(key, value, ttl); }
   ping() { return this.inner.ping(); }
   close() { return this.inner.close(); }
   reset() { this.calls = { get: 0, set: 0, delete: 0 }; }
@@ -334,10 +336,15 @@ describe('single-use tokens (WebAuthn challenges) hold across racing callers', (
         const results = await Promise.all(Array.from({ length: 20 }, () => service.useOnce('challenge-1')));
         assert.equal(results.filter(Boolean).length, 1);
         assert.equal(await service.useOnce('never-marked'), false);
-        const locks = await Promise.all(Array.from({ length: 10 }, () => service.tryLock('password-check:user:john', 5)));
+        const locks = await Promise.all(Array.from({ length: 10 }, (_, i) => service.tryLock('password-check:user:john', `owner-${i}`, 5)));
         assert.equal(locks.filter(Boolean).length, 1, 'one holder at a time');
-        await service.unlock('password-check:user:john');
-        assert.equal(await service.tryLock('password-check:user:john', 5), true, 'free again once unlocked');
+        const owner = `owner-${locks.indexOf(true)}`;
+        await service.unlock('password-check:user:john', 'someone-else');
+        assert.equal(await service.extendLock('password-check:user:john', 'someone-else', 5), false, 'only the holder extends it');
+        assert.equal(await service.tryLock('password-check:user:john', 'late', 5), false, 'only the holder frees it');
+        assert.equal(await service.extendLock('password-check:user:john', owner, 5), true);
+        await service.unlock('password-check:user:john', owner);
+        assert.equal(await service.tryLock('password-check:user:john', 'late', 5), true, 'free again once unlocked');
       } finally {
         await done();
       }
