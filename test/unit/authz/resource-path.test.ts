@@ -145,7 +145,7 @@ describe('canonical resource: the rules engine matches it (Authelia authorizer t
       { domain: ['resource.example.com'], policy: 'two_factor', resources: ['^/a/longer/rule/.*$'] },
       { domain: ['resource.example.com'], policy: 'two_factor', resources: ['^/an/exact/path/$'] },
     ],
-  } as never);
+  } as never, { network: {} });
   const policyOf = (path: string): string => {
     const raw = `https://resource.example.com${path}`;
     const resource = canonicalResource(raw);

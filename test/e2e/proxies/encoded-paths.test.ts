@@ -1,0 +1,165 @@
+// Issue 7, item 1: an encoded slash or dot segment must not walk past a rule. Each shipped proxy configuration
+// (nginx/example-site.conf, the laptop stack's deploy/nginx/gatehouse.conf, caddy/Caddyfile) runs in front of
+// Gatehouse and an app that, like Python's http.server, percent-decodes the whole path (`%2F` included) and then
+// resolves dot segments. Whatever the proxy does with the raw URI (nginx and Caddy pass it on as the client sent it),
+// an anonymous client never reads the two-factor page, while the bypass page stays open.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { posix } from 'node:path';
+import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { send, startCaddy, startComposeNginx, startNginx, type ProxyProcess, type Reply } from '../helpers/proxies.js';
+import type { Backends } from '../helpers/proxy-configs.js';
+
+const BYPASS_PAGE = 'the bypass page';
+const TWO_FACTOR_PAGE = 'the two-factor page';
+
+/** The app: decodes the path as Python's http.server does (unquote, then normpath), one body per area. */
+async function startDecodingUpstream(): Promise<{ port: number; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const raw = (req.url ?? '/').split('?')[0]!;
+    let path: string;
+    try {
+      path = posix.normalize(decodeURIComponent(raw));
+    } catch {
+      path = raw;
+    }
+    seen.push(path);
+    const body = path.startsWith('/a/longer/rule/') ? TWO_FACTOR_PAGE : path.startsWith('/bypass/') ? BYPASS_PAGE : 'not found';
+    res.writeHead(body === 'not found' ? 404 : 200, { 'Content-Type': 'text/plain', 'X-Echo': 'yes' }).end(body);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** Authelia's authorizer test: resources on one domain. */
+const ACCESS_CONTROL = {
+  default_policy: 'deny',
+  rules: [
+    { domain: ['app.example.com', 'app.nginx.localhost'], resources: ['^/bypass/.*$'], policy: 'bypass' },
+    { domain: ['app.example.com', 'app.nginx.localhost'], resources: ['^/a/longer/rule/.*$'], policy: 'two_factor' },
+  ],
+};
+
+/** Request targets as the client writes them on the request line (never normalised by the client). */
+const ATTACKS = [
+  '/bypass/../a/longer/rule/abc',
+  '/bypass/..//a/longer/rule/abc',
+  '/bypass/..%2f/a/longer/rule/abc',
+  '/bypass/..%2fa/longer/rule/abc',
+  '/bypass/..%2F/a/longer/rule/abc',
+  '/bypass/..%2Fa/longer/rule/abc',
+  '/bypass/%2e%2e/a/longer/rule/abc',
+  '/bypass/%2e%2e//a/longer/rule/abc',
+  '/bypass/%2e%2e%2f/a/longer/rule/abc',
+  '/bypass/%2e%2e%2fa/longer/rule/abc',
+  '/bypass/%2E%2E%2F/a/longer/rule/abc',
+  '/bypass/%2E%2E%2Fa/longer/rule/abc',
+  '/bypass/.%2e/a/longer/rule/abc',
+  '/bypass/x/..%2f..%2fa/longer/rule/abc',
+  '/bypass/%2f..%2fa/longer/rule/abc',
+  '/bypass/..%5ca/longer/rule/abc',
+  '/bypass/..\\a/longer/rule/abc',
+  '/bypass/%252e%252e%252fa/longer/rule/abc',
+  '/bypass/..%252fa/longer/rule/abc',
+  '/bypass/..;/a/longer/rule/abc',
+  '/bypass/..%3b/a/longer/rule/abc',
+  '/bypass/..%00/a/longer/rule/abc',
+  '/bypass/%00/../../a/longer/rule/abc',
+  '/bypass/..%c0%afa/longer/rule/abc',
+  '/bypass/%c0%ae%c0%ae/a/longer/rule/abc',
+  '/bypass/..%ef%bc%8fa/longer/rule/abc',
+  '/bypass/..%2f..%2f..%2fa/longer/rule/abc',
+  '/bypass/../../a/longer/rule/abc',
+  '/bypass/..%2f/a/longer/rule/abc?x=1',
+  '/bypass/..%2f/a/longer/rule/abc?/bypass/',
+  '/bypass/..%2F%2e%2e%2F/a/longer/rule/abc',
+];
+
+interface Site {
+  name: string;
+  start(backends: Backends): Promise<ProxyProcess>;
+  /** The app's origin as a browser names it. */
+  app: string;
+}
+
+const SITES: Site[] = [
+  { name: 'nginx/example-site.conf', start: startNginx, app: 'https://app.example.com' },
+  { name: 'deploy/nginx/gatehouse.conf (the laptop stack)', start: startComposeNginx, app: 'http://app.nginx.localhost:8080' },
+  { name: 'caddy/Caddyfile', start: startCaddy, app: 'https://app.example.com' },
+];
+
+for (const site of SITES) {
+  describe(`${site.name}: encoded paths never pass a rule they should not`, () => {
+    let gatehouse: TestGatehouse;
+    let upstream: Awaited<ReturnType<typeof startDecodingUpstream>>;
+    let proxy: ProxyProcess;
+
+    const get = (target: string): Promise<Reply> => send(proxy, `${site.app}/`, { headers: { Accept: 'text/html' }, requestTarget: target });
+
+    before(async () => {
+      gatehouse = await startGatehouse({
+        sessions: 'redis',
+        config: {
+          access_control: ACCESS_CONTROL,
+          session: {
+            cookies: [
+              { domain: 'example.com', authelia_url: 'https://auth.example.com' },
+              { domain: 'nginx.localhost', authelia_url: 'http://auth.nginx.localhost:8080' },
+            ],
+          },
+        },
+      });
+      upstream = await startDecodingUpstream();
+      proxy = await site.start({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
+    });
+
+    after(async () => {
+      await proxy?.stop();
+      await upstream?.close();
+      await gatehouse?.close();
+    });
+
+    it('control: the bypass page is open, the two-factor page sends an anonymous client to sign in', async () => {
+      const open = await get('/bypass/abc');
+      assert.equal(open.status, 200, `${open.status} ${open.body.slice(0, 200)}`);
+      assert.equal(open.body, BYPASS_PAGE);
+      const closed = await get('/a/longer/rule/abc');
+      assert.equal(closed.status, 302, `${closed.status} ${closed.body.slice(0, 200)}`);
+      assert.notEqual(closed.body, TWO_FACTOR_PAGE);
+    });
+
+    it('an anonymous client never reads the two-factor page through an encoded or dotted path', async () => {
+      const leaks: string[] = [];
+      for (const target of ATTACKS) {
+        let reply: Reply | string;
+        try {
+          reply = await get(target);
+        } catch (error) {
+          reply = `no answer (${(error as Error).message})`;
+        }
+        if (typeof reply !== 'string' && (reply.body === TWO_FACTOR_PAGE || reply.headers['x-echo'] === 'yes' && reply.body !== BYPASS_PAGE && reply.status === 200)) {
+          leaks.push(`${target} → ${reply.status} ${reply.body}`);
+        }
+      }
+      assert.deepEqual(leaks, [], proxy.output().slice(-2000));
+    });
+
+    it('a bypass path whose encoded form stays inside /bypass/ is still open', async () => {
+      const reply = await get('/bypass/x%2Fy/%2e/z');
+      assert.equal(reply.status, 200, `${reply.status} ${reply.body.slice(0, 200)}`);
+      assert.equal(reply.body, BYPASS_PAGE);
+    });
+  });
+}
