@@ -18,6 +18,7 @@ import { PasswordChecker } from './users/password-check.js';
 import { Regulator } from './regulation/regulator.js';
 import { compileAccessControl } from './authz/rules.js';
 import { createAuthzHandler } from './authz/handler.js';
+import { TrustedProxies } from './authz/ip.js';
 import { createPortalApp } from './http/portal-app.js';
 import { createGatehouseServer } from './http/server.js';
 import { SignIn } from './portal/sign-in.js';
@@ -81,7 +82,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
 
   const regulator = new Regulator(storage, config.regulation);
   const passwords = new PasswordChecker(users, regulator, sessions, config.regulation.modes);
-  const access = compileAccessControl(config.access_control);
+  const access = compileAccessControl(config.access_control, config.definitions);
   const metrics = config.telemetry.metrics.enabled ? new Metrics() : undefined;
   const verifier = new IdentityVerifier(storage, {
     secret: config.identity_validation.jwt_secret!,
@@ -90,6 +91,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
 
   const authz = createAuthzHandler({
     cookies, sessions, users, access, passwords, logger, metrics,
+    trustedProxies: new TrustedProxies(config.server.trusted_proxies),
     basicFailureFloorMs: options.timing?.basicFailureFloorMs ?? 2_000,
   });
   const signIn = new SignIn(sessions, access, cookies);
@@ -106,7 +108,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     },
     securityPages: { storage, webauthnEnabled: !config.webauthn.disable },
   });
-  const server = createGatehouseServer(authz, portal);
+  const server = createGatehouseServer(authz, portal, config.server.endpoints.authz);
   const metricsServer = metrics ? createMetricsServer(metrics) : undefined;
 
   return {

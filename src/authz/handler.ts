@@ -1,20 +1,22 @@
-// The proxy's question, answered top to bottom (SPEC §4): parse the target, find the identity (session or Basic
-// credentials), evaluate the rules, answer. Served straight from node:http, outside Express, because this path
-// runs for every request to every protected app.
+// The proxy's question, answered top to bottom (SPEC §4) as Authelia's authz handler answers it: parse the target,
+// find its cookie domain and portal, find the identity (the endpoint's authn strategies, in order), evaluate the
+// rules, answer. Served straight from node:http, outside Express, because this path runs for every request to every
+// protected app.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { clientAddress, readTarget, type AuthzFlavour, type Target } from './target.js';
-import { parseBasicCredentials } from './basic-credentials.js';
+import { clientAddress, parseTargetUrl, readTarget, type Target } from './target.js';
+import { parseAuthorization } from './basic-credentials.js';
+import type { AuthnStrategy, AuthzEndpoint, Challenge } from './endpoints.js';
+import type { TrustedProxies } from './ip.js';
 import { policyLevel, type CompiledAccessControl } from './rules.js';
-import { cookieForTarget } from '../config/cookies.js';
+import { cookieForTarget, hostIsWithin } from '../config/cookies.js';
 import { readCookieValues } from '../session/cookie.js';
 import type { SessionService } from '../session/service.js';
 import type { CookieSettings, Session } from '../session/model.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
 import type { PasswordChecker } from '../users/password-check.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
-import { safeRedirectTarget } from '../portal/safe-redirect.js';
 import { requestIdOf } from '../http/request-id.js';
 
 export interface AuthzDependencies {
@@ -25,6 +27,8 @@ export interface AuthzDependencies {
   passwords: PasswordChecker;
   logger: Logger;
   metrics?: AuthzMetrics;
+  /** `server.trusted_proxies`: whose X-Forwarded-For is believed (target.ts `clientAddress`). */
+  trustedProxies?: TrustedProxies;
   /** Failed Basic credentials are answered no sooner than this (SPEC §4: about 2 s, against guessing). */
   basicFailureFloorMs: number;
 }
@@ -36,102 +40,152 @@ interface Identity {
   session?: Session;
 }
 
+/**
+ * What the strategies found. `failed`: credentials were sent and are wrong (or required and missing). `challenger`:
+ * the header strategy that answers a refusal with its own 401/407 challenge (the one that authenticated or failed,
+ * or the last one tried when none did), as Authelia's `CanHandleUnauthorized`.
+ */
+interface Authn {
+  identity?: Identity;
+  failed?: true;
+  challenger?: Challenge;
+}
+
 /** The answer, with who asked and which rule decided (1-based; 0 = default_policy) for the debug log. */
 type Outcome =
-  | { result: 'allowed' | 'forbidden' | 'sign_in'; user?: UserDetails; rule: number }
-  | { result: 'bad_credentials'; user?: undefined; rule?: undefined };
+  | { result: 'allowed' | 'forbidden' | 'sign_in'; user?: UserDetails; rule: number; challenge?: Challenge }
+  | { result: 'bad_credentials'; user?: undefined; rule: number; challenge: Challenge };
 
+const FAILED = 'failed';
 const REALM = 'Basic realm="Authorization Required"';
+const WWW_CHALLENGE: Challenge = { status: 401, header: 'WWW-Authenticate' };
+/** Authelia's failure answers, in its words (tests compare the body). */
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 405: 'Method Not Allowed', 407: 'Proxy Authentication Required', 503: 'Service Unavailable' };
+/** An address that could not be known (see target.ts): regulation counts such attempts together, never on the proxy. */
+const UNKNOWN_ADDRESS = 'unknown';
 
 export function createAuthzHandler(deps: AuthzDependencies) {
   const debug = () => deps.logger.isLevelEnabled('debug');
 
-  return async function handleAuthz(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return async function handleAuthz(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     let result: AuthzResult = 'error';
     try {
-      result = await decideAndAnswer(flavour, req, res);
+      result = await decideAndAnswer(endpoint, req, res);
     } catch (error) {
       // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
       // sign-in redirect that would log everybody out during an outage.
-      deps.logger.error({ err: error, requestId: requestIdOf(req), flavour }, 'authz failed');
-      answer(res, 503, 'Service Unavailable');
+      deps.logger.error({ err: error, requestId: requestIdOf(req), flavour: endpoint.flavour }, 'authz failed');
+      answer(res, 503);
     } finally {
       deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
 
-  async function decideAndAnswer(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse): Promise<AuthzResult> {
+  async function decideAndAnswer(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse): Promise<AuthzResult> {
+    const flavour = endpoint.flavour;
     if (flavour !== 'verify' && req.method !== 'GET' && req.method !== 'HEAD') {
-      answer(res, 405, 'Method Not Allowed', ['Allow', 'GET, HEAD']);
+      answer(res, 405, ['Allow', 'GET, HEAD']);
       return 'bad_request';
     }
     const parsed = readTarget(flavour, req.headers, req.method ?? 'GET');
-    if ('error' in parsed) return answerBadRequest(flavour, req, res, parsed.error);
+    if ('error' in parsed) return answerBadRequest(endpoint, req, res, parsed.error);
     const target = parsed.target;
-    const ip = clientAddress(req.headers, req.socket.remoteAddress);
-    if (typeof ip !== 'string') return answerBadRequest(flavour, req, res, ip.error);
     const cookie = cookieForTarget(deps.cookies, target.url);
-    if ('error' in cookie) return answerBadRequest(flavour, req, res, cookie.error);
+    if ('error' in cookie) return answerBadRequest(endpoint, req, res, cookie.error);
+    const portal = portalFor(endpoint, req, cookie);
+    if (portal !== null && 'error' in portal) return answerBadRequest(endpoint, req, res, portal.error);
+    const ip = clientAddress(req.headers, req.socket.remoteAddress, deps.trustedProxies);
+    if (ip === undefined && debug()) {
+      deps.logger.debug({ requestId: requestIdOf(req), flavour }, 'client address unknown (blank, garbled or untrusted X-Forwarded-For): no networks rule matches');
+    }
 
-    const outcome = await decide(flavour, req, target, ip, cookie);
+    const outcome = await decide(endpoint, req, target, ip, cookie);
     if (debug()) {
       deps.logger.debug({ requestId: requestIdOf(req), flavour, user: outcome.user?.username, target: target.url.href, method: target.method, rule: outcome.rule, result: outcome.result }, 'authz decision');
     }
+    if (outcome.challenge !== undefined && outcome.result !== 'allowed' && outcome.result !== 'forbidden') {
+      answer(res, outcome.challenge.status, [outcome.challenge.header, REALM]);
+      return outcome.result;
+    }
     switch (outcome.result) {
       case 'allowed':
-        answer(res, 200, 'OK', outcome.user ? identityHeaders(outcome.user) : undefined);
+        answer(res, 200, outcome.user ? identityHeaders(outcome.user) : undefined);
         break;
       case 'forbidden':
-        answer(res, 403, 'Forbidden');
+        answer(res, 403);
         break;
       case 'bad_credentials':
-        answerBadCredentials(flavour, res);
-        break;
       case 'sign_in':
-        answerSignIn(flavour, req, res, target, cookie);
+        answerSignIn(endpoint, req, res, target, portal);
         break;
     }
     return outcome.result;
   }
 
-  async function decide(flavour: AuthzFlavour, req: IncomingMessage, target: Target, ip: string, cookie: CookieSettings): Promise<Outcome> {
-    const identity = await identify(flavour, req, target, ip, cookie);
-    if (identity === 'bad_credentials') return { result: 'bad_credentials' };
+  async function decide(endpoint: AuthzEndpoint, req: IncomingMessage, target: Target, ip: string | undefined, cookie: CookieSettings): Promise<Outcome> {
+    const authn = await authenticate(endpoint, req, target, ip, cookie);
+    const identity = authn.identity;
     const user = identity?.user;
     // The user record is itself the rules' subject (a username and groups): nothing to copy per request.
     const decision = deps.access.evaluate({ url: target.url, resource: target.resource, method: target.method, ip, subject: user });
     const rule = decision.rule;
+    const challenge = authn.challenger;
 
-    if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule };
+    if (authn.failed) {
+      // Wrong credentials still pass a bypass rule anonymously (Authelia); anything else is the strategy's challenge.
+      if (decision.policy === 'bypass' && !decision.subjectRequired) return { result: 'allowed', rule };
+      return { result: 'bad_credentials', rule, challenge: challenge ?? WWW_CHALLENGE };
+    }
+    if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule, challenge };
     const required = policyLevel(decision.policy);
     if (required === 'deny') return { result: 'forbidden', user, rule };
     if ((identity?.level ?? 0) >= required) {
       if (identity?.session && deps.sessions.touchDue(identity.session, cookie)) void touch(identity.session, cookie);
       return { result: 'allowed', user, rule };
     }
-    // Basic credentials count as level 1 at most: a client that sent them for a two-factor resource is
-    // refused outright rather than redirected to a portal it cannot use.
-    if (identity && identity.session === undefined) return { result: 'forbidden', user, rule };
-    return { result: 'sign_in', user, rule };
+    // Basic credentials count as level 1 at most: a two-factor resource answers them with the challenge (Authelia),
+    // never with a portal redirect the client cannot use.
+    return { result: 'sign_in', user, rule, challenge };
   }
 
-  /** The session's user, Basic credentials' user, undefined when anonymous. */
-  async function identify(flavour: AuthzFlavour, req: IncomingMessage, target: Target, ip: string, cookie: CookieSettings): Promise<Identity | undefined | 'bad_credentials'> {
-    const header = basicHeader(flavour, req);
-    if (header !== undefined) {
-      const credentials = parseBasicCredentials(header);
-      if (credentials === undefined) return undefined;
-      if (credentials === 'malformed') {
-        await delay(deps.basicFailureFloorMs);
-        return 'bad_credentials';
-      }
-      const user = await deps.passwords.check(
-        { ...credentials, ip, authType: 'BASIC', requestUri: target.url.href, requestMethod: target.method },
-        { failureFloorMs: deps.basicFailureFloorMs },
-      );
-      return user ? { user, level: 1 } : 'bad_credentials';
+  /** The endpoint's strategies in order, as Authelia's authn loop: the first identity wins, the first failure ends it. */
+  async function authenticate(endpoint: AuthzEndpoint, req: IncomingMessage, target: Target, ip: string | undefined, cookie: CookieSettings): Promise<Authn> {
+    let last: AuthnStrategy | undefined;
+    for (const strategy of endpoint.strategies) {
+      last = strategy;
+      const found = strategy.kind === 'cookie' ? await fromSession(req, cookie) : await fromHeader(strategy, req, target, ip);
+      if (found === FAILED) return { failed: true, challenger: challengeOf(strategy) };
+      if (found !== undefined) return { identity: found, challenger: challengeOf(strategy) };
     }
+    return { challenger: last === undefined ? undefined : challengeOf(last) };
+  }
+
+  /** Basic credentials from the strategy's header: an identity, undefined when none were sent, or FAILED. */
+  async function fromHeader(strategy: Exclude<AuthnStrategy, { kind: 'cookie' }>, req: IncomingMessage, target: Target, ip: string | undefined): Promise<Identity | undefined | typeof FAILED> {
+    // The legacy strategy reads Authorization with ?auth=basic (then credentials are required), else Proxy-Authorization.
+    const required = strategy.kind === 'legacy' && queryParam(req.url, 'auth') === 'basic';
+    const name = strategy.kind === 'header' ? strategy.header : required ? 'authorization' : 'proxy-authorization';
+    const header = req.headers[name];
+    if (header === undefined || header === '') return required ? FAILED : undefined;
+    const credentials = parseAuthorization(header);
+    if (credentials !== 'malformed' && credentials.scheme === 'bearer') {
+      // Gatehouse issues no bearer tokens: a header strategy passes one by (it may be the app's own); legacy refuses it.
+      return strategy.kind === 'legacy' ? FAILED : undefined;
+    }
+    if (credentials === 'malformed') {
+      await delay(deps.basicFailureFloorMs);
+      return FAILED;
+    }
+    const user = await deps.passwords.check(
+      { username: credentials.username, password: credentials.password, ip: ip ?? UNKNOWN_ADDRESS, authType: 'BASIC', requestUri: target.url.href, requestMethod: target.method },
+      { failureFloorMs: deps.basicFailureFloorMs },
+    );
+    return user ? { user, level: 1 } : FAILED;
+  }
+
+  /** The session's user, undefined when anonymous. */
+  async function fromSession(req: IncomingMessage, cookie: CookieSettings): Promise<Identity | undefined> {
     const session = await deps.sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
     if (session === undefined || session.data.level === 0) return undefined;
     // Disabling a user or removing them from the users file ends their sessions at their next request (SPEC §8).
@@ -151,60 +205,82 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     }
   }
 
-  function basicHeader(flavour: AuthzFlavour, req: IncomingMessage): string | string[] | undefined {
-    if (flavour !== 'verify') return req.headers['proxy-authorization'];
-    return queryParam(req.url, 'auth') === 'basic' ? req.headers.authorization : undefined;
+  /**
+   * The portal to send a visitor to: `authelia_url` (auth-request, forward-auth; else the cookie domain's portal), or
+   * `rd` / X-Authelia-URL (legacy; else none: a bare 401). A given portal must lie under the target's own cookie
+   * domain (another domain's portal would set a cookie the target never sees: a sign-in loop), https unless that
+   * domain's portal is http (localhost trials). null: no portal (legacy only).
+   */
+  function portalFor(endpoint: AuthzEndpoint, req: IncomingMessage, cookie: CookieSettings): URL | null | { error: string } {
+    const legacy = endpoint.flavour === 'verify';
+    const header = req.headers['x-authelia-url'];
+    const raw = legacy ? (queryParam(req.url, 'rd') ?? (typeof header === 'string' ? header : undefined)) : queryParam(req.url, 'authelia_url');
+    if (raw === undefined || raw === '') return legacy ? null : cookie.portalUrl;
+    if (raw.length > 4096) return { error: 'portal URL too long' };
+    const url = parseTargetUrl(raw);
+    if ('error' in url) return { error: `malformed portal URL: ${url.error}` };
+    if (!hostIsWithin(url.hostname, cookie.domain)) return { error: `portal URL is not under the target's cookie domain ${cookie.domain}` };
+    if (url.protocol !== 'https:' && cookie.portalUrl.protocol !== 'http:') return { error: 'portal URL must be https' };
+    return url;
   }
 
-  function answerBadRequest(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, reason: string): AuthzResult {
-    if (debug()) deps.logger.debug({ requestId: requestIdOf(req), flavour, reason }, 'authz bad request');
-    answer(res, 400, 'Bad Request');
+  function answerBadRequest(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse, reason: string): AuthzResult {
+    if (debug()) deps.logger.debug({ requestId: requestIdOf(req), flavour: endpoint.flavour, reason }, 'authz bad request');
+    // Authelia's legacy endpoint answers what it cannot use with 401 (no Location), the others with 400.
+    answer(res, endpoint.flavour === 'verify' ? 401 : 400);
     return 'bad_request';
   }
 
-  function answerBadCredentials(flavour: AuthzFlavour, res: ServerResponse): void {
-    if (flavour === 'forward-auth') answer(res, 407, 'Proxy Authentication Required', ['Proxy-Authenticate', REALM]);
-    else answer(res, 401, 'Unauthorized', ['WWW-Authenticate', REALM]);
-  }
-
-  function answerSignIn(flavour: AuthzFlavour, req: IncomingMessage, res: ServerResponse, target: Target, cookie: CookieSettings): void {
-    if (flavour === 'auth-request') {
-      // nginx turns this 401 into a redirect with the Location it copies from here.
-      answer(res, 401, 'Unauthorized', ['Location', portalRedirect(cookie.portalUrl, target)]);
+  function answerSignIn(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse, target: Target, portal: URL | null): void {
+    if (portal === null) {
+      // Legacy without rd or X-Authelia-URL: nowhere to send the visitor.
+      answer(res, 401);
       return;
     }
-    if (flavour === 'verify') {
-      // Authelia 4.37: the portal comes from ?rd= or X-Authelia-URL; without one (or with an unsafe one) a bare 401.
-      const portal = safeRedirectTarget(queryParam(req.url, 'rd') ?? req.headers['x-authelia-url'], deps.cookies);
-      if (portal === undefined) {
-        answer(res, 401, 'Unauthorized');
-        return;
-      }
-      answerRedirect(res, target, portalRedirect(portal.url, target));
-      return;
-    }
-    const location = portalRedirect(cookie.portalUrl, target);
-    if (wantsStatusOnly(req)) answer(res, 401, 'Unauthorized', ['Location', location]);
+    const location = portalRedirect(portal, target);
+    // nginx turns the auth-request 401 into a redirect with the Location it copies from here.
+    if (endpoint.flavour === 'auth-request' || wantsStatusOnly(req)) answer(res, 401, ['Location', location]);
     else answerRedirect(res, target, location);
   }
 }
 
+function challengeOf(strategy: AuthnStrategy): Challenge | undefined {
+  if (strategy.kind === 'header') return strategy.challenge;
+  return strategy.kind === 'legacy' ? WWW_CHALLENGE : undefined;
+}
+
 function answerRedirect(res: ServerResponse, target: Target, location: string): void {
   const safeMethod = target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS';
-  answer(res, safeMethod ? 302 : 303, safeMethod ? 'Found' : 'See Other', ['Location', location]);
+  answer(res, safeMethod ? 302 : 303, ['Location', location]);
 }
 
-/** XHR and non-HTML clients get 401 with a Location rather than a redirect they cannot follow. */
+/**
+ * XHR and non-HTML clients get 401 with a Location rather than a redirect they cannot follow, as Authelia decides:
+ * X-Requested-With is XMLHttpRequest (any case), or no Accept entry is text/html (a leading wildcard type counts).
+ */
 function wantsStatusOnly(req: IncomingMessage): boolean {
-  if (req.headers['x-requested-with'] === 'XMLHttpRequest') return true;
+  const requestedWith = req.headers['x-requested-with'];
+  if (typeof requestedWith === 'string' && requestedWith.toLowerCase() === 'xmlhttprequest') return true;
   const accept = req.headers.accept;
   if (accept === undefined) return true;
-  return !(accept.includes('text/html') || /^\s*\*\/\*/.test(accept));
+  const entries = accept.split(',');
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const semicolon = entry.indexOf(';');
+    const type = (semicolon < 0 ? entry : entry.slice(0, semicolon)).trim();
+    if (type === 'text/html' || (i === 0 && type === '*/*')) return false;
+  }
+  return true;
 }
 
+/** `rd` and `rm` as Authelia writes them (Go's query escaping: `!'()*` are escaped too). */
 function portalRedirect(portal: URL, target: Target): string {
   const base = portal.href.split(/[?#]/)[0]!;
-  return `${base}?rd=${encodeURIComponent(target.url.href)}&rm=${target.method}`;
+  return `${base}?rd=${queryEscape(target.raw)}&rm=${target.method}`;
+}
+
+function queryEscape(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /**
@@ -243,8 +319,9 @@ function queryParam(rawUrl: string | undefined, name: string): string | undefine
 /** Headers as a flat [name, value, ...] list: Node's fastest path for writing them. */
 type HeaderList = string[];
 
-function answer(res: ServerResponse, status: number, text: string, headers?: HeaderList): void {
-  const body = `${status} ${text}\n`;
+/** `<status> <text>` as the body, as Authelia answers (its tests compare it). */
+function answer(res: ServerResponse, status: number, headers?: HeaderList): void {
+  const body = status === 200 ? '200 OK' : status === 302 ? '302 Found' : status === 303 ? '303 See Other' : `${status} ${STATUS_TEXT[status] ?? ''}`;
   const list = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'];
   if (headers !== undefined) list.push(...headers);
   res.writeHead(status, list);

@@ -55,3 +55,23 @@ export function clientAddress(ip: string | undefined): SocketAddress | null {
   addressCache.set(ip, parsed);
   return parsed;
 }
+
+/**
+ * `server.trusted_proxies`: the addresses whose X-Forwarded-For is believed (see target.ts `clientAddress`).
+ * Built once at start-up from entries the configuration has already checked.
+ */
+export class TrustedProxies {
+  readonly none: boolean;
+  private readonly list = new BlockList();
+
+  constructor(entries: readonly Network[]) {
+    this.none = entries.length === 0;
+    for (const entry of entries) addNetwork(this.list, entry);
+  }
+
+  /** True when `ip` (a valid address) is a trusted proxy. */
+  has(ip: string): boolean {
+    const address = clientAddress(ip);
+    return address !== null && this.list.check(address);
+  }
+}

@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { canonicalResource } from './resource-path.js';
+import type { TrustedProxies } from './ip.js';
 
 export type AuthzFlavour = 'auth-request' | 'forward-auth' | 'verify';
 
@@ -10,6 +11,11 @@ export interface Target {
   url: URL;
   /** Upper-case HTTP method of the original request. */
   method: string;
+  /**
+   * The target as the proxy wrote it (scheme lower-cased): what goes back to the portal as `rd`, as Authelia sends it
+   * (`https://app.example.com` stays without a slash, a port stays). Validated with `url`; never used for decisions.
+   */
+  raw: string;
   /** The path + query `resources` rules match: decoded, dot segments resolved (resource-path.ts). */
   resource: string;
 }
@@ -17,6 +23,9 @@ export interface Target {
 export type TargetResult = { target: Target } | { error: string };
 
 const METHOD = /^[A-Za-z]{1,20}$/;
+// What the authz endpoints accept, as Authelia does: upper-case ASCII letters only (`get` and `GETz` are refused, so a
+// lower-case method can never match a `methods: [GET]` rule by accident).
+const HEADER_METHOD = /^[A-Z]{1,32}$/;
 // Host names and IP literals only: no userinfo, path, whitespace or other tricks can hide in X-Forwarded-Host.
 const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const MAX_URL_LENGTH = 8192;
@@ -36,8 +45,8 @@ export function normaliseMethod(raw: unknown): string | undefined {
 }
 
 function parseMethod(raw: string | undefined): string | { error: string } {
-  if (raw === undefined) return { error: 'missing method header' };
-  return normaliseMethod(raw) ?? { error: 'malformed method header' };
+  if (raw === undefined || raw === '') return { error: 'missing method header' };
+  return HEADER_METHOD.test(raw) ? raw : { error: 'malformed method header (upper-case letters only)' };
 }
 
 /**
@@ -67,24 +76,48 @@ export function parseTargetUrl(raw: string | undefined, options: { allowFragment
   return url;
 }
 
-function fromForwardedHeaders(headers: IncomingHttpHeaders): URL | { error: string } {
-  const proto = singleHeader(headers, 'x-forwarded-proto');
+interface ParsedUrl {
+  url: URL;
+  raw: string;
+}
+
+/** Scheme names are case-insensitive (`HTTPS` is https, as in Authelia); the rest is kept as written. */
+function lowerScheme(raw: string): string {
+  const colon = raw.indexOf(':');
+  const scheme = raw.slice(0, colon);
+  return scheme === 'https' || scheme === 'http' ? raw : `${scheme.toLowerCase()}${raw.slice(colon)}`;
+}
+
+function fromOriginalUrl(raw: string | undefined): ParsedUrl | { error: string } {
+  const url = parseTargetUrl(raw);
+  return 'error' in url ? url : { url, raw: lowerScheme(raw!) };
+}
+
+/**
+ * An absent or empty X-Forwarded-Uri is the root, as in Authelia (its tests send `https://app.example.com` that way);
+ * X-Forwarded-Proto is compared case-insensitively.
+ */
+function fromForwardedHeaders(headers: IncomingHttpHeaders): ParsedUrl | { error: string } {
+  const rawProto = singleHeader(headers, 'x-forwarded-proto');
   const host = singleHeader(headers, 'x-forwarded-host');
-  const uri = singleHeader(headers, 'x-forwarded-uri');
-  if (proto === undefined || host === undefined || uri === undefined) return { error: 'missing X-Forwarded-Proto, -Host or -Uri' };
+  const uri = singleHeader(headers, 'x-forwarded-uri') ?? '';
+  if (rawProto === undefined || host === undefined || host === '') return { error: 'missing X-Forwarded-Proto or -Host' };
+  const proto = rawProto.toLowerCase();
   if (proto !== 'https' && proto !== 'http') return { error: 'malformed X-Forwarded-Proto' };
   if (!HOST.test(host)) return { error: 'malformed X-Forwarded-Host' };
-  if (!uri.startsWith('/') || uri.startsWith('//') || uri.includes('#')) return { error: 'malformed X-Forwarded-Uri' };
-  return parseTargetUrl(`${proto}://${host}${uri}`);
+  if (uri !== '' && (!uri.startsWith('/') || uri.startsWith('//') || uri.includes('#'))) return { error: 'malformed X-Forwarded-Uri' };
+  const raw = `${proto}://${host}${uri}`;
+  const url = parseTargetUrl(raw);
+  return 'error' in url ? url : { url, raw };
 }
 
 /** The target of an authz call, per flavour (SPEC §4 table). */
 export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, requestMethod: string): TargetResult {
-  let url: URL | { error: string };
+  let url: ParsedUrl | { error: string };
   let method: string | { error: string };
   switch (flavour) {
     case 'auth-request':
-      url = parseTargetUrl(singleHeader(headers, 'x-original-url'));
+      url = fromOriginalUrl(singleHeader(headers, 'x-original-url'));
       method = parseMethod(singleHeader(headers, 'x-original-method'));
       break;
     case 'forward-auth':
@@ -92,10 +125,11 @@ export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, 
       method = parseMethod(singleHeader(headers, 'x-forwarded-method'));
       break;
     case 'verify': {
-      // Authelia 4.37's legacy endpoint: X-Original-URL, else X-Forwarded-*; the method is optional there.
+      // Authelia's legacy endpoint: X-Original-URL, else X-Forwarded-*; the method is X-Forwarded-Method, else the
+      // request's own (X-Original-Method is not read there).
       url = verifyTarget(headers);
-      const rawMethod = singleHeader(headers, 'x-original-method') ?? singleHeader(headers, 'x-forwarded-method');
-      method = rawMethod === undefined ? requestMethod.toUpperCase() : parseMethod(rawMethod);
+      const forwardedMethod = singleHeader(headers, 'x-forwarded-method');
+      method = parseMethod(forwardedMethod === undefined || forwardedMethod === '' ? requestMethod : forwardedMethod);
       break;
     }
   }
@@ -103,7 +137,7 @@ export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, 
   if (typeof method !== 'string') return method;
   const resource = resourceOf(flavour, headers);
   if (typeof resource !== 'string') return resource;
-  return { target: { url, method, resource } };
+  return { target: { url: url.url, raw: url.raw, method, resource } };
 }
 
 /**
@@ -112,7 +146,9 @@ export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, 
  */
 function resourceOf(flavour: AuthzFlavour, headers: IncomingHttpHeaders): string | { error: string } {
   const original = flavour === 'forward-auth' ? undefined : singleHeader(headers, 'x-original-url');
-  const forwarded = flavour === 'auth-request' ? undefined : singleHeader(headers, 'x-forwarded-uri');
+  const forwardedHeader = flavour === 'auth-request' ? undefined : singleHeader(headers, 'x-forwarded-uri');
+  // An empty or absent X-Forwarded-Uri is the root (see fromForwardedHeaders) when no X-Original-URL names the target.
+  const forwarded = forwardedHeader === '' || (forwardedHeader === undefined && original === undefined && flavour !== 'auth-request') ? '/' : forwardedHeader;
   const fromOriginal = original === undefined ? undefined : canonicalResource(original);
   const fromForwarded = forwarded === undefined ? undefined : canonicalResource(forwarded);
   const resource = fromOriginal ?? fromForwarded;
@@ -127,30 +163,54 @@ function resourceOf(flavour: AuthzFlavour, headers: IncomingHttpHeaders): string
  * Behind Traefik, the proxy sets X-Forwarded-* itself but passes any other client header through, so a client's own
  * X-Original-URL must not override them: when both are sent they must name the same URL.
  */
-function verifyTarget(headers: IncomingHttpHeaders): URL | { error: string } {
+function verifyTarget(headers: IncomingHttpHeaders): ParsedUrl | { error: string } {
   const original = singleHeader(headers, 'x-original-url');
   const forwardedSent = headers['x-forwarded-host'] !== undefined || headers['x-forwarded-uri'] !== undefined;
   if (original === undefined) return fromForwardedHeaders(headers);
-  const url = parseTargetUrl(original);
+  const url = fromOriginalUrl(original);
   if ('error' in url || !forwardedSent) return url;
   const forwarded = fromForwardedHeaders(headers);
   if ('error' in forwarded) return forwarded;
-  return forwarded.href === url.href ? url : { error: 'X-Original-URL and X-Forwarded-* disagree' };
+  return forwarded.url.href === url.url.href ? url : { error: 'X-Original-URL and X-Forwarded-* disagree' };
 }
 
 /**
- * The client address for `networks` rules: the leftmost X-Forwarded-For entry (the shipped proxy configurations
- * overwrite that header), else the peer. A garbled header is an error, not a silent fallback to the peer.
+ * The client address for `networks` rules and regulation, or undefined when it cannot be known (then no `networks`
+ * criterion matches: fail closed). `trusted` is `server.trusted_proxies`:
+ * - none configured: the leftmost X-Forwarded-For entry, else the peer (Authelia's rule; the shipped proxy files
+ *   overwrite the header, so the leftmost entry is what the proxy saw);
+ * - configured: X-Forwarded-For is believed only from a trusted peer, and the client is the rightmost entry that is
+ *   not itself a trusted proxy, so a client that reaches Gatehouse directly, or prepends entries, cannot pick its address.
+ * A blank or garbled header is never answered 400 (nginx turns that into a 500 page) and never falls back to the peer
+ * (the proxy's own, possibly internal, address must not satisfy a `networks` rule): the address is unknown.
  */
-export function clientAddress(headers: IncomingHttpHeaders, peer: string | undefined): string | { error: string } {
+export function clientAddress(headers: IncomingHttpHeaders, peer: string | undefined, trusted?: TrustedProxies): string | undefined {
+  const peerAddress = normaliseAddress(peer ?? '');
   const forwarded = headers['x-forwarded-for'];
-  if (forwarded !== undefined) {
-    const first = (Array.isArray(forwarded) ? forwarded[0] ?? '' : forwarded).split(',')[0]!.trim();
-    const address = first.startsWith('[') && first.includes(']') ? first.slice(1, first.indexOf(']')) : first;
-    if (isIP(address) === 0) return { error: 'malformed X-Forwarded-For' };
-    return normaliseAddress(address);
+  if (trusted === undefined || trusted.none) {
+    if (forwarded === undefined) return isIP(peerAddress) === 0 ? undefined : peerAddress;
+    const text = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+    const comma = text.indexOf(',');
+    return forwardedEntry(comma < 0 ? text : text.slice(0, comma));
   }
-  return normaliseAddress(peer ?? '');
+  if (isIP(peerAddress) === 0) return undefined;
+  if (forwarded === undefined || !trusted.has(peerAddress)) return peerAddress;
+  const entries = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded).split(',');
+  let address: string | undefined;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    address = forwardedEntry(entries[i]!);
+    if (address === undefined) return undefined;
+    if (!trusted.has(address)) return address;
+  }
+  // Every hop is a trusted address (an internal client behind internal proxies): the leftmost is the client.
+  return address;
+}
+
+/** One X-Forwarded-For entry as an address (`[2001:db8::1]` unwrapped), undefined when it is not one. */
+function forwardedEntry(entry: string): string | undefined {
+  const trimmed = entry.trim();
+  const address = trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed;
+  return isIP(address) === 0 ? undefined : normaliseAddress(address);
 }
 
 /** `::ffff:10.0.0.1` is the IPv4 client 10.0.0.1 (dual-stack sockets report it that way). */

@@ -99,7 +99,6 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
     text: 'browsers may offer any authenticator type; user verification follows webauthn.user_verification' },
   { key: 'webauthn.experimental_enable_passkey_upgrade', action: 'warn', text: 'users are not offered to upgrade a security key to a passkey' },
   { key: 'webauthn.filtering.prohibit_backup_eligibility', action: 'warn', text: NO_EFFECT },
-  { key: 'identity_validation.elevated_session.require_second_factor', action: 'warn', text: NO_EFFECT },
   // ---- presentation and tuning ----
   { key: 'theme', action: 'warn', text: 'the portal has one look' },
   { key: 'privacy_policy', action: 'warn', text: 'no privacy policy link is shown and no acceptance is asked' },

@@ -2,6 +2,8 @@
 // (with key paths) for everything Gatehouse reads from YAML. Key names follow Authelia's.
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseNetwork, type Network } from '../authz/ip.js';
+import { resolveAuthzEndpoints } from '../authz/endpoints.js';
 
 function toSeconds(value: string | number, ctx: z.RefinementCtx): number {
   const parsed = parseDuration(value);
@@ -120,12 +122,46 @@ const cookie = z.strictObject({
   remember_me: optionalDuration,
 });
 
+// ---- server (the authz endpoints and whom X-Forwarded-For is believed from) ----
+
+/** `server.trusted_proxies`: addresses or CIDR ranges, checked here so a typo can never silently trust nobody or everybody. */
+function toNetworks(entries: string[], ctx: z.RefinementCtx): Network[] {
+  const networks: Network[] = [];
+  entries.forEach((entry, index) => {
+    const parsed = parseNetwork(entry.trim());
+    if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error, path: [index] });
+    else networks.push(parsed);
+  });
+  return networks;
+}
+
+/** One `server.endpoints.authz.<name>` entry, as Authelia writes it; resolved (and refused where unsupported) in authz/endpoints.ts. */
+const authzEndpoint = z.strictObject({
+  implementation: z.string().optional(),
+  authn_strategies: z
+    .array(
+      z.strictObject({
+        name: z.string().optional(),
+        schemes: z.array(z.string()).optional(),
+        scheme_basic_cache_lifespan: z.union([z.string(), z.number()]).transform(toSeconds).optional(),
+      }),
+    )
+    .optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
       address: listenAddress('tcp://:9091'),
-      trusted_proxies: z.array(z.string()).default([]),
-      buffers: z.strictObject({ read: z.number().int().positive().default(8192) }).prefault({}),
+      trusted_proxies: z.array(z.string()).default([]).transform(toNetworks),
+      endpoints: z
+        .strictObject({ authz: z.record(z.string(), authzEndpoint).optional() })
+        .prefault({})
+        .transform((value, ctx) => {
+          const resolved = resolveAuthzEndpoints(value.authz);
+          for (const issue of resolved.problems) ctx.addIssue({ code: 'custom', message: issue.message, path: ['authz', ...issue.path] });
+          return { authz: resolved.endpoints };
+        }),
     })
     .prefault({}),
   log: z
@@ -269,12 +305,19 @@ export const configSchema = z.strictObject({
       rules: z.array(rule).default([]),
     })
     .prefault({}),
+  // Authelia's current home for named networks (access_control.networks is its older form; both are read).
+  definitions: z
+    .strictObject({
+      network: z.record(z.string().min(1), stringOrList).default({}),
+    })
+    .prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;
 export type RawConfig = z.input<typeof configSchema>;
 export type AccessControlConfig = Config['access_control'];
 export type RuleConfig = AccessControlConfig['rules'][number];
+export type DefinitionsConfig = Config['definitions'];
 export type Policy = z.output<typeof policy>;
 export type CookieConfig = Config['session']['cookies'][number];
 export type TlsConfig = NonNullable<z.output<typeof tls>>;

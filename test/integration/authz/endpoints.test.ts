@@ -118,7 +118,8 @@ for (const backend of BACKENDS) {
         ['userinfo', { 'X-Original-URL': 'https://app.example.com@evil.com/', 'X-Original-Method': 'GET' }],
         ['a backslash', { 'X-Original-URL': 'https://app.example.com\\@evil.com/', 'X-Original-Method': 'GET' }],
         ['a method with symbols', { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GET /x' }],
-        ['a garbled X-Forwarded-For', { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GET', 'X-Forwarded-For': 'not-an-ip' }],
+        ['a lower-case method (Authelia: A-Z only)', { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'get' }],
+        ['a method with a stray letter', { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GETz' }],
       ];
       for (const [name, headers] of cases) {
         it(`${name} (auth-request)`, async () => {
@@ -187,8 +188,8 @@ for (const backend of BACKENDS) {
     });
 
     describe('/api/verify (legacy)', () => {
-      it('redirects to the portal given as ?rd=', async () => {
-        const res = await request(t.url).get('/api/verify?rd=https%3A%2F%2Fauth.example.com').set('X-Original-URL', 'https://app.example.com/x');
+      it('redirects a browser to the portal given as ?rd=', async () => {
+        const res = await request(t.url).get('/api/verify?rd=https%3A%2F%2Fauth.example.com').set('X-Original-URL', 'https://app.example.com/x').set('Accept', 'text/html');
         assert.equal(res.status, 302);
         assert.equal(res.headers.location, signInLocation('https://app.example.com/x', 'GET', 'https://auth.example.com/'));
       });
@@ -236,9 +237,11 @@ for (const backend of BACKENDS) {
         assert.equal(garbled.status, 407);
       });
 
-      it('Basic credentials count as level 1 at most', async () => {
+      it('Basic credentials count as level 1 at most: a two_factor resource answers with the challenge, never a redirect', async () => {
         const res = await authRequest(t, 'https://secure.example.com/', { headers: { 'Proxy-Authorization': basic('john', PASSWORD) } });
-        assert.equal(res.status, 403);
+        assert.equal(res.status, 401);
+        assert.equal(res.headers['www-authenticate'], 'Basic realm="Authorization Required"');
+        assert.equal(res.headers.location, undefined);
       });
 
       it('a disabled user cannot use Basic credentials', async () => {
