@@ -30,15 +30,14 @@ rules.push(
 );
 while (rules.length < 50) rules.push({ domain: `filler${rules.length}.example.net`, policy: 'one_factor' });
 
-const access = compileAccessControl(
-  configSchema.parse({
-    access_control: {
-      default_policy: 'deny',
-      networks: [{ name: 'internal', networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }],
-      rules,
-    },
-  }).access_control,
-);
+const config = configSchema.parse({
+  access_control: {
+    default_policy: 'deny',
+    networks: [{ name: 'internal', networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] }],
+    rules,
+  },
+});
+const access = compileAccessControl(config.access_control, config.definitions);
 
 const john = { username: 'john', groups: ['admins', 'dev'] };
 const requests: [label: string, request: AccessRequest][] = [

@@ -21,8 +21,10 @@ Commands:
   validate-config --config FILE...    check a configuration and print every problem
   hash-password [--password P]        print an argon2id hash for the users file (reads stdin without --password)
   migrate --config FILE...            apply pending storage migrations and exit
-  access-control check-policy --config FILE --url URL [--method M] [--username U] [--groups a,b] [--ip IP]
+  access-control check-policy --config FILE --url URL [--method M] [--username U] [--groups a,b]... [--ip IP]
+                              [--verbose]
                                       show which access-control rule decides for a request, and why
+                                      (--groups may be repeated; --verbose also shows the rules after the decision)
   storage user webauthn import FILE [--config FILE]...
                                       store the WebAuthn keys of FILE (written by 'authelia storage user webauthn
                                       export'); credentials already stored are skipped; all or nothing
@@ -51,6 +53,8 @@ function parseArgs(argv: readonly string[]): Parsed {
       options.set('help', ['']);
     } else if (arg === '--version') {
       options.set('version', ['']);
+    } else if (arg === '--verbose') {
+      options.set('verbose', ['']);
     } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
@@ -212,16 +216,17 @@ async function run(argv: readonly string[]): Promise<number> {
       // The same canonical path as the endpoints (resource-path.ts), so a refused path is refused here too.
       const resource = canonicalResource(url);
       if (typeof resource !== 'string') throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`);
-      const username = one(options, 'username');
-      const groups = (one(options, 'groups') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+      // As Authelia's command: --groups repeated or comma-separated, and a subject with groups but no username.
+      const username = one(options, 'username') ?? '';
+      const groups = (options.get('groups') ?? []).flatMap((list) => list.split(',')).map((g) => g.trim()).filter(Boolean);
       const { config } = load(options);
-      console.log(explainAccess(config.access_control, {
+      console.log(explainAccess(config, {
         url: target,
         resource,
         method: (one(options, 'method') ?? 'GET').toUpperCase(),
         ip: one(options, 'ip'),
-        subject: username ? { username, groups } : undefined,
-      }));
+        subject: username !== '' || groups.length > 0 ? { username, groups } : undefined,
+      }, { verbose: options.has('verbose') }));
       return 0;
     }
     case 'storage':

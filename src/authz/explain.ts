@@ -1,7 +1,7 @@
 // `gatehouse access-control check-policy`: shows, rule by rule, which criteria match a request and which rule
 // decides, like Authelia's command of the same name. It runs the compiled rules' own matchers (rules.ts), so the
 // explanation cannot drift from what the authz endpoints do.
-import type { AccessControlConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { compileAccessControl, HIT, MAY, MISS, type AccessDecision, type AccessRequest, type CriterionKind, type Match } from './rules.js';
 
 const COLUMNS: readonly (readonly [CriterionKind, string])[] = [
@@ -20,10 +20,22 @@ const LEGEND = [
   '        hit / miss: the criterion matches / does not; may: it matches if the signed-in user is the right one; - absent.',
 ];
 
-export function explainAccess(config: AccessControlConfig, request: AccessRequest): string {
-  const access = compileAccessControl(config);
+export interface ExplainOptions {
+  /** Also show the rules after the one that decides (Authelia's `--verbose`). */
+  verbose?: boolean;
+}
+
+export function explainAccess(
+  config: Pick<Config, 'access_control' | 'definitions'>,
+  request: AccessRequest,
+  options: ExplainOptions = {},
+): string {
+  const access = compileAccessControl(config.access_control, config.definitions);
   const decision = access.evaluate(request);
-  const rows = access.inspect(request).map((rule) => [
+  // As Authelia's command: the rules after the deciding one never count; they are shown only when asked for.
+  const inspected = access.inspect(request);
+  const shown = options.verbose || decision.rule === 0 ? inspected : inspected.slice(0, decision.rule);
+  const rows = shown.map((rule) => [
     rule.position === decision.rule ? (decision.subjectRequired ? '~' : '*') : '',
     String(rule.position),
     ...COLUMNS.map(([kind]) => {
@@ -33,13 +45,15 @@ export function explainAccess(config: AccessControlConfig, request: AccessReques
     rule.policy,
   ]);
   const table = rows.length === 0 ? ['(no rules: only the default policy applies)'] : formatTable([['', '#', ...COLUMNS.map(([, title]) => title), 'Policy'], ...rows]);
-  return [describeRequest(request), '', ...table, '', ...LEGEND, '', conclusion(decision)].join('\n');
+  const hidden = inspected.length - shown.length;
+  const more = hidden > 0 ? [`(${hidden} later rule${hidden === 1 ? '' : 's'} not shown: --verbose shows every rule)`] : [];
+  return [describeRequest(request), '', ...table, ...more, '', ...LEGEND, '', conclusion(decision)].join('\n');
 }
 
 function describeRequest(request: AccessRequest): string {
-  const who = request.subject
-    ? `user '${request.subject.username}'${request.subject.groups.length ? ` (groups: ${request.subject.groups.join(', ')})` : ' (no groups)'}`
-    : 'an anonymous user';
+  const subject = request.subject;
+  const groups = subject?.groups.length ? `groups: ${subject.groups.join(', ')}` : 'no groups';
+  const who = subject === undefined ? 'an anonymous user' : subject.username === '' ? `a user with no name given (${groups})` : `user '${subject.username}' (${groups})`;
   return `Request: ${request.method.toUpperCase()} ${request.url.href} from ${request.ip || 'an unknown address'}, by ${who}.`;
 }
 

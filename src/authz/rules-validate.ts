@@ -3,7 +3,7 @@
 // uses them too, so what validates is exactly what compiles.
 import { domainToASCII } from 'node:url';
 import type { ConfigProblem } from '../config/problems.js';
-import type { AccessControlConfig, Policy, RuleConfig } from '../config/schema.js';
+import type { AccessControlConfig, DefinitionsConfig, Policy, RuleConfig } from '../config/schema.js';
 import { compileGoRegex, type GoRegex } from './go-regex.js';
 import { parseNetwork, type Network } from './ip.js';
 
@@ -23,27 +23,47 @@ export type DomainPattern =
   | { kind: 'exact'; host: string }
   /** `*.example.com`: any subdomain, at any depth, but not example.com itself. `suffix` is `.example.com`. */
   | { kind: 'wildcard'; suffix: string }
-  /** `{user}.example.com` / `{group}.example.com`: the first label is the username / one of the groups. */
+  /**
+   * `{user}.example.com`, `{user}-app.example.com`, `{group}.example.com`: a template at the start, then `suffix`
+   * (`.example.com`, `-app.example.com`). As in Authelia, the host is the username followed by `suffix` (a username
+   * may hold dots: john.doe at john.doe.example.com), or its first label is a group and the rest is `suffix`.
+   */
   | { kind: 'user' | 'group'; suffix: string };
 
 const LEADING_FORMS: readonly [prefix: string, kind: 'wildcard' | 'user' | 'group'][] = [
   ['*.', 'wildcard'],
-  ['{user}.', 'user'],
-  ['{group}.', 'group'],
+  ['{user}', 'user'],
+  ['{group}', 'group'],
 ];
+
+/** Letters of any script, digits, '-' and '_', in non-empty labels, as punycode; undefined if not a domain. */
+function asciiDomain(text: string): string | undefined {
+  // domainToASCII gives the punycode form that URL parsing gives request hosts (it is no validator by itself: it
+  // stops quietly at a slash or a backslash), hence the checks before and after.
+  const ascii = /^[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)*$/u.test(text) ? domainToASCII(text) : '';
+  return /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/.test(ascii) ? ascii : undefined;
+}
 
 export function parseDomainPattern(text: string): DomainPattern | Failure {
   const lower = text.toLowerCase();
   const leading = LEADING_FORMS.find(([prefix]) => lower.startsWith(prefix));
   const rest = leading ? lower.slice(leading[0].length) : lower;
   if (rest.includes('*')) return { error: `'${text}': a wildcard is only allowed as a leading '*.' (like '*.example.com')` };
+  // Authelia reads a template only at the very start; anywhere else it is literal text no host can hold.
   if (/\{(user|group)\}/.test(rest)) {
-    return { error: `'${text}': '{user}' and '{group}' are only allowed as the first label (like '{user}.example.com')` };
+    return { error: `'${text}': '{user}' and '{group}' are only allowed at the start (like '{user}.example.com' or '{user}-app.example.com')` };
   }
-  // Letters of any script, digits, '-' and '_', in non-empty labels; domainToASCII then gives the punycode form
-  // that URL parsing gives request hosts (it is no validator by itself: it stops quietly at a slash or a backslash).
-  const ascii = /^[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)*$/u.test(rest) ? domainToASCII(rest) : '';
-  if (!/^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/.test(ascii)) return { error: `'${text}' is not a valid domain name` };
+  if (leading && leading[1] !== 'wildcard') {
+    // The end of the first label (ASCII: its punycode would depend on the name), then the domain.
+    const parts = /^([a-z0-9_-]*)\.(.*)$/.exec(rest);
+    const domain = parts ? asciiDomain(parts[2]!) : undefined;
+    if (domain === undefined) {
+      return { error: `'${text}': '${leading[0]}' must be followed by a domain name (like '${leading[0]}.example.com' or '${leading[0]}-app.example.com')` };
+    }
+    return { kind: leading[1], suffix: `${parts![1]}.${domain}` };
+  }
+  const ascii = asciiDomain(rest);
+  if (ascii === undefined) return { error: `'${text}' is not a valid domain name` };
   return leading ? { kind: leading[1], suffix: `.${ascii}` } : { kind: 'exact', host: ascii };
 }
 
@@ -78,34 +98,49 @@ function checkSubjectGroups(compiled: GoRegex | Failure): GoRegex | Failure {
 
 // ---- subject --------------------------------------------------------------------------------------------------
 
-export type SubjectTerm = { kind: 'user' | 'group'; name: string } | { kind: 'oauth2-client'; id: string };
+export type SubjectTerm = { kind: 'user' | 'group'; name: string };
 
+const OAUTH2_CLIENT_PREFIX = 'oauth2:client:';
 const SUBJECT_PREFIXES: readonly [prefix: string, kind: SubjectTerm['kind']][] = [
   ['user:', 'user'],
   ['group:', 'group'],
-  ['oauth2:client:', 'oauth2-client'],
 ];
 
 export function parseSubjectTerm(text: string): SubjectTerm | Failure {
+  if (text.startsWith(OAUTH2_CLIENT_PREFIX)) {
+    // It decides who gets in and cannot be honoured (Gatehouse issues no OAuth 2.0 tokens): refuse, never drop it.
+    return { error: `'${text}': Gatehouse has no OAuth 2.0 clients, so this subject can never be honoured: remove the subject or the rule` };
+  }
   const found = SUBJECT_PREFIXES.find(([prefix]) => text.startsWith(prefix));
-  if (!found) return { error: `'${text}' must start with ${SUBJECT_PREFIXES.map(([p]) => `'${p}'`).join(', ')}` };
+  if (!found) return { error: `'${text}' must start with ${SUBJECT_PREFIXES.map(([p]) => `'${p}'`).join(' or ')}` };
   const [prefix, kind] = found;
-  const name = text.slice(prefix.length);
+  // As Authelia: spaces around the name are dropped ('group: admins' is the group 'admins').
+  const name = text.slice(prefix.length).replace(/^ +| +$/g, '');
   if (name === '') return { error: `'${text}' needs a name after '${prefix}'` };
-  return kind === 'oauth2-client' ? { kind, id: name } : { kind, name };
+  return { kind, name };
 }
 
 // ---- networks -------------------------------------------------------------------------------------------------
 
 export type RuleNetwork = { network: Network } | { name: string };
 
-/** An address or CIDR range, else the name of an `access_control.networks` entry. */
+/** An address or CIDR range, else the name of a network defined in definitions.network or access_control.networks. */
 export function parseRuleNetwork(text: string, definedNames: ReadonlySet<string>): RuleNetwork | Failure {
   const parsed = parseNetwork(text);
   if (!failed(parsed)) return { network: parsed };
   if (definedNames.has(text)) return { name: text };
   if (/^[\d.:/a-f]+$/i.test(text) && /[.:/]/.test(text)) return parsed; // meant as an address: say what is wrong with it
-  return { error: `'${text}' is neither an IP address, a CIDR range nor the name of a network in access_control.networks` };
+  return { error: `'${text}' is neither an IP address, a CIDR range nor the name of a network in definitions.network or access_control.networks` };
+}
+
+/**
+ * The named networks, from Authelia's current `definitions.network` and its older `access_control.networks`, as
+ * written (a name defined in both is a problem accessControlProblems reports; here the first definition wins).
+ */
+export function namedNetworkTexts(config: AccessControlConfig, definitions: DefinitionsConfig): Map<string, readonly string[]> {
+  const named = new Map<string, readonly string[]>(Object.entries(definitions.network));
+  for (const group of config.networks) if (!named.has(group.name)) named.set(group.name, group.networks);
+  return named;
 }
 
 // ---- query ----------------------------------------------------------------------------------------------------
@@ -113,29 +148,44 @@ export function parseRuleNetwork(text: string, definedNames: ReadonlySet<string>
 export type QueryMatcherConfig = NonNullable<RuleConfig['query']>[number][number];
 export type QueryOperator = NonNullable<QueryMatcherConfig['operator']>;
 
-/** Authelia's default: `equal` when a value is given, else `present`. */
+/** Authelia's default: `equal` when a non-empty value is given, else `present` (`value: ''` means "present"). */
 export const queryOperator = (matcher: QueryMatcherConfig): QueryOperator =>
-  matcher.operator ?? (matcher.value !== undefined ? 'equal' : 'present');
+  matcher.operator ?? (matcher.value !== undefined && matcher.value !== '' ? 'equal' : 'present');
 
 const queryOperatorTakesValue = (operator: QueryOperator): boolean => operator !== 'present' && operator !== 'absent';
+
+/** Without definitions, a rule naming one of their networks is refused as naming an unknown network: never ignored. */
+export const NO_DEFINITIONS: DefinitionsConfig = Object.freeze({ network: {} });
 
 // ---- the whole section ----------------------------------------------------------------------------------------
 
 type Report = (path: string, message: string) => void;
 
-export function accessControlProblems(config: AccessControlConfig): ConfigProblem[] {
+/** `definitions` is where Authelia's current configurations name networks (definitions.network). */
+export function accessControlProblems(config: AccessControlConfig, definitions: DefinitionsConfig = NO_DEFINITIONS): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report: Report = (path, message) => problems.push({ path, message });
   const names = new Set<string>();
+  const checkNetworks = (at: string, networks: readonly string[]) => {
+    if (networks.length === 0) report(at, 'must list at least one network');
+    networks.forEach((text, j) => {
+      const parsed = parseNetwork(text);
+      if (failed(parsed)) report(`${at}[${j}]`, parsed.error);
+    });
+  };
+  for (const [name, networks] of Object.entries(definitions.network)) {
+    names.add(name);
+    checkNetworks(`definitions.network.${name}`, networks);
+  }
   config.networks.forEach((group, i) => {
     const at = `access_control.networks[${i}]`;
-    if (names.has(group.name)) report(`${at}.name`, `duplicate network name '${group.name}'`);
+    if (Object.hasOwn(definitions.network, group.name)) {
+      report(`${at}.name`, `network '${group.name}' is also defined in definitions.network: define it in one place only (Authelia refuses this too)`);
+    } else if (names.has(group.name)) {
+      report(`${at}.name`, `duplicate network name '${group.name}'`);
+    }
     names.add(group.name);
-    if (group.networks.length === 0) report(`${at}.networks`, 'must list at least one network');
-    group.networks.forEach((text, j) => {
-      const parsed = parseNetwork(text);
-      if (failed(parsed)) report(`${at}.networks[${j}]`, parsed.error);
-    });
+    checkNetworks(`${at}.networks`, group.networks);
   });
   config.rules.forEach((rule, i) => ruleProblems(rule, `access_control.rules[${i}]`, names, report));
   return problems;
@@ -189,7 +239,8 @@ function ruleProblems(rule: RuleConfig, at: string, networkNames: ReadonlySet<st
       const path = `${at}.query[${j}][${k}]`;
       const operator = queryOperator(matcher);
       if (!queryOperatorTakesValue(operator)) {
-        if (matcher.value !== undefined) report(`${path}.value`, `the '${operator}' operator takes no value`);
+        // As Authelia: an empty value is the same as none.
+        if (matcher.value !== undefined && matcher.value !== '') report(`${path}.value`, `the '${operator}' operator takes no value`);
       } else if (matcher.value === undefined) {
         report(`${path}.value`, `the '${operator}' operator needs a value`);
       } else if (operator === 'pattern' || operator === 'not pattern') {

@@ -10,20 +10,22 @@
 //
 // Choices where Authelia's documentation is silent (documented here, tested in test/unit/authz/rules.test.ts):
 // - `resources` match the canonical path + query of resource-path.ts: decoded, dot segments resolved, as Authelia.
-// - A query key given several times (`?a=1&a=2`): `equal` / `pattern` need every value to match and at least one
-//   value; `not equal` / `not pattern` need no value to match (an absent key qualifies). A claim about a value
-//   holds whichever occurrence the application behind reads; when values disagree neither form matches.
+// - Query conditions read the query string as Go's url.Query() does, as Authelia (go-query.ts): the first value of
+//   a key counts, an absent key's value is '' (so `pattern` on an absent key is matched against '').
 // - User and group names compare case-insensitively, in `subject` as in templates and regex groups.
-// - An `oauth2:client:` subject (Authelia's client-credentials tokens) never matches: Gatehouse has no such tokens.
+// - An `oauth2:client:` subject is refused by validation (rules-validate.ts): Gatehouse has no OAuth 2.0 clients.
 import { BlockList, type SocketAddress } from 'node:net';
 import { ConfigError } from '../config/problems.js';
-import type { AccessControlConfig, Policy, RuleConfig } from '../config/schema.js';
+import type { AccessControlConfig, DefinitionsConfig, Policy, RuleConfig } from '../config/schema.js';
 import { compileGoRegex, type GoRegex } from './go-regex.js';
+import { parseGoQuery, type GoQuery } from './go-query.js';
 import { addNetwork, clientAddress, parseNetwork, type Network } from './ip.js';
 import { canonicalResource } from './resource-path.js';
 import {
   accessControlProblems,
   bindsSubject,
+  namedNetworkTexts,
+  NO_DEFINITIONS,
   parseDomainPattern,
   parseDomainRegex,
   parseResourceRegex,
@@ -103,6 +105,7 @@ class RequestState {
   subject: AccessSubject | undefined;
   private ip: string | undefined;
   private resourcePath: string | undefined;
+  private queryValues: GoQuery | undefined;
   private address: SocketAddress | null | undefined;
 
   load(request: AccessRequest): void {
@@ -112,6 +115,7 @@ class RequestState {
     this.subject = request.subject;
     this.ip = request.ip;
     this.resourcePath = request.resource;
+    this.queryValues = undefined;
     this.address = undefined;
   }
 
@@ -121,7 +125,13 @@ class RequestState {
     this.subject = undefined;
     this.ip = undefined;
     this.resourcePath = undefined;
+    this.queryValues = undefined;
     this.address = undefined;
+  }
+
+  /** The query string's keys and values, read as Go's url.Query() reads them (as Authelia does). */
+  query(): GoQuery {
+    return (this.queryValues ??= parseGoQuery(this.url!.search));
   }
 
   resource(): string {
@@ -161,23 +171,28 @@ function inGroup(subject: AccessSubject, text: string, start = 0, end = text.len
 
 /** A regex whose User / Group groups, if any, bind the match to the subject. */
 function matchBinding(compiled: GoRegex, text: string, subject: AccessSubject | undefined): Match {
-  const match = compiled.regex.exec(text);
-  if (match === null) return MISS;
+  const groups = compiled.exec(text);
+  if (groups === null) return MISS;
   if (subject === undefined) return MAY;
-  const user = match.groups?.['User'];
-  const group = match.groups?.['Group'];
+  const user = groups['User'];
+  const group = groups['Group'];
   if (compiled.groupNames.includes('User') && (user === undefined || !isUser(subject, user))) return MISS;
   if (compiled.groupNames.includes('Group') && (group === undefined || !inGroup(subject, group))) return MISS;
   return HIT;
 }
 
-/** `{user}.example.com` / `{group}.example.com`: the whole first label is the username / a group. */
+/**
+ * A template domain, as Authelia matches it: `{user}` + suffix is the username followed by the suffix (dots and all:
+ * john.doe at john.doe.example.com); `{group}` + suffix needs the first label to be a group and the rest of the host
+ * to be the suffix (so `{group}-app.example.com` never matches a signed-in user, as in Authelia). An anonymous
+ * request MAY match when the host ends with the suffix after something.
+ */
 function matchTemplate(kind: 'user' | 'group', suffix: string, host: string, subject: AccessSubject | undefined): Match {
-  const labelEnd = host.length - suffix.length;
-  if (labelEnd <= 0 || !host.endsWith(suffix) || host.indexOf('.') < labelEnd) return MISS;
+  const prefixEnd = host.length - suffix.length;
+  if (prefixEnd <= 0 || !host.endsWith(suffix)) return MISS;
   if (subject === undefined) return MAY;
-  const bound = kind === 'user' ? isUser(subject, host, 0, labelEnd) : inGroup(subject, host, 0, labelEnd);
-  return bound ? HIT : MISS;
+  if (kind === 'user') return isUser(subject, host, 0, prefixEnd) ? HIT : MISS;
+  return host.indexOf('.') === prefixEnd && inGroup(subject, host, 0, prefixEnd) ? HIT : MISS;
 }
 
 /**
@@ -185,7 +200,7 @@ function matchTemplate(kind: 'user' | 'group', suffix: string, host: string, sub
  * subject are split off at compile time: a plain `test` answers for them.
  */
 function anyRegex(regexes: readonly GoRegex[]): (text: string, subject: AccessSubject | undefined) => Match {
-  const plain = regexes.filter((compiled) => !bindsSubject(compiled)).map((compiled) => compiled.regex);
+  const plain = regexes.filter((compiled) => !bindsSubject(compiled));
   const binding = regexes.filter(bindsSubject);
   return (text, subject) => {
     for (const regex of plain) if (regex.test(text)) return HIT;
@@ -269,32 +284,28 @@ function subjectCriterion(anyOf: readonly SubjectBranch[]): Criterion {
   };
 }
 
-type QueryTest = { operator: QueryOperator; key: string; value: string; regex: RegExp | undefined };
+type QueryTest = { operator: QueryOperator; key: string; value: string; regex: GoRegex | undefined };
 
-function queryHolds(test: QueryTest, params: URLSearchParams): boolean {
+/** Authelia's query matchers: presence, else the key's first value ('' when absent) against the value or pattern. */
+function queryHolds(test: QueryTest, query: GoQuery): boolean {
   switch (test.operator) {
     case 'present':
-      return params.has(test.key);
+      return query.has(test.key);
     case 'absent':
-      return !params.has(test.key);
+      return !query.has(test.key);
   }
-  const values = params.getAll(test.key);
-  const positive = test.operator === 'equal' || test.operator === 'pattern';
-  if (positive && values.length === 0) return false;
-  for (const value of values) {
-    const matches = test.regex !== undefined ? test.regex.test(value) : value === test.value;
-    if (matches !== positive) return false;
-  }
-  return true;
+  const value = query.get(test.key)?.[0] ?? '';
+  const matches = test.regex !== undefined ? test.regex.test(value) : value === test.value;
+  return matches === (test.operator === 'equal' || test.operator === 'pattern');
 }
 
 function queryCriterion(anyOf: readonly (readonly QueryTest[])[]): Criterion {
   return {
     kind: 'query',
     test(state) {
-      const params = state.url!.searchParams;
+      const query = state.query();
       branches: for (const branch of anyOf) {
-        for (const test of branch) if (!queryHolds(test, params)) continue branches;
+        for (const test of branch) if (!queryHolds(test, query)) continue branches;
         return HIT;
       }
       return MISS;
@@ -310,7 +321,7 @@ function valid<T extends object>(parsed: T | { error: string }): T {
   return parsed;
 }
 
-function compileRule(rule: RuleConfig, position: number, namedNetworks: ReadonlyMap<string, Network[]>): CompiledRule {
+function compileRule(rule: RuleConfig, position: number, namedNetworks: ReadonlyMap<string, readonly Network[]>): CompiledRule {
   // Cheapest and most selective first: the order does not change the outcome, only how soon a MISS is found.
   const domains = (rule.domain ?? []).map((text) => valid(parseDomainPattern(text)));
   const domainRegexes = (rule.domain_regex ?? []).map((text) => valid(parseDomainRegex(text)));
@@ -332,7 +343,7 @@ function compileRule(rule: RuleConfig, position: number, namedNetworks: Readonly
           branch.map((matcher): QueryTest => {
             const operator = queryOperator(matcher);
             const value = matcher.value ?? '';
-            const regex = operator === 'pattern' || operator === 'not pattern' ? valid(compileGoRegex(value)).regex : undefined;
+            const regex = operator === 'pattern' || operator === 'not pattern' ? valid(compileGoRegex(value)) : undefined;
             return { operator, key: matcher.key, value, regex };
           }),
         ),
@@ -343,8 +354,6 @@ function compileRule(rule: RuleConfig, position: number, namedNetworks: Readonly
     const branches: SubjectBranch[] = [];
     for (const terms of rule.subject) {
       const parsed = terms.map((text) => valid(parseSubjectTerm(text)));
-      // A branch needing an OAuth 2.0 client can never match here: drop it rather than send anyone to sign in for it.
-      if (parsed.some((term) => term.kind === 'oauth2-client')) continue;
       branches.push({
         users: parsed.flatMap((term) => (term.kind === 'user' ? [term.name] : [])),
         groups: parsed.flatMap((term) => (term.kind === 'group' ? [term.name] : [])),
@@ -448,11 +457,16 @@ export class AccessControl implements CompiledAccessControl {
   }
 }
 
-/** Compiles the access_control section; throws ConfigError listing every problem if it is not valid. */
-export function compileAccessControl(config: AccessControlConfig): AccessControl {
-  const problems = accessControlProblems(config);
+/**
+ * Compiles the access_control section, with the named networks of `definitions`; throws ConfigError listing every
+ * problem if it is not valid.
+ */
+export function compileAccessControl(config: AccessControlConfig, definitions: DefinitionsConfig = NO_DEFINITIONS): AccessControl {
+  const problems = accessControlProblems(config, definitions);
   if (problems.length > 0) throw new ConfigError(problems);
-  const namedNetworks = new Map(config.networks.map((group) => [group.name, group.networks.map((text) => valid(parseNetwork(text)))]));
+  const namedNetworks = new Map(
+    [...namedNetworkTexts(config, definitions)].map(([name, texts]) => [name, texts.map((text) => valid(parseNetwork(text)))]),
+  );
   return new AccessControl(
     config.rules.map((rule, index) => compileRule(rule, index + 1, namedNetworks)),
     config.default_policy,

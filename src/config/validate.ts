@@ -206,7 +206,7 @@ const checkStorage: Check = (config, findings) => {
 };
 
 const checkAccessControl: Check = (config, findings) => {
-  findings.problems.push(...accessControlProblems(config.access_control));
+  findings.problems.push(...accessControlProblems(config.access_control, config.definitions));
 };
 
 const CHECKS: readonly Check[] = [

@@ -15,7 +15,7 @@ const config = configSchema.parse({
       { domain: 'app.example.com', policy: 'one_factor' },
     ],
   } satisfies RawConfig['access_control'],
-}).access_control;
+});
 
 const request = (url: string, extra: Partial<AccessRequest> = {}): AccessRequest => ({ url: new URL(url), method: 'GET', ip: '10.0.0.1', ...extra });
 
@@ -58,10 +58,33 @@ describe('explainAccess (gatehouse access-control check-policy)', () => {
     assert.match(output, /Rule #3 \(policy 'two_factor'\) applies only to certain users: the request will be sent to sign in/);
   });
 
-  it('marks the first fully matching rule with *', () => {
+  it('marks the first fully matching rule with *, and leaves out the later rules (as Authelia without --verbose)', () => {
     const output = explainAccess(config, request('https://app.example.com/api/v1'));
     assert.deepEqual(rows(output).get('2'), ['*', 'hit', 'hit', 'hit', 'hit', '-', '-', 'one_factor']);
+    assert.deepEqual([...rows(output).keys()], ['1', '2']);
+    assert.match(output, /\(2 later rules not shown: --verbose shows every rule\)/);
     assert.match(output, /The policy 'one_factor' from rule #2 will be applied to this request\.$/);
+  });
+
+  it('--verbose shows every rule, the later ones too', () => {
+    const output = explainAccess(config, request('https://app.example.com/api/v1'), { verbose: true });
+    assert.deepEqual([...rows(output).keys()], ['1', '2', '3', '4']);
+    assert.doesNotMatch(output, /not shown/);
+  });
+
+  it('a subject with groups and no username (check-policy --groups alone) is a signed-in subject', () => {
+    const output = explainAccess(config, request('https://app.example.com/x?debug=1', { subject: { username: '', groups: ['admins'] } }));
+    assert.match(output, /by a user with no name given \(groups: admins\)/);
+    assert.deepEqual(rows(output).get('3'), ['*', 'hit', '-', '-', '-', 'hit', 'hit', 'two_factor']);
+  });
+
+  it('reads the networks of definitions.network', () => {
+    const withDefinitions = configSchema.parse({
+      definitions: { network: { office: '192.168.1.0/24' } },
+      access_control: { rules: [{ domain: 'app.example.com', networks: 'office', policy: 'bypass' }] },
+    });
+    const output = explainAccess(withDefinitions, request('https://app.example.com/', { ip: '192.168.1.20' }));
+    assert.match(output, /The policy 'bypass' from rule #1 will be applied/);
   });
 
   it('names the default policy when no rule matches, and shows the misses', () => {
@@ -73,7 +96,7 @@ describe('explainAccess (gatehouse access-control check-policy)', () => {
   });
 
   it('says so when there are no rules at all', () => {
-    const output = explainAccess(configSchema.parse({}).access_control, request('https://app.example.com/'));
+    const output = explainAccess(configSchema.parse({}), request('https://app.example.com/'));
     assert.match(output, /no rules: only the default policy applies/);
     assert.match(output, /The policy 'deny' from the default policy will be applied/);
   });

@@ -139,6 +139,8 @@ describe('domain templates {user} and {group}', () => {
     { why: 'compared case-insensitively', url: 'https://john.home.example.com/', who: { user: 'John' }, expect: 'match' },
     { why: "another user's domain", url: 'https://john.home.example.com/', who: fred, expect: 'skip' },
     { why: 'the username must be the whole label', url: 'https://johnny.home.example.com/', who: john, expect: 'skip' },
+    { why: 'a username with a dot: john.doe at john.doe.home.example.com', url: 'https://john.doe.home.example.com/', who: { user: 'john.doe' }, expect: 'match' },
+    { why: 'anonymous, a two-label prefix: sign in first', url: 'https://john.doe.home.example.com/', expect: 'sign-in' },
     { why: 'the username must be the only label before the suffix', url: 'https://x.john.home.example.com/', who: john, expect: 'skip' },
     { why: 'the bare suffix', url: 'https://home.example.com/', who: john, expect: 'skip' },
     { why: 'anonymous, on a host of the right shape: sign in first', url: 'https://john.home.example.com/', expect: 'sign-in' },
@@ -149,6 +151,21 @@ describe('domain templates {user} and {group}', () => {
     { why: 'a group the user is not in', url: 'https://dev.example.com/', who: fred, expect: 'skip' },
     { why: 'the username is not a group', url: 'https://john.example.com/', who: john, expect: 'skip' },
     { why: 'anonymous: sign in first', url: 'https://dev.example.com/', expect: 'sign-in' },
+  ]);
+  table({ domain: '{user}-app.example.com' }, [
+    { why: '{user} followed by the rest of the label: the username then the suffix', url: 'https://john-app.example.com/', who: john, expect: 'match' },
+    { why: '{user}-app: case-insensitive', url: 'https://JOHN-app.example.com/', who: { user: 'John' }, expect: 'match' },
+    { why: "{user}-app: another user's host", url: 'https://fred-app.example.com/', who: john, expect: 'skip' },
+    { why: '{user}-app: the bare suffix', url: 'https://-app.example.com/', who: john, expect: 'skip' },
+    { why: '{user}-app: anonymous on a host ending with the suffix', url: 'https://x-app.example.com/', expect: 'sign-in' },
+    { why: '{user}-app: anonymous on the bare suffix', url: 'https://-app.example.com/', expect: 'skip' },
+  ]);
+  table({ domain: '{group}-app.example.com' }, [
+    { why: '{group} + more of the label: anonymous requests sign in first (as Authelia)', url: 'https://dev-app.example.com/', expect: 'sign-in' },
+    { why: '{group} + more of the label never matches a signed-in user (as Authelia: the first label must be the group)', url: 'https://dev-app.example.com/', who: john, expect: 'skip' },
+  ]);
+  table({ domain: '{group}.example.com' }, [
+    { why: '{group}: a group of the user, deeper than one label, is not its first label', url: 'https://x.dev.example.com/', who: john, expect: 'skip' },
   ]);
   table({ domain: ['static.example.com', '{user}.example.com'] }, [
     { why: 'anonymous, on a domain of the list that needs no user', url: 'https://static.example.com/', expect: 'match' },
@@ -284,13 +301,13 @@ describe('subject', () => {
     { why: 'the outer list needs any inner list (OR): second', url: 'https://app.example.com/', who: john, expect: 'match' },
     { why: 'a user and group mismatch', url: 'https://app.example.com/', who: { user: 'mary', groups: ['admins'] }, expect: 'skip' },
   ]);
-  table({ domain: 'app.example.com', subject: 'oauth2:client:my-client' }, [
-    { why: 'an OAuth 2.0 client never matches a user', url: 'https://app.example.com/', who: john, expect: 'skip' },
-    { why: 'nor sends anonymous requests to sign in for nothing', url: 'https://app.example.com/', expect: 'skip' },
+  table({ domain: 'app.example.com', subject: ['group: admins', 'user:  fred '] }, [
+    { why: "spaces after the prefix are trimmed, as Authelia: 'group: admins'", url: 'https://app.example.com/', who: john, expect: 'match' },
+    { why: "and around a user name: 'user:  fred '", url: 'https://app.example.com/', who: fred, expect: 'match' },
+    { why: 'and the rule still needs the right user', url: 'https://app.example.com/', who: { user: 'mary', groups: ['users'] }, expect: 'skip' },
   ]);
-  table({ domain: 'app.example.com', subject: ['oauth2:client:my-client', 'user:john'] }, [
-    { why: 'the other branches still work', url: 'https://app.example.com/', who: john, expect: 'match' },
-    { why: 'and still need a sign-in', url: 'https://app.example.com/', expect: 'sign-in' },
+  table({ domain: 'app.example.com', subject: 'group: contractors', policy: 'deny' }, [
+    { why: "a deny rule for 'group: contractors' denies the contractors", url: 'https://app.example.com/', who: { user: 'c', groups: ['contractors'] }, expect: 'match' },
   ]);
 });
 
@@ -339,7 +356,11 @@ describe('query', () => {
     { why: 'equal: another value', url: 'https://app.example.com/?token=abd', expect: 'skip' },
     { why: 'equal: absent', url: 'https://app.example.com/', expect: 'skip' },
     { why: 'equal: every occurrence has the value', url: 'https://app.example.com/?token=abc&token=abc', expect: 'match' },
-    { why: 'equal: occurrences disagree (the application may read either)', url: 'https://app.example.com/?token=abc&token=x', expect: 'skip' },
+    { why: 'equal: the first occurrence counts, as in Authelia (Go Query().Get)', url: 'https://app.example.com/?token=abc&token=x', expect: 'match' },
+    { why: 'equal: a later occurrence does not', url: 'https://app.example.com/?token=x&token=abc', expect: 'skip' },
+    { why: "equal: a pair holding ';' is dropped, as Go drops it", url: 'https://app.example.com/?token=abc;x=1', expect: 'skip' },
+    { why: 'equal: a pair with a malformed escape is dropped, as Go drops it', url: 'https://app.example.com/?token=abc%zz', expect: 'skip' },
+    { why: 'equal: a dropped pair does not hide a later good one', url: 'https://app.example.com/?token=%zz&token=abc', expect: 'match' },
     { why: 'equal: values are decoded (%61)', url: 'https://app.example.com/?token=%61bc', expect: 'match' },
   ]);
   table({ domain: 'app.example.com', query: [{ key: 'q', value: 'a b' }] }, [
@@ -359,19 +380,45 @@ describe('query', () => {
     { why: 'not equal: another value', url: 'https://app.example.com/?mode=view', expect: 'match' },
     { why: 'not equal: absent counts as not equal', url: 'https://app.example.com/', expect: 'match' },
     { why: 'not equal: the value', url: 'https://app.example.com/?mode=admin', expect: 'skip' },
-    { why: 'not equal: the value hidden among others', url: 'https://app.example.com/?mode=view&mode=admin', expect: 'skip' },
+    { why: 'not equal: the first occurrence counts, as in Authelia', url: 'https://app.example.com/?mode=view&mode=admin', expect: 'match' },
+    { why: 'not equal: the value first', url: 'https://app.example.com/?mode=admin&mode=view', expect: 'skip' },
   ]);
   table({ domain: 'app.example.com', query: [{ operator: 'pattern', key: 'token', value: '^(abc123|zyx789)$' }] }, [
     { why: 'pattern matches', url: 'https://app.example.com/?token=zyx789', expect: 'match' },
     { why: 'pattern does not match', url: 'https://app.example.com/?token=zyx788', expect: 'skip' },
-    { why: 'pattern: absent', url: 'https://app.example.com/', expect: 'skip' },
-    { why: 'pattern: occurrences disagree', url: 'https://app.example.com/?token=abc123&token=nope', expect: 'skip' },
+    { why: "pattern: absent (matched against '', as Authelia)", url: 'https://app.example.com/', expect: 'skip' },
+    { why: 'pattern: the first occurrence counts', url: 'https://app.example.com/?token=abc123&token=nope', expect: 'match' },
   ]);
   table({ domain: 'app.example.com', query: [{ operator: 'not pattern', key: 'random', value: '^(1|2)$' }] }, [
     { why: 'not pattern: another value', url: 'https://app.example.com/?random=3', expect: 'match' },
     { why: 'not pattern: absent', url: 'https://app.example.com/', expect: 'match' },
     { why: 'not pattern: a matching value', url: 'https://app.example.com/?random=2', expect: 'skip' },
-    { why: 'not pattern: a matching value among others', url: 'https://app.example.com/?random=3&random=1', expect: 'skip' },
+    { why: 'not pattern: the first occurrence counts', url: 'https://app.example.com/?random=3&random=1', expect: 'match' },
+  ]);
+  table({ domain: 'app.example.com', query: [{ operator: 'pattern', key: 'page', value: '^[0-9]*$' }] }, [
+    { why: "pattern on an absent key is matched against '' (Authelia): '^[0-9]*$' matches", url: 'https://app.example.com/', expect: 'match' },
+    { why: 'pattern: a value that does not match', url: 'https://app.example.com/?page=x', expect: 'skip' },
+  ]);
+  table({ domain: 'app.example.com', query: [{ operator: 'not pattern', key: 'page', value: '^$' }] }, [
+    { why: "not pattern on an absent key: '' matches '^$', so not pattern fails", url: 'https://app.example.com/', expect: 'skip' },
+    { why: 'not pattern: a non-empty value', url: 'https://app.example.com/?page=1', expect: 'match' },
+  ]);
+  table({ domain: 'app.example.com', query: [{ key: 'secure', value: '' }] }, [
+    { why: "{ key, value: '' } means present, as in Authelia", url: 'https://app.example.com/?secure=yes', expect: 'match' },
+    { why: "{ key, value: '' }: absent", url: 'https://app.example.com/', expect: 'skip' },
+  ]);
+  table({ domain: 'app.example.com', query: [{ operator: 'present', key: 'secure', value: '' }] }, [
+    { why: "present with value: '' is accepted and means present", url: 'https://app.example.com/?secure', expect: 'match' },
+    { why: "present with value: '': absent", url: 'https://app.example.com/', expect: 'skip' },
+  ]);
+  table({ domain: 'app.example.com', query: [{ operator: 'absent', key: 'debug', value: '' }] }, [
+    { why: "absent with value: '' is accepted", url: 'https://app.example.com/', expect: 'match' },
+    { why: "absent with value: '': present", url: 'https://app.example.com/?debug', expect: 'skip' },
+  ]);
+  table({ domain: 'app.example.com', query: [{ operator: 'equal', key: 'mode', value: '' }] }, [
+    { why: "equal '' matches an absent key (its value is '', as Authelia)", url: 'https://app.example.com/', expect: 'match' },
+    { why: "equal '' matches an empty value", url: 'https://app.example.com/?mode=', expect: 'match' },
+    { why: "equal '': a value", url: 'https://app.example.com/?mode=x', expect: 'skip' },
   ]);
   table({ domain: 'app.example.com', query: [{ operator: 'pattern', key: 'id', value: '(?i)^\\Qa.b\\E$' }] }, [
     { why: 'Go syntax in patterns', url: 'https://app.example.com/?id=A.B', expect: 'match' },
