@@ -29,7 +29,7 @@ const enabled = (value: unknown): boolean => isMap(value) && value.enabled === t
 
 const NO_EFFECT = 'Gatehouse ignores it';
 const SECOND_FACTOR_MOVE =
-  'to pass two_factor rules they must register a security key (WebAuthn) in the portal; until then two_factor resources refuse them';
+  'must register a security key (WebAuthn) in the portal to pass two_factor rules; until then two_factor resources refuse them';
 
 /** More specific entries come before the subtree that contains them: the first matching entry for a path wins. */
 export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [

@@ -148,6 +148,11 @@ function readEmails(user: Map<unknown, unknown>, path: string, problems: UsersFi
     problems.push({ path: joinKeyPath(path, 'emails'), message: "use either 'email' or 'emails', not both" });
     return [];
   }
+  if (Array.isArray(single)) {
+    // As in Authelia, whose `email` holds one address: a list is refused, not half-read.
+    problems.push({ path: joinKeyPath(path, 'email'), message: "must be one address; list several under 'emails' instead" });
+    return [];
+  }
   if (single !== undefined && single !== null) {
     const email = readEmail(single, joinKeyPath(path, 'email'), problems);
     return email === undefined ? [] : [email];
