@@ -322,3 +322,33 @@ suite('resources with subject rules', 'deny', [
   [Bob, 'https://private.example.com', 'GET', 'deny'],
   [Anonymous, 'https://private.example.com', 'GET', 'two_factor'],
 ]);
+
+// internal/authorization/access_control_domain_test.go, as rules: a template followed by more of the first label.
+// For an anonymous request, "matches" is Authelia's potential match: the request is sent to sign in first.
+describe('Authelia domain matcher: templates and wildcards', () => {
+  const cases: [domain: string, host: string, matches: boolean][] = [
+    ['{user}-user.domain.com', 'a-user.domain.com', true],
+    ['{user}-user.domain.com', 'A-User.Domain.COM', true],
+    ['{group}-group.domain.com', 'a-group.domain.com', true],
+    ['{group}-group.domain.com', 'A-Group.Domain.COM', true],
+    ['{user}-user.domain.com', '-user.domain.com', false],
+    ['{user}-user.domain.com', '-User.Domain.COM', false],
+    ['{group}-group.domain.com', '-Group.Domain.COM', false],
+    ['*.user.domain.com', 'abc.user.domain.com', true],
+    ['*.user.domain.com', 'ABC.User.Domain.COM', true],
+    ['*.user.domain.com', 'abc.user.example.com', false],
+  ];
+  for (const [domain, host, matches] of cases) {
+    it(`${domain} ${matches ? 'matches' : 'does not match'} ${host} (anonymous)`, () => {
+      const config = configSchema.parse({ access_control: { default_policy: 'deny', rules: [{ domain, policy: 'one_factor' }] } });
+      const decision = compileAccessControl(config.access_control).evaluate({ url: new URL(`https://${host}/`), method: 'GET', ip: '127.0.0.1' });
+      assert.equal(decision.rule, matches ? 1 : 0);
+    });
+  }
+
+  it("a User regex group does not match another host (regexp_test.go)", () => {
+    const config = configSchema.parse({ access_control: { rules: [{ domain_regex: '^(?P<User>[a-zA-Z0-9]+)\\.regex.com$', policy: 'one_factor' }] } });
+    const decision = compileAccessControl(config.access_control).evaluate({ url: new URL('https://example.com/'), method: 'GET', ip: '127.0.0.1', subject: { username: 'a-user', groups: [] } });
+    assert.equal(decision.rule, 0);
+  });
+});
