@@ -125,8 +125,9 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'session.redis.high_availability.route_randomly', action: 'warn', text: 'every command goes to the Sentinel master' },
   { key: 'notifier.template_path', action: 'warn', text: "emails use Gatehouse's own templates" },
   { key: 'notifier.smtp.startup_check_address', action: 'warn', text: 'the start-up check connects and authenticates without sending a mail' },
-  { key: 'notifier.smtp.disable_require_tls', action: 'warn', text: 'mail is sent only over TLS; a server without TLS fails the start-up check' },
-  { key: 'notifier.smtp.disable_starttls', action: 'warn', text: 'STARTTLS is used whenever the server offers it' },
+  { key: 'notifier.smtp.disable_require_tls', action: 'warn',
+    text: 'TLS follows the address scheme: submission:// requires STARTTLS, submissions:// is TLS from the start, smtp:// uses STARTTLS when offered' },
+  { key: 'notifier.smtp.disable_starttls', action: 'warn', text: 'STARTTLS follows the address scheme (smtp:// uses it whenever the server offers it)' },
   { key: 'notifier.smtp.disable_html_emails', action: 'warn', text: 'emails carry an HTML and a text part' },
 ];
 

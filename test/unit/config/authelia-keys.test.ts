@@ -2,6 +2,9 @@
 // refused (it decides who gets in or where data lives) or warned about with what changes for the users.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../../src/paths.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { AUTHELIA_KEYS } from '../../../src/config/authelia-unsupported.js';
 import { schemaLeafPaths } from '../../../src/config/env.js';
@@ -50,6 +53,13 @@ describe('the Authelia key table', () => {
       assert.ok(entry.text.length > 0, entry.key);
       assert.ok(!schemaKeys.some((key) => key === entry.key || key.startsWith(`${entry.key}.`)), `${entry.key} shadows a Gatehouse key`);
     }
+  });
+
+  it('docs/configuration.md lists every entry with its action, and nothing else', () => {
+    const docs = readFileSync(join(packageRoot, 'docs', 'configuration.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Authelia keys'), docs.indexOf('\n## ', docs.indexOf('## Authelia keys') + 1));
+    const rows = [...section.matchAll(/^\| `([^`]+)`[^|]*\| (refuse|warn) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(rows, AUTHELIA_KEYS.map((entry) => `${entry.key} ${entry.action}`));
   });
 
   for (const entry of AUTHELIA_KEYS) {
