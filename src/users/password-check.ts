@@ -3,7 +3,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { UserDetails, UserProvider } from './provider.js';
 import type { Regulator } from '../regulation/regulator.js';
-import { hasUnsafeCharacters, MAX_USERNAME_LENGTH } from '../regulation/safe-text.js';
+import { hasUnsafeCharacters, MAX_USERNAME_LENGTH, safeText } from '../regulation/safe-text.js';
 
 export interface PasswordAttempt {
   username: string;
@@ -63,7 +63,16 @@ export function passwordLockNames(username: string, ip: string, modes: readonly 
   return names;
 }
 
+/** The shared locks an attempt holds, and its places in this process's queues. */
+interface Held {
+  names: string[];
+  turns: (() => void)[];
+}
+
 export class PasswordChecker {
+  /** Per lock name, the end of this process's queue of attempts (see `acquire`). */
+  private readonly turns = new Map<string, Promise<void>>();
+
   constructor(
     private readonly users: UserProvider,
     private readonly regulator: Regulator,
@@ -82,21 +91,22 @@ export class PasswordChecker {
     // One check at a time per user (and per address in ip mode), across replicas: otherwise a burst of concurrent
     // guesses would all read "not banned" before the first failure is counted. Later attempts wait their turn.
     const owner = randomUUID();
-    const names = passwordLockNames(attempt.username, attempt.ip, this.modes);
+    // Named as the regulator names its subjects (escaped, bounded), so one subject has one lock.
+    const names = passwordLockNames(safeText(attempt.username, MAX_USERNAME_LENGTH), safeText(attempt.ip), this.modes);
     const held = await this.acquire(names, owner, started + this.timings.waitMs);
     if (held === undefined) {
       // Logged (as refused, so never counted) for the operator; the password was not looked at.
       await this.regulator.record({ ...this.logFields(attempt), successful: false, banned: true });
       throw new PasswordCheckBusyError();
     }
-    const keepAlive = setInterval(() => void this.extend(held, owner), this.timings.refreshMs);
+    const keepAlive = setInterval(() => void this.extend(held.names, owner), this.timings.refreshMs);
     keepAlive.unref();
     try {
       const user = await this.verify(attempt);
       if (user !== undefined) return user;
     } finally {
       clearInterval(keepAlive);
-      await Promise.allSettled(held.map((name) => this.locks.unlock(name, owner)));
+      await this.release(held, owner);
     }
     const floor = options.failureFloorMs + randomInt(0, Math.max(1, Math.floor(options.failureFloorMs / 10)));
     const wait = floor - (Date.now() - started);
@@ -104,28 +114,63 @@ export class PasswordChecker {
     return undefined;
   }
 
-  /** Takes every lock in order, waiting for each until the deadline; on time-out frees what it took. */
-  private async acquire(names: readonly string[], owner: string, deadline: number): Promise<string[] | undefined> {
-    const held: string[] = [];
+  /**
+   * Takes every lock in order, waiting for each until the deadline; on time-out frees what it took. Attempts in this
+   * process queue first (first come, first served), so only the head of each queue polls the shared lock: polling
+   * alone is unfair, and a steady stream of newcomers could starve one waiter until its deadline.
+   */
+  private async acquire(names: readonly string[], owner: string, deadline: number): Promise<Held | undefined> {
+    const held: Held = { names: [], turns: [] };
     try {
       for (const name of names) {
-        let pause = POLL_MIN_MS;
-        while (!(await this.locks.tryLock(name, owner, this.timings.ttlSeconds))) {
-          const left = deadline - Date.now();
-          if (left <= 0) {
-            await this.release(held, owner);
-            return undefined;
-          }
-          await sleep(Math.min(left, pause + randomInt(0, pause)));
-          pause = Math.min(POLL_MAX_MS, pause * 2);
-        }
-        held.push(name);
+        const turn = await this.localTurn(name, deadline);
+        if (turn === undefined) break;
+        held.turns.push(turn);
+        if (!(await this.pollLock(name, owner, deadline))) break;
+        held.names.push(name);
       }
-      return held;
     } catch (error) {
       await this.release(held, owner);
       throw error;
     }
+    if (held.names.length === names.length) return held;
+    await this.release(held, owner);
+    return undefined;
+  }
+
+  /** Waits until this process's earlier attempts on `name` are done; the function ends this attempt's turn. */
+  private async localTurn(name: string, deadline: number): Promise<(() => void) | undefined> {
+    const previous = this.turns.get(name) ?? Promise.resolve();
+    let end!: () => void;
+    const mine = new Promise<void>((resolve) => (end = resolve));
+    const queue = previous.then(() => mine);
+    this.turns.set(name, queue);
+    const done = () => {
+      end();
+      if (this.turns.get(name) === queue) this.turns.delete(name);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      previous.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) return done;
+    // Giving up early still lets those behind run as soon as those ahead are done.
+    done();
+    return undefined;
+  }
+
+  /** Polls the shared lock (held by another replica, or by a crashed one until it lapses) until the deadline. */
+  private async pollLock(name: string, owner: string, deadline: number): Promise<boolean> {
+    let pause = POLL_MIN_MS;
+    while (!(await this.locks.tryLock(name, owner, this.timings.ttlSeconds))) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await sleep(Math.min(left, pause + randomInt(0, pause)));
+      pause = Math.min(POLL_MAX_MS, pause * 2);
+    }
+    return true;
   }
 
   private async extend(held: readonly string[], owner: string): Promise<void> {
@@ -134,8 +179,9 @@ export class PasswordChecker {
     await Promise.allSettled(held.map((name) => this.locks.extendLock(name, owner, this.timings.ttlSeconds)));
   }
 
-  private async release(held: readonly string[], owner: string): Promise<void> {
-    await Promise.allSettled(held.map((name) => this.locks.unlock(name, owner)));
+  private async release(held: Held, owner: string): Promise<void> {
+    await Promise.allSettled(held.names.map((name) => this.locks.unlock(name, owner)));
+    for (const end of held.turns) end();
   }
 
   /**
