@@ -59,6 +59,15 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
     text: 'Gatehouse stores its data in PostgreSQL (storage.postgres) or in an embedded database for a single ' +
       'replica (storage.local.path), never in MySQL/MariaDB: configure storage.postgres; security keys move with ' +
       "'authelia storage user webauthn export' and 'gatehouse storage user webauthn import'" },
+  // Client certificates: a server that demands one would refuse Gatehouse anyway; said plainly rather than as an unknown key.
+  ...['session.redis', 'storage.postgres', 'notifier.smtp'].flatMap((section): AutheliaKeyEntry[] => ['certificate_chain', 'private_key'].map((key) => ({
+    key: `${section}.tls.${key}`, action: 'refuse',
+    text: `Gatehouse cannot present a client certificate to this server: allow it to connect without one (password authentication), or keep Authelia`,
+  }))),
+  // Older Authelia forms (Authelia maps them itself; Gatehouse asks for the current form).
+  { key: 'storage.postgres.ssl', action: 'refuse', text: "is Authelia's older form: write storage.postgres.tls (server_name, skip_verify, minimum_version)" },
+  { key: 'notifier.smtp.host', action: 'refuse', text: "is Authelia's older form: write notifier.smtp.address, e.g. 'submission://mail.example.com:587'" },
+  { key: 'notifier.smtp.port', action: 'refuse', text: "is Authelia's older form: write notifier.smtp.address, e.g. 'submission://mail.example.com:587'" },
   // ---- features whose absence fails closed ----
   { key: 'totp', action: 'warn', text: `Gatehouse has no one-time codes (TOTP): users who used TOTP ${SECOND_FACTOR_MOVE}` },
   { key: 'duo_api', action: 'warn', text: `Gatehouse has no Duo push: users who used Duo ${SECOND_FACTOR_MOVE}` },
@@ -123,6 +132,9 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'session.redis.maximum_active_connections', action: 'warn', text: 'each replica uses one pipelined Redis connection' },
   { key: 'session.redis.high_availability.route_by_latency', action: 'warn', text: 'every command goes to the Sentinel master' },
   { key: 'session.redis.high_availability.route_randomly', action: 'warn', text: 'every command goes to the Sentinel master' },
+  ...['session.redis', 'storage.postgres', 'notifier.smtp'].map((section): AutheliaKeyEntry => ({
+    key: `${section}.tls.maximum_version`, action: 'warn', text: 'TLS up to 1.3 is allowed; the minimum follows tls.minimum_version',
+  })),
   { key: 'notifier.template_path', action: 'warn', text: "emails use Gatehouse's own templates" },
   { key: 'notifier.smtp.startup_check_address', action: 'warn', text: 'the start-up check connects and authenticates without sending a mail' },
   { key: 'notifier.smtp.disable_require_tls', action: 'warn',
