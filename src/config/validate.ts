@@ -203,6 +203,12 @@ const checkStorage: Check = (config, findings) => {
   if (config.storage.postgres && config.storage.postgres.password === '') {
     findings.warnings.push('storage.postgres.password is empty; that only works with trust authentication');
   }
+  // Redis suggests several replicas; embedded storage would give each its own security keys and its own count of
+  // failed sign-ins (regulation), multiplying the attempts an attacker gets. One replica with Redis is fine.
+  if (config.session.redis && !config.storage.postgres) {
+    findings.warnings.push('session.redis is set but storage.postgres is not: embedded storage (storage.local.path) serves one replica only; ' +
+      'with several replicas each would keep its own security keys and failed-attempt counts: configure storage.postgres');
+  }
 };
 
 const checkAccessControl: Check = (config, findings) => {

@@ -298,6 +298,13 @@ describe('storage.postgres', () => {
     const { warnings } = loadContent(withMinimal({ storage: { postgres: { password: 'pw' } } }));
     assert.ok(!warnings.some((w) => w.startsWith('storage.postgres')));
   });
+
+  it('Redis without storage.postgres is a warning: each replica would keep its own keys and failed-attempt counts', () => {
+    const redis = { session: { secret: LONG_SECRET, redis: { host: 'redis' } }, identity_validation: { jwt_secret: LONG_SECRET } };
+    assert.ok(loadContent(withMinimal(redis)).warnings.some((w) => w.startsWith('session.redis is set but storage.postgres is not')));
+    const withPostgres = loadContent(withMinimal({ ...redis, storage: { postgres: { password: 'pw' } } }));
+    assert.ok(!withPostgres.warnings.some((w) => w.startsWith('session.redis is set')));
+  });
 });
 
 describe('access_control (checked by authz/rules-validate)', () => {
