@@ -45,7 +45,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const env = applyEnvOverrides(tree, options.env ?? process.env);
   warnings.push(...env.warnings);
   // Checking the schema against a half-read configuration would only add misleading problems.
-  if (files.problems.length > 0) throw new ConfigError([...files.problems, ...env.problems], warnings);
+  if (files.problems.length > 0) throw new ConfigError([...files.problems, ...files.refused, ...env.problems], warnings);
 
   const authelia = applyAutheliaKeys(tree);
   warnings.push(...authelia.warnings);
