@@ -60,7 +60,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     const semantic = validateSemantics(config);
     for (const problem of semantic.problems) {
       const path = parsed.originalPath(problem.path);
-      if (!parsed.isTainted(path)) problems.push({ ...problem, path });
+      if (!parsed.isTainted(path) && !refused.some((r) => within(path, r.path))) problems.push({ ...problem, path });
     }
     // A path taken out for a type error would be checked as its default: only paths as written are checked.
     // A refused section (LDAP, MySQL) leaves defaults behind: their files are not what the operator meant either.

@@ -147,6 +147,13 @@ describe("Authelia's configuration templates are refused, never taken literally"
     assert.equal(problems.length, 1, JSON.stringify(problems));
   });
 
+  it('a templated secret is not also reported as missing by the checks that span keys', () => {
+    const file = tempFile(`session:\n  secret: '{{ secret "/s" }}'\n  redis:\n    host: redis\n  cookies:\n    - domain: example.com\n      authelia_url: https://auth.example.com\nidentity_validation:\n  jwt_secret: ${'x'.repeat(40)}\n`);
+    const problems = problemsOf(() => loadConfig({ files: [file], env: {} }));
+    assert.deepEqual(problems.map((p) => p.path), ['session.secret']);
+    assert.match(problems[0]!.message, TEMPLATE_MESSAGE);
+  });
+
   it('a template inside a list entry or a longer value is refused too', () => {
     const problems = problemsOf(() => loadContent(withMinimal({
       access_control: { rules: [{ domain: ['app.example.com', '{{ env "DOMAIN" }}'], policy: 'one_factor' }] },
