@@ -93,6 +93,12 @@ const PORTAL_DECISION_PATHS = [
   '/API/Verify', '/api/verify/', '/api/authz/',
 ];
 
+/** The same endpoints written so that a proxy's path matcher and Gatehouse's router might disagree (sent as is). */
+const PORTAL_DECISION_SPELLINGS = [
+  '/api/%61uthz/auth-request', '/api/authz%2Fauth-request', '/api/authz/auth-request%3Fx', '/x/../api/verify',
+  '/api/./verify', '/api/authz/./forward-auth', '//api/verify', '/api/verify;x=1', '/api/authz/auth-request/',
+];
+
 /** How a proxy can decline to answer: the connection closed without an HTTP answer, or the TLS handshake refused. */
 type Silence = 'closed' | 'no TLS';
 
@@ -301,6 +307,12 @@ export function describeProxy(proxy: ProxyUnderTest): void {
         const reply = await get(`${PORTAL}${path}`, asked);
         assert.equal(reply.status, 404, `${path}: ${reply.status}`);
         assert.equal(reply.headers['remote-user'], undefined, path);
+      }
+      // Spellings the proxy may route differently from Gatehouse: none of them is answered as a decision.
+      for (const target of PORTAL_DECISION_SPELLINGS) {
+        const reply = await send(running, `${PORTAL}/`, { headers: { ...BROWSER, ...asked }, requestTarget: target });
+        assert.equal(reply.status, 404, `${target}: ${reply.status}`);
+        assert.equal(reply.headers['remote-user'], undefined, target);
       }
     });
 
