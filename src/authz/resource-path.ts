@@ -34,7 +34,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function canonicalResource(raw: string): CanonicalResource {
   let rest = raw;
   const scheme = /^https?:\/\/[^/?#]*/i.exec(rest);
-  if (scheme) rest = rest.slice(scheme[0].length) || '/';
+  if (scheme) {
+    rest = rest.slice(scheme[0].length);
+    if (!rest.startsWith('/')) rest = `/${rest}`; // `https://host` and `https://host?q` have the root path
+  }
   if (rest.includes('#')) return { error: 'target URL has a fragment' };
   if (!rest.startsWith('/')) return { error: 'target path must start with /' };
   const mark = rest.indexOf('?');
@@ -43,7 +46,8 @@ export function canonicalResource(raw: string): CanonicalResource {
 
   const path = decodePath(rawPath);
   if (typeof path !== 'string') return path;
-  const clean = removeDotSegments(path);
+  // Without `/.` or `//` there is no dot segment and no empty one: nothing to resolve (the common case).
+  const clean = path.includes('/.') || path.includes('//') ? removeDotSegments(path) : path;
   if (typeof clean !== 'string') return clean;
   return rawQuery === '' ? clean : `${clean}?${rawQuery.includes('%') ? rawQuery.replace(ENCODED_UNRESERVED, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : rawQuery}`;
 }

@@ -35,7 +35,10 @@ describe('canonical resource: Authelia URLPathFullClean and NewObject vectors', 
   it('an origin-form target (X-Forwarded-Uri) reads like the absolute URL', () => {
     expectResource('/five/..%2ftest?query=1', '/test?query=1');
   });
-  it('a URL with no path is the root', () => expectResource('https://example.com', '/'));
+  it('a URL with no path is the root', () => {
+    expectResource('https://example.com', '/');
+    expectResource('https://example.com?a=1', '/?a=1');
+  });
   it('an empty query adds no "?" (Authelia appends RawQuery only when it is not empty)', () => expectResource('https://example.com/a?', '/a'));
   it('empty segments collapse as in path.Clean, a trailing slash stays', () => {
     expectResource('https://example.com/a//b', '/a/b');
