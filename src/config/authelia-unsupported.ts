@@ -107,7 +107,7 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'webauthn.selection_criteria', action: 'warn',
     text: 'browsers may offer any authenticator type; user verification follows webauthn.user_verification' },
   { key: 'webauthn.experimental_enable_passkey_upgrade', action: 'warn', text: 'users are not offered to upgrade a security key to a passkey' },
-  { key: 'webauthn.filtering.prohibit_backup_eligibility', action: 'warn', text: NO_EFFECT },
+  { key: 'webauthn.filtering.prohibit_backup_eligibility', action: 'warn', text: 'synced passkeys are accepted, as false asks' },
   // ---- presentation and tuning ----
   { key: 'theme', action: 'warn', text: 'the portal has one look' },
   { key: 'privacy_policy', action: 'warn', text: 'no privacy policy link is shown and no acceptance is asked' },
@@ -143,9 +143,14 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'notifier.smtp.disable_html_emails', action: 'warn', text: 'emails carry an HTML and a text part' },
 ];
 
+/** Keys whose action depends on their value: a template there hides the value, so it cannot be waved through. */
+const CONDITIONAL_KEYS = AUTHELIA_KEYS.filter((entry) => entry.when).map((entry) => entry.key);
+
 export interface AutheliaKeyFindings {
   problems: ConfigProblem[];
   warnings: string[];
+  /** Keys removed whatever their value (no conditional entry in them): nothing inside them matters any more. */
+  removed: string[];
 }
 
 function autheliaKeyWarning(entry: AutheliaKeyEntry): string {
@@ -158,7 +163,7 @@ function autheliaKeyWarning(entry: AutheliaKeyEntry): string {
  * error, never the default users file.
  */
 export function applyAutheliaKeys(tree: ConfigTree): AutheliaKeyFindings {
-  const findings: AutheliaKeyFindings = { problems: [], warnings: [] };
+  const findings: AutheliaKeyFindings = { problems: [], warnings: [], removed: [] };
   const backendNamed = isMap(tree.authentication_backend) ? Object.keys(tree.authentication_backend) : [];
   for (const entry of AUTHELIA_KEYS) {
     const parts = entry.key.split('.');
@@ -168,6 +173,7 @@ export function applyAutheliaKeys(tree: ConfigTree): AutheliaKeyFindings {
     if (!isMap(node) || !Object.hasOwn(node, leaf)) continue;
     if (entry.when && !entry.when(node[leaf])) continue;
     delete node[leaf];
+    if (!CONDITIONAL_KEYS.some((key) => key === entry.key || key.startsWith(`${entry.key}.`))) findings.removed.push(entry.key);
     if (entry.action === 'refuse') findings.problems.push({ path: entry.key, message: `is an Authelia option Gatehouse cannot honour: ${entry.text}` });
     else findings.warnings.push(autheliaKeyWarning(entry));
   }

@@ -49,7 +49,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const authelia = applyAutheliaKeys(tree);
   warnings.push(...authelia.warnings);
-  const refused = [...files.refused, ...authelia.problems];
+  // A template inside a key that is refused or ignored whatever its value changes nothing: only that key is reported.
+  const templates = files.refused.filter((problem) => !authelia.removed.some((key) => within(problem.path, key)));
+  const refused = [...templates, ...authelia.problems];
   const parsed = parsePartially(tree);
   // A refused value was taken out: the schema's "is required" there would only repeat it.
   const schemaProblems = parsed.problems.filter((problem) => !refused.some((r) => within(problem.path, r.path)));

@@ -154,6 +154,13 @@ describe("Authelia's configuration templates are refused, never taken literally"
     assert.match(problems[0]!.message, TEMPLATE_MESSAGE);
   });
 
+  it('a template inside an Authelia section Gatehouse ignores is not reported; inside a conditional one it is', () => {
+    const { warnings } = loadContent(withMinimal({ identity_providers: { oidc: { hmac_secret: '{{ secret "/h" }}' } } }));
+    assert.ok(warnings.some((w) => w.startsWith("key 'identity_providers'")));
+    const problems = problemsOf(() => loadContent(withMinimal({ webauthn: { metadata: { enabled: '{{ env "MDS" }}' } } })));
+    assert.match(problemAt(problems, 'webauthn.metadata.enabled').message, TEMPLATE_MESSAGE);
+  });
+
   it('a template inside a list entry or a longer value is refused too', () => {
     const problems = problemsOf(() => loadContent(withMinimal({
       access_control: { rules: [{ domain: ['app.example.com', '{{ env "DOMAIN" }}'], policy: 'one_factor' }] },
