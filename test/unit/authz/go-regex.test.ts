@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileGoRegex, type GoRegex } from '../../../src/authz/go-regex.js';
+import { RE2JS } from 're2js';
+import { anchoredPrefix, compileGoRegex, type GoRegex } from '../../../src/authz/go-regex.js';
 
 function compiled(pattern: string, options?: { caseInsensitive?: boolean }): GoRegex {
   const result = compileGoRegex(pattern, options);
@@ -135,6 +136,45 @@ describe('Go regular expressions: refused as Go refuses them, with Go\'s reason'
       assert.ok('error' in result, `'${pattern}' should be refused`);
       assert.match(result.error, reason);
       assert.ok(result.error.startsWith(`invalid regular expression '${pattern}': `), 'the message quotes the pattern as written');
+    });
+  }
+});
+
+describe('the literal-prefix shortcut never changes an answer', () => {
+  const prefixes: [pattern: string, prefix: string][] = [
+    ['^/api([/?].*)?$', '/api'],
+    ['^/admin/.*$', '/admin/'],
+    ['^user-(?P<User>\\w+)\\.example\\.com$', 'user-'],
+    ['^/ab*', '/a'],
+    ['^/ab+c', '/a'],
+    ['^/ab?c', '/a'],
+    ['^/ab{0}c', '/a'],
+    ['^/a.b', '/a'],
+    ['^/a\\.b', '/a'],
+    ['^/a|^/b', ''],
+    ['^/a(b|c)', ''],
+    ['^(?i)/admin', ''],
+    ['/admin', ''],
+    ['^', ''],
+    ['^a*', ''],
+  ];
+  for (const [pattern, prefix] of prefixes) {
+    it(`${pattern} → '${prefix}'`, () => assert.equal(anchoredPrefix(pattern), prefix));
+  }
+
+  const patterns = [...prefixes.map(([pattern]) => pattern), '^/ADMIN', '^kS/x', '^/admin(?i)X$', '^/a(?m)$'];
+  const texts = ['', '/', '/a', '/api', '/api/x', '/apix', '/admin/', '/ADMIN/', '/Admin/x', 'user-john.example.com', 'USER-john.example.com',
+    '/abc', '/ac', '/a.b', '/aXb', '/b', 'kS/x', 'KS/x', '\u212aS/x', 'k\u017f/x', '/adminx', '/adminX', '/a\n'];
+  for (const caseInsensitive of [false, true]) {
+    it(`agrees with re2js without it on every pattern and text (caseInsensitive: ${caseInsensitive})`, () => {
+      for (const pattern of patterns) {
+        const plain = RE2JS.compile(pattern, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
+        const regex = compiled(pattern, { caseInsensitive });
+        for (const text of texts) {
+          assert.equal(regex.test(text), plain.test(text), `${pattern} on ${JSON.stringify(text)}`);
+          assert.equal(regex.exec(text) !== null, plain.test(text), `exec: ${pattern} on ${JSON.stringify(text)}`);
+        }
+      }
     });
   }
 });
