@@ -154,6 +154,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     let last: AuthnStrategy | undefined;
     for (const strategy of endpoint.strategies) {
       last = strategy;
+      // Most requests carry no credentials: skip those strategies without a turn of the event loop.
+      if (strategy.kind === 'header' && !hasValue(req.headers[strategy.header])) continue;
       const found = strategy.kind === 'cookie' ? await fromSession(req, cookie) : await fromHeader(strategy, req, target, ip);
       if (found === FAILED) return { failed: true, challenger: challengeOf(strategy) };
       if (found !== undefined) return { identity: found, challenger: challengeOf(strategy) };
@@ -242,6 +244,10 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (endpoint.flavour === 'auth-request' || wantsStatusOnly(req)) answer(res, 401, ['Location', location]);
     else answerRedirect(res, target, location);
   }
+}
+
+function hasValue(header: string | string[] | undefined): boolean {
+  return header !== undefined && header !== '';
 }
 
 function challengeOf(strategy: AuthnStrategy): Challenge | undefined {
