@@ -5,7 +5,7 @@
 // an anonymous client never reads the two-factor page, while the bypass page stays open.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
@@ -163,3 +163,49 @@ for (const site of SITES) {
     });
   });
 }
+
+/** Asks the auth-request endpoint directly, as a proxy would, with the target exactly as written. */
+function askDirectly(gatehouse: TestGatehouse, headers: Record<string, string>, path = '/api/authz/auth-request'): Promise<number> {
+  const { port } = new URL(gatehouse.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { Accept: 'text/html', ...headers } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the decision endpoints themselves: resolved paths are judged, ambiguous ones refused', () => {
+  let gatehouse: TestGatehouse;
+  before(async () => {
+    gatehouse = await startGatehouse({ sessions: 'memory', config: { access_control: ACCESS_CONTROL } });
+  });
+  after(async () => {
+    await gatehouse?.close();
+  });
+
+  const RESOLVED = ['/bypass/..%2f/a/longer/rule/abc', '/bypass/%2E%2E%2Fa/longer/rule/abc', '/bypass/x/..%2f..%2fa/longer/rule/abc'];
+  const AMBIGUOUS = [
+    '/bypass/..%5ca/longer/rule/abc', '/bypass/%252e%252e%252fa/longer/rule/abc', '/bypass/..;/a/longer/rule/abc',
+    '/bypass/..%00/a/longer/rule/abc', '/bypass/..%c0%afa/longer/rule/abc', '/bypass/../../a/longer/rule/abc', '/a/%zz',
+  ];
+
+  it('auth-request: an encoded traversal into the two-factor area is sent to sign in (401), never passed', async () => {
+    for (const path of RESOLVED) {
+      assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': `https://app.example.com${path}`, 'X-Original-Method': 'GET' }), 401, path);
+    }
+    assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': 'https://app.example.com/bypass/x%2Fy', 'X-Original-Method': 'GET' }), 200);
+  });
+
+  it('auth-request and forward-auth refuse an ambiguous path with 400, verify with its 401', async () => {
+    for (const path of AMBIGUOUS) {
+      assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': `https://app.example.com${path}`, 'X-Original-Method': 'GET' }), 400, `auth-request ${path}`);
+      const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'app.example.com', 'X-Forwarded-Uri': path, 'X-Forwarded-Method': 'GET' };
+      assert.equal(await askDirectly(gatehouse, forwarded, '/api/authz/forward-auth'), 400, `forward-auth ${path}`);
+      // The legacy endpoint answers a target it cannot use with 401 and no Location, as Authelia's does.
+      assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': `https://app.example.com${path}` }, '/api/verify'), 401, `verify ${path}`);
+    }
+  });
+});

@@ -28,6 +28,16 @@ describe('canonical resource: Authelia URLPathFullClean and NewObject vectors', 
     ['https://a.com/a/..%2ft', '/t'],
     ['https://a.com/a/..%2F/t', '/t'],
     ['https://a.com/a/..%2Ft', '/t'],
+    // handler_authz_common_test.go (getRequestURIFromForwardedHeaders + URLPathFullClean)
+    ['/foo/../bar', '/bar'],
+    ['/foo/./bar', '/foo/bar'],
+    ['/foo/%2e%2e/bar', '/bar'],
+    ['/foo/..%2fbar', '/bar'],
+    ['/foo%2f..%2fbar', '/bar'],
+    ['/foo%2F..%2Fbar', '/bar'],
+    ['/foo%2f%2e%2e%2fbar', '/bar'],
+    ['/path%20with%20space', '/path with space'],
+    ['/foo//bar', '/foo/bar'],
   ];
   for (const [raw, expected] of vectors) {
     it(`${raw} matches as ${expected}`, () => expectResource(raw, expected));
@@ -89,6 +99,7 @@ describe('canonical resource: ambiguous paths are refused', () => {
     ['the same, encoded (Authelia vector /a/%2F..%2Ft)', '/a/%2F..%2Ft'],
     ['the same, encoded dots (Authelia vector /a/%2F%2e%2e%2Ft)', '/a/%2F%2e%2e%2Ft'],
     ['Authelia vector /%2f..%2f', '/%2f..%2f'],
+    ['Authelia vector /%2e%2e/secret (Authelia clamps to /secret)', '/%2e%2e/secret'],
     ['Authelia vector /five/%2f..%2f/test (path.Clean gives /test, RFC 3986 /five/test)', '/five/%2f..%2f/test?query=1'],
     ['Authelia vector /five/%2f%2e%2e%2f/test', '/five/%2f%2e%2e%2f/test'],
     ['a path ending in `..`', '/a/b/..'],
