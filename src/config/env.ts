@@ -107,6 +107,8 @@ export function applyEnvOverrides(tree: ConfigTree, env: Readonly<Record<string,
   const table = envKeyTable();
   for (const name of Object.keys(env).sort()) {
     const text = env[name];
+    const authelia = autheliaVariableProblem(name, table);
+    if (authelia && text !== undefined) result.problems.push(authelia);
     if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
     const key = table.get(name);
     if (!key) {
@@ -117,6 +119,25 @@ export function applyEnvOverrides(tree: ConfigTree, env: Readonly<Record<string,
     if (value !== undefined) setAtPath(tree, key, name, value, result.problems);
   }
   return result;
+}
+
+const AUTHELIA_PREFIX = 'AUTHELIA_';
+const AUTHELIA_LAUNCHER: Readonly<Record<string, string>> = {
+  X_AUTHELIA_CONFIG: 'Gatehouse reads its configuration files from --config (given several times to merge them): pass them there',
+  X_AUTHELIA_CONFIG_FILTERS: 'Gatehouse does not expand configuration templates: write the values, or use GATEHOUSE_* variables',
+};
+
+/**
+ * Authelia's own variables would set keys (a PostgreSQL address, a Redis host, a secret) that Gatehouse would then
+ * silently do without, falling back to embedded storage or a generated secret: refused, with the name to use.
+ */
+function autheliaVariableProblem(name: string, table: Map<string, EnvKey>): ConfigProblem | undefined {
+  const launcher = AUTHELIA_LAUNCHER[name];
+  if (launcher) return { path: name, message: `is Authelia's: ${launcher}` };
+  if (!name.startsWith(AUTHELIA_PREFIX)) return undefined;
+  const renamed = ENV_PREFIX + name.slice(AUTHELIA_PREFIX.length);
+  const advice = table.has(renamed) ? `rename it ${renamed}` : 'it names no Gatehouse key (see "Authelia keys" in docs/configuration.md): remove it';
+  return { path: name, message: `Gatehouse does not read AUTHELIA_* variables, and would run without this setting: ${advice}` };
 }
 
 function envValue(

@@ -67,6 +67,22 @@ describe('environment overrides: GATEHOUSE_ + the key path in capitals', () => {
     ]);
   });
 
+  it("Authelia's variables are refused, naming the GATEHOUSE_ variable to use where there is one", () => {
+    const problems = problemsOf(() => loadMinimal({
+      AUTHELIA_STORAGE_POSTGRES_ADDRESS: 'tcp://db:5432',
+      AUTHELIA_SESSION_SECRET_FILE: '/run/secrets/session',
+      AUTHELIA_AUTHENTICATION_BACKEND_LDAP_PASSWORD: 'pw',
+      X_AUTHELIA_CONFIG: '/config/configuration.yml',
+      X_AUTHELIA_CONFIG_FILTERS: 'template',
+    }));
+    assert.match(problemAt(problems, 'AUTHELIA_STORAGE_POSTGRES_ADDRESS').message, /rename it GATEHOUSE_STORAGE_POSTGRES_ADDRESS$/);
+    assert.match(problemAt(problems, 'AUTHELIA_SESSION_SECRET_FILE').message, /rename it GATEHOUSE_SESSION_SECRET_FILE$/);
+    assert.match(problemAt(problems, 'AUTHELIA_AUTHENTICATION_BACKEND_LDAP_PASSWORD').message, /names no Gatehouse key/);
+    assert.match(problemAt(problems, 'X_AUTHELIA_CONFIG').message, /--config/);
+    assert.match(problemAt(problems, 'X_AUTHELIA_CONFIG_FILTERS').message, /templates/);
+    assert.equal(problems.length, 5);
+  });
+
   it('a list key cannot be set from the environment', () => {
     const { warnings } = loadMinimal({ GATEHOUSE_SESSION_COOKIES: 'example.com' });
     assert.ok(warnings.some((w) => w.startsWith('environment variable GATEHOUSE_SESSION_COOKIES ')));
