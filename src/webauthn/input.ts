@@ -1,16 +1,18 @@
-// The WebAuthn API's request bodies, checked field by field before anything reaches the WebAuthn library: a wrong
+// The WebAuthn API's request bodies, read through zod schemas before anything reaches the WebAuthn library: a wrong
 // type, an oversized value or text that is not base64url is a 400 here, never an exception (a 500) deeper down. The
-// responses handed on are rebuilt from the checked fields only, so nothing unexpected rides along.
+// responses handed on are rebuilt from the checked fields only (unknown fields are dropped), so nothing unexpected
+// rides along.
+import { z } from 'zod';
 import type {
   AuthenticationExtensionsClientOutputs,
   AuthenticationResponseJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { BadBody, firstMessage, optionalFlag, optionalText } from '../portal/body.js';
 
-/** A problem with the request, said in a few words fit for the JSON reply. */
-export class BadInput extends Error {}
-
-type Json = Record<string, unknown>;
+/** A problem with the request, said in a few words fit for the JSON reply: the portal's one body refusal. */
+export const BadInput = BadBody;
+export type BadInput = BadBody;
 
 /** Sizes in base64url characters: generous for real authenticators, small enough to bound the work. */
 const LIMITS = {
@@ -21,6 +23,7 @@ const LIMITS = {
   signature: 2048, // an RSA-4096 signature is 683 characters
   userHandle: 88, // user handles are at most 64 bytes
   targetURL: 4096,
+  requestMethod: 32,
 };
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
@@ -34,151 +37,153 @@ const DESCRIPTION_LENGTH_MESSAGE = `Give the key a name of 1 to ${DESCRIPTION_MA
 /** Control characters, line separators and bidirectional overrides: a key's name is shown in pages and emails. */
 const FORBIDDEN_IN_DESCRIPTION = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function object<T extends z.ZodRawShape>(name: string, shape: T) {
+  return z.object(shape, { error: `${name} must be a JSON object.` });
 }
 
-function object(value: unknown, name: string): Json {
-  if (!isObject(value)) throw new BadInput(`${name} must be a JSON object.`);
-  return value;
+function base64url(name: string, max: number) {
+  const message = `${name} must be base64url text.`;
+  return z.string({ error: message }).max(max, { error: message }).regex(BASE64URL, { error: message });
 }
 
-function base64url(value: unknown, name: string, max: number, options: { optional?: boolean; nonEmpty?: boolean } = {}): string | undefined {
-  if ((value === undefined || value === null) && options.optional) return undefined;
-  if (typeof value !== 'string' || value.length > max || !BASE64URL.test(value)) throw new BadInput(`${name} must be base64url text.`);
-  if (options.nonEmpty !== false && value.length === 0) throw new BadInput(`${name} must not be empty.`);
-  return value;
-}
+const nonEmptyBase64url = (name: string, max: number) => base64url(name, max).min(1, { error: `${name} must not be empty.` });
 
-function optionalString(value: unknown, name: string, max: number): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new BadInput(`${name} must be a string.`);
-  if (value.length > max) throw new BadInput(`${name} must be at most ${max} characters long.`);
-  return value;
+function boolean(name: string) {
+  return z.boolean({ error: `${name} must be a boolean.` });
 }
 
 /** Unknown transports (newer browsers) are dropped rather than refused; anything that is not a string list is refused. */
-function transports(value: unknown): string[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.length > MAX_TRANSPORTS || !value.every((t) => typeof t === 'string' && t.length <= 32)) {
-    throw new BadInput('transports must be a short list of strings.');
-  }
-  return [...new Set(value as string[])].filter((t) => TRANSPORTS.has(t));
-}
+const transports = z
+  .array(z.string({ error: 'transports must be a short list of strings.' }).max(32, { error: 'transports must be a short list of strings.' }), {
+    error: 'transports must be a short list of strings.',
+  })
+  .max(MAX_TRANSPORTS, { error: 'transports must be a short list of strings.' })
+  .nullish()
+  .transform((value) => (value == null ? undefined : [...new Set(value)].filter((t) => TRANSPORTS.has(t))));
 
-function attachment(value: unknown): RegistrationResponseJSON['authenticatorAttachment'] {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.length > 32) throw new BadInput('authenticatorAttachment must be a string.');
-  return ATTACHMENTS.has(value) ? (value as RegistrationResponseJSON['authenticatorAttachment']) : undefined;
-}
+const attachment = z
+  .string({ error: 'authenticatorAttachment must be a string.' })
+  .max(32, { error: 'authenticatorAttachment must be a string.' })
+  .nullish()
+  .transform((value) => (value != null && ATTACHMENTS.has(value) ? (value as 'platform' | 'cross-platform') : undefined));
 
 /** Only the extension outputs Gatehouse reads (credProps.rk, appid), each with its type checked. */
-function extensionResults(value: unknown): AuthenticationExtensionsClientOutputs {
-  if (value === undefined || value === null) return {};
-  const results = object(value, 'clientExtensionResults');
-  const out: AuthenticationExtensionsClientOutputs = {};
-  if (results.appid !== undefined) {
-    if (typeof results.appid !== 'boolean') throw new BadInput('clientExtensionResults.appid must be a boolean.');
-    out.appid = results.appid;
-  }
-  if (results.credProps !== undefined) {
-    const credProps = object(results.credProps, 'clientExtensionResults.credProps');
-    if (credProps.rk !== undefined && typeof credProps.rk !== 'boolean') throw new BadInput('credProps.rk must be a boolean.');
-    out.credProps = credProps.rk === undefined ? {} : { rk: credProps.rk };
-  }
-  return out;
-}
+const extensionResults = object('clientExtensionResults', {
+  appid: boolean('clientExtensionResults.appid').optional(),
+  credProps: object('clientExtensionResults.credProps', { rk: boolean('credProps.rk').optional() }).optional(),
+})
+  .nullish()
+  .transform((value): AuthenticationExtensionsClientOutputs => {
+    const out: AuthenticationExtensionsClientOutputs = {};
+    if (value?.appid !== undefined) out.appid = value.appid;
+    if (value?.credProps !== undefined) out.credProps = value.credProps.rk === undefined ? {} : { rk: value.credProps.rk };
+    return out;
+  });
 
 /** The parts every public key credential shares: id === rawId, type public-key. */
-function credentialHeader(value: unknown): { id: string; rawId: string; inner: Json; outer: Json } {
-  const outer = object(value, 'response');
-  const id = base64url(outer.id, 'response.id', LIMITS.credentialId)!;
-  const rawId = base64url(outer.rawId, 'response.rawId', LIMITS.credentialId)!;
-  if (id !== rawId) throw new BadInput('response.id and response.rawId differ.');
-  if (outer.type !== 'public-key') throw new BadInput('response.type must be "public-key".');
-  return { id, rawId, inner: object(outer.response, 'response.response'), outer };
+function credential<T extends z.ZodRawShape>(inner: T) {
+  return object('response', {
+    id: nonEmptyBase64url('response.id', LIMITS.credentialId),
+    rawId: nonEmptyBase64url('response.rawId', LIMITS.credentialId),
+    type: z.literal('public-key', { error: 'response.type must be "public-key".' }),
+    response: object('response.response', inner),
+    authenticatorAttachment: attachment,
+    clientExtensionResults: extensionResults,
+  }).refine((value) => value.id === value.rawId, { error: 'response.id and response.rawId differ.' });
+}
+
+const registrationResponse = credential({
+  clientDataJSON: nonEmptyBase64url('clientDataJSON', LIMITS.clientDataJSON),
+  attestationObject: nonEmptyBase64url('attestationObject', LIMITS.attestationObject),
+  transports,
+}).transform((value): RegistrationResponseJSON => ({
+  id: value.id,
+  rawId: value.rawId,
+  type: 'public-key',
+  response: {
+    clientDataJSON: value.response.clientDataJSON,
+    attestationObject: value.response.attestationObject,
+    ...(value.response.transports ? { transports: value.response.transports as RegistrationResponseJSON['response']['transports'] } : {}),
+  },
+  ...(value.authenticatorAttachment ? { authenticatorAttachment: value.authenticatorAttachment } : {}),
+  clientExtensionResults: value.clientExtensionResults,
+}));
+
+const authenticationResponse = credential({
+  clientDataJSON: nonEmptyBase64url('clientDataJSON', LIMITS.clientDataJSON),
+  authenticatorData: nonEmptyBase64url('authenticatorData', LIMITS.authenticatorData),
+  signature: nonEmptyBase64url('signature', LIMITS.signature),
+  // An empty user handle means none.
+  userHandle: base64url('userHandle', LIMITS.userHandle).nullish(),
+}).transform((value): AuthenticationResponseJSON => ({
+  id: value.id,
+  rawId: value.rawId,
+  type: 'public-key',
+  response: {
+    clientDataJSON: value.response.clientDataJSON,
+    authenticatorData: value.response.authenticatorData,
+    signature: value.response.signature,
+    ...(value.response.userHandle ? { userHandle: value.response.userHandle } : {}),
+  },
+  ...(value.authenticatorAttachment ? { authenticatorAttachment: value.authenticatorAttachment } : {}),
+  clientExtensionResults: value.clientExtensionResults,
+}));
+
+/** A key's name: trimmed, NFC, 1 to 64 characters, no control or direction-changing characters. */
+const description = z
+  .string({ error: DESCRIPTION_LENGTH_MESSAGE })
+  .max(DESCRIPTION_MAX_LENGTH * 4, { error: DESCRIPTION_LENGTH_MESSAGE })
+  .transform((value) => value.normalize('NFC').trim())
+  .refine((value) => [...value].length >= 1 && [...value].length <= DESCRIPTION_MAX_LENGTH, { error: DESCRIPTION_LENGTH_MESSAGE })
+  .refine((value) => !FORBIDDEN_IN_DESCRIPTION.test(value), { error: 'The key name must not contain control characters.' });
+
+const BODY = 'The request body';
+
+const registrationBody = object(BODY, { description, response: registrationResponse });
+
+/** `{response, targetURL?}` (SPEC §6); `requestMethod` and `keepMeLoggedIn` as `/api/firstfactor` takes them. */
+const signInBody = object(BODY, {
+  response: authenticationResponse,
+  targetURL: optionalText('targetURL', LIMITS.targetURL),
+  requestMethod: optionalText('requestMethod', LIMITS.requestMethod),
+  keepMeLoggedIn: optionalFlag('keepMeLoggedIn'),
+});
+
+const renameBody = object(BODY, { description });
+
+/** The schema's typed output, or BadInput naming the first problem. */
+function read<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new BadInput(firstMessage(result.error));
+  return result.data;
 }
 
 export function readRegistrationResponse(value: unknown): RegistrationResponseJSON {
-  const { id, rawId, inner, outer } = credentialHeader(value);
-  const checkedTransports = transports(inner.transports);
-  const checkedAttachment = attachment(outer.authenticatorAttachment);
-  return {
-    id,
-    rawId,
-    type: 'public-key',
-    response: {
-      clientDataJSON: base64url(inner.clientDataJSON, 'clientDataJSON', LIMITS.clientDataJSON)!,
-      attestationObject: base64url(inner.attestationObject, 'attestationObject', LIMITS.attestationObject)!,
-      ...(checkedTransports ? { transports: checkedTransports } : {}),
-    },
-    ...(checkedAttachment ? { authenticatorAttachment: checkedAttachment } : {}),
-    clientExtensionResults: extensionResults(outer.clientExtensionResults),
-  };
+  return read(registrationResponse, value);
 }
 
 export function readAuthenticationResponse(value: unknown): AuthenticationResponseJSON {
-  const { id, rawId, inner, outer } = credentialHeader(value);
-  const userHandle = base64url(inner.userHandle, 'userHandle', LIMITS.userHandle, { optional: true, nonEmpty: false }) || undefined;
-  const checkedAttachment = attachment(outer.authenticatorAttachment);
-  return {
-    id,
-    rawId,
-    type: 'public-key',
-    response: {
-      clientDataJSON: base64url(inner.clientDataJSON, 'clientDataJSON', LIMITS.clientDataJSON)!,
-      authenticatorData: base64url(inner.authenticatorData, 'authenticatorData', LIMITS.authenticatorData)!,
-      signature: base64url(inner.signature, 'signature', LIMITS.signature)!,
-      ...(userHandle ? { userHandle } : {}),
-    },
-    ...(checkedAttachment ? { authenticatorAttachment: checkedAttachment } : {}),
-    clientExtensionResults: extensionResults(outer.clientExtensionResults),
-  };
+  return read(authenticationResponse, value);
 }
 
-/** A key's name: trimmed, NFC, 1 to 64 characters, no control or direction-changing characters. */
 export function readDescription(value: unknown): string {
-  if (typeof value !== 'string' || value.length > DESCRIPTION_MAX_LENGTH * 4) throw new BadInput(DESCRIPTION_LENGTH_MESSAGE);
-  const description = value.normalize('NFC').trim();
-  const length = [...description].length;
-  if (length === 0 || length > DESCRIPTION_MAX_LENGTH) throw new BadInput(DESCRIPTION_LENGTH_MESSAGE);
-  if (FORBIDDEN_IN_DESCRIPTION.test(description)) throw new BadInput('The key name must not contain control characters.');
-  return description;
+  return read(description, value);
 }
 
-export interface RegistrationBody {
-  description: string;
-  response: RegistrationResponseJSON;
-}
+export type RegistrationBody = z.output<typeof registrationBody>;
 
 export function readRegistrationBody(body: unknown): RegistrationBody {
-  const b = object(body, 'The request body');
-  return { description: readDescription(b.description), response: readRegistrationResponse(b.response) };
+  return read(registrationBody, body);
 }
 
-export interface SignInBody {
-  response: AuthenticationResponseJSON;
-  targetURL: string | undefined;
-  requestMethod: string | undefined;
-  keepMeLoggedIn: boolean;
-}
+export type SignInBody = z.output<typeof signInBody>;
 
-/** `{response, targetURL?}` (SPEC §6); `requestMethod` and `keepMeLoggedIn` as `/api/firstfactor` takes them. */
 export function readSignInBody(body: unknown): SignInBody {
-  const b = object(body, 'The request body');
-  if (!(b.keepMeLoggedIn === undefined || b.keepMeLoggedIn === null || typeof b.keepMeLoggedIn === 'boolean')) {
-    throw new BadInput('keepMeLoggedIn must be a boolean.');
-  }
-  return {
-    response: readAuthenticationResponse(b.response),
-    targetURL: optionalString(b.targetURL, 'targetURL', LIMITS.targetURL),
-    requestMethod: optionalString(b.requestMethod, 'requestMethod', 20),
-    keepMeLoggedIn: b.keepMeLoggedIn === true,
-  };
+  return read(signInBody, body);
 }
 
 export function readRenameBody(body: unknown): string {
-  return readDescription(object(body, 'The request body').description);
+  return read(renameBody, body).description;
 }
 
 /** Storage IDs are positive integers; anything else names no key. */

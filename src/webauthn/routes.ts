@@ -1,10 +1,12 @@
-// The WebAuthn rows of the JSON API (SPEC §6). Handlers only read the body (input.ts), call the service and answer;
+// The WebAuthn rows of the JSON API (SPEC §6). Handlers only read the body (input.ts's zod schemas; the options rows
+// take no body but refuse one that is not a JSON object), call the service and answer;
 // expected refusals (Refusal, BadInput) become short KO replies here, anything else goes to the app's error handler
 // (503 when Redis or storage is down, else a plain 500).
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { portalLocals, setSessionCookie } from '../portal/context.js';
 import { ko, ok, requestIp } from '../portal/http-helpers.js';
 import { BadInput, readCredentialId, readRegistrationBody, readRenameBody, readSignInBody } from './input.js';
+import { ignoredBody, parseBody } from '../portal/body.js';
 import { Refusal, WebAuthnService, type PortalRequest, type SignedIn, type WebAuthnServiceDependencies } from './service.js';
 
 export type WebAuthnRouteDependencies = WebAuthnServiceDependencies;
@@ -19,7 +21,7 @@ function handle(handler: Handler) {
       await handler(req, res, { cookie, session, ip: requestIp(req) });
     } catch (error) {
       if (error instanceof Refusal) return ko(res, error.status, error.message);
-      if (error instanceof BadInput) return ko(res, 400, error.message);
+      if (error instanceof BadInput) return ko(res, error.status, error.message);
       next(error);
     }
   };
@@ -38,7 +40,8 @@ export function webauthnRoutes(deps: WebAuthnRouteDependencies): Router {
   }
   const service = new WebAuthnService(deps);
 
-  router.post('/api/webauthn/registration/options', handle(async (_req, res, portal) => {
+  router.post('/api/webauthn/registration/options', handle(async (req, res, portal) => {
+    parseBody(ignoredBody, req.body);
     ok(res, await service.registrationOptions(portal));
   }));
 
@@ -47,7 +50,8 @@ export function webauthnRoutes(deps: WebAuthnRouteDependencies): Router {
     ok(res, await service.register(portal, body), 201);
   }));
 
-  router.post('/api/webauthn/authentication/options', handle(async (_req, res, portal) => {
+  router.post('/api/webauthn/authentication/options', handle(async (req, res, portal) => {
+    parseBody(ignoredBody, req.body);
     ok(res, await service.authenticationOptions(portal));
   }));
 
@@ -59,8 +63,9 @@ export function webauthnRoutes(deps: WebAuthnRouteDependencies): Router {
   // Without `enable_passkey_login` the passkey rows do not exist, whatever the body.
   const passkeys = deps.webauthn.enable_passkey_login;
 
-  router.post('/api/webauthn/passkey/options', handle(async (_req, res, portal) => {
+  router.post('/api/webauthn/passkey/options', handle(async (req, res, portal) => {
     if (!passkeys) return ko(res, 404, 'Not found.');
+    parseBody(ignoredBody, req.body);
     const { options, session, created } = await service.passkeyOptions(portal);
     if (created) setSessionCookie(res, session, portal.cookie);
     ok(res, options);

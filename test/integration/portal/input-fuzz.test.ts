@@ -240,6 +240,15 @@ describe('issue 7: hostile JSON API bodies never cause a 5xx or a leak', () => {
     assertSafe(await probeAll(jobs));
   });
 
+  it('a targetURL over 4,096 characters is refused as too long (not "must be a string"), at both factors', async () => {
+    const long = `https://app.example.com/${'a'.repeat(4_100)}`;
+    for (const route of ROUTES.filter((r) => ['/api/firstfactor', '/api/webauthn/authentication', '/api/webauthn/passkey'].includes(r.path))) {
+      const res = await send(route, JSON.stringify({ ...route.body, targetURL: long }), 'application/json');
+      assert.equal(res.status, 400, route.path);
+      assert.equal(res.body.message, 'targetURL must be at most 4096 characters long.', route.path);
+    }
+  });
+
   it('is still healthy and signs people in afterwards', async () => {
     assert.equal((await request(t.url).get('/api/health')).status, 200);
     await signIn(t, 'user03');

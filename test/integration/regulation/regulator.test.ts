@@ -54,6 +54,23 @@ const cases: Array<{ rule: string; config?: Partial<RegulationConfig>; steps: St
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 
 function runCases(storageOf: () => Storage) {
+  it('bytes storage refuses (NUL), controls and megabytes are stored escaped and bounded, and counted under that form', async () => {
+    const now = new Date(T0 - 2 * 86_400_000);
+    const regulator = new Regulator(storageOf(), regulation(), () => now);
+    for (const username of ['nul\u0000user', 'nul\u0000user', 'nul\u0000user']) {
+      await regulator.record({
+        username, ip: '10.254.0.\u0000', successful: false, authType: '1FA',
+        requestUri: `https://app.example.com/\u0000${'x'.repeat(1_000_000)}`, requestMethod: 'GET\u0000\r\n',
+      });
+    }
+    assert.equal(await regulator.isBanned('nul\u0000user', '10.254.0.9'), true);
+    assert.equal(await regulator.isBanned('nul', '10.254.0.9'), false);
+    const [logged] = await storageOf().latestAuthenticationAttempts({ username: 'nul\\x00user', since: new Date(0), limit: 1 });
+    assert.equal(logged?.remoteIp, '10.254.0.\\x00');
+    assert.equal(logged?.requestMethod, 'GET\\x00\\x0d\\x0a');
+    assert.ok(logged!.requestUri.startsWith('https://app.example.com/\\x00xxx') && logged!.requestUri.length <= 2048);
+  });
+
   cases.forEach(({ rule, config, steps }, index) => {
     it(rule, async () => {
       // Each case has its own users, addresses and day, so cases sharing one database never interfere.
