@@ -53,8 +53,10 @@ function parseArgs(argv: readonly string[]): Parsed {
       options.set('help', ['']);
     } else if (arg === '--version') {
       options.set('version', ['']);
-    } else if (arg === '--verbose') {
+    } else if (arg === '--verbose' || arg === '--verbose=true') {
       options.set('verbose', ['']);
+    } else if (arg === '--verbose=false') {
+      options.delete('verbose');
     } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);

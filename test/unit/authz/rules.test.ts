@@ -497,3 +497,18 @@ describe('evaluate agrees with a plain walk over every rule (the host index only
     }
   }
 });
+
+describe('operator regexes cannot stall the gate (RE2, linear time)', () => {
+  // Each would take a backtracking engine longer than the age of the universe on these 5,000-character inputs.
+  const long = 'a'.repeat(5000);
+  table({ domain: 'app.example.com', resources: '^/api/(a+)+$', policy: 'deny' }, [
+    { why: 'resources ^/api/(a+)+$ on a long path that fails at the end', url: `https://app.example.com/api/${long}!`, expect: 'skip' },
+    { why: 'resources ^/api/(a+)+$ on a long path that matches', url: `https://app.example.com/api/${long}`, expect: 'match' },
+  ]);
+  table({ domain_regex: '^(a|aa)+\\.example\\.com$', policy: 'deny' }, [
+    { why: 'domain_regex ^(a|aa)+ on a long host', url: `https://${'a'.repeat(60)}.${'a'.repeat(60)}x.example.com/`, expect: 'skip' },
+  ]);
+  table({ domain: 'app.example.com', query: [{ operator: 'pattern', key: 'q', value: '^(a|a?)+b$' }], policy: 'deny' }, [
+    { why: 'query pattern ^(a|a?)+b$ on a long value', url: `https://app.example.com/?q=${long}`, expect: 'skip' },
+  ]);
+});
