@@ -191,8 +191,10 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const session = await deps.sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
     if (session === undefined || session.data.level === 0) return undefined;
     // Disabling a user or removing them from the users file ends their sessions at their next request (SPEC §8).
+    // A proxy may name the user it expects in Session-Username (Authelia): another user's cookie ends there too.
     const user = deps.users.get(session.data.username);
-    if (user === undefined || user.disabled) {
+    const expected = req.headers['session-username'];
+    if (user === undefined || user.disabled || (expected !== undefined && !sameUsername(expected, session.data.username))) {
       await deps.sessions.destroy(session);
       return undefined;
     }
@@ -244,6 +246,10 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (endpoint.flavour === 'auth-request' || wantsStatusOnly(req)) answer(res, 401, ['Location', location]);
     else answerRedirect(res, target, location);
   }
+}
+
+function sameUsername(header: string | string[], username: string): boolean {
+  return typeof header === 'string' && header.toLowerCase() === username.toLowerCase();
 }
 
 function hasValue(header: string | string[] | undefined): boolean {

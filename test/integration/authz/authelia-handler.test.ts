@@ -361,6 +361,19 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
     });
   });
 
+  describe('Session-Username (TestShouldCheck*SessionUsernameHeader*)', () => {
+    it('a matching name (any case) passes; another name ends the session', async () => {
+      const session = await sessionAtLevel(t, 'john', 1);
+      const ok = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { Cookie: session, 'Session-Username': 'JOHN' } });
+      assert.equal(ok.status, 200);
+      const other = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { Cookie: session, 'Session-Username': 'root' } });
+      assert.equal(other.status, 302);
+      assert.equal(other.headers.location, signIn(PORTAL, 'https://one-factor.example.com/', 'GET'));
+      const after = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { Cookie: session } });
+      assert.equal(after.status, 302, 'the session was destroyed');
+    });
+  });
+
   describe('the client address for networks rules (X-Forwarded-For, no trusted proxies configured)', () => {
     it('the leftmost entry is believed, as Authelia', async () => {
       assert.equal((await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3, 192.0.2.1' } })).status, 200);
