@@ -1,7 +1,8 @@
 // The access-control rules engine (SPEC §3, Authelia's semantics): rules are compiled once, at start, into plain
 // matchers that the authz hot path only reads. `evaluate` walks the rules top to bottom and stops at the first
-// whose every criterion matches; it allocates nothing per call (the decisions are made in advance, the per-request
-// scratch state is reused: evaluation is synchronous, so it is never shared by two requests at once).
+// whose every criterion matches. The decisions are made in advance and the per-request scratch state is reused
+// (evaluation is synchronous, so it is never shared by two requests at once); what a request needs is worked out
+// once and only when a rule asks (its query string, its client address). Regexes run on RE2 (go-regex.ts).
 //
 // Each criterion answers HIT, MISS, or MAY: "matches if the user turns out to be the right one", which only an
 // anonymous request can get, from `subject`, a `{user}`/`{group}` domain or a User/Group regex group. A rule with
