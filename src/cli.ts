@@ -218,6 +218,9 @@ async function run(argv: readonly string[]): Promise<number> {
       // The same canonical path as the endpoints (resource-path.ts), so a refused path is refused here too.
       const resource = canonicalResource(url);
       if (typeof resource !== 'string') throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`);
+      // As the endpoints (target.ts): a method is upper-case letters, else they answer 400; say so rather than guess.
+      const method = one(options, 'method') ?? 'GET';
+      if (!/^[A-Z]{1,32}$/.test(method)) throw new UsageError(`--method: the endpoints answer 400 to '${method}' (upper-case letters only, like GET)`);
       // As Authelia's command: --groups repeated or comma-separated, and a subject with groups but no username.
       const username = one(options, 'username') ?? '';
       const groups = (options.get('groups') ?? []).flatMap((list) => list.split(',')).map((g) => g.trim()).filter(Boolean);
@@ -225,7 +228,7 @@ async function run(argv: readonly string[]): Promise<number> {
       console.log(explainAccess(config, {
         url: target,
         resource,
-        method: (one(options, 'method') ?? 'GET').toUpperCase(),
+        method,
         ip: one(options, 'ip'),
         subject: username !== '' || groups.length > 0 ? { username, groups } : undefined,
       }, { verbose: options.has('verbose') }));
