@@ -131,6 +131,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const decision = deps.access.evaluate({ url: target.url, resource: target.resource, method: target.method, ip, subject: user });
     const rule = decision.rule;
     const challenge = authn.challenger;
+    // Any request with a valid session is activity, whatever the answer (Authelia updates it on a 403 too).
+    if (identity?.session && deps.sessions.touchDue(identity.session, cookie)) void touch(identity.session, cookie);
 
     if (authn.failed) {
       // Wrong credentials still pass a bypass rule anonymously (Authelia); anything else is the strategy's challenge.
@@ -140,10 +142,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule, challenge };
     const required = policyLevel(decision.policy);
     if (required === 'deny') return { result: 'forbidden', user, rule };
-    if ((identity?.level ?? 0) >= required) {
-      if (identity?.session && deps.sessions.touchDue(identity.session, cookie)) void touch(identity.session, cookie);
-      return { result: 'allowed', user, rule };
-    }
+    if ((identity?.level ?? 0) >= required) return { result: 'allowed', user, rule };
     // Basic credentials count as level 1 at most: a two-factor resource answers them with the challenge (Authelia),
     // never with a portal redirect the client cannot use.
     return { result: 'sign_in', user, rule, challenge };

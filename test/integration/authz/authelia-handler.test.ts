@@ -374,6 +374,20 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
     });
   });
 
+  describe('session activity (TestShouldUpdateInactivityTimestampEvenWhenHittingForbiddenResources)', () => {
+    it('a request answered 403 still counts as activity', async () => {
+      const pair = await sessionAtLevel(t, 'john', 1);
+      const cookie = t.loaded.cookies.find((c) => c.domain === 'example.com')!;
+      const id = pair.slice(pair.indexOf('=') + 1);
+      const before = (await t.gatehouse.services.sessions.load([id], cookie))!.data.lastActivity;
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assert.equal((await ask(t, 'forward-auth', 'GET', 'https://deny.example.com/', { headers: { Cookie: pair } })).status, 403);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const after = (await t.gatehouse.services.sessions.load([id], cookie))!.data.lastActivity;
+      assert.ok(after > before, `lastActivity ${before} -> ${after}`);
+    });
+  });
+
   describe('the client address for networks rules (X-Forwarded-For, no trusted proxies configured)', () => {
     it('the leftmost entry is believed, as Authelia', async () => {
       assert.equal((await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3, 192.0.2.1' } })).status, 200);
