@@ -284,14 +284,21 @@ function wantsStatusOnly(req: IncomingMessage): boolean {
   return true;
 }
 
-/** `rd` and `rm` as Authelia writes them (Go's query escaping: `!'()*` are escaped too). */
+/**
+ * `rd` and `rm` as Authelia writes them: set in the portal URL's own query (kept, as Authelia keeps it), the keys in
+ * Go's sorted order, escaped as Go's `url.QueryEscape` escapes (`!'()*` too, a space as `+`).
+ */
 function portalRedirect(portal: URL, target: Target): string {
-  const base = portal.href.split(/[?#]/)[0]!;
-  return `${base}?rd=${queryEscape(target.raw)}&rm=${target.method}`;
+  if (portal.search === '') return `${portal.href}?rd=${queryEscape(target.raw)}&rm=${target.method}`;
+  const pairs = [...portal.searchParams].filter(([key]) => key !== 'rd' && key !== 'rm');
+  pairs.push(['rd', target.raw], ['rm', target.method]);
+  pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // stable: a key's values keep their order, as in Go
+  const base = portal.href.slice(0, portal.href.indexOf('?'));
+  return `${base}?${pairs.map(([key, value]) => `${queryEscape(key)}=${queryEscape(value)}`).join('&')}`;
 }
 
 function queryEscape(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
 }
 
 /**

@@ -149,6 +149,12 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
         }
       });
 
+      it(`${flavour}: a portal's own query is kept, the keys in Go's order (TestParseAuthzPortalURL)`, async () => {
+        const portal = 'https://auth.example.com/path?z=1&rd=https%3A%2F%2Fold.example.com&a=x+y';
+        const res = await ask(t, flavour, 'GET', 'https://one-factor.example.com/', { query: `?authelia_url=${encodeURIComponent(portal)}` });
+        assert.equal(res.headers.location, 'https://auth.example.com/path?a=x+y&rd=https%3A%2F%2Fone-factor.example.com%2F&rm=GET&z=1');
+      });
+
       it(`${flavour}: a malformed portal, another cookie domain's or plain http is 400 with no Location, even for bypass`, async () => {
         for (const portal of ['JKL$#N%KJ#@$N', 'https://auth.example2.com/', 'https://evil.com/', 'http://auth.example.com/', 'https://auth.example.com@evil.com/', '//evil.com']) {
           const res = await ask(t, flavour, 'GET', 'https://bypass.example.com/', { query: `?authelia_url=${encodeURIComponent(portal)}` });
