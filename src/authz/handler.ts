@@ -97,7 +97,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (portal !== null && 'error' in portal) return answerBadRequest(endpoint, req, res, portal.error);
     const ip = clientAddress(req.headers, req.socket.remoteAddress, deps.trustedProxies);
     if (ip === undefined && debug()) {
-      deps.logger.debug({ requestId: requestIdOf(req), flavour }, 'client address unknown (blank, garbled or untrusted X-Forwarded-For): no networks rule matches');
+      deps.logger.debug({ requestId: requestIdOf(req), flavour }, 'client address unknown (blank or garbled X-Forwarded-For): no networks rule matches');
     }
 
     const outcome = await decide(endpoint, req, target, ip, cookie);
