@@ -57,6 +57,8 @@ type Outcome =
   | { result: 'bad_credentials'; user?: undefined; rule: number; challenge: Challenge };
 
 const FAILED = 'failed';
+/** The common answer of the strategies (no credentials, no session): shared, nothing allocated per request. */
+const NOBODY: Authn = Object.freeze({});
 const REALM = 'Basic realm="Authorization Required"';
 const WWW_CHALLENGE: Challenge = { status: 401, header: 'WWW-Authenticate' };
 /** Authelia's failure answers, in its words (tests compare the body). */
@@ -159,7 +161,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       if (found === FAILED) return { failed: true, challenger: challengeOf(strategy) };
       if (found !== undefined) return { identity: found, challenger: challengeOf(strategy) };
     }
-    return { challenger: last === undefined ? undefined : challengeOf(last) };
+    const challenger = last === undefined ? undefined : challengeOf(last);
+    return challenger === undefined ? NOBODY : { challenger };
   }
 
   /** Basic credentials from the strategy's header: an identity, undefined when none were sent, or FAILED. */
