@@ -245,8 +245,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     }
     const location = portalRedirect(portal, target);
     // nginx turns the auth-request 401 into a redirect with the Location it copies from here.
-    if (endpoint.flavour === 'auth-request' || wantsStatusOnly(req)) answer(res, 401, ['Location', location]);
-    else answerRedirect(res, target, location);
+    if (endpoint.flavour === 'auth-request' || wantsStatusOnly(req)) answerLocation(res, 401, target, location);
+    else answerLocation(res, target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS' ? 302 : 303, target, location);
   }
 }
 
@@ -263,10 +263,22 @@ function challengeOf(strategy: AuthnStrategy): Challenge | undefined {
   return strategy.kind === 'legacy' ? WWW_CHALLENGE : undefined;
 }
 
-function answerRedirect(res: ServerResponse, target: Target, location: string): void {
-  const safeMethod = target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS';
-  answer(res, safeMethod ? 302 : 303, ['Location', location]);
+/**
+ * A Location answer as Authelia writes it: an HTML body linking to it (`<a href="...">302 Found</a>`, the URL
+ * HTML-escaped), none when the original request was a HEAD.
+ */
+function answerLocation(res: ServerResponse, status: 302 | 303 | 401, target: Target, location: string): void {
+  const text = status === 302 ? 'Found' : status === 303 ? 'See Other' : 'Unauthorized';
+  const body = target.method === 'HEAD' || res.req.method === 'HEAD' ? '' : `<a href="${htmlEscape(location)}">${status} ${text}</a>`;
+  res.writeHead(status, ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'Cache-Control', 'no-store', 'Location', location]);
+  res.end(body === '' ? undefined : body);
 }
+
+function htmlEscape(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
 
 /**
  * XHR and non-HTML clients get 401 with a Location rather than a redirect they cannot follow, as Authelia decides:

@@ -94,8 +94,12 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
       for (const method of METHODS) {
         for (const [target, portal] of targets) {
           const res = await ask(t, 'forward-auth', method, target);
-          assert.equal(res.status, SAFE.has(method) ? 302 : 303, `${method} ${target}`);
+          const status = SAFE.has(method) ? 302 : 303;
+          assert.equal(res.status, status, `${method} ${target}`);
           assert.equal(res.headers.location, signIn(portal, target, method));
+          // Authelia's body: a link to the portal, HTML-escaped; none for HEAD.
+          const text = method === 'HEAD' ? '' : `<a href="${signIn(portal, target, method).replace(/&/g, '&amp;')}">${status} ${status === 302 ? 'Found' : 'See Other'}</a>`;
+          assert.equal(res.text ?? '', text);
         }
       }
     });
