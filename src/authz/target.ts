@@ -1,5 +1,6 @@
 // Reads "which request is the proxy asking about?" from the headers each proxy flavour sends (SPEC §4).
-// Every header is hostile: anything missing, repeated or malformed is a 400, never a pass and never a redirect.
+// Every header is hostile: anything missing, repeated or malformed is refused (400; 401 on the legacy endpoint, as
+// Authelia), never a pass and never a redirect.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { canonicalResource } from './resource-path.js';
