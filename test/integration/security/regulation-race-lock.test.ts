@@ -9,11 +9,12 @@ import { stringify } from 'yaml';
 import { PASSWORD, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { firstFactor } from '../../helpers/flows.js';
 import { DEFAULT_ARGON2_PARAMS, hashPassword } from '../../../src/users/hashing.js';
-import { DEFAULT_PASSWORD_LOCK_TIMINGS, passwordLockNames } from '../../../src/users/password-check.js';
+import { DEFAULT_PASSWORD_LOCK_TIMINGS, PasswordChecker, passwordLockNames } from '../../../src/users/password-check.js';
+import { Regulator } from '../../../src/regulation/regulator.js';
 
 const AUTH_FAILED = 'Authentication failed. Check your credentials.';
 const MAX_RETRIES = 3;
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'slow'] as const;
 
 /** The lock a replica takes for `username` (user mode), as a crashed replica would have left it. */
 const userLock = (username: string) => passwordLockNames(username, '', ['user'])[0]!;
@@ -30,7 +31,11 @@ describe('security: the password lock under concurrent sign-ins', () => {
     });
     // Production hashes (argon2id, 64 MiB, t=3: tens of milliseconds) so that concurrent checks really overlap.
     const hash = await hashPassword(PASSWORD, DEFAULT_ARGON2_PARAMS);
-    const users = Object.fromEntries(USERS.map((name) => [name, { displayname: `${name} (production hash)`, password: hash, email: `${name}@example.com` }]));
+    // About ten times the default cost (256 MiB, t=24): a check that outlives the short lock used below.
+    const slowHash = await hashPassword(PASSWORD, { ...DEFAULT_ARGON2_PARAMS, memory: 262_144, iterations: 24 });
+    const users = Object.fromEntries(USERS.map((name) => [name, {
+      displayname: `${name} (production hash)`, password: name === 'slow' ? slowHash : hash, email: `${name}@example.com`,
+    }]));
     writeFileSync(t.usersPath, stringify({ users }));
     const deadline = Date.now() + 10_000;
     while (!USERS.every((name) => t.gatehouse.adapters.users.get(name)?.displayName.endsWith('(production hash)'))) {
@@ -77,6 +82,46 @@ describe('security: the password lock under concurrent sign-ins', () => {
       await t.gatehouse.services.sessions.unlock(userLock('dave'), 'stuck-replica');
     }
     assert.equal((await firstFactor(t, { username: 'dave', password: PASSWORD })).status, 200, 'the wait counted nothing');
+  });
+
+  it('a check slower than the lock lifetime keeps its lock (the holder extends it), and frees it when done', async () => {
+    const sessions = t.gatehouse.services.sessions;
+    // The running Gatehouse's own users, storage and Redis; the lock calls are only watched (to know when the
+    // check holds the lock), and the lock lives a fraction of the slow check's time.
+    let acquired = false;
+    let released = false;
+    const locks = {
+      tryLock: async (name: string, owner: string, ttl: number) => (acquired = (await sessions.tryLock(name, owner, ttl)) || acquired),
+      extendLock: (name: string, owner: string, ttl: number) => sessions.extendLock(name, owner, ttl),
+      unlock: (name: string, owner: string) => {
+        released = true;
+        return sessions.unlock(name, owner);
+      },
+    };
+    const timings = { ttlSeconds: 0.3, refreshMs: 60, waitMs: 6_000 };
+    const checker = new PasswordChecker(t.gatehouse.adapters.users, new Regulator(t.gatehouse.adapters.storage, t.loaded.config.regulation), locks, ['user'], timings);
+    const started = Date.now();
+    const check = checker.check({ username: 'slow', password: PASSWORD, ip: '192.0.2.1', authType: '1FA', requestUri: '', requestMethod: '' }, { failureFloorMs: 50 });
+    let takenWhileHeld = 0;
+    let probes = 0;
+    while (!released) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!acquired || released) continue;
+      probes += 1;
+      // An intruder's SET NX can only succeed after the holder's delete reached Redis, i.e. after unlock began.
+      if (await sessions.tryLock(userLock('slow'), 'intruder', 5)) {
+        if (!released) takenWhileHeld += 1;
+        await sessions.unlock(userLock('slow'), 'intruder');
+      }
+    }
+    const user = await check;
+    const took = Date.now() - started;
+    assert.equal(user?.username, 'slow');
+    assert.ok(took > timings.ttlSeconds * 1000 * 3, `the check took only ${took} ms: too fast to show anything`);
+    assert.ok(probes >= 5, `${probes} probes`);
+    assert.equal(takenWhileHeld, 0, 'another owner took the lock while the check still held it');
+    assert.equal(await sessions.tryLock(userLock('slow'), 'after', 5), true, 'freed once the check is done');
+    await sessions.unlock(userLock('slow'), 'after');
   });
 
   it(`concurrent wrong guesses are still banned at max_retries (${MAX_RETRIES}), and then the right password is refused`, async () => {
