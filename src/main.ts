@@ -89,14 +89,14 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     lifetimeSeconds: config.identity_validation.token_lifetime,
   });
 
+  const trustedProxies = new TrustedProxies(config.server.trusted_proxies);
   const authz = createAuthzHandler({
-    cookies, sessions, users, access, passwords, logger, metrics,
-    trustedProxies: new TrustedProxies(config.server.trusted_proxies),
+    cookies, sessions, users, access, passwords, logger, metrics, trustedProxies,
     basicFailureFloorMs: options.timing?.basicFailureFloorMs ?? 2_000,
   });
   const signIn = new SignIn(sessions, access, cookies);
   const portal = createPortalApp({
-    cookies, sessions, users, passwords, logger,
+    cookies, sessions, users, passwords, logger, trustedProxies,
     signIn,
     passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
     failureFloorMs: options.timing?.firstFactorFailureFloorMs ?? 1_000,

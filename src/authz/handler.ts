@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { clientAddress, parseTargetUrl, readTarget, type Target } from './target.js';
+import { clientAddress, parseTargetUrl, readTarget, type Target, UNKNOWN_ADDRESS } from './target.js';
 import { parseAuthorization } from './basic-credentials.js';
 import type { AuthnStrategy, AuthzEndpoint, Challenge } from './endpoints.js';
 import type { TrustedProxies } from './ip.js';
@@ -15,7 +15,7 @@ import { readCookieValues } from '../session/cookie.js';
 import type { SessionService } from '../session/service.js';
 import type { CookieSettings, Session } from '../session/model.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
-import type { PasswordChecker } from '../users/password-check.js';
+import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-check.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { requestIdOf } from '../http/request-id.js';
 
@@ -63,8 +63,6 @@ const REALM = 'Basic realm="Authorization Required"';
 const WWW_CHALLENGE: Challenge = { status: 401, header: 'WWW-Authenticate' };
 /** Authelia's failure answers, in its words (tests compare the body). */
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 405: 'Method Not Allowed', 407: 'Proxy Authentication Required', 503: 'Service Unavailable' };
-/** An address that could not be known (see target.ts): regulation counts such attempts together, never on the proxy. */
-const UNKNOWN_ADDRESS = 'unknown';
 
 export function createAuthzHandler(deps: AuthzDependencies) {
   const debug = () => deps.logger.isLevelEnabled('debug');
@@ -75,6 +73,13 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     try {
       result = await decideAndAnswer(endpoint, req, res);
     } catch (error) {
+      if (error instanceof PasswordCheckBusyError) {
+        // Another check of the same user's password held the lock for the whole wait: not an outage, not wrong
+        // credentials; the client may simply try again.
+        deps.logger.info({ requestId: requestIdOf(req), flavour: endpoint.flavour }, 'basic credentials not checked: another check of this user is in progress');
+        answer(res, 503, ['Retry-After', '1']);
+        return;
+      }
       // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
       // sign-in redirect that would log everybody out during an outage.
       deps.logger.error({ err: error, requestId: requestIdOf(req), flavour: endpoint.flavour }, 'authz failed');

@@ -175,6 +175,9 @@ function verifyTarget(headers: IncomingHttpHeaders): ParsedUrl | { error: string
   return forwarded.url.href === url.url.href ? url : { error: 'X-Original-URL and X-Forwarded-* disagree' };
 }
 
+/** An address that could not be known: it matches no `networks` rule, and regulation counts such attempts together. */
+export const UNKNOWN_ADDRESS = 'unknown';
+
 /**
  * The client address for `networks` rules and regulation, or undefined when it cannot be known (then no `networks`
  * criterion matches: fail closed). `trusted` is `server.trusted_proxies`:

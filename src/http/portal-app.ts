@@ -14,7 +14,8 @@ import { pageRoutes, type PageDependencies } from '../portal/routes-pages.js';
 import { securityPageRoutes } from '../portal/routes-security-pages.js';
 import { identityRoutes, type IdentityRouteDependencies } from '../identity/routes.js';
 import { webauthnRoutes, type WebAuthnRouteDependencies } from '../webauthn/routes.js';
-import { html, ko, ok } from '../portal/http-helpers.js';
+import { clientAddressOf, html, ko, ok } from '../portal/http-helpers.js';
+import type { TrustedProxies } from '../authz/ip.js';
 import { renderMessage } from '../portal/views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
 import { StorageUnavailableError } from '../storage/storage.js';
@@ -33,6 +34,8 @@ export interface PortalAppDependencies extends ApiDependencies, PageDependencies
   identity: IdentityRouteDependencies;
   /** `/api/webauthn/*` (SPEC §6). */
   webauthn: WebAuthnRouteDependencies;
+  /** `server.trusted_proxies`: whose X-Forwarded-For names the client (the same rule as the authz endpoints). */
+  trustedProxies: TrustedProxies;
 }
 
 const STATIC_FILES = {
@@ -65,6 +68,7 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
   app.use('/static/vendor/simplewebauthn', express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), STATIC_FILES));
   app.use('/static', express.static(join(packageRoot, 'views', 'static'), STATIC_FILES));
 
+  app.use(clientAddressOf(deps.trustedProxies));
   app.use(portalContext(deps.cookies, deps.sessions, deps.users));
   app.use(express.json({ limit: '16kb', strict: true }));
   app.use(originGuard);
