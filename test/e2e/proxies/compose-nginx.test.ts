@@ -17,9 +17,15 @@ interface ComposeService { environment?: Record<string, string>; volumes?: strin
 const compose = parseYaml(shippedFile('deploy/docker-compose.yml')) as { services: Record<string, ComposeService> };
 const gatehouseService = compose.services.gatehouse!;
 /** Where the stack mounts a container path from, as a repository path. */
+/** The host file behind a container path, through the service's folder (or file) bind mounts. */
 function mountedFrom(containerPath: string): string {
-  const volume = gatehouseService.volumes!.find((v) => v.split(':')[1] === containerPath)!;
-  return `${packageRoot}/deploy/${volume.split(':')[0]}`;
+  for (const volume of gatehouseService.volumes!) {
+    const [host, inContainer] = volume.split(':') as [string, string];
+    if (containerPath === inContainer || containerPath.startsWith(`${inContainer}/`)) {
+      return `${packageRoot}/deploy/${host}${containerPath.slice(inContainer.length)}`;
+    }
+  }
+  throw new Error(`nothing is mounted at ${containerPath}`);
 }
 
 const PORTAL = 'http://auth.nginx.localhost:8080';
@@ -40,7 +46,7 @@ describe('the laptop stack: its nginx site and Gatehouse configuration', () => {
     const p = postgres.config;
     const env: Record<string, string> = {
       ...gatehouseService.environment,
-      GATEHOUSE_AUTHENTICATION_BACKEND_FILE_PATH: mountedFrom('/config/users_database.yml'),
+      GATEHOUSE_AUTHENTICATION_BACKEND_FILE_PATH: mountedFrom('/users/users_database.yml'),
       GATEHOUSE_SESSION_REDIS_HOST: r.host,
       GATEHOUSE_SESSION_REDIS_PORT: String(r.port),
       GATEHOUSE_SESSION_REDIS_DATABASE_INDEX: String(r.database_index),

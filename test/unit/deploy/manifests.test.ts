@@ -3,11 +3,12 @@
 // and the Gatehouse configurations they carry pass Gatehouse's own validation.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../../../src/config/index.js';
+import { packageRoot } from '../../../src/paths.js';
 import { dockerfileInstructions, filesUnder, nginxDirectiveValues, readRepoFile, yamlDocuments } from './deploy-files.js';
 
 type Data = Record<string, unknown>;
@@ -108,8 +109,12 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const service = named('Service', 'gatehouse')!;
     assert.ok(service);
     assert.ok(isSubset(record(get(service, 'spec', 'selector'), 'service selector'), podLabels));
-    const servicePort = record(list(get(service, 'spec', 'ports'), 'service ports')[0], 'service port');
-    assert.ok(list(container.ports, 'ports').some((p) => get(p, 'name') === servicePort.targetPort), 'targetPort names a container port');
+    const servicePorts = list(get(service, 'spec', 'ports'), 'service ports').map((p) => record(p, 'service port'));
+    for (const servicePort of servicePorts) {
+      assert.ok(list(container.ports, 'ports').some((p) => get(p, 'name') === servicePort.targetPort), `targetPort ${String(servicePort.targetPort)} names a container port`);
+    }
+    // Prometheus finds the replicas through the Service: the metrics port must be on it.
+    assert.ok(servicePorts.some((p) => p.targetPort === 'metrics'), 'the Service exposes the metrics port');
 
     const pdbs = all('PodDisruptionBudget');
     assert.equal(pdbs.length, 1);
@@ -190,6 +195,16 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
     .map((v) => text(v, 'volume').split(':'))
     .filter(([source]) => source!.startsWith('.'))
     .map(([source, target]) => [target!, posix.normalize(posix.join('deploy', source!))]));
+  /** The repository path behind a container path, through a folder (or file) bind mount; undefined when unmounted. */
+  const mountedFrom = (name: string, containerPath: string): string | undefined => {
+    for (const [target, source] of bindMounts(name)) {
+      if (containerPath === target) return source;
+      if (containerPath.startsWith(`${target}/`)) return posix.join(source, containerPath.slice(target.length + 1));
+    }
+    return undefined;
+  };
+  const isFile = (repoPath: string) => statSync(join(packageRoot, repoPath), { throwIfNoEntry: false })?.isFile() === true;
+  const isFolder = (repoPath: string) => statSync(join(packageRoot, repoPath), { throwIfNoEntry: false })?.isDirectory() === true;
 
   it('has Gatehouse, Redis, PostgreSQL, nginx, Traefik, a mail catcher and two demo apps', () => {
     const images = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, String(record(s, name).image)]));
@@ -203,14 +218,14 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
 
   it('every file it mounts exists and every service it depends on is defined', () => {
     for (const name of Object.keys(services)) {
-      for (const source of bindMounts(name).values()) assert.doesNotThrow(() => readRepoFile(source), `${name} mounts ${source}`);
+      for (const source of bindMounts(name).values()) assert.ok(isFile(source) || isFolder(source), `${name} mounts ${source}`);
       for (const dependency of Object.keys(record(service(name).depends_on ?? {}, 'depends_on'))) assert.ok(dependency in services, `${name} depends on ${dependency}`);
     }
   });
 
   it("Gatehouse's configuration is valid and reaches the stack's Redis, PostgreSQL and mail catcher", () => {
     const { config } = gatehouseConfig();
-    assert.ok(bindMounts('gatehouse').has('/config/configuration.yml'));
+    assert.equal(mountedFrom('gatehouse', '/config/configuration.yml'), 'deploy/gatehouse/configuration.yml');
     assert.equal(config.session.redis?.host, 'redis');
     assert.equal(config.storage.postgres?.address.host, 'postgres');
     const postgresEnv = record(service('postgres').environment, 'postgres environment');
@@ -218,7 +233,16 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
     assert.equal(config.storage.postgres?.username, postgresEnv.POSTGRES_USER);
     assert.equal(config.storage.postgres?.password, postgresEnv.POSTGRES_PASSWORD);
     assert.match(config.notifier.smtp?.address ?? '', /^smtp:\/\/mailpit:\d+$/);
-    assert.ok(bindMounts('gatehouse').has(config.authentication_backend.file.path), 'the users file is mounted');
+    const users = mountedFrom('gatehouse', config.authentication_backend.file.path);
+    assert.ok(users !== undefined && isFile(users), 'the users file is mounted');
+  });
+
+  it("mounts the users file's folder, so that watch sees a file replaced by an editor (a new inode)", () => {
+    const { config } = gatehouseConfig();
+    const folder = posix.dirname(config.authentication_backend.file.path);
+    const source = bindMounts('gatehouse').get(folder);
+    assert.ok(source !== undefined && isFolder(source), `the folder ${folder} is a bind mount`);
+    assert.ok(!bindMounts('gatehouse').has(config.authentication_backend.file.path), 'the file itself is not mounted alone');
   });
 
   it('nginx includes the mounted snippets and proxies to services of the stack, for the nginx cookie domain', () => {
