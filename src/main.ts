@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load.js';
 import { createLogger } from './observability/logger.js';
+import { SecurityEvents } from './observability/events.js';
 import { Metrics } from './observability/metrics.js';
 import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/storage.js';
@@ -81,7 +82,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const adapters: Adapters = { storage, sessionStore, users };
 
   const regulator = new Regulator(storage, config.regulation);
-  const passwords = new PasswordChecker(users, regulator, sessions, config.regulation.modes);
+  const passwords = new PasswordChecker(users, regulator, sessions, config.regulation.modes, undefined, new SecurityEvents(logger));
   const access = compileAccessControl(config.access_control, config.definitions);
   const metrics = config.telemetry.metrics.enabled ? new Metrics() : undefined;
   const verifier = new IdentityVerifier(storage, {

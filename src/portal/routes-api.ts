@@ -13,6 +13,8 @@ import { endSession, portalLocals, setSessionCookie } from './context.js';
 import type { SignIn } from './sign-in.js';
 import type { UserDetails } from '../users/provider.js';
 import type { AuthLevel, CookieSettings } from '../session/model.js';
+import type { Logger } from 'pino';
+import { NO_EVENTS, SecurityEvents } from '../observability/events.js';
 
 export interface ApiDependencies {
   sessions: SessionService;
@@ -20,6 +22,8 @@ export interface ApiDependencies {
   signIn: SignIn;
   /** Failed sign-ins are answered no sooner than this, whatever the reason (SPEC §6, §8). */
   failureFloorMs: number;
+  /** Where sign-outs are logged (sign-ins are logged by the password check). */
+  logger?: Pick<Logger, 'info'>;
 }
 
 const AUTH_FAILED = 'Authentication failed. Check your credentials.';
@@ -82,6 +86,7 @@ function redirectAfterSignIn(
 
 export function apiRoutes(deps: ApiDependencies): Router {
   const router = Router();
+  const events = deps.logger === undefined ? NO_EVENTS : new SecurityEvents(deps.logger);
 
   router.get('/api/state', (_req: Request, res: Response) => {
     const { session } = portalLocals(res);
@@ -134,6 +139,7 @@ export function apiRoutes(deps: ApiDependencies): Router {
     }
     const { cookie, session } = portalLocals(res);
     await endSession(res, deps.sessions, session, cookie);
+    if (session !== undefined && session.data.level > 0) events.signOut({ remoteIp: requestIp(req), user: session.data.username });
     ok(res);
   });
 

@@ -40,8 +40,9 @@ export class Regulator {
   /**
    * Logs (and so counts) the attempt. Every text field is made safe first (escaped, bounded), the username exactly
    * as `isBanned` reads it, so an attempt with bad bytes is counted against the name it was made for.
+   * Resolves true when this failure started a ban (for the `ban` event); one more read, on failures only.
    */
-  async record(attempt: AttemptRecord): Promise<void> {
+  async record(attempt: AttemptRecord): Promise<boolean> {
     await this.storage.appendAuthenticationLog({
       time: this.now(),
       successful: attempt.successful,
@@ -52,6 +53,13 @@ export class Regulator {
       requestUri: safeText(attempt.requestUri),
       requestMethod: safeText(attempt.requestMethod, 64),
     });
+    if (attempt.successful || attempt.banned === true || this.config.max_retries <= 0) return false;
+    return this.isBanned(attempt.username, attempt.ip);
+  }
+
+  /** Seconds a ban lasts after the last failure (for the `ban` event). */
+  get banTimeSeconds(): number {
+    return this.config.ban_time;
   }
 
   private async isSubjectBanned(subject: Subject): Promise<boolean> {

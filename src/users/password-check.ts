@@ -4,6 +4,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { UserDetails, UserProvider } from './provider.js';
 import type { Regulator } from '../regulation/regulator.js';
 import { hasUnsafeCharacters, MAX_USERNAME_LENGTH, safeText } from '../regulation/safe-text.js';
+import { NO_EVENTS, type FailureReason, type SecurityEvents } from '../observability/events.js';
 
 export interface PasswordAttempt {
   username: string;
@@ -79,6 +80,7 @@ export class PasswordChecker {
     private readonly locks: AttemptLocks,
     private readonly modes: readonly ('user' | 'ip')[],
     private readonly timings: PasswordLockTimings = DEFAULT_PASSWORD_LOCK_TIMINGS,
+    private readonly events: SecurityEvents = NO_EVENTS,
   ) {}
 
   /**
@@ -97,6 +99,7 @@ export class PasswordChecker {
     if (held === undefined) {
       // Logged (as refused, so never counted) for the operator; the password was not looked at.
       await this.regulator.record({ ...this.logFields(attempt), successful: false, banned: true });
+      this.logEvent(attempt, 'busy');
       throw new PasswordCheckBusyError();
     }
     const keepAlive = setInterval(() => void this.extend(held.names, owner), this.timings.refreshMs);
@@ -196,8 +199,20 @@ export class PasswordChecker {
       this.users.checkPassword(attempt.username, attempt.password),
     ]);
     const successful = !banned && !impossible && user !== undefined;
-    await this.regulator.record({ ...this.logFields(attempt), successful, banned });
+    const banStarted = await this.regulator.record({ ...this.logFields(attempt), successful, banned });
+    this.logEvent(attempt, successful ? undefined : banned ? 'banned' : impossible ? 'invalid_username' : 'bad_credentials');
+    if (banStarted) this.events.ban({ ...this.eventFields(attempt), banTimeSeconds: this.regulator.banTimeSeconds });
     return successful ? user : undefined;
+  }
+
+  /** The sign-in event (success without a reason); the username as typed, escaped by the events module. */
+  private logEvent(attempt: PasswordAttempt, failure: FailureReason | undefined): void {
+    if (failure === undefined) this.events.firstFactor({ ...this.eventFields(attempt), outcome: 'success' });
+    else this.events.firstFactor({ ...this.eventFields(attempt), outcome: 'failure', reason: failure });
+  }
+
+  private eventFields(attempt: PasswordAttempt) {
+    return { remoteIp: attempt.ip, method: attempt.authType === 'BASIC' ? 'basic' as const : 'password' as const, user: attempt.username };
   }
 
   private logFields(attempt: PasswordAttempt) {

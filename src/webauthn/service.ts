@@ -18,6 +18,7 @@ import { putChallenge, takeChallenge, type Ceremony } from './challenges.js';
 import type { RegistrationBody, SignInBody } from './input.js';
 import { authenticationOptions, registrationOptions, relyingParty, type RelyingParty } from './options.js';
 import { verifyAssertion, verifyRegistration, type Expected, type StoredKey } from './verify.js';
+import { SecurityEvents } from '../observability/events.js';
 
 export interface WebAuthnServiceDependencies {
   webauthn: Config['webauthn'];
@@ -45,6 +46,8 @@ export class Refusal extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** For the security event, where the message alone does not tell (a passkey failure says nothing on purpose). */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'Refusal';
@@ -101,10 +104,12 @@ const MESSAGES = {
 export class WebAuthnService {
   readonly #deps: WebAuthnServiceDependencies;
   readonly #now: () => number;
+  readonly #events: SecurityEvents;
 
   constructor(deps: WebAuthnServiceDependencies) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#events = new SecurityEvents(deps.logger);
   }
 
   // --- Enrolment -------------------------------------------------------------------------------------------------
@@ -166,7 +171,7 @@ export class WebAuthnService {
     };
     const saved = await this.#deps.storage.saveWebAuthnCredential(record);
     if (!saved.saved) throw new Refusal(409, saved.conflict === 'kid' ? MESSAGES.keyTaken : MESSAGES.nameTaken);
-    this.#deps.logger.info({ username, credential: saved.id, format: key.format }, 'webauthn key registered');
+    this.#events.keyAdded({ remoteIp: req.ip, user: username, credentialId: saved.id, description: body.description });
     await this.#notify(session, req, body.description, keyAddedMessage);
     return credentialView({ ...record, id: saved.id, lastUsedAt: null, cloneWarning: false });
   }
@@ -183,7 +188,21 @@ export class WebAuthnService {
     return options;
   }
 
+  /** The second factor with a security key; every attempt by a signed-in user is a security event. */
   async authenticate(req: PortalRequest, body: SignInBody): Promise<SignedIn> {
+    const user = req.session?.data.username;
+    try {
+      const signedIn = await this.#authenticate(req, body);
+      this.#events.secondFactor({ remoteIp: req.ip, method: 'webauthn', user, outcome: 'success' });
+      return signedIn;
+    } catch (error) {
+      const reason = error instanceof Refusal ? refusalReason(error) : undefined;
+      if (reason !== undefined && !FLOW_ERRORS.has(reason)) this.#events.secondFactor({ remoteIp: req.ip, method: 'webauthn', user, outcome: 'failure', reason });
+      throw error;
+    }
+  }
+
+  async #authenticate(req: PortalRequest, body: SignInBody): Promise<SignedIn> {
     const session = this.#secondFactorCandidate(req);
     const username = session.data.username;
     const rp = relyingParty(req.cookie);
@@ -215,7 +234,22 @@ export class WebAuthnService {
     return { options, session, created };
   }
 
+  /** A passkey is a first factor: every attempt is a sign-in event (the user, once the key names one). */
   async passkeySignIn(req: PortalRequest, body: SignInBody): Promise<SignedIn> {
+    try {
+      const signedIn = await this.#passkeySignIn(req, body);
+      this.#events.firstFactor({ remoteIp: req.ip, method: 'passkey', user: signedIn.session.data.username, outcome: 'success' });
+      return signedIn;
+    } catch (error) {
+      const reason = error instanceof Refusal ? refusalReason(error) : undefined;
+      if (reason !== undefined && !FLOW_ERRORS.has(reason)) {
+        this.#events.firstFactor({ remoteIp: req.ip, method: 'passkey', user: (error as Refusal & { user?: string }).user, outcome: 'failure', reason });
+      }
+      throw error;
+    }
+  }
+
+  async #passkeySignIn(req: PortalRequest, body: SignInBody): Promise<SignedIn> {
     this.#passkeyEnabled();
     if (req.session === undefined) throw new Refusal(400, MESSAGES.noChallenge);
     const rp = relyingParty(req.cookie);
@@ -223,25 +257,23 @@ export class WebAuthnService {
     const credential = await this.#deps.storage.findWebAuthnCredentialByKid(body.response.id);
     const owner = credential && credential.rpid === rp.id ? await this.#passkeyOwner(rp, credential, body.response) : undefined;
     if (credential === undefined || owner === undefined) {
-      this.#deps.logger.info('passkey sign-in with an unknown credential or user handle');
-      throw new Refusal(401, MESSAGES.passkeyFailed);
+      throw new Refusal(401, MESSAGES.passkeyFailed, 'unknown_key');
     }
     const attempt = { username: owner, ip: req.ip, authType: 'PASSKEY', requestUri: body.targetURL ?? '', requestMethod: body.requestMethod ?? '' };
+    const failed = async (refusal: Refusal, banned = false): Promise<Refusal> => {
+      const banStarted = await this.#deps.regulator.record({ ...attempt, successful: false, banned });
+      if (banStarted) this.#events.ban({ remoteIp: req.ip, method: 'passkey', user: owner, banTimeSeconds: this.#deps.regulator.banTimeSeconds });
+      return Object.assign(refusal, { user: owner });
+    };
     const user = this.#activeUser(owner);
-    if (user === undefined) {
-      await this.#deps.regulator.record({ ...attempt, successful: false });
-      throw new Refusal(401, MESSAGES.passkeyFailed);
-    }
+    if (user === undefined) throw await failed(new Refusal(401, MESSAGES.passkeyFailed, 'user_disabled'));
     // A ban is silent (SPEC §8): the usual failure, and the attempt is logged without counting.
-    if (await this.#deps.regulator.isBanned(owner, req.ip)) {
-      await this.#deps.regulator.record({ ...attempt, successful: false, banned: true });
-      throw new Refusal(401, MESSAGES.passkeyFailed);
-    }
+    if (await this.#deps.regulator.isBanned(owner, req.ip)) throw await failed(new Refusal(401, MESSAGES.passkeyFailed, 'banned'), true);
     let userVerified: boolean;
     try {
       userVerified = await this.#verifyUse(credential, body.response, this.#expected(rp, challenge), MESSAGES.passkeyFailed);
     } catch (error) {
-      if (error instanceof Refusal) await this.#deps.regulator.record({ ...attempt, successful: false });
+      if (error instanceof Refusal) throw await failed(error);
       throw error;
     }
     await this.#deps.regulator.record({ ...attempt, successful: true });
@@ -273,7 +305,7 @@ export class WebAuthnService {
     if (id === undefined) throw new Refusal(404, MESSAGES.keyNotFound);
     const key = await this.#ownKey(session, req.cookie, id);
     if (!(await this.#deps.storage.deleteWebAuthnCredential(session.data.username, key.id))) throw new Refusal(404, MESSAGES.keyNotFound);
-    this.#deps.logger.info({ username: session.data.username, credential: key.id }, 'webauthn key deleted');
+    this.#events.keyRemoved({ remoteIp: req.ip, user: session.data.username, credentialId: key.id, description: key.description });
     await this.#notify(session, req, key.description, keyRemovedMessage);
   }
 
@@ -369,7 +401,7 @@ export class WebAuthnService {
         throw new Refusal(401, MESSAGES.cloned);
       }
       log.info({ username: credential.username, credential: credential.id, reason: verdict.reason }, 'webauthn assertion refused');
-      throw new Refusal(401, failure);
+      throw new Refusal(401, failure, 'not_verified');
     }
     await this.#deps.storage.updateWebAuthnCredentialUsage(credential.id, verdict.value.newCounter, now, false);
     return verdict.value.userVerified;
@@ -414,6 +446,16 @@ export class WebAuthnService {
       this.#deps.logger.error({ err: error, username: session.data.username }, 'could not send the security key notification');
     }
   }
+}
+
+/** Refusals that are steps of the flow (sign in first, wrong order, feature off), not attempts: no event. */
+const FLOW_ERRORS = new Set(['not_signed_in', 'password_next', 'passkey_off']);
+
+/** The event's reason: the refusal's own, else the name of its message (`unknownKey` → `unknown_key`). */
+function refusalReason(refusal: Refusal): string {
+  if (refusal.reason !== undefined) return refusal.reason;
+  const name = Object.entries(MESSAGES).find(([, message]) => message === refusal.message)?.[0] ?? 'refused';
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
 function storedKey(credential: WebAuthnCredential): StoredKey {
