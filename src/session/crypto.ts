@@ -22,7 +22,7 @@ export function isWellFormedSessionId(value: string): boolean {
  * A store key that names its subject only by hash: the raw session ID, token or lock name is never stored, so a
  * dump of Redis cannot be replayed as cookies.
  */
-export function hashedStoreKey(prefix: string, kind: 'session' | 'once' | 'lock', name: string): string {
+export function hashedStoreKey(prefix: string, kind: 'session' | 'once' | 'lock' | 'user-sessions', name: string): string {
   return `${prefix}${kind}:${createHash('sha256').update(name).digest('hex')}`;
 }
 

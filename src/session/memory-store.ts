@@ -16,6 +16,8 @@ export interface MemorySessionStoreOptions {
 
 export class MemorySessionStore implements SessionStore {
   readonly #entries = new Map<string, Entry>();
+  /** Index key → member → expiry (epoch ms). */
+  readonly #indexes = new Map<string, Map<string, number>>();
   readonly #now: () => number;
   #sweeper: NodeJS.Timeout | undefined;
 
@@ -92,6 +94,35 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async indexAdd(indexKey: string, member: string, expiresAtMs: number): Promise<void> {
+    this.#assertOpen();
+    const index = this.#indexes.get(indexKey) ?? new Map<string, number>();
+    const now = this.#now();
+    for (const [key, expiresAt] of index) if (expiresAt <= now) index.delete(key);
+    index.set(member, expiresAtMs);
+    this.#indexes.set(indexKey, index);
+  }
+
+  async indexRemove(indexKey: string, member: string): Promise<void> {
+    this.#assertOpen();
+    const index = this.#indexes.get(indexKey);
+    index?.delete(member);
+    if (index?.size === 0) this.#indexes.delete(indexKey);
+  }
+
+  async deleteIndexed(indexKey: string): Promise<number> {
+    this.#assertOpen();
+    const index = this.#indexes.get(indexKey);
+    this.#indexes.delete(indexKey);
+    let deleted = 0;
+    for (const key of index?.keys() ?? []) {
+      const entry = this.#entries.get(key);
+      if (entry !== undefined && entry.expiresAt > this.#now()) deleted++;
+      this.#entries.delete(key);
+    }
+    return deleted;
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
   }
@@ -100,6 +131,7 @@ export class MemorySessionStore implements SessionStore {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#entries.clear();
+    this.#indexes.clear();
   }
 
   /** Drops every expired entry (run periodically; public so tests need not wait for the timer). */
@@ -107,6 +139,10 @@ export class MemorySessionStore implements SessionStore {
     const now = this.#now();
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt <= now) this.#entries.delete(key);
+    }
+    for (const [indexKey, index] of this.#indexes) {
+      for (const [key, expiresAt] of index) if (expiresAt <= now) index.delete(key);
+      if (index.size === 0) this.#indexes.delete(indexKey);
     }
   }
 

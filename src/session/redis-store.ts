@@ -23,6 +23,10 @@ const ttlMillis = (ttlSeconds: number): number => Math.max(1, Math.ceil(ttlSecon
 
 // Compare-then-act must be one step in Redis itself, or another replica could take the key in between.
 const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+// The set drops members past their time, and expires with its last member, so it never outlives the sessions.
+const INDEX_ADD = "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3]) redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES') redis.call('PEXPIREAT', KEYS[1], last[2]) return 1";
+// Read and delete the set in one step: a session added meanwhile is either deleted here or left in a new set.
+const INDEX_TAKE = "local members = redis.call('ZRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) return members";
 const EXPIRE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 export interface RedisSessionStore extends SessionStore {
@@ -124,6 +128,22 @@ class IoRedisSessionStore implements RedisSessionStore {
 
   async expireIfEquals(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     return (await this.#run(() => this.client.eval(EXPIRE_IF_EQUALS, 1, key, value, ttlMillis(ttlSeconds)))) === 1;
+  }
+
+  async indexAdd(indexKey: string, member: string, expiresAtMs: number): Promise<void> {
+    await this.#run(() => this.client.eval(INDEX_ADD, 1, indexKey, member, Math.ceil(expiresAtMs), Date.now()));
+  }
+
+  async indexRemove(indexKey: string, member: string): Promise<void> {
+    await this.#run(() => this.client.zrem(indexKey, member));
+  }
+
+  async deleteIndexed(indexKey: string): Promise<number> {
+    const members = (await this.#run(() => this.client.eval(INDEX_TAKE, 1, indexKey))) as string[];
+    let deleted = 0;
+    // In slices: DEL takes many keys, but not unboundedly many in one command.
+    for (let i = 0; i < members.length; i += 500) deleted += await this.#run(() => this.client.del(...members.slice(i, i + 500)));
+    return deleted;
   }
 
   async ping(): Promise<void> {

@@ -87,6 +87,9 @@ export class SessionService {
       }
     } else {
       await this.#store.set(key, blob, remainingMs / 1000);
+      // A new ID (create, regenerate): listed under its user until its absolute end, which later writes never move,
+      // so in-place writes (the authz hot path) need not touch the list.
+      if (session.data.username !== '') await this.#store.indexAdd(this.#userKey(session.data.username), key, absoluteEndMs(session.data, cookie));
     }
     this.#remember(session.id, { key, blob, data: copyData(session.data) });
     return true;
@@ -104,9 +107,20 @@ export class SessionService {
     return renewed;
   }
 
-  destroy(session: Session): Promise<void> {
+  async destroy(session: Session): Promise<void> {
     this.#forget(session.id);
-    return this.#store.delete(this.#key(session.id));
+    const key = this.#key(session.id);
+    await this.#store.delete(key);
+    if (session.data.username !== '') await this.#store.indexRemove(this.#userKey(session.data.username), key);
+  }
+
+  /**
+   * Ends every session of `username` on every replica (`gatehouse sessions revoke`); resolves how many were live.
+   * A sign-in that completes while this runs starts a session that is not ended; nothing older survives.
+   */
+  async revokeUser(username: string): Promise<number> {
+    this.#decoded.clear();
+    return this.#store.deleteIndexed(this.#userKey(username));
   }
 
   /**
@@ -202,6 +216,11 @@ export class SessionService {
   #key(id: string): string {
     return sessionStoreKey(this.#keyPrefix, id);
   }
+
+  /** The list of a user's sessions; named by a hash like every other key (usernames stay out of key names). */
+  #userKey(username: string): string {
+    return hashedStoreKey(this.#keyPrefix, 'user-sessions', username);
+  }
 }
 
 /** The first few distinct well-formed IDs: malformed values are never looked up. */
@@ -231,6 +250,10 @@ function isRememberMe(data: SessionData, cookie: CookieSettings): boolean {
  * remember-me), and, without remember-me, inactivity since the last refresh (an inactivity of 0 or less disables
  * that limit).
  */
+function absoluteEndMs(data: SessionData, cookie: CookieSettings): number {
+  return data.createdAt + (isRememberMe(data, cookie) ? cookie.rememberMe : cookie.expiration) * 1000;
+}
+
 function remainingLifeMs(data: SessionData, cookie: CookieSettings, now: number): number {
   const rememberMe = isRememberMe(data, cookie);
   const absoluteEnd = data.createdAt + (rememberMe ? cookie.rememberMe : cookie.expiration) * 1000;

@@ -14,6 +14,14 @@ export interface SessionStore {
   deleteIfEquals(key: string, value: string): Promise<boolean>;
   /** Sets a new TTL only while the key holds `value` (one atomic step): a lock's owner keeps only its own lock alive. */
   expireIfEquals(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Adds `member` (a store key) to the set `indexKey`, kept until `expiresAtMs` (epoch ms); members already past
+   * their time are dropped, and the set itself expires with its last member. Used for the sessions of each user.
+   */
+  indexAdd(indexKey: string, member: string, expiresAtMs: number): Promise<void>;
+  indexRemove(indexKey: string, member: string): Promise<void>;
+  /** Deletes every key listed in the set, and the set; resolves how many of those keys still existed. */
+  deleteIndexed(indexKey: string): Promise<number>;
   /** Rejects when the store is unreachable (used by /api/health). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
-import { newSessionId, sessionStoreKey } from '../../../src/session/crypto.js';
+import { hashedStoreKey, newSessionId, sessionStoreKey } from '../../../src/session/crypto.js';
 import { MemorySessionStore } from '../../../src/session/memory-store.js';
 import type { CookieSettings, Session } from '../../../src/session/model.js';
 import { createRedisSessionStore, type RedisSessionStore } from '../../../src/session/redis-store.js';
@@ -37,6 +37,9 @@ class CountingStore implements SessionStore {
   replace(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.replace(key, value, ttl); }
   deleteIfEquals(key: string, value: string) { this.calls.delete++; return this.inner.deleteIfEquals(key, value); }
   expireIfEquals(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.expireIfEquals(key, value, ttl); }
+  indexAdd(key: string, member: string, expiresAt: number) { this.calls.set++; return this.inner.indexAdd(key, member, expiresAt); }
+  indexRemove(key: string, member: string) { this.calls.delete++; return this.inner.indexRemove(key, member); }
+  deleteIndexed(key: string) { this.calls.delete++; return this.inner.deleteIndexed(key); }
   ping() { return this.inner.ping(); }
   close() { return this.inner.close(); }
   reset() { this.calls = { get: 0, set: 0, delete: 0 }; }
@@ -160,6 +163,26 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
       assert.equal(await service.load([session.id], cookie), undefined);
     });
 
+    it('revokeUser ends every session of that user (regenerated ones too), and only theirs', async () => {
+      const user = { ...john, username: `revoke-${label}-${clock}` };
+      const [a, b, other] = [await service.create(user, cookie), await service.create(user, otherCookie), await service.create({ ...user, username: `${user.username}-other` }, cookie)];
+      const c = await service.regenerate(await service.create(user, cookie), cookie);
+      assert.equal(await service.revokeUser(user.username), 3);
+      for (const [session, domain] of [[a, cookie], [b, otherCookie], [c, cookie]] as const) assert.equal(await service.load([session.id], domain), undefined);
+      assert.ok(await service.load([other.id], cookie));
+      assert.equal(await service.revokeUser(user.username), 0);
+    });
+
+    it('a session ended by sign-out or by its time is no longer listed under its user', async () => {
+      const user = { ...john, username: `listed-${label}-${clock}` };
+      const out = await service.create(user, cookie);
+      await service.destroy(out);
+      const expired = await service.create(user, { ...cookie, expiration: 0.05 });
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      assert.equal(await stored(expired), null);
+      assert.equal(await service.revokeUser(user.username), 0);
+    });
+
     it('a session presented for another cookie domain is destroyed', async () => {
       const session = await service.create(john, cookie);
       assert.equal(await service.load([session.id], otherCookie), undefined);
@@ -257,10 +280,14 @@ describe('SPEC §8 what Redis holds', () => {
   it('the session lives under the hash of its ID; the raw ID and the plaintext appear nowhere', async () => {
     const session = await service.create(john, cookie);
     const keys = await keysUnderPrefix();
-    assert.deepEqual(keys, [sessionStoreKey(prefix(), session.id)]);
-    const value = (await store.client.get(keys[0]!))!;
+    // Beside it, the list of the user's sessions (for `gatehouse sessions revoke`): named by a hash too, and holding
+    // only session keys (hashes), never an ID.
+    const userKey = hashedStoreKey(prefix(), 'user-sessions', 'john');
+    assert.deepEqual(keys, [sessionStoreKey(prefix(), session.id), userKey].sort());
+    assert.deepEqual(await store.client.zrange(userKey, '0', '-1'), [sessionStoreKey(prefix(), session.id)]);
+    const value = (await store.client.get(sessionStoreKey(prefix(), session.id)))!;
     for (const secret of [session.id, 'john', 'admins', 'example.com', 'cookieDomain', '{']) {
-      assert.ok(!keys[0]!.includes(secret) && !value.includes(secret), `${secret} is visible`);
+      assert.ok(keys.every((key) => !key.includes(secret)) && !value.includes(secret), `${secret} is visible`);
     }
     assert.match(value, /^v1\./);
     await service.destroy(session);
