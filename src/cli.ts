@@ -11,7 +11,7 @@ import { openSqlDriver, openStorage } from './storage/open.js';
 import type { SqlDriver } from './storage/sql-driver.js';
 import { explainAccess } from './authz/explain.js';
 import { canonicalResource } from './authz/resource-path.js';
-import { createGatehouse } from './main.js';
+import { createGatehouse, type Gatehouse } from './main.js';
 import { packageRoot } from './paths.js';
 
 const USAGE = `Usage: gatehouse [command] [options]
@@ -99,9 +99,23 @@ async function readLine(): Promise<string> {
   return '';
 }
 
+/** How long a failed start may spend closing what it opened before the process exits anyway. */
+const FATAL_CLOSE_MS = 1_000;
+
 async function serve(options: Map<string, string[]>): Promise<number> {
-  const gatehouse = await createGatehouse({ loaded: load(options, true) });
-  await gatehouse.listen();
+  const loaded = load(options, true);
+  let gatehouse: Gatehouse | undefined;
+  try {
+    // createGatehouse closes what it opened when it fails; a failed listen leaves the rest open, closed here.
+    gatehouse = await createGatehouse({ loaded });
+    await gatehouse.listen();
+  } catch (error) {
+    // A fatal start-up error: said at once, then the process exits within about two seconds with status 1, even
+    // if a client (Redis reconnecting, a pool, a watcher) still holds the event loop.
+    console.error(`gatehouse: ${error instanceof Error ? error.message : String(error)}`);
+    if (gatehouse) await Promise.race([gatehouse.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, FATAL_CLOSE_MS).unref())]);
+    process.exit(1);
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -7,11 +7,16 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { surfaceAsUnavailable, type SqlDriver, type SqlExecutor } from './sql-driver.js';
 import { minimumTlsVersion } from '../config/tls.js';
+import { describePostgresError } from './causes.js';
 
 export type PostgresConfig = NonNullable<Config['storage']['postgres']>;
 
-/** A network partition must not hold a request forever; generous enough for a migration's DDL. */
-const MIN_QUERY_TIMEOUT_MS = 30_000;
+/**
+ * Transactions (migrations, key imports: start-up and maintenance, never a request) may wait on the migration lock
+ * and run DDL: they get at least this long. Every other query is bounded by `storage.postgres.timeout`, so a hung
+ * database answers a request 503 within that time.
+ */
+const MIN_TRANSACTION_QUERY_TIMEOUT_MS = 30_000;
 /** pg reads 0 as "wait forever", and a few milliseconds would fail every connection: neither is meant. */
 const MIN_CONNECT_TIMEOUT_MS = 1_000;
 
@@ -29,7 +34,7 @@ function poolOptions(config: PostgresConfig): pg.PoolConfig {
     application_name: 'gatehouse',
     // Bounds both opening a connection and waiting for a free one: an exhausted pool answers an error, not a hang.
     connectionTimeoutMillis: timeoutMs,
-    query_timeout: Math.max(MIN_QUERY_TIMEOUT_MS, timeoutMs),
+    query_timeout: timeoutMs,
     keepAlive: true,
     ssl: tlsOptions(config.tls),
   };
@@ -46,31 +51,42 @@ function tlsOptions(tls: PostgresConfig['tls']): ConnectionOptions | false {
   };
 }
 
-function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+/** pg reads `query_timeout` from a query's config too; its types do not say so. */
+function statement(text: string, values: unknown[] | undefined, queryTimeoutMs: number | undefined): pg.QueryConfig {
+  return { text, values, ...(queryTimeoutMs === undefined ? {} : { query_timeout: queryTimeoutMs }) } as pg.QueryConfig;
+}
+
+/** `queryTimeoutMs`: per statement, overriding the pool's (undefined: the pool's `storage.postgres.timeout`). */
+function executor(client: pg.Pool | pg.PoolClient, describe: (error: unknown) => string, queryTimeoutMs?: number): SqlExecutor {
   return {
     query: <T>(sql: string, params: readonly unknown[] = []) =>
-      surfaceAsUnavailable(async () => (await client.query(sql, params as unknown[])).rows as T[]),
-    exec: (sql: string) => surfaceAsUnavailable(async () => void (await client.query(sql))),
+      surfaceAsUnavailable(async () => (await client.query(statement(sql, params as unknown[], queryTimeoutMs))).rows as T[], describe),
+    exec: (sql: string) => surfaceAsUnavailable(async () => void (await client.query(statement(sql, undefined, queryTimeoutMs))), describe),
   };
 }
 
 export function createPostgresDriver(config: PostgresConfig, logger?: Logger): SqlDriver {
   const pool = new pg.Pool(poolOptions(config));
+  const poolTimeoutMs = poolOptions(config).connectionTimeoutMillis!;
+  const describe = (error: unknown) => describePostgresError(error, {
+    host: config.address.host, port: config.address.port, database: config.database, username: config.username, timeoutSeconds: config.timeout,
+  });
   // Without a listener, an idle connection dropped by the server (restart, failover) would crash the process.
-  pool.on('error', (error) => logger?.warn({ err: error }, 'postgres connection lost; it will be replaced'));
-  const poolExecutor = executor(pool);
+  // One line, no stack: a restart drops every idle connection at once.
+  pool.on('error', (error) => logger?.warn({ reason: describe(error) }, 'postgres connection lost; it will be replaced'));
+  const poolExecutor = executor(pool, describe);
 
   return {
     kind: 'postgres',
     schema: config.schema,
     ...poolExecutor,
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      const client = await surfaceAsUnavailable(() => pool.connect());
+      const client = await surfaceAsUnavailable(() => pool.connect(), describe);
       // A checked-out client has no pool listener: keep a connection loss during the transaction from crashing.
       let lost: Error | undefined;
       const onError = (error: Error) => (lost = error);
       client.on('error', onError);
-      const tx = executor(client);
+      const tx = executor(client, describe, Math.max(MIN_TRANSACTION_QUERY_TIMEOUT_MS, poolTimeoutMs));
       try {
         await tx.exec('BEGIN');
         const result = await work(tx);

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { surfaceAsUnavailable, type SqlDriver, type SqlExecutor } from './sql-driver.js';
 import { StorageUnavailableError } from './storage.js';
+import { describeEmbeddedError } from './causes.js';
 
 const IN_MEMORY = 'memory://';
 
@@ -24,7 +25,7 @@ export async function createPgliteDriver(path: string): Promise<SqlDriver> {
     const dataDir = inMemory ? path : resolve(path);
     if (!inMemory) await mkdir(dataDir, { recursive: true });
     return PGlite.create(dataDir);
-  });
+  }, (error) => describeEmbeddedError(error, path));
   return {
     kind: 'embedded',
     schema: 'public',

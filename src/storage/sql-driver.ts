@@ -19,12 +19,15 @@ export interface SqlDriver extends SqlExecutor {
   close(): Promise<void>;
 }
 
-/** Rejections from a driver keep the database's own error as `cause`, with its SQLSTATE. */
-export async function surfaceAsUnavailable<T>(operation: () => Promise<T>): Promise<T> {
+/**
+ * Rejections from a driver keep the database's own error as `cause`, with its SQLSTATE; `describe` names the cause
+ * in the message (the driver knows the host, database, path).
+ */
+export async function surfaceAsUnavailable<T>(operation: () => Promise<T>, describe?: (error: unknown) => string): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    throw error instanceof StorageUnavailableError ? error : new StorageUnavailableError(error);
+    throw error instanceof StorageUnavailableError ? error : new StorageUnavailableError(error, describe?.(error));
   }
 }
 
