@@ -56,20 +56,44 @@ export interface Gatehouse {
 }
 
 const HEALTH_TIMEOUT_MS = 2_000;
+/** A failed start exits within about two seconds of the error: closing what was opened may take this long at most. */
+export const START_FAILURE_CLOSE_MS = 1_000;
 
 export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
   // Warnings include one per secret generated for this process (no Redis, no secret configured).
-  const { config, cookies, warnings } = options.loaded;
+  const { config, warnings } = options.loaded;
   const logger = options.logger ?? createLogger(config.log);
   for (const warning of warnings) logger.warn(warning);
 
+  // Whatever is opened is closed again if start-up fails further on: a Redis client left reconnecting (or a
+  // pool, a file watcher) would keep a process that failed to start alive forever.
+  const opened: Array<() => Promise<void>> = [];
+  try {
+    return await build(options, logger, opened);
+  } catch (error) {
+    await closeWithin(opened, START_FAILURE_CLOSE_MS);
+    throw error;
+  }
+}
+
+/** Closes in reverse order of opening, waiting at most `ms` in all (a hung pool must not hold a failed start). */
+async function closeWithin(opened: ReadonlyArray<() => Promise<void>>, ms: number): Promise<void> {
+  const all = Promise.allSettled([...opened].reverse().map((close) => close()));
+  await Promise.race([all, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+}
+
+async function build(options: GatehouseOptions, logger: Logger, opened: Array<() => Promise<void>>): Promise<Gatehouse> {
+  const { config, cookies } = options.loaded;
   // First: a notifier that fails its check stops start-up before any pool is opened.
   const notifier = await startNotifier(config.notifier, logger);
+  opened.push(() => notifier.close());
   const storage = options.adapters?.storage ?? (await openStorage(config.storage, logger));
+  opened.push(() => storage.close());
   const applied = await storage.migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'storage migrated');
 
   const sessionStore = options.adapters?.sessionStore ?? openSessionStore(config.session.redis, logger);
+  opened.push(() => sessionStore.close());
   const sessions = new SessionService(sessionStore, { secret: config.session.secret!, keyPrefix: config.session.redis?.key_prefix });
   const users = options.adapters?.users
     ?? (await FileUserProvider.open({
@@ -79,6 +103,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       // Unknown users are checked against a hash made like the real ones, so they cost the same time.
       dummyHashParams: config.authentication_backend.file.password.argon2,
     }));
+  opened.push(() => users.close());
   const adapters: Adapters = { storage, sessionStore, users };
 
   const regulator = new Regulator(storage, config.regulation);
@@ -119,8 +144,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     adapters,
     services: { sessions },
     async listen(port = config.server.address.port, host = config.server.address.host) {
-      if (metricsServer) await listenOn(metricsServer, config.telemetry.metrics.address.port, config.telemetry.metrics.address.host);
-      const address = await listenOn(server, port, host);
+      if (metricsServer) await listenOn(metricsServer, config.telemetry.metrics.address.port, config.telemetry.metrics.address.host, 'telemetry.metrics');
+      const address = await listenOn(server, port, host, 'server');
       logger.info({ address: `${address.address}:${address.port}` }, 'gatehouse listening');
       return address;
     },
@@ -161,11 +186,20 @@ function createMetricsServer(metrics: Metrics): Server {
   });
 }
 
-function listenOn(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+/** Listens, or rejects with a sentence naming what could not listen where and why (the start-up's last words). */
+function listenOn(server: Server, port: number, host: string | undefined, what = 'server'): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (error: NodeJS.ErrnoException) => {
+      const where = `${host ?? '0.0.0.0'}:${port}`;
+      const why = error.code === 'EADDRINUSE' ? 'the address is already in use (another process listens there)'
+        : error.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
+        : error.code === 'EADDRNOTAVAIL' ? 'no network interface has this address'
+        : error.message;
+      reject(new Error(`${what} cannot listen on ${where}: ${why}`, { cause: error }));
+    };
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve(server.address() as AddressInfo);
     });
   });

@@ -68,8 +68,9 @@ export interface IdentityVerification {
 }
 
 export class StorageUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super('storage unavailable', { cause });
+  /** `detail` names the cause for an operator (e.g. "connection refused at db:5432"); the message carries it. */
+  constructor(cause: unknown, detail?: string) {
+    super(detail ? `storage unavailable: ${detail}` : 'storage unavailable', { cause });
     this.name = 'StorageUnavailableError';
   }
 }
