@@ -6,6 +6,7 @@ import { once } from 'node:events';
 export class Relay {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private hung = false;
   port = 0;
 
   constructor(private readonly upstream: { host: string; port: number }) {}
@@ -18,13 +19,33 @@ export class Relay {
         socket.on('error', () => undefined);
         socket.on('close', () => this.sockets.delete(socket));
       }
-      client.pipe(upstream).pipe(client);
+      // Forwarded by hand rather than piped, so that hang() can hold bytes (in order) without pipe() resuming.
+      client.on('data', (chunk: Buffer) => upstream.write(chunk));
+      upstream.on('data', (chunk: Buffer) => client.write(chunk));
+      if (this.hung) {
+        client.pause();
+        upstream.pause();
+      }
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
     this.server.listen(this.port, '127.0.0.1');
     await once(this.server, 'listening');
     this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /**
+   * A hung server: connections stay open and new ones are accepted, but nothing is forwarded either way until
+   * resume() (then everything held is delivered in order, as from a server that was stopped, not restarted).
+   */
+  hang(): void {
+    this.hung = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  resume(): void {
+    this.hung = false;
+    for (const socket of this.sockets) socket.resume();
   }
 
   /** Refuses new connections and drops the open ones, like a server restart. */
