@@ -3,17 +3,18 @@
 // cannot honour, is refused (start-up stops, naming the key and what to do); a feature whose absence fails
 // closed is warned about, saying what changes for the users. Nothing is dropped silently. Any key that is
 // neither here nor in the schema is a mistake and stays an error.
-import { isMap, type ConfigTree } from './yaml-files.js';
+import { isMap, setOwn, type ConfigTree } from './yaml-files.js';
 import type { ConfigProblem } from './problems.js';
+import { postgresAddress, postgresTls, serverAddress, sessionCookies, singleCookieRedirect, smtpAddress, type Converted } from './authelia-renamed.js';
 
 /**
  * What Gatehouse does with an Authelia key present in the configuration.
  * - `refuse`: a problem at the key; `text` says why and what to do instead.
  * - `warn`: a warning; `text` says what changes for the users.
- * A later `map` action (an Authelia key renamed to a Gatehouse key, issue 8) fits in as
- * `{ action: 'map'; to: string }`: `applyAutheliaKeys` would move the value instead of removing it.
+ * - `map`: an older Authelia name of a key Gatehouse reads (issue 8): the value moves to `to`, with a warning
+ *   naming the key to write; set there too with another value, it is a problem naming both.
  */
-export type AutheliaKeyAction = 'refuse' | 'warn';
+export type AutheliaKeyAction = 'refuse' | 'warn' | 'map';
 
 export interface AutheliaKeyEntry {
   /** Dotted key path; the whole subtree under it is covered. */
@@ -22,6 +23,16 @@ export interface AutheliaKeyEntry {
   text: string;
   /** Only when the value satisfies this (e.g. a security option switched on); else the next entry for the key. */
   when?: (value: unknown) => boolean;
+  /** map: the Gatehouse key the value moves to, or (for a key whose place depends on the tree) a function finding it. */
+  to?: string | ((tree: ConfigTree) => string[] | string);
+  /** map: older keys folded into `to` together with `key` (host and port into one address); any of them triggers it. */
+  with?: readonly string[];
+  /** map: `with` keys are only taken along when `key` itself is present. */
+  withOnlyAlongside?: boolean;
+  /** map: the new value from the old ones (`key`, then `with`; undefined where absent); a string is a problem. */
+  convert?: (values: readonly unknown[]) => Converted;
+  /** map: the value is a secret and is never shown in a warning. */
+  secret?: boolean;
 }
 
 const isTrue = (value: unknown): boolean => value === true;
@@ -33,6 +44,50 @@ const SECOND_FACTOR_MOVE =
 
 /** More specific entries come before the subtree that contains them: the first matching entry for a path wins. */
 export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
+  // ---- renamed: Authelia still reads these older names, and so does Gatehouse (mapped before anything else) ----
+  ...(['logs_level', 'log_level'] as const).map((key): AutheliaKeyEntry => ({ key, action: 'map', to: 'log.level', text: 'read as log.level' })),
+  { key: 'log_format', action: 'map', to: 'log.format', text: 'read as log.format' },
+  ...(['logs_file', 'log_file_path'] as const).map((key): AutheliaKeyEntry => ({ key, action: 'map', to: 'log.file_path', text: 'read as log.file_path' })),
+  { key: 'host', action: 'map', to: 'server.host', text: 'read as server.host, then as part of server.address' },
+  { key: 'port', action: 'map', to: 'server.port', text: 'read as server.port, then as part of server.address' },
+  { key: 'tls_key', action: 'map', to: 'server.tls.key', text: 'read as server.tls.key' },
+  { key: 'tls_cert', action: 'map', to: 'server.tls.certificate', text: 'read as server.tls.certificate' },
+  { key: 'server.host', action: 'map', to: 'server.address', with: ['server.port', 'server.path'], convert: serverAddress,
+    text: "read together with server.port and server.path (any of them) as server.address, e.g. 'tcp://0.0.0.0:9091'; a path other than '/' is refused" },
+  { key: 'server.read_buffer_size', action: 'map', to: 'server.buffers.read', text: 'read as server.buffers.read' },
+  { key: 'server.write_buffer_size', action: 'map', to: 'server.buffers.write', text: 'read as server.buffers.write' },
+  { key: 'server.enable_pprof', action: 'map', to: 'server.endpoints.enable_pprof', text: 'read as server.endpoints.enable_pprof' },
+  { key: 'server.enable_expvars', action: 'map', to: 'server.endpoints.enable_expvars', text: 'read as server.endpoints.enable_expvars' },
+  { key: 'jwt_secret', action: 'map', to: 'identity_validation.jwt_secret', secret: true,
+    text: 'read as identity_validation.jwt_secret, which signs the emailed links' },
+  { key: 'identity_validation.reset_password.jwt_secret', action: 'map', to: 'identity_validation.jwt_secret', secret: true,
+    text: 'read as identity_validation.jwt_secret, which signs the emailed links (Gatehouse has no password reset)' },
+  { key: 'session.remember_me_duration', action: 'map', to: 'session.remember_me', text: 'read as session.remember_me' },
+  { key: 'session.domain', action: 'map', to: 'session.cookies', with: ['default_redirection_url'], withOnlyAlongside: true,
+    convert: sessionCookies,
+    text: 'cannot be completed: the portal URL this single-domain form took from the proxy must be written, so it is refused with the session.cookies entry to write (domain, authelia_url, default_redirection_url)' },
+  { key: 'default_redirection_url', action: 'map', to: singleCookieRedirect,
+    text: 'read as session.cookies[0].default_redirection_url when there is one cookie domain' },
+  { key: 'authentication_backend.disable_reset_password', action: 'map', to: 'authentication_backend.password_reset.disable',
+    text: 'read as authentication_backend.password_reset.disable' },
+  { key: 'storage.postgres.host', action: 'map', to: 'storage.postgres.address', with: ['storage.postgres.port'], convert: postgresAddress,
+    text: "read together with storage.postgres.port (either) as storage.postgres.address, e.g. 'tcp://db:5432'; a Unix socket is refused" },
+  { key: 'storage.postgres.sslmode', action: 'map', to: 'storage.postgres.ssl.mode', text: 'read as storage.postgres.ssl.mode, then as storage.postgres.tls' },
+  { key: 'storage.postgres.ssl', action: 'map', to: 'storage.postgres.tls', convert: postgresTls,
+    text: 'read as storage.postgres.tls: mode require is skip_verify: true, verify-ca and verify-full check the certificate, disable is no TLS' },
+  { key: 'notifier.smtp.host', action: 'map', to: 'notifier.smtp.address', with: ['notifier.smtp.port'], convert: smtpAddress,
+    text: "read together with notifier.smtp.port (either) as notifier.smtp.address, e.g. 'submission://mail.example.com:587' (the scheme follows the port: 465 submissions, 587 submission, else smtp)" },
+  { key: 'notifier.smtp.disable_verify_cert', action: 'map', to: 'notifier.smtp.tls.skip_verify', text: 'read as notifier.smtp.tls.skip_verify' },
+  // Authelia 4.37's argon2id options, set beside the algorithm rather than under it (memory was in MiB, now KiB).
+  ...(['iterations', 'parallelism', 'key_length', 'salt_length'] as const).map((option): AutheliaKeyEntry => ({
+    key: `authentication_backend.file.password.${option}`, action: 'map', to: `authentication_backend.file.password.argon2.${option}`,
+    text: `read as authentication_backend.file.password.argon2.${option}`,
+  })),
+  { key: 'authentication_backend.file.password.memory', action: 'map', to: 'authentication_backend.file.password.argon2.memory',
+    convert: ([mib]) => (typeof mib === 'number' ? { value: mib * 1024 } : 'must be a number of MiB'),
+    text: 'read as authentication_backend.file.password.argon2.memory, in KiB (the older key counted MiB)' },
+  { key: 'webauthn.selection_criteria.user_verification', action: 'map', to: 'webauthn.user_verification',
+    text: 'read as webauthn.user_verification (Gatehouse reads the setting under that name)' },
   // ---- who gets in ----
   { key: 'authentication_backend.ldap', action: 'refuse',
     text: 'Gatehouse has no LDAP backend and will not fall back to a users file: export the users to a users file in ' +
@@ -40,8 +95,6 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'server.tls', action: 'refuse',
     text: 'Gatehouse does not serve TLS itself, so it would listen in plain HTTP (and accept any client where ' +
       'client_certificates limited them): terminate TLS at the proxy in front of Gatehouse and remove server.tls' },
-  { key: 'session.domain', action: 'refuse',
-    text: "is Authelia's older single-domain form: write it as session.cookies: [{ domain: ..., authelia_url: ... }]" },
   { key: 'identity_validation.elevated_session.require_second_factor', action: 'refuse', when: isTrue,
     text: 'Gatehouse elevates a session with an emailed link only, never by a second factor: it cannot require one ' +
       'for registering security keys; remove the key (or set it to false) to accept that' },
@@ -51,9 +104,6 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'webauthn.metadata', action: 'refuse', when: enabled,
     text: 'Gatehouse does not check authenticators against the FIDO metadata service, so it would accept keys ' +
       'Authelia refuses; use webauthn.filtering.permitted_aaguids, or set webauthn.metadata.enabled to false' },
-  { key: 'webauthn.selection_criteria.user_verification', action: 'refuse', when: (value) => value === 'required',
-    text: "Gatehouse reads this setting from webauthn.user_verification (Authelia's older key): set " +
-      'webauthn.user_verification: required there and remove this key' },
   // ---- where data lives ----
   { key: 'storage.mysql', action: 'refuse',
     text: 'Gatehouse stores its data in PostgreSQL (storage.postgres) or in an embedded database for a single ' +
@@ -64,10 +114,9 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
     key: `${section}.tls.${key}`, action: 'refuse',
     text: `Gatehouse cannot present a client certificate to this server: allow it to connect without one (password authentication), or keep Authelia`,
   }))),
-  // Older Authelia forms (Authelia maps them itself; Gatehouse asks for the current form).
-  { key: 'storage.postgres.ssl', action: 'refuse', text: "is Authelia's older form: write storage.postgres.tls (server_name, skip_verify, minimum_version)" },
-  { key: 'notifier.smtp.host', action: 'refuse', text: "is Authelia's older form: write notifier.smtp.address, e.g. 'submission://mail.example.com:587'" },
-  { key: 'notifier.smtp.port', action: 'refuse', text: "is Authelia's older form: write notifier.smtp.address, e.g. 'submission://mail.example.com:587'" },
+  // Authelia refuses it too (it was replaced by certificates_directory, without mapping).
+  { key: 'notifier.smtp.trusted_cert', action: 'refuse',
+    text: 'Authelia replaced it by certificates_directory; Gatehouse trusts an extra CA given to Node with NODE_EXTRA_CA_CERTS: set that and remove this key' },
   // ---- features whose absence fails closed ----
   { key: 'totp', action: 'warn', text: `Gatehouse has no one-time codes (TOTP): users who used TOTP ${SECOND_FACTOR_MOVE}` },
   { key: 'duo_api', action: 'warn', text: `Gatehouse has no Duo push: users who used Duo ${SECOND_FACTOR_MOVE}` },
@@ -84,7 +133,6 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
     text: 'there is no password reset; emailed links are signed with identity_validation.jwt_secret' },
   { key: 'identity_validation.elevated_session', action: 'warn',
     text: 'elevation is by an emailed link valid for identity_validation.token_lifetime, lasting identity_validation.elevation_lifetime' },
-  { key: 'jwt_secret', action: 'warn', text: 'emailed links are signed with identity_validation.jwt_secret: set that key instead' },
   { key: 'authentication_backend.refresh_interval', action: 'warn',
     text: 'user details are re-read when the users file changes (authentication_backend.file.watch), not on an interval' },
   { key: 'authentication_backend.file.search', action: 'warn',
@@ -95,8 +143,6 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
     text: 'new hashes are always argon2id (existing bcrypt and sha512-crypt hashes still verify)',
   })),
   { key: 'default_2fa_method', action: 'warn', text: 'the only second factor is a security key (WebAuthn)' },
-  { key: 'default_redirection_url', action: 'warn',
-    text: 'users who sign in without a target stay on the portal: set session.cookies[].default_redirection_url instead' },
   { key: 'certificates_directory', action: 'warn',
     text: 'these CA certificates are not trusted, so TLS connections to servers they sign fail: give them to Node with NODE_EXTRA_CA_CERTS' },
   { key: 'storage.encryption_key', action: 'warn',
@@ -157,15 +203,132 @@ function autheliaKeyWarning(entry: AutheliaKeyEntry): string {
   return `key '${entry.key}' is an Authelia option Gatehouse does not support; it is ignored: ${entry.text}`;
 }
 
+// ---- paths in the untyped tree (lists are indexed by their position as text) ----
+
+type Node = Record<string, unknown>;
+const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null;
+
+function lookup(tree: ConfigTree, parts: readonly string[]): { present: boolean; value: unknown } {
+  let node: unknown = tree;
+  for (const part of parts) {
+    if (!isNode(node) || !Object.hasOwn(node, part)) return { present: false, value: undefined };
+    node = node[part];
+  }
+  return { present: true, value: node };
+}
+
+/** Deletes the key, then every map left empty on the way up: an emptied section must not trigger its own entry. */
+function remove(tree: ConfigTree, parts: readonly string[]): void {
+  const chain: Node[] = [tree];
+  for (const part of parts.slice(0, -1)) {
+    const next = chain[chain.length - 1]![part];
+    if (!isNode(next)) return;
+    chain.push(next);
+  }
+  delete chain[chain.length - 1]![parts[parts.length - 1]!];
+  for (let i = chain.length - 1; i > 0; i--) {
+    if (Array.isArray(chain[i]) || Object.keys(chain[i]!).length > 0) break;
+    delete chain[i - 1]![parts[i - 1]!];
+  }
+}
+
+/** Sets the key, creating maps on the way; false when something that is not a map is in the way. */
+function place(tree: ConfigTree, parts: readonly string[], value: unknown): boolean {
+  let node: Node = tree;
+  for (const part of parts.slice(0, -1)) {
+    if (!Object.hasOwn(node, part)) setOwn(node, part, {});
+    const next = node[part];
+    if (!isNode(next)) return false;
+    node = next;
+  }
+  setOwn(node, parts[parts.length - 1]!, value);
+  return true;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!isNode(a) || !isNode(b) || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && sameValue(a[key], b[key]));
+}
+
+const quoteAll = (keys: readonly string[]): string => keys.map((key) => `'${key}'`).join(' and ');
+const dotted = (parts: readonly string[]): string => parts.map((part, i) => (/^\d+$/.test(part) && i > 0 ? `[${part}]` : `${i > 0 ? '.' : ''}${part}`)).join('');
+
+/** Where a chain of older names ends: `host` is read as `server.host`, itself read as `server.address`. */
+export function finalKey(to: string): string {
+  const next = AUTHELIA_KEYS.find((entry) => entry.action === 'map' && typeof entry.to === 'string' &&
+    (entry.key === to || to.startsWith(`${entry.key}.`) || entry.with?.includes(to)));
+  return next && typeof next.to === 'string' ? finalKey(next.to) : to;
+}
+
 /**
- * Applies the table to `tree` (in place, before strict validation): every listed key present is removed, with a
- * problem (refuse) or a warning (warn). Then the one rule that spans keys: a backend named without `file` is an
- * error, never the default users file.
+ * The `map` entries, in table order (a chain such as `host` → `server.host` → `server.address` works because the
+ * first link comes first). Each moves its value, or reports why it cannot; a value already at the new key is kept
+ * when equal (a warning) and is a problem naming both keys when it differs: guessing which one is meant could
+ * change who gets in.
+ */
+function applyMaps(tree: ConfigTree, findings: AutheliaKeyFindings): void {
+  const origins = new Map<string, string>(); // new key → the older keys that set it
+  for (const entry of AUTHELIA_KEYS) {
+    if (entry.action !== 'map' || !entry.to) continue;
+    const keys = [entry.key, ...(entry.with ?? [])];
+    const found = keys.map((key) => lookup(tree, key.split('.')));
+    if (!found[0]!.present && (entry.withOnlyAlongside || !found.some((f) => f.present))) continue;
+    const present = keys.filter((_, i) => found[i]!.present);
+    for (const key of present) remove(tree, key.split('.'));
+    const named = quoteAll(present);
+    const at = present[0]!;
+    const target = typeof entry.to === 'string' ? entry.to.split('.') : entry.to(tree);
+    if (typeof target === 'string') {
+      findings.problems.push({ path: at, message: `is Authelia's older form; Gatehouse cannot map it: ${target}` });
+      continue;
+    }
+    const to = dotted(target);
+    const converted = entry.convert ? entry.convert(found.map((f) => f.value)) : { value: found[0]!.value };
+    if (typeof converted === 'string') {
+      findings.problems.push({ path: at, message: `is Authelia's older form of '${to}' and cannot be mapped: ${converted}` });
+      continue;
+    }
+    const existing = lookup(tree, target);
+    const origin = origins.get(to);
+    const newKey = origin ? `'${to}' (set from ${origin})` : `'${to}'`;
+    if (existing.present && converted.value !== undefined) {
+      if (sameValue(existing.value, converted.value)) {
+        findings.warnings.push(`${named} ${present.length > 1 ? 'are' : 'is'} Authelia's older name for ${newKey}, which is also set, to the same value: remove ${named}`);
+      } else {
+        findings.problems.push({ path: at, message: `${named} and ${newKey} are both set, to different values: keep only '${to}'` });
+      }
+      continue;
+    }
+    if (converted.value !== undefined && !place(tree, target, converted.value)) {
+      findings.problems.push({ path: at, message: `is Authelia's older form of '${to}', which cannot be set: a parent of it is not a map` });
+      continue;
+    }
+    origins.set(to, named);
+    const plural = present.length > 1 ? 'keys' : 'key';
+    const verb = present.length > 1 ? 'are' : 'is';
+    if (converted.value === undefined) {
+      findings.warnings.push(`${plural} ${named} ${verb} Authelia's older form of '${to}', and sets nothing there (${entry.text}): remove ${named}`);
+      continue;
+    }
+    const shown = entry.secret ? '' : ` = ${JSON.stringify(converted.value)}`;
+    const final = finalKey(to);
+    findings.warnings.push(`${plural} ${named} ${verb} Authelia's older form of '${to}' and ${verb} read as ${to}${shown}: write '${final}' instead`);
+  }
+}
+
+/**
+ * Applies the table to `tree` (in place, before strict validation): older names are mapped first (`map`); then
+ * every listed key present is removed, with a problem (refuse) or a warning (warn). Then the one rule that spans
+ * keys: a backend named without `file` is an error, never the default users file.
  */
 export function applyAutheliaKeys(tree: ConfigTree): AutheliaKeyFindings {
   const findings: AutheliaKeyFindings = { problems: [], warnings: [], removed: [] };
   const backendNamed = isMap(tree.authentication_backend) ? Object.keys(tree.authentication_backend) : [];
+  applyMaps(tree, findings);
   for (const entry of AUTHELIA_KEYS) {
+    if (entry.action === 'map') continue;
     const parts = entry.key.split('.');
     let node: unknown = tree;
     for (const part of parts.slice(0, -1)) node = isMap(node) && Object.hasOwn(node, part) ? node[part] : undefined;

@@ -85,6 +85,17 @@ function removeTemplates(node: unknown, path: (string | number)[], file: string,
     }
   };
   if (isYamlMap(node)) {
+    // A template in a key's place (`{{ env "X" }}: value`) reads as a map used as a key, which YAML allows and a
+    // configuration never means: the pair is reported and dropped here, so nothing prints a parser warning instead.
+    node.items = node.items.filter((pair) => {
+      const templated = isTemplate(pair.key) || (isScalar(pair.key) && typeof pair.key.value === 'string' && pair.key.value.includes(TEMPLATE));
+      if (!templated && !isYamlMap(pair.key) && !isSeq(pair.key)) return true;
+      refused.push({
+        path: path.length > 0 ? formatKeyPath(path) : file,
+        message: templated ? `a key ${templateMessage(file)}` : `has a key written as a ${isSeq(pair.key) ? 'list' : 'map'} in ${file}; keys are plain names`,
+      });
+      return false;
+    });
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       visit(pair.value, [...path, key], () => (pair.value = new Scalar(null)));

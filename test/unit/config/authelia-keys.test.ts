@@ -58,11 +58,11 @@ describe('the Authelia key table', () => {
   it('docs/configuration.md lists every entry with its action, and nothing else', () => {
     const docs = readFileSync(join(packageRoot, 'docs', 'configuration.md'), 'utf8');
     const section = docs.slice(docs.indexOf('## Authelia keys'), docs.indexOf('\n## ', docs.indexOf('## Authelia keys') + 1));
-    const rows = [...section.matchAll(/^\| `([^`]+)`[^|]*\| (refuse|warn) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const rows = [...section.matchAll(/^\| `([^`]+)`[^|]*\| (refuse|warn|map) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
     assert.deepEqual(rows, AUTHELIA_KEYS.map((entry) => `${entry.key} ${entry.action}`));
   });
 
-  for (const entry of AUTHELIA_KEYS) {
+  for (const entry of AUTHELIA_KEYS.filter((other) => other.action !== 'map')) {
     it(`'${entry.key}'${entry.when ? ' (when its condition holds)' : ''} is ${entry.action === 'refuse' ? 'refused naming the key' : 'warned about with what changes'}`, () => {
       const content = withKey(entry.key, triggeringValue(entry));
       if (entry.action === 'refuse') {
@@ -104,8 +104,8 @@ describe('who gets in: refused, never a fallback', () => {
   it('a security option switched on is refused; switched off it is only a warning', () => {
     assert.match(problemAt(problemsOf(() => loadContent(withKey('webauthn.metadata', { enabled: true }))), 'webauthn.metadata').message, /metadata service/);
     assert.ok(loadContent(withKey('webauthn.metadata', { enabled: false })).warnings.some((w) => w.startsWith("key 'webauthn.metadata'")));
-    assert.match(problemAt(problemsOf(() => loadContent(withKey('webauthn.selection_criteria.user_verification', 'required'))), 'webauthn.selection_criteria.user_verification').message, /webauthn\.user_verification/);
-    assert.ok(loadContent(withKey('webauthn.selection_criteria.user_verification', 'preferred')).warnings.some((w) => w.startsWith("key 'webauthn.selection_criteria'")));
+    assert.equal(loadContent(withKey('webauthn.selection_criteria.user_verification', 'required')).config.webauthn.user_verification, 'required');
+    assert.ok(loadContent(withKey('webauthn.selection_criteria.authenticator_attachment', 'platform')).warnings.some((w) => w.startsWith("key 'webauthn.selection_criteria'")));
   });
 });
 
@@ -145,6 +145,23 @@ describe("Authelia's configuration templates are refused, never taken literally"
     const problems = problemsOf(() => loadConfig({ files: [file], env: {} }));
     assert.match(problemAt(problems, 'notifier.smtp.sender').message, TEMPLATE_MESSAGE);
     assert.equal(problems.length, 1, JSON.stringify(problems));
+  });
+
+  it("a template in a key's place is refused at the map holding it, with no YAML library warning on stderr", async () => {
+    const emitted: string[] = [];
+    const listener = (warning: Error): void => void emitted.push(warning.message);
+    process.on('warning', listener);
+    try {
+      const file = tempFile(`session:\n  {{ env "KEY" }}: x\n  cookies:\n    - domain: example.com\n      authelia_url: https://auth.example.com\n{{ env "TOP" }}: y\n`);
+      const problems = problemsOf(() => loadConfig({ files: [file], env: {} }));
+      assert.match(problemAt(problems, 'session').message, /^a key uses Authelia's configuration templating/);
+      assert.match(problemAt(problems, file).message, TEMPLATE_MESSAGE);
+      assert.equal(problems.length, 2, JSON.stringify(problems));
+      await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on the next tick
+    } finally {
+      process.off('warning', listener);
+    }
+    assert.deepEqual(emitted, []);
   });
 
   it('a templated secret is not also reported as missing by the checks that span keys', () => {

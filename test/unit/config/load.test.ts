@@ -128,7 +128,7 @@ describe('keys the schema does not know', () => {
 
   it('an Authelia option whose absence fails closed is ignored with a warning naming it and what changes', () => {
     const { warnings } = loadConfig({ files: [fixture('authelia.yml')], env: {} });
-    for (const key of ['theme', 'default_2fa_method', 'totp', 'ntp', 'server.endpoints.enable_pprof', 'log.keep_stdout', 'authentication_backend.refresh_interval', 'authentication_backend.password_reset', 'identity_validation.reset_password', 'storage.encryption_key', 'webauthn.selection_criteria']) {
+    for (const key of ['theme', 'default_2fa_method', 'totp', 'ntp', 'server.endpoints.enable_pprof', 'log.keep_stdout', 'authentication_backend.refresh_interval', 'authentication_backend.password_reset', 'storage.encryption_key']) {
       const prefix = `key '${key}' is an Authelia option Gatehouse does not support; it is ignored: `;
       assert.ok(warnings.some((warning) => warning.startsWith(prefix) && warning.length > prefix.length), `no warning for ${key}`);
     }

@@ -20,10 +20,10 @@ describe('gatehouse validate-config', () => {
   });
 
   it('an invalid configuration prints every problem as "path: reason" and exits 1', () => {
-    const file = tempFile(withMinimal({ log: { level: 'loud' }, server: { port: 1 } }));
+    const file = tempFile(withMinimal({ log: { level: 'loud' }, server: { prot: 1 } }));
     const result = validateConfigCommand([file], {});
     assert.equal(result.exitCode, 1);
-    assert.deepEqual(result.output.split('\n').sort(), ['log.level: must be one of: trace, debug, info, warn, error', 'server.port: is not a configuration key Gatehouse knows']);
+    assert.deepEqual(result.output.split('\n').sort(), ['log.level: must be one of: trace, debug, info, warn, error', 'server.prot: is not a configuration key Gatehouse knows']);
   });
 
   it('a missing file exits 1 naming it', () => {
