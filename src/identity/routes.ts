@@ -12,6 +12,7 @@ import type { Storage } from '../storage/storage.js';
 import type { UserProvider } from '../users/provider.js';
 import { z } from 'zod';
 import { bodyObject, firstMessage } from '../portal/body.js';
+import { portalPath } from '../portal/portal-path.js';
 import { isIdentityAction, type IdentityAction, type IdentityVerifier, type RedeemResult } from './tokens.js';
 
 export interface IdentityRouteDependencies {
@@ -28,6 +29,11 @@ export interface IdentityRouteDependencies {
 
 /** Where each action's link leads, below the portal URL. */
 const ACTION_PAGES = { register_webauthn: 'webauthn/register' } as const;
+/**
+ * Where a link that only confirms the user leads (a rename or delete from a password-only session): it elevates
+ * the session like the registration link, then returns to `then`, a portal path.
+ */
+const CONFIRM_PAGE = 'identity/confirm';
 
 /** One email per user per this many ms: a double click or a script cannot flood the user's inbox. */
 const EMAIL_INTERVAL_MS = 10_000;
@@ -83,6 +89,7 @@ class MailThrottle {
 
 const startBody = bodyObject({
   action: z.string({ error: 'Unknown action.' }).max(64, { error: 'Unknown action.' }).refine(isIdentityAction, { error: 'Unknown action.' }),
+  returnTo: z.string({ error: 'Unknown return page.' }).refine((value) => portalPath(value) !== undefined, { error: 'Unknown return page.' }).optional(),
 });
 
 /** Tokens are compact JWTs of a few hundred characters; anything far longer is not one. */
@@ -101,6 +108,7 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
     const body = startBody.safeParse(req.body);
     if (!body.success) return ko(res, 400, firstMessage(body.error));
     const action = body.data.action as IdentityAction;
+    const returnTo = portalPath(body.data.returnTo);
     const username = session.data.username;
     const user = deps.users.get(username);
     if (!user) return ko(res, 401, SIGN_IN_FIRST);
@@ -114,9 +122,12 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
     const ip = requestIp(req);
     try {
       const { token, jti } = await deps.verifier.issue({ username, action, ip });
-      const link = portalLink(cookie.portalUrl, ACTION_PAGES[action], { token });
+      const link = returnTo === undefined
+        ? portalLink(cookie.portalUrl, ACTION_PAGES[action], { token })
+        : portalLink(cookie.portalUrl, CONFIRM_PAGE, { token, then: returnTo });
       const message = identityCheckMessage({
         username, displayName: user.displayName, link, ip, at: new Date(now()), validForSeconds: deps.verifier.lifetimeSeconds,
+        purpose: returnTo === undefined ? 'register' : 'manage',
       });
       try {
         await deps.notifier.send({ to, toName: user.displayName, ...message });

@@ -79,8 +79,27 @@ export class IdentityVerifier {
    * use in storage. Storage failures propagate.
    */
   async redeem(p: { token: string; username: string; action: string; ip: string }): Promise<RedeemResult> {
-    if (typeof p.token !== 'string' || p.token.length === 0 || p.token.length > MAX_TOKEN_LENGTH) return 'invalid';
     const now = new Date(this.#now());
+    const verified = await this.#verify(p, now);
+    if (typeof verified === 'string') return verified;
+    if (await this.#storage.consumeIdentityVerification(verified.jti, p.ip, now)) return 'ok';
+    // Not consumed: already used, or (rarely) it expired between the two checks.
+    return verified.exp * 1000 <= now.getTime() ? 'expired' : 'used';
+  }
+
+  /**
+   * What `redeem` would answer now, without spending the token: the page behind the link says at once that it
+   * belongs to someone else or was used, instead of after the user pressed its button.
+   */
+  async check(p: { token: string; username: string; action: string }): Promise<RedeemResult> {
+    const now = new Date(this.#now());
+    const verified = await this.#verify(p, now);
+    if (typeof verified === 'string') return verified;
+    return (await this.#storage.isIdentityVerificationPending(verified.jti, now)) ? 'ok' : 'used';
+  }
+
+  async #verify(p: { token: string; username: string; action: string }, now: Date): Promise<RedeemResult | { jti: string; exp: number }> {
+    if (typeof p.token !== 'string' || p.token.length === 0 || p.token.length > MAX_TOKEN_LENGTH) return 'invalid';
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
       ({ payload } = await jwtVerify(p.token, this.#key, {
@@ -97,8 +116,6 @@ export class IdentityVerifier {
     }
     if (payload.action !== p.action || typeof payload.jti !== 'string') return 'invalid';
     if (payload.sub !== p.username) return 'wrong_user';
-    if (await this.#storage.consumeIdentityVerification(payload.jti, p.ip, now)) return 'ok';
-    // Not consumed: already used, or (rarely) it expired between the two checks.
-    return (payload.exp ?? 0) * 1000 <= now.getTime() ? 'expired' : 'used';
+    return { jti: payload.jti, exp: payload.exp ?? 0 };
   }
 }

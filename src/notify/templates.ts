@@ -99,6 +99,8 @@ export interface IdentityCheckInput {
   /** When it was asked for. */
   at: Date;
   validForSeconds: number;
+  /** What the link is for: registering a key (the default), or a change to the keys (rename, delete). */
+  purpose?: 'register' | 'manage';
 }
 
 export function identityCheckMessage(input: IdentityCheckInput): MessageContent {
@@ -107,9 +109,9 @@ export function identityCheckMessage(input: IdentityCheckInput): MessageContent 
     title: 'Confirm your identity',
     displayName: input.displayName,
     intro: [
-      `Someone signed in to Gatehouse as “${oneLine(input.username)}” asked to register a security key. If that was you, open this link to confirm your identity and continue:`,
+      `Someone signed in to Gatehouse as “${oneLine(input.username)}” asked to ${input.purpose === 'manage' ? 'change their security keys' : 'register a security key'}. If that was you, open this link to confirm your identity and continue:`,
     ],
-    action: { label: 'Confirm and register a key', url: input.link },
+    action: { label: input.purpose === 'manage' ? 'Confirm and continue' : 'Confirm and register a key', url: input.link },
     facts: [
       ['Requested', describeTime(input.at)],
       ['From address', input.ip || 'unknown'],

@@ -6,20 +6,33 @@ import type { Storage } from '../storage/storage.js';
 import type { CookieSettings } from '../session/model.js';
 import { portalLocals } from './context.js';
 import { html } from './http-helpers.js';
-import { renderConfirmIdentity, renderSettings, securityKeyView } from './views/security-keys.js';
+import { renderConfirmIdentity, renderConfirmOnly, renderLinkProblem, renderSettings, securityKeyView } from './views/security-keys.js';
 import { renderMessage } from './views/pages.js';
 import { portalLink } from '../identity/routes.js';
-import { MAX_TOKEN_LENGTH } from '../identity/tokens.js';
+import { MAX_TOKEN_LENGTH, type IdentityVerifier } from '../identity/tokens.js';
+import { portalPath } from './portal-path.js';
 import { relyingParty } from '../webauthn/options.js';
 
 export interface SecurityPageDependencies {
   storage: Storage;
   /** False under `webauthn.disable`: the pages then say so instead of offering what cannot work. */
   webauthnEnabled: boolean;
+  /** Checks an emailed link when its page opens (without spending it), so a dead link says so at once. */
+  verifier?: Pick<IdentityVerifier, 'check'>;
+  /** `enable_passkey_login`: only then does the settings page mark discoverable keys as passkeys. */
+  passkeyLogin?: boolean;
 }
 
 /** A JWT's shape (three base64url parts), bounded like the verifier: anything else is not a link Gatehouse sent. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+const INVALID_LINK = {
+  title: 'This link is not valid',
+  message: 'Open the link exactly as it arrived in the email, or ask for a new one from the security keys page.',
+  status: 'error' as const,
+  actionUrl: '/settings',
+  actionLabel: 'Go to security keys',
+};
 
 /** Sends an anonymous visitor to sign in, with rd = the portal page they asked for. */
 function signInFirst(res: Response, cookie: CookieSettings, path: string, query: Record<string, string> = {}): void {
@@ -45,26 +58,54 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     html(res, 200, renderSettings({
       displayName: user.displayName,
       username: user.username,
-      keys: credentials.map(securityKeyView),
+      keys: credentials.map(securityKeyView).map((key) => ({ ...key, passkey: key.passkey && deps.passkeyLogin === true })),
       continueUrl: cookie.defaultRedirectionUrl?.href,
     }));
   });
 
-  router.get('/webauthn/register', (req: Request, res: Response) => {
+  /**
+   * The pages behind the emailed links: the link is checked (not spent) as the page opens, so one that belongs to
+   * another user, was used or expired says so before the user types anything.
+   */
+  async function linkProblem(res: Response, username: string, token: string, query: Record<string, string>, path: string, cookie: CookieSettings): Promise<boolean> {
+    const state = deps.verifier ? await deps.verifier.check({ token, username, action: 'register_webauthn' }) : 'ok';
+    if (state === 'ok') return false;
+    const link = portalLink(cookie.portalUrl, path, query);
+    html(res, state === 'wrong_user' ? 403 : 400, renderLinkProblem({
+      problem: state,
+      username,
+      // Signing out and back in as the right user returns to the same link.
+      switchUserUrl: `/logout?${new URLSearchParams({ rd: link }).toString()}`,
+      returnTo: query.then,
+    }));
+    return true;
+  }
+
+  router.get('/webauthn/register', async (req: Request, res: Response) => {
     const { cookie, user } = portalLocals(res);
     const token = req.query.token;
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token)) {
-      return html(res, 400, renderMessage({
-        title: 'This link is not valid',
-        message: 'Open the link exactly as it arrived in the email, or ask for a new one from the security keys page.',
-        status: 'error',
-        actionUrl: '/settings',
-        actionLabel: 'Go to security keys',
-      }));
+      return html(res, 400, renderMessage(INVALID_LINK));
     }
     if (user === undefined) return signInFirst(res, cookie, 'webauthn/register', { token });
     if (!deps.webauthnEnabled) return html(res, 200, renderMessage(KEYS_DISABLED));
+    if (await linkProblem(res, user.username, token, { token }, 'webauthn/register', cookie)) return;
     html(res, 200, renderConfirmIdentity({ displayName: user.displayName, username: user.username, token }));
+  });
+
+  // A link that only confirms the user (asked for to rename or delete a key without one at hand): confirming
+  // elevates the session and returns to the portal page it names, which finishes the change.
+  router.get('/identity/confirm', async (req: Request, res: Response) => {
+    const { cookie, user } = portalLocals(res);
+    const token = req.query.token;
+    const then = portalPath(req.query.then);
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token) || then === undefined) {
+      return html(res, 400, renderMessage(INVALID_LINK));
+    }
+    if (user === undefined) return signInFirst(res, cookie, 'identity/confirm', { token, then });
+    if (!deps.webauthnEnabled) return html(res, 200, renderMessage(KEYS_DISABLED));
+    if (await linkProblem(res, user.username, token, { token, then }, 'identity/confirm', cookie)) return;
+    html(res, 200, renderConfirmOnly({ displayName: user.displayName, username: user.username, token, then }));
   });
 
   return router;

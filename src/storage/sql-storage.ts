@@ -281,4 +281,10 @@ export class SqlStorage implements Storage {
     );
     return rows.length > 0;
   }
+
+  async isIdentityVerificationPending(jti: string, at: Date = new Date()): Promise<boolean> {
+    if (!UUID.test(jti)) return false;
+    const rows = await this.driver.query('SELECT 1 FROM identity_verification WHERE jti = $1 AND consumed IS NULL AND exp > $2', [jti, at]);
+    return rows.length > 0;
+  }
 }

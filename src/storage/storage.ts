@@ -117,4 +117,6 @@ export interface Storage {
    * or expired at `at` (default now).
    */
   consumeIdentityVerification(jti: string, ip: string, at?: Date): Promise<boolean>;
+  /** Whether the token is known, not consumed and not expired at `at` (default now); reads only. */
+  isIdentityVerificationPending(jti: string, at?: Date): Promise<boolean>;
 }

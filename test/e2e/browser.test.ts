@@ -24,6 +24,8 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   let keys: VirtualKeys;
   let fido2Key: string;
   let lastEmailAt = 0;
+  /** The first registration link, used once by the enrolment test. */
+  let firstLink = '';
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -68,12 +70,12 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
-  async function askForRegistrationEmail(): Promise<string> {
+  async function askForRegistrationEmail(button: RegExp = /Register a security key/): Promise<string> {
     // Respect the identity route's one-email-per-10-s limit rather than test it here.
     const wait = lastEmailAt + EMAIL_INTERVAL_MS + 200 - Date.now();
     if (wait > 0) await sleep(wait);
     const before = portal.messageCount();
-    await page.getByRole('button', { name: /Register a security key/ }).click();
+    await page.getByRole('button', { name: button }).click();
     await status().getByText('We sent you an email').waitFor();
     lastEmailAt = Date.now();
     return portal.identityLink(before);
@@ -114,6 +116,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
 
   it('emails a registration link; opening it and pressing Register enrols the key under its name', async () => {
     const link = await askForRegistrationEmail();
+    firstLink = link;
     await screenshot(page, '03-registration-email-sent');
     assert.ok(link.startsWith(`${portal.portal}/webauthn/register?token=`), link);
 
@@ -221,6 +224,90 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await screenshot(page, '14-sign-in-passkey');
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForURL(APP);
+  });
+
+  it('a used registration link says so as the page opens, with "Email me a new link" as the primary action', async () => {
+    await page.goto(firstLink);
+    await onPage('This link was already used');
+    const newLink = page.getByRole('button', { name: 'Email me a new link' });
+    assert.equal(await newLink.isEnabled(), true);
+    assert.match((await newLink.getAttribute('class')) ?? '', /\bprimary\b/);
+    assert.equal(await page.getByLabel('Name for the new key').count(), 0, 'no form that could only fail');
+    await screenshot(page, '15-link-already-used');
+  });
+
+  it('another user\'s link says so as the page opens, and "Sign in as someone else" comes back to it', async () => {
+    const other = await context.newPage();
+    other.setDefaultTimeout(8_000);
+    other.on('pageerror', (error) => pageErrors.push(error.message));
+    await other.goto(url('/logout'));
+    await other.goto(url(`/?rd=${encodeURIComponent(APP)}`));
+    await other.getByLabel('Username').fill('harry');
+    await other.getByLabel('Password').fill(PASSWORD);
+    await other.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await other.waitForURL(APP);
+    await other.goto(firstLink);
+    await other.getByRole('heading', { name: 'This link is for another user' }).waitFor();
+    await screenshot(other, '16-link-other-user');
+    await other.getByRole('link', { name: 'Sign in as someone else' }).click();
+    await other.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    await other.waitForLoadState('load');
+    await other.getByLabel('Username').fill('john');
+    await other.getByLabel('Password').fill(PASSWORD);
+    await other.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // John is back on his own (used) link.
+    await other.getByRole('heading', { name: 'This link was already used' }).waitFor();
+    await other.close();
+  });
+
+  /** A session reached with the password only (the one-factor app): changing a key then needs a fresh proof. */
+  async function passwordOnlySettings() {
+    await page.goto(url('/logout'));
+    await signInWithPassword(APP);
+    await page.waitForURL(APP);
+    await page.goto(url('/settings'));
+    await onPage('Security keys');
+  }
+
+  /** Asks for the emailed proof from the "fresh check" panel and confirms it; back on the settings page. */
+  async function proveByEmail() {
+    await page.locator('#elevation-needed').waitFor();
+    const link = await askForRegistrationEmail(/Email me a link/);
+    assert.ok(link.startsWith(`${portal.portal}/identity/confirm?token=`), link);
+    await page.goto(link);
+    await onPage('Confirm your identity');
+    assert.equal(await page.getByLabel('Name for the new key').count(), 0, 'the link registers nothing');
+    await screenshot(page, '17-confirm-only');
+    await page.getByRole('button', { name: 'Confirm and go back' }).click();
+    await page.waitForURL(url('/settings'));
+    await onPage('Security keys');
+  }
+
+  it('renaming a key from a password-only session: the emailed link only confirms, then returns to the rename', async () => {
+    await passwordOnlySettings();
+    const item = page.locator('li.key').first();
+    await item.getByRole('button', { name: 'Rename' }).click();
+    await item.getByLabel('New name').fill('Spare key');
+    await item.getByRole('button', { name: 'Save' }).click();
+    await proveByEmail();
+    await status().getByText('Identity confirmed. Press Save').waitFor();
+    assert.equal(await item.getByLabel('New name').inputValue(), 'Spare key', 'the rename form is open again with the new name');
+    await screenshot(page, '18-rename-resumed');
+    await item.getByRole('button', { name: 'Save' }).click();
+    await status().getByText('Renamed to “Spare key”.').waitFor();
+    assert.equal((await keys.credentials(fido2Key)).length, 1, 'no key was registered on the way');
+  });
+
+  it('deleting a lost key from a password-only session: the emailed link only confirms, then returns to the delete', async () => {
+    await passwordOnlySettings();
+    const item = page.locator('li.key').first();
+    await item.getByRole('button', { name: 'Delete' }).click();
+    await item.getByRole('button', { name: 'Delete' }).click();
+    await proveByEmail();
+    await status().getByText('Identity confirmed. Press Delete').waitFor();
+    await item.getByRole('button', { name: 'Delete' }).click();
+    await status().getByText('“Spare key” was deleted.').waitFor();
+    assert.deepEqual(await portal.gatehouse.gatehouse.adapters.storage.listWebAuthnCredentials('john'), []);
   });
 
   it('the pages raised no script errors and no CSP violations', () => {

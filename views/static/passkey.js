@@ -59,5 +59,7 @@ async function signInWithPasskey() {
 
 if (button && form && webAuthnAvailable()) {
   button.addEventListener('click', signInWithPasskey);
+  // Rendered disabled: it only works once this module runs.
+  button.disabled = false;
   offerAutofill();
 }

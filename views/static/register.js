@@ -38,8 +38,16 @@ async function elevate() {
   const state = await api('GET', '/api/state');
   if (state.ok && state.data?.elevated === true) return { ok: true };
   const finished = await api('POST', '/api/identity/finish', { token: field('token')?.value ?? '' });
-  if (!finished.ok && newLink) newLink.hidden = false;
+  // A link that cannot work (used, expired, someone else's): asking for a new one is the way on.
+  if (!finished.ok && finished.status >= 400 && finished.status < 500) offerNewLink();
   return finished;
+}
+
+function offerNewLink() {
+  const actions = document.getElementById('new-link');
+  if (!actions || !newLink) return;
+  form.querySelector('button[type="submit"]').hidden = true;
+  actions.hidden = false;
 }
 
 async function createCredential() {
@@ -109,6 +117,7 @@ if (form && nameInput) {
   if (!webAuthnAvailable()) showUnsupported([form]);
   else {
     form.addEventListener('submit', register);
+    for (const button of form.querySelectorAll('[data-needs-script]')) button.disabled = false;
     nameInput.addEventListener('input', () => markNameInvalid(false));
   }
 }

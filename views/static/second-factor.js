@@ -36,7 +36,10 @@ async function useSecurityKey(event) {
 
 if (form) {
   if (!webAuthnAvailable()) showUnsupported([useKey]);
-  else form.addEventListener('submit', useSecurityKey);
+  else {
+    form.addEventListener('submit', useSecurityKey);
+    if (useKey) useKey.disabled = false;
+  }
 }
 requestRegistration?.addEventListener('click', async () => {
   if (await requestRegistrationEmail(status, requestRegistration)) rememberTarget(carriedTarget(form));

@@ -18,6 +18,21 @@ const reverify = document.getElementById('reverify');
 
 /** The change refused for want of a fresh proof, replayed once the proof is given. */
 let retryAfterProof;
+/** The same change as the emailed link's return page names it: `{ action, id, name? }`. */
+let pendingChange;
+
+/** Far below the server's limit on a return path (src/portal/portal-path.ts). */
+const RETURN_PATH_LIMIT = 240;
+
+/** `/settings?resume=…&key=…[&name=…]`: after the emailed proof, this page reopens the change. */
+function returnPathFor(change) {
+  const query = new URLSearchParams({ resume: change.action, key: change.id });
+  if (change.name) query.set('name', change.name);
+  const path = `/settings?${query}`;
+  if (path.length <= RETURN_PATH_LIMIT) return path;
+  query.delete('name'); // a very long new name is typed again rather than lost in a refused request
+  return `/settings?${query}`;
+}
 
 function part(item, name) {
   return item.querySelector(`[data-part="${name}"]`);
@@ -37,9 +52,10 @@ function setBusy(item, busy) {
 }
 
 /** A 403 means "prove it is you first": remember the change and show how to give the proof. */
-function needsProof(reply, retry) {
+function needsProof(reply, retry, change) {
   if (reply.status !== 403) return false;
   retryAfterProof = retry;
+  pendingChange = change;
   status.clear();
   elevation.hidden = false;
   reverify.focus();
@@ -69,7 +85,7 @@ async function rename(item, form) {
     item.querySelector('[data-action="rename"]')?.focus();
     return;
   }
-  if (needsProof(reply, () => rename(item, form))) return;
+  if (needsProof(reply, () => rename(item, form), { action: 'rename', id: item.dataset.id, name })) return;
   status.show(reply.status === 409 ? `You already have a key named “${name}”. Choose another name.` : reply.message);
   input.focus();
 }
@@ -88,7 +104,7 @@ async function remove(item) {
     status.show(reply.ok ? `“${name}” was deleted.` : `“${name}” was already gone.`, 'info');
     return;
   }
-  if (needsProof(reply, () => remove(item))) return;
+  if (needsProof(reply, () => remove(item), { action: 'delete', id: item.dataset.id })) return;
   status.show(reply.message);
 }
 
@@ -108,26 +124,35 @@ async function giveProof() {
   await retry?.();
 }
 
+function openRename(item, name) {
+  showPart(item, 'rename');
+  const input = part(item, 'rename').elements.namedItem('description');
+  input.value = name ?? keyName(item);
+  input.select();
+  input.focus();
+}
+
+/** Closes a key's rename form or delete question, focus back on the button that opened it. */
+function closeParts(item, from) {
+  showPart(item, 'actions');
+  item.querySelector(`[data-action="${from === 'delete' ? 'delete' : 'rename'}"]`)?.focus();
+}
+
 list?.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
   const item = button?.closest('li.key');
   if (!button || !item) return;
   status.clear();
   switch (button.dataset.action) {
-    case 'rename': {
-      showPart(item, 'rename');
-      const input = part(item, 'rename').elements.namedItem('description');
-      input.value = keyName(item);
-      input.select();
-      input.focus();
+    case 'rename':
+      openRename(item);
       break;
-    }
     case 'delete':
       showPart(item, 'delete');
       part(item, 'delete').querySelector('[data-action="cancel"]')?.focus();
       break;
     case 'cancel':
-      showPart(item, 'actions');
+      closeParts(item, button.closest('[data-part]')?.dataset.part);
       break;
     case 'confirm-delete':
       remove(item);
@@ -143,10 +168,43 @@ list?.addEventListener('submit', (event) => {
   rename(item, form);
 });
 
-reverify?.addEventListener('click', giveProof);
-for (const button of document.querySelectorAll('#request-registration, [data-action="request-registration"]')) {
-  button.addEventListener('click', () => requestRegistrationEmail(status, button));
+// Escape closes an open rename form or delete question, as Cancel does.
+list?.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || !(event.target instanceof Element)) return;
+  const open = event.target.closest('[data-part="rename"], [data-part="delete"]');
+  const item = open?.closest('li.key');
+  if (!open || !item) return;
+  event.preventDefault();
+  closeParts(item, open.dataset.part);
+});
+
+/**
+ * Back from the emailed proof (`?resume=rename|delete&key=…`): reopen the change so one press finishes it. The
+ * query only opens a form; nothing changes without the user's press.
+ */
+function resumeChange() {
+  const query = new URLSearchParams(location.search);
+  const action = query.get('resume');
+  if (!action) return;
+  history.replaceState(null, '', location.pathname);
+  const item = [...(list?.querySelectorAll('li.key') ?? [])].find((candidate) => candidate.dataset.id === query.get('key'));
+  if (!item) return status.show('That key is no longer on your list.', 'info');
+  if (action === 'rename') {
+    openRename(item, query.get('name') ?? undefined);
+    status.show('Identity confirmed. Press Save to rename the key.', 'info');
+  } else if (action === 'delete') {
+    showPart(item, 'delete');
+    part(item, 'delete').querySelector('[data-action="confirm-delete"]')?.focus();
+    status.show('Identity confirmed. Press Delete to remove the key.', 'info');
+  }
 }
+
+reverify?.addEventListener('click', giveProof);
+document.getElementById('request-registration')?.addEventListener('click', (event) => requestRegistrationEmail(status, event.currentTarget));
+// The emailed proof for a rename or delete: its link only confirms the user and comes back here.
+const emailProof = document.getElementById('email-proof');
+emailProof?.addEventListener('click', () => requestRegistrationEmail(status, emailProof, pendingChange ? returnPathFor(pendingChange) : '/settings'));
 // Touching a key is one way to give the proof; without WebAuthn only the emailed link is left.
 if (!webAuthnAvailable()) showUnsupported([reverify]);
 localiseTimes();
+resumeChange();

@@ -115,5 +115,8 @@ function setUpPasskeys() {
 if (form && status) {
   form.addEventListener('submit', signIn);
   form.addEventListener('input', () => markInvalid(false));
+  // Rendered disabled: until this script runs, Enter must not post the form natively (the API answers JSON).
+  const submit = form.querySelector('button[type="submit"]');
+  if (submit) submit.disabled = false;
 }
 setUpPasskeys();

@@ -15,6 +15,7 @@ export const MESSAGES = {
   failed: 'Something went wrong. Try again.',
   touchKey: 'Touch your security key when it blinks.',
   emailSent: 'We sent you an email with a link. Open it to register your security key; it works for a few minutes only.',
+  proofEmailSent: 'We sent you an email with a link. Open it and press Confirm: you come back here to finish the change. It works for a few minutes only.',
 };
 
 /** A ceremony that ended without a credential: what the user should read. */
@@ -143,14 +144,18 @@ export async function verifyWithSecurityKey({ rd, rm } = {}) {
   return api('POST', '/api/webauthn/authentication', { response: signed.response, targetURL: rd, requestMethod: rm });
 }
 
-/** Asks for the emailed registration link (SPEC §6 /api/identity/start) and says what happened. */
-export async function requestRegistrationEmail(status, button) {
+/**
+ * Asks for the emailed link (SPEC §6 /api/identity/start) and says what happened. With `returnTo` (a portal path)
+ * the link only confirms the user and leads back there; without, it registers a new key.
+ */
+export async function requestRegistrationEmail(status, button, returnTo) {
   if (button) button.disabled = true;
   status.show('Sending the email…', 'info');
-  const sent = await api('POST', '/api/identity/start', { action: 'register_webauthn' });
+  const sent = await api('POST', '/api/identity/start', { action: 'register_webauthn', returnTo });
   if (button) button.disabled = false;
-  if (sent.ok) status.show(MESSAGES.emailSent, 'info');
-  else status.show(sent.message);
+  if (sent.ok) status.show(returnTo ? MESSAGES.proofEmailSent : MESSAGES.emailSent, 'info');
+  // "An email was sent a moment ago" is not a failure: the earlier email is on its way.
+  else status.show(sent.message, sent.status === 429 ? 'info' : 'error');
   return sent.ok;
 }
 

@@ -98,11 +98,11 @@ ${p.rememberMeEnabled && html`<div class="check">
 </div>`}
 ${hiddenTarget(p.rd, p.rm)}
 <div id="sign-in-status" class="status" role="status" aria-live="polite"></div>
-<button type="submit" class="button primary">Sign in</button>
+<button type="submit" class="button primary" disabled data-needs-script>Sign in</button>
 </form>
 ${p.passkeyEnabled && html`<div id="passkey-option">
 <div class="divider"><span>or</span></div>
-<button type="button" id="passkey-sign-in" class="button secondary">${ICONS.key}Sign in with a passkey</button>
+<button type="button" id="passkey-sign-in" class="button secondary" disabled data-needs-script>${ICONS.key}Sign in with a passkey</button>
 </div>
 <p id="webauthn-unsupported" class="note" hidden>${NO_WEBAUTHN}</p>`}
 <noscript><p class="callout error">Signing in needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;

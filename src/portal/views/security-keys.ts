@@ -108,7 +108,7 @@ ${hiddenTarget(p.rd, p.rm)}
 ${p.hasKeys
     ? html`<p class="hint">Insert your security key, press the button, then touch the key when it blinks.</p>
 ${statusRegion('second-factor-status')}
-<button type="submit" id="use-security-key" class="button primary">${ICONS.key}Use your security key</button>`
+<button type="submit" id="use-security-key" class="button primary" disabled data-needs-script>${ICONS.key}Use your security key</button>`
     : html`<p class="callout info">This application asks for a security key, and you have not registered one yet. We will email you a link to register it.</p>
 ${statusRegion('second-factor-status')}
 <button type="button" id="request-registration" class="button primary">${ICONS.mail}Register a security key</button>`}
@@ -173,10 +173,10 @@ export function renderSettings(p: SettingsPage): string {
 <p class="lead">${whoLine(p)}. Your keys sign you in to every application behind Gatehouse.</p>
 ${statusRegion('settings-status')}
 <div id="elevation-needed" class="callout info elevation" hidden>
-<p>For your safety, changing a key needs a fresh check: touch one of your keys. No key at hand? We can email you a link; opening it and pressing Register confirms your identity for a few minutes.</p>
+<p>For your safety, changing a key needs a fresh check: touch one of your keys. No key at hand, or lost it? We can email you a link: opening it and pressing Confirm brings you back here to finish.</p>
 <div class="inline-actions">
 <button type="button" id="reverify" class="button small primary">${ICONS.key}Use your security key</button>
-<button type="button" data-action="request-registration" class="button small secondary">${ICONS.mail}Email me a link</button>
+<button type="button" id="email-proof" class="button small secondary">${ICONS.mail}Email me a link</button>
 </div>
 </div>
 <ul class="key-list" id="key-list">
@@ -206,7 +206,7 @@ export function renderConfirmIdentity(p: ConfirmIdentityPage): string {
 <p class="hint" id="key-name-hint">Pick a name you will recognise on the settings page.</p>
 </div>
 ${statusRegion('register-status')}
-<button type="submit" class="button primary">${ICONS.key}Register</button>
+<button type="submit" class="button primary" disabled data-needs-script>${ICONS.key}Register</button>
 </form>
 <div id="registered" hidden>
 <div class="actions">
@@ -215,8 +215,80 @@ ${statusRegion('register-status')}
 </div>
 </div>
 ${unsupportedNote}
-<button type="button" id="request-registration" class="button secondary" hidden>${ICONS.mail}Email me a new link</button>
+<div class="actions" id="new-link" hidden>
+<button type="button" id="request-registration" class="button primary">${ICONS.mail}Email me a new link</button>
+</div>
 <p class="note" id="register-cancel"><a href="/settings">Cancel</a></p>
 <noscript><p class="callout error">Registering a key needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
   return renderDocument({ title: 'Confirm your identity', card, scripts: ['register.js'] });
+}
+
+export interface ConfirmOnlyPage extends SignedInUser {
+  /** The emailed token, already checked to be JWT-shaped. */
+  token: string;
+  /** The portal path to return to once confirmed, already checked (portal-path.ts). */
+  then: string;
+}
+
+/** Behind a link asked for to rename or delete a key: confirming only elevates the session, then returns. */
+export function renderConfirmOnly(p: ConfirmOnlyPage): string {
+  const card = html`
+<div class="badge info">${ICONS.shield}</div>
+<h1>Confirm your identity</h1>
+<p class="lead">${whoLine(p)}. You asked to change your security keys without one at hand.</p>
+<form id="confirm-identity" method="post">
+<input type="hidden" name="token" value="${p.token}">
+<input type="hidden" name="then" value="${p.then}">
+<p class="hint">Confirming proves it is you for a few minutes; you then go back to finish the change.</p>
+${statusRegion('confirm-status')}
+<button type="submit" class="button primary" disabled data-needs-script>${ICONS.shield}Confirm and go back</button>
+</form>
+<p class="note"><a href="/settings">Cancel</a></p>
+<noscript><p class="callout error">Confirming needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
+  return renderDocument({ title: 'Confirm your identity', card, scripts: ['confirm-identity.js'] });
+}
+
+export type LinkProblem = 'invalid' | 'expired' | 'used' | 'wrong_user';
+
+export interface LinkProblemPage {
+  problem: LinkProblem;
+  /** The signed-in user, who is not the link's user when the problem is wrong_user. */
+  username: string;
+  /** Signs out and comes back to the same link. */
+  switchUserUrl: string;
+  /** The portal path a confirm-only link returned to: a new link does the same. */
+  returnTo?: string;
+}
+
+const LINK_PROBLEMS: Record<Exclude<LinkProblem, 'wrong_user'>, [title: string, message: string]> = {
+  used: ['This link was already used', 'Each link works once. We can email you a new one.'],
+  expired: ['This link has expired', 'Links work for a few minutes only. We can email you a new one.'],
+  invalid: ['This link is not valid', 'It may have been cut or changed on the way. We can email you a new one.'],
+};
+
+/** An emailed link that cannot work, said as the page opens, with the way forward as the primary action. */
+export function renderLinkProblem(p: LinkProblemPage): string {
+  if (p.problem === 'wrong_user') {
+    const card = html`
+<div class="badge error">${icon('error', 'badge-icon')}</div>
+<h1>This link is for another user</h1>
+<p class="lead">You are signed in as <strong>${p.username}</strong>, and this link was sent to someone else. Sign in as the user who asked for it.</p>
+<div class="actions">
+<a class="button primary" href="${linkTarget(p.switchUserUrl) ?? '/logout'}">Sign in as someone else</a>
+<a class="button secondary" href="/settings">Go to security keys</a>
+</div>`;
+    return renderDocument({ title: 'This link is for another user', card });
+  }
+  const [title, message] = LINK_PROBLEMS[p.problem];
+  const card = html`
+<div class="badge error">${icon('error', 'badge-icon')}</div>
+<h1>${title}</h1>
+<p class="lead">${message}</p>
+${statusRegion('link-status')}
+<div class="actions">
+<button type="button" id="request-new-link" class="button primary" disabled data-needs-script${p.returnTo && html` data-return-to="${p.returnTo}"`}>${ICONS.mail}Email me a new link</button>
+<a class="button secondary" href="/settings">Go to security keys</a>
+</div>
+<noscript><p class="callout error">Asking for a new link needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
+  return renderDocument({ title, card, scripts: ['link-problem.js'] });
 }

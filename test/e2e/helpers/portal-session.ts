@@ -42,8 +42,8 @@ export async function startBrowserPortal(config: Record<string, unknown> = {}): 
     messageCount: () => readMessages(mailbox).length,
     async identityLink(after) {
       for (let waited = 0; waited < 5_000; waited += 50) {
-        const message = readMessages(mailbox).slice(after).findLast((m) => m.body.includes('/webauthn/register?token='));
-        if (message) return extractLink(message.body);
+        const message = readMessages(mailbox).slice(after).findLast((m) => /\/(webauthn\/register|identity\/confirm)\?token=/.test(m.body));
+        if (message) return extractLink(message.body, message.body.includes('/identity/confirm?token=') ? '/identity/confirm' : '/webauthn/register');
         await sleep(50);
       }
       throw new Error(`no identity email after message ${after}`);

@@ -39,7 +39,7 @@ for (const backend of backends) {
     let mailbox: string;
     before(async () => {
       // One user per test: the per-user email interval never links two tests.
-      const more = Object.fromEntries(['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus'].map((name) => [name, { displayname: `${name[0]!.toUpperCase()}${name.slice(1)} Example` }]));
+      const more = Object.fromEntries(['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon'].map((name) => [name, { displayname: `${name[0]!.toUpperCase()}${name.slice(1)} Example` }]));
       t = await startGatehouse({ ...backend.options, users: { ...DEFAULT_USERS, ...more } });
       mailbox = join(t.dir, 'notification.txt');
     });
@@ -103,6 +103,62 @@ for (const backend of backends) {
         const cookie = await signIn(t, 'harry');
         const res = await post(t, START, { action: 'register_webauthn' }, cookie, 'https://evil.example.net');
         assert.equal(res.status, 403);
+      });
+
+      it('with returnTo (a rename or delete without a key): the link only confirms and names the portal page to return to', async () => {
+        const cookie = await signIn(t, 'hal');
+        const res = await post(t, START, { action: 'register_webauthn', returnTo: '/settings?resume=delete&key=4' }, cookie);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const message = lastMessage(mailbox);
+        const link = new URL(extractLink(message.body, '/identity/confirm'));
+        assert.equal(`${link.origin}${link.pathname}`, 'https://auth.example.com/identity/confirm');
+        assert.equal(link.searchParams.get('then'), '/settings?resume=delete&key=4');
+        assert.match(message.body, /asked to change their security keys/);
+      });
+
+      it('refuses a returnTo that is not a path on the portal (400), sending nothing', async () => {
+        const cookie = await signIn(t, 'harry');
+        const before = readMessages(mailbox).length;
+        for (const returnTo of ['https://evil.example.net/', '//evil.example.net/', '/\\evil.example.net', 'settings', '/api/identity/start', '/x\u0000y', `/${'a'.repeat(300)}`, 42]) {
+          const res = await post(t, START, { action: 'register_webauthn', returnTo }, cookie);
+          assert.equal(res.status, 400, JSON.stringify(returnTo));
+        }
+        assert.equal(readMessages(mailbox).length, before);
+      });
+    });
+
+    describe('GET the emailed link\'s page: checked as it opens, spent only by its button', () => {
+      const page = (path: string, cookie: string) => request(t.url).get(path).set('Host', 'auth.example.com').set('Cookie', cookie);
+
+      it('a live link shows its form; a used one says so at once (400), with "Email me a new link"', async () => {
+        const { cookie, token } = await askForLink('ivy');
+        const open = await page(`/webauthn/register?token=${token}`, cookie);
+        assert.equal(open.status, 200);
+        assert.match(open.text, /Name for the new key/);
+        const finished = await post(t, FINISH, { token }, cookie);
+        assert.equal(finished.status, 200, 'opening the page did not spend the link');
+        const used = await page(`/webauthn/register?token=${token}`, sessionCookieFrom(finished)!);
+        assert.equal(used.status, 400);
+        assert.match(used.text, /<h1>This link was already used<\/h1>/);
+        assert.match(used.text, /id="request-new-link" class="button primary"/);
+        assert.doesNotMatch(used.text, /Name for the new key/);
+      });
+
+      it('another user\'s link says so at once (403) and offers to sign in as someone else, coming back to it', async () => {
+        const { token } = await askForLink('jon');
+        const harry = await signIn(t, 'harry');
+        const res = await page(`/webauthn/register?token=${token}`, harry);
+        assert.equal(res.status, 403);
+        assert.match(res.text, /This link is for another user/);
+        const back = `https://auth.example.com/webauthn/register?token=${token}`;
+        assert.ok(res.text.includes(`href="/logout?${new URLSearchParams({ rd: back }).toString().replace(/&/g, '&amp;')}"`), res.text);
+      });
+
+      it('the confirm-only page needs a portal path to return to (400 otherwise)', async () => {
+        const cookie = await signIn(t, 'harry');
+        const res = await page('/identity/confirm?token=a.b.c&then=https%3A%2F%2Fevil.example.net%2F', cookie);
+        assert.equal(res.status, 400);
+        assert.doesNotMatch(res.text, /evil/);
       });
     });
 

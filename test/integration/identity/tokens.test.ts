@@ -103,6 +103,18 @@ for (const backend of backends) {
       }
     });
 
+    it('check() tells what redeeming would meet (ok, used, wrong user, invalid) without spending the token', async () => {
+      const check = (token: string, username = 'john') => verifier.check({ token, username, action: 'register_webauthn' });
+      const { token } = await issue();
+      assert.equal(await check(token), 'ok');
+      assert.equal(await check(token), 'ok', 'checking twice spends nothing');
+      assert.equal(await check(token, 'harry'), 'wrong_user');
+      assert.equal(await check(`${token}x`), 'invalid');
+      assert.equal(await redeem(token), 'ok');
+      assert.equal(await check(token), 'used');
+      assert.equal(await check(await craft()), 'used', 'a genuinely signed token storage never recorded cannot be used');
+    });
+
     it('refuses another user\'s token without spending it', async () => {
       const { token } = await issue('harry');
       assert.equal(await redeem(token, 'john'), 'wrong_user');

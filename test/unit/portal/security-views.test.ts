@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   renderConfirmIdentity,
+  renderConfirmOnly,
+  renderLinkProblem,
   renderSecondFactor,
   renderSettings,
   securityKeyView,
@@ -195,6 +197,39 @@ describe('SPEC §5: "Confirm your identity"', () => {
   });
 });
 
+describe('issue 8: the confirm-only link and links that cannot work', () => {
+  it('confirm-only: no key name, no Register; a Confirm button (disabled until its script runs) and the return path', () => {
+    const doc = renderConfirmOnly({ ...USER, token: TOKEN, then: '/settings?resume=delete&key=7' });
+    assert.equal(elements(doc, 'h1')[0]?.text, 'Confirm your identity');
+    assert.deepEqual(buttons(doc), ['Confirm and go back']);
+    assert.ok('disabled' in elements(doc, 'button')[0]!.attrs);
+    const hidden = Object.fromEntries(elements(doc, 'input').filter((i) => i.attrs.type === 'hidden').map((i) => [i.attrs.name, i.attrs.value]));
+    assert.deepEqual(hidden, { token: TOKEN, then: '/settings?resume=delete&amp;key=7' });
+    assert.deepEqual(elements(doc, 'script').map((s) => s.attrs.src), ['/static/confirm-identity.js']);
+    assert.doesNotMatch(doc, /<style\b|\sstyle\s*=|\son[a-z]+\s*=/i);
+    assert.ok(!renderConfirmOnly({ ...USER, token: HOSTILE, then: HOSTILE }).includes('<script>alert'));
+  });
+
+  for (const [problem, heading] of [['used', 'This link was already used'], ['expired', 'This link has expired'], ['invalid', 'This link is not valid']] as const) {
+    it(`${problem}: "${heading}" with "Email me a new link" as the primary action`, () => {
+      const doc = renderLinkProblem({ problem, username: 'john', switchUserUrl: '/logout', returnTo: '/settings' });
+      assert.equal(elements(doc, 'h1')[0]?.text, heading);
+      const button = elements(doc, 'button')[0];
+      assert.equal(button?.text, 'Email me a new link');
+      assert.match(button?.attrs.class ?? '', /\bprimary\b/);
+      assert.equal(button?.attrs['data-return-to'], '/settings');
+      assert.deepEqual(elements(doc, 'script').map((s) => s.attrs.src), ['/static/link-problem.js']);
+    });
+  }
+
+  it('wrong user: names the signed-in user and offers "Sign in as someone else" first, escaped', () => {
+    const doc = renderLinkProblem({ problem: 'wrong_user', username: HOSTILE, switchUserUrl: '/logout?rd=https%3A%2F%2Fauth.example.com%2Fx' });
+    assert.equal(elements(doc, 'h1')[0]?.text, 'This link is for another user');
+    assert.deepEqual(links(doc)[0], { text: 'Sign in as someone else', href: '/logout?rd=https%3A%2F%2Fauth.example.com%2Fx' });
+    assert.ok(!doc.includes('<script>alert'));
+  });
+});
+
 describe('securityKeyView: what the settings page shows of a stored credential', () => {
   const cases: Array<[string, Partial<WebAuthnCredential>, Partial<SecurityKeyView>]> = [
     ['a known AAGUID names the model', { aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' }, { model: 'YubiKey 5 Series', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' }],
@@ -218,7 +253,7 @@ describe('securityKeyView: what the settings page shows of a stored credential',
 });
 
 describe('SPEC §5, issue item 7: the pages\' scripts', () => {
-  const SCRIPTS = ['webauthn-client.js', 'second-factor.js', 'settings.js', 'register.js', 'passkey.js', 'sign-in.js'];
+  const SCRIPTS = ['webauthn-client.js', 'second-factor.js', 'settings.js', 'register.js', 'passkey.js', 'sign-in.js', 'confirm-identity.js', 'link-problem.js'];
   const source = (name: string) => readFileSync(staticDir + name, 'utf8');
 
   for (const name of SCRIPTS) {
