@@ -2,7 +2,8 @@
 // (redirect targets and one-time tokens travel in URLs), no caching of personal pages.
 import type { NextFunction, Request, Response } from 'express';
 
-const CSP = [
+/** Exported for the browser page tests, which serve rendered views under the same policy. */
+export const CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
