@@ -4,7 +4,7 @@
 // `validate-config` shows them all.
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_NOTIFICATION_FILE, type Config } from './schema.js';
-import { readConfigFiles } from './yaml-files.js';
+import { isMap, readConfigFiles, setOwn, type ConfigTree } from './yaml-files.js';
 import { applyEnvOverrides } from './env.js';
 import { applyAutheliaKeys } from './authelia-unsupported.js';
 import { compareKeyPaths, parsePartially } from './partial-parse.js';
@@ -44,6 +44,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const tree = files.tree;
   const env = applyEnvOverrides(tree, options.env ?? process.env);
   warnings.push(...env.warnings);
+  if (options.files.length === 0) applyEmbeddedDefaults(tree);
   // Checking the schema against a half-read configuration would only add misleading problems.
   if (files.problems.length > 0) throw new ConfigError([...files.problems, ...files.refused, ...env.problems], warnings);
 
@@ -67,8 +68,12 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     // A path taken out for a type error would be checked as its default: only paths as written are checked.
     // A refused section (LDAP, MySQL) leaves defaults behind: their files are not what the operator meant either.
     const skip = (key: string): boolean => parsed.isTainted(key) || refused.some((r) => r.path.split('.')[0] === key.split('.')[0]);
-    if (options.checkReferencedFiles) problems.push(...referencedFileProblems(config, skip));
     warnings.push(...semantic.warnings);
+    if (options.checkReferencedFiles) {
+      const files = referencedFileProblems(config, skip);
+      problems.push(...files.problems);
+      warnings.push(...files.warnings);
+    }
   }
   if (problems.length > 0 || !config) throw new ConfigError(problems.sort((a, b) => compareKeyPaths(a.path, b.path)), warnings);
 
@@ -76,6 +81,26 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   // No notifier configured: identity-verification mails land in a file the operator can read.
   if (!config.notifier.smtp && !config.notifier.filesystem) config.notifier.filesystem = { filename: DEFAULT_NOTIFICATION_FILE };
   return { config, cookies: resolveCookies(config), warnings, generatedSecrets };
+}
+
+/**
+ * No configuration file at all (`gatehouse serve` outside a directory with configuration.yml): a trial on this
+ * machine, as the README promises. The schema's defaults already give in-memory sessions, embedded storage under
+ * ./data/db, the filesystem notifier and ./users_database.yml (which must exist: see referenced-files.ts); this
+ * adds what has no safe general default: the one cookie domain, `localhost`, whose http portal is this server, and
+ * a listener on the loopback interface only (an http portal for localhost is of no use to other machines).
+ * GATEHOUSE_* variables still apply; the portal URL follows a port they set.
+ */
+function applyEmbeddedDefaults(tree: ConfigTree): void {
+  const server = isMap(tree.server) ? tree.server : {};
+  if (server.address === undefined) setOwn(server, 'address', 'tcp://127.0.0.1:9091');
+  setOwn(tree, 'server', server);
+  const session = isMap(tree.session) ? tree.session : {};
+  if (session.cookies === undefined) {
+    const port = typeof server.address === 'string' ? /:(\d{1,5})\/?$/.exec(server.address.trim())?.[1] : undefined;
+    setOwn(session, 'cookies', [{ domain: 'localhost', authelia_url: `http://localhost:${port ?? '9091'}` }]);
+  }
+  setOwn(tree, 'session', session);
 }
 
 /** Without Redis there is one replica, so a secret of its own is safe; it only lasts as long as the process. */

@@ -9,12 +9,17 @@ const USERS_PATH_KEY = 'authentication_backend.file.path';
 const LOCAL_STORAGE_KEY = 'storage.local.path';
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
+export interface ReferencedFileFindings {
+  problems: ConfigProblem[];
+  warnings: string[];
+}
+
 /** Problems with the files `config` names; `skip` says which keys not to check (their value is not the operator's). */
-export function referencedFileProblems(config: Config, skip: (key: string) => boolean = () => false): ConfigProblem[] {
-  return [
-    ...(skip(USERS_PATH_KEY) ? [] : usersFileProblems(config.authentication_backend.file.path)),
-    ...(skip(LOCAL_STORAGE_KEY) || skip('storage.postgres') ? [] : localStorageProblems(config)),
-  ];
+export function referencedFileProblems(config: Config, skip: (key: string) => boolean = () => false): ReferencedFileFindings {
+  const findings: ReferencedFileFindings = { problems: [], warnings: [] };
+  if (!skip(USERS_PATH_KEY)) usersFileProblems(config.authentication_backend.file.path, findings);
+  if (!skip(LOCAL_STORAGE_KEY) && !skip('storage.postgres')) findings.problems.push(...localStorageProblems(config));
+  return findings;
 }
 
 function statOrError(path: string): Stats | string {
@@ -26,11 +31,19 @@ function statOrError(path: string): Stats | string {
   }
 }
 
-/** The users file exists, is small enough, and every user in it is usable, as `FileUserProvider.open` demands. */
-function usersFileProblems(path: string): ConfigProblem[] {
-  const at = (message: string): ConfigProblem[] => [{ path: USERS_PATH_KEY, message: `users file '${path}': ${message}` }];
+/**
+ * The users file exists, is small enough, and every user in it is usable, as `FileUserProvider.open` demands.
+ * A missing file is refused rather than started without users: a portal nobody can sign in to would also hide a
+ * mistyped path. A file with no users starts, with a warning (the users may be added while it runs).
+ */
+function usersFileProblems(path: string, findings: ReferencedFileFindings): void {
+  const at = (message: string): void => void findings.problems.push({ path: USERS_PATH_KEY, message: `users file '${path}': ${message}` });
   const info = statOrError(path);
-  if (typeof info === 'string') return at(info);
+  if (typeof info === 'string') {
+    return at(info === 'file not found'
+      ? "file not found: create it in Authelia's format (see users_database.yml in the repository; `gatehouse hash-password` makes the hashes) or set authentication_backend.file.path"
+      : info);
+  }
   if (!info.isFile()) return at('is not a regular file');
   if (info.size > MAX_USERS_FILE_BYTES) return at(`is larger than ${MAX_USERS_FILE_BYTES} bytes`);
   let text: string;
@@ -40,10 +53,14 @@ function usersFileProblems(path: string): ConfigProblem[] {
     return at(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   // Problems inside the file are named by the file and their path in it, which is what the operator edits.
-  return parseUsersFile(text, path).problems.map((problem) => ({
+  const parsed = parseUsersFile(text, path);
+  findings.problems.push(...parsed.problems.map((problem) => ({
     path: problem.path === path ? path : `${path}: ${problem.path}`,
     message: problem.message,
-  }));
+  })));
+  if (parsed.problems.length === 0 && parsed.users.size === 0) {
+    findings.warnings.push(`users file '${path}' has no users: nobody can sign in until some are added (\`gatehouse hash-password\` makes the hashes)`);
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Config, CookieConfig } from './schema.js';
 import { hostIsWithin, isLocalhostDomain } from './cookies.js';
 import { joinKeyPath, type ConfigProblem } from './problems.js';
 import { accessControlProblems } from '../authz/rules-validate.js';
+import { shadowedRuleWarnings } from './shadowed-rules.js';
 
 export interface SemanticFindings {
   problems: ConfigProblem[];
@@ -212,7 +213,10 @@ const checkStorage: Check = (config, findings) => {
 };
 
 const checkAccessControl: Check = (config, findings) => {
-  findings.problems.push(...accessControlProblems(config.access_control, config.definitions));
+  const problems = accessControlProblems(config.access_control, config.definitions);
+  findings.problems.push(...problems);
+  // Reasoning about rules that do not compile would only add noise to their problems.
+  if (problems.length === 0) findings.warnings.push(...shadowedRuleWarnings(config.access_control));
 };
 
 const CHECKS: readonly Check[] = [

@@ -4,9 +4,40 @@ import { ConfigError, loadConfig } from '../../../src/config/index.js';
 import { fixture, loadContent, problemAt, problemsOf, tempFile, withMinimal } from './config-files.js';
 
 describe('embedded defaults', () => {
-  it('no file at all is validated like an empty file: a cookie domain is still required', () => {
-    const problems = problemsOf(() => loadConfig({ files: [], env: {} }));
+  it('no file at all starts a localhost trial: the localhost cookie domain with its http portal, on the loopback interface', () => {
+    const { config, cookies } = loadConfig({ files: [], env: {} });
+    assert.deepEqual(config.server.address, { host: '127.0.0.1', port: 9091 });
+    assert.deepEqual(cookies.map((cookie) => [cookie.domain, cookie.portalUrl.href]), [['localhost', 'http://localhost:9091/']]);
+    assert.equal(config.session.redis, undefined, 'sessions in memory');
+    assert.equal(config.storage.postgres, undefined);
+    assert.equal(config.storage.local.path, './data/db');
+    assert.deepEqual(config.notifier.filesystem, { filename: './data/notification.txt' });
+    assert.equal(config.authentication_backend.file.path, './users_database.yml');
+  });
+
+  it('without a file, GATEHOUSE_* variables still apply and the portal URL follows the port they set', () => {
+    const { config, cookies } = loadConfig({ files: [], env: { GATEHOUSE_SERVER_ADDRESS: 'tcp://:8080', GATEHOUSE_LOG_LEVEL: 'debug' } });
+    assert.deepEqual(config.server.address, { host: undefined, port: 8080 });
+    assert.equal(cookies[0]?.portalUrl.href, 'http://localhost:8080/');
+    assert.equal(config.log.level, 'debug');
+  });
+
+  it('an empty file is not the embedded defaults: a cookie domain is required', () => {
+    const problems = problemsOf(() => loadContent(''));
     assert.deepEqual(problems, [{ path: 'session.cookies', message: 'must have at least one entry (one per protected root domain)' }]);
+  });
+
+  it('without a file and without ./users_database.yml, start-up is refused naming the file and how to make one', () => {
+    const problems = problemsOf(() => loadConfig({ files: [], env: { GATEHOUSE_AUTHENTICATION_BACKEND_FILE_PATH: '/nonexistent/users.yml' }, checkReferencedFiles: true }));
+    assert.match(problemAt(problems, 'authentication_backend.file.path').message, /^users file '\/nonexistent\/users.yml': file not found: create it .*hash-password/);
+  });
+
+  it('a users file with no users starts, with a warning', () => {
+    for (const content of ['users: {}\n', 'users:\n']) {
+      const users = tempFile(content, 'users.yml');
+      const { warnings } = loadConfig({ files: [tempFile(withMinimal({ authentication_backend: { file: { path: users } } }))], env: {}, checkReferencedFiles: true });
+      assert.ok(warnings.includes(`users file '${users}' has no users: nobody can sign in until some are added (\`gatehouse hash-password\` makes the hashes)`), warnings.join('\n'));
+    }
   });
 
   it('a minimal file gets every documented default', () => {
