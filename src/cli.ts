@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy, and
-// storage user webauthn import/export (keys carried over from Authelia, in its export format).
+// `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy,
+// storage user webauthn list/delete/import/export, sessions revoke, help. Usage texts live in cli/usage.ts.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './config/index.js';
 import { configSchema } from './config/schema.js';
@@ -13,35 +12,26 @@ import { explainAccess } from './authz/explain.js';
 import { canonicalResource } from './authz/resource-path.js';
 import { createGatehouse, type Gatehouse } from './main.js';
 import { packageRoot } from './paths.js';
+import { cookieForTarget } from './config/cookies.js';
+import { commandsFor, manual, usageOf } from './cli/usage.js';
+import { askNewPassword, readLine } from './cli/prompt.js';
+import { deleteKeys, KeyAdminError, listKeys, type DeleteSelector } from './cli/webauthn-admin.js';
+import { revokeSessions, SessionsCommandError } from './cli/sessions.js';
+import { SqlStorage } from './storage/sql-storage.js';
 
-const USAGE = `Usage: gatehouse [command] [options]
-
-Commands:
-  serve [--config FILE]...            start the server (default command)
-  validate-config --config FILE...    check a configuration and print every problem
-  hash-password [--password P]        print an argon2id hash for the users file (reads stdin without --password)
-  migrate --config FILE...            apply pending storage migrations and exit
-  access-control check-policy --config FILE --url URL [--method M] [--username U] [--groups a,b]... [--ip IP]
-                              [--verbose]
-                                      show which access-control rule decides for a request, and why
-                                      (--groups may be repeated; --verbose also shows the rules after the decision)
-  storage user webauthn import FILE [--config FILE]...
-                                      store the WebAuthn keys of FILE (written by 'authelia storage user webauthn
-                                      export'); credentials already stored are skipped; all or nothing
-  storage user webauthn export FILE [--config FILE]...
-                                      write every stored WebAuthn key to the new FILE, in the same format
-
-Without --config, ./configuration.yml is used when present, else the embedded defaults.
-Every key can be set through GATEHOUSE_<KEY_PATH> environment variables (secrets also via GATEHOUSE_<KEY_PATH>_FILE).`;
-
-class UsageError extends Error {}
+/** A command line that names no command, or misuses one: exit 2, with a pointer to that command's help. */
+class UsageError extends Error {
+  constructor(message: string, readonly command: readonly string[] = []) {
+    super(message);
+  }
+}
 
 interface Parsed {
   command: string[];
   options: Map<string, string[]>;
 }
 
-const VALUE_OPTIONS = new Set(['config', 'password', 'url', 'method', 'username', 'groups', 'ip']);
+const VALUE_OPTIONS = new Set(['config', 'password', 'url', 'method', 'username', 'groups', 'ip', 'description', 'kid']);
 
 function parseArgs(argv: readonly string[]): Parsed {
   const command: string[] = [];
@@ -53,6 +43,8 @@ function parseArgs(argv: readonly string[]): Parsed {
       options.set('help', ['']);
     } else if (arg === '--version') {
       options.set('version', ['']);
+    } else if (arg === '--all') {
+      options.set('all', ['']);
     } else if (arg === '--verbose' || arg === '--verbose=true') {
       options.set('verbose', ['']);
     } else if (arg === '--verbose=false') {
@@ -60,13 +52,13 @@ function parseArgs(argv: readonly string[]): Parsed {
     } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
-      if (!VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`);
+      if (!VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`, commandWords(command));
       const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      if (value === undefined) throw new UsageError(`--${name} needs a value`, commandWords(command));
       add(name, value);
     } else if (arg === '-c') {
       const value = argv[++i];
-      if (value === undefined) throw new UsageError('-c needs a value');
+      if (value === undefined) throw new UsageError('-c needs a value', commandWords(command));
       add('config', value);
     } else {
       command.push(arg);
@@ -88,15 +80,6 @@ function one(options: Map<string, string[]>, name: string): string | undefined {
 /** `checkReferencedFiles`: also check the users file and storage path, exactly as `validate-config` does. */
 function load(options: Map<string, string[]>, checkReferencedFiles = false): LoadedConfig {
   return loadConfig({ files: configFiles(options), checkReferencedFiles });
-}
-
-async function readLine(): Promise<string> {
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  for await (const line of rl) {
-    rl.close();
-    return line;
-  }
-  return '';
 }
 
 /** How long a failed start may spend closing what it opened before the process exits anyway. */
@@ -134,17 +117,58 @@ async function serve(options: Map<string, string[]>): Promise<number> {
   process.exit(0);
 }
 
-const WEBAUTHN_TRANSFER_USAGE = 'usage: gatehouse storage user webauthn import|export FILE [--config FILE]';
+/** `storage user webauthn ACTION ...`: the words after `storage`, checked before anything is opened. */
+async function storageCommand(args: readonly string[], options: Map<string, string[]>): Promise<number> {
+  const [user, webauthn, action, ...rest] = args;
+  const words = ['storage', 'user', 'webauthn', ...(action === undefined ? [] : [action])];
+  if (user !== 'user' || webauthn !== 'webauthn' || action === undefined) throw new UsageError("'storage' needs one of: user webauthn list|delete|import|export", words.slice(0, 1));
+  switch (action) {
+    case 'import':
+    case 'export':
+      if (rest.length !== 1) throw new UsageError(`'storage user webauthn ${action}' takes exactly one FILE`, words);
+      return webauthnTransfer(action, rest[0]!, options);
+    case 'list': {
+      if (rest.length > 1) throw new UsageError("'storage user webauthn list' takes at most one USER", words);
+      await withSqlDriver(load(options), async (driver) => {
+        console.log(await listKeys(await migratedStorage(driver), rest[0]));
+      });
+      return 0;
+    }
+    case 'delete': {
+      const selector = deleteSelector(options, words);
+      if (rest.length > 1) throw new UsageError("'storage user webauthn delete' takes at most one USER", words);
+      if (rest[0] === undefined && !('kid' in selector)) throw new UsageError('--all and --description need the USER whose keys they delete', words);
+      await withSqlDriver(load(options), async (driver) => {
+        for (const line of await deleteKeys(await migratedStorage(driver), rest[0], selector)) console.log(line);
+      });
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command 'storage user webauthn ${action}'`, words.slice(0, 3));
+  }
+}
+
+function deleteSelector(options: Map<string, string[]>, words: readonly string[]): DeleteSelector {
+  const description = one(options, 'description');
+  const kid = one(options, 'kid');
+  const given = [options.has('all'), description !== undefined, kid !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('give exactly one of --all, --description NAME, --kid KID', words);
+  if (description !== undefined) return { description };
+  if (kid !== undefined) return { kid };
+  return { all: true };
+}
+
+async function migratedStorage(driver: SqlDriver): Promise<SqlStorage> {
+  const storage = new SqlStorage(driver);
+  await storage.migrate();
+  return storage;
+}
 
 /**
  * `storage user webauthn import|export FILE`. Not while an embedded-storage server runs on the same directory:
  * the embedded database is for one process at a time.
  */
-async function webauthnTransfer(args: readonly string[], options: Map<string, string[]>): Promise<number> {
-  const [user, webauthn, action, file, ...extra] = args;
-  if (user !== 'user' || webauthn !== 'webauthn' || (action !== 'import' && action !== 'export') || file === undefined || extra.length > 0) {
-    throw new UsageError(WEBAUTHN_TRANSFER_USAGE);
-  }
+async function webauthnTransfer(action: 'import' | 'export', file: string, options: Map<string, string[]>): Promise<number> {
   const loaded = load(options);
   const [format, migration] = await Promise.all([import('./webauthn/authelia-export.js'), import('./webauthn/authelia-migration.js')]);
   if (action === 'import') {
@@ -180,35 +204,137 @@ async function withSqlDriver(loaded: LoadedConfig, use: (driver: SqlDriver) => P
   }
 }
 
-async function run(argv: readonly string[]): Promise<number> {
-  const { command, options } = parseArgs(argv);
-  if (options.has('help')) {
-    console.log(USAGE);
+/** The configuration for check-policy, which needs only the rules and cookie domains: missing or unreadable secrets
+ * (required with Redis, or in files only the service may read) are no reason to refuse, nor to generate any. */
+function loadForPolicy(options: Map<string, string[]>): LoadedConfig {
+  try {
+    return load(options);
+  } catch (error) {
+    const secretPath = (path: string) => /(^|\.)(secret|jwt_secret|password|key)$/.test(path);
+    if (!(error instanceof ConfigError) || !error.problems.every((problem) => secretPath(problem.path))) throw error;
+    const env: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (!/^GATEHOUSE_.*(SECRET|PASSWORD|KEY)(_FILE)?$/.test(name)) env[name] = value;
+    }
+    // Placeholders for the two secrets a configuration with Redis must have; nothing is signed or sealed here.
+    env.GATEHOUSE_SESSION_SECRET = 'check-policy-placeholder-secret-never-used-0000';
+    env.GATEHOUSE_IDENTITY_VALIDATION_JWT_SECRET = 'check-policy-placeholder-secret-never-used-0000';
+    try {
+      return loadConfig({ files: configFiles(options), env });
+    } catch {
+      throw error;
+    }
+  }
+}
+
+function checkPolicy(sub: string | undefined, positional: readonly string[], options: Map<string, string[]>): number {
+  const words = ['access-control', 'check-policy'];
+  if (sub !== 'check-policy') throw new UsageError(sub === undefined ? "'access-control' needs a command: check-policy" : `unknown command 'access-control ${sub}'`, words);
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, words);
+  const url = one(options, 'url');
+  if (url === undefined) throw new UsageError('--url is required', words);
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new UsageError(`--url must be an absolute URL, not '${url}'`, words);
+  }
+  // The same canonical path as the endpoints (resource-path.ts), so a refused path is refused here too.
+  const resource = canonicalResource(url);
+  if (typeof resource !== 'string') throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`, words);
+  // As the endpoints (target.ts): a method is upper-case letters, else they answer 400; say so rather than guess.
+  const method = one(options, 'method') ?? 'GET';
+  if (!/^[A-Z]{1,32}$/.test(method)) throw new UsageError(`--method: the endpoints answer 400 to '${method}' (upper-case letters only, like GET)`, words);
+  // As Authelia's command: --groups repeated or comma-separated, and a subject with groups but no username.
+  const username = one(options, 'username') ?? '';
+  const groups = (options.get('groups') ?? []).flatMap((list) => list.split(',')).map((g) => g.trim()).filter(Boolean);
+  const { config, cookies } = loadForPolicy(options);
+  // As the endpoints: a host under no cookie domain (or http on an https one) is a 400 before any rule is read.
+  const cookie = cookieForTarget(cookies, target);
+  if ('error' in cookie) {
+    console.log(`Request: ${method} ${target.href}\n\nAnswer: 400 Bad Request, before any rule: ${cookie.error}.\n(The endpoints refuse a target that no session.cookies entry covers: add its domain there.)`);
     return 0;
   }
+  console.log(explainAccess(config, {
+    url: target,
+    resource,
+    method,
+    ip: one(options, 'ip'),
+    subject: username !== '' || groups.length > 0 ? { username, groups } : undefined,
+  }, { verbose: options.has('verbose') }));
+  return 0;
+}
+
+async function hashPasswordCommand(positional: readonly string[], options: Map<string, string[]>): Promise<number> {
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, ['hash-password']);
+  let password = one(options, 'password');
+  if (password === undefined) {
+    if (process.stdin.isTTY) {
+      password = await askNewPassword();
+      if (password === undefined) {
+        console.error('gatehouse: the passwords do not match; nothing was hashed');
+        return 1;
+      }
+    } else {
+      password = await readLine();
+    }
+  }
+  if (password.length === 0) throw new UsageError('an empty password cannot be hashed', ['hash-password']);
+  // Parameters from the configuration when one is given, else the defaults (argon2id m=65536,t=3,p=4).
+  const params = options.has('config') ? load(options).config.authentication_backend.file.password.argon2
+    : configSchema.parse({}).authentication_backend.file.password.argon2;
+  console.log(await hashPassword(password, params));
+  return 0;
+}
+
+/** `help [COMMAND...]`, or `COMMAND --help`: that command's usage (or those starting with the words given). */
+function help(words: readonly string[]): number {
+  if (words.length === 0) {
+    console.log(manual());
+    return 0;
+  }
+  const found = commandsFor(words);
+  if (found.length === 0) throw new UsageError(`unknown command '${words.join(' ')}'`);
+  console.log(usageOf(found));
+  return 0;
+}
+
+/** The command words of `command` that name a known command (for `--help` after positional arguments). */
+function commandWords(command: readonly string[]): string[] {
+  for (let n = command.length; n > 0; n--) {
+    if (commandsFor(command.slice(0, n)).length > 0) return command.slice(0, n);
+  }
+  return [];
+}
+
+function noArguments(name: string, positional: readonly string[]): void {
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, [name]);
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { command, options } = parseArgs(argv);
   if (options.has('version')) {
     console.log((JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version);
     return 0;
   }
-  const [name = 'serve', sub] = command;
+  if (options.has('help')) return help(command[0] === 'help' ? command.slice(1) : commandWords(command));
+  const [name = 'serve', sub, ...more] = command;
   switch (name) {
+    case 'help':
+      return help(command.slice(1));
     case 'serve':
+      noArguments(name, command.slice(1));
       return serve(options);
     case 'validate-config': {
+      noArguments(name, command.slice(1));
       const result = validateConfigCommand(configFiles(options));
       (result.exitCode === 0 ? process.stdout : process.stderr).write(`${result.output.trimEnd()}\n`);
       return result.exitCode;
     }
-    case 'hash-password': {
-      const password = one(options, 'password') ?? (await readLine());
-      if (password.length === 0) throw new UsageError('an empty password cannot be hashed');
-      // Parameters from the configuration when one is given, else the defaults (argon2id m=65536,t=3,p=4).
-      const params = options.has('config') ? load(options).config.authentication_backend.file.password.argon2
-        : configSchema.parse({}).authentication_backend.file.password.argon2;
-      console.log(await hashPassword(password, params));
-      return 0;
-    }
+    case 'hash-password':
+      return hashPasswordCommand(command.slice(1), options);
     case 'migrate': {
+      noArguments(name, command.slice(1));
       const { config } = load(options);
       const storage = await openStorage(config.storage);
       try {
@@ -219,37 +345,17 @@ async function run(argv: readonly string[]): Promise<number> {
       }
       return 0;
     }
-    case 'access-control': {
-      if (sub !== 'check-policy') throw new UsageError('usage: gatehouse access-control check-policy --config FILE --url URL ...');
-      const url = one(options, 'url');
-      if (url === undefined) throw new UsageError('--url is required');
-      let target: URL;
-      try {
-        target = new URL(url);
-      } catch {
-        throw new UsageError(`--url must be an absolute URL, not '${url}'`);
-      }
-      // The same canonical path as the endpoints (resource-path.ts), so a refused path is refused here too.
-      const resource = canonicalResource(url);
-      if (typeof resource !== 'string') throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`);
-      // As the endpoints (target.ts): a method is upper-case letters, else they answer 400; say so rather than guess.
-      const method = one(options, 'method') ?? 'GET';
-      if (!/^[A-Z]{1,32}$/.test(method)) throw new UsageError(`--method: the endpoints answer 400 to '${method}' (upper-case letters only, like GET)`);
-      // As Authelia's command: --groups repeated or comma-separated, and a subject with groups but no username.
-      const username = one(options, 'username') ?? '';
-      const groups = (options.get('groups') ?? []).flatMap((list) => list.split(',')).map((g) => g.trim()).filter(Boolean);
-      const { config } = load(options);
-      console.log(explainAccess(config, {
-        url: target,
-        resource,
-        method,
-        ip: one(options, 'ip'),
-        subject: username !== '' || groups.length > 0 ? { username, groups } : undefined,
-      }, { verbose: options.has('verbose') }));
+    case 'access-control':
+      return checkPolicy(sub, more, options);
+    case 'storage':
+      return storageCommand(command.slice(1), options);
+    case 'sessions': {
+      const words = ['sessions', 'revoke'];
+      if (sub !== 'revoke') throw new UsageError(sub === undefined ? "'sessions' needs a command: revoke" : `unknown command 'sessions ${sub}'`, words);
+      if (more.length !== 1 || more[0] === '') throw new UsageError("'sessions revoke' takes exactly one USER", words);
+      console.log(await revokeSessions(load(options).config, more[0]!));
       return 0;
     }
-    case 'storage':
-      return webauthnTransfer(command.slice(1), options);
     default:
       throw new UsageError(`unknown command '${name}'`);
   }
@@ -260,10 +366,17 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      // One line of error and one of help, not the whole manual: the error stays visible.
+      const topic = error.command.length > 0 ? ` ${error.command.join(' ')}` : '';
+      console.error(`gatehouse: ${error.message}\nRun 'gatehouse help${topic}' for usage.`);
+      process.exitCode = 2;
+      return;
+    }
     if (error instanceof ConfigError) {
       console.error(`Configuration is invalid:\n${error.message}`);
-    } else if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
+    } else if (error instanceof KeyAdminError || error instanceof SessionsCommandError) {
+      console.error(`gatehouse: ${error.message}`);
     } else {
       console.error(`gatehouse: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -115,9 +115,9 @@ describe('gatehouse CLI', () => {
     });
   });
 
-  it('an unknown command or option is a usage error (exit 1)', async () => {
-    assert.equal((await runCli(['frobnicate'])).code, 1);
-    assert.equal((await runCli(['serve', '--nope'])).code, 1);
+  it('an unknown command or option is a usage error (exit 2, see commands.test.ts)', async () => {
+    assert.equal((await runCli(['frobnicate'])).code, 2);
+    assert.equal((await runCli(['serve', '--nope'])).code, 2);
   });
 
   it('a wrong configuration stops start-up with the key and the reason', async () => {
