@@ -11,6 +11,8 @@ import type { CookieSettings } from '../session/model.js';
 import { renderSecondFactor } from './views/security-keys.js';
 import type { SecurityPageDependencies } from './routes-security-pages.js';
 import { relyingParty } from '../webauthn/options.js';
+import type { Logger } from 'pino';
+import { SecurityEvents } from '../observability/events.js';
 
 export interface PageDependencies {
   sessions: SessionService;
@@ -19,6 +21,8 @@ export interface PageDependencies {
   passkeyLogin: boolean;
   /** Storage and the WebAuthn switch: whether the user has a key decides the step after the password. */
   securityPages: SecurityPageDependencies;
+  /** Where sign-outs are logged (observability/events.ts). */
+  logger?: Pick<Logger, 'info'>;
 }
 
 function queryString(value: unknown): string | undefined {
@@ -86,6 +90,7 @@ export function pageRoutes(deps: PageDependencies): Router {
   router.get('/logout', async (req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
     await endSession(res, deps.sessions, session, cookie);
+    if (deps.logger && session !== undefined && session.data.level > 0) new SecurityEvents(deps.logger).signOut({ remoteIp: requestIp(req), user: session.data.username });
     const target = safeRedirectTarget(queryString(req.query.rd), deps.cookies);
     res.redirect(302, target ? target.url.href : '/');
   });
