@@ -18,6 +18,7 @@ import type { UserDetails, UserProvider } from '../users/provider.js';
 import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-check.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { requestIdOf } from '../http/request-id.js';
+import { backendOf, type Outages } from '../observability/outages.js';
 
 export interface AuthzDependencies {
   cookies: readonly CookieSettings[];
@@ -27,6 +28,8 @@ export interface AuthzDependencies {
   passwords: PasswordChecker;
   logger: Logger;
   metrics?: AuthzMetrics;
+  /** Told of each 503 owed to Redis or storage: it logs the outage once and counts (absent: logged per request). */
+  outages?: Pick<Outages, 'answered503'>;
   /** `server.trusted_proxies`: whose X-Forwarded-For is believed (target.ts `clientAddress`). */
   trustedProxies?: TrustedProxies;
   /** Failed Basic credentials are answered no sooner than this (SPEC §4: about 2 s, against guessing). */
@@ -81,8 +84,11 @@ export function createAuthzHandler(deps: AuthzDependencies) {
         return;
       }
       // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
-      // sign-in redirect that would log everybody out during an outage.
-      deps.logger.error({ err: error, requestId: requestIdOf(req), flavour: endpoint.flavour }, 'authz failed');
+      // sign-in redirect that would log everybody out during an outage. An outage is logged once, not per
+      // request (thousands a second); anything else is a bug, logged in full.
+      const backend = deps.outages ? backendOf(error) : undefined;
+      if (backend !== undefined) deps.outages!.answered503(backend, error);
+      else deps.logger.error({ err: error, requestId: requestIdOf(req), flavour: endpoint.flavour }, 'authz failed');
       answer(res, 503);
     } finally {
       deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);

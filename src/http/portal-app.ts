@@ -19,6 +19,7 @@ import type { TrustedProxies } from '../authz/ip.js';
 import { renderMessage } from '../portal/views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
 import { StorageUnavailableError } from '../storage/storage.js';
+import { backendOf, reasonOf, type Outages } from '../observability/outages.js';
 import type { CookieSettings } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import type { UserProvider } from '../users/provider.js';
@@ -28,8 +29,10 @@ export interface PortalAppDependencies extends ApiDependencies, PageDependencies
   sessions: SessionService;
   users: UserProvider;
   logger: Logger;
-  /** Resolves when Redis and storage both answer; rejects otherwise. */
+  /** Resolves when Redis and storage both answer; rejects otherwise (with the failing backend's error). */
   healthCheck: () => Promise<void>;
+  /** Told of each 503 owed to Redis or storage: it logs the outage once and counts (absent: logged per request). */
+  outages?: Pick<Outages, 'answered503'>;
   /** `/api/identity/*` (SPEC §6). */
   identity: IdentityRouteDependencies;
   /** `/api/webauthn/*` (SPEC §6). */
@@ -58,7 +61,10 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
       await deps.healthCheck();
       ok(res);
     } catch (error) {
-      deps.logger.warn({ err: error }, 'health check failed');
+      // Monitors call this every few seconds: an outage is told once by `outages`, not once per call.
+      const backend = deps.outages ? backendOf(error) : undefined;
+      if (backend !== undefined) deps.outages!.answered503(backend, error);
+      else deps.logger.warn({ reason: reasonOf(error) }, 'health check failed');
       ko(res, 503, 'Redis or storage cannot be reached.');
     }
   });
@@ -87,8 +93,16 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
   // plain 500 without details.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = errorStatus(error);
-    if (status >= 500) deps.logger.error({ err: error, requestId: res.getHeader('X-Request-Id'), path: req.path }, 'portal request failed');
+    const backend = status === 503 && deps.outages ? backendOf(error) : undefined;
+    if (backend !== undefined) deps.outages!.answered503(backend, error);
+    else if (status >= 500) deps.logger.error({ err: error, requestId: res.getHeader('X-Request-Id'), path: req.path }, 'portal request failed');
     if (res.headersSent) return res.end();
+    // A browser opening a portal page gets a page, not the API's JSON; /api/* always answers JSON.
+    if (status >= 500 && !req.path.startsWith('/api/') && req.accepts(['application/json', 'text/html']) === 'text/html') {
+      return html(res, status, renderMessage(status === 503
+        ? { title: 'Temporarily unavailable', message: 'Gatehouse cannot reach its session store or storage. Try again in a moment.', status: 'error', actionUrl: req.originalUrl.startsWith('/') ? req.originalUrl : '/', actionLabel: 'Try again' }
+        : { title: 'Something went wrong', message: 'Gatehouse could not answer this request. Try again in a moment.', status: 'error', actionUrl: '/', actionLabel: 'Go to sign in' }));
+    }
     const message = status === 503 ? 'Gatehouse cannot reach its session store or storage. Try again shortly.'
       : status === 413 ? 'Request body too large.'
       : status === 400 ? 'Malformed request.'

@@ -1,5 +1,7 @@
-// Prometheus metrics (telemetry.metrics): authz decisions by result and their latency.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics (telemetry.metrics): authz decisions by result and their latency; requests answered 503
+// because Redis or storage could not answer, and whether each is up.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Backend, OutageMetrics } from './outages.js';
 
 const AUTHZ_RESULTS = ['allowed', 'forbidden', 'sign_in', 'bad_credentials', 'bad_request', 'error'] as const;
 export type AuthzResult = (typeof AUTHZ_RESULTS)[number];
@@ -8,8 +10,20 @@ export interface AuthzMetrics {
   observe(result: AuthzResult, seconds: number): void;
 }
 
-export class Metrics implements AuthzMetrics {
+export class Metrics implements AuthzMetrics, OutageMetrics {
   readonly registry = new Registry();
+  private readonly unavailable = new Counter({
+    name: 'gatehouse_backend_unavailable_total',
+    help: 'Requests answered 503 because a backend (redis, storage) could not answer.',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
+  private readonly up = new Gauge({
+    name: 'gatehouse_backend_up',
+    help: 'Whether a backend (redis, storage) answers: 0 from the first failed request to the recovery.',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
   private readonly decisions = new Counter({
     name: 'gatehouse_authz_decisions_total',
     help: 'Authorization decisions answered to the proxies, by result.',
@@ -28,6 +42,8 @@ export class Metrics implements AuthzMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+    // Every series present from the start (at 0), so a rate() or an alert sees the first outage.
+    for (const backend of ['redis', 'storage'] as const) this.unavailable.labels(backend).inc(0);
     for (const result of AUTHZ_RESULTS) {
       this.children.set(result, { count: this.decisions.labels(result), time: this.latency.labels(result) });
     }
@@ -37,5 +53,13 @@ export class Metrics implements AuthzMetrics {
     const child = this.children.get(result)!;
     child.count.inc();
     child.time.observe(seconds);
+  }
+
+  backendUnavailable(backend: Backend): void {
+    this.unavailable.labels(backend).inc();
+  }
+
+  backendUp(backend: Backend, up: boolean): void {
+    this.up.labels(backend).set(up ? 1 : 0);
   }
 }

@@ -8,12 +8,17 @@ import type { Config } from '../config/schema.js';
 import { SessionStoreUnavailableError } from './model.js';
 import type { SessionStore } from './store.js';
 import { minimumTlsVersion } from '../config/tls.js';
+import type { OutageReporter } from '../observability/outages.js';
 
 export type RedisConfig = NonNullable<Config['session']['redis']>;
 export type RedisStoreLogger = Pick<Logger, 'warn' | 'info'>;
 
-/** A reply later than this is treated as "store down": a proxy subrequest must not hang. */
-const COMMAND_TIMEOUT_MS = 2_000;
+/**
+ * A reply later than this is treated as "store down": a proxy subrequest must not hang. Half the ~2 s promised:
+ * with auto-pipelining, a command issued while a hung pipeline is in flight is sent only once that one times out,
+ * so the worst wait is twice this.
+ */
+const COMMAND_TIMEOUT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
@@ -87,10 +92,11 @@ class IoRedisSessionStore implements RedisSessionStore {
   #firstAttempt: Promise<void> | undefined;
   #closing = false;
 
-  constructor(config: RedisConfig, logger?: RedisStoreLogger) {
+  constructor(config: RedisConfig, logger?: RedisStoreLogger, outage?: OutageReporter) {
     this.client = new Redis(redisClientOptions(config));
     this.#firstAttempt = this.#settleOnFirstAttempt();
-    this.#logConnectionChanges(logger);
+    if (outage) this.#reportConnectionChanges(outage);
+    else this.#logConnectionChanges(logger);
   }
 
   get(key: string): Promise<string | null> {
@@ -187,6 +193,12 @@ class IoRedisSessionStore implements RedisSessionStore {
     });
   }
 
+  /** In a server, the outage log tells connection losses and recoveries, once each, with the requests' 503s. */
+  #reportConnectionChanges(outage: OutageReporter): void {
+    this.client.on('error', (error: Error) => outage.unavailable(error));
+    this.client.on('ready', () => outage.available());
+  }
+
   #logConnectionChanges(logger: RedisStoreLogger | undefined): void {
     // The 'error' listener is also what keeps an error event from crashing the process. Each distinct failure is
     // logged once per outage (the client retries every few hundred ms); messages name host and port, never
@@ -216,6 +228,7 @@ class IoRedisSessionStore implements RedisSessionStore {
   }
 }
 
-export function createRedisSessionStore(config: RedisConfig, logger?: RedisStoreLogger): RedisSessionStore {
-  return new IoRedisSessionStore(config, logger);
+/** `outage`: where connection losses and recoveries are told (the server's outage log); else `logger`. */
+export function createRedisSessionStore(config: RedisConfig, logger?: RedisStoreLogger, outage?: OutageReporter): RedisSessionStore {
+  return new IoRedisSessionStore(config, logger, outage);
 }
