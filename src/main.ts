@@ -7,8 +7,10 @@ import type { LoadedConfig } from './config/load.js';
 import { createLogger } from './observability/logger.js';
 import { SecurityEvents } from './observability/events.js';
 import { Metrics } from './observability/metrics.js';
+import { Outages } from './observability/outages.js';
+import { SessionStoreUnavailableError } from './session/model.js';
 import { openStorage } from './storage/open.js';
-import type { Storage } from './storage/storage.js';
+import { StorageUnavailableError, type Storage } from './storage/storage.js';
 import type { SessionStore } from './session/store.js';
 import { createRedisSessionStore } from './session/redis-store.js';
 import { MemorySessionStore } from './session/memory-store.js';
@@ -92,7 +94,13 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
   const applied = await storage.migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'storage migrated');
 
-  const sessionStore = options.adapters?.sessionStore ?? openSessionStore(config.session.redis, logger);
+  // Metrics and the outage log first: the Redis client reports its connection from the moment it is created.
+  const metrics = config.telemetry.metrics.enabled ? new Metrics() : undefined;
+  const outages = new Outages(logger, metrics);
+  opened.push(async () => outages.close());
+  const sessionStore = options.adapters?.sessionStore ?? openSessionStore(config.session.redis, logger, outages);
+  outages.setProbe('redis', () => sessionStore.ping());
+  outages.setProbe('storage', () => storage.ping());
   opened.push(() => sessionStore.close());
   const sessions = new SessionService(sessionStore, { secret: config.session.secret!, keyPrefix: config.session.redis?.key_prefix });
   const users = options.adapters?.users
@@ -109,7 +117,6 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
   const regulator = new Regulator(storage, config.regulation);
   const passwords = new PasswordChecker(users, regulator, sessions, config.regulation.modes, undefined, new SecurityEvents(logger));
   const access = compileAccessControl(config.access_control, config.definitions);
-  const metrics = config.telemetry.metrics.enabled ? new Metrics() : undefined;
   const verifier = new IdentityVerifier(storage, {
     secret: config.identity_validation.jwt_secret!,
     lifetimeSeconds: config.identity_validation.token_lifetime,
@@ -117,7 +124,7 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
 
   const trustedProxies = new TrustedProxies(config.server.trusted_proxies);
   const authz = createAuthzHandler({
-    cookies, sessions, users, access, passwords, logger, metrics, trustedProxies,
+    cookies, sessions, users, access, passwords, logger, metrics, trustedProxies, outages,
     basicFailureFloorMs: options.timing?.basicFailureFloorMs ?? 2_000,
   });
   const signIn = new SignIn(sessions, access, cookies);
@@ -126,16 +133,20 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
     signIn,
     passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
     failureFloorMs: options.timing?.firstFactorFailureFloorMs ?? 1_000,
-    healthCheck: async () => { await withTimeout(Promise.all([sessionStore.ping(), storage.ping()]), HEALTH_TIMEOUT_MS); },
+    // Each bounded and typed, so a failure names its backend (and counts as that backend's 503).
+    healthCheck: async () => {
+      await Promise.all([
+        withTimeout(sessionStore.ping(), HEALTH_TIMEOUT_MS).catch((error: unknown) => { throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error); }),
+        withTimeout(storage.ping(), HEALTH_TIMEOUT_MS).catch((error: unknown) => { throw error instanceof StorageUnavailableError ? error : new StorageUnavailableError(error, 'no answer to the health check'); }),
+      ]);
+    },
+    outages,
     identity: { sessions, storage, verifier, notifier, users, logger, elevationLifetimeSeconds: config.identity_validation.elevation_lifetime },
     webauthn: {
       webauthn: config.webauthn, elevationLifetime: config.identity_validation.elevation_lifetime,
       storage, sessions, users, signIn, regulator, notifier, logger,
     },
-    securityPages: {
-      storage, verifier, webauthnEnabled: !config.webauthn.disable,
-      passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
-    },
+    securityPages: { storage, webauthnEnabled: !config.webauthn.disable },
   });
   const server = createGatehouseServer(authz, portal, config.server.endpoints.authz);
   const metricsServer = metrics ? createMetricsServer(metrics) : undefined;
@@ -154,14 +165,15 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
     },
     async close() {
       await Promise.all([stopServer(server), metricsServer ? stopServer(metricsServer) : undefined]);
+      outages.close();
       await Promise.allSettled([users.close(), sessionStore.close(), storage.close(), notifier.close()]);
       logger.info('gatehouse stopped');
     },
   };
 }
 
-function openSessionStore(redis: LoadedConfig['config']['session']['redis'], logger: Logger): SessionStore {
-  if (redis) return createRedisSessionStore(redis, logger);
+function openSessionStore(redis: LoadedConfig['config']['session']['redis'], logger: Logger, outages: Outages): SessionStore {
+  if (redis) return createRedisSessionStore(redis, logger, outages.reporter('redis'));
   logger.warn('sessions are kept in memory: run a single replica, or configure session.redis');
   return new MemorySessionStore();
 }
