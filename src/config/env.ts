@@ -208,8 +208,11 @@ function autheliaTableKey(rest: string): { entry: AutheliaKeyEntry; path: string
   const bases: [string, boolean][] = [[rest, false]];
   if (rest.endsWith(FILE_SUFFIX)) bases.push([rest.slice(0, -FILE_SUFFIX.length), true]);
   for (const [base, fromFile] of bases) {
-    const exact = AUTHELIA_KEYS.find((entry) => envForm(entry.key) === base);
-    if (exact) return { entry: exact, path: exact.key.split('.'), fromFile };
+    for (const entry of AUTHELIA_KEYS) {
+      // A key folded in with another (server.port with server.host) is set where the file would hold it.
+      const key = [entry.key, ...(entry.with ?? [])].find((candidate) => envForm(candidate) === base);
+      if (key) return { entry, path: key.split('.'), fromFile };
+    }
   }
   for (const [base, fromFile] of bases) {
     // The longest key whose subtree holds the name: what lies below it is covered by the entry whatever it is.

@@ -172,6 +172,12 @@ describe("Authelia's AUTHELIA_* variables: honoured as their GATEHOUSE_* equival
     assert.ok(!warnings.some((w) => w.includes(LONG_SECRET)), 'the secret is never shown');
   });
 
+  it('older keys folded into one (server.host and server.port) are read from their variables too', () => {
+    const { config, warnings } = loadMinimal({ AUTHELIA_SERVER_HOST: '127.0.0.1', AUTHELIA_SERVER_PORT: '9095' });
+    assert.deepEqual(config.server.address, { host: '127.0.0.1', port: 9095 });
+    assert.ok(warnings.some((w) => w.startsWith("environment variable AUTHELIA_SERVER_PORT is Authelia's and is read as key 'server.port'")), warnings.join('\n'));
+  });
+
   it('a variable for an Authelia key Gatehouse warns about or refuses is treated as that key in a file', () => {
     const { warnings } = loadMinimal({ AUTHELIA_STORAGE_ENCRYPTION_KEY_FILE: '/nonexistent/key', AUTHELIA_TOTP_ISSUER: 'example.com' });
     assert.ok(warnings.some((w) => w.startsWith("key 'storage.encryption_key' is an Authelia option")), 'warned like the key');
