@@ -4,10 +4,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, screenshot } from './helpers/browser.js';
+import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
 import { ORIGIN, serveStaticPortal } from './helpers/static-portal.js';
 import { renderSignIn } from '../../src/portal/views/pages.js';
-import { renderSettings, type SecurityKeyView } from '../../src/portal/views/security-keys.js';
+import { renderSecondFactor, renderSettings, type SecurityKeyView } from '../../src/portal/views/security-keys.js';
 
 const LONG_NAME = 'MyVeryLongSecurityKeyNameWithoutAnySpacesThatKeepsGoingOnAndOn64';
 const USER = { displayName: 'John Doe', username: 'john' };
@@ -55,11 +55,22 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
     await serveStaticPortal(context, {
       pages: {
         '/': renderSignIn({ rememberMeEnabled: true, passkeyEnabled: true }),
+        '/second-factor': renderSecondFactor({ ...USER, hasKeys: true }),
         '/settings': renderSettings({ ...USER, keys: [key(1, LONG_NAME, { model: 'YubiKey 5 Series' }), key(2, 'Blue key', { passkey: false })] }),
       },
       api: (method, path) => {
         if (method === 'GET' && path === '/api/state') return { status: 200, body: { status: 'OK', data: { username: 'john', authentication_level: 1, elevated: false } } };
         if (method === 'PUT' && path.startsWith('/api/webauthn/credentials/')) return { status: 200, body: { status: 'OK', data: {} } };
+        if (method === 'POST' && path === '/api/identity/start') {
+          return { status: 429, body: { status: 'KO', message: 'An email was sent a moment ago. Check your inbox, or try again in a few seconds.' } };
+        }
+        if (method === 'POST' && path === '/api/webauthn/authentication/options') {
+          // A credential no key present holds: the browser refuses at once.
+          return { status: 200, body: { status: 'OK', data: {
+            challenge: 'dGhpcy1pcy1hLXRlc3QtY2hhbGxlbmdlLTEyMzQ1Njc4', rpId: 'auth.example.com', timeout: 60000, userVerification: 'discouraged',
+            allowCredentials: [{ id: 'bm90LWEtcmVnaXN0ZXJlZC1rZXk', type: 'public-key', transports: ['usb'] }],
+          } } };
+        }
         return undefined;
       },
       delay: (file) => (file.endsWith('.js') ? holdScripts : undefined),
@@ -173,6 +184,31 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
       release?.();
       holdScripts = undefined;
       page.off('request', onRequest);
+    }
+  });
+
+  it('a throttled "email me a link" is information, not an error', async () => {
+    await page.goto(`${ORIGIN}/settings`);
+    await page.waitForLoadState('networkidle');
+    await page.getByRole('button', { name: 'Register a security key' }).click();
+    const status = page.locator('#settings-status');
+    await status.getByText('An email was sent a moment ago').waitFor();
+    assert.equal(await status.getAttribute('data-kind'), 'info');
+  });
+
+  it('a key the browser refuses at once is named as not registered, not as "cancelled or timed out"', async () => {
+    const keys = await VirtualKeys.attach(context, page);
+    const id = await keys.add('ctap2');
+    try {
+      await page.goto(`${ORIGIN}/second-factor`);
+      await page.waitForLoadState('networkidle');
+      await page.getByRole('button', { name: 'Use your security key' }).click();
+      const status = page.locator('#second-factor-status');
+      await status.getByText('not registered for your account').waitFor();
+      assert.equal(await status.getAttribute('data-kind'), 'error');
+      await screenshot(page, 'pages-second-factor-unknown-key');
+    } finally {
+      await keys.remove(id);
     }
   });
 

@@ -129,8 +129,12 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     assert.equal((await keys.credentials(fido2Key)).length, 1);
   });
 
-  it('"Continue" after registering leads back to the target the user was heading for, through the new key', async () => {
-    await page.getByRole('link', { name: 'Continue' }).click();
+  it('"Continue signing in" after registering leads back to the target the user was heading for, through the new key', async () => {
+    const next = page.locator('#registered .actions a').first();
+    assert.equal(await next.textContent(), 'Continue signing in', 'the first action, and it says what comes next');
+    assert.match((await next.getAttribute('class')) ?? '', /\bprimary\b/);
+    assert.match((await page.locator('#register-lead').textContent()) ?? '', /touch it once more/);
+    await page.getByRole('link', { name: 'Continue signing in' }).click();
     await onPage('Security key');
     assert.equal(new URL(page.url()).searchParams.get('rd'), SECURE_APP);
     await page.getByRole('button', { name: 'Use your security key' }).click();

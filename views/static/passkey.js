@@ -15,6 +15,30 @@ const status = statusArea('sign-in-status');
 /** Set while the button's request runs: an autofill request must not start then, or it would abort that one. */
 let buttonPressed = false;
 
+/**
+ * The options request of an anonymous visitor starts a session, and its answer sets the session cookie: one that
+ * lands after the password's answer would replace the signed-in cookie. The password form waits for it (quiet).
+ */
+let pendingOptions = Promise.resolve();
+let quieted = false;
+
+function passkeyOptions() {
+  const request = api('POST', '/api/webauthn/passkey/options', {});
+  pendingOptions = request.then(() => undefined);
+  return request;
+}
+
+/** Called by the password form before it posts: no new options request starts, the pending one is waited for. */
+export function quiet() {
+  quieted = true;
+  return pendingOptions;
+}
+
+/** The password was refused: passkeys may be offered again. */
+export function resume() {
+  quieted = false;
+}
+
 /** Sends the passkey's answer; on success follows the safe redirect or the portal's next step for rd / rm. */
 async function finish(response) {
   const target = carriedTarget(form);
@@ -33,8 +57,8 @@ async function finish(response) {
  * one, and is aborted when they press the button instead (a browser runs one WebAuthn request at a time).
  */
 async function offerAutofill() {
-  if (!(await browserSupportsWebAuthnAutofill().catch(() => false))) return;
-  const options = await api('POST', '/api/webauthn/passkey/options', {});
+  if (!(await browserSupportsWebAuthnAutofill().catch(() => false)) || quieted) return;
+  const options = await passkeyOptions();
   if (!options.ok || buttonPressed) return; // autofill is a convenience: the button still works
   const picked = await ceremony(() => startAuthentication({ optionsJSON: options.data, useBrowserAutofill: true }));
   // Superseded by the button, or dismissed: nothing to say.
@@ -47,8 +71,8 @@ async function signInWithPasskey() {
   WebAuthnAbortService.cancelCeremony();
   button.disabled = true;
   status.show('Choose a passkey, then touch your security key or confirm on this device.', 'info');
-  const options = await api('POST', '/api/webauthn/passkey/options', {});
-  const picked = options.ok ? await ceremony(() => startAuthentication({ optionsJSON: options.data })) : options;
+  const options = await passkeyOptions();
+  const picked = options.ok ? await ceremony(() => startAuthentication({ optionsJSON: options.data }), 'passkey') : options;
   const done = picked.ok && (await finish(picked.response));
   if (done) return; // the page is about to change
   buttonPressed = false;

@@ -66,7 +66,17 @@ function showRegistered(name) {
   // Back to where the user was heading before the email, if this browser remembers it (the portal checks it again).
   const target = recallTarget();
   const continueLink = document.getElementById('continue');
-  if (target && continueLink) continueLink.href = portalStepUrl(target);
+  if (target && continueLink) {
+    // Registering in the middle of a sign-in: going on is what the user came for, so it leads.
+    continueLink.href = portalStepUrl(target);
+    continueLink.textContent = 'Continue signing in';
+    continueLink.classList.replace('secondary', 'primary');
+    const manage = document.querySelector('#registered a[href="/settings"]');
+    manage?.classList.replace('primary', 'secondary');
+    continueLink.parentElement?.prepend(continueLink);
+    document.getElementById('register-lead').textContent =
+      `“${name}” is ready. Continue signing in: you will be asked to touch it once more, then taken where you were going.`;
+  }
   document.getElementById('registered').hidden = false;
   document.getElementById('register-cancel').hidden = true;
   document.querySelector('#registered a')?.focus();

@@ -8,6 +8,21 @@ const FAILED = 'Sign-in failed. Try again.';
 const form = document.getElementById('sign-in');
 const status = document.getElementById('sign-in-status');
 
+/** The passkey module, once asked for (see setUpPasskeys). */
+let passkeys;
+
+/** Longest wait for the passkey module's pending request before the password is sent anyway. */
+const QUIET_LIMIT_MS = 3_000;
+
+/** Lets a pending passkey options request finish first: its answer would otherwise replace the new session cookie. */
+async function quietPasskeys() {
+  if (!passkeys) return undefined;
+  const limit = new Promise((resolve) => setTimeout(resolve, QUIET_LIMIT_MS));
+  const module = await Promise.race([passkeys.catch(() => undefined), limit]);
+  if (module?.quiet) await Promise.race([module.quiet(), limit]);
+  return module;
+}
+
 /** Shows a message in the live region (announced politely); an empty text clears it. */
 function showStatus(text, kind = 'error') {
   status.textContent = text;
@@ -62,6 +77,7 @@ async function signIn(event) {
   const password = field('password');
   button.disabled = true;
   showStatus('');
+  const passkeyModule = await quietPasskeys();
   let reply;
   try {
     reply = await postFirstFactor({
@@ -73,6 +89,7 @@ async function signIn(event) {
     });
   } catch {
     button.disabled = false;
+    passkeyModule?.resume?.();
     showStatus(UNREACHABLE);
     return;
   }
@@ -83,6 +100,7 @@ async function signIn(event) {
     return;
   }
   button.disabled = false;
+  passkeyModule?.resume?.();
   markInvalid(true);
   showStatus(typeof reply?.message === 'string' && reply.message ? reply.message : FAILED);
   if (password) {
@@ -99,7 +117,8 @@ function setUpPasskeys() {
   const passkeyButton = document.getElementById('passkey-sign-in');
   if (!passkeyButton) return;
   if (window.PublicKeyCredential) {
-    import('./passkey.js').catch(() => {
+    passkeys = import('./passkey.js');
+    passkeys.catch(() => {
       passkeyButton.disabled = true;
     });
     return;

@@ -14,13 +14,25 @@ export const MESSAGES = {
   unreachable: 'Gatehouse cannot be reached. Try again.',
   failed: 'Something went wrong. Try again.',
   touchKey: 'Touch your security key when it blinks.',
+  unknownKey: 'This security key is not registered for your account. Use a key you registered here, or register this one (“Lost your key?”).',
+  noPasskey: 'No passkey for this site was found on this device or key. Sign in with your password instead.',
   emailSent: 'We sent you an email with a link. Open it to register your security key; it works for a few minutes only.',
   proofEmailSent: 'We sent you an email with a link. Open it and press Confirm: you come back here to finish the change. It works for a few minutes only.',
 };
 
+/**
+ * Below this, a refusal came from the browser and not from a person: nobody cancels a prompt this fast. Browsers
+ * answer at once (NotAllowedError, as for a cancel) when none of the keys present holds a credential asked for.
+ */
+const INSTANT_REFUSAL_MS = 1_000;
+
 /** A ceremony that ended without a credential: what the user should read. */
-export function ceremonyMessage(error) {
+export function ceremonyMessage(error, { kind, elapsedMs } = {}) {
   if (!browserSupportsWebAuthn()) return MESSAGES.unsupported;
+  if (error?.name === 'NotAllowedError' && elapsedMs !== undefined && elapsedMs < INSTANT_REFUSAL_MS) {
+    if (kind === 'authentication') return MESSAGES.unknownKey;
+    if (kind === 'passkey') return MESSAGES.noPasskey;
+  }
   switch (error?.name) {
     // NotAllowedError covers "cancelled", "timed out" and "no key answered"; browsers do not say which.
     case 'NotAllowedError':
@@ -123,12 +135,17 @@ export function goNext(data, target) {
   location.assign(portalStepUrl(target));
 }
 
-/** Runs a WebAuthn ceremony; resolves `{ ok: true, response }` or `{ ok: false, message, superseded }`. */
-export async function ceremony(start) {
+/**
+ * Runs a WebAuthn ceremony; resolves `{ ok: true, response }` or `{ ok: false, message, superseded }`. `kind`
+ * ('authentication', 'passkey', 'registration') lets an instant refusal be named for what it likely is.
+ */
+export async function ceremony(start, kind) {
+  const started = performance.now();
   try {
     return { ok: true, response: await start() };
   } catch (error) {
-    return { ok: false, status: 0, message: ceremonyMessage(error), superseded: wasSuperseded(error) };
+    const elapsedMs = performance.now() - started;
+    return { ok: false, status: 0, message: ceremonyMessage(error, { kind, elapsedMs }), superseded: wasSuperseded(error) };
   }
 }
 
@@ -139,7 +156,7 @@ export async function ceremony(start) {
 export async function verifyWithSecurityKey({ rd, rm } = {}) {
   const options = await api('POST', '/api/webauthn/authentication/options', {});
   if (!options.ok) return options;
-  const signed = await ceremony(() => startAuthentication({ optionsJSON: options.data }));
+  const signed = await ceremony(() => startAuthentication({ optionsJSON: options.data }), 'authentication');
   if (!signed.ok) return signed;
   return api('POST', '/api/webauthn/authentication', { response: signed.response, targetURL: rd, requestMethod: rm });
 }

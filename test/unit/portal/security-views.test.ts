@@ -296,7 +296,13 @@ describe('SPEC §5, issue item 7: the pages\' scripts', () => {
 
   it('passkey autofill is aborted before the button starts its own request', () => {
     const passkey = source('passkey.js');
-    assert.ok(passkey.indexOf('WebAuthnAbortService.cancelCeremony()') < passkey.indexOf("api('POST', '/api/webauthn/passkey/options', {});\n  const picked"));
+    assert.ok(passkey.indexOf('WebAuthnAbortService.cancelCeremony()') < passkey.indexOf('await passkeyOptions();\n  const picked'));
     assert.match(passkey, /useBrowserAutofill: true/);
+  });
+
+  it('the password form lets a pending passkey options request finish first (its cookie would replace the signed-in one)', () => {
+    const signIn = source('sign-in.js');
+    assert.ok(signIn.indexOf('await quietPasskeys();') < signIn.indexOf("fetch('/api/firstfactor'") || signIn.indexOf('await quietPasskeys();') < signIn.indexOf('reply = await postFirstFactor('));
+    assert.match(source('passkey.js'), /export function quiet\(\)/);
   });
 });
