@@ -88,7 +88,7 @@ export class Outages {
 
   available(backend: Backend): void {
     const state = this.#states.get(backend)!;
-    if (!state.down) return;
+    if (!state.down || this.#closed) return;
     state.down = false;
     clearInterval(state.timer);
     state.timer = undefined;
