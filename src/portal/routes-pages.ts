@@ -40,7 +40,9 @@ export function pageRoutes(deps: PageDependencies): Router {
     const safeRm = normaliseMethod(queryString(req.query.rm));
 
     if (session === undefined || user === undefined) {
-      return html(res, 200, renderSignIn({ rd: safeRd, rm: safeRm, rememberMeEnabled: cookie.rememberMe > 0, passkeyEnabled: deps.passkeyLogin }));
+      // `/logout` comes back here with signed_out: say that it worked (the value itself is never shown).
+      const notice = req.query.signed_out !== undefined && safeRd === undefined ? 'You have been signed out.' : undefined;
+      return html(res, 200, renderSignIn({ rd: safeRd, rm: safeRm, rememberMeEnabled: cookie.rememberMe > 0, passkeyEnabled: deps.passkeyLogin, notice }));
     }
     const level = session.data.level;
     const { storage, webauthnEnabled } = deps.securityPages;
@@ -72,7 +74,16 @@ export function pageRoutes(deps: PageDependencies): Router {
         }));
       }
       if (needed === undefined) {
-        return html(res, 403, renderMessage({ title: 'Access denied', message: `You are signed in as ${user.username}, who may not open that page.`, status: 'error', actionUrl: '/logout', actionLabel: 'Sign out' }));
+        // Another account may open it: signing out with the target as rd leads back through sign-in.
+        return html(res, 403, renderMessage({
+          title: 'Access denied',
+          message: `You are signed in as ${user.username}, who may not open that page.`,
+          status: 'error',
+          actionUrl: `/logout?${new URLSearchParams({ rd: safeRd }).toString()}`,
+          actionLabel: 'Sign in as someone else',
+          secondaryUrl: cookie.defaultRedirectionUrl?.href ?? '/',
+          secondaryLabel: 'Go back',
+        }));
       }
     }
     // SPEC §5: after the password, a user who has a key is asked for it even when nothing needs it yet.
@@ -92,7 +103,7 @@ export function pageRoutes(deps: PageDependencies): Router {
     await endSession(res, deps.sessions, session, cookie);
     if (deps.logger && session !== undefined && session.data.level > 0) new SecurityEvents(deps.logger).signOut({ remoteIp: requestIp(req), user: session.data.username });
     const target = safeRedirectTarget(queryString(req.query.rd), deps.cookies);
-    res.redirect(302, target ? target.url.href : '/');
+    res.redirect(302, target ? target.url.href : '/?signed_out');
   });
 
   return router;

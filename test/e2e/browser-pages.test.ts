@@ -212,6 +212,27 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
     }
   });
 
+  it('a browser without WebAuthn is told so, instead of being told to touch a key', async () => {
+    const plain = await context.newPage();
+    plain.setDefaultTimeout(8_000);
+    plain.on('pageerror', (error) => pageErrors.push(error.message));
+    // What an old or locked-down browser looks like to the page's scripts.
+    await plain.addInitScript('delete window.PublicKeyCredential');
+    try {
+      await plain.goto(`${ORIGIN}/second-factor`);
+      await plain.getByText('This browser cannot use security keys.').waitFor();
+      assert.equal(await plain.getByText('Insert your security key').isVisible(), false);
+      assert.equal(await plain.getByRole('button', { name: 'Use your security key' }).isVisible(), false);
+      await screenshot(plain, 'pages-second-factor-no-webauthn');
+      await plain.goto(`${ORIGIN}/`);
+      await plain.getByText('This browser cannot use security keys.').waitFor();
+      assert.equal(await plain.getByRole('button', { name: 'Sign in with a passkey' }).isVisible(), false);
+      assert.equal(await plain.getByRole('button', { name: 'Sign in', exact: true }).isEnabled(), true, 'the password still works');
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('the pages raised no script errors and no CSP violations', () => {
     assert.deepEqual(pageErrors, []);
   });

@@ -93,9 +93,12 @@ export function statusArea(id) {
   };
 }
 
-/** Hides what cannot work without WebAuthn and shows the page's "cannot use security keys" note. */
+/**
+ * Hides what cannot work without WebAuthn (the elements given, and every `[data-needs-webauthn]`: instructions
+ * about touching a key) and shows the page's "cannot use security keys" note.
+ */
 export function showUnsupported(elements) {
-  for (const element of elements) if (element) element.hidden = true;
+  for (const element of [...elements, ...document.querySelectorAll('[data-needs-webauthn]')]) if (element) element.hidden = true;
   const note = document.getElementById('webauthn-unsupported');
   if (note) note.hidden = false;
 }

@@ -34,6 +34,9 @@ export interface MessagePage {
   status: 'info' | 'error';
   actionUrl?: string;
   actionLabel?: string;
+  /** A second, less prominent way on (e.g. "Go back"). */
+  secondaryUrl?: string;
+  secondaryLabel?: string;
 }
 
 /** What each authentication level (SPEC §1) was reached with, as the signed-in page says it. */
@@ -130,10 +133,11 @@ ${settingsUrl && html`<a class="button secondary" href="${settingsUrl}">${ICONS.
 
 export function renderMessage(p: MessagePage): string {
   const actionUrl = linkTarget(p.actionUrl);
+  const secondaryUrl = linkTarget(p.secondaryUrl);
   const card = html`
 <div class="badge ${p.status}">${ICONS[p.status]}</div>
 <h1>${p.title}</h1>
 <p class="lead">${p.message}</p>
-${actionUrl && html`<div class="actions"><a class="button primary" href="${actionUrl}">${p.actionLabel ?? 'Continue'}</a></div>`}`;
+${(actionUrl || secondaryUrl) && html`<div class="actions">${actionUrl && html`<a class="button primary" href="${actionUrl}">${p.actionLabel ?? 'Continue'}</a>`}${secondaryUrl && html`<a class="button secondary" href="${secondaryUrl}">${p.secondaryLabel ?? 'Back'}</a>`}</div>`}`;
   return renderDocument({ title: p.title, card });
 }

@@ -33,6 +33,8 @@ export interface SecurityKeyView {
   aaguid?: string;
   /** Registered through the FIDO U2F protocol (no AAGUID, fido-u2f attestation). */
   u2f: boolean;
+  /** How the browser reached it: `platform` (built into the device) or `cross-platform` (a key); else unknown. */
+  attachment?: string;
   /** A discoverable credential: it can sign in without a username (a passkey). */
   passkey: boolean;
   /** Its sign counter went back once: it may have been copied. */
@@ -93,6 +95,7 @@ export function securityKeyView(credential: WebAuthnCredential): SecurityKeyView
     model: authenticatorModel(aaguid),
     aaguid,
     u2f: credential.attestationType === 'fido-u2f' || credential.legacyU2fAppid !== null,
+    attachment: credential.attachment,
     passkey: credential.discoverable,
     cloneWarning: credential.cloneWarning,
   };
@@ -106,7 +109,7 @@ export function renderSecondFactor(p: SecondFactorPage): string {
 <form id="second-factor" method="post">
 ${hiddenTarget(p.rd, p.rm)}
 ${p.hasKeys
-    ? html`<p class="hint">Insert your security key, press the button, then touch the key when it blinks.</p>
+    ? html`<p class="hint" data-needs-webauthn>Insert your security key, press the button, then touch the key when it blinks.</p>
 ${statusRegion('second-factor-status')}
 <button type="submit" id="use-security-key" class="button primary" disabled data-needs-script>${ICONS.key}Use your security key</button>`
     : html`<p class="callout info">This application asks for a security key, and you have not registered one yet. We will email you a link to register it.</p>
@@ -122,13 +125,23 @@ ${p.hasKeys && html`<button type="button" id="request-registration" class="link-
   return renderDocument({ title: 'Security key', card, scripts: ['second-factor.js'] });
 }
 
+/** What a key is, in words: its model when its AAGUID is known, else the kind of authenticator it is. */
+function keyKind(key: SecurityKeyView): string | undefined {
+  if (key.model) return key.model;
+  if (key.u2f) return 'U2F security key';
+  if (key.attachment === 'platform') return 'Built into a device';
+  if (key.attachment === 'cross-platform') return 'Security key';
+  return undefined;
+}
+
 function keyFacts(key: SecurityKeyView): SafeHtml {
-  const kind = key.model ?? (key.u2f ? 'U2F security key' : undefined);
+  const kind = keyKind(key);
   const used = key.lastUsedAt ? html`last used ${dateTime(key.lastUsedAt, 'recent')}` : 'never used';
+  // An AAGUID nobody recognises means nothing to a person: it stays out of sight, in the tooltip, for support.
+  const title = !key.model && key.aaguid ? `Model identifier (AAGUID) ${key.aaguid}` : undefined;
   return html`<p class="key-meta">
-${kind && html`<span class="key-model">${kind}</span>`}
+${kind && html`<span class="key-model"${title && html` title="${title}"`}>${kind}</span>`}
 <span>Added ${dateTime(key.createdAt, 'date')} · ${used}</span>
-${!key.model && key.aaguid && html`<span>AAGUID <code class="aaguid">${key.aaguid}</code></span>`}
 </p>`;
 }
 
@@ -173,7 +186,7 @@ export function renderSettings(p: SettingsPage): string {
 <p class="lead">${whoLine(p)}. Your keys sign you in to every application behind Gatehouse.</p>
 ${statusRegion('settings-status')}
 <div id="elevation-needed" class="callout info elevation" hidden>
-<p>For your safety, changing a key needs a fresh check: touch one of your keys. No key at hand, or lost it? We can email you a link: opening it and pressing Confirm brings you back here to finish.</p>
+<p>For your safety, changing a key needs a fresh check.<span data-needs-webauthn> Touch one of your keys.</span> No key at hand, or lost it? We can email you a link: opening it and pressing Confirm brings you back here to finish.</p>
 <div class="inline-actions">
 <button type="button" id="reverify" class="button small primary">${ICONS.key}Use your security key</button>
 <button type="button" id="email-proof" class="button small secondary">${ICONS.mail}Email me a link</button>

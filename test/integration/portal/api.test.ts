@@ -182,14 +182,15 @@ describe('portal JSON API', () => {
       assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 401);
     });
 
-    it('GET /logout redirects to a safe rd, else to the sign-in page', async () => {
+    it('GET /logout redirects to a safe rd, else to the sign-in page, which says the user was signed out', async () => {
       const cookie = await signIn(t, 'harry');
       const safe = await api('get', '/logout?rd=https%3A%2F%2Fapp.example.com%2Fbye').set('Cookie', cookie);
       assert.equal(safe.status, 302);
       assert.equal(safe.headers.location, 'https://app.example.com/bye');
       assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 401);
       const evil = await api('get', '/logout?rd=https%3A%2F%2Fevil.com%2F');
-      assert.equal(evil.headers.location, '/');
+      assert.equal(evil.headers.location, '/?signed_out');
+      assert.match((await api('get', '/?signed_out')).text, /You have been signed out\./);
     });
   });
 

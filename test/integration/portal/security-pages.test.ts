@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { PORTAL, sessionAtLevel, signIn } from '../../helpers/flows.js';
+import { join } from 'node:path';
+import { lastIdentityToken } from '../../helpers/mail.js';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqb2huIn0.c2lnbmF0dXJl';
 const SECURE = 'https://secure.example.com/page?x=1';
@@ -20,6 +22,13 @@ describe('security-key pages', () => {
       kid: 'aGFycnkta2V5', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', attestationType: 'packed', attachment: 'cross-platform',
       transports: ['usb'], signCount: 0, discoverable: false, present: true, verified: true, backupEligible: false,
       backupState: false, publicKey: new Uint8Array([1]), attestation: null, legacyU2fAppid: null,
+    });
+    // A discoverable one: a passkey, which this Gatehouse (enable_passkey_login off) does not sign in with.
+    await t.gatehouse.adapters.storage.saveWebAuthnCredential({
+      createdAt: new Date('2025-01-02T03:04:05Z'), rpid: 'auth.example.com', username: 'harry', description: 'Harry laptop',
+      kid: 'aGFycnktcGFzc2tleQ', aaguid: null, attestationType: 'none', attachment: 'platform',
+      transports: ['internal'], signCount: 0, discoverable: true, present: true, verified: true, backupEligible: false,
+      backupState: false, publicKey: new Uint8Array([2]), attestation: null, legacyU2fAppid: null,
     });
   });
   after(async () => t.close());
@@ -72,6 +81,15 @@ describe('security-key pages', () => {
       assert.doesNotMatch(res.text, /Use your security key/);
     });
 
+    it('"Access denied" offers "Sign in as someone else" (back through sign-in to the target) and a way back', async () => {
+      const target = 'https://app.example.com/forbidden';
+      const res = await get(withTarget(target), await signIn(t, 'john'));
+      assert.equal(res.status, 403);
+      assert.match(res.text, /Access denied/);
+      assert.ok(res.text.includes(`<a class="button primary" href="/logout?rd=${encodeURIComponent(target)}">Sign in as someone else</a>`), res.text);
+      assert.match(res.text, /<a class="button secondary" href="https:\/\/www.example.com\/?">Go back<\/a>/);
+    });
+
     it('at level 2 a two-factor target is reached directly', async () => {
       const res = await get(withTarget(SECURE), await sessionAtLevel(t, 'harry', 2));
       assert.equal(res.status, 302);
@@ -94,6 +112,13 @@ describe('security-key pages', () => {
       assert.match(res.text, /<script type="module" src="\/static\/settings.js"><\/script>/);
     });
 
+    it('marks no key as a passkey while passkey sign-in is off; says what a key is without an AAGUID', async () => {
+      const res = await get('/settings', await signIn(t, 'harry'));
+      assert.match(res.text, /Harry laptop/);
+      assert.doesNotMatch(res.text, /class="tag">Passkey/);
+      assert.match(res.text, /Built into a device/);
+    });
+
     it('shows nobody else\'s keys', async () => {
       const res = await get('/settings', await signIn(t, 'john'));
       assert.doesNotMatch(res.text, /Harry/);
@@ -110,11 +135,23 @@ describe('security-key pages', () => {
     });
 
     it('shows "Confirm your identity" with the token and a Register button when signed in', async () => {
-      const res = await get(`/webauthn/register?token=${TOKEN}`, await signIn(t, 'john'));
+      const cookie = await signIn(t, 'john');
+      const started = await request(t.url).post('/api/identity/start').set('Host', 'auth.example.com').set('Origin', PORTAL)
+        .set('Cookie', cookie).set('Content-Type', 'application/json').send('{"action":"register_webauthn"}');
+      assert.equal(started.status, 200);
+      const token = lastIdentityToken(join(t.dir, 'notification.txt'));
+      const res = await get(`/webauthn/register?token=${token}`, cookie);
       assert.equal(res.status, 200);
       assert.match(res.text, /<h1 id="register-heading">Confirm your identity<\/h1>/);
-      assert.match(res.text, new RegExp(`<input type="hidden" name="token" value="${TOKEN}">`));
+      assert.match(res.text, new RegExp(`<input type="hidden" name="token" value="${token}">`));
       assert.match(res.text, /Register<\/button>/);
+    });
+
+    it('a well-formed token Gatehouse never signed: "not valid" as the page opens, with "Email me a new link"', async () => {
+      const res = await get(`/webauthn/register?token=${TOKEN}`, await signIn(t, 'john'));
+      assert.equal(res.status, 400);
+      assert.match(res.text, /<h1>This link is not valid<\/h1>/);
+      assert.match(res.text, /Email me a new link/);
     });
 
     for (const token of ['', 'not-a-jwt', 'a.b', 'a.b.c.d', '"><script>.a.b', 'a'.repeat(3000) + '.b.c']) {

@@ -140,7 +140,8 @@ describe('SPEC §5: the settings page', () => {
 
   const kinds: Array<[string, Partial<SecurityKeyView>, string | undefined]> = [
     ['a known model by name', { model: 'YubiKey 5 Series', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' }, 'YubiKey 5 Series'],
-    ['an unknown AAGUID as such', { aaguid: '01020304-0506-0708-0102-030405060708' }, 'AAGUID 01020304-0506-0708-0102-030405060708'],
+    ['an unknown model as the kind of authenticator, not as its AAGUID', { aaguid: '01020304-0506-0708-0102-030405060708', attachment: 'cross-platform' }, 'Security key'],
+    ['a built-in authenticator as one', { attachment: 'platform' }, 'Built into a device'],
     ['a U2F key as one', { u2f: true }, 'U2F security key'],
     ['a passkey with a tag', { passkey: true }, 'Passkey'],
     ['a possibly cloned key with a warning', { cloneWarning: true }, 'Possibly cloned'],
@@ -150,6 +151,12 @@ describe('SPEC §5: the settings page', () => {
       assert.ok(textOf(renderSettings({ ...USER, keys: [key(overrides)] })).includes(expected!));
     });
   }
+
+  it('an unknown AAGUID is kept out of the text, in the tooltip only', () => {
+    const doc = renderSettings({ ...USER, keys: [key({ aaguid: '01020304-0506-0708-0102-030405060708', attachment: 'cross-platform' })] });
+    assert.ok(!textOf(doc).includes('01020304'));
+    assert.equal(elements(doc, 'span').find((s) => s.attrs.class === 'key-model')?.attrs.title, 'Model identifier (AAGUID) 01020304-0506-0708-0102-030405060708');
+  });
 
   it('offers "Register a security key", the fresh-check panel (hidden) and the empty state only without keys', () => {
     const withKeys = renderSettings({ ...USER, keys: [key()] });

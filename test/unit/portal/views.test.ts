@@ -239,6 +239,13 @@ describe('SPEC §5: the message page', () => {
     assert.ok(doc.includes('class="badge error"'));
   });
 
+  it('shows a second, less prominent action after the first (e.g. "Go back")', () => {
+    const doc = renderMessage({ title: 'Access denied', message: 'No.', status: 'error', actionUrl: '/logout?rd=x', actionLabel: 'Sign in as someone else', secondaryUrl: 'javascript:alert(1)', secondaryLabel: 'Go back' });
+    assert.deepEqual(elements(doc, 'a').map((l) => [l.text, l.attrs.class]), [['Sign in as someone else', 'button primary']], 'an unsafe second link is left out');
+    const both = renderMessage({ title: 'Access denied', message: 'No.', status: 'error', actionUrl: '/logout?rd=x', actionLabel: 'Sign in as someone else', secondaryUrl: '/', secondaryLabel: 'Go back' });
+    assert.deepEqual(elements(both, 'a').map((l) => [l.text, l.attrs.href, l.attrs.class]), [['Sign in as someone else', '/logout?rd=x', 'button primary'], ['Go back', '/', 'button secondary']]);
+  });
+
   it('shows no action without a URL, and marks the info style', () => {
     const doc = renderMessage({ title: 'Check your email', message: 'We sent you a link.', status: 'info', actionLabel: 'Go' });
     assert.deepEqual(buttonTexts(doc), []);
