@@ -112,6 +112,31 @@ for (const sessions of ['redis', 'memory'] as const) {
       }
     });
 
+    it('the PostgreSQL database does not exist: names it and exits 1', async () => {
+      const result = await serveExpectingFailure(writeConfig('no-db.yml', { storage: { postgres: { database: 'gatehouse_no_such_db' } } }));
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /storage unavailable: database "gatehouse_no_such_db" does not exist on /);
+      assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);
+    });
+
+    if (sessions === 'redis') {
+      it('Redis unreachable (its client reconnecting) and the port in use: still exits 1', async () => {
+        const port = await freePort();
+        const blocker = await listenOn(port);
+        try {
+          const result = await serveExpectingFailure(writeConfig('redis-away.yml', {
+            server: { address: `tcp://127.0.0.1:${port}` },
+            session: { redis: { host: '127.0.0.1', port: await freePort() } },
+          }));
+          assert.equal(result.code, 1, result.stderr);
+          assert.match(result.stderr, /the address is already in use/);
+          assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);
+        } finally {
+          blocker.close();
+        }
+      });
+    }
+
     it('the users file is missing: exits 1', async () => {
       const result = await serveExpectingFailure(writeConfig('missing-users.yml', { authentication_backend: { file: { path: join(dir, 'nope.yml') } } }));
       assert.equal(result.code, 1, result.stderr);
