@@ -4,7 +4,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
-import { PORTAL, sessionAtLevel, signIn } from '../../helpers/flows.js';
+import { firstFactor, PORTAL, sessionAtLevel, signIn } from '../../helpers/flows.js';
+import { PASSWORD } from '../../helpers/gatehouse.js';
 import { join } from 'node:path';
 import { lastIdentityToken } from '../../helpers/mail.js';
 
@@ -60,6 +61,14 @@ describe('security-key pages', () => {
         }
       });
     }
+
+    it('a password sign-in for a one-factor app by a user with a key answers with the redirect, as Authelia does (level 1)', async () => {
+      const res = await firstFactor(t, { username: 'harry', password: PASSWORD, targetURL: APP });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, { status: 'OK', data: { redirect: APP } });
+      const two = await firstFactor(t, { username: 'harry', password: PASSWORD, targetURL: SECURE });
+      assert.equal(two.body.data?.redirect, undefined, 'a two-factor target: no redirect, the portal asks for the key');
+    });
 
     it('the second-factor page carries the target and method to its script', async () => {
       const res = await get(`${withTarget(SECURE)}&rm=post`, await signIn(t, 'harry'));
