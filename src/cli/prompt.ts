@@ -23,17 +23,18 @@ export class PromptCancelled extends Error {
  * Asks on stderr (stdout carries only the hash) and reads a line from the terminal in raw mode, so nothing typed is
  * echoed. Backspace edits, Ctrl-C and Ctrl-D on an empty line cancel.
  */
-export function askHidden(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
+export function askHidden(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, keepRaw = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    output.write(prompt);
+    // Raw (no echo) before the prompt shows: whatever is typed once it is visible is never echoed.
     const wasRaw = input.isRaw;
     input.setRawMode(true);
+    output.write(prompt);
     input.setEncoding('utf8');
     input.resume();
     let value = '';
     const finish = (error?: Error) => {
       input.off('data', onData);
-      input.setRawMode(wasRaw);
+      if (!keepRaw || error) input.setRawMode(wasRaw);
       input.pause();
       output.write('\n');
       if (error) reject(error);
@@ -53,8 +54,14 @@ export function askHidden(prompt: string, input: NodeJS.ReadStream = process.std
 
 /** A new password, typed twice on a terminal; undefined when the two differ. */
 export async function askNewPassword(input: NodeJS.ReadStream = process.stdin): Promise<string | undefined> {
-  const first = await askHidden('Password: ', input);
-  if (first === '') return '';
-  const second = await askHidden('Confirm password: ', input);
-  return first === second ? first : undefined;
+  const wasRaw = input.isRaw;
+  try {
+    // Still raw between the two prompts, so nothing typed ahead is echoed.
+    const first = await askHidden('Password: ', input, process.stderr, true);
+    if (first === '') return '';
+    const second = await askHidden('Confirm password: ', input, process.stderr, true);
+    return first === second ? first : undefined;
+  } finally {
+    input.setRawMode(wasRaw);
+  }
 }

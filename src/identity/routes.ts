@@ -162,6 +162,8 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
     // A privilege change: the elevated session gets a new ID, like a change of level does.
     session.data.elevatedUntil = now() + deps.elevationLifetimeSeconds * 1000;
     const elevated = await deps.sessions.regenerate(session, cookie);
+    // Ended meanwhile (signed out elsewhere, `gatehouse sessions revoke`): nothing to elevate.
+    if (elevated === undefined) return ko(res, 401, SIGN_IN_FIRST);
     setSessionCookie(res, elevated, cookie);
     deps.logger.info({ username, ip }, 'identity verified: session elevated');
     ok(res, { elevated: true });

@@ -99,12 +99,20 @@ export class SessionService {
    * The same data under a new ID, the old one deleted: call on every change of authentication level so an ID
    * planted before sign-in is worthless after it (no fixation). `createdAt` is kept, so a new level never extends
    * the absolute lifetime; to start a new lifetime (e.g. at sign-in) use `create` and `destroy` instead.
+   * Undefined when the old session ended meanwhile (signed out elsewhere, revoked, expired): the new one is removed
+   * too, so ending a session always wins over a change racing with it.
    */
-  async regenerate(session: Session, cookie: CookieSettings): Promise<Session> {
+  async regenerate(session: Session, cookie: CookieSettings): Promise<Session | undefined> {
     const renewed: Session = { id: newSessionId(), data: { ...session.data } };
+    // Listed under its user before the old one is taken: a revoke running meanwhile sees one or the other.
     await this.#write(renewed, cookie, false);
-    await this.destroy(session);
-    return renewed;
+    this.#forget(session.id);
+    const key = this.#key(session.id);
+    const existed = (await this.#store.take(key)) !== null;
+    if (session.data.username !== '') await this.#store.indexRemove(this.#userKey(session.data.username), key);
+    if (existed) return renewed;
+    await this.destroy(renewed);
+    return undefined;
   }
 
   async destroy(session: Session): Promise<void> {
@@ -116,7 +124,8 @@ export class SessionService {
 
   /**
    * Ends every session of `username` on every replica (`gatehouse sessions revoke`); resolves how many were live.
-   * A sign-in that completes while this runs starts a session that is not ended; nothing older survives.
+   * One atomic step in the store, so a regenerate racing with it loses either way (see `regenerate`); a sign-in
+   * that completes after it starts a new session.
    */
   async revokeUser(username: string): Promise<number> {
     this.#decoded.clear();

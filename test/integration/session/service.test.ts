@@ -149,12 +149,20 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
     it('regenerate issues a new ID for the same data and invalidates the old one (no fixation)', async () => {
       const anonymous = await service.create({ ...john, username: '', level: 0 }, cookie);
       anonymous.data = { ...anonymous.data, username: 'john', level: 1 };
-      const signedIn = await service.regenerate(anonymous, cookie);
+      const signedIn = (await service.regenerate(anonymous, cookie))!;
       assert.notEqual(signedIn.id, anonymous.id);
       assert.deepEqual(signedIn.data, anonymous.data);
       assert.equal(await service.load([anonymous.id], cookie), undefined);
       assert.equal(await stored(anonymous), null);
       assert.deepEqual((await service.load([signedIn.id], cookie))?.data, signedIn.data);
+    });
+
+    it('regenerating a session that ended meanwhile gives nothing, and leaves no session behind (ending wins)', async () => {
+      const user = { ...john, username: `raced-${label}-${clock}` };
+      const session = await service.create(user, cookie);
+      assert.equal(await service.revokeUser(user.username), 1);
+      assert.equal(await service.regenerate(session, cookie), undefined);
+      assert.equal(await service.revokeUser(user.username), 0);
     });
 
     it('destroy ends the session', async () => {
@@ -166,7 +174,7 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
     it('revokeUser ends every session of that user (regenerated ones too), and only theirs', async () => {
       const user = { ...john, username: `revoke-${label}-${clock}` };
       const [a, b, other] = [await service.create(user, cookie), await service.create(user, otherCookie), await service.create({ ...user, username: `${user.username}-other` }, cookie)];
-      const c = await service.regenerate(await service.create(user, cookie), cookie);
+      const c = (await service.regenerate(await service.create(user, cookie), cookie))!;
       assert.equal(await service.revokeUser(user.username), 3);
       for (const [session, domain] of [[a, cookie], [b, otherCookie], [c, cookie]] as const) assert.equal(await service.load([session.id], domain), undefined);
       assert.ok(await service.load([other.id], cookie));
