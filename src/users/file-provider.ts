@@ -86,6 +86,7 @@ export class FileUserProvider implements UserProvider {
     const dummyHash = await hashPassword(randomBytes(24).toString('base64url'), options.dummyHashParams ?? DEFAULT_ARGON2_PARAMS);
     const provider = new FileUserProvider(path, options.logger, dummyHash, { users: loaded.users, text, signature });
     options.logger?.info({ path, users: loaded.users.size }, 'users file loaded');
+    if (loaded.users.size === 0) warnNoUsers(options.logger, path);
     if (options.watch) provider.startWatching(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     return provider;
   }
@@ -187,6 +188,7 @@ export class FileUserProvider implements UserProvider {
     this.users = result.users;
     this.lastText = result.text;
     this.logger?.info({ path: this.path, users: result.users.size }, 'users file reloaded');
+    if (result.users.size === 0) warnNoUsers(this.logger, this.path);
     if (change.added.length + change.removed.length + change.changed.length > 0) this.notify(change);
   }
 
@@ -256,4 +258,9 @@ function sameRecord(a: UserRecord, b: UserRecord): boolean {
     a.details.emails.join('\n') === b.details.emails.join('\n') &&
     a.details.groups.join('\n') === b.details.groups.join('\n')
   );
+}
+
+/** A valid file without users starts (an operator may be about to add them), but nobody can sign in: say so. */
+function warnNoUsers(logger: Logger | undefined, path: string): void {
+  logger?.warn({ path }, 'users file has no users: nobody can sign in; add one (hash its password with `gatehouse hash-password`)');
 }

@@ -104,6 +104,24 @@ describe('SPEC §3 authentication_backend.file: the users file backend', () => {
   });
 });
 
+describe('a users file without users', () => {
+  it('loads, with a warning that nobody can sign in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-users-empty-'));
+    const path = join(dir, 'users.yml');
+    writeFileSync(path, 'users: {}\n');
+    const logs = capturingLogger();
+    const provider = await FileUserProvider.open({ path, watch: false, logger: logs.logger, dummyHashParams: FAST_ARGON2 });
+    try {
+      const warning = logs.lines.find((line) => line.level === 40);
+      assert.match(String(warning?.msg), /no users: nobody can sign in/);
+      assert.equal(warning?.path, path);
+    } finally {
+      await provider.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('FileUserProvider.open refuses an unusable file, naming it and every problem', () => {
   let dir: string;
   before(() => {
