@@ -180,6 +180,15 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
       release();
       await page.getByRole('button', { name: 'Sign in', exact: true }).and(page.locator(':enabled')).waitFor();
       await page.getByRole('button', { name: 'Sign in with a passkey' }).and(page.locator(':enabled')).waitFor();
+      // The settings page likewise: no button looks usable before its script can act on it.
+      holdScripts = new Promise((resolve) => { release = resolve; });
+      await page.goto(`${ORIGIN}/settings`, { waitUntil: 'commit' });
+      await page.getByRole('button', { name: 'Register a security key' }).waitFor();
+      for (const name of ['Register a security key', 'Rename', 'Delete']) {
+        assert.equal(await page.getByRole('button', { name, exact: true }).first().isDisabled(), true, name);
+      }
+      release();
+      await page.getByRole('button', { name: 'Rename', exact: true }).first().and(page.locator(':enabled')).waitFor();
     } finally {
       release?.();
       holdScripts = undefined;

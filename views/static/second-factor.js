@@ -2,6 +2,7 @@
 // to the target carried in rd / rm; without a key, "Register a security key" emails the registration link.
 import {
   carriedTarget,
+  enableScriptedButtons,
   goNext,
   MESSAGES,
   rememberTarget,
@@ -41,6 +42,7 @@ if (form) {
     if (useKey) useKey.disabled = false;
   }
 }
+enableScriptedButtons();
 requestRegistration?.addEventListener('click', async () => {
   if (await requestRegistrationEmail(status, requestRegistration)) rememberTarget(carriedTarget(form));
 });

@@ -3,6 +3,7 @@
 // give it (touch a key, or follow an emailed link) and then finishes what the user asked for.
 import {
   api,
+  enableScriptedButtons,
   localiseTimes,
   requestRegistrationEmail,
   showUnsupported,
@@ -207,4 +208,5 @@ emailProof?.addEventListener('click', () => requestRegistrationEmail(status, ema
 // Touching a key is one way to give the proof; without WebAuthn only the emailed link is left.
 if (!webAuthnAvailable()) showUnsupported([reverify]);
 localiseTimes();
+enableScriptedButtons();
 resumeChange();

@@ -77,6 +77,11 @@ export async function api(method, path, body) {
   return { ok: false, status: response.status, message };
 }
 
+/** Buttons are rendered disabled (`data-needs-script`) so that none looks usable before its page's script runs. */
+export function enableScriptedButtons(root = document) {
+  for (const button of root.querySelectorAll('button[data-needs-script]')) button.disabled = false;
+}
+
 /** The polite live region with this ID; an empty text clears it. */
 export function statusArea(id) {
   const element = document.getElementById(id);

@@ -114,11 +114,11 @@ ${statusRegion('second-factor-status')}
 <button type="submit" id="use-security-key" class="button primary" disabled data-needs-script>${ICONS.key}Use your security key</button>`
     : html`<p class="callout info">This application asks for a security key, and you have not registered one yet. We will email you a link to register it.</p>
 ${statusRegion('second-factor-status')}
-<button type="button" id="request-registration" class="button primary">${ICONS.mail}Register a security key</button>`}
+<button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.mail}Register a security key</button>`}
 </form>
 ${unsupportedNote}
 <div class="actions secondary-actions">
-${p.hasKeys && html`<button type="button" id="request-registration" class="link-button">Lost your key? Register a new one</button>`}
+${p.hasKeys && html`<button type="button" id="request-registration" class="link-button" disabled data-needs-script>Lost your key? Register a new one</button>`}
 <a class="button secondary" href="/logout">Sign out</a>
 </div>
 <noscript><p class="callout error">Security keys need JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
@@ -155,8 +155,8 @@ function keyItem(key: SecurityKeyView): SafeHtml {
 ${keyFacts(key)}
 </div>
 <div class="key-actions" data-part="actions">
-<button type="button" class="button small secondary" data-action="rename" aria-describedby="${prefix}-name">Rename</button>
-<button type="button" class="button small secondary danger" data-action="delete" aria-describedby="${prefix}-name">Delete</button>
+<button type="button" class="button small secondary" data-action="rename" aria-describedby="${prefix}-name" disabled data-needs-script>Rename</button>
+<button type="button" class="button small secondary danger" data-action="delete" aria-describedby="${prefix}-name" disabled data-needs-script>Delete</button>
 </div>
 </div>
 <form class="key-form" data-part="rename" hidden>
@@ -198,7 +198,7 @@ ${p.keys.map(keyItem)}
 <p class="empty" id="no-keys"${p.keys.length > 0 && html` hidden`}>You have no security keys yet. Register one to protect your account with a second factor.</p>
 ${unsupportedNote}
 <div class="actions">
-<button type="button" id="request-registration" class="button primary">${ICONS.plus}Register a security key</button>
+<button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.plus}Register a security key</button>
 <a class="button secondary" href="${linkTarget(p.continueUrl) ?? '/'}">Done</a>
 </div>
 <p class="note"><a href="/logout">Sign out</a></p>
