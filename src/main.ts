@@ -146,7 +146,10 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
       webauthn: config.webauthn, elevationLifetime: config.identity_validation.elevation_lifetime,
       storage, sessions, users, signIn, regulator, notifier, logger,
     },
-    securityPages: { storage, webauthnEnabled: !config.webauthn.disable },
+    securityPages: {
+      storage, verifier, webauthnEnabled: !config.webauthn.disable,
+      passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
+    },
   });
   const server = createGatehouseServer(authz, portal, config.server.endpoints.authz);
   const metricsServer = metrics ? createMetricsServer(metrics) : undefined;
