@@ -1,7 +1,7 @@
 // `session.redis.tls` against a real, TLS-only redis-server (Debian's redis-server 7 is built with TLS): sessions
 // travel over TLS, and every way the TLS connection can be refused (unverifiable certificate, wrong server name,
 // protocol version below the minimum) leaves the gate failing closed with 503, never "signed out" (SPEC §4).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -136,7 +136,8 @@ async function assertFailsClosed(url: string, cookie: string): Promise<void> {
 
 // ---- the tests ---------------------------------------------------------------------------------------------------
 
-describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisServer ? false : 'redis-server is not installed' }, () => {
+// Skipped when redis-server is not installed.
+(hasRedisServer ? describe : describe.skip)('session.redis.tls against a TLS-only redis-server', () => {
   let redis: TlsRedis;
   /** Started by the minimum_version cases; stopped with the rest, after the gates using it. */
   let tls12: TlsRedis | undefined;
@@ -147,12 +148,12 @@ describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisSe
   /** A live session in the TLS Redis, under keyPrefix: the fail-closed cases must not honour it. */
   let liveCookie: string;
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await startTlsRedis();
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-tls-'));
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await Promise.all(gatehouses.map((g) => g.close()));
     await Promise.all([redis?.stop(), tls12?.stop()]);
@@ -170,11 +171,15 @@ describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisSe
     liveCookie = await assertSignedInOverTls(t.url, redis, keyPrefix);
   });
 
-  it('skip_verify: false without a trusted CA — starts, reports unhealthy, fails closed', async (ctx) => {
+  it('skip_verify: false without a trusted CA — starts, reports unhealthy, fails closed', async () => {
     // The premise, checked rather than assumed (NODE_EXTRA_CA_CERTS may name a system bundle): Node's default trust
     // store does not accept the test certificate.
     const trusted = await withClient({ port: redis.port, tls: { servername: 'localhost' } }, (r) => r.ping()).then(() => true, () => false);
-    if (trusted) return ctx.skip('this process already trusts the test certificate');
+    // Jest has no skip from inside a running test: say so and end the test (it then counts as passed).
+    if (trusted) {
+      console.warn('not checked: this process already trusts the test certificate');
+      return;
+    }
     // createGatehouse does not wait for Redis: the gate starts and answers 503 until the store is reachable.
     const t = await inProcess(redis.port, keyPrefix, { server_name: 'localhost', skip_verify: false });
     gatehouses.push(t);
@@ -208,7 +213,7 @@ describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisSe
 
   describe('minimum_version against a server limited to TLS 1.2', () => {
     let limited: TlsRedis;
-    before(async () => {
+    beforeAll(async () => {
       limited = tls12 = await startTlsRedis(['--tls-protocols', 'TLSv1.2']);
     });
 
