@@ -3,7 +3,10 @@
 /** @type {import('jest').Config} */
 export default {
   rootDir: '.',
-  roots: ['<rootDir>/dist'],
+  // dist/ holds what runs; src/ and test/ are there for `jest --watch`, which looks for the tests related to the .ts
+  // files changed since the last commit (scripts/jest-dependencies.mjs links each compiled file to its source).
+  roots: ['<rootDir>/dist', '<rootDir>/src', '<rootDir>/test'],
+  dependencyExtractor: '<rootDir>/scripts/jest-dependencies.mjs',
   testMatch: ['<rootDir>/dist/test/**/*.test.js'],
   testEnvironment: 'node',
   // One file at a time: the tests share loopback ports, Redis and PostgreSQL, and the machines have 2 cores.
