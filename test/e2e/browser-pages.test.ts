@@ -1,7 +1,7 @@
 // The portal's pages as Chromium draws them (issue 8, "Portal pages"): rendered views served under the portal's
 // CSP with the real static files (helpers/static-portal.ts), at phone width and in both themes. Layout, focus
 // visibility, keyboard and what a page does before its scripts have run. Screenshots under test-output/screenshots/.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
@@ -48,7 +48,7 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
   /** Scripts held back by the "before the scripts load" test. */
   let holdScripts: Promise<void> | undefined;
 
-  before(async () => {
+  beforeAll(async () => {
     browser = await launchChromium();
     // Reduced motion: the focus ring's transition would otherwise be measured half-drawn.
     context = await browser.newContext({ viewport: { width: 390, height: 844 }, reducedMotion: 'reduce' });
@@ -83,7 +83,7 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
   });
 

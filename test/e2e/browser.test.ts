@@ -1,7 +1,7 @@
 // A real browser (SPEC §5, issue 3): headless Chromium with CDP virtual authenticators signs in, registers keys
 // through the emailed link, passes the second factor, manages keys and signs in with a passkey, against an https
 // portal on auth.example.com. Each page is saved under test-output/screenshots/ to be looked at.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -28,7 +28,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   let firstLink = '';
   const pageErrors: string[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     portal = await startBrowserPortal({ webauthn: { enable_passkey_login: true } });
     browser = await launchChromium();
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
@@ -46,7 +46,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     fido2Key = await keys.add('ctap2');
   });
 
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     await portal?.close();
   });

@@ -3,7 +3,7 @@
 // nginx.localhost to home.localhost) sign in through the portal at auth.home.localhost, and the session cookie
 // reaches them. With the former `localhost` cookie domain this path ended in ERR_TOO_MANY_REDIRECTS: browsers
 // refuse Domain=localhost, so the cookie never reached app.localhost. Only ports and file locations are changed.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,7 +29,7 @@ describe('the example configuration behind nginx, in Chromium (cookie domain hom
   let nginxOutput = '';
   let browser: Browser;
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-example-'));
     const port = await freePort();
     const configText = substitute(shippedFile('configuration.yml'), [
@@ -76,7 +76,7 @@ describe('the example configuration behind nginx, in Chromium (cookie domain hom
     browser = await launchChromium();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     if (nginx && nginx.exitCode === null) {
       const exited = once(nginx, 'exit');

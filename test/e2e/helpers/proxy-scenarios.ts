@@ -2,7 +2,7 @@
 // real proxy with the shipped configuration. Where the proxies differ by design (SPEC §4: nginx always turns the
 // sign-in answer into a 302; forward-auth answers 303 to non-GET browsers and 401 to API clients) the proxy's
 // entry says what to expect.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { PASSWORD, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { sessionAtLevel } from '../../helpers/flows.js';
@@ -151,13 +151,13 @@ export function describeProxy(proxy: ProxyUnderTest): void {
       return cookie.split(';')[0]!;
     }
 
-    before(async () => {
+    beforeAll(async () => {
       gatehouse = await startGatehouse({ sessions: 'redis', storage: 'postgres', config: { access_control: PROXY_ACCESS_CONTROL } });
       upstream = await startEchoUpstream();
       running = await proxy.start({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
     });
 
-    after(async () => {
+    afterAll(async () => {
       await running?.stop();
       await upstream?.close();
       if (!gatehouseStopped) await gatehouse?.close();

@@ -2,7 +2,7 @@
 // configuration, run by the real nginx and the real `gatehouse serve`, with the stack's service addresses replaced
 // by this machine's (environment variables, as an operator would override them) and the stack's demo users and
 // secrets. A browser reaches nginx through the published port 8080, so requests carry `Host: ...:8080`.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { packageRoot } from '../../../src/paths.js';
@@ -39,7 +39,7 @@ describe('the laptop stack: its nginx site and Gatehouse configuration', () => {
   let upstream: EchoUpstream;
   let nginx: ProxyProcess;
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await redisTestTarget();
     postgres = await postgresTestTarget();
     const r = redis.config;
@@ -66,7 +66,7 @@ describe('the laptop stack: its nginx site and Gatehouse configuration', () => {
     nginx = await startComposeNginx({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await nginx?.stop();
     await upstream?.close();
     await gatehouse?.stop();

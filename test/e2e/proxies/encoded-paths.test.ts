@@ -3,7 +3,7 @@
 // Gatehouse and an app that, like Python's http.server, percent-decodes the whole path (`%2F` included) and then
 // resolves dot segments. Whatever the proxy does with the raw URI (nginx and Caddy pass it on as the client sent it),
 // an anonymous client never reads the two-factor page, while the bypass page stays open.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import { once } from 'node:events';
@@ -108,7 +108,7 @@ for (const site of SITES) {
 
     const get = (target: string): Promise<Reply> => send(proxy, `${site.app}/`, { headers: { Accept: 'text/html' }, requestTarget: target });
 
-    before(async () => {
+    beforeAll(async () => {
       gatehouse = await startGatehouse({
         sessions: 'redis',
         config: {
@@ -125,7 +125,7 @@ for (const site of SITES) {
       proxy = await site.start({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
     });
 
-    after(async () => {
+    afterAll(async () => {
       await proxy?.stop();
       await upstream?.close();
       await gatehouse?.close();
@@ -179,10 +179,10 @@ function askDirectly(gatehouse: TestGatehouse, headers: Record<string, string>, 
 
 describe('the decision endpoints themselves: resolved paths are judged, ambiguous ones refused', () => {
   let gatehouse: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     gatehouse = await startGatehouse({ sessions: 'memory', config: { access_control: ACCESS_CONTROL } });
   });
-  after(async () => {
+  afterAll(async () => {
     await gatehouse?.close();
   });
 

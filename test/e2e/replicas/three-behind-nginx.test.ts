@@ -1,7 +1,7 @@
 // Issue 4, item 4 (SPEC §9): three `gatehouse serve` processes with one configuration file, one Redis and one
 // PostgreSQL, behind the real nginx balancing over them with the shipped snippets (`upstream gatehouse` with three
 // `server` lines). Steps that must reach a given replica talk to it directly; the rest go through nginx.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,7 +96,7 @@ describe('three Gatehouse replicas behind nginx, one Redis and one PostgreSQL', 
   const viaNginx = (url: string, cookie?: string, init: { method?: string; body?: string } = {}) =>
     send(nginx!, url, { ...init, headers: { ...(init.body ? { ...JSON_HEADERS, Origin: PORTAL } : {}), ...(cookie ? { Cookie: cookie } : {}) } });
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-replicas-nginx-'));
     const usersPath = join(dir, 'users.yml');
     writeFileSync(usersPath, await usersYaml(USERS));
@@ -116,7 +116,7 @@ describe('three Gatehouse replicas behind nginx, one Redis and one PostgreSQL', 
     nginx = await startNginx({ gatehousePort: a.port, gatehouseReplicaPorts: [b.port, c.port], upstreamPort: upstream.port });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await nginx?.stop();
     await upstream?.close();
     await Promise.all(replicas.map((replica) => replica.stop()));

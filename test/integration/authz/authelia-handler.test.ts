@@ -2,7 +2,7 @@
 // the same kind of configuration (two cookie domains, a portal with a port, bypass rules per method), the same
 // requests, the answers Authelia's tests expect. Where Gatehouse differs on purpose it is said in the test name and in
 // docs/decisions.md. Real Redis + PostgreSQL.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, DEFAULT_USERS, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -67,12 +67,12 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
   let t: TestGatehouse;
   let johnLevel1: string;
 
-  before(async () => {
+  beforeAll(async () => {
     // Wrong passwords go to `victim` only: regulation would otherwise ban john for the tests that expect him to pass.
     t = await startGatehouse({ config: AUTHELIA_LIKE, users: { ...DEFAULT_USERS, victim: { displayname: 'Victim', email: 'victim@example.com', groups: [] } } });
     johnLevel1 = await sessionAtLevel(t, 'john', 1);
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   describe('anonymous visitors are sent to the portal (TestShouldHandleAllMethodsDeny)', () => {
     const targets: [string, string][] = [
@@ -444,7 +444,7 @@ describe('server.trusted_proxies: whose X-Forwarded-For is believed', () => {
 
 describe('server.endpoints.authz: endpoints and strategies chosen by the operator', () => {
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({
       config: {
         ...AUTHELIA_LIKE,
@@ -460,7 +460,7 @@ describe('server.endpoints.authz: endpoints and strategies chosen by the operato
       },
     });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   it('only the configured endpoints are served (the map replaces the defaults, as in Authelia)', async () => {
     const res = await request(t.url).get('/api/authz/auth-request').set('X-Original-URL', 'https://bypass.example.com/').set('X-Original-Method', 'GET');

@@ -1,6 +1,6 @@
 // SPEC §4: what the proxies get back from the authz endpoints, against real Redis + PostgreSQL and against the
 // embedded defaults (memory sessions + PGlite). One body, two back ends.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -22,13 +22,13 @@ for (const backend of BACKENDS) {
     let harry: string;
     let johnLevel2: string;
 
-    before(async () => {
+    beforeAll(async () => {
       t = await startGatehouse({ sessions: backend.sessions, storage: backend.storage });
       john = await signIn(t, 'john');
       harry = await signIn(t, 'harry');
       johnLevel2 = await sessionAtLevel(t, 'john', 2);
     });
-    after(async () => t.close());
+    afterAll(async () => t.close());
 
     describe('auth-request (nginx)', () => {
       it('an anonymous request to a protected app is 401 with the portal Location, rd and rm', async () => {

@@ -1,6 +1,6 @@
 // SPEC §4 and "how we work": when Redis or PostgreSQL cannot answer, Gatehouse fails closed (5xx: never a pass,
 // never a sign-in redirect that would log users out) and recovers by itself when they are back.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -25,7 +25,7 @@ describe('fail closed when Redis or PostgreSQL is away, recover when back', () =
   let t: TestGatehouse;
   let john: string;
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await redisTestTarget();
     postgres = await postgresTestTarget();
     redisRelay = new Relay({ host: redis.config.host, port: redis.config.port });
@@ -41,7 +41,7 @@ describe('fail closed when Redis or PostgreSQL is away, recover when back', () =
     john = await signIn(t, 'john');
   });
 
-  after(async () => {
+  afterAll(async () => {
     await t.close();
     await redisRelay.cut();
     await pgRelay.cut();

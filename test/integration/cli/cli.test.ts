@@ -1,5 +1,5 @@
 // SPEC §2: the `gatehouse` commands, run as the compiled binary.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { runCli } from '../../helpers/process.js';
 describe('gatehouse CLI', () => {
   let dir: string;
   let configPath: string;
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
     const usersPath = join(dir, 'users.yml');
     writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
@@ -21,7 +21,7 @@ describe('gatehouse CLI', () => {
     configPath = join(dir, 'configuration.yml');
     writeFileSync(configPath, stringify(raw));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   describe('validate-config', () => {
     it('prints "Configuration is valid" and exits 0 for a valid file', async () => {
@@ -77,10 +77,10 @@ describe('gatehouse CLI', () => {
 
   describe('migrate', () => {
     let pg: PostgresTestTarget;
-    before(async () => {
+    beforeAll(async () => {
       pg = await postgresTestTarget();
     });
-    after(async () => pg.cleanup());
+    afterAll(async () => pg.cleanup());
 
     it('applies pending migrations once, then finds nothing to do', async () => {
       const env = {

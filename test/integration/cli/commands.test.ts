@@ -1,6 +1,6 @@
 // Issue 8: the CLI as an operator meets it: help and usage errors, the password prompt on a terminal, check-policy
 // without secrets, the WebAuthn key commands on real PostgreSQL, and `sessions revoke` on real Redis.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -110,7 +110,7 @@ describe('hash-password on a terminal', () => {
 describe('access-control check-policy needs no secrets, and answers for hosts as the endpoints do', () => {
   let t: TestGatehouse;
   let withRedisNoSecrets: string;
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'redis' });
     const raw = parse(readFileSync(t.configPath, 'utf8')) as { session: Record<string, unknown>; identity_validation?: unknown };
     delete raw.session.secret;
@@ -118,7 +118,7 @@ describe('access-control check-policy needs no secrets, and answers for hosts as
     withRedisNoSecrets = join(t.dir, 'no-secrets.yml');
     writeFileSync(withRedisNoSecrets, stringify(raw));
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   it('runs with session.redis and no secrets (which serve would refuse), without generated-secret warnings', async () => {
     assert.equal((await runCli(['validate-config', '--config', withRedisNoSecrets])).code, 1);
@@ -148,7 +148,7 @@ function key(username: string, description: string, kid: string): NewWebAuthnCre
 describe('storage user webauthn list and delete (real PostgreSQL)', () => {
   let t: TestGatehouse;
   const cli = (...args: string[]) => runCli([...args, '--config', t.configPath]);
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ storage: 'postgres' });
     const storage = t.gatehouse.adapters.storage;
     for (const k of [key('john', 'Blue key', 'AAAAAAAAAAAAAAAAAAAA-w'), key('john', 'Phone', 'BBBBBBBBBBBBBBBBBBBB_w'), key('john', 'Spare', 'CCCCCCCCCCCCCCCCCCCC'),
@@ -156,7 +156,7 @@ describe('storage user webauthn list and delete (real PostgreSQL)', () => {
       assert.ok((await storage.saveWebAuthnCredential(k)).saved);
     }
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   it("list shows a user's keys (ID, KID, name), everyone's without USER, with names escaped", async () => {
     const john = await cli('storage', 'user', 'webauthn', 'list', 'john');

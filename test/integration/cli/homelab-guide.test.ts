@@ -2,7 +2,7 @@
 // docs/operators-guide.md are run here with a shell, moved to a scratch folder (for /etc/gatehouse), this checkout
 // (for /opt/gatehouse) and a throw-away PostgreSQL role and database: secrets made, role and database created by
 // the guide's own SQL, the configuration validated and the storage migrated by the guide's own commands.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -47,13 +47,13 @@ describe("operators' guide: the homelab install runs as written", () => {
   }
   const sh = (script: string) => execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-  before(async () => {
+  beforeAll(async () => {
     target = await postgresTestTarget();
     admin = target.url;
     pgUrl = new URL(admin);
     sh(localise(step('secrets')));
   });
-  after(async () => {
+  afterAll(async () => {
     const client = new pg.Client({ connectionString: admin });
     await client.connect();
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

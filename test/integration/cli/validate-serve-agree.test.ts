@@ -1,6 +1,6 @@
 // Issue 7: what `validate-config` accepts, `serve` starts with, and what `serve` refuses, `validate-config` refuses
 // first, with the same lines (one load, `checkReferencedFiles`, behind both). Run as the compiled binary.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,13 +28,13 @@ describe('validate-config refuses exactly what serve refuses', () => {
   let dir: string;
   let valid: Raw;
   let count = 0;
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-agree-'));
     const usersPath = join(dir, 'users.yml');
     writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
     ({ raw: valid } = await testConfig({ dir, usersPath, storage: 'embedded', sessions: 'memory' }));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const writeCase = (edit: RefusedCase['edit']): string => {
     const caseDir = mkdtempSync(join(dir, `case-${count++}-`));

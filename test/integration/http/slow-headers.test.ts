@@ -1,6 +1,6 @@
 // Slow-header clients (issue 8): a connection that never finishes its headers is answered 408 and closed once the
 // 10 s header timeout has passed, within about a second (Node checks only every 30 s unless told otherwise).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -8,10 +8,10 @@ import { HEADERS_TIMEOUT_MS } from '../../../src/http/server.js';
 
 describe('the header timeout is honoured', () => {
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'memory', storage: 'embedded' });
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   it('a client sending a header line every second is cut off within ~1 s of the header timeout', async () => {
     const { port } = new URL(t.url);

@@ -1,6 +1,6 @@
 // SPEC §5 "Registering a key", §6 `/api/identity/start|finish`: through the real app, with Redis + PostgreSQL and
 // with in-memory sessions + embedded storage; the email is read back from the filesystem notifier's file.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -37,13 +37,13 @@ for (const backend of backends) {
   describe(`identity verification API (${backend.name})`, () => {
     let t: TestGatehouse;
     let mailbox: string;
-    before(async () => {
+    beforeAll(async () => {
       // One user per test: the per-user email interval never links two tests.
       const more = Object.fromEntries(['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon'].map((name) => [name, { displayname: `${name[0]!.toUpperCase()}${name.slice(1)} Example` }]));
       t = await startGatehouse({ ...backend.options, users: { ...DEFAULT_USERS, ...more } });
       mailbox = join(t.dir, 'notification.txt');
     });
-    after(async () => t.close());
+    afterAll(async () => t.close());
 
     /** Signs in, asks for the link, and returns the session cookie and the emailed token. */
     async function askForLink(username: string): Promise<{ cookie: string; token: string }> {
@@ -259,13 +259,13 @@ describe('identity verification with PostgreSQL away', () => {
   let postgres: PostgresTestTarget;
   let relay: Relay;
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     postgres = await postgresTestTarget();
     relay = new Relay(postgres.config.address);
     await relay.start();
     t = await startGatehouse({ sessions: 'redis', storage: 'postgres', postgres: { ...postgres, config: { ...postgres.config, address: { host: '127.0.0.1', port: relay.port } } } });
   });
-  after(async () => {
+  afterAll(async () => {
     await t.close();
     await relay.cut();
     await postgres.cleanup();

@@ -1,7 +1,7 @@
 // SPEC §6 `/api/identity/*`: the identity-verification token against real storage (PostgreSQL, with a second
 // Storage on the same database standing for another replica, and embedded PGlite). Single use, bound to the user
 // and the action, expiring, and refused when tampered with or signed any other way.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
@@ -61,11 +61,11 @@ for (const backend of backends) {
     let sibling: Storage;
     let cleanup: () => Promise<void>;
     let verifier: IdentityVerifier;
-    before(async () => {
+    beforeAll(async () => {
       ({ storage, sibling, cleanup } = await backend.open());
       verifier = new IdentityVerifier(storage, { secret: SECRET, lifetimeSeconds: LIFETIME });
     });
-    after(async () => cleanup());
+    afterAll(async () => cleanup());
 
     const issue = (username = 'john') => verifier.issue({ username, action: 'register_webauthn', ip: IP });
     const redeem = (token: string, username = 'john', action = 'register_webauthn', v = verifier) => v.redeem({ token, username, action, ip: IP });

@@ -1,6 +1,6 @@
 // SPEC §3 `notifier.smtp`, §7: the SMTP notifier against a real SMTP server (smtp-server on loopback, with the
 // test-only self-signed certificate under test/fixtures/tls/), asserting the message as received.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
@@ -121,10 +121,10 @@ function assertIdentityEmail(message: Received): void {
 
 describe('SMTP notifier against a real SMTP server', () => {
   const servers: Record<Kind, TestSmtpServer> = {} as Record<Kind, TestSmtpServer>;
-  before(async () => {
+  beforeAll(async () => {
     for (const kind of ['starttls', 'implicit-tls', 'plain'] as const) servers[kind] = await startSmtpServer(kind);
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(Object.values(servers).map((s) => s.close()));
   });
   const last = (kind: Kind) => servers[kind].received.at(-1)!;

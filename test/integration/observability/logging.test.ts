@@ -1,6 +1,6 @@
 // SPEC §9: pino JSON lines with a request ID and level; each authz decision (user, target, rule, result) at debug;
 // never a password, a session ID or a one-time token.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -11,11 +11,11 @@ import { authRequest, basic, signIn } from '../../helpers/flows.js';
 describe('logs', () => {
   const lines: string[] = [];
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(...chunk.toString().trim().split('\n')); done(); } });
     t = await startGatehouse({ sessions: 'memory', storage: 'embedded', logger: pino({ level: 'debug' }, sink) });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   const entries = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 

@@ -1,6 +1,6 @@
 // SPEC §3 telemetry.metrics and §9: Prometheus text at /metrics on its own address, with authz decisions by
 // result and their latency.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, signIn } from '../../helpers/flows.js';
@@ -9,11 +9,11 @@ import { freePort } from '../../helpers/process.js';
 describe('Prometheus metrics', () => {
   let t: TestGatehouse;
   let metricsPort: number;
-  before(async () => {
+  beforeAll(async () => {
     metricsPort = await freePort();
     t = await startGatehouse({ sessions: 'memory', storage: 'embedded', config: { telemetry: { metrics: { enabled: true, address: `tcp://127.0.0.1:${metricsPort}` } } } });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   it('counts authz decisions by result and records their latency', async () => {
     const cookie = await signIn(t, 'john');

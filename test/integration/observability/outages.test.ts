@@ -1,7 +1,7 @@
 // Outages are quiet and bounded (issue 8): a Redis or PostgreSQL outage is logged once (one line, no stack) and
 // its recovery once; every 503 it causes is counted in gatehouse_backend_unavailable_total{backend}; a hung
 // backend is given up on within its configured timeout; a browser gets an HTML page for a 503, the API JSON.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -56,7 +56,7 @@ describe('outages are logged once, counted, and bounded by the configured timeou
   const since = (from: number) => lines.slice(from);
   const loud = (from: number) => since(from).filter((line) => line.level >= WARN);
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await redisTestTarget();
     postgres = await postgresTestTarget();
     redisRelay = new Relay({ host: redis.config.host, port: redis.config.port });
@@ -78,7 +78,7 @@ describe('outages are logged once, counted, and bounded by the configured timeou
     john = await signIn(t, 'john');
   });
 
-  after(async () => {
+  afterAll(async () => {
     await t.close();
     await redisRelay.cut();
     await pgRelay.cut();

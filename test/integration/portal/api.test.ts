@@ -1,5 +1,5 @@
 // SPEC §5, §6, §8: the portal's pages and JSON API against real Redis + PostgreSQL.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -9,10 +9,10 @@ const AUTH_FAILED = 'Authentication failed. Check your credentials.';
 
 describe('portal JSON API', () => {
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'redis', storage: 'postgres' });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   const api = (method: 'get' | 'post', path: string) => request(t.url)[method](path).set('Host', 'auth.example.com');
 

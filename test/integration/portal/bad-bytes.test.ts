@@ -1,7 +1,7 @@
 // Issue 7: bytes PostgreSQL refuses (NUL), lone surrogates and other control characters in a sign-in must not skip
 // the brute-force defence. Such an attempt waits the failure floor, is answered like any failure, is logged with
 // the bytes escaped and is counted; a username with them is never accepted. Real Redis and PostgreSQL.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -16,10 +16,10 @@ const users = Object.fromEntries(['ann', 'ben', 'cat', 'dan', 'eve', 'fay'].map(
 
 describe('issue 7: bad bytes in a sign-in are a failed attempt, regulated and logged', () => {
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'redis', storage: 'postgres', users, config: { regulation: { max_retries: MAX_RETRIES, find_time: '2m', ban_time: '5m' } } });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   const attempts = (username: string) => t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username, since: new Date(0), limit: 50 });
 

@@ -1,7 +1,7 @@
 // Issue 7 (item 3): the portal finds the client address by the authz endpoints' rule. Once `server.trusted_proxies`
 // names the proxies, a client that reaches Gatehouse directly cannot choose its address with X-Forwarded-For; a
 // garbled header makes the address unknown, never the proxy's own (which `regulation.modes: [ip]` would then ban).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { firstFactor } from '../../helpers/flows.js';
@@ -17,12 +17,12 @@ async function loggedAddress(t: TestGatehouse, username: string, forwardedFor: s
 describe('portal client address: server.trusted_proxies', () => {
   let direct: TestGatehouse;
   let behindProxy: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     // The test client connects from 127.0.0.1: untrusted in the first, the trusted proxy in the second.
     direct = await startGatehouse({ config: { server: { trusted_proxies: ['10.9.9.9'] } } });
     behindProxy = await startGatehouse({ config: { server: { trusted_proxies: ['127.0.0.1'] } } });
   });
-  after(async () => Promise.all([direct.close(), behindProxy.close()]));
+  afterAll(async () => Promise.all([direct.close(), behindProxy.close()]));
 
   it('a client that is not a trusted proxy is known by its own address, whatever X-Forwarded-For says', async () => {
     assert.equal(await loggedAddress(direct, 'john', '10.0.0.5'), '127.0.0.1');

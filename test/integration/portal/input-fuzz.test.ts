@@ -1,7 +1,7 @@
 // Issue 7: every field of every JSON API body, and every body as a whole, fuzzed with hostile values against a real
 // Gatehouse (real Redis, real PostgreSQL), anonymous, signed in and elevated. The rule: never a 5xx, never a stack
 // trace or an echo of the input; a refusal is a short JSON KO with a 4xx.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -159,12 +159,12 @@ describe('issue 7: hostile JSON API bodies never cause a 5xx or a leak', () => {
   let t: TestGatehouse;
   const cookies: Partial<Record<Session, string>> = {};
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'redis', storage: 'postgres', users: testUsers(4), config: { webauthn: { enable_passkey_login: true } } });
     cookies['signed-in'] = await signIn(t, 'user01');
     cookies.elevated = await elevatedSession(t, 'user02');
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   function send(route: Route, body: string | Buffer | undefined, type: string | undefined, path = route.path) {
     let req = request(t.url)[route.method](path).set('Host', HOST).set('Origin', ORIGIN);

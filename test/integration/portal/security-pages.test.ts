@@ -1,6 +1,6 @@
 // SPEC §5: which page a session gets on the portal once security keys exist (GET /, /settings,
 // /webauthn/register), and the browser library served from Gatehouse itself; real Redis + PostgreSQL.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -15,7 +15,7 @@ const APP = 'https://app.example.com/';
 
 describe('security-key pages', () => {
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'redis', storage: 'postgres' });
     // harry has a key; john has none.
     await t.gatehouse.adapters.storage.saveWebAuthnCredential({
@@ -32,7 +32,7 @@ describe('security-key pages', () => {
       backupState: false, publicKey: new Uint8Array([2]), attestation: null, legacyU2fAppid: null,
     });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   const get = (path: string, cookie?: string) => {
     const req = request(t.url).get(path).set('Host', 'auth.example.com');

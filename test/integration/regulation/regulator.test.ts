@@ -1,6 +1,6 @@
 // Regulation (SPEC §8, Authelia's semantics) over real storage, on both back ends: a user (or address) is
 // banned when its last max_retries attempts all failed within find_time, until ban_time after the last one.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import { Regulator } from '../../../src/regulation/regulator.js';
@@ -100,24 +100,24 @@ function runCases(storageOf: () => Storage) {
 
 describe('regulation on embedded PGlite', () => {
   let storage: Storage;
-  before(async () => {
+  beforeAll(async () => {
     storage = await openStorage({ local: { path: 'memory://' } });
     await storage.migrate();
   });
-  after(() => storage.close());
+  afterAll(() => storage.close());
   runCases(() => storage);
 });
 
 describe('regulation on PostgreSQL', () => {
   let target: PostgresTestTarget;
   let replicas: Storage[];
-  before(async () => {
+  beforeAll(async () => {
     target = await postgresTestTarget();
     const config = { postgres: target.config, local: { path: 'unused' } };
     replicas = await Promise.all([openStorage(config), openStorage(config)]);
     await replicas[0]!.migrate();
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(replicas.map((storage) => storage.close()));
     await target.cleanup();
   });

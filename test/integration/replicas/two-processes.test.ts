@@ -1,6 +1,6 @@
 // SPEC §9: stateless replicas. Two `gatehouse serve` processes on different ports, one Redis, one PostgreSQL:
 // a session made on one is honoured by the other, regulation counts across both, SIGTERM exits cleanly.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ describe('two Gatehouse processes sharing Redis and PostgreSQL', () => {
   let a: ServerProcess;
   let b: ServerProcess;
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-replicas-'));
     const usersPath = join(dir, 'users.yml');
     writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
@@ -45,7 +45,7 @@ describe('two Gatehouse processes sharing Redis and PostgreSQL', () => {
     b = await startServerProcess(configPath, await freePort());
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await redis?.cleanup();
     await postgres?.cleanup();

@@ -1,6 +1,6 @@
 // Sign-in events for security keys (issue 8): a key added and removed, the second factor passed and failed, passkey
 // sign-ins, and both ways of signing out, each one info line through the real logger of a real Gatehouse.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -17,11 +17,11 @@ describe('security-key events', () => {
   const events = (): Line[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line).filter((l) => l.event !== undefined);
   const last = (event: string) => events().filter((e) => e.event === event).at(-1);
 
-  before(async () => {
+  beforeAll(async () => {
     const out = new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } });
     t = await startGatehouse({ users: testUsers(4), logger: createLogger({ level: 'info', format: 'json' }, out), config: { webauthn: { enable_passkey_login: true } } });
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   it('adding a key, passing and failing the second factor, and removing the key are each logged once', async () => {
     const username = 'user01';

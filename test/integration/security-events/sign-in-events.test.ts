@@ -2,7 +2,7 @@
 // real Gatehouse through the real logger; and the shipped fail2ban filter finds exactly the failing addresses in
 // those lines, in both log formats (with fail2ban-regex itself when it is installed, and always with the same
 // substitution fail2ban makes, in JS).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -89,11 +89,11 @@ for (const format of ['json', 'text'] as const) {
   describe(`sign-in events in log.format: ${format}`, () => {
     let t: TestGatehouse;
     let lines: () => string[];
-    before(async () => {
+    beforeAll(async () => {
       ({ t, lines } = await gatehouseLoggingTo(format));
       await makeTraffic(t);
     });
-    after(() => t.close());
+    afterAll(() => t.close());
 
     it('each first-factor attempt, the ban and the sign-out are one info line with the stable fields, in order', () => {
       const all = lines();

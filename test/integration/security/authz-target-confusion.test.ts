@@ -1,7 +1,7 @@
 // Security review: targets whose meaning changes between what the proxy routed on and what Gatehouse judges.
 // Each case is a request a proxy can really send on a hostile client's behalf; each must be a 400 (or at least
 // never a pass), since the host or path Gatehouse would judge is not the one the app is asked for.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -11,11 +11,11 @@ describe('security: authz target confusion', () => {
   let t: TestGatehouse;
   let harry: string;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'memory', storage: 'embedded' });
     harry = await sessionAtLevel(t, 'harry', 1);
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   // nginx copies the Host header into X-Original-URL as written, and routes a host it does not know (here
   // `pub%6cic.example.com`) to a wildcard or default server; the URL parser decodes it to public.example.com,

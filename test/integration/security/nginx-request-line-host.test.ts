@@ -3,7 +3,7 @@
 // sends an absolute-form request target (`GET https://secure.example.com/ HTTP/1.1`, RFC 9112 §3.2.2). A client that
 // sends both can make Gatehouse judge one host while nginx serves another. Run against the real nginx with the
 // shipped files (as test/e2e/proxies/nginx.test.ts does), Gatehouse with Redis + PostgreSQL behind it.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -59,13 +59,13 @@ describe('security: nginx (shipped snippets) judges the host the client wrote, s
   let upstream: EchoUpstream;
   let nginx: ProxyProcess;
 
-  before(async () => {
+  beforeAll(async () => {
     gatehouse = await startGatehouse({ sessions: 'redis', storage: 'postgres', config: { access_control: ACCESS_CONTROL } });
     upstream = await startEchoUpstream();
     nginx = await startNginx({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await nginx?.stop();
     await upstream?.close();
     await gatehouse?.close();

@@ -2,7 +2,7 @@
 // into a wrong answer: two devices signing in at once both get in, a crashed replica's lock lapses in about the
 // time of a check, a lock held too long is "try again" (503), never "check your credentials", and a burst of
 // concurrent wrong guesses is still banned at max_retries. Real Redis, real PostgreSQL, production hashes.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
@@ -22,7 +22,7 @@ const userLock = (username: string) => passwordLockNames(username, '', ['user'])
 describe('security: the password lock under concurrent sign-ins', () => {
   let t: TestGatehouse;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({
       sessions: 'redis',
       storage: 'postgres',
@@ -43,7 +43,7 @@ describe('security: the password lock under concurrent sign-ins', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   it('two devices signing in with the right password at the same time both get in', async () => {
     const replies = await Promise.all([0, 1].map(() => firstFactor(t, { username: 'alice', password: PASSWORD })));

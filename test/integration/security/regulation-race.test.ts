@@ -1,7 +1,7 @@
 // Security review: regulation (SPEC §8) is read before the password is checked and written after, with nothing in
 // between to stop other attempts for the same user: a burst of concurrent guesses all read "not banned" and all get
 // a real password check. max_retries then bounds nothing but the length of a burst.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
@@ -15,7 +15,7 @@ const BURST = 20;
 describe('security: regulation under concurrent guesses', () => {
   let t: TestGatehouse;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({
       sessions: 'redis',
       storage: 'postgres',
@@ -32,7 +32,7 @@ describe('security: regulation under concurrent guesses', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   it(`at most max_retries (${MAX_RETRIES}) passwords are really tried per ban, however many guesses arrive at once`, async () => {
     const guesses = Array.from({ length: BURST }, (_, i) => (i === BURST - 1 ? PASSWORD : `wrong-${i}`));

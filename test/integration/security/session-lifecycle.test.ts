@@ -1,6 +1,6 @@
 // Security review: sessions that come back after they were ended, sessions ended by an innocent visit, and users
 // that access control cannot tell apart. Real Redis for the session store.
-import { describe, it, after } from 'node:test';
+import { describe, it, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { DEFAULT_ACCESS_CONTROL, DEFAULT_USERS, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('security: session lifecycle', () => {
   const started: TestGatehouse[] = [];
-  after(async () => {
+  afterAll(async () => {
     for (const t of started) await t.close();
   });
 

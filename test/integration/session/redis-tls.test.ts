@@ -1,7 +1,7 @@
 // `session.redis.tls` against a real, TLS-only redis-server (Debian's redis-server 7 is built with TLS): sessions
 // travel over TLS, and every way the TLS connection can be refused (unverifiable certificate, wrong server name,
 // protocol version below the minimum) leaves the gate failing closed with 503, never "signed out" (SPEC §4).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -136,7 +136,8 @@ async function assertFailsClosed(url: string, cookie: string): Promise<void> {
 
 // ---- the tests ---------------------------------------------------------------------------------------------------
 
-describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisServer ? false : 'redis-server is not installed' }, () => {
+// Skipped when redis-server is not installed.
+(hasRedisServer ? describe : describe.skip)('session.redis.tls against a TLS-only redis-server', () => {
   let redis: TlsRedis;
   /** Started by the minimum_version cases; stopped with the rest, after the gates using it. */
   let tls12: TlsRedis | undefined;
@@ -145,14 +146,23 @@ describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisSe
   const gatehouses: TestGatehouse[] = [];
   const servers: ServerProcess[] = [];
   /** A live session in the TLS Redis, under keyPrefix: the fail-closed cases must not honour it. */
-  let liveCookie: string;
+  let liveCookie: string | undefined;
+  /** The live session: the skip_verify: true case makes it, or the first case to need it when a name filter left that one out. */
+  const live = async (): Promise<string> => {
+    if (liveCookie === undefined) {
+      const t = await inProcess(redis.port, keyPrefix, { server_name: 'localhost', skip_verify: true });
+      gatehouses.push(t);
+      liveCookie = await assertSignedInOverTls(t.url, redis, keyPrefix);
+    }
+    return liveCookie;
+  };
 
-  before(async () => {
+  beforeAll(async () => {
     redis = await startTlsRedis();
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-tls-'));
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await Promise.all(gatehouses.map((g) => g.close()));
     await Promise.all([redis?.stop(), tls12?.stop()]);
@@ -170,15 +180,19 @@ describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisSe
     liveCookie = await assertSignedInOverTls(t.url, redis, keyPrefix);
   });
 
-  it('skip_verify: false without a trusted CA — starts, reports unhealthy, fails closed', async (ctx) => {
+  it('skip_verify: false without a trusted CA — starts, reports unhealthy, fails closed', async () => {
     // The premise, checked rather than assumed (NODE_EXTRA_CA_CERTS may name a system bundle): Node's default trust
     // store does not accept the test certificate.
     const trusted = await withClient({ port: redis.port, tls: { servername: 'localhost' } }, (r) => r.ping()).then(() => true, () => false);
-    if (trusted) return ctx.skip('this process already trusts the test certificate');
+    // Jest has no skip from inside a running test: say so and end the test (it then counts as passed).
+    if (trusted) {
+      console.warn('not checked: this process already trusts the test certificate');
+      return;
+    }
     // createGatehouse does not wait for Redis: the gate starts and answers 503 until the store is reachable.
     const t = await inProcess(redis.port, keyPrefix, { server_name: 'localhost', skip_verify: false });
     gatehouses.push(t);
-    await assertFailsClosed(t.url, liveCookie);
+    await assertFailsClosed(t.url, await live());
   });
 
   describe('skip_verify: false with the CA trusted through NODE_EXTRA_CA_CERTS (child process)', () => {
@@ -202,30 +216,35 @@ describe('session.redis.tls against a TLS-only redis-server', { skip: hasRedisSe
     it("server_name 'wrong.example' does not match: fails closed", async () => {
       const server = await startServerProcess(await configFile('wrong-name', { server_name: 'wrong.example', skip_verify: false }), await freePort(), env, 'listening');
       servers.push(server);
-      await assertFailsClosed(server.url, liveCookie);
+      await assertFailsClosed(server.url, await live());
     });
   });
 
   describe('minimum_version against a server limited to TLS 1.2', () => {
     let limited: TlsRedis;
-    before(async () => {
+    beforeAll(async () => {
       limited = tls12 = await startTlsRedis(['--tls-protocols', 'TLSv1.2']);
     });
 
     // skip_verify isolates the protocol version as the only reason to refuse.
     const prefix = newPrefix();
-    /** A live session in the TLS 1.2 Redis, made by the TLS1.2 case. */
-    let cookie: string;
-    it('minimum_version TLS1.2: works', async () => {
+    /** A live session in the TLS 1.2 Redis, made by the TLS1.2 case (or by the TLS1.3 case when a name filter left it out). */
+    let cookie: string | undefined;
+    const signedInOverTls12 = async (): Promise<string> => {
       const t = await inProcess(limited.port, prefix, { server_name: 'localhost', skip_verify: true, minimum_version: 'TLS1.2' });
       gatehouses.push(t);
       cookie = await assertSignedInOverTls(t.url, limited, prefix);
+      return cookie;
+    };
+    it('minimum_version TLS1.2: works', async () => {
+      await signedInOverTls12();
     });
 
     it('minimum_version TLS1.3: fails closed', async () => {
+      const live = cookie ?? (await signedInOverTls12());
       const t = await inProcess(limited.port, prefix, { server_name: 'localhost', skip_verify: true, minimum_version: 'TLS1.3' });
       gatehouses.push(t);
-      await assertFailsClosed(t.url, cookie);
+      await assertFailsClosed(t.url, live);
     });
   });
 });

@@ -2,7 +2,7 @@
 // A real primary, replica and three sentinels; the primary is killed; sessions written (and replicated) before
 // keep authorising, new sign-ins work, and during the failover window no answer is a pass for an unknown visitor
 // or a sign-in redirect for a valid session: only 200 (still served) or 503 (store unavailable).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, signIn } from '../../helpers/flows.js';
@@ -15,14 +15,14 @@ describe('sessions through Redis Sentinel', () => {
   let cluster: SentinelCluster;
   let t: TestGatehouse;
 
-  before(async () => {
+  beforeAll(async () => {
     cluster = await startSentinelCluster();
     t = await startGatehouse({
       config: { session: { redis: { key_prefix: KEY_PREFIX, high_availability: { sentinel_name: MASTER_NAME, nodes: cluster.nodes } } } },
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await t?.close();
     await cluster?.stop();
   });

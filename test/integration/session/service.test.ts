@@ -1,5 +1,5 @@
 // SessionService over both real stores, with one shared body: what holds for Redis holds for memory.
-import { describe, it, before, after, beforeEach } from 'node:test';
+import { describe, it, beforeAll, afterAll, beforeEach } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
 import { hashedStoreKey, newSessionId, sessionStoreKey } from '../../../src/session/crypto.js';
@@ -60,8 +60,8 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
     const key = (session: Session | string) => sessionStoreKey(backend.keyPrefix, typeof session === 'string' ? session : session.id);
     const stored = (session: Session | string) => backend.store.get(key(session));
 
-    before(async () => { backend = await open(); });
-    after(async () => backend.close());
+    beforeAll(async () => { backend = await open(); });
+    afterAll(async () => backend.close());
     beforeEach(() => {
       clock = Date.now();
       store = new CountingStore(backend.store);
@@ -273,12 +273,12 @@ describe('SPEC §8 what Redis holds', () => {
   let service: SessionService;
   const prefix = () => target.config.key_prefix;
 
-  before(async () => {
+  beforeAll(async () => {
     target = await redisTestTarget();
     store = createRedisSessionStore(target.config);
     service = new SessionService(store, { secret: SECRET, keyPrefix: prefix() });
   });
-  after(async () => {
+  afterAll(async () => {
     await target.cleanup();
     await store.close();
   });

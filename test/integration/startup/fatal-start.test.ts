@@ -1,6 +1,6 @@
 // Failing loudly and fast (issue 8): a fatal start-up error is printed and `gatehouse serve` exits non-zero within
 // about two seconds of it, whether or not a Redis client, a pool or a watcher was already open.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,7 +61,7 @@ for (const sessions of ['redis', 'memory'] as const) {
     let base: Record<string, unknown>;
     let usersPath: string;
 
-    before(async () => {
+    beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'gatehouse-fatal-'));
       usersPath = join(dir, 'users.yml');
       writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
@@ -71,7 +71,7 @@ for (const sessions of ['redis', 'memory'] as const) {
       base = (await testConfig({ dir, usersPath, sessions, redis, storage: 'postgres', postgres })).raw;
     });
 
-    after(async () => {
+    afterAll(async () => {
       await redis?.cleanup();
       await postgres?.cleanup();
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 // Embedded storage (PGlite) persisted on disk under storage.local.path, for a single replica.
-import { describe, it, after } from 'node:test';
+import { describe, it, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { openStorage } from '../../../src/storage/open.js';
 
 describe('embedded storage on disk', () => {
   const parents: string[] = [];
-  after(() => Promise.all(parents.map((dir) => rm(dir, { recursive: true, force: true }))));
+  afterAll(() => Promise.all(parents.map((dir) => rm(dir, { recursive: true, force: true }))));
 
   it('creates missing parent directories and keeps data across restarts', async () => {
     const parent = await mkdtemp(join(tmpdir(), 'gatehouse-db-'));

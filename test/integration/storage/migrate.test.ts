@@ -1,5 +1,5 @@
 // Migration files: found at run time from the compiled code, strictly named, strictly ordered.
-import { describe, it, after } from 'node:test';
+import { describe, it, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { loadMigrations, migrationsDirectory } from '../../../src/storage/migrat
 
 describe('migration files', () => {
   const dirs: string[] = [];
-  after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
 
   async function directoryWith(files: string[]): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'gatehouse-migrations-'));

@@ -1,6 +1,6 @@
 // PostgreSQL specifics: the configured schema, and failures surfacing as StorageUnavailableError (so callers
 // answer 5xx, never "not signed in") with the pool recovering by itself when the server is back.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -33,10 +33,10 @@ function capturedLogger() {
 
 describe('PostgreSQL storage', () => {
   let target: PostgresTestTarget;
-  before(async () => {
+  beforeAll(async () => {
     target = await postgresTestTarget();
   });
-  after(() => target.cleanup());
+  afterAll(() => target.cleanup());
 
   it('creates the configured schema when missing and keeps every table in it', async () => {
     const storage = await openStorage({ postgres: target.config, local: { path: 'unused' } });
@@ -88,13 +88,13 @@ describe('PostgreSQL storage', () => {
     let storage: Storage;
     const { logger, lines } = capturedLogger();
 
-    before(async () => {
+    beforeAll(async () => {
       relay = new Relay(target.config.address);
       await relay.start();
       storage = await openStorage({ postgres: { ...target.config, address: { host: '127.0.0.1', port: relay.port } }, local: { path: 'unused' } }, logger);
       await storage.migrate();
     });
-    after(async () => {
+    afterAll(async () => {
       await storage.close();
       await relay.cut();
     });

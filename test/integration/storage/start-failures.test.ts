@@ -1,7 +1,7 @@
 // Failing loudly (issue 8): a storage that cannot start says why (database missing, connection refused, failed
 // authentication, a file where a directory belongs), and a hung PostgreSQL is given up on after
 // storage.postgres.timeout, not held for 30 s.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,10 +28,10 @@ async function startError(storageConfig: Parameters<typeof openStorage>[0]): Pro
 
 describe('a PostgreSQL that cannot be used is named with its cause', () => {
   let postgres: PostgresTestTarget;
-  before(async () => {
+  beforeAll(async () => {
     postgres = await postgresTestTarget();
   });
-  after(() => postgres.cleanup());
+  afterAll(() => postgres.cleanup());
 
   it('a database that does not exist', async () => {
     const error = await startError({ ...emptyLocal, postgres: { ...postgres.config, database: 'gatehouse_no_such_db' } });
@@ -80,10 +80,10 @@ const emptyLocal = { local: { path: 'memory://' } };
 
 describe('an embedded storage path that cannot be used is named with its cause', () => {
   let dir: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-storage-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a path that is a file', async () => {
     const file = join(dir, 'plain');

@@ -1,6 +1,6 @@
 // The Storage contract, one body run against both back ends: PostgreSQL (a schema of its own) and embedded
 // PGlite in memory. Same SQL, same code above the driver, so the same expectations.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { openStorage } from '../../../src/storage/open.js';
@@ -82,11 +82,11 @@ for (const backend of backends) {
   describe(`Storage contract on ${backend.name}`, () => {
     let opened: OpenedBackend;
     let storage: Storage;
-    before(async () => {
+    beforeAll(async () => {
       opened = await backend.open();
       storage = opened.storage;
     });
-    after(() => opened.cleanup());
+    afterAll(() => opened.cleanup());
 
     describe('migrations', () => {
       it('two replicas migrating at once apply every migration exactly once, in order', async () => {
@@ -110,7 +110,7 @@ for (const backend of backends) {
 
     describe('authentication log', () => {
       const username = `log-${randomUUID()}`;
-      before(async () => {
+      beforeAll(async () => {
         const attempts = [
           attempt({ username, time: at(0), remoteIp: '192.0.2.1' }),
           attempt({ username, time: at(10), remoteIp: '192.0.2.2', successful: true, authType: 'BASIC', requestMethod: 'GET' }),

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,10 +46,10 @@ async function median(times: number, run: () => Promise<unknown>): Promise<numbe
 
 describe('SPEC §3 authentication_backend.file: the users file backend', () => {
   let provider: FileUserProvider;
-  before(async () => {
+  beforeAll(async () => {
     provider = await FileUserProvider.open({ path: FIXTURE.pathname, watch: false, dummyHashParams: FAST_ARGON2 });
   });
-  after(() => provider.close());
+  afterAll(() => provider.close());
 
   it('get() answers from memory, disabled users included', () => {
     assert.deepEqual(provider.get('john'), {
@@ -124,10 +124,10 @@ describe('a users file without users', () => {
 
 describe('FileUserProvider.open refuses an unusable file, naming it and every problem', () => {
   let dir: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-users-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a missing file', async () => {
     const path = join(dir, 'absent.yml');
@@ -162,7 +162,7 @@ describe('SPEC §3 watch: true reloads the users file without a restart', () => 
   let logs: ReturnType<typeof capturingLogger>;
   const changes: UsersChange[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-users-watch-'));
     path = join(dir, 'users_database.yml');
     writeFileSync(path, usersText({ john: { groups: ['dev'] }, harry: {} }));
@@ -170,7 +170,7 @@ describe('SPEC §3 watch: true reloads the users file without a restart', () => 
     provider = await FileUserProvider.open({ path, watch: true, logger: logs.logger, dummyHashParams: FAST_ARGON2, pollIntervalMs: 500 });
     provider.onChange((change) => changes.push(change));
   });
-  after(async () => {
+  afterAll(async () => {
     await provider.close();
     rmSync(dir, { recursive: true, force: true });
   });

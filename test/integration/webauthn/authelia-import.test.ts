@@ -1,7 +1,7 @@
 // Issue 4 item 9: `gatehouse storage user webauthn import|export FILE`, run as the real binary against PostgreSQL.
 // Keys exported by Authelia keep their IDs, public keys, counters, AAGUIDs, names and dates; keys Authelia carried
 // over from FIDO U2F are stored as legacy U2F keys and sign in through the `appid` extension (SPEC §6).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +63,7 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
     return path;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-authelia-import-'));
     const usersPath = join(dir, 'users.yml');
     writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
@@ -80,7 +80,7 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
     storage = await storageOf(pg);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await storage?.close();
     await pg?.cleanup();
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // SPEC §5, §6, §8: security keys through the real app, real Redis and PostgreSQL, with the software authenticator:
 // enrolment behind the emailed identity check, the second factor, passkey sign-in, and the user's keys. Every
 // refusal is also checked for what it must not do: raise a level, or store a key.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, sessionCookieFrom, signIn, firstFactor } from '../../helpers/flows.js';
@@ -17,10 +17,10 @@ const YUBIKEY_5 = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
 describe('security keys (Redis + PostgreSQL)', () => {
   let t: TestGatehouse;
   const nextUser = userPool();
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'redis', storage: 'postgres', users: testUsers(), config: { webauthn: { enable_passkey_login: true } } });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   describe('enrolment (SPEC §5 "Registering a key", §6 registration rows)', () => {
     it('needs a signed-in session elevated through the emailed link', async () => {

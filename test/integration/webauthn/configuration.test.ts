@@ -1,7 +1,7 @@
 // SPEC §3 `webauthn`, §5, §6: what the configuration changes, on the embedded back end (in-memory sessions,
 // embedded storage): RP name, attestation, user verification (required), timeout, AAGUID filtering, passkeys
 // counting as two factors, passkey login off, and WebAuthn off altogether.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { sessionCookieFrom, signIn, authRequest } from '../../helpers/flows.js';
@@ -29,7 +29,7 @@ function filteringCases(gatehouse: () => TestGatehouse, nextUser: () => string, 
 describe('webauthn configuration: strict deployment (memory + embedded)', () => {
   let t: TestGatehouse;
   const nextUser = userPool();
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({
       sessions: 'memory',
       storage: 'embedded',
@@ -47,7 +47,7 @@ describe('webauthn configuration: strict deployment (memory + embedded)', () => 
       },
     });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   it('puts the configured RP name, attestation, user verification and timeout in the options', async () => {
     const username = nextUser();
@@ -111,14 +111,14 @@ describe('webauthn configuration: strict deployment (memory + embedded)', () => 
 describe('webauthn configuration: passkeys off, prohibited AAGUIDs (memory + embedded)', () => {
   let t: TestGatehouse;
   const nextUser = userPool();
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({
       sessions: 'memory', storage: 'embedded', users: testUsers(),
       config: { webauthn: { attestation_conveyance_preference: 'none', user_verification: 'discouraged', filtering: { prohibited_aaguids: [TITAN] } } },
     });
     for (let i = 0; i < 2; i += 1) nextUser(); // user01 and user02 are taken by name below
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   filteringCases(() => t, nextUser, [
     ['a prohibited AAGUID', TITAN, 403],
@@ -145,10 +145,10 @@ describe('webauthn configuration: passkeys off, prohibited AAGUIDs (memory + emb
 
 describe('webauthn configuration: disabled (memory + embedded)', () => {
   let t: TestGatehouse;
-  before(async () => {
+  beforeAll(async () => {
     t = await startGatehouse({ sessions: 'memory', storage: 'embedded', users: testUsers(2), config: { webauthn: { disable: true, enable_passkey_login: true } } });
   });
-  after(async () => t.close());
+  afterAll(async () => t.close());
 
   const rows: ['get' | 'post' | 'put' | 'delete', string][] = [
     ['post', '/api/webauthn/registration/options'],

@@ -2,7 +2,7 @@
 // Gatehouse's finish endpoints. They were made for other relying parties and challenges, so each must be refused
 // with a 4xx (never a 5xx), store no key and raise no level, on both storage/session back ends, including when the
 // response names a credential Gatehouse knows (so the verification itself runs and refuses).
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { startGatehouse, type StartOptions, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { sessionCookieFrom, signIn } from '../../helpers/flows.js';
@@ -31,12 +31,12 @@ for (const backend of backends) {
     let realKey: SoftCredential;
     const username = 'user01';
 
-    before(async () => {
+    beforeAll(async () => {
       t = await startGatehouse({ ...backend.options, users: testUsers(2), config: { webauthn: { enable_passkey_login: true } } });
       elevated = await elevatedSession(t, username);
       realKey = await enrol(t, elevated, 'Real key');
     });
-    after(async () => t.close());
+    afterAll(async () => t.close());
 
     for (const vector of vectors.filter((v) => v.kind === 'registration')) {
       it(`${vector.id}: registration refused, no key stored`, async () => {

@@ -1,6 +1,6 @@
 // Authorization / Proxy-Authorization values read as Authelia reads them (internal/model/authorization.go):
 // `<scheme> <value>` split at the first space, the scheme in any case, Basic base64 padded as Go's decoder wants.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { parseAuthorization } from '../../../src/authz/basic-credentials.js';
 

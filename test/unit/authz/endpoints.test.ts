@@ -1,6 +1,6 @@
 // server.endpoints.authz: Authelia's endpoint map resolved into what Gatehouse serves, and refused where it cannot be
 // honoured (with the key named), as Authelia's validator names its keys.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { resolveAuthzEndpoints } from '../../../src/authz/endpoints.js';
 

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { explainAccess } from '../../../src/authz/explain.js';
 import type { AccessRequest } from '../../../src/authz/rules.js';

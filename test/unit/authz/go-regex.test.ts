@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { RE2JS } from 're2js';
 import { anchoredPrefix, compileGoRegex, type GoRegex } from '../../../src/authz/go-regex.js';

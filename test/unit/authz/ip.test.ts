@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
 import { addNetwork, clientAddress, parseNetwork, type Network } from '../../../src/authz/ip.js';

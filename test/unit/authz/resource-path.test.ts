@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { compileAccessControl } from '../../../src/authz/rules.js';
 import { canonicalResource } from '../../../src/authz/resource-path.js';
 

@@ -2,7 +2,7 @@
 // rules, the same requests, the same expected policy. Gatehouse must agree with every one of them.
 // Left out, each for a reason that fails closed: rules without a domain and bypass rules with a subject (Authelia's
 // validator refuses them too), and `oauth2:client:` subjects (Gatehouse refuses them: it has no OAuth 2.0 clients).
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { compileAccessControl, type AccessSubject } from '../../../src/authz/rules.js';
 import { canonicalResource } from '../../../src/authz/resource-path.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { accessControlProblems } from '../../../src/authz/rules-validate.js';
 import { configSchema, type RawConfig } from '../../../src/config/schema.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { compileAccessControl, MAY, MISS, policyLevel, type AccessDecision, type AccessRequest } from '../../../src/authz/rules.js';
 import { ConfigError } from '../../../src/config/problems.js';

@@ -1,5 +1,5 @@
 // SPEC §4: reading the target of an authz call from each proxy flavour's headers, and the client address.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { clientAddress, parseTargetUrl, readTarget } from '../../../src/authz/target.js';
 import { TrustedProxies, parseNetwork, type Network } from '../../../src/authz/ip.js';

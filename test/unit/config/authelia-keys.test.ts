@@ -1,6 +1,6 @@
 // Issue 7 item 2: no silent fallbacks. Every Authelia key Gatehouse does not honour is in one table and is either
 // refused (it decides who gets in or where data lives) or warned about with what changes for the users.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // Issue 8: Authelia's older key names are read under their current Gatehouse name, with a warning naming the key
 // to write; an older key and its new key both set to different values is a problem naming both.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { AUTHELIA_KEYS, finalKey } from '../../../src/config/authelia-unsupported.js';
 import { schemaLeafPaths } from '../../../src/config/env.js';

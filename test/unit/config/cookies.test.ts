@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { findCookieForHost, hostIsWithin } from '../../../src/config/index.js';
 import type { CookieSettings } from '../../../src/session/model.js';

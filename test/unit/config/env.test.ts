@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { envKeyTable, schemaLeafPaths } from '../../../src/config/env.js';
 import { fixture, loadContent, problemAt, problemsOf, tempFile, withMinimal } from './config-files.js';

@@ -1,6 +1,6 @@
 // Issue 7 item 3: validation reports every problem at once. Type errors no longer hide the checks that span keys:
 // the semantic checks run on what did parse, and the list comes sorted by key path.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // Issue 8: the shipped configuration.yml works exactly as its comments say: the quick start at
 // http://localhost:9091 (README), apps behind a local proxy under a cookie domain browsers accept for their
 // subdomains (home.localhost, not the bare localhost), and admin.home.localhost for admins only.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/paths.js';

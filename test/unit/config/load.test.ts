@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../../src/config/index.js';
 import { fixture, loadContent, problemAt, problemsOf, tempFile, withMinimal } from './config-files.js';

@@ -1,6 +1,6 @@
 // Issue 8: validate-config warns when a subject-restricted rule is followed by a rule that hands the same resource
 // to everyone else (a lint Authelia lacks). Conservative: only what is provable from the rules as written.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { shadowedRuleWarnings } from '../../../src/config/shadowed-rules.js';
 import { loadContent, withMinimal } from './config-files.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { cookieDomainProblem } from '../../../src/config/index.js';
 import { loadContent, MINIMAL_COOKIE, problemAt, problemsOf, withMinimal } from './config-files.js';

@@ -2,7 +2,7 @@
 // shape (multi-stage, production dependencies only, non-root, health check, the CLI as entry point), that what
 // it copies exists and is not ignored, that the runtime code needs no dev dependency, and that its entry and
 // health commands behave against a real Gatehouse started the way the image starts it.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -126,7 +126,7 @@ describe("the image's entry and health commands against a real Gatehouse", () =>
     return code;
   }
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-docker-'));
     const usersPath = join(dir, 'users.yml');
     writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
@@ -142,7 +142,7 @@ describe("the image's entry and health commands against a real Gatehouse", () =>
     server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   });
 
-  after(async () => {
+  afterAll(async () => {
     if (server.exitCode === null && server.signalCode === null) {
       server.kill('SIGKILL');
       await once(server, 'exit');

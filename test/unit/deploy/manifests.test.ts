@@ -1,7 +1,7 @@
 // Issue 4, item 7: the deployment files parse and their names line up: what one file refers to (a Service's
 // selector, a mounted ConfigMap, a compose service behind an upstream, a Traefik middleware) exists in another,
 // and the Gatehouse configurations they carry pass Gatehouse's own validation.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@
 // Traefik and ingress-nginx cannot run here, so their files are read and routed the way those proxies route:
 // Traefik's rule language (Host, Path, PathPrefix, !, &&, ||, parentheses; the longest rule wins unless a priority
 // is set) and Kubernetes' Ingress paths (Exact, Prefix by whole segments, the longest match wins for a host).
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { readRepoFile, yamlDocuments } from './deploy-files.js';

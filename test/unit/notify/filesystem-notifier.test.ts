@@ -1,5 +1,5 @@
 // SPEC §7: the filesystem notifier's file format, concurrent appends, the startup check; createNotifier's choice.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +23,8 @@ const message = (n: number, extra: Partial<NotificationMessage> = {}): Notificat
 
 describe('filesystem notifier', () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-')); });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('appends a header block, a blank line, the plain-text body and a separator, creating parent directories', async () => {
     const filename = join(dir, 'a', 'b', 'notification.txt');
@@ -96,8 +96,8 @@ describe('filesystem notifier', () => {
 
 describe('createNotifier', () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-')); });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function capturingLogger(): { logger: Logger; lines: () => string[] } {
     const chunks: string[] = [];

@@ -1,6 +1,6 @@
 // SPEC §7: the messages' content; both parts say the same, the text part has the link alone on a line, the HTML
 // part escapes every value and loads nothing remote.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import {
   describeDuration, describeTime, identityCheckMessage, keyAddedMessage, keyRemovedMessage, type MessageContent,

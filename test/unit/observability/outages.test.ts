@@ -1,6 +1,6 @@
 // The outage log: once per outage at error, once per recovery at info, every 503 counted; the probe finds the
 // recovery without traffic.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Outages, backendOf, reasonOf } from '../../../src/observability/outages.js';
 import { SessionStoreUnavailableError } from '../../../src/session/model.js';

@@ -1,5 +1,5 @@
 // Where an emailed confirm-only link returns (src/portal/portal-path.ts): a path on the portal, never elsewhere.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { portalPath } from '../../../src/portal/portal-path.js';
 

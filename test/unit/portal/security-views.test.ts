@@ -1,5 +1,5 @@
 // SPEC §5: the security-key pages (second factor, settings, "Confirm your identity") and their scripts.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';

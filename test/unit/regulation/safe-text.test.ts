@@ -1,6 +1,6 @@
 // Issue 7: text from a request is escaped and bounded before it is stored or used as a regulation subject, so a
 // NUL byte or a megabyte cannot turn an attempt into a storage error (no delay, no log, no count).
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { hasUnsafeCharacters, MAX_LOGGED_LENGTH, safeText } from '../../../src/regulation/safe-text.js';
 

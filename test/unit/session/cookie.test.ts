@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { clearSessionCookie, readCookieValues, sessionCookie } from '../../../src/session/cookie.js';
 import type { CookieSettings, Session } from '../../../src/session/model.js';

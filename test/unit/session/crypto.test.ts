@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from '../../../src/session/crypto.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { MemorySessionStore } from '../../../src/session/memory-store.js';
 import { SessionStoreUnavailableError } from '../../../src/session/model.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { hash as argon2Hash, type Algorithm } from '@node-rs/argon2';
 import { compare as bcryptCompare, hash as bcryptHash } from 'bcryptjs';

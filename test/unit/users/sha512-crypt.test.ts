@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { parseSha512CryptHash, sha512Crypt, verifySha512Crypt } from '../../../src/users/sha512-crypt.js';
 

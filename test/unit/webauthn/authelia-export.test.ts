@@ -1,5 +1,5 @@
 // The Authelia WebAuthn export format (issue 4 item 9) and the U2F key conversion, without a database.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { stringify } from 'yaml';

@@ -1,6 +1,6 @@
 // SPEC §6: the WebAuthn API's bodies are checked before any WebAuthn code sees them; hostile shapes are a 400's
 // BadInput, never an exception from deeper down. Also the small pure pieces: challenges, AAGUID names.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import {
   BadInput, readCredentialId, readDescription, readRegistrationBody, readRegistrationResponse, readSignInBody,

@@ -2,7 +2,7 @@
 // Gatehouse's own input reading and verification (src/webauthn/input.ts, verify.ts), at a clock where its
 // certificates are valid, and must reach its expected outcome; every mutation (wrong challenge, origin, RP ID) must
 // be refused; on today's clock, vectors with expired certificates are refused as the README observed.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readAuthenticationResponse, readRegistrationResponse } from '../../../src/webauthn/input.js';
 import { verifyAssertion, verifyRegistration, type Expected, type Verdict } from '../../../src/webauthn/verify.js';
@@ -82,12 +82,12 @@ describe('recorded WebAuthn vectors through Gatehouse verification (SPEC §6)', 
   const realFetch = globalThis.fetch;
   // Certificate revocation lists named in attestation certificates are fetched by the library; the tests run
   // offline, and a failed fetch counts as "not revoked" there.
-  before(() => {
+  beforeAll(() => {
     globalThis.fetch = (async () => {
       throw new Error('no network in unit tests');
     }) as typeof fetch;
   });
-  after(() => {
+  afterAll(() => {
     globalThis.fetch = realFetch;
   });
 

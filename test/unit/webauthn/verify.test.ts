@@ -1,6 +1,6 @@
 // SPEC §6: Gatehouse's WebAuthn verification with the software authenticator: each attestation format and
 // algorithm is accepted when everything matches, and each thing a relying party checks is refused when it does not.
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { counterAdvanced, verifyAssertion, verifyRegistration, type Expected, type StoredKey } from '../../../src/webauthn/verify.js';
