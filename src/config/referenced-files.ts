@@ -75,11 +75,12 @@ function localStorageProblems(config: Config): ConfigProblem[] {
   if (info.isDirectory()) return [];
   const advice = "Gatehouse's storage.local.path is a directory for its embedded database (e.g. ./data/db); " +
     "carry security keys over with 'authelia storage user webauthn export' and 'gatehouse storage user webauthn import'";
-  const what = isSqlite(path) ? "is an SQLite database (Authelia's local storage), which Gatehouse cannot use" : 'is a file, not a directory';
+  const what = isSqliteFile(path) ? "is an SQLite database (Authelia's local storage), which Gatehouse cannot use" : 'is a file, not a directory';
   return [{ path: LOCAL_STORAGE_KEY, message: `'${path}' ${what}: ${advice}` }];
 }
 
-function isSqlite(path: string): boolean {
+/** Whether `path` starts with SQLite's file header (Authelia's local storage); false when it cannot be read. */
+export function isSqliteFile(path: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');

@@ -1,6 +1,6 @@
 // Names the cause of a storage failure in words an operator can act on ("database "x" does not exist on
 // db:5432"), rather than a bare "storage unavailable". The database's own error stays the `cause`.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { isSqliteFile } from '../config/referenced-files.js';
 
 interface ErrorFacts { code?: string; message: string }
 
@@ -47,20 +47,5 @@ export function describeEmbeddedError(error: unknown, path: string): string {
     case 'EROFS': return `storage.local.path '${path}' is on a read-only file system`;
     case 'ENOSPC': return `no space left for storage.local.path '${path}'`;
     default: return `the embedded database in '${path}' cannot be opened: ${message}`;
-  }
-}
-
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-
-function isSqliteFile(path: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const head = Buffer.alloc(SQLITE_MAGIC.length);
-    return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(SQLITE_MAGIC);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
