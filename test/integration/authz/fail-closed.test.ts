@@ -3,11 +3,10 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, basic, firstFactor, forwardAuth, signIn } from '../../helpers/flows.js';
-import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
-import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
-import { Relay } from '../../helpers/relay.js';
+import { startBehindRelays, type BehindRelays } from '../../helpers/behind-relays.js';
+import type { Relay } from '../../helpers/relay.js';
 
 async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -18,36 +17,19 @@ async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<v
 }
 
 describe('fail closed when Redis or PostgreSQL is away, recover when back', () => {
-  let redis: RedisTestTarget;
-  let postgres: PostgresTestTarget;
+  let relays: BehindRelays;
   let redisRelay: Relay;
   let pgRelay: Relay;
   let t: TestGatehouse;
   let john: string;
 
   beforeAll(async () => {
-    redis = await redisTestTarget();
-    postgres = await postgresTestTarget();
-    redisRelay = new Relay({ host: redis.config.host, port: redis.config.port });
-    pgRelay = new Relay(postgres.config.address);
-    await redisRelay.start();
-    await pgRelay.start();
-    t = await startGatehouse({
-      sessions: 'redis',
-      storage: 'postgres',
-      redis: { ...redis, config: { ...redis.config, port: redisRelay.port, host: '127.0.0.1' } },
-      postgres: { ...postgres, config: { ...postgres.config, address: { host: '127.0.0.1', port: pgRelay.port } } },
-    });
+    relays = await startBehindRelays();
+    ({ t, redisRelay, pgRelay } = relays);
     john = await signIn(t, 'john');
   });
 
-  afterAll(async () => {
-    await t.close();
-    await redisRelay.cut();
-    await pgRelay.cut();
-    await redis.cleanup();
-    await postgres.cleanup();
-  });
+  afterAll(async () => relays.close());
 
   it('with Redis away: authz with a session cookie is 503 on every flavour, never 200 or a redirect', async () => {
     await redisRelay.cut();

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
-import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, firstFactor, signIn } from '../../helpers/flows.js';
-import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
-import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
+import { startBehindRelays, type BehindRelays } from '../../helpers/behind-relays.js';
 import { freePort } from '../../helpers/process.js';
-import { Relay } from '../../helpers/relay.js';
+import type { Relay } from '../../helpers/relay.js';
 
 interface Line { level: number; msg: string; raw: string; [key: string]: unknown }
 
@@ -38,8 +37,7 @@ async function eventually(check: () => Promise<boolean> | boolean, ms = 15_000):
 const WARN = 40;
 
 describe('outages are logged once, counted, and bounded by the configured timeouts', () => {
-  let redis: RedisTestTarget;
-  let postgres: PostgresTestTarget;
+  let relays: BehindRelays;
   let redisRelay: Relay;
   let pgRelay: Relay;
   let t: TestGatehouse;
@@ -57,34 +55,19 @@ describe('outages are logged once, counted, and bounded by the configured timeou
   const loud = (from: number) => since(from).filter((line) => line.level >= WARN);
 
   beforeAll(async () => {
-    redis = await redisTestTarget();
-    postgres = await postgresTestTarget();
-    redisRelay = new Relay({ host: redis.config.host, port: redis.config.port });
-    pgRelay = new Relay(postgres.config.address);
-    await redisRelay.start();
-    await pgRelay.start();
     metricsPort = await freePort();
-    t = await startGatehouse({
-      sessions: 'redis',
-      storage: 'postgres',
+    relays = await startBehindRelays({
       logger,
-      redis: { ...redis, config: { ...redis.config, port: redisRelay.port, host: '127.0.0.1' } },
-      postgres: { ...postgres, config: { ...postgres.config, address: { host: '127.0.0.1', port: pgRelay.port } } },
       config: {
         storage: { postgres: { timeout: '1s' } },
         telemetry: { metrics: { enabled: true, address: `tcp://127.0.0.1:${metricsPort}` } },
       },
     });
+    ({ t, redisRelay, pgRelay } = relays);
     john = await signIn(t, 'john');
   });
 
-  afterAll(async () => {
-    await t.close();
-    await redisRelay.cut();
-    await pgRelay.cut();
-    await redis.cleanup();
-    await postgres.cleanup();
-  });
+  afterAll(async () => relays.close());
 
   it('Redis away: one short error line for the outage, every 503 counted, one info line for the recovery', async () => {
     const from = lines.length;
