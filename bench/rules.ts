@@ -5,18 +5,43 @@ import { configSchema, type RawConfig } from '../src/config/schema.js';
 
 type RawRule = NonNullable<NonNullable<RawConfig['access_control']>['rules']>[number];
 
-const apps = ['grafana', 'jellyfin', 'sonarr', 'radarr', 'nextcloud', 'gitea', 'vault', 'paperless', 'immich', 'homeassistant'];
+const apps = [
+  'grafana',
+  'jellyfin',
+  'sonarr',
+  'radarr',
+  'nextcloud',
+  'gitea',
+  'vault',
+  'paperless',
+  'immich',
+  'homeassistant',
+];
 const rules: RawRule[] = [
   { domain: 'auth.example.com', policy: 'bypass' },
   { domain: '*.example.com', methods: 'OPTIONS', policy: 'bypass' },
-  { domain: '*.example.com', resources: ['^/api([/?].*)?$', '^/identity.*$', '^/triggers.*$'], networks: 'internal', policy: 'bypass' },
+  {
+    domain: '*.example.com',
+    resources: ['^/api([/?].*)?$', '^/identity.*$', '^/triggers.*$'],
+    networks: 'internal',
+    policy: 'bypass',
+  },
 ];
 for (const app of apps) {
   rules.push(
     { domain: `${app}.example.com`, resources: '^/admin([/?].*)?$', subject: 'group:admins', policy: 'two_factor' },
     { domain: `${app}.example.com`, resources: '^/admin([/?].*)?$', policy: 'deny' },
-    { domain: `${app}.example.com`, query: [{ operator: 'pattern', key: 'share', value: '^[a-f0-9]{32}$' }], methods: ['GET', 'HEAD'], policy: 'bypass' },
-    { domain: [`${app}.example.com`, `${app}.example.org`], networks: ['internal', '2001:db8::/32'], policy: 'one_factor' },
+    {
+      domain: `${app}.example.com`,
+      query: [{ operator: 'pattern', key: 'share', value: '^[a-f0-9]{32}$' }],
+      methods: ['GET', 'HEAD'],
+      policy: 'bypass',
+    },
+    {
+      domain: [`${app}.example.com`, `${app}.example.org`],
+      networks: ['internal', '2001:db8::/32'],
+      policy: 'one_factor',
+    },
   );
 }
 rules.push(
@@ -42,10 +67,19 @@ const access = compileAccessControl(config.access_control, config.definitions);
 const john = { username: 'john', groups: ['admins', 'dev'] };
 const requests: [label: string, request: AccessRequest][] = [
   ['early match (rule 1)', { url: new URL('https://auth.example.com/'), method: 'GET', ip: '203.0.113.5' }],
-  ['middle, network rule', { url: new URL('https://paperless.example.com/documents?page=2'), method: 'GET', ip: '10.1.2.3', subject: john }],
-  ['late, subject rule', { url: new URL('https://media.example.com/library'), method: 'GET', ip: '203.0.113.5', subject: john }],
+  [
+    'middle, network rule',
+    { url: new URL('https://paperless.example.com/documents?page=2'), method: 'GET', ip: '10.1.2.3', subject: john },
+  ],
+  [
+    'late, subject rule',
+    { url: new URL('https://media.example.com/library'), method: 'GET', ip: '203.0.113.5', subject: john },
+  ],
   ['late, anonymous sign-in', { url: new URL('https://media.example.com/library'), method: 'GET', ip: '203.0.113.5' }],
-  ['no rule: default policy', { url: new URL('https://unknown.example.net/x'), method: 'POST', ip: '2001:db8::1', subject: john }],
+  [
+    'no rule: default policy',
+    { url: new URL('https://unknown.example.net/x'), method: 'POST', ip: '2001:db8::1', subject: john },
+  ],
 ];
 
 const ITERATIONS = 1_000_000;

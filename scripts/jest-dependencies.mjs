@@ -10,7 +10,7 @@ const dist = join(root, 'dist') + sep;
 export function extract(code, filePath, defaultExtract) {
   const dependencies = new Set(defaultExtract(code, filePath));
   if (filePath.startsWith(dist) && filePath.endsWith('.js')) {
-    const source = join(root, filePath.slice(dist.length, -'.js'.length) + '.ts');
+    const source = join(root, `${filePath.slice(dist.length, -'.js'.length)}.ts`);
     dependencies.add(`./${relative(dirname(filePath), source).split(sep).join('/')}`);
   }
   return dependencies;

@@ -11,14 +11,18 @@ const built = spawnSync(process.execPath, [tsc, '-p', '.'], { stdio: 'inherit' }
 if (built.status !== 0) process.exit(built.status ?? 1);
 
 // tsc's own messages would scroll Jest's screen away: only its errors are shown.
-const compiler = spawn(process.execPath, [tsc, '-p', '.', '--watch', '--preserveWatchOutput'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const compiler = spawn(process.execPath, [tsc, '-p', '.', '--watch', '--preserveWatchOutput'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 createInterface({ input: compiler.stdout }).on('line', (line) => {
   if (/error TS\d+/.test(line)) process.stderr.write(`tsc: ${line}\n`);
 });
 
 const args = process.argv.slice(2);
 const watchFlag = args.some((a) => a === '--watchAll' || a.startsWith('--watchAll=')) ? [] : ['--watch'];
-const runner = spawn(process.execPath, ['--experimental-vm-modules', jest, ...watchFlag, ...args], { stdio: 'inherit' });
+const runner = spawn(process.execPath, ['--experimental-vm-modules', jest, ...watchFlag, ...args], {
+  stdio: 'inherit',
+});
 runner.on('exit', (code, signal) => {
   compiler.kill();
   process.exit(code ?? (signal ? 1 : 0));

@@ -21,7 +21,10 @@ import { SqlStorage } from './storage/sql-storage.js';
 
 /** A command line that names no command, or misuses one: exit 2, with a pointer to that command's help. */
 class UsageError extends Error {
-  constructor(message: string, readonly command: readonly string[] = []) {
+  constructor(
+    message: string,
+    readonly command: readonly string[] = [],
+  ) {
     super(message);
   }
 }
@@ -31,7 +34,17 @@ interface Parsed {
   options: Map<string, string[]>;
 }
 
-const VALUE_OPTIONS = new Set(['config', 'password', 'url', 'method', 'username', 'groups', 'ip', 'description', 'kid']);
+const VALUE_OPTIONS = new Set([
+  'config',
+  'password',
+  'url',
+  'method',
+  'username',
+  'groups',
+  'ip',
+  'description',
+  'kid',
+]);
 
 function parseArgs(argv: readonly string[]): Parsed {
   const command: string[] = [];
@@ -96,7 +109,11 @@ async function serve(options: Map<string, string[]>): Promise<number> {
     // A fatal start-up error: said at once, then the process exits within about two seconds with status 1, even
     // if a client (Redis reconnecting, a pool, a watcher) still holds the event loop.
     console.error(`gatehouse: ${error instanceof Error ? error.message : String(error)}`);
-    if (gatehouse) await Promise.race([gatehouse.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, FATAL_CLOSE_MS).unref())]);
+    if (gatehouse)
+      await Promise.race([
+        gatehouse.close().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, FATAL_CLOSE_MS).unref()),
+      ]);
     process.exit(1);
   }
   await new Promise<void>((resolve) => {
@@ -121,7 +138,8 @@ async function serve(options: Map<string, string[]>): Promise<number> {
 async function storageCommand(args: readonly string[], options: Map<string, string[]>): Promise<number> {
   const [user, webauthn, action, ...rest] = args;
   const words = ['storage', 'user', 'webauthn', ...(action === undefined ? [] : [action])];
-  if (user !== 'user' || webauthn !== 'webauthn' || action === undefined) throw new UsageError("'storage' needs one of: user webauthn list|delete|import|export", words.slice(0, 1));
+  if (user !== 'user' || webauthn !== 'webauthn' || action === undefined)
+    throw new UsageError("'storage' needs one of: user webauthn list|delete|import|export", words.slice(0, 1));
   switch (action) {
     case 'import':
     case 'export':
@@ -137,7 +155,8 @@ async function storageCommand(args: readonly string[], options: Map<string, stri
     case 'delete': {
       const selector = deleteSelector(options, words);
       if (rest.length > 1) throw new UsageError("'storage user webauthn delete' takes at most one USER", words);
-      if (rest[0] === undefined && !('kid' in selector)) throw new UsageError('--all and --description need the USER whose keys they delete', words);
+      if (rest[0] === undefined && !('kid' in selector))
+        throw new UsageError('--all and --description need the USER whose keys they delete', words);
       await withSqlDriver(load(options), async (driver) => {
         for (const line of await deleteKeys(await migratedStorage(driver), rest[0], selector)) console.log(line);
       });
@@ -168,9 +187,16 @@ async function migratedStorage(driver: SqlDriver): Promise<SqlStorage> {
  * `storage user webauthn import|export FILE`. Not while an embedded-storage server runs on the same directory:
  * the embedded database is for one process at a time.
  */
-async function webauthnTransfer(action: 'import' | 'export', file: string, options: Map<string, string[]>): Promise<number> {
+async function webauthnTransfer(
+  action: 'import' | 'export',
+  file: string,
+  options: Map<string, string[]>,
+): Promise<number> {
   const loaded = load(options);
-  const [format, migration] = await Promise.all([import('./webauthn/authelia-export.js'), import('./webauthn/authelia-migration.js')]);
+  const [format, migration] = await Promise.all([
+    import('./webauthn/authelia-export.js'),
+    import('./webauthn/authelia-migration.js'),
+  ]);
   if (action === 'import') {
     // Everything is checked before the database is opened: an invalid file changes nothing.
     const parsed = format.parseAutheliaExport(readFileSync(file, 'utf8'));
@@ -180,7 +206,9 @@ async function webauthnTransfer(action: 'import' | 'export', file: string, optio
     await withSqlDriver(loaded, async (driver) => {
       const result = await migration.storePlanned(driver, plan.planned);
       for (const line of result.skipped) console.log(line);
-      console.log(`Imported ${result.imported} WebAuthn credential(s) from '${file}'${result.skipped.length > 0 ? `, skipped ${result.skipped.length}` : ''}`);
+      console.log(
+        `Imported ${result.imported} WebAuthn credential(s) from '${file}'${result.skipped.length > 0 ? `, skipped ${result.skipped.length}` : ''}`,
+      );
     });
     return 0;
   }
@@ -189,7 +217,10 @@ async function webauthnTransfer(action: 'import' | 'export', file: string, optio
   await withSqlDriver(loaded, async (driver) => {
     const credentials = await migration.loadAllCredentials(driver);
     if (credentials.length === 0) throw new Error('no WebAuthn credentials are stored: nothing to export');
-    writeFileSync(file, format.serialiseAutheliaExport(credentials.map(migration.toExported)), { flag: 'wx', mode: 0o600 });
+    writeFileSync(file, format.serialiseAutheliaExport(credentials.map(migration.toExported)), {
+      flag: 'wx',
+      mode: 0o600,
+    });
     console.log(`Exported ${credentials.length} WebAuthn credential(s) to '${file}'`);
   });
   return 0;
@@ -229,7 +260,11 @@ function loadForPolicy(options: Map<string, string[]>): LoadedConfig {
 
 function checkPolicy(sub: string | undefined, positional: readonly string[], options: Map<string, string[]>): number {
   const words = ['access-control', 'check-policy'];
-  if (sub !== 'check-policy') throw new UsageError(sub === undefined ? "'access-control' needs a command: check-policy" : `unknown command 'access-control ${sub}'`, words);
+  if (sub !== 'check-policy')
+    throw new UsageError(
+      sub === undefined ? "'access-control' needs a command: check-policy" : `unknown command 'access-control ${sub}'`,
+      words,
+    );
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, words);
   const url = one(options, 'url');
   if (url === undefined) throw new UsageError('--url is required', words);
@@ -241,27 +276,43 @@ function checkPolicy(sub: string | undefined, positional: readonly string[], opt
   }
   // The same canonical path as the endpoints (resource-path.ts), so a refused path is refused here too.
   const resource = canonicalResource(url);
-  if (typeof resource !== 'string') throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`, words);
+  if (typeof resource !== 'string')
+    throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`, words);
   // As the endpoints (target.ts): a method is upper-case letters, else they answer 400; say so rather than guess.
   const method = one(options, 'method') ?? 'GET';
-  if (!/^[A-Z]{1,32}$/.test(method)) throw new UsageError(`--method: the endpoints answer 400 to '${method}' (upper-case letters only, like GET)`, words);
+  if (!/^[A-Z]{1,32}$/.test(method))
+    throw new UsageError(
+      `--method: the endpoints answer 400 to '${method}' (upper-case letters only, like GET)`,
+      words,
+    );
   // As Authelia's command: --groups repeated or comma-separated, and a subject with groups but no username.
   const username = one(options, 'username') ?? '';
-  const groups = (options.get('groups') ?? []).flatMap((list) => list.split(',')).map((g) => g.trim()).filter(Boolean);
+  const groups = (options.get('groups') ?? [])
+    .flatMap((list) => list.split(','))
+    .map((g) => g.trim())
+    .filter(Boolean);
   const { config, cookies } = loadForPolicy(options);
   // As the endpoints: a host under no cookie domain (or http on an https one) is a 400 before any rule is read.
   const cookie = cookieForTarget(cookies, target);
   if ('error' in cookie) {
-    console.log(`Request: ${method} ${target.href}\n\nAnswer: 400 Bad Request, before any rule: ${cookie.error}.\n(The endpoints refuse a target that no session.cookies entry covers: add its domain there.)`);
+    console.log(
+      `Request: ${method} ${target.href}\n\nAnswer: 400 Bad Request, before any rule: ${cookie.error}.\n(The endpoints refuse a target that no session.cookies entry covers: add its domain there.)`,
+    );
     return 0;
   }
-  console.log(explainAccess(config, {
-    url: target,
-    resource,
-    method,
-    ip: one(options, 'ip'),
-    subject: username !== '' || groups.length > 0 ? { username, groups } : undefined,
-  }, { verbose: options.has('verbose') }));
+  console.log(
+    explainAccess(
+      config,
+      {
+        url: target,
+        resource,
+        method,
+        ip: one(options, 'ip'),
+        subject: username !== '' || groups.length > 0 ? { username, groups } : undefined,
+      },
+      { verbose: options.has('verbose') },
+    ),
+  );
   return 0;
 }
 
@@ -281,7 +332,8 @@ async function hashPasswordCommand(positional: readonly string[], options: Map<s
   }
   if (password.length === 0) throw new UsageError('an empty password cannot be hashed', ['hash-password']);
   // Parameters from the configuration when one is given, else the defaults (argon2id m=65536,t=3,p=4).
-  const params = options.has('config') ? load(options).config.authentication_backend.file.password.argon2
+  const params = options.has('config')
+    ? load(options).config.authentication_backend.file.password.argon2
     : configSchema.parse({}).authentication_backend.file.password.argon2;
   console.log(await hashPassword(password, params));
   return 0;
@@ -351,7 +403,11 @@ async function run(argv: readonly string[]): Promise<number> {
       return storageCommand(command.slice(1), options);
     case 'sessions': {
       const words = ['sessions', 'revoke'];
-      if (sub !== 'revoke') throw new UsageError(sub === undefined ? "'sessions' needs a command: revoke" : `unknown command 'sessions ${sub}'`, words);
+      if (sub !== 'revoke')
+        throw new UsageError(
+          sub === undefined ? "'sessions' needs a command: revoke" : `unknown command 'sessions ${sub}'`,
+          words,
+        );
       if (more.length !== 1 || more[0] === '') throw new UsageError("'sessions revoke' takes exactly one USER", words);
       console.log(await revokeSessions(load(options).config, more[0]!));
       return 0;

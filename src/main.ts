@@ -84,7 +84,11 @@ async function closeWithin(opened: ReadonlyArray<() => Promise<void>>, ms: numbe
   await Promise.race([all, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
-async function build(options: GatehouseOptions, logger: Logger, opened: Array<() => Promise<void>>): Promise<Gatehouse> {
+async function build(
+  options: GatehouseOptions,
+  logger: Logger,
+  opened: Array<() => Promise<void>>,
+): Promise<Gatehouse> {
   const { config, cookies } = options.loaded;
   // First: a notifier that fails its check stops start-up before any pool is opened.
   const notifier = await startNotifier(config.notifier, logger);
@@ -102,9 +106,13 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
   outages.setProbe('redis', () => sessionStore.ping());
   outages.setProbe('storage', () => storage.ping());
   opened.push(() => sessionStore.close());
-  const sessions = new SessionService(sessionStore, { secret: config.session.secret!, keyPrefix: config.session.redis?.key_prefix });
-  const users = options.adapters?.users
-    ?? (await FileUserProvider.open({
+  const sessions = new SessionService(sessionStore, {
+    secret: config.session.secret!,
+    keyPrefix: config.session.redis?.key_prefix,
+  });
+  const users =
+    options.adapters?.users ??
+    (await FileUserProvider.open({
       path: config.authentication_backend.file.path,
       watch: config.authentication_backend.file.watch,
       logger,
@@ -115,7 +123,14 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
   const adapters: Adapters = { storage, sessionStore, users };
 
   const regulator = new Regulator(storage, config.regulation);
-  const passwords = new PasswordChecker(users, regulator, sessions, config.regulation.modes, undefined, new SecurityEvents(logger));
+  const passwords = new PasswordChecker(
+    users,
+    regulator,
+    sessions,
+    config.regulation.modes,
+    undefined,
+    new SecurityEvents(logger),
+  );
   const access = compileAccessControl(config.access_control, config.definitions);
   const verifier = new IdentityVerifier(storage, {
     secret: config.identity_validation.jwt_secret!,
@@ -124,30 +139,66 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
 
   const trustedProxies = new TrustedProxies(config.server.trusted_proxies);
   const authz = createAuthzHandler({
-    cookies, sessions, users, access, passwords, logger, metrics, trustedProxies, outages,
+    cookies,
+    sessions,
+    users,
+    access,
+    passwords,
+    logger,
+    metrics,
+    trustedProxies,
+    outages,
     basicFailureFloorMs: options.timing?.basicFailureFloorMs ?? 2_000,
   });
   const signIn = new SignIn(sessions, access, cookies);
   const portal = createPortalApp({
-    cookies, sessions, users, passwords, logger, trustedProxies,
+    cookies,
+    sessions,
+    users,
+    passwords,
+    logger,
+    trustedProxies,
     signIn,
     passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
     failureFloorMs: options.timing?.firstFactorFailureFloorMs ?? 1_000,
     // Each bounded and typed, so a failure names its backend (and counts as that backend's 503).
     healthCheck: async () => {
       await Promise.all([
-        withTimeout(sessionStore.ping(), HEALTH_TIMEOUT_MS).catch((error: unknown) => { throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error); }),
-        withTimeout(storage.ping(), HEALTH_TIMEOUT_MS).catch((error: unknown) => { throw error instanceof StorageUnavailableError ? error : new StorageUnavailableError(error, 'no answer to the health check'); }),
+        withTimeout(sessionStore.ping(), HEALTH_TIMEOUT_MS).catch((error: unknown) => {
+          throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error);
+        }),
+        withTimeout(storage.ping(), HEALTH_TIMEOUT_MS).catch((error: unknown) => {
+          throw error instanceof StorageUnavailableError
+            ? error
+            : new StorageUnavailableError(error, 'no answer to the health check');
+        }),
       ]);
     },
     outages,
-    identity: { sessions, storage, verifier, notifier, users, logger, elevationLifetimeSeconds: config.identity_validation.elevation_lifetime },
+    identity: {
+      sessions,
+      storage,
+      verifier,
+      notifier,
+      users,
+      logger,
+      elevationLifetimeSeconds: config.identity_validation.elevation_lifetime,
+    },
     webauthn: {
-      webauthn: config.webauthn, elevationLifetime: config.identity_validation.elevation_lifetime,
-      storage, sessions, users, signIn, regulator, notifier, logger,
+      webauthn: config.webauthn,
+      elevationLifetime: config.identity_validation.elevation_lifetime,
+      storage,
+      sessions,
+      users,
+      signIn,
+      regulator,
+      notifier,
+      logger,
     },
     securityPages: {
-      storage, verifier, webauthnEnabled: !config.webauthn.disable,
+      storage,
+      verifier,
+      webauthnEnabled: !config.webauthn.disable,
       passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
     },
   });
@@ -161,7 +212,13 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
     adapters,
     services: { sessions },
     async listen(port = config.server.address.port, host = config.server.address.host) {
-      if (metricsServer) await listenOn(metricsServer, config.telemetry.metrics.address.port, config.telemetry.metrics.address.host, 'telemetry.metrics');
+      if (metricsServer)
+        await listenOn(
+          metricsServer,
+          config.telemetry.metrics.address.port,
+          config.telemetry.metrics.address.host,
+          'telemetry.metrics',
+        );
       const address = await listenOn(server, port, host, 'server');
       logger.info({ address: `${address.address}:${address.port}` }, 'gatehouse listening');
       return address;
@@ -175,7 +232,11 @@ async function build(options: GatehouseOptions, logger: Logger, opened: Array<()
   };
 }
 
-function openSessionStore(redis: LoadedConfig['config']['session']['redis'], logger: Logger, outages: Outages): SessionStore {
+function openSessionStore(
+  redis: LoadedConfig['config']['session']['redis'],
+  logger: Logger,
+  outages: Outages,
+): SessionStore {
   if (redis) return createRedisSessionStore(redis, logger, outages.reporter('redis'));
   logger.warn('sessions are kept in memory: run a single replica, or configure session.redis');
   return new MemorySessionStore();
@@ -209,10 +270,14 @@ function listenOn(server: Server, port: number, host: string | undefined, what =
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const where = `${host ?? '0.0.0.0'}:${port}`;
-      const why = error.code === 'EADDRINUSE' ? 'the address is already in use (another process listens there)'
-        : error.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
-        : error.code === 'EADDRNOTAVAIL' ? 'no network interface has this address'
-        : error.message;
+      const why =
+        error.code === 'EADDRINUSE'
+          ? 'the address is already in use (another process listens there)'
+          : error.code === 'EACCES'
+            ? 'permission denied (ports below 1024 need privileges)'
+            : error.code === 'EADDRNOTAVAIL'
+              ? 'no network interface has this address'
+              : error.message;
       reject(new Error(`${what} cannot listen on ${where}: ${why}`, { cause: error }));
     };
     server.once('error', onError);
@@ -240,8 +305,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     promise.then(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (error: unknown) => { clearTimeout(timer); reject(error); },
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
     );
   });
 }

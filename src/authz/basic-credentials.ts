@@ -28,6 +28,7 @@ export function parseAuthorization(header: string | string[]): ParsedAuthorizati
   const username = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(username) || password.length === 0 || password.includes('\u0000')) return 'malformed';
+  if (/[\u0000-\u001f\u007f]/.test(username) || password.length === 0 || password.includes('\u0000'))
+    return 'malformed';
   return { scheme: 'basic', username, password };
 }

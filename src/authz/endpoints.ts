@@ -37,7 +37,11 @@ const STRATEGIES = {
 
 type StrategyName = keyof typeof STRATEGIES;
 
-const IMPLEMENTATIONS = { AuthRequest: 'auth-request', ForwardAuth: 'forward-auth', Legacy: 'verify' } as const satisfies Record<string, AuthzFlavour>;
+const IMPLEMENTATIONS = {
+  AuthRequest: 'auth-request',
+  ForwardAuth: 'forward-auth',
+  Legacy: 'verify',
+} as const satisfies Record<string, AuthzFlavour>;
 
 type Implementation = keyof typeof IMPLEMENTATIONS;
 
@@ -52,16 +56,26 @@ const DEFAULT_STRATEGIES: Record<Implementation, readonly StrategyName[]> = {
   Legacy: ['HeaderLegacy', 'CookieSession'],
 };
 
-const DEFAULT_ENDPOINTS: Record<string, Implementation> = { legacy: 'Legacy', 'auth-request': 'AuthRequest', 'forward-auth': 'ForwardAuth' };
+const DEFAULT_ENDPOINTS: Record<string, Implementation> = {
+  legacy: 'Legacy',
+  'auth-request': 'AuthRequest',
+  'forward-auth': 'ForwardAuth',
+};
 
-const HEADER_STRATEGIES: readonly StrategyName[] = ['HeaderAuthorization', 'HeaderProxyAuthorization', 'HeaderAuthRequestProxyAuthorization'];
+const HEADER_STRATEGIES: readonly StrategyName[] = [
+  'HeaderAuthorization',
+  'HeaderProxyAuthorization',
+  'HeaderAuthRequestProxyAuthorization',
+];
 // Authelia's rule for endpoint names (letters first and last; digits, '/', '.', '_', '-' inside).
 const ENDPOINT_NAME = /^[a-zA-Z](?:[a-zA-Z0-9/._-]*[a-zA-Z])?$/;
 
 /** One `server.endpoints.authz` entry as written (the schema checks the types). */
 export interface AuthzEndpointConfig {
   implementation?: string | undefined;
-  authn_strategies?: { name?: string | undefined; schemes?: string[] | undefined; scheme_basic_cache_lifespan?: number | undefined }[] | undefined;
+  authn_strategies?:
+    | { name?: string | undefined; schemes?: string[] | undefined; scheme_basic_cache_lifespan?: number | undefined }[]
+    | undefined;
 }
 
 export interface EndpointProblem {
@@ -78,11 +92,18 @@ function strategiesOf(names: readonly StrategyName[]): AuthnStrategy[] {
 }
 
 /** The endpoints to serve: Gatehouse's three defaults without a `server.endpoints.authz` map, else exactly those named. */
-export function resolveAuthzEndpoints(config: Record<string, AuthzEndpointConfig> | undefined): { endpoints: AuthzEndpoint[]; problems: EndpointProblem[] } {
+export function resolveAuthzEndpoints(config: Record<string, AuthzEndpointConfig> | undefined): {
+  endpoints: AuthzEndpoint[];
+  problems: EndpointProblem[];
+} {
   const problems: EndpointProblem[] = [];
-  const entries = config === undefined || Object.keys(config).length === 0
-    ? Object.entries(DEFAULT_ENDPOINTS).map(([name, implementation]): [string, AuthzEndpointConfig] => [name, { implementation }])
-    : Object.entries(config);
+  const entries =
+    config === undefined || Object.keys(config).length === 0
+      ? Object.entries(DEFAULT_ENDPOINTS).map(([name, implementation]): [string, AuthzEndpointConfig] => [
+          name,
+          { implementation },
+        ])
+      : Object.entries(config);
   const endpoints: AuthzEndpoint[] = [];
   for (const [name, entry] of entries) {
     const endpoint = resolveEndpoint(name, entry, problems);
@@ -91,26 +112,45 @@ export function resolveAuthzEndpoints(config: Record<string, AuthzEndpointConfig
   return { endpoints, problems };
 }
 
-function resolveEndpoint(name: string, entry: AuthzEndpointConfig, problems: EndpointProblem[]): AuthzEndpoint | undefined {
+function resolveEndpoint(
+  name: string,
+  entry: AuthzEndpointConfig,
+  problems: EndpointProblem[],
+): AuthzEndpoint | undefined {
   const before = problems.length;
   const problem = (path: (string | number)[], message: string) => problems.push({ path: [name, ...path], message });
-  if (!ENDPOINT_NAME.test(name)) problem([], 'is not a valid endpoint name: letters first and last, then letters, digits, /, ., _ or -');
+  if (!ENDPOINT_NAME.test(name))
+    problem([], 'is not a valid endpoint name: letters first and last, then letters, digits, /, ., _ or -');
   const implementation = entry.implementation ?? (name === 'legacy' ? 'Legacy' : undefined);
   if (implementation === 'ExtAuthz') {
-    problem(['implementation'], "'ExtAuthz' (Envoy) is not supported by Gatehouse: use ForwardAuth or AuthRequest for this proxy");
+    problem(
+      ['implementation'],
+      "'ExtAuthz' (Envoy) is not supported by Gatehouse: use ForwardAuth or AuthRequest for this proxy",
+    );
   } else if (implementation === undefined || !Object.hasOwn(IMPLEMENTATIONS, implementation)) {
-    problem(['implementation'], `must be one of AuthRequest, ForwardAuth or Legacy${implementation === undefined ? '' : `, not '${implementation}'`}`);
+    problem(
+      ['implementation'],
+      `must be one of AuthRequest, ForwardAuth or Legacy${implementation === undefined ? '' : `, not '${implementation}'`}`,
+    );
   } else if (name === 'legacy' && implementation !== 'Legacy') {
     problem(['implementation'], "must be 'Legacy': the endpoint named 'legacy' is /api/verify");
   }
   const names = strategyNames(entry, problem);
-  if (problems.length > before || implementation === undefined || !Object.hasOwn(IMPLEMENTATIONS, implementation)) return undefined;
+  if (problems.length > before || implementation === undefined || !Object.hasOwn(IMPLEMENTATIONS, implementation))
+    return undefined;
   const impl = implementation as Implementation;
-  return { path: endpointPath(name), flavour: IMPLEMENTATIONS[impl], strategies: strategiesOf(names ?? DEFAULT_STRATEGIES[impl]) };
+  return {
+    path: endpointPath(name),
+    flavour: IMPLEMENTATIONS[impl],
+    strategies: strategiesOf(names ?? DEFAULT_STRATEGIES[impl]),
+  };
 }
 
 /** The configured strategy names when valid (undefined when none are listed: the implementation's defaults apply). */
-function strategyNames(entry: AuthzEndpointConfig, problem: (path: (string | number)[], message: string) => void): StrategyName[] | undefined {
+function strategyNames(
+  entry: AuthzEndpointConfig,
+  problem: (path: (string | number)[], message: string) => void,
+): StrategyName[] | undefined {
   const list = entry.authn_strategies;
   if (list === undefined || list.length === 0) return undefined;
   const names: StrategyName[] = [];
@@ -130,14 +170,21 @@ function strategyNames(entry: AuthzEndpointConfig, problem: (path: (string | num
     if (HEADER_STRATEGIES.includes(name as StrategyName)) {
       schemes.forEach((scheme, i) => {
         const lower = scheme.toLowerCase();
-        if (lower === 'bearer') problem([...at, 'schemes', i], "'bearer' is not supported: Gatehouse has no OpenID Connect provider to issue or check bearer tokens; use 'basic'");
+        if (lower === 'bearer')
+          problem(
+            [...at, 'schemes', i],
+            "'bearer' is not supported: Gatehouse has no OpenID Connect provider to issue or check bearer tokens; use 'basic'",
+          );
         else if (lower !== 'basic') problem([...at, 'schemes', i], `must be 'basic', not '${scheme}'`);
       });
     } else if (schemes.length > 0) {
       problem([...at, 'schemes'], `is not valid for the ${name} strategy`);
     }
     if ((strategy.scheme_basic_cache_lifespan ?? 0) > 0) {
-      problem([...at, 'scheme_basic_cache_lifespan'], 'is not supported: Gatehouse checks Basic credentials on every request; remove it');
+      problem(
+        [...at, 'scheme_basic_cache_lifespan'],
+        'is not supported: Gatehouse checks Basic credentials on every request; remove it',
+      );
     }
     names.push(name as StrategyName);
   });

@@ -2,7 +2,16 @@
 // decides, like Authelia's command of the same name. It runs the compiled rules' own matchers (rules.ts), so the
 // explanation cannot drift from what the authz endpoints do.
 import type { Config } from '../config/schema.js';
-import { compileAccessControl, HIT, MAY, MISS, type AccessDecision, type AccessRequest, type CriterionKind, type Match } from './rules.js';
+import {
+  compileAccessControl,
+  HIT,
+  MAY,
+  MISS,
+  type AccessDecision,
+  type AccessRequest,
+  type CriterionKind,
+  type Match,
+} from './rules.js';
 
 const COLUMNS: readonly (readonly [CriterionKind, string])[] = [
   ['domain', 'Domain'],
@@ -44,21 +53,31 @@ export function explainAccess(
     }),
     rule.policy,
   ]);
-  const table = rows.length === 0 ? ['(no rules: only the default policy applies)'] : formatTable([['', '#', ...COLUMNS.map(([, title]) => title), 'Policy'], ...rows]);
+  const table =
+    rows.length === 0
+      ? ['(no rules: only the default policy applies)']
+      : formatTable([['', '#', ...COLUMNS.map(([, title]) => title), 'Policy'], ...rows]);
   const hidden = inspected.length - shown.length;
-  const more = hidden > 0 ? [`(${hidden} later rule${hidden === 1 ? '' : 's'} not shown: --verbose shows every rule)`] : [];
+  const more =
+    hidden > 0 ? [`(${hidden} later rule${hidden === 1 ? '' : 's'} not shown: --verbose shows every rule)`] : [];
   return [describeRequest(request), '', ...table, ...more, '', ...LEGEND, '', conclusion(decision)].join('\n');
 }
 
 function describeRequest(request: AccessRequest): string {
   const subject = request.subject;
   const groups = subject?.groups.length ? `groups: ${subject.groups.join(', ')}` : 'no groups';
-  const who = subject === undefined ? 'an anonymous user' : subject.username === '' ? `a user with no name given (${groups})` : `user '${subject.username}' (${groups})`;
+  const who =
+    subject === undefined
+      ? 'an anonymous user'
+      : subject.username === ''
+        ? `a user with no name given (${groups})`
+        : `user '${subject.username}' (${groups})`;
   return `Request: ${request.method.toUpperCase()} ${request.url.href} from ${request.ip || 'an unknown address'}, by ${who}.`;
 }
 
 function conclusion(decision: AccessDecision): string {
-  if (decision.rule === 0) return `The policy '${decision.policy}' from the default policy will be applied to this request.`;
+  if (decision.rule === 0)
+    return `The policy '${decision.policy}' from the default policy will be applied to this request.`;
   if (decision.subjectRequired) {
     return (
       `Rule #${decision.rule} (policy '${decision.policy}') applies only to certain users: ` +
@@ -70,5 +89,10 @@ function conclusion(decision: AccessDecision): string {
 
 function formatTable(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }

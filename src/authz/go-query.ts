@@ -12,7 +12,13 @@ const EMPTY: GoQuery = new Map();
 const utf8 = new TextDecoder('utf-8');
 
 const hexValue = (code: number): number =>
-  code >= 48 && code <= 57 ? code - 48 : code >= 65 && code <= 70 ? code - 55 : code >= 97 && code <= 102 ? code - 87 : -1;
+  code >= 48 && code <= 57
+    ? code - 48
+    : code >= 65 && code <= 70
+      ? code - 55
+      : code >= 97 && code <= 102
+        ? code - 87
+        : -1;
 
 /** Go's QueryUnescape; undefined where Go answers an error. */
 function queryUnescape(text: string): string | undefined {

@@ -98,7 +98,10 @@ class Re2Regex implements GoRegex {
  * Compiles a Go (RE2) pattern, or says why Go would refuse it. `caseInsensitive` is Go's `(?i)` over the whole
  * pattern (used for host names, which are case-insensitive).
  */
-export function compileGoRegex(pattern: string, options: { caseInsensitive?: boolean } = {}): GoRegex | { error: string } {
+export function compileGoRegex(
+  pattern: string,
+  options: { caseInsensitive?: boolean } = {},
+): GoRegex | { error: string } {
   try {
     const caseInsensitive = options.caseInsensitive === true;
     return new Re2Regex(pattern, RE2JS.compile(pattern, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0), caseInsensitive);

@@ -65,7 +65,14 @@ const NOBODY: Authn = Object.freeze({});
 const REALM = 'Basic realm="Authorization Required"';
 const WWW_CHALLENGE: Challenge = { status: 401, header: 'WWW-Authenticate' };
 /** Authelia's failure answers, in its words (tests compare the body). */
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 405: 'Method Not Allowed', 407: 'Proxy Authentication Required', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  405: 'Method Not Allowed',
+  407: 'Proxy Authentication Required',
+  503: 'Service Unavailable',
+};
 
 export function createAuthzHandler(deps: AuthzDependencies) {
   const debug = () => deps.logger.isLevelEnabled('debug');
@@ -79,7 +86,10 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       if (error instanceof PasswordCheckBusyError) {
         // Another check of the same user's password held the lock for the whole wait: not an outage, not wrong
         // credentials; the client may simply try again.
-        deps.logger.info({ requestId: requestIdOf(req), flavour: endpoint.flavour }, 'basic credentials not checked: another check of this user is in progress');
+        deps.logger.info(
+          { requestId: requestIdOf(req), flavour: endpoint.flavour },
+          'basic credentials not checked: another check of this user is in progress',
+        );
         answer(res, 503, ['Retry-After', '1']);
         return;
       }
@@ -95,7 +105,11 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     }
   };
 
-  async function decideAndAnswer(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse): Promise<AuthzResult> {
+  async function decideAndAnswer(
+    endpoint: AuthzEndpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<AuthzResult> {
     const flavour = endpoint.flavour;
     if (flavour !== 'verify' && req.method !== 'GET' && req.method !== 'HEAD') {
       answer(res, 405, ['Allow', 'GET, HEAD']);
@@ -110,12 +124,26 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (portal !== null && 'error' in portal) return answerBadRequest(endpoint, req, res, portal.error);
     const ip = clientAddress(req.headers, req.socket.remoteAddress, deps.trustedProxies);
     if (ip === undefined && debug()) {
-      deps.logger.debug({ requestId: requestIdOf(req), flavour }, 'client address unknown (blank or garbled X-Forwarded-For): no networks rule matches');
+      deps.logger.debug(
+        { requestId: requestIdOf(req), flavour },
+        'client address unknown (blank or garbled X-Forwarded-For): no networks rule matches',
+      );
     }
 
     const outcome = await decide(endpoint, req, target, ip, cookie);
     if (debug()) {
-      deps.logger.debug({ requestId: requestIdOf(req), flavour, user: outcome.user?.username, target: target.url.href, method: target.method, rule: outcome.rule, result: outcome.result }, 'authz decision');
+      deps.logger.debug(
+        {
+          requestId: requestIdOf(req),
+          flavour,
+          user: outcome.user?.username,
+          target: target.url.href,
+          method: target.method,
+          rule: outcome.rule,
+          result: outcome.result,
+        },
+        'authz decision',
+      );
     }
     if (outcome.challenge !== undefined && outcome.result !== 'allowed' && outcome.result !== 'forbidden') {
       answer(res, outcome.challenge.status, [outcome.challenge.header, REALM]);
@@ -136,12 +164,24 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     return outcome.result;
   }
 
-  async function decide(endpoint: AuthzEndpoint, req: IncomingMessage, target: Target, ip: string | undefined, cookie: CookieSettings): Promise<Outcome> {
+  async function decide(
+    endpoint: AuthzEndpoint,
+    req: IncomingMessage,
+    target: Target,
+    ip: string | undefined,
+    cookie: CookieSettings,
+  ): Promise<Outcome> {
     const authn = await authenticate(endpoint, req, target, ip, cookie);
     const identity = authn.identity;
     const user = identity?.user;
     // The user record is itself the rules' subject (a username and groups): nothing to copy per request.
-    const decision = deps.access.evaluate({ url: target.url, resource: target.resource, method: target.method, ip, subject: user });
+    const decision = deps.access.evaluate({
+      url: target.url,
+      resource: target.resource,
+      method: target.method,
+      ip,
+      subject: user,
+    });
     const rule = decision.rule;
     const challenge = authn.challenger;
     // Any request with a valid session is activity, whatever the answer (Authelia updates it on a 403 too).
@@ -162,13 +202,20 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 
   /** The endpoint's strategies in order, as Authelia's authn loop: the first identity wins, the first failure ends it. */
-  async function authenticate(endpoint: AuthzEndpoint, req: IncomingMessage, target: Target, ip: string | undefined, cookie: CookieSettings): Promise<Authn> {
+  async function authenticate(
+    endpoint: AuthzEndpoint,
+    req: IncomingMessage,
+    target: Target,
+    ip: string | undefined,
+    cookie: CookieSettings,
+  ): Promise<Authn> {
     let last: AuthnStrategy | undefined;
     for (const strategy of endpoint.strategies) {
       last = strategy;
       // Most requests carry no credentials: skip those strategies without a turn of the event loop.
       if (strategy.kind === 'header' && !hasValue(req.headers[strategy.header])) continue;
-      const found = strategy.kind === 'cookie' ? await fromSession(req, cookie) : await fromHeader(strategy, req, target, ip);
+      const found =
+        strategy.kind === 'cookie' ? await fromSession(req, cookie) : await fromHeader(strategy, req, target, ip);
       if (found === FAILED) return { failed: true, challenger: challengeOf(strategy) };
       if (found !== undefined) return { identity: found, challenger: challengeOf(strategy) };
     }
@@ -177,7 +224,12 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 
   /** Basic credentials from the strategy's header: an identity, undefined when none were sent, or FAILED. */
-  async function fromHeader(strategy: Exclude<AuthnStrategy, { kind: 'cookie' }>, req: IncomingMessage, target: Target, ip: string | undefined): Promise<Identity | undefined | typeof FAILED> {
+  async function fromHeader(
+    strategy: Exclude<AuthnStrategy, { kind: 'cookie' }>,
+    req: IncomingMessage,
+    target: Target,
+    ip: string | undefined,
+  ): Promise<Identity | undefined | typeof FAILED> {
     // The legacy strategy reads Authorization with ?auth=basic (then credentials are required), else Proxy-Authorization.
     const required = strategy.kind === 'legacy' && queryParam(req.url, 'auth') === 'basic';
     const name = strategy.kind === 'header' ? strategy.header : required ? 'authorization' : 'proxy-authorization';
@@ -193,7 +245,14 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       return FAILED;
     }
     const user = await deps.passwords.check(
-      { username: credentials.username, password: credentials.password, ip: ip ?? UNKNOWN_ADDRESS, authType: 'BASIC', requestUri: target.url.href, requestMethod: target.method },
+      {
+        username: credentials.username,
+        password: credentials.password,
+        ip: ip ?? UNKNOWN_ADDRESS,
+        authType: 'BASIC',
+        requestUri: target.url.href,
+        requestMethod: target.method,
+      },
       { failureFloorMs: deps.basicFailureFloorMs },
     );
     return user ? { user, level: 1 } : FAILED;
@@ -207,7 +266,11 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     // A proxy may name the user it expects in Session-Username (Authelia): another user's cookie ends there too.
     const user = deps.users.get(session.data.username);
     const expected = req.headers['session-username'];
-    if (user === undefined || user.disabled || (expected !== undefined && !sameUsername(expected, session.data.username))) {
+    if (
+      user === undefined ||
+      user.disabled ||
+      (expected !== undefined && !sameUsername(expected, session.data.username))
+    ) {
       await deps.sessions.destroy(session);
       return undefined;
     }
@@ -228,27 +291,47 @@ export function createAuthzHandler(deps: AuthzDependencies) {
    * domain (another domain's portal would set a cookie the target never sees: a sign-in loop), https unless that
    * domain's portal is http (localhost trials). null: no portal (legacy only).
    */
-  function portalFor(endpoint: AuthzEndpoint, req: IncomingMessage, cookie: CookieSettings): URL | null | { error: string } {
+  function portalFor(
+    endpoint: AuthzEndpoint,
+    req: IncomingMessage,
+    cookie: CookieSettings,
+  ): URL | null | { error: string } {
     const legacy = endpoint.flavour === 'verify';
     const header = req.headers['x-authelia-url'];
-    const raw = legacy ? (queryParam(req.url, 'rd') ?? (typeof header === 'string' ? header : undefined)) : queryParam(req.url, 'authelia_url');
+    const raw = legacy
+      ? (queryParam(req.url, 'rd') ?? (typeof header === 'string' ? header : undefined))
+      : queryParam(req.url, 'authelia_url');
     if (raw === undefined || raw === '') return legacy ? null : cookie.portalUrl;
     if (raw.length > 4096) return { error: 'portal URL too long' };
     const url = parseTargetUrl(raw);
     if ('error' in url) return { error: `malformed portal URL: ${url.error}` };
-    if (!hostIsWithin(url.hostname, cookie.domain)) return { error: `portal URL is not under the target's cookie domain ${cookie.domain}` };
-    if (url.protocol !== 'https:' && cookie.portalUrl.protocol !== 'http:') return { error: 'portal URL must be https' };
+    if (!hostIsWithin(url.hostname, cookie.domain))
+      return { error: `portal URL is not under the target's cookie domain ${cookie.domain}` };
+    if (url.protocol !== 'https:' && cookie.portalUrl.protocol !== 'http:')
+      return { error: 'portal URL must be https' };
     return url;
   }
 
-  function answerBadRequest(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse, reason: string): AuthzResult {
-    if (debug()) deps.logger.debug({ requestId: requestIdOf(req), flavour: endpoint.flavour, reason }, 'authz bad request');
+  function answerBadRequest(
+    endpoint: AuthzEndpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+    reason: string,
+  ): AuthzResult {
+    if (debug())
+      deps.logger.debug({ requestId: requestIdOf(req), flavour: endpoint.flavour, reason }, 'authz bad request');
     // Authelia's legacy endpoint answers what it cannot use with 401 (no Location), the others with 400.
     answer(res, endpoint.flavour === 'verify' ? 401 : 400);
     return 'bad_request';
   }
 
-  function answerSignIn(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse, target: Target, portal: URL | null): void {
+  function answerSignIn(
+    endpoint: AuthzEndpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: Target,
+    portal: URL | null,
+  ): void {
     if (portal === null) {
       // Legacy without rd or X-Authelia-URL: nowhere to send the visitor.
       answer(res, 401);
@@ -257,7 +340,13 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const location = portalRedirect(portal, target);
     // nginx turns the auth-request 401 into a redirect with the Location it copies from here.
     if (endpoint.flavour === 'auth-request' || wantsStatusOnly(req)) answerLocation(res, 401, target, location);
-    else answerLocation(res, target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS' ? 302 : 303, target, location);
+    else
+      answerLocation(
+        res,
+        target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS' ? 302 : 303,
+        target,
+        location,
+      );
   }
 }
 
@@ -280,8 +369,20 @@ function challengeOf(strategy: AuthnStrategy): Challenge | undefined {
  */
 function answerLocation(res: ServerResponse, status: 302 | 303 | 401, target: Target, location: string): void {
   const text = status === 302 ? 'Found' : status === 303 ? 'See Other' : 'Unauthorized';
-  const body = target.method === 'HEAD' || res.req.method === 'HEAD' ? '' : `<a href="${htmlEscape(location)}">${status} ${text}</a>`;
-  res.writeHead(status, ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'Cache-Control', 'no-store', 'Location', location]);
+  const body =
+    target.method === 'HEAD' || res.req.method === 'HEAD'
+      ? ''
+      : `<a href="${htmlEscape(location)}">${status} ${text}</a>`;
+  res.writeHead(status, [
+    'Content-Type',
+    'text/html; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+    'Cache-Control',
+    'no-store',
+    'Location',
+    location,
+  ]);
   res.end(body === '' ? undefined : body);
 }
 
@@ -324,7 +425,9 @@ function portalRedirect(portal: URL, target: Target): string {
 }
 
 function queryEscape(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  return encodeURIComponent(value)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
 }
 
 /**
@@ -336,10 +439,14 @@ function identityHeaders(user: UserDetails): HeaderList {
   let headers = identityHeaderCache.get(user);
   if (headers === undefined) {
     headers = [
-      'Remote-User', utf8Header(user.username),
-      'Remote-Groups', utf8Header(user.groups.join(',')),
-      'Remote-Name', utf8Header(user.displayName),
-      'Remote-Email', utf8Header(user.emails[0] ?? ''),
+      'Remote-User',
+      utf8Header(user.username),
+      'Remote-Groups',
+      utf8Header(user.groups.join(',')),
+      'Remote-Name',
+      utf8Header(user.displayName),
+      'Remote-Email',
+      utf8Header(user.emails[0] ?? ''),
     ];
     identityHeaderCache.set(user, headers);
   }
@@ -365,8 +472,22 @@ type HeaderList = string[];
 
 /** `<status> <text>` as the body, as Authelia answers (its tests compare it). */
 function answer(res: ServerResponse, status: number, headers?: HeaderList): void {
-  const body = status === 200 ? '200 OK' : status === 302 ? '302 Found' : status === 303 ? '303 See Other' : `${status} ${STATUS_TEXT[status] ?? ''}`;
-  const list = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length), 'Cache-Control', 'no-store'];
+  const body =
+    status === 200
+      ? '200 OK'
+      : status === 302
+        ? '302 Found'
+        : status === 303
+          ? '303 See Other'
+          : `${status} ${STATUS_TEXT[status] ?? ''}`;
+  const list = [
+    'Content-Type',
+    'text/plain; charset=utf-8',
+    'Content-Length',
+    String(body.length),
+    'Cache-Control',
+    'no-store',
+  ];
   if (headers !== undefined) list.push(...headers);
   res.writeHead(status, list);
   res.end(res.req.method === 'HEAD' ? undefined : body);

@@ -17,13 +17,15 @@ export function parseNetwork(text: string): Network | { error: string } {
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
   const version = address.includes('%') ? 0 : isIP(address);
-  if (version === 0) return { error: `'${text}' is not an IP address or a CIDR range (like 10.0.0.0/8 or 2001:db8::/32)` };
+  if (version === 0)
+    return { error: `'${text}' is not an IP address or a CIDR range (like 10.0.0.0/8 or 2001:db8::/32)` };
   const family = version === 4 ? 'ipv4' : 'ipv6';
   const bits = version === 4 ? 32 : 128;
   if (slash < 0) return { address, prefix: bits, family };
   const prefixText = text.slice(slash + 1);
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= bits)) return { error: `'${text}' has an invalid prefix length: it must be 0 to ${bits}` };
+  if (!(prefix >= 0 && prefix <= bits))
+    return { error: `'${text}' has an invalid prefix length: it must be 0 to ${bits}` };
   return { address, prefix, family };
 }
 

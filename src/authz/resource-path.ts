@@ -49,7 +49,9 @@ export function canonicalResource(raw: string): CanonicalResource {
   // Without `/.` or `//` there is no dot segment and no empty one: nothing to resolve (the common case).
   const clean = path.includes('/.') || path.includes('//') ? removeDotSegments(path) : path;
   if (typeof clean !== 'string') return clean;
-  return rawQuery === '' ? clean : `${clean}?${rawQuery.includes('%') ? rawQuery.replace(ENCODED_UNRESERVED, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : rawQuery}`;
+  return rawQuery === ''
+    ? clean
+    : `${clean}?${rawQuery.includes('%') ? rawQuery.replace(ENCODED_UNRESERVED, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : rawQuery}`;
 }
 
 function decodePath(rawPath: string): string | { error: string } {

@@ -12,8 +12,22 @@ const failed = <T extends object>(value: T | Failure): value is Failure => 'erro
 
 /** The methods Authelia accepts in `methods` (RFC 7231, 5789 and 4918). */
 const HTTP_METHODS: ReadonlySet<string> = new Set([
-  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
-  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK',
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+  'PROPFIND',
+  'PROPPATCH',
+  'MKCOL',
+  'COPY',
+  'MOVE',
+  'LOCK',
+  'UNLOCK',
 ]);
 
 // ---- domain ---------------------------------------------------------------------------------------------------
@@ -48,17 +62,22 @@ export function parseDomainPattern(text: string): DomainPattern | Failure {
   const lower = text.toLowerCase();
   const leading = LEADING_FORMS.find(([prefix]) => lower.startsWith(prefix));
   const rest = leading ? lower.slice(leading[0].length) : lower;
-  if (rest.includes('*')) return { error: `'${text}': a wildcard is only allowed as a leading '*.' (like '*.example.com')` };
+  if (rest.includes('*'))
+    return { error: `'${text}': a wildcard is only allowed as a leading '*.' (like '*.example.com')` };
   // Authelia reads a template only at the very start; anywhere else it is literal text no host can hold.
   if (/\{(user|group)\}/.test(rest)) {
-    return { error: `'${text}': '{user}' and '{group}' are only allowed at the start (like '{user}.example.com' or '{user}-app.example.com')` };
+    return {
+      error: `'${text}': '{user}' and '{group}' are only allowed at the start (like '{user}.example.com' or '{user}-app.example.com')`,
+    };
   }
   if (leading && leading[1] !== 'wildcard') {
     // The end of the first label (ASCII: its punycode would depend on the name), then the domain.
     const parts = /^([a-z0-9_-]*)\.(.*)$/.exec(rest);
     const domain = parts ? asciiDomain(parts[2]!) : undefined;
     if (domain === undefined) {
-      return { error: `'${text}': '${leading[0]}' must be followed by a domain name (like '${leading[0]}.example.com' or '${leading[0]}-app.example.com')` };
+      return {
+        error: `'${text}': '${leading[0]}' must be followed by a domain name (like '${leading[0]}.example.com' or '${leading[0]}-app.example.com')`,
+      };
     }
     return { kind: leading[1], suffix: `${parts![1]}.${domain}` };
   }
@@ -88,10 +107,13 @@ export function parseResourceRegex(text: string): GoRegex | Failure {
 function checkSubjectGroups(compiled: GoRegex | Failure): GoRegex | Failure {
   if (failed(compiled)) return compiled;
   const lookalike = compiled.groupNames.find(
-    (name) => !SUBJECT_GROUPS.includes(name) && SUBJECT_GROUPS.some((group) => group.toLowerCase() === name.toLowerCase()),
+    (name) =>
+      !SUBJECT_GROUPS.includes(name) && SUBJECT_GROUPS.some((group) => group.toLowerCase() === name.toLowerCase()),
   );
   if (lookalike !== undefined) {
-    return { error: `named group '${lookalike}' does not bind to the user: only '${SUBJECT_GROUPS.join("' and '")}' do (case-sensitive)` };
+    return {
+      error: `named group '${lookalike}' does not bind to the user: only '${SUBJECT_GROUPS.join("' and '")}' do (case-sensitive)`,
+    };
   }
   return compiled;
 }
@@ -109,7 +131,9 @@ const SUBJECT_PREFIXES: readonly [prefix: string, kind: SubjectTerm['kind']][] =
 export function parseSubjectTerm(text: string): SubjectTerm | Failure {
   if (text.startsWith(OAUTH2_CLIENT_PREFIX)) {
     // It decides who gets in and cannot be honoured (Gatehouse issues no OAuth 2.0 tokens): refuse, never drop it.
-    return { error: `'${text}': Gatehouse has no OAuth 2.0 clients, so this subject can never be honoured: remove the subject or the rule` };
+    return {
+      error: `'${text}': Gatehouse has no OAuth 2.0 clients, so this subject can never be honoured: remove the subject or the rule`,
+    };
   }
   const found = SUBJECT_PREFIXES.find(([prefix]) => text.startsWith(prefix));
   if (!found) return { error: `'${text}' must start with ${SUBJECT_PREFIXES.map(([p]) => `'${p}'`).join(' or ')}` };
@@ -130,14 +154,19 @@ export function parseRuleNetwork(text: string, definedNames: ReadonlySet<string>
   if (!failed(parsed)) return { network: parsed };
   if (definedNames.has(text)) return { name: text };
   if (/^[\d.:/a-f]+$/i.test(text) && /[.:/]/.test(text)) return parsed; // meant as an address: say what is wrong with it
-  return { error: `'${text}' is neither an IP address, a CIDR range nor the name of a network in definitions.network or access_control.networks` };
+  return {
+    error: `'${text}' is neither an IP address, a CIDR range nor the name of a network in definitions.network or access_control.networks`,
+  };
 }
 
 /**
  * The named networks, from Authelia's current `definitions.network` and its older `access_control.networks`, as
  * written (a name defined in both is a problem accessControlProblems reports; here the first definition wins).
  */
-export function namedNetworkTexts(config: AccessControlConfig, definitions: DefinitionsConfig): Map<string, readonly string[]> {
+export function namedNetworkTexts(
+  config: AccessControlConfig,
+  definitions: DefinitionsConfig,
+): Map<string, readonly string[]> {
   const named = new Map<string, readonly string[]>(Object.entries(definitions.network));
   for (const group of config.networks) if (!named.has(group.name)) named.set(group.name, group.networks);
   return named;
@@ -162,7 +191,10 @@ export const NO_DEFINITIONS: DefinitionsConfig = Object.freeze({ network: {} });
 type Report = (path: string, message: string) => void;
 
 /** `definitions` is where Authelia's current configurations name networks (definitions.network). */
-export function accessControlProblems(config: AccessControlConfig, definitions: DefinitionsConfig = NO_DEFINITIONS): ConfigProblem[] {
+export function accessControlProblems(
+  config: AccessControlConfig,
+  definitions: DefinitionsConfig = NO_DEFINITIONS,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report: Report = (path, message) => problems.push({ path, message });
   const names = new Set<string>();
@@ -180,14 +212,19 @@ export function accessControlProblems(config: AccessControlConfig, definitions: 
   config.networks.forEach((group, i) => {
     const at = `access_control.networks[${i}]`;
     if (Object.hasOwn(definitions.network, group.name)) {
-      report(`${at}.name`, `network '${group.name}' is also defined in definitions.network: define it in one place only (Authelia refuses this too)`);
+      report(
+        `${at}.name`,
+        `network '${group.name}' is also defined in definitions.network: define it in one place only (Authelia refuses this too)`,
+      );
     } else if (names.has(group.name)) {
       report(`${at}.name`, `duplicate network name '${group.name}'`);
     }
     names.add(group.name);
     checkNetworks(`${at}.networks`, group.networks);
   });
-  config.rules.forEach((rule, i) => ruleProblems(rule, `access_control.rules[${i}]`, names, report));
+  config.rules.forEach((rule, i) => {
+    ruleProblems(rule, `access_control.rules[${i}]`, names, report);
+  });
   return problems;
 }
 
@@ -197,7 +234,8 @@ const SUBJECT_DEPENDENT_BYPASS =
 function ruleProblems(rule: RuleConfig, at: string, networkNames: ReadonlySet<string>, report: Report): void {
   const listFields = ['domain', 'domain_regex', 'resources', 'methods', 'networks', 'subject', 'query'] as const;
   for (const field of listFields) {
-    if (rule[field]?.length === 0) report(`${at}.${field}`, 'must not be an empty list (leave the key out to match any value)');
+    if (rule[field]?.length === 0)
+      report(`${at}.${field}`, 'must not be an empty list (leave the key out to match any value)');
   }
   if (!rule.domain?.length && !rule.domain_regex?.length) report(at, "needs a 'domain' or a 'domain_regex'");
   const bypass = rule.policy === ('bypass' satisfies Policy);
@@ -206,7 +244,8 @@ function ruleProblems(rule: RuleConfig, at: string, networkNames: ReadonlySet<st
     rule[field]?.forEach((text, j) => {
       const parsed = parse(text);
       if (failed(parsed)) report(`${at}.${field}[${j}]`, parsed.error);
-      else if (bypass && bindsSubject(parsed)) report(`${at}.${field}[${j}]`, `${SUBJECT_DEPENDENT_BYPASS} the named group User/Group`);
+      else if (bypass && bindsSubject(parsed))
+        report(`${at}.${field}[${j}]`, `${SUBJECT_DEPENDENT_BYPASS} the named group User/Group`);
     });
 
   rule.domain?.forEach((text, j) => {
@@ -240,7 +279,8 @@ function ruleProblems(rule: RuleConfig, at: string, networkNames: ReadonlySet<st
       const operator = queryOperator(matcher);
       if (!queryOperatorTakesValue(operator)) {
         // As Authelia: an empty value is the same as none.
-        if (matcher.value !== undefined && matcher.value !== '') report(`${path}.value`, `the '${operator}' operator takes no value`);
+        if (matcher.value !== undefined && matcher.value !== '')
+          report(`${path}.value`, `the '${operator}' operator takes no value`);
       } else if (matcher.value === undefined) {
         report(`${path}.value`, `the '${operator}' operator needs a value`);
       } else if (operator === 'pattern' || operator === 'not pattern') {

@@ -132,11 +132,13 @@ class RequestState {
 
   /** The query string's keys and values, read as Go's url.Query() reads them (as Authelia does). */
   query(): GoQuery {
-    return (this.queryValues ??= parseGoQuery(this.url!.search));
+    this.queryValues ??= parseGoQuery(this.url!.search);
+    return this.queryValues;
   }
 
   resource(): string {
-    return (this.resourcePath ??= resourceOf(this.url!));
+    this.resourcePath ??= resourceOf(this.url!);
+    return this.resourcePath;
   }
 
   clientAddress(): SocketAddress | null {
@@ -175,8 +177,8 @@ function matchBinding(compiled: GoRegex, text: string, subject: AccessSubject | 
   const groups = compiled.exec(text);
   if (groups === null) return MISS;
   if (subject === undefined) return MAY;
-  const user = groups['User'];
-  const group = groups['Group'];
+  const user = groups.User;
+  const group = groups.Group;
   if (compiled.groupNames.includes('User') && (user === undefined || !isUser(subject, user))) return MISS;
   if (compiled.groupNames.includes('Group') && (group === undefined || !inGroup(subject, group))) return MISS;
   return HIT;
@@ -188,7 +190,12 @@ function matchBinding(compiled: GoRegex, text: string, subject: AccessSubject | 
  * to be the suffix (so `{group}-app.example.com` never matches a signed-in user, as in Authelia). An anonymous
  * request MAY match when the host ends with the suffix after something.
  */
-function matchTemplate(kind: 'user' | 'group', suffix: string, host: string, subject: AccessSubject | undefined): Match {
+function matchTemplate(
+  kind: 'user' | 'group',
+  suffix: string,
+  host: string,
+  subject: AccessSubject | undefined,
+): Match {
   const prefixEnd = host.length - suffix.length;
   if (prefixEnd <= 0 || !host.endsWith(suffix)) return MISS;
   if (subject === undefined) return MAY;
@@ -322,7 +329,11 @@ function valid<T extends object>(parsed: T | { error: string }): T {
   return parsed;
 }
 
-function compileRule(rule: RuleConfig, position: number, namedNetworks: ReadonlyMap<string, readonly Network[]>): CompiledRule {
+function compileRule(
+  rule: RuleConfig,
+  position: number,
+  namedNetworks: ReadonlyMap<string, readonly Network[]>,
+): CompiledRule {
   // Cheapest and most selective first: the order does not change the outcome, only how soon a MISS is found.
   const domains = (rule.domain ?? []).map((text) => valid(parseDomainPattern(text)));
   const domainRegexes = (rule.domain_regex ?? []).map((text) => valid(parseDomainRegex(text)));
@@ -344,7 +355,8 @@ function compileRule(rule: RuleConfig, position: number, namedNetworks: Readonly
           branch.map((matcher): QueryTest => {
             const operator = queryOperator(matcher);
             const value = matcher.value ?? '';
-            const regex = operator === 'pattern' || operator === 'not pattern' ? valid(compileGoRegex(value)) : undefined;
+            const regex =
+              operator === 'pattern' || operator === 'not pattern' ? valid(compileGoRegex(value)) : undefined;
             return { operator, key: matcher.key, value, regex };
           }),
         ),
@@ -362,7 +374,8 @@ function compileRule(rule: RuleConfig, position: number, namedNetworks: Readonly
     }
     criteria.push(subjectCriterion(branches));
   }
-  const decision = (subjectRequired: boolean): AccessDecision => Object.freeze({ policy: rule.policy, rule: position, subjectRequired });
+  const decision = (subjectRequired: boolean): AccessDecision =>
+    Object.freeze({ policy: rule.policy, rule: position, subjectRequired });
   const exactHosts = domains.flatMap((domain) => (domain.kind === 'exact' ? [domain.host] : []));
   return {
     position,
@@ -397,7 +410,10 @@ class RulesByHost {
     this.anyHost = rules.filter((rule) => rule.exactHosts === undefined);
     const hosts = new Set(rules.flatMap((rule) => rule.exactHosts ?? []));
     for (const host of hosts) {
-      this.byHost.set(host, rules.filter((rule) => rule.exactHosts === undefined || rule.exactHosts.includes(host)));
+      this.byHost.set(
+        host,
+        rules.filter((rule) => rule.exactHosts === undefined || rule.exactHosts.includes(host)),
+      );
     }
   }
 
@@ -462,11 +478,17 @@ export class AccessControl implements CompiledAccessControl {
  * Compiles the access_control section, with the named networks of `definitions`; throws ConfigError listing every
  * problem if it is not valid.
  */
-export function compileAccessControl(config: AccessControlConfig, definitions: DefinitionsConfig = NO_DEFINITIONS): AccessControl {
+export function compileAccessControl(
+  config: AccessControlConfig,
+  definitions: DefinitionsConfig = NO_DEFINITIONS,
+): AccessControl {
   const problems = accessControlProblems(config, definitions);
   if (problems.length > 0) throw new ConfigError(problems);
   const namedNetworks = new Map(
-    [...namedNetworkTexts(config, definitions)].map(([name, texts]) => [name, texts.map((text) => valid(parseNetwork(text)))]),
+    [...namedNetworkTexts(config, definitions)].map(([name, texts]) => [
+      name,
+      texts.map((text) => valid(parseNetwork(text))),
+    ]),
   );
   return new AccessControl(
     config.rules.map((rule, index) => compileRule(rule, index + 1, namedNetworks)),

@@ -28,7 +28,8 @@ const METHOD = /^[A-Za-z]{1,20}$/;
 // lower-case method can never match a `methods: [GET]` rule by accident).
 const HEADER_METHOD = /^[A-Z]{1,32}$/;
 // Host names and IP literals only: no userinfo, path, whitespace or other tricks can hide in X-Forwarded-Host.
-const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST =
+  /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const MAX_URL_LENGTH = 8192;
 
 /**
@@ -56,13 +57,17 @@ function parseMethod(raw: string | undefined): string | { error: string } {
  * (`pub%6cic.example.com` becomes `public.example.com`) while a proxy routes on the raw text, so any host the parser
  * would change is refused rather than judged as another host.
  */
-export function parseTargetUrl(raw: string | undefined, options: { allowFragment?: boolean } = {}): URL | { error: string } {
+export function parseTargetUrl(
+  raw: string | undefined,
+  options: { allowFragment?: boolean } = {},
+): URL | { error: string } {
   if (raw === undefined || raw === '') return { error: 'missing target URL' };
   if (raw.length > MAX_URL_LENGTH) return { error: 'target URL too long' };
   // Control characters, spaces and backslashes are never sent by a proxy; browsers and URL parsers
   // disagree about them, which is how host confusion starts. A proxied request never has a fragment: a '#' would
   // make Gatehouse judge a shorter path than the one the app receives (redirect targets may have one).
-  if (/[\u0000-\u0020\u007f\\]/.test(raw) || (!options.allowFragment && raw.includes('#'))) return { error: 'malformed target URL' };
+  if (/[\u0000-\u0020\u007f\\]/.test(raw) || (!options.allowFragment && raw.includes('#')))
+    return { error: 'malformed target URL' };
   const authority = /^https?:\/\/([^/?#]*)/i.exec(raw)?.[1];
   if (authority === undefined || !HOST.test(authority)) return { error: 'malformed target URL' };
   let url: URL;
@@ -73,7 +78,8 @@ export function parseTargetUrl(raw: string | undefined, options: { allowFragment
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: 'target URL must be http or https' };
   if (url.username !== '' || url.password !== '') return { error: 'target URL must not carry credentials' };
-  if (url.hostname === '' || url.hostname !== authority.replace(/:\d+$/, '').toLowerCase()) return { error: 'malformed target URL' };
+  if (url.hostname === '' || url.hostname !== authority.replace(/:\d+$/, '').toLowerCase())
+    return { error: 'malformed target URL' };
   return url;
 }
 
@@ -102,11 +108,13 @@ function fromForwardedHeaders(headers: IncomingHttpHeaders): ParsedUrl | { error
   const rawProto = singleHeader(headers, 'x-forwarded-proto');
   const host = singleHeader(headers, 'x-forwarded-host');
   const uri = singleHeader(headers, 'x-forwarded-uri') ?? '';
-  if (rawProto === undefined || host === undefined || host === '') return { error: 'missing X-Forwarded-Proto or -Host' };
+  if (rawProto === undefined || host === undefined || host === '')
+    return { error: 'missing X-Forwarded-Proto or -Host' };
   const proto = rawProto.toLowerCase();
   if (proto !== 'https' && proto !== 'http') return { error: 'malformed X-Forwarded-Proto' };
   if (!HOST.test(host)) return { error: 'malformed X-Forwarded-Host' };
-  if (uri !== '' && (!uri.startsWith('/') || uri.startsWith('//') || uri.includes('#'))) return { error: 'malformed X-Forwarded-Uri' };
+  if (uri !== '' && (!uri.startsWith('/') || uri.startsWith('//') || uri.includes('#')))
+    return { error: 'malformed X-Forwarded-Uri' };
   const raw = `${proto}://${host}${uri}`;
   const url = parseTargetUrl(raw);
   return 'error' in url ? url : { url, raw };
@@ -149,14 +157,19 @@ function resourceOf(flavour: AuthzFlavour, headers: IncomingHttpHeaders): string
   const original = flavour === 'forward-auth' ? undefined : singleHeader(headers, 'x-original-url');
   const forwardedHeader = flavour === 'auth-request' ? undefined : singleHeader(headers, 'x-forwarded-uri');
   // An empty or absent X-Forwarded-Uri is the root (see fromForwardedHeaders) when no X-Original-URL names the target.
-  const forwarded = forwardedHeader === '' || (forwardedHeader === undefined && original === undefined && flavour !== 'auth-request') ? '/' : forwardedHeader;
+  const forwarded =
+    forwardedHeader === '' || (forwardedHeader === undefined && original === undefined && flavour !== 'auth-request')
+      ? '/'
+      : forwardedHeader;
   const fromOriginal = original === undefined ? undefined : canonicalResource(original);
   const fromForwarded = forwarded === undefined ? undefined : canonicalResource(forwarded);
   const resource = fromOriginal ?? fromForwarded;
   if (resource === undefined) return { error: 'missing target URL' };
   if (typeof resource !== 'string') return { error: `refused target path: ${resource.error}` };
-  if (fromForwarded !== undefined && typeof fromForwarded !== 'string') return { error: `refused target path: ${fromForwarded.error}` };
-  if (fromOriginal !== undefined && fromForwarded !== undefined && fromOriginal !== fromForwarded) return { error: 'X-Original-URL and X-Forwarded-Uri disagree' };
+  if (fromForwarded !== undefined && typeof fromForwarded !== 'string')
+    return { error: `refused target path: ${fromForwarded.error}` };
+  if (fromOriginal !== undefined && fromForwarded !== undefined && fromOriginal !== fromForwarded)
+    return { error: 'X-Original-URL and X-Forwarded-Uri disagree' };
   return resource;
 }
 
@@ -188,7 +201,11 @@ export const UNKNOWN_ADDRESS = 'unknown';
  * A blank or garbled header is never answered 400 (nginx turns that into a 500 page) and never falls back to the peer
  * (the proxy's own, possibly internal, address must not satisfy a `networks` rule): the address is unknown.
  */
-export function clientAddress(headers: IncomingHttpHeaders, peer: string | undefined, trusted?: TrustedProxies): string | undefined {
+export function clientAddress(
+  headers: IncomingHttpHeaders,
+  peer: string | undefined,
+  trusted?: TrustedProxies,
+): string | undefined {
   const peerAddress = normaliseAddress(peer ?? '');
   const forwarded = headers['x-forwarded-for'];
   if (trusted === undefined || trusted.none) {

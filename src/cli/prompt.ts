@@ -23,7 +23,12 @@ export class PromptCancelled extends Error {
  * Asks on stderr (stdout carries only the hash) and reads a line from the terminal in raw mode, so nothing typed is
  * echoed. Backspace edits, Ctrl-C and Ctrl-D on an empty line cancel.
  */
-export function askHidden(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, keepRaw = false): Promise<string> {
+export function askHidden(
+  prompt: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WritableStream = process.stderr,
+  keepRaw = false,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     // Raw (no echo) before the prompt shows: whatever is typed once it is visible is never echoed.
     const wasRaw = input.isRaw;

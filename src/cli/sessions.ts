@@ -11,12 +11,17 @@ export class SessionsCommandError extends Error {}
 export async function revokeSessions(config: Config, username: string): Promise<string> {
   const redis = config.session.redis;
   if (redis === undefined) {
-    throw new SessionsCommandError('sessions are kept in the memory of the running server (no session.redis): restart it to end every session');
+    throw new SessionsCommandError(
+      'sessions are kept in the memory of the running server (no session.redis): restart it to end every session',
+    );
   }
   const store = createRedisSessionStore(redis);
   try {
     // The secret is not used to delete, but the service needs one; with Redis it is always configured.
-    const service = new SessionService(store, { secret: config.session.secret ?? 'unused', keyPrefix: redis.key_prefix });
+    const service = new SessionService(store, {
+      secret: config.session.secret ?? 'unused',
+      keyPrefix: redis.key_prefix,
+    });
     const ended = await service.revokeUser(username);
     return `Ended ${ended} session${ended === 1 ? '' : 's'} of user '${safeText(username)}'`;
   } catch (error) {

@@ -10,10 +10,16 @@ export interface CommandHelp {
   details?: string;
 }
 
-const CONFIG = '  -c, --config FILE   configuration file (repeatable, later files win; default ./configuration.yml if present)';
+const CONFIG =
+  '  -c, --config FILE   configuration file (repeatable, later files win; default ./configuration.yml if present)';
 
 export const COMMANDS: readonly CommandHelp[] = [
-  { name: 'serve', synopsis: 'gatehouse serve [--config FILE]...', summary: 'start the server (the default command)', details: CONFIG },
+  {
+    name: 'serve',
+    synopsis: 'gatehouse serve [--config FILE]...',
+    summary: 'start the server (the default command)',
+    details: CONFIG,
+  },
   {
     name: 'validate-config',
     synopsis: 'gatehouse validate-config [--config FILE]...',
@@ -30,10 +36,16 @@ export const COMMANDS: readonly CommandHelp[] = [
       '  With --config, uses authentication_backend.file.password.argon2; else m=65536, t=3, p=4.',
     ].join('\n'),
   },
-  { name: 'migrate', synopsis: 'gatehouse migrate [--config FILE]...', summary: 'apply pending storage migrations and exit', details: CONFIG },
+  {
+    name: 'migrate',
+    synopsis: 'gatehouse migrate [--config FILE]...',
+    summary: 'apply pending storage migrations and exit',
+    details: CONFIG,
+  },
   {
     name: 'access-control check-policy',
-    synopsis: 'gatehouse access-control check-policy --url URL [--method M] [--username U] [--groups a,b]... [--ip IP] [--verbose] [--config FILE]...',
+    synopsis:
+      'gatehouse access-control check-policy --url URL [--method M] [--username U] [--groups a,b]... [--ip IP] [--verbose] [--config FILE]...',
     summary: 'show which access-control rule decides for a request, and why (needs no secrets, Redis or database)',
     details: [
       '  --url URL           the request, absolute (https://app.example.com/path?query)',
@@ -54,7 +66,8 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'storage user webauthn delete',
-    synopsis: 'gatehouse storage user webauthn delete USER (--all | --description NAME) | delete [USER] --kid KID [--config FILE]...',
+    synopsis:
+      'gatehouse storage user webauthn delete USER (--all | --description NAME) | delete [USER] --kid KID [--config FILE]...',
     summary: "delete a user's WebAuthn keys: all of them, the one with that name, or the one with that key ID",
     details: [
       '  --all               every key of USER',
@@ -66,7 +79,8 @@ export const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'storage user webauthn import',
     synopsis: 'gatehouse storage user webauthn import FILE [--config FILE]...',
-    summary: "store the keys of FILE (written by 'authelia storage user webauthn export'); keys already stored are skipped; all or nothing",
+    summary:
+      "store the keys of FILE (written by 'authelia storage user webauthn export'); keys already stored are skipped; all or nothing",
     details: CONFIG,
   },
   {
@@ -84,7 +98,11 @@ export const COMMANDS: readonly CommandHelp[] = [
       CONFIG,
     ].join('\n'),
   },
-  { name: 'help', synopsis: 'gatehouse help [COMMAND...]', summary: 'show every command, or the usage of one (also: gatehouse COMMAND --help)' },
+  {
+    name: 'help',
+    synopsis: 'gatehouse help [COMMAND...]',
+    summary: 'show every command, or the usage of one (also: gatehouse COMMAND --help)',
+  },
 ];
 
 const FOOTER = `  gatehouse --version                 print the version

@@ -37,7 +37,8 @@ export function serverAddress([host, port, path]: readonly unknown[]): Converted
 export function postgresAddress([host, port]: readonly unknown[]): Converted {
   const h = hostOf(host, 'storage.postgres.host');
   if (typeof h === 'object') return h.error;
-  if (h?.startsWith('/')) return `'${h}' is a Unix socket; Gatehouse connects to PostgreSQL over TCP only: set storage.postgres.address to 'tcp://host:5432'`;
+  if (h?.startsWith('/'))
+    return `'${h}' is a Unix socket; Gatehouse connects to PostgreSQL over TCP only: set storage.postgres.address to 'tcp://host:5432'`;
   const p = portOf(port, 'storage.postgres.port');
   if (typeof p === 'string') return p;
   return { value: `tcp://${h ?? 'localhost'}:${p ?? 5432}` };
@@ -60,7 +61,7 @@ export function smtpAddress([host, port]: readonly unknown[]): Converted {
  * it (Gatehouse also checks the host name, which only fails closed). Files Authelia loaded cannot be mapped.
  */
 export function postgresTls([ssl]: readonly unknown[]): Converted {
-  if (!isMap(ssl)) return "must be a map (mode: disable | require | verify-ca | verify-full)";
+  if (!isMap(ssl)) return 'must be a map (mode: disable | require | verify-ca | verify-full)';
   for (const file of ['certificate', 'key']) {
     if (ssl[file] !== undefined && ssl[file] !== '') {
       return `'storage.postgres.ssl.${file}' is a client certificate, which Gatehouse cannot present: allow it to connect without one (password authentication)`;

@@ -22,7 +22,8 @@ export function resolveCookies(config: Config): CookieSettings[] {
   const session = config.session;
   return session.cookies.map((cookie, index) => {
     const portalUrl = cookie.authelia_url ?? cookie.portal_url;
-    if (!portalUrl) throw new Error(`session.cookies[${index}] has no portal URL (the configuration was not validated)`);
+    if (!portalUrl)
+      throw new Error(`session.cookies[${index}] has no portal URL (the configuration was not validated)`);
     const settings: CookieSettings = {
       domain: cookie.domain,
       name: cookie.name ?? session.name,
@@ -49,7 +50,8 @@ export function findCookieForHost(cookies: readonly CookieSettings[], host: stri
   const name = host.toLowerCase(); // domains are validated lower-case at load time
   let best: CookieSettings | undefined;
   for (const cookie of cookies) {
-    if ((best === undefined || cookie.domain.length > best.domain.length) && hostIsWithin(name, cookie.domain)) best = cookie;
+    if ((best === undefined || cookie.domain.length > best.domain.length) && hostIsWithin(name, cookie.domain))
+      best = cookie;
   }
   return best;
 }
@@ -62,6 +64,7 @@ export function findCookieForHost(cookies: readonly CookieSettings[], host: stri
 export function cookieForTarget(cookies: readonly CookieSettings[], url: URL): CookieSettings | { error: string } {
   const cookie = findCookieForHost(cookies, url.hostname);
   if (cookie === undefined) return { error: 'target host is not under any configured cookie domain' };
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && cookie.portalUrl.protocol === 'http:')) return { error: 'target URL must be https' };
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && cookie.portalUrl.protocol === 'http:'))
+    return { error: 'target URL must be https' };
   return cookie;
 }

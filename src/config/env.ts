@@ -51,7 +51,8 @@ function unwrap(schema: unknown): SchemaDef {
   let def = defOf(schema);
   for (;;) {
     if (WRAPPERS.has(def.type) && def.innerType) def = defOf(def.innerType);
-    else if (def.type === 'pipe' && def.in) def = defOf(def.in); // transforms: what the YAML holds is the input side
+    else if (def.type === 'pipe' && def.in)
+      def = defOf(def.in); // transforms: what the YAML holds is the input side
     else return def;
   }
 }
@@ -107,10 +108,15 @@ export interface EnvOverrideResult {
  * Applies every GATEHOUSE_* variable to `tree` in place, then Authelia's AUTHELIA_* variables (see
  * `applyAutheliaVariable`): a GATEHOUSE_* variable always wins over, and must agree with, its Authelia twin.
  */
-export function applyEnvOverrides(tree: ConfigTree, env: Readonly<Record<string, string | undefined>>): EnvOverrideResult {
+export function applyEnvOverrides(
+  tree: ConfigTree,
+  env: Readonly<Record<string, string | undefined>>,
+): EnvOverrideResult {
   const result: EnvOverrideResult = { problems: [], warnings: [] };
   const table = envKeyTable();
-  const names = Object.keys(env).filter((name) => env[name] !== undefined).sort();
+  const names = Object.keys(env)
+    .filter((name) => env[name] !== undefined)
+    .sort();
   for (const name of names) {
     const text = env[name]!;
     const launcher = AUTHELIA_LAUNCHER[name];
@@ -118,7 +124,9 @@ export function applyEnvOverrides(tree: ConfigTree, env: Readonly<Record<string,
     if (!name.startsWith(ENV_PREFIX)) continue;
     const key = table.get(name);
     if (!key) {
-      result.warnings.push(`environment variable ${name} does not name a configuration key Gatehouse knows; it is ignored`);
+      result.warnings.push(
+        `environment variable ${name} does not name a configuration key Gatehouse knows; it is ignored`,
+      );
       continue;
     }
     const value = envValue(name, text, key, env, result.problems);
@@ -132,8 +140,10 @@ export function applyEnvOverrides(tree: ConfigTree, env: Readonly<Record<string,
 
 const AUTHELIA_PREFIX = 'AUTHELIA_';
 const AUTHELIA_LAUNCHER: Readonly<Record<string, string>> = {
-  X_AUTHELIA_CONFIG: 'Gatehouse reads its configuration files from --config (given several times to merge them): pass them there',
-  X_AUTHELIA_CONFIG_FILTERS: 'Gatehouse does not expand configuration templates: write the values, or use GATEHOUSE_* variables',
+  X_AUTHELIA_CONFIG:
+    'Gatehouse reads its configuration files from --config (given several times to merge them): pass them there',
+  X_AUTHELIA_CONFIG_FILTERS:
+    'Gatehouse does not expand configuration templates: write the values, or use GATEHOUSE_* variables',
 };
 
 /**
@@ -157,30 +167,55 @@ function applyAutheliaVariable(
   if (key) {
     const value = envValue(name, env[name]!, key, env, result.problems);
     if (value === undefined) return;
-    const twins = [gatehouseName, key.fromFile ? gatehouseName.slice(0, -FILE_SUFFIX.length) : gatehouseName + FILE_SUFFIX];
+    const twins = [
+      gatehouseName,
+      key.fromFile ? gatehouseName.slice(0, -FILE_SUFFIX.length) : gatehouseName + FILE_SUFFIX,
+    ];
     const twin = twins.find((other) => env[other] !== undefined && table.has(other));
     if (twin) {
       const twinValue = envValue(twin, env[twin]!, table.get(twin)!, env, []);
-      if (twinValue !== undefined && twinValue === value) result.warnings.push(`environment variables ${name} and ${twin} are both set, to the same value: remove ${name}`);
-      else result.problems.push({ path: key.dotted, message: `set by both ${name} and ${twin}, to different values: keep only ${twin}` });
+      if (twinValue !== undefined && twinValue === value)
+        result.warnings.push(
+          `environment variables ${name} and ${twin} are both set, to the same value: remove ${name}`,
+        );
+      else
+        result.problems.push({
+          path: key.dotted,
+          message: `set by both ${name} and ${twin}, to different values: keep only ${twin}`,
+        });
       return;
     }
-    result.warnings.push(`environment variable ${name} is Authelia's name for ${gatehouseName} and is read as ${gatehouseName}: rename it`);
+    result.warnings.push(
+      `environment variable ${name} is Authelia's name for ${gatehouseName} and is read as ${gatehouseName}: rename it`,
+    );
     setAtPath(tree, key, name, value, result.problems);
     return;
   }
   const resolved = autheliaTableKey(name.slice(AUTHELIA_PREFIX.length));
   if (!resolved) {
-    result.problems.push({ path: name, message: 'names no configuration key Gatehouse knows or maps (see "Authelia keys" in docs/configuration.md): remove it' });
+    result.problems.push({
+      path: name,
+      message:
+        'names no configuration key Gatehouse knows or maps (see "Authelia keys" in docs/configuration.md): remove it',
+    });
     return;
   }
   const { entry, path, fromFile } = resolved;
   const dottedPath = path.join('.');
   const text = env[name]!;
   // Only a secret Gatehouse reads (jwt_secret) is read from its file; the others are reported and dropped unread.
-  const value = fromFile ? (entry.secret ? readSecretFile(name, text, dottedPath, result.problems) : text) : entry.secret ? text : parseScalar(text);
+  const value = fromFile
+    ? entry.secret
+      ? readSecretFile(name, text, dottedPath, result.problems)
+      : text
+    : entry.secret
+      ? text
+      : parseScalar(text);
   if (value === undefined) return;
-  const equivalent = entry.action === 'map' && typeof entry.to === 'string' ? table.get(envNameFor(finalKey(entry.to).split('.')) + (fromFile ? FILE_SUFFIX : '')) : undefined;
+  const equivalent =
+    entry.action === 'map' && typeof entry.to === 'string'
+      ? table.get(envNameFor(finalKey(entry.to).split('.')) + (fromFile ? FILE_SUFFIX : ''))
+      : undefined;
   const advice = equivalent ? `: rename it ${envNameFor(equivalent.path)}${fromFile ? FILE_SUFFIX : ''}` : '';
   result.warnings.push(`environment variable ${name} is Authelia's and is read as key '${dottedPath}'${advice}`);
   let node = tree;
@@ -216,9 +251,15 @@ function autheliaTableKey(rest: string): { entry: AutheliaKeyEntry; path: string
   }
   for (const [base, fromFile] of bases) {
     // The longest key whose subtree holds the name: what lies below it is covered by the entry whatever it is.
-    const under = AUTHELIA_KEYS.filter((entry) => entry.action !== 'map' && base.startsWith(`${envForm(entry.key)}_`))
-      .sort((a, b) => b.key.length - a.key.length)[0];
-    if (under) return { entry: under, path: [...under.key.split('.'), base.slice(envForm(under.key).length + 1).toLowerCase()], fromFile };
+    const under = AUTHELIA_KEYS.filter(
+      (entry) => entry.action !== 'map' && base.startsWith(`${envForm(entry.key)}_`),
+    ).sort((a, b) => b.key.length - a.key.length)[0];
+    if (under)
+      return {
+        entry: under,
+        path: [...under.key.split('.'), base.slice(envForm(under.key).length + 1).toLowerCase()],
+        fromFile,
+      };
   }
   return undefined;
 }
@@ -248,7 +289,14 @@ function readSecretFile(name: string, file: string, keyPath: string, problems: C
     content = readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : 'could not read it';
+    const reason =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : 'could not read it';
     problems.push({ path: keyPath, message: `${name} names '${file}': ${reason}` });
     return undefined;
   }
@@ -282,7 +330,10 @@ function setAtPath(tree: ConfigTree, key: EnvKey, name: string, value: unknown, 
     } else if (isMap(child)) {
       node = child;
     } else {
-      problems.push({ path: key.path.slice(0, i + 1).join('.'), message: `must be a map for ${name} to set ${key.dotted}` });
+      problems.push({
+        path: key.path.slice(0, i + 1).join('.'),
+        message: `must be a map for ${name} to set ${key.dotted}`,
+      });
       return;
     }
   }

@@ -1,5 +1,12 @@
 // The configuration module's public surface.
-export { loadConfig, validateConfigCommand, type LoadOptions, type LoadedConfig, type Environment, type ValidateConfigResult } from './load.js';
+export {
+  loadConfig,
+  validateConfigCommand,
+  type LoadOptions,
+  type LoadedConfig,
+  type Environment,
+  type ValidateConfigResult,
+} from './load.js';
 export { ConfigError, type ConfigProblem } from './problems.js';
 export { findCookieForHost, hostIsWithin } from './cookies.js';
 export { cookieDomainProblem } from './validate.js';

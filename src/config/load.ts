@@ -36,7 +36,8 @@ export interface LoadedConfig {
   generatedSecrets: string[];
 }
 
-const within = (path: string, ancestor: string): boolean => path === ancestor || path.startsWith(`${ancestor}.`) || path.startsWith(`${ancestor}[`);
+const within = (path: string, ancestor: string): boolean =>
+  path === ancestor || path.startsWith(`${ancestor}.`) || path.startsWith(`${ancestor}[`);
 
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const files = readConfigFiles(options.files);
@@ -46,7 +47,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   warnings.push(...env.warnings);
   if (options.files.length === 0) applyEmbeddedDefaults(tree);
   // Checking the schema against a half-read configuration would only add misleading problems.
-  if (files.problems.length > 0) throw new ConfigError([...files.problems, ...files.refused, ...env.problems], warnings);
+  if (files.problems.length > 0)
+    throw new ConfigError([...files.problems, ...files.refused, ...env.problems], warnings);
 
   const authelia = applyAutheliaKeys(tree);
   warnings.push(...authelia.warnings);
@@ -67,7 +69,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     }
     // A path taken out for a type error would be checked as its default: only paths as written are checked.
     // A refused section (LDAP, MySQL) leaves defaults behind: their files are not what the operator meant either.
-    const skip = (key: string): boolean => parsed.isTainted(key) || refused.some((r) => r.path.split('.')[0] === key.split('.')[0]);
+    const skip = (key: string): boolean =>
+      parsed.isTainted(key) || refused.some((r) => r.path.split('.')[0] === key.split('.')[0]);
     warnings.push(...semantic.warnings);
     if (options.checkReferencedFiles) {
       const files = referencedFileProblems(config, skip);
@@ -75,11 +78,16 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       warnings.push(...files.warnings);
     }
   }
-  if (problems.length > 0 || !config) throw new ConfigError(problems.sort((a, b) => compareKeyPaths(a.path, b.path)), warnings);
+  if (problems.length > 0 || !config)
+    throw new ConfigError(
+      problems.sort((a, b) => compareKeyPaths(a.path, b.path)),
+      warnings,
+    );
 
   const generatedSecrets = generateMissingSecrets(config, warnings);
   // No notifier configured: identity-verification mails land in a file the operator can read.
-  if (!config.notifier.smtp && !config.notifier.filesystem) config.notifier.filesystem = { filename: DEFAULT_NOTIFICATION_FILE };
+  if (!config.notifier.smtp && !config.notifier.filesystem)
+    config.notifier.filesystem = { filename: DEFAULT_NOTIFICATION_FILE };
   return { config, cookies: resolveCookies(config), warnings, generatedSecrets };
 }
 
@@ -113,7 +121,11 @@ function generateMissingSecrets(config: Config, warnings: string[]): string[] {
     warnings.push(`${path} is not set; a random one was generated for this process and is lost on restart`);
   };
   fill('session.secret', config.session.secret, (value) => (config.session.secret = value));
-  fill('identity_validation.jwt_secret', config.identity_validation.jwt_secret, (value) => (config.identity_validation.jwt_secret = value));
+  fill(
+    'identity_validation.jwt_secret',
+    config.identity_validation.jwt_secret,
+    (value) => (config.identity_validation.jwt_secret = value),
+  );
   return generated;
 }
 

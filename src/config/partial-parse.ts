@@ -105,7 +105,8 @@ function isWithin(path: string, ancestor: string): boolean {
 /** `session.cookies[0].domain` → `['session', 'cookies', 0, 'domain']` (the inverse of `formatKeyPath`). */
 export function parseKeyPath(path: string): Segment[] {
   const segments: Segment[] = [];
-  for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) segments.push(match[2] !== undefined ? Number(match[2]) : match[1]!);
+  for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g))
+    segments.push(match[2] !== undefined ? Number(match[2]) : match[1]!);
   return segments;
 }
 

@@ -27,7 +27,10 @@ export function formatProblem(problem: ConfigProblem): string {
 
 /** `['session', 'cookies', 0, 'domain']` → `session.cookies[0].domain`. */
 export function formatKeyPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>((text, segment) => joinKeyPath(text, typeof segment === 'number' ? segment : String(segment)), '');
+  return segments.reduce<string>(
+    (text, segment) => joinKeyPath(text, typeof segment === 'number' ? segment : String(segment)),
+    '',
+  );
 }
 
 export function joinKeyPath(parent: string, key: string | number): string {

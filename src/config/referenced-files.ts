@@ -15,7 +15,10 @@ export interface ReferencedFileFindings {
 }
 
 /** Problems with the files `config` names; `skip` says which keys not to check (their value is not the operator's). */
-export function referencedFileProblems(config: Config, skip: (key: string) => boolean = () => false): ReferencedFileFindings {
+export function referencedFileProblems(
+  config: Config,
+  skip: (key: string) => boolean = () => false,
+): ReferencedFileFindings {
   const findings: ReferencedFileFindings = { problems: [], warnings: [] };
   if (!skip(USERS_PATH_KEY)) usersFileProblems(config.authentication_backend.file.path, findings);
   if (!skip(LOCAL_STORAGE_KEY) && !skip('storage.postgres')) findings.problems.push(...localStorageProblems(config));
@@ -27,7 +30,11 @@ function statOrError(path: string): Stats | string {
     return statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? 'error'})`;
+    return code === 'ENOENT'
+      ? 'file not found'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : `cannot be read (${code ?? 'error'})`;
   }
 }
 
@@ -37,29 +44,44 @@ function statOrError(path: string): Stats | string {
  * mistyped path. A file with no users starts, with a warning (the users may be added while it runs).
  */
 function usersFileProblems(path: string, findings: ReferencedFileFindings): void {
-  const at = (message: string): void => void findings.problems.push({ path: USERS_PATH_KEY, message: `users file '${path}': ${message}` });
+  const at = (message: string): void =>
+    void findings.problems.push({ path: USERS_PATH_KEY, message: `users file '${path}': ${message}` });
   const info = statOrError(path);
   if (typeof info === 'string') {
-    return at(info === 'file not found'
-      ? "file not found: create it in Authelia's format (see users_database.yml in the repository; `gatehouse hash-password` makes the hashes) or set authentication_backend.file.path"
-      : info);
+    at(
+      info === 'file not found'
+        ? "file not found: create it in Authelia's format (see users_database.yml in the repository; `gatehouse hash-password` makes the hashes) or set authentication_backend.file.path"
+        : info,
+    );
+    return;
   }
-  if (!info.isFile()) return at('is not a regular file');
-  if (info.size > MAX_USERS_FILE_BYTES) return at(`is larger than ${MAX_USERS_FILE_BYTES} bytes`);
+  if (!info.isFile()) {
+    at('is not a regular file');
+    return;
+  }
+  if (info.size > MAX_USERS_FILE_BYTES) {
+    at(`is larger than ${MAX_USERS_FILE_BYTES} bytes`);
+    return;
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    return at(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    at(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return;
   }
   // Problems inside the file are named by the file and their path in it, which is what the operator edits.
   const parsed = parseUsersFile(text, path);
-  findings.problems.push(...parsed.problems.map((problem) => ({
-    path: problem.path === path ? path : `${path}: ${problem.path}`,
-    message: problem.message,
-  })));
+  findings.problems.push(
+    ...parsed.problems.map((problem) => ({
+      path: problem.path === path ? path : `${path}: ${problem.path}`,
+      message: problem.message,
+    })),
+  );
   if (parsed.problems.length === 0 && parsed.users.size === 0) {
-    findings.warnings.push(`users file '${path}' has no users: nobody can sign in until some are added (\`gatehouse hash-password\` makes the hashes)`);
+    findings.warnings.push(
+      `users file '${path}' has no users: nobody can sign in until some are added (\`gatehouse hash-password\` makes the hashes)`,
+    );
   }
 }
 
@@ -73,9 +95,12 @@ function localStorageProblems(config: Config): ConfigProblem[] {
   const info = statOrError(path);
   if (typeof info === 'string') return [];
   if (info.isDirectory()) return [];
-  const advice = "Gatehouse's storage.local.path is a directory for its embedded database (e.g. ./data/db); " +
+  const advice =
+    "Gatehouse's storage.local.path is a directory for its embedded database (e.g. ./data/db); " +
     "carry security keys over with 'authelia storage user webauthn export' and 'gatehouse storage user webauthn import'";
-  const what = isSqliteFile(path) ? "is an SQLite database (Authelia's local storage), which Gatehouse cannot use" : 'is a file, not a directory';
+  const what = isSqliteFile(path)
+    ? "is an SQLite database (Authelia's local storage), which Gatehouse cannot use"
+    : 'is a file, not a directory';
   return [{ path: LOCAL_STORAGE_KEY, message: `'${path}' ${what}: ${advice}` }];
 }
 

@@ -15,7 +15,8 @@ function toSeconds(value: string | number, ctx: z.RefinementCtx): number {
 }
 
 /** A duration in seconds, written as Authelia does ("5m", "1h30m") or as a number of seconds. */
-const duration = (fallback: string | number) => z.union([z.string(), z.number()]).default(fallback).transform(toSeconds);
+const duration = (fallback: string | number) =>
+  z.union([z.string(), z.number()]).default(fallback).transform(toSeconds);
 
 /** A per-cookie override: absent stays absent, so the session-level value applies (a default here would hide it). */
 const optionalDuration = z.union([z.string(), z.number()]).transform(toSeconds).optional();
@@ -29,7 +30,10 @@ const listenAddress = (fallback: string) =>
       const match = /^(?:tcp[46]?:\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]*)?:(\d{1,5})\/?$/.exec(value.trim());
       const port = match ? Number(match[2]) : NaN;
       if (!match || !(port >= 0 && port <= 65535)) {
-        ctx.addIssue({ code: 'custom', message: `must be an address like 'tcp://:9091' or 'tcp://127.0.0.1:9091', not '${value}'` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an address like 'tcp://:9091' or 'tcp://127.0.0.1:9091', not '${value}'`,
+        });
         return z.NEVER;
       }
       const host = (match[1] ?? '').replace(/^\[|\]$/g, '');
@@ -44,7 +48,10 @@ const serviceAddress = (fallback: string, defaultPort: number) =>
     .transform((value, ctx) => {
       const match = /^(?:tcp[46]?:\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s]+)(?::(\d{1,5}))?\/?$/.exec(value.trim());
       if (!match) {
-        ctx.addIssue({ code: 'custom', message: `must be an address like 'tcp://127.0.0.1:${defaultPort}', not '${value}'` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an address like 'tcp://127.0.0.1:${defaultPort}', not '${value}'`,
+        });
         return z.NEVER;
       }
       return { host: match[1]!.replace(/^\[|\]$/g, ''), port: match[2] ? Number(match[2]) : defaultPort };
@@ -86,9 +93,7 @@ const policy = z.enum(['bypass', 'one_factor', 'two_factor', 'deny']);
 const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 const queryMatcher = z.strictObject({
-  operator: z
-    .enum(['equal', 'not equal', 'present', 'absent', 'pattern', 'not pattern'])
-    .optional(),
+  operator: z.enum(['equal', 'not equal', 'present', 'absent', 'pattern', 'not pattern']).optional(),
   key: z.string().min(1),
   value: z.string().optional(),
 });
@@ -104,7 +109,9 @@ const rule = z.strictObject({
     .optional(),
   methods: stringOrList.optional(),
   resources: stringOrList.optional(),
-  query: z.array(z.union([queryMatcher, z.array(queryMatcher)]).transform((v) => (Array.isArray(v) ? v : [v]))).optional(),
+  query: z
+    .array(z.union([queryMatcher, z.array(queryMatcher)]).transform((v) => (Array.isArray(v) ? v : [v])))
+    .optional(),
 });
 
 // Goes into a Set-Cookie header: anything beyond these characters could break or inject into the header.
@@ -159,7 +166,8 @@ export const configSchema = z.strictObject({
         .prefault({})
         .transform((value, ctx) => {
           const resolved = resolveAuthzEndpoints(value.authz);
-          for (const issue of resolved.problems) ctx.addIssue({ code: 'custom', message: issue.message, path: ['authz', ...issue.path] });
+          for (const issue of resolved.problems)
+            ctx.addIssue({ code: 'custom', message: issue.message, path: ['authz', ...issue.path] });
           return { authz: resolved.endpoints };
         }),
     })
@@ -232,7 +240,11 @@ export const configSchema = z.strictObject({
               sentinel_name: z.string().min(1),
               sentinel_username: z.string().optional(),
               sentinel_password: z.string().optional(),
-              nodes: z.array(z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(26379) })).default([]),
+              nodes: z
+                .array(
+                  z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(26379) }),
+                )
+                .default([]),
             })
             .optional(),
         })
@@ -245,7 +257,10 @@ export const configSchema = z.strictObject({
         .strictObject({
           address: serviceAddress('tcp://127.0.0.1:5432', 5432),
           database: z.string().min(1).default('gatehouse'),
-          schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case SQL identifier').default('public'),
+          schema: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case SQL identifier')
+            .default('public'),
           username: z.string().min(1).default('gatehouse'),
           password: z.string().default(''),
           timeout: duration('5s'),
@@ -261,7 +276,12 @@ export const configSchema = z.strictObject({
       filesystem: z.strictObject({ filename: z.string().min(1).default(DEFAULT_NOTIFICATION_FILE) }).optional(),
       smtp: z
         .strictObject({
-          address: z.string().regex(/^(smtp|submission|submissions):\/\/[^/:\s]+(:\d{1,5})?$/, "must be like 'submission://host:587' (smtp, submission or submissions)"),
+          address: z
+            .string()
+            .regex(
+              /^(smtp|submission|submissions):\/\/[^/:\s]+(:\d{1,5})?$/,
+              "must be like 'submission://host:587' (smtp, submission or submissions)",
+            ),
           username: z.string().default(''),
           password: z.string().default(''),
           sender: z.string().min(1),

@@ -35,11 +35,17 @@ function patternCovers(outer: Pattern, inner: Pattern): boolean {
 function coveredDomain(later: RuleConfig, restricted: RuleConfig): string | undefined {
   const laterDomains = domainsOf(later);
   if (laterDomains.some((pattern) => !isPlain(pattern))) return undefined; // {user}/{group}: not "everyone"
-  return (restricted.domain ?? []).find((text) => laterDomains.some((outer) => patternCovers(outer, parseDomainPattern(text))));
+  return (restricted.domain ?? []).find((text) =>
+    laterDomains.some((outer) => patternCovers(outer, parseDomainPattern(text))),
+  );
 }
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-const superset = (outer: readonly string[] | undefined, inner: readonly string[] | undefined, norm: (s: string) => string): boolean => {
+const superset = (
+  outer: readonly string[] | undefined,
+  inner: readonly string[] | undefined,
+  norm: (s: string) => string,
+): boolean => {
   if (outer === undefined) return true;
   if (inner === undefined) return false;
   const set = new Set(outer.map(norm));
@@ -48,10 +54,12 @@ const superset = (outer: readonly string[] | undefined, inner: readonly string[]
 
 /** L's criteria other than domain and subject are absent or no narrower than R's. */
 function noNarrower(later: RuleConfig, restricted: RuleConfig): boolean {
-  return (later.resources === undefined || sameJson(later.resources, restricted.resources)) &&
+  return (
+    (later.resources === undefined || sameJson(later.resources, restricted.resources)) &&
     (later.query === undefined || sameJson(later.query, restricted.query)) &&
     superset(later.methods, restricted.methods, (m) => m.toUpperCase()) &&
-    superset(later.networks, restricted.networks, (n) => n.trim());
+    superset(later.networks, restricted.networks, (n) => n.trim())
+  );
 }
 
 /** One warning per subject-restricted rule whose resource a later rule gives to everyone. */
@@ -67,9 +75,11 @@ export function shadowedRuleWarnings(accessControl: AccessControlConfig): string
       if (domain === undefined) continue;
       if (later.policy !== 'deny') {
         const at = (index: number) => joinKeyPath('access_control.rules', index);
-        warnings.push(`${at(i)} gives '${domain}' only to its subject, but ${at(j)} (policy ${later.policy}, no subject) ` +
-          `matches the same requests for everyone else: anyone ${later.policy === 'bypass' ? 'at all' : 'who signs in'} gets in. ` +
-          `If only the subject should, add a rule for '${domain}' with policy deny right after ${at(i)}`);
+        warnings.push(
+          `${at(i)} gives '${domain}' only to its subject, but ${at(j)} (policy ${later.policy}, no subject) ` +
+            `matches the same requests for everyone else: anyone ${later.policy === 'bypass' ? 'at all' : 'who signs in'} gets in. ` +
+            `If only the subject should, add a rule for '${domain}' with policy deny right after ${at(i)}`,
+        );
       }
       return; // the first covering rule answers for everyone else; later ones are never reached
     }

@@ -40,7 +40,8 @@ export function cookieDomainProblem(domain: string): string | undefined {
     return 'must be a host name: letters, digits and hyphens, in labels separated by dots';
   }
   if (/^[0-9]+$/.test(domain.slice(domain.lastIndexOf('.') + 1))) return 'must be a host name, not an IP address';
-  if (!domain.includes('.') && !isLocalhostDomain(domain)) return 'must contain a dot (only localhost may go without one)';
+  if (!domain.includes('.') && !isLocalhostDomain(domain))
+    return 'must contain a dot (only localhost may go without one)';
   return undefined;
 }
 
@@ -86,13 +87,22 @@ function checkNestedCookies(config: Config, findings: SemanticFindings): void {
     cookies.forEach((outer, j) => {
       if (i === j || inner.domain === outer.domain || !hostIsWithin(inner.domain, outer.domain)) return;
       if ((inner.name ?? config.session.name) !== (outer.name ?? config.session.name)) return;
-      problem(findings, `${joinKeyPath('session.cookies', i)}.domain`,
-        `'${inner.domain}' lies within session.cookies[${j}].domain '${outer.domain}' and uses the same cookie name: give one of them another name`);
+      problem(
+        findings,
+        `${joinKeyPath('session.cookies', i)}.domain`,
+        `'${inner.domain}' lies within session.cookies[${j}].domain '${outer.domain}' and uses the same cookie name: give one of them another name`,
+      );
     });
   });
 }
 
-function checkCookieUrls(cookie: CookieConfig, at: string, domainValid: boolean, config: Config, findings: SemanticFindings): void {
+function checkCookieUrls(
+  cookie: CookieConfig,
+  at: string,
+  domainValid: boolean,
+  config: Config,
+  findings: SemanticFindings,
+): void {
   if (cookie.authelia_url && cookie.portal_url) {
     problem(findings, at, 'set authelia_url or its alias portal_url, not both');
     return;
@@ -109,19 +119,26 @@ function checkCookieUrls(cookie: CookieConfig, at: string, domainValid: boolean,
   if (portalIssue) problem(findings, `${at}.${portalKey}`, portalIssue);
   const redirect = cookie.default_redirection_url;
   if (redirect) {
-    const redirectIssue = urlProblem(redirect, cookie.domain) ?? (redirect.href === portal.href ? `must not be the portal URL (${portalKey})` : undefined);
+    const redirectIssue =
+      urlProblem(redirect, cookie.domain) ??
+      (redirect.href === portal.href ? `must not be the portal URL (${portalKey})` : undefined);
     if (redirectIssue) problem(findings, `${at}.default_redirection_url`, redirectIssue);
   }
   // Browsers drop SameSite=None cookies that are not Secure, so sign-in would silently never stick.
   if ((cookie.same_site ?? config.session.same_site) === 'none' && portal.protocol !== 'https:') {
-    problem(findings, cookie.same_site ? `${at}.same_site` : 'session.same_site', "'none' needs an https portal: browsers drop SameSite=None cookies that are not Secure");
+    problem(
+      findings,
+      cookie.same_site ? `${at}.same_site` : 'session.same_site',
+      "'none' needs an https portal: browsers drop SameSite=None cookies that are not Secure",
+    );
   }
 }
 
 // ---- durations ----
 
 const positive = (seconds: number) => (seconds > 0 ? undefined : 'must be greater than 0');
-const rememberMe = (seconds: number) => (seconds === -1 || seconds > 0 ? undefined : 'must be -1 (disabled) or greater than 0');
+const rememberMe = (seconds: number) =>
+  seconds === -1 || seconds > 0 ? undefined : 'must be -1 (disabled) or greater than 0';
 
 const checkDurations: Check = (config, findings) => {
   const { session, identity_validation: identity } = config;
@@ -131,14 +148,16 @@ const checkDurations: Check = (config, findings) => {
     ['session.remember_me', session.remember_me, rememberMe],
     ['identity_validation.token_lifetime', identity.token_lifetime, positive],
     ['identity_validation.elevation_lifetime', identity.elevation_lifetime, positive],
-    ...session.cookies.flatMap((cookie, index): [string, number | undefined, (seconds: number) => string | undefined][] => {
-      const at = joinKeyPath('session.cookies', index);
-      return [
-        [`${at}.expiration`, cookie.expiration, positive],
-        [`${at}.inactivity`, cookie.inactivity, positive],
-        [`${at}.remember_me`, cookie.remember_me, rememberMe],
-      ];
-    }),
+    ...session.cookies.flatMap(
+      (cookie, index): [string, number | undefined, (seconds: number) => string | undefined][] => {
+        const at = joinKeyPath('session.cookies', index);
+        return [
+          [`${at}.expiration`, cookie.expiration, positive],
+          [`${at}.inactivity`, cookie.inactivity, positive],
+          [`${at}.remember_me`, cookie.remember_me, rememberMe],
+        ];
+      },
+    ),
   ];
   for (const [path, seconds, rule] of cases) {
     const issue = seconds === undefined ? undefined : rule(seconds);
@@ -155,7 +174,8 @@ const checkSecrets: Check = (config, findings) => {
   ];
   for (const [path, value] of secrets) {
     // Replicas behind Redis must share the secret; a random one per process would split them.
-    if (value === undefined && config.session.redis) problem(findings, path, 'is required when session.redis is set: every replica must share it');
+    if (value === undefined && config.session.redis)
+      problem(findings, path, 'is required when session.redis is set: every replica must share it');
     if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
       findings.warnings.push(`${path} is shorter than ${MIN_SECRET_LENGTH} characters; use a long random value`);
     }
@@ -165,18 +185,21 @@ const checkSecrets: Check = (config, findings) => {
 // ---- notifier, regulation, webauthn, telemetry, storage ----
 
 const checkNotifier: Check = (config, findings) => {
-  if (config.notifier.filesystem && config.notifier.smtp) problem(findings, 'notifier', 'configure one of filesystem or smtp, not both');
+  if (config.notifier.filesystem && config.notifier.smtp)
+    problem(findings, 'notifier', 'configure one of filesystem or smtp, not both');
 };
 
 const checkRegulation: Check = (config, findings) => {
   const regulation = config.regulation;
   if (regulation.modes.length === 0) problem(findings, 'regulation.modes', 'must list at least one of: user, ip');
   regulation.modes.forEach((mode, index) => {
-    if (regulation.modes.indexOf(mode) !== index) problem(findings, `regulation.modes[${index}]`, `duplicates '${mode}'`);
+    if (regulation.modes.indexOf(mode) !== index)
+      problem(findings, `regulation.modes[${index}]`, `duplicates '${mode}'`);
   });
   if (regulation.max_retries > 0) {
     for (const key of ['find_time', 'ban_time'] as const) {
-      if (!(regulation[key] > 0)) problem(findings, `regulation.${key}`, 'must be greater than 0 when max_retries is greater than 0');
+      if (!(regulation[key] > 0))
+        problem(findings, `regulation.${key}`, 'must be greater than 0 when max_retries is greater than 0');
     }
   }
 };
@@ -207,8 +230,10 @@ const checkStorage: Check = (config, findings) => {
   // Redis suggests several replicas; embedded storage would give each its own security keys and its own count of
   // failed sign-ins (regulation), multiplying the attempts an attacker gets. One replica with Redis is fine.
   if (config.session.redis && !config.storage.postgres) {
-    findings.warnings.push('session.redis is set but storage.postgres is not: embedded storage (storage.local.path) serves one replica only; ' +
-      'with several replicas each would keep its own security keys and failed-attempt counts: configure storage.postgres');
+    findings.warnings.push(
+      'session.redis is set but storage.postgres is not: embedded storage (storage.local.path) serves one replica only; ' +
+        'with several replicas each would keep its own security keys and failed-attempt counts: configure storage.postgres',
+    );
   }
 };
 

@@ -36,10 +36,14 @@ function readConfigFile(file: string, sink: ReadFilesResult): ConfigTree | undef
     return undefined;
   }
   const doc = parseDocument(text, { uniqueKeys: true });
-  for (const warning of doc.warnings) sink.warnings.push(`${yamlLocation(file, warning)}: ${firstLine(warning.message)}`);
+  for (const warning of doc.warnings)
+    sink.warnings.push(`${yamlLocation(file, warning)}: ${firstLine(warning.message)}`);
   const syntaxError = doc.errors[0]; // later ones are mostly knock-on effects of the first
   if (syntaxError) {
-    sink.problems.push({ path: yamlLocation(file, syntaxError), message: `invalid YAML: ${firstLine(syntaxError.message)}` });
+    sink.problems.push({
+      path: yamlLocation(file, syntaxError),
+      message: `invalid YAML: ${firstLine(syntaxError.message)}`,
+    });
     sink.problems.push(...templateLines(text, file));
     return undefined;
   }
@@ -48,12 +52,18 @@ function readConfigFile(file: string, sink: ReadFilesResult): ConfigTree | undef
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    sink.problems.push({ path: file, message: `invalid YAML: ${error instanceof Error ? firstLine(error.message) : String(error)}` });
+    sink.problems.push({
+      path: file,
+      message: `invalid YAML: ${error instanceof Error ? firstLine(error.message) : String(error)}`,
+    });
     return undefined;
   }
   if (value === null || value === undefined) return {}; // an empty file configures nothing
   if (!isMap(value)) {
-    sink.problems.push({ path: file, message: `the top level must be a map of configuration keys, not ${describeValue(value)}` });
+    sink.problems.push({
+      path: file,
+      message: `the top level must be a map of configuration keys, not ${describeValue(value)}`,
+    });
     return undefined;
   }
   return dropNulls(value);
@@ -64,8 +74,10 @@ function readConfigFile(file: string, sink: ReadFilesResult): ConfigTree | undef
 const TEMPLATE = '{{';
 
 function templateMessage(file: string): string {
-  return `uses Authelia's configuration templating ({{ ... }}) in ${file}: Gatehouse does not expand templates; ` +
-    'write the value itself, or set it through a GATEHOUSE_* environment variable (secrets also through GATEHOUSE_*_FILE)';
+  return (
+    `uses Authelia's configuration templating ({{ ... }}) in ${file}: Gatehouse does not expand templates; ` +
+    'write the value itself, or set it through a GATEHOUSE_* environment variable (secrets also through GATEHOUSE_*_FILE)'
+  );
 }
 
 /**
@@ -88,20 +100,30 @@ function removeTemplates(node: unknown, path: (string | number)[], file: string,
     // A template in a key's place (`{{ env "X" }}: value`) reads as a map used as a key, which YAML allows and a
     // configuration never means: the pair is reported and dropped here, so nothing prints a parser warning instead.
     node.items = node.items.filter((pair) => {
-      const templated = isTemplate(pair.key) || (isScalar(pair.key) && typeof pair.key.value === 'string' && pair.key.value.includes(TEMPLATE));
+      const templated =
+        isTemplate(pair.key) ||
+        (isScalar(pair.key) && typeof pair.key.value === 'string' && pair.key.value.includes(TEMPLATE));
       if (!templated && !isYamlMap(pair.key) && !isSeq(pair.key)) return true;
       refused.push({
         path: path.length > 0 ? formatKeyPath(path) : file,
-        message: templated ? `a key ${templateMessage(file)}` : `has a key written as a ${isSeq(pair.key) ? 'list' : 'map'} in ${file}; keys are plain names`,
+        message: templated
+          ? `a key ${templateMessage(file)}`
+          : `has a key written as a ${isSeq(pair.key) ? 'list' : 'map'} in ${file}; keys are plain names`,
       });
       return false;
     });
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      visit(pair.value, [...path, key], () => (pair.value = new Scalar(null)));
+      visit(pair.value, [...path, key], () => {
+        pair.value = new Scalar(null);
+      });
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, index) => visit(item, [...path, index], () => (node.items[index] = new Scalar(null))));
+    node.items.forEach((item, index) => {
+      visit(item, [...path, index], () => {
+        node.items[index] = new Scalar(null);
+      });
+    });
   }
 }
 
@@ -111,12 +133,16 @@ function templateLines(text: string, file: string): ConfigProblem[] {
   text.split('\n').forEach((line, index) => {
     const at = line.indexOf(TEMPLATE);
     const comment = line.search(/(^|\s)#/);
-    if (at >= 0 && (comment < 0 || comment > at)) problems.push({ path: `${file}:${index + 1}`, message: templateMessage(file) });
+    if (at >= 0 && (comment < 0 || comment > at))
+      problems.push({ path: `${file}:${index + 1}`, message: templateMessage(file) });
   });
   return problems;
 }
 
-function yamlLocation(file: string, error: { linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, unknown] }): string {
+function yamlLocation(
+  file: string,
+  error: { linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, unknown] },
+): string {
   const start = error.linePos?.[0];
   return start ? `${file}:${start.line}:${start.col}` : file;
 }

@@ -22,7 +22,9 @@ const typeName = (expected: string): string => TYPE_NAMES[expected] ?? expected;
 export function schemaIssueMessage(issue: RawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${typeName(issue.expected)}, not ${describeValue(issue.input)}`;
+      return issue.input === undefined
+        ? 'is required'
+        : `must be ${typeName(issue.expected)}, not ${describeValue(issue.input)}`;
     case 'invalid_value':
       return `must be one of: ${issue.values.map(String).join(', ')}`;
     case 'too_small':
@@ -36,7 +38,12 @@ export function schemaIssueMessage(issue: RawIssue): string | undefined {
   }
 }
 
-function boundMessage(bound: 'at least' | 'at most', origin: string, limit: number | bigint, inclusive: boolean): string {
+function boundMessage(
+  bound: 'at least' | 'at most',
+  origin: string,
+  limit: number | bigint,
+  inclusive: boolean,
+): string {
   if (origin === 'string' && bound === 'at least' && Number(limit) === 1) return 'must not be empty';
   if (origin === 'array') return `must have ${bound} ${limit} entr${Number(limit) === 1 ? 'y' : 'ies'}`;
   if (origin === 'string') return `must be ${bound} ${limit} characters long`;
@@ -51,7 +58,10 @@ export function schemaProblems(issues: readonly Issue[], prefix: readonly Proper
 function issueProblems(issue: Issue, path: PropertyKey[]): ConfigProblem[] {
   const at = formatKeyPath(path);
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: joinKeyPath(at, key), message: 'is not a configuration key Gatehouse knows' }));
+    return issue.keys.map((key) => ({
+      path: joinKeyPath(at, key),
+      message: 'is not a configuration key Gatehouse knows',
+    }));
   }
   if (issue.code === 'invalid_union') return unionProblems(issue.errors, path, at);
   return [{ path: at, message: issue.message }];
@@ -62,9 +72,16 @@ function issueProblems(issue: Issue, path: PropertyKey[]): ConfigProblem[] {
  * its issues say what is wrong; when none did, the value simply has the wrong type.
  */
 function unionProblems(branches: readonly (readonly Issue[])[], path: PropertyKey[], at: string): ConfigProblem[] {
-  const wrongType = (issues: readonly Issue[]) => issues.length === 1 && issues[0]!.code === 'invalid_type' && issues[0]!.path.length === 0;
+  const wrongType = (issues: readonly Issue[]) =>
+    issues.length === 1 && issues[0]!.code === 'invalid_type' && issues[0]!.path.length === 0;
   const deeper = branches.find((issues) => issues.length > 0 && !wrongType(issues));
   if (deeper) return schemaProblems(deeper, path);
-  const expected = [...new Set(branches.flatMap((issues) => issues.map((issue) => (issue.code === 'invalid_type' ? typeName(issue.expected) : ''))))].filter(Boolean);
+  const expected = [
+    ...new Set(
+      branches.flatMap((issues) =>
+        issues.map((issue) => (issue.code === 'invalid_type' ? typeName(issue.expected) : '')),
+      ),
+    ),
+  ].filter(Boolean);
   return [{ path: at, message: expected.length > 0 ? `must be ${expected.join(' or ')}` : 'has an invalid value' }];
 }

@@ -5,16 +5,22 @@ import type { Logger } from 'pino';
 
 export function accessLog(logger: Logger) {
   return function logRequest(req: Request, res: Response, next: NextFunction): void {
-    if (!logger.isLevelEnabled('debug')) return next();
+    if (!logger.isLevelEnabled('debug')) {
+      next();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      logger.debug({
-        requestId: res.getHeader('X-Request-Id'),
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-      }, 'portal request');
+      logger.debug(
+        {
+          requestId: res.getHeader('X-Request-Id'),
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'portal request',
+      );
     });
     next();
   };

@@ -71,7 +71,10 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
 
   // The pages' WebAuthn helper, served from Gatehouse itself (no CDN); its ES modules import each other by relative
   // .js paths, so the directory works as is. Mounted before /static, whose handler answers 404 for unknown files.
-  app.use('/static/vendor/simplewebauthn', express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), STATIC_FILES));
+  app.use(
+    '/static/vendor/simplewebauthn',
+    express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), STATIC_FILES),
+  );
   app.use('/static', express.static(join(packageRoot, 'views', 'static'), STATIC_FILES));
 
   app.use(clientAddressOf(deps.trustedProxies));
@@ -86,7 +89,17 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
 
   app.use((req: Request, res: Response) => {
     if (req.path.startsWith('/api/')) return ko(res, 404, 'Not found.');
-    html(res, 404, renderMessage({ title: 'Page not found', message: 'There is nothing here.', status: 'error', actionUrl: '/', actionLabel: 'Go to sign in' }));
+    html(
+      res,
+      404,
+      renderMessage({
+        title: 'Page not found',
+        message: 'There is nothing here.',
+        status: 'error',
+        actionUrl: '/',
+        actionLabel: 'Go to sign in',
+      }),
+    );
   });
 
   // Expected failures become short 4xx/5xx answers here; anything else is logged with the request ID and is a
@@ -95,20 +108,52 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
     const status = errorStatus(error);
     const backend = status === 503 && deps.outages ? backendOf(error) : undefined;
     if (backend !== undefined) deps.outages!.answered503(backend, error);
-    else if (status >= 500) deps.logger.error({ err: error, requestId: res.getHeader('X-Request-Id'), path: req.path }, 'portal request failed');
+    else if (status >= 500)
+      deps.logger.error(
+        { err: error, requestId: res.getHeader('X-Request-Id'), path: req.path },
+        'portal request failed',
+      );
     if (res.headersSent) return res.end();
     // A browser opening a portal page gets a page, not the API's JSON; /api/* always answers JSON.
-    if (status >= 500 && !req.path.startsWith('/api/') && req.accepts(['application/json', 'text/html']) === 'text/html') {
-      return html(res, status, renderMessage(status === 503
-        ? { title: 'Temporarily unavailable', message: 'Gatehouse cannot reach its session store or storage. Try again in a moment.', status: 'error', actionUrl: req.originalUrl.startsWith('/') ? req.originalUrl : '/', actionLabel: 'Try again' }
-        : { title: 'Something went wrong', message: 'Gatehouse could not answer this request. Try again in a moment.', status: 'error', actionUrl: '/', actionLabel: 'Go to sign in' }));
+    if (
+      status >= 500 &&
+      !req.path.startsWith('/api/') &&
+      req.accepts(['application/json', 'text/html']) === 'text/html'
+    ) {
+      return html(
+        res,
+        status,
+        renderMessage(
+          status === 503
+            ? {
+                title: 'Temporarily unavailable',
+                message: 'Gatehouse cannot reach its session store or storage. Try again in a moment.',
+                status: 'error',
+                actionUrl: req.originalUrl.startsWith('/') ? req.originalUrl : '/',
+                actionLabel: 'Try again',
+              }
+            : {
+                title: 'Something went wrong',
+                message: 'Gatehouse could not answer this request. Try again in a moment.',
+                status: 'error',
+                actionUrl: '/',
+                actionLabel: 'Go to sign in',
+              },
+        ),
+      );
     }
-    const message = status === 503 ? 'Gatehouse cannot reach its session store or storage. Try again shortly.'
-      : status === 413 ? 'Request body too large.'
-      : status === 400 ? 'Malformed request.'
-      : status === 415 ? 'Unsupported content type.'
-      : status < 500 ? 'Request refused.'
-      : 'Internal error.';
+    const message =
+      status === 503
+        ? 'Gatehouse cannot reach its session store or storage. Try again shortly.'
+        : status === 413
+          ? 'Request body too large.'
+          : status === 400
+            ? 'Malformed request.'
+            : status === 415
+              ? 'Unsupported content type.'
+              : status < 500
+                ? 'Request refused.'
+                : 'Internal error.';
     ko(res, status, message);
   });
   return app;
@@ -116,7 +161,9 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
 
 function errorStatus(error: unknown): number {
   if (error instanceof SessionStoreUnavailableError || error instanceof StorageUnavailableError) return 503;
-  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown } | null)?.status ??
+    (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) return status;
   return 500;
 }

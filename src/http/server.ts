@@ -11,23 +11,35 @@ export type AuthzHandler = (endpoint: AuthzEndpoint, req: IncomingMessage, res: 
 export type PortalHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** `endpoints`: the authz endpoints of `server.endpoints.authz` (config/schema.ts resolves them, defaults included). */
-export function createGatehouseServer(authz: AuthzHandler, portal: PortalHandler, endpoints: readonly AuthzEndpoint[]): Server {
+export function createGatehouseServer(
+  authz: AuthzHandler,
+  portal: PortalHandler,
+  endpoints: readonly AuthzEndpoint[],
+): Server {
   const authzPaths = new Map(endpoints.map((endpoint) => [endpoint.path, endpoint]));
   // Node checks these timeouts only every `connectionsCheckingInterval` (30 s by default), which let a slow-header
   // client hold a connection ~35 s; checked every second, the 10 s header timeout holds to within a second.
-  const server = createServer({ maxHeaderSize: 16384, requestTimeout: 30_000, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const endpoint = authzPaths.get(q < 0 ? url : url.slice(0, q));
-    if (endpoint !== undefined) {
-      // Answers to the proxy carry only what it needs (no X-Request-Id); the handler takes the proxy's own request
-      // ID (nginx $request_id, Traefik's) for its logs, and makes one only when it logs.
-      void authz(endpoint, req, res);
-      return;
-    }
-    res.setHeader('X-Request-Id', requestIdOf(req));
-    portal(req, res);
-  });
+  const server = createServer(
+    {
+      maxHeaderSize: 16384,
+      requestTimeout: 30_000,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: 1_000,
+    },
+    (req, res) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const endpoint = authzPaths.get(q < 0 ? url : url.slice(0, q));
+      if (endpoint !== undefined) {
+        // Answers to the proxy carry only what it needs (no X-Request-Id); the handler takes the proxy's own request
+        // ID (nginx $request_id, Traefik's) for its logs, and makes one only when it logs.
+        void authz(endpoint, req, res);
+        return;
+      }
+      res.setHeader('X-Request-Id', requestIdOf(req));
+      portal(req, res);
+    },
+  );
   server.keepAliveTimeout = 65_000;
   return server;
 }

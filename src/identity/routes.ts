@@ -88,13 +88,22 @@ class MailThrottle {
 }
 
 const startBody = bodyObject({
-  action: z.string({ error: 'Unknown action.' }).max(64, { error: 'Unknown action.' }).refine(isIdentityAction, { error: 'Unknown action.' }),
-  returnTo: z.string({ error: 'Unknown return page.' }).refine((value) => portalPath(value) !== undefined, { error: 'Unknown return page.' }).optional(),
+  action: z
+    .string({ error: 'Unknown action.' })
+    .max(64, { error: 'Unknown action.' })
+    .refine(isIdentityAction, { error: 'Unknown action.' }),
+  returnTo: z
+    .string({ error: 'Unknown return page.' })
+    .refine((value) => portalPath(value) !== undefined, { error: 'Unknown return page.' })
+    .optional(),
 });
 
 /** Tokens are compact JWTs of a few hundred characters; anything far longer is not one. */
 const finishBody = bodyObject({
-  token: z.string({ error: 'A token is required.' }).min(1, { error: 'A token is required.' }).max(4096, { error: 'This link is not valid.' }),
+  token: z
+    .string({ error: 'A token is required.' })
+    .min(1, { error: 'A token is required.' })
+    .max(4096, { error: 'This link is not valid.' }),
 });
 
 export function identityRoutes(deps: IdentityRouteDependencies): Router {
@@ -122,11 +131,17 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
     const ip = requestIp(req);
     try {
       const { token, jti } = await deps.verifier.issue({ username, action, ip });
-      const link = returnTo === undefined
-        ? portalLink(cookie.portalUrl, ACTION_PAGES[action], { token })
-        : portalLink(cookie.portalUrl, CONFIRM_PAGE, { token, then: returnTo });
+      const link =
+        returnTo === undefined
+          ? portalLink(cookie.portalUrl, ACTION_PAGES[action], { token })
+          : portalLink(cookie.portalUrl, CONFIRM_PAGE, { token, then: returnTo });
       const message = identityCheckMessage({
-        username, displayName: user.displayName, link, ip, at: new Date(now()), validForSeconds: deps.verifier.lifetimeSeconds,
+        username,
+        displayName: user.displayName,
+        link,
+        ip,
+        at: new Date(now()),
+        validForSeconds: deps.verifier.lifetimeSeconds,
         purpose: returnTo === undefined ? 'register' : 'manage',
       });
       try {

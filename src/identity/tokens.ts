@@ -48,7 +48,11 @@ export class IdentityVerifier {
     return this.#lifetimeSeconds;
   }
 
-  async issue(p: { username: string; action: IdentityAction; ip: string }): Promise<{ token: string; jti: string; expiresAt: Date }> {
+  async issue(p: {
+    username: string;
+    action: IdentityAction;
+    ip: string;
+  }): Promise<{ token: string; jti: string; expiresAt: Date }> {
     const jti = randomUUID();
     const issuedAt = Math.floor(this.#now() / 1000);
     const expiresAt = issuedAt + this.#lifetimeSeconds;
@@ -98,7 +102,10 @@ export class IdentityVerifier {
     return (await this.#storage.isIdentityVerificationPending(verified.jti, now)) ? 'ok' : 'used';
   }
 
-  async #verify(p: { token: string; username: string; action: string }, now: Date): Promise<RedeemResult | { jti: string; exp: number }> {
+  async #verify(
+    p: { token: string; username: string; action: string },
+    now: Date,
+  ): Promise<RedeemResult | { jti: string; exp: number }> {
     if (typeof p.token !== 'string' || p.token.length === 0 || p.token.length > MAX_TOKEN_LENGTH) return 'invalid';
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {

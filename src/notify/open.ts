@@ -5,7 +5,6 @@ import { FilesystemNotifier } from './filesystem-notifier.js';
 import { DEFAULT_SUBJECT_TEMPLATE, type Notifier } from './notifier.js';
 import { parseSmtpAddress, SmtpNotifier } from './smtp-notifier.js';
 
-
 export function createNotifier(config: Config['notifier'], logger: Logger): Notifier {
   const notifier = chooseNotifier(config, logger);
   if (!config.disable_startup_check) return notifier;
@@ -17,16 +16,21 @@ function chooseNotifier(config: Config['notifier'], logger: Logger): Notifier {
     const { scheme, host, port } = parseSmtpAddress(config.smtp.address);
     if (scheme === 'smtp' && config.smtp.username !== '') {
       // smtp:// upgrades only when the server offers STARTTLS; someone on the path can remove the offer.
-      logger.warn({ host, port }, 'notifier.smtp uses smtp:// with a password: it is sent in clear if the server does not offer STARTTLS; prefer submission:// or submissions://');
+      logger.warn(
+        { host, port },
+        'notifier.smtp uses smtp:// with a password: it is sent in clear if the server does not offer STARTTLS; prefer submission:// or submissions://',
+      );
     }
-    if (config.smtp.tls?.skip_verify) logger.warn('notifier.smtp.tls.skip_verify is on: the mail server\'s certificate is not checked');
+    if (config.smtp.tls?.skip_verify)
+      logger.warn("notifier.smtp.tls.skip_verify is on: the mail server's certificate is not checked");
     logger.info({ scheme, host, port }, 'notifier: SMTP');
     return new SmtpNotifier(config.smtp);
   }
   // loadConfig fills in the filesystem notifier when none is configured; this covers callers that build the
   // configuration otherwise.
   const filename = config.filesystem?.filename ?? DEFAULT_NOTIFICATION_FILE;
-  if (!config.filesystem) logger.warn({ filename }, 'no notifier configured: messages (identity links included) are written to a file');
+  if (!config.filesystem)
+    logger.warn({ filename }, 'no notifier configured: messages (identity links included) are written to a file');
   else logger.info({ filename }, 'notifier: filesystem');
   return new FilesystemNotifier({ filename, subjectTemplate: DEFAULT_SUBJECT_TEMPLATE });
 }

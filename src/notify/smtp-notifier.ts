@@ -12,7 +12,6 @@ type Scheme = 'smtp' | 'submission' | 'submissions';
 
 const DEFAULT_PORTS: Record<Scheme, number> = { smtp: 25, submission: 587, submissions: 465 };
 
-
 export interface SmtpEndpoint {
   scheme: Scheme;
   host: string;

@@ -24,7 +24,14 @@ interface Parts {
 }
 
 const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
-const COLORS = { page: '#f3f5f8', card: '#ffffff', border: '#dfe3ea', text: '#1a1f2b', muted: '#5b6474', accent: '#2f5bd3' };
+const COLORS = {
+  page: '#f3f5f8',
+  card: '#ffffff',
+  border: '#dfe3ea',
+  text: '#1a1f2b',
+  muted: '#5b6474',
+  accent: '#2f5bd3',
+};
 
 function compose(parts: Parts): MessageContent {
   // Links are made by Gatehouse from its configured portal URL; anything else (javascript:, data:) is a bug.
@@ -41,7 +48,7 @@ function composeText(parts: Parts): string {
   if (parts.facts.length > 0) lines.push('');
   for (const paragraph of parts.outro) lines.push(paragraph, '');
   lines.push('— Gatehouse');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function composeHtml(parts: Parts): SafeHtml {
@@ -50,7 +57,10 @@ function composeHtml(parts: Parts): SafeHtml {
     ? html`<p style="margin:24px 0;"><a href="${parts.action.url}" style="display:inline-block;background:${COLORS.accent};color:#ffffff;text-decoration:none;font-weight:600;padding:12px 22px;border-radius:8px;">${parts.action.label}</a></p>
 <p style="margin:0 0 16px;font-size:13px;line-height:1.5;color:${COLORS.muted};">If the button does not work, copy this link into your browser:<br><a href="${parts.action.url}" style="color:${COLORS.accent};word-break:break-all;">${parts.action.url}</a></p>\n`
     : '';
-  const facts = parts.facts.length === 0 ? '' : html`<table role="presentation" style="border-collapse:collapse;margin:8px 0 20px;font-size:14px;">
+  const facts =
+    parts.facts.length === 0
+      ? ''
+      : html`<table role="presentation" style="border-collapse:collapse;margin:8px 0 20px;font-size:14px;">
 ${parts.facts.map(([label, value]) => html`<tr><td style="padding:4px 16px 4px 0;color:${COLORS.muted};vertical-align:top;">${label}</td><td style="padding:4px 0;">${oneLine(value)}</td></tr>\n`)}</table>\n`;
   return html`<!doctype html>
 <html lang="en">
@@ -72,7 +82,12 @@ ${paragraph(`Hello ${oneLine(parts.displayName)},`)}${parts.intro.map(paragraph)
 
 /** "5 minutes", "1 hour 30 minutes": the two largest units, for people. */
 export function describeDuration(seconds: number): string {
-  const units: [string, number][] = [['day', 86_400], ['hour', 3_600], ['minute', 60], ['second', 1]];
+  const units: [string, number][] = [
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+    ['second', 1],
+  ];
   const words: string[] = [];
   let rest = Math.max(0, Math.round(seconds));
   for (const [name, size] of units) {
@@ -111,7 +126,10 @@ export function identityCheckMessage(input: IdentityCheckInput): MessageContent 
     intro: [
       `Someone signed in to Gatehouse as “${oneLine(input.username)}” asked to ${input.purpose === 'manage' ? 'change their security keys' : 'register a security key'}. If that was you, open this link to confirm your identity and continue:`,
     ],
-    action: { label: input.purpose === 'manage' ? 'Confirm and continue' : 'Confirm and register a key', url: input.link },
+    action: {
+      label: input.purpose === 'manage' ? 'Confirm and continue' : 'Confirm and register a key',
+      url: input.link,
+    },
     facts: [
       ['Requested', describeTime(input.at)],
       ['From address', input.ip || 'unknown'],
@@ -143,7 +161,8 @@ const KEY_CHANGES = {
   removed: {
     doneTo: 'removed from',
     factLabel: 'Removed',
-    advice: 'If that was you, there is nothing to do. If it wasn’t, sign in, check your remaining keys and change your password.',
+    advice:
+      'If that was you, there is nothing to do. If it wasn’t, sign in, check your remaining keys and change your password.',
   },
 } as const;
 
@@ -152,7 +171,9 @@ function keyChangeMessage(input: KeyChangeInput, change: keyof typeof KEY_CHANGE
   return compose({
     title: `A security key was ${change}`,
     displayName: input.displayName,
-    intro: [`The security key “${oneLine(input.keyName)}” was ${doneTo} your Gatehouse account “${oneLine(input.username)}”.`],
+    intro: [
+      `The security key “${oneLine(input.keyName)}” was ${doneTo} your Gatehouse account “${oneLine(input.username)}”.`,
+    ],
     action: input.settingsUrl ? { label: 'Review your security keys', url: input.settingsUrl } : undefined,
     facts: [
       ['Key', input.keyName],

@@ -51,25 +51,37 @@ interface Attempt {
 }
 
 /** A field value safe on one log line: escaped control characters, bounded. */
-const user = (name: string | undefined) => (name === undefined || name === '' ? undefined : safeText(name, MAX_USERNAME_LENGTH));
+const user = (name: string | undefined) =>
+  name === undefined || name === '' ? undefined : safeText(name, MAX_USERNAME_LENGTH);
 const address = (ip: string) => safeText(ip, 64);
 
 /** Writes the security events. Fields are built in a fixed order: event, outcome, remote_ip, method, user, reason. */
 export class SecurityEvents {
   constructor(private readonly logger: Pick<Logger, 'info'>) {}
 
-  firstFactor(attempt: Attempt & { outcome: 'success' } | Attempt & { outcome: 'failure'; reason: FailureReason }): void {
+  firstFactor(
+    attempt: (Attempt & { outcome: 'success' }) | (Attempt & { outcome: 'failure'; reason: FailureReason }),
+  ): void {
     this.#attempt(EVENT.firstFactor, attempt);
   }
 
-  secondFactor(attempt: Attempt & { outcome: 'success' } | Attempt & { outcome: 'failure'; reason: FailureReason }): void {
+  secondFactor(
+    attempt: (Attempt & { outcome: 'success' }) | (Attempt & { outcome: 'failure'; reason: FailureReason }),
+  ): void {
     this.#attempt(EVENT.secondFactor, attempt);
   }
 
   /** A failure that made the user (or, with `modes: [ip]`, the address) banned: logged once, when the ban starts. */
   ban(attempt: Attempt & { banTimeSeconds: number }): void {
     this.logger.info(
-      { event: EVENT.ban, outcome: 'failure', remote_ip: address(attempt.remoteIp), method: attempt.method, user: user(attempt.user), ban_time: attempt.banTimeSeconds },
+      {
+        event: EVENT.ban,
+        outcome: 'failure',
+        remote_ip: address(attempt.remoteIp),
+        method: attempt.method,
+        user: user(attempt.user),
+        ban_time: attempt.banTimeSeconds,
+      },
       MESSAGE.ban,
     );
   }
@@ -83,10 +95,16 @@ export class SecurityEvents {
   }
 
   signOut(change: { remoteIp: string; user: string }): void {
-    this.logger.info({ event: EVENT.signOut, outcome: 'success', remote_ip: address(change.remoteIp), user: user(change.user) }, MESSAGE.sign_out);
+    this.logger.info(
+      { event: EVENT.signOut, outcome: 'success', remote_ip: address(change.remoteIp), user: user(change.user) },
+      MESSAGE.sign_out,
+    );
   }
 
-  #attempt(event: 'first_factor' | 'second_factor', attempt: Attempt & { outcome: Outcome; reason?: FailureReason }): void {
+  #attempt(
+    event: 'first_factor' | 'second_factor',
+    attempt: Attempt & { outcome: Outcome; reason?: FailureReason },
+  ): void {
     this.logger.info(
       {
         event,
@@ -102,7 +120,14 @@ export class SecurityEvents {
 
   #key(event: 'webauthn_key_added' | 'webauthn_key_removed', change: KeyChange): void {
     this.logger.info(
-      { event, outcome: 'success', remote_ip: address(change.remoteIp), user: user(change.user), credential_id: change.credentialId, description: safeText(change.description, 128) },
+      {
+        event,
+        outcome: 'success',
+        remote_ip: address(change.remoteIp),
+        user: user(change.user),
+        credential_id: change.credentialId,
+        description: safeText(change.description, 128),
+      },
       MESSAGE[event],
     );
   }

@@ -4,9 +4,18 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 import type { Config } from '../config/schema.js';
 
 const REDACT = [
-  'password', '*.password', 'secret', '*.secret', 'token', '*.token',
-  'headers.cookie', 'headers.authorization', 'headers["proxy-authorization"]',
-  'req.headers.cookie', 'req.headers.authorization', 'req.headers["proxy-authorization"]',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'headers.cookie',
+  'headers.authorization',
+  'headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
 ];
 
 /** `time LEVEL msg key=value ...` for operators who read logs in a terminal. */
@@ -15,13 +24,21 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
   return {
     write(line: string) {
       const { time, level, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
-      out.write(`${new Date(time as number).toISOString()} ${names[level as number] ?? level} ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`);
+      const fields = Object.entries(rest)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      out.write(
+        `${new Date(time as number).toISOString()} ${names[level as number] ?? level} ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`,
+      );
     },
   };
 }
 
 export function createLogger(config: Config['log'], out: NodeJS.WritableStream = process.stdout): Logger {
-  const options = { level: config.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'gatehouse' } };
+  const options = {
+    level: config.level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    base: { service: 'gatehouse' },
+  };
   return config.format === 'text' ? pino(options, textDestination(out)) : pino(options, out as DestinationStream);
 }

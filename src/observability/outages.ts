@@ -50,10 +50,15 @@ export function reasonOf(error: unknown): { message: string; code?: string } {
 }
 
 export class Outages {
-  readonly #states = new Map<Backend, State>(BACKENDS.map((b) => [b, { down: false, since: 0, answered503: 0, probing: false }]));
+  readonly #states = new Map<Backend, State>(
+    BACKENDS.map((b) => [b, { down: false, since: 0, answered503: 0, probing: false }]),
+  );
   #closed = false;
 
-  constructor(private readonly logger: Pick<Logger, 'error' | 'info'>, private readonly metrics?: OutageMetrics) {
+  constructor(
+    private readonly logger: Pick<Logger, 'error' | 'info'>,
+    private readonly metrics?: OutageMetrics,
+  ) {
     for (const backend of BACKENDS) metrics?.backendUp(backend, true);
   }
 
@@ -79,7 +84,10 @@ export class Outages {
     state.down = true;
     state.since = Date.now();
     this.metrics?.backendUp(backend, false);
-    this.logger.error({ backend, reason: reasonOf(error) }, `${backend} unavailable: requests that need it are answered 503 until it is back`);
+    this.logger.error(
+      { backend, reason: reasonOf(error) },
+      `${backend} unavailable: requests that need it are answered 503 until it is back`,
+    );
     if (state.probe) {
       state.timer = setInterval(() => this.#probe(backend, state), PROBE_EVERY_MS);
       state.timer.unref();
@@ -93,7 +101,10 @@ export class Outages {
     clearInterval(state.timer);
     state.timer = undefined;
     this.metrics?.backendUp(backend, true);
-    this.logger.info({ backend, outageSeconds: Math.round((Date.now() - state.since) / 100) / 10, answered503: state.answered503 }, `${backend} available again`);
+    this.logger.info(
+      { backend, outageSeconds: Math.round((Date.now() - state.since) / 100) / 10, answered503: state.answered503 },
+      `${backend} available again`,
+    );
     state.answered503 = 0;
   }
 
@@ -109,6 +120,12 @@ export class Outages {
   #probe(backend: Backend, state: State): void {
     if (state.probing || !state.probe) return;
     state.probing = true;
-    state.probe().then(() => this.available(backend), () => undefined).finally(() => (state.probing = false));
+    state
+      .probe()
+      .then(
+        () => this.available(backend),
+        () => undefined,
+      )
+      .finally(() => (state.probing = false));
   }
 }

@@ -54,7 +54,12 @@ export function setSessionCookie(res: Response, session: Session, cookie: Cookie
 }
 
 /** Signs out: the session (if any) is destroyed in the store and the browser told to drop its cookie. */
-export async function endSession(res: Response, sessions: SessionService, session: Session | undefined, cookie: CookieSettings): Promise<void> {
+export async function endSession(
+  res: Response,
+  sessions: SessionService,
+  session: Session | undefined,
+  cookie: CookieSettings,
+): Promise<void> {
   if (session) await sessions.destroy(session);
   res.append('Set-Cookie', clearSessionCookie(cookie));
 }

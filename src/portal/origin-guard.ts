@@ -7,15 +7,27 @@ import { ko } from './http-helpers.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function originGuard(req: Request, res: Response, next: NextFunction): void {
-  if (SAFE_METHODS.has(req.method)) return next();
+  if (SAFE_METHODS.has(req.method)) {
+    next();
+    return;
+  }
   const { cookie } = portalLocals(res);
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== cookie.portalUrl.origin) return ko(res, 403, 'Cross-origin request refused.');
+  if (origin !== undefined && origin !== cookie.portalUrl.origin) {
+    ko(res, 403, 'Cross-origin request refused.');
+    return;
+  }
   // Browsers that send Fetch Metadata but no Origin still say where the request came from.
   const site = req.headers['sec-fetch-site'];
-  if (origin === undefined && site !== undefined && site !== 'same-origin' && site !== 'none') return ko(res, 403, 'Cross-origin request refused.');
+  if (origin === undefined && site !== undefined && site !== 'same-origin' && site !== 'none') {
+    ko(res, 403, 'Cross-origin request refused.');
+    return;
+  }
   const length = Number(req.headers['content-length'] ?? 0);
   const hasBody = length > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is('application/json')) return ko(res, 415, 'Request bodies must be application/json.');
+  if (hasBody && !req.is('application/json')) {
+    ko(res, 415, 'Request bodies must be application/json.');
+    return;
+  }
   next();
 }

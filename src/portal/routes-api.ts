@@ -108,10 +108,17 @@ export function apiRoutes(deps: ApiDependencies): Router {
     }
     const { cookie, session } = portalLocals(res);
     const ip = requestIp(req);
-    let user;
+    let user: Awaited<ReturnType<typeof deps.passwords.check>>;
     try {
       user = await deps.passwords.check(
-        { username: body.username, password: body.password, ip, authType: '1FA', requestUri: loggableTarget(body.targetURL, cookie.portalUrl), requestMethod: body.requestMethod ?? '' },
+        {
+          username: body.username,
+          password: body.password,
+          ip,
+          authType: '1FA',
+          requestUri: loggableTarget(body.targetURL, cookie.portalUrl),
+          requestMethod: body.requestMethod ?? '',
+        },
         { failureFloorMs: deps.failureFloorMs },
       );
     } catch (error) {
@@ -124,7 +131,13 @@ export function apiRoutes(deps: ApiDependencies): Router {
     // A password sign-in starts again at level 1 with a new session ID, except as the second step after a
     // passkey of the same user, which makes two factors.
     const level = deps.signIn.passwordLevel(session, user);
-    const next = await deps.signIn.establish(session, user, level, body.keepMeLoggedIn || (session?.data.rememberMe ?? false), cookie);
+    const next = await deps.signIn.establish(
+      session,
+      user,
+      level,
+      body.keepMeLoggedIn || (session?.data.rememberMe ?? false),
+      cookie,
+    );
     setSessionCookie(res, next, cookie);
     const redirect = redirectAfterSignIn(deps.signIn, body, user, level, cookie, ip);
     ok(res, redirect === undefined ? {} : { redirect });
@@ -139,7 +152,8 @@ export function apiRoutes(deps: ApiDependencies): Router {
     }
     const { cookie, session } = portalLocals(res);
     await endSession(res, deps.sessions, session, cookie);
-    if (session !== undefined && session.data.level > 0) events.signOut({ remoteIp: requestIp(req), user: session.data.username });
+    if (session !== undefined && session.data.level > 0)
+      events.signOut({ remoteIp: requestIp(req), user: session.data.username });
     ok(res);
   });
 

@@ -41,22 +41,51 @@ export function pageRoutes(deps: PageDependencies): Router {
 
     if (session === undefined || user === undefined) {
       // `/logout` comes back here with signed_out: say that it worked (the value itself is never shown).
-      const notice = req.query.signed_out !== undefined && safeRd === undefined ? 'You have been signed out.' : undefined;
-      return html(res, 200, renderSignIn({ rd: safeRd, rm: safeRm, rememberMeEnabled: cookie.rememberMe > 0, passkeyEnabled: deps.passkeyLogin, notice }));
+      const notice =
+        req.query.signed_out !== undefined && safeRd === undefined ? 'You have been signed out.' : undefined;
+      return html(
+        res,
+        200,
+        renderSignIn({
+          rd: safeRd,
+          rm: safeRm,
+          rememberMeEnabled: cookie.rememberMe > 0,
+          passkeyEnabled: deps.passkeyLogin,
+          notice,
+        }),
+      );
     }
     const level = session.data.level;
     const { storage, webauthnEnabled } = deps.securityPages;
-    const hasKeys = async () => (await storage.listWebAuthnCredentials(user.username, relyingParty(cookie).id)).length > 0;
+    const hasKeys = async () =>
+      (await storage.listWebAuthnCredentials(user.username, relyingParty(cookie).id)).length > 0;
     const afterPasskey = session.data.firstFactor === 'passkey';
-    const secondFactor = async (target: string | undefined) => afterPasskey
-      // SPEC §5: after a passkey, the password is the second step (the key cannot count twice).
-      ? html(res, 200, renderSignIn({
-        rd: target, rm: target && safeRm, username: user.username, rememberMeEnabled: false, passkeyEnabled: false,
-        notice: 'You signed in with a passkey. This application also needs your password.',
-      }))
-      : html(res, 200, renderSecondFactor({
-        displayName: user.displayName, username: user.username, rd: target, rm: target && safeRm, hasKeys: await hasKeys(),
-      }));
+    const secondFactor = async (target: string | undefined) =>
+      afterPasskey
+        ? // SPEC §5: after a passkey, the password is the second step (the key cannot count twice).
+          html(
+            res,
+            200,
+            renderSignIn({
+              rd: target,
+              rm: target && safeRm,
+              username: user.username,
+              rememberMeEnabled: false,
+              passkeyEnabled: false,
+              notice: 'You signed in with a passkey. This application also needs your password.',
+            }),
+          )
+        : html(
+            res,
+            200,
+            renderSecondFactor({
+              displayName: user.displayName,
+              username: user.username,
+              rd: target,
+              rm: target && safeRm,
+              hasKeys: await hasKeys(),
+            }),
+          );
     if (safeRd !== undefined) {
       // The portal's own pages (settings, the emailed registration link) check the session themselves; access
       // control rules are written for the protected apps, not for the portal.
@@ -65,43 +94,56 @@ export function pageRoutes(deps: PageDependencies): Router {
       if (needed !== undefined && needed.level <= level) return res.redirect(302, needed.url);
       if (needed !== undefined && needed.level === 2) {
         if (webauthnEnabled) return secondFactor(safeRd);
-        return html(res, 200, renderMessage({
-          title: 'A security key is needed',
-          message: 'This application asks for a second factor, and security keys are turned off on this Gatehouse.',
-          status: 'info',
-          actionUrl: '/logout',
-          actionLabel: 'Sign out',
-        }));
+        return html(
+          res,
+          200,
+          renderMessage({
+            title: 'A security key is needed',
+            message: 'This application asks for a second factor, and security keys are turned off on this Gatehouse.',
+            status: 'info',
+            actionUrl: '/logout',
+            actionLabel: 'Sign out',
+          }),
+        );
       }
       if (needed === undefined) {
         // Another account may open it: signing out with the target as rd leads back through sign-in.
-        return html(res, 403, renderMessage({
-          title: 'Access denied',
-          message: `You are signed in as ${user.username}, who may not open that page.`,
-          status: 'error',
-          actionUrl: `/logout?${new URLSearchParams({ rd: safeRd }).toString()}`,
-          actionLabel: 'Sign in as someone else',
-          secondaryUrl: cookie.defaultRedirectionUrl?.href ?? '/',
-          secondaryLabel: 'Go back',
-        }));
+        return html(
+          res,
+          403,
+          renderMessage({
+            title: 'Access denied',
+            message: `You are signed in as ${user.username}, who may not open that page.`,
+            status: 'error',
+            actionUrl: `/logout?${new URLSearchParams({ rd: safeRd }).toString()}`,
+            actionLabel: 'Sign in as someone else',
+            secondaryUrl: cookie.defaultRedirectionUrl?.href ?? '/',
+            secondaryLabel: 'Go back',
+          }),
+        );
       }
     }
     // SPEC §5: after the password, a user who has a key is asked for it even when nothing needs it yet.
     if (level === 1 && webauthnEnabled && !afterPasskey && (await hasKeys())) return secondFactor(undefined);
-    return html(res, 200, renderSignedIn({
-      displayName: user.displayName,
-      username: user.username,
-      level,
-      continueUrl: cookie.defaultRedirectionUrl?.href,
-      logoutUrl: '/logout',
-      settingsUrl: webauthnEnabled ? '/settings' : undefined,
-    }));
+    return html(
+      res,
+      200,
+      renderSignedIn({
+        displayName: user.displayName,
+        username: user.username,
+        level,
+        continueUrl: cookie.defaultRedirectionUrl?.href,
+        logoutUrl: '/logout',
+        settingsUrl: webauthnEnabled ? '/settings' : undefined,
+      }),
+    );
   });
 
   router.get('/logout', async (req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
     await endSession(res, deps.sessions, session, cookie);
-    if (deps.logger && session !== undefined && session.data.level > 0) new SecurityEvents(deps.logger).signOut({ remoteIp: requestIp(req), user: session.data.username });
+    if (deps.logger && session !== undefined && session.data.level > 0)
+      new SecurityEvents(deps.logger).signOut({ remoteIp: requestIp(req), user: session.data.username });
     const target = safeRedirectTarget(queryString(req.query.rd), deps.cookies);
     res.redirect(302, target ? target.url.href : '/?signed_out');
   });

@@ -6,7 +6,13 @@ import type { Storage } from '../storage/storage.js';
 import type { CookieSettings } from '../session/model.js';
 import { portalLocals } from './context.js';
 import { html } from './http-helpers.js';
-import { renderConfirmIdentity, renderConfirmOnly, renderLinkProblem, renderSettings, securityKeyView } from './views/security-keys.js';
+import {
+  renderConfirmIdentity,
+  renderConfirmOnly,
+  renderLinkProblem,
+  renderSettings,
+  securityKeyView,
+} from './views/security-keys.js';
 import { renderMessage } from './views/pages.js';
 import { portalLink } from '../identity/routes.js';
 import { MAX_TOKEN_LENGTH, type IdentityVerifier } from '../identity/tokens.js';
@@ -55,29 +61,46 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     if (user === undefined) return signInFirst(res, cookie, 'settings');
     if (!deps.webauthnEnabled) return html(res, 200, renderMessage(KEYS_DISABLED));
     const credentials = await deps.storage.listWebAuthnCredentials(user.username, relyingParty(cookie).id);
-    html(res, 200, renderSettings({
-      displayName: user.displayName,
-      username: user.username,
-      keys: credentials.map(securityKeyView).map((key) => ({ ...key, passkey: key.passkey && deps.passkeyLogin === true })),
-      continueUrl: cookie.defaultRedirectionUrl?.href,
-    }));
+    html(
+      res,
+      200,
+      renderSettings({
+        displayName: user.displayName,
+        username: user.username,
+        keys: credentials
+          .map(securityKeyView)
+          .map((key) => ({ ...key, passkey: key.passkey && deps.passkeyLogin === true })),
+        continueUrl: cookie.defaultRedirectionUrl?.href,
+      }),
+    );
   });
 
   /**
    * The pages behind the emailed links: the link is checked (not spent) as the page opens, so one that belongs to
    * another user, was used or expired says so before the user types anything.
    */
-  async function linkProblem(res: Response, username: string, token: string, query: Record<string, string>, path: string, cookie: CookieSettings): Promise<boolean> {
+  async function linkProblem(
+    res: Response,
+    username: string,
+    token: string,
+    query: Record<string, string>,
+    path: string,
+    cookie: CookieSettings,
+  ): Promise<boolean> {
     const state = deps.verifier ? await deps.verifier.check({ token, username, action: 'register_webauthn' }) : 'ok';
     if (state === 'ok') return false;
     const link = portalLink(cookie.portalUrl, path, query);
-    html(res, state === 'wrong_user' ? 403 : 400, renderLinkProblem({
-      problem: state,
-      username,
-      // Signing out and back in as the right user returns to the same link.
-      switchUserUrl: `/logout?${new URLSearchParams({ rd: link }).toString()}`,
-      returnTo: query.then,
-    }));
+    html(
+      res,
+      state === 'wrong_user' ? 403 : 400,
+      renderLinkProblem({
+        problem: state,
+        username,
+        // Signing out and back in as the right user returns to the same link.
+        switchUserUrl: `/logout?${new URLSearchParams({ rd: link }).toString()}`,
+        returnTo: query.then,
+      }),
+    );
     return true;
   }
 
@@ -99,7 +122,12 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     const { cookie, user } = portalLocals(res);
     const token = req.query.token;
     const then = portalPath(req.query.then);
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token) || then === undefined) {
+    if (
+      typeof token !== 'string' ||
+      token.length > MAX_TOKEN_LENGTH ||
+      !TOKEN_SHAPE.test(token) ||
+      then === undefined
+    ) {
       return html(res, 400, renderMessage(INVALID_LINK));
     }
     if (user === undefined) return signInFirst(res, cookie, 'identity/confirm', { token, then });

@@ -44,7 +44,11 @@ export class SignIn {
    * password is then the second step, SPEC §5), else 1.
    */
   passwordLevel(current: Session | undefined, user: UserDetails): AuthLevel {
-    const afterPasskey = current !== undefined && current.data.level === 1 && current.data.firstFactor === 'passkey' && current.data.username === user.username;
+    const afterPasskey =
+      current !== undefined &&
+      current.data.level === 1 &&
+      current.data.firstFactor === 'passkey' &&
+      current.data.username === user.username;
     return afterPasskey ? 2 : 1;
   }
 
@@ -53,14 +57,27 @@ export class SignIn {
    * reachable at this level; the default redirection URL when there is no target; else nowhere (the portal shows
    * the next step or the "signed in as" page).
    */
-  nextLocation(target: unknown, method: unknown, user: UserDetails, level: AuthLevel, cookie: CookieSettings, ip: string): string | undefined {
+  nextLocation(
+    target: unknown,
+    method: unknown,
+    user: UserDetails,
+    level: AuthLevel,
+    cookie: CookieSettings,
+    ip: string,
+  ): string | undefined {
     if (target === undefined || target === null || target === '') return cookie.defaultRedirectionUrl?.href;
     const needed = this.levelNeeded(target, method, user, cookie, ip);
     return needed !== undefined && needed.level <= level ? needed.url : undefined;
   }
 
   /** The level the target needs for this user, or undefined when it is unsafe, elsewhere or denied. */
-  levelNeeded(target: unknown, method: unknown, user: UserDetails, cookie: CookieSettings, ip: string): { url: string; level: 0 | 1 | 2 } | undefined {
+  levelNeeded(
+    target: unknown,
+    method: unknown,
+    user: UserDetails,
+    cookie: CookieSettings,
+    ip: string,
+  ): { url: string; level: 0 | 1 | 2 } | undefined {
     const safe = safeRedirectTarget(target, this.cookies);
     if (safe === undefined || safe.cookie.domain !== cookie.domain) return undefined;
     const decision = this.access.evaluate({

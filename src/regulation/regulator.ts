@@ -32,7 +32,9 @@ export class Regulator {
    */
   async isBanned(username: string, ip: string): Promise<boolean> {
     if (this.config.max_retries <= 0) return false;
-    const subjects = this.config.modes.map((mode) => subjectOf(mode, safeText(username, MAX_USERNAME_LENGTH), safeText(ip)));
+    const subjects = this.config.modes.map((mode) =>
+      subjectOf(mode, safeText(username, MAX_USERNAME_LENGTH), safeText(ip)),
+    );
     const bans = await Promise.all(subjects.map((subject) => this.isSubjectBanned(subject)));
     return bans.includes(true);
   }
@@ -67,7 +69,12 @@ export class Regulator {
     const { max_retries: maxRetries, find_time: findTime, ban_time: banTime } = this.config;
     // A ban can only come from failures no older than ban_time (its end) plus find_time (its window).
     const since = new Date(now.getTime() - (banTime + findTime) * 1000);
-    const latest = await this.storage.latestAuthenticationAttempts({ ...subject, since, limit: maxRetries, excludeBanned: true });
+    const latest = await this.storage.latestAuthenticationAttempts({
+      ...subject,
+      since,
+      limit: maxRetries,
+      excludeBanned: true,
+    });
     if (latest.length < maxRetries || latest.some((attempt) => attempt.successful)) return false;
     const newest = latest[0]!.time.getTime();
     const oldest = latest[latest.length - 1]!.time.getTime();

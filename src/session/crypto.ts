@@ -22,7 +22,11 @@ export function isWellFormedSessionId(value: string): boolean {
  * A store key that names its subject only by hash: the raw session ID, token or lock name is never stored, so a
  * dump of Redis cannot be replayed as cookies.
  */
-export function hashedStoreKey(prefix: string, kind: 'session' | 'once' | 'lock' | 'user-sessions', name: string): string {
+export function hashedStoreKey(
+  prefix: string,
+  kind: 'session' | 'once' | 'lock' | 'user-sessions',
+  name: string,
+): string {
   return `${prefix}${kind}:${createHash('sha256').update(name).digest('hex')}`;
 }
 
@@ -58,7 +62,9 @@ export class SessionCipher {
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [FORMAT_VERSION, iv.toString('base64url'), ciphertext.toString('base64url'), tag.toString('base64url')].join('.');
+    return [FORMAT_VERSION, iv.toString('base64url'), ciphertext.toString('base64url'), tag.toString('base64url')].join(
+      '.',
+    );
   }
 
   /** The plaintext, or undefined for anything that is not a blob we sealed under this key and this AAD. */
@@ -75,7 +81,9 @@ export class SessionCipher {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(associatedData, 'utf8'));
       decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(ciphertextText, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(Buffer.from(ciphertextText, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
       return undefined;
     }

@@ -154,6 +154,7 @@ export class MemorySessionStore implements SessionStore {
 
   #assertOpen(): void {
     // A closed store must not look like an empty one ("no session"): callers fail closed on this error.
-    if (this.#sweeper === undefined) throw new SessionStoreUnavailableError(new Error('memory session store is closed'));
+    if (this.#sweeper === undefined)
+      throw new SessionStoreUnavailableError(new Error('memory session store is closed'));
   }
 }

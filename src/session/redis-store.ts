@@ -27,13 +27,17 @@ const reconnectDelay = (attempt: number): number => Math.min(attempt * 100, MAX_
 const ttlMillis = (ttlSeconds: number): number => Math.max(1, Math.ceil(ttlSeconds * 1000));
 
 // Compare-then-act must be one step in Redis itself, or another replica could take the key in between.
-const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const DELETE_IF_EQUALS =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 // The set drops members past their time, and expires with its last member, so it never outlives the sessions.
-const INDEX_ADD = "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3]) redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES') redis.call('PEXPIREAT', KEYS[1], last[2]) return 1";
+const INDEX_ADD =
+  "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3]) redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES') redis.call('PEXPIREAT', KEYS[1], last[2]) return 1";
 // The set and every key in it deleted in one step, so a regenerate (take the old key, keep the new one listed) racing
 // with it loses either way. The member keys are not declared: Gatehouse runs on standalone Redis or Sentinel only.
-const DELETE_INDEXED = "local members = redis.call('ZRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) local n = 0 for _, key in ipairs(members) do n = n + redis.call('DEL', key) end return n";
-const EXPIRE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+const DELETE_INDEXED =
+  "local members = redis.call('ZRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) local n = 0 for _, key in ipairs(members) do n = n + redis.call('DEL', key) end return n";
+const EXPIRE_IF_EQUALS =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 export interface RedisSessionStore extends SessionStore {
   /** The underlying client, for the benchmark and tests; the store owns its lifecycle. */
@@ -226,6 +230,10 @@ class IoRedisSessionStore implements RedisSessionStore {
 }
 
 /** `outage`: where connection losses and recoveries are told (the server's outage log); else `logger`. */
-export function createRedisSessionStore(config: RedisConfig, logger?: RedisStoreLogger, outage?: OutageReporter): RedisSessionStore {
+export function createRedisSessionStore(
+  config: RedisConfig,
+  logger?: RedisStoreLogger,
+  outage?: OutageReporter,
+): RedisSessionStore {
   return new IoRedisSessionStore(config, logger, outage);
 }

@@ -27,7 +27,11 @@ export type NewSessionData = Omit<SessionData, 'createdAt' | 'lastActivity' | 'c
  * path). Bounded; the oldest entries go first.
  */
 const DECODED_CACHE_SIZE = 10_000;
-interface Decoded { key: string; blob: string; data: SessionData }
+interface Decoded {
+  key: string;
+  blob: string;
+  data: SessionData;
+}
 
 export class SessionService {
   readonly #store: SessionStore;
@@ -89,7 +93,8 @@ export class SessionService {
       await this.#store.set(key, blob, remainingMs / 1000);
       // A new ID (create, regenerate): listed under its user until its absolute end, which later writes never move,
       // so in-place writes (the authz hot path) need not touch the list.
-      if (session.data.username !== '') await this.#store.indexAdd(this.#userKey(session.data.username), key, absoluteEndMs(session.data, cookie));
+      if (session.data.username !== '')
+        await this.#store.indexAdd(this.#userKey(session.data.username), key, absoluteEndMs(session.data, cookie));
     }
     this.#remember(session.id, { key, blob, data: copyData(session.data) });
     return true;

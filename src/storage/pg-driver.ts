@@ -46,7 +46,12 @@ function tlsOptions(tls: PostgresConfig['tls']): ConnectionOptions | false {
     rejectUnauthorized: !tls.skip_verify,
     // pg overwrites `servername` with the address host when that is a name, so the certificate is checked against
     // server_name here explicitly (SNI still carries the address host).
-    ...(tls.server_name ? { servername: tls.server_name, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(tls.server_name, cert) } : {}),
+    ...(tls.server_name
+      ? {
+          servername: tls.server_name,
+          checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(tls.server_name, cert),
+        }
+      : {}),
     minVersion: minimumTlsVersion(tls),
   };
 }
@@ -57,23 +62,38 @@ function statement(text: string, values: unknown[] | undefined, queryTimeoutMs: 
 }
 
 /** `queryTimeoutMs`: per statement, overriding the pool's (undefined: the pool's `storage.postgres.timeout`). */
-function executor(client: pg.Pool | pg.PoolClient, describe: (error: unknown) => string, queryTimeoutMs?: number): SqlExecutor {
+function executor(
+  client: pg.Pool | pg.PoolClient,
+  describe: (error: unknown) => string,
+  queryTimeoutMs?: number,
+): SqlExecutor {
   return {
     query: <T>(sql: string, params: readonly unknown[] = []) =>
-      surfaceAsUnavailable(async () => (await client.query(statement(sql, params as unknown[], queryTimeoutMs))).rows as T[], describe),
-    exec: (sql: string) => surfaceAsUnavailable(async () => void (await client.query(statement(sql, undefined, queryTimeoutMs))), describe),
+      surfaceAsUnavailable(
+        async () => (await client.query(statement(sql, params as unknown[], queryTimeoutMs))).rows as T[],
+        describe,
+      ),
+    exec: (sql: string) =>
+      surfaceAsUnavailable(async () => void (await client.query(statement(sql, undefined, queryTimeoutMs))), describe),
   };
 }
 
 export function createPostgresDriver(config: PostgresConfig, logger?: Logger): SqlDriver {
   const pool = new pg.Pool(poolOptions(config));
   const poolTimeoutMs = poolOptions(config).connectionTimeoutMillis!;
-  const describe = (error: unknown) => describePostgresError(error, {
-    host: config.address.host, port: config.address.port, database: config.database, username: config.username, timeoutSeconds: config.timeout,
-  });
+  const describe = (error: unknown) =>
+    describePostgresError(error, {
+      host: config.address.host,
+      port: config.address.port,
+      database: config.database,
+      username: config.username,
+      timeoutSeconds: config.timeout,
+    });
   // Without a listener, an idle connection dropped by the server (restart, failover) would crash the process.
   // One line, no stack: a restart drops every idle connection at once.
-  pool.on('error', (error) => logger?.warn({ reason: describe(error) }, 'postgres connection lost; it will be replaced'));
+  pool.on('error', (error) =>
+    logger?.warn({ reason: describe(error) }, 'postgres connection lost; it will be replaced'),
+  );
   const poolExecutor = executor(pool, describe);
 
   return {

@@ -21,11 +21,14 @@ function executor(db: PGlite | Transaction): SqlExecutor {
 /** `path` is a directory (created with its parents when missing), or `memory://` for a throw-away database. */
 export async function createPgliteDriver(path: string): Promise<SqlDriver> {
   const inMemory = path.startsWith(IN_MEMORY);
-  const db = await surfaceAsUnavailable(async () => {
-    const dataDir = inMemory ? path : resolve(path);
-    if (!inMemory) await mkdir(dataDir, { recursive: true });
-    return PGlite.create(dataDir);
-  }, (error) => describeEmbeddedError(error, path));
+  const db = await surfaceAsUnavailable(
+    async () => {
+      const dataDir = inMemory ? path : resolve(path);
+      if (!inMemory) await mkdir(dataDir, { recursive: true });
+      return PGlite.create(dataDir);
+    },
+    (error) => describeEmbeddedError(error, path),
+  );
   return {
     kind: 'embedded',
     schema: 'public',

@@ -23,7 +23,10 @@ export interface SqlDriver extends SqlExecutor {
  * Rejections from a driver keep the database's own error as `cause`, with its SQLSTATE; `describe` names the cause
  * in the message (the driver knows the host, database, path).
  */
-export async function surfaceAsUnavailable<T>(operation: () => Promise<T>, describe?: (error: unknown) => string): Promise<T> {
+export async function surfaceAsUnavailable<T>(
+  operation: () => Promise<T>,
+  describe?: (error: unknown) => string,
+): Promise<T> {
   try {
     return await operation();
   } catch (error) {

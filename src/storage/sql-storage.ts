@@ -123,7 +123,16 @@ export class SqlStorage implements Storage {
     await this.driver.query(
       `INSERT INTO authentication_logs (time, successful, banned, username, auth_type, remote_ip, request_uri, request_method)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [attempt.time, attempt.successful, attempt.banned, attempt.username, attempt.authType, attempt.remoteIp, attempt.requestUri, attempt.requestMethod],
+      [
+        attempt.time,
+        attempt.successful,
+        attempt.banned,
+        attempt.username,
+        attempt.authType,
+        attempt.remoteIp,
+        attempt.requestUri,
+        attempt.requestMethod,
+      ],
     );
   }
 
@@ -177,9 +186,24 @@ export class SqlStorage implements Storage {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
        ON CONFLICT DO NOTHING RETURNING id`,
       [
-        c.createdAt, c.rpid, c.username, c.description, c.kid, c.aaguid, c.attestationType, c.attachment,
-        c.transports.join(','), c.signCount, c.discoverable, c.present, c.verified, c.backupEligible, c.backupState,
-        c.publicKey, c.attestation, c.legacyU2fAppid,
+        c.createdAt,
+        c.rpid,
+        c.username,
+        c.description,
+        c.kid,
+        c.aaguid,
+        c.attestationType,
+        c.attachment,
+        c.transports.join(','),
+        c.signCount,
+        c.discoverable,
+        c.present,
+        c.verified,
+        c.backupEligible,
+        c.backupState,
+        c.publicKey,
+        c.attestation,
+        c.legacyU2fAppid,
       ],
     );
     if (inserted) return { saved: true, id: Number(inserted.id) };
@@ -198,36 +222,47 @@ export class SqlStorage implements Storage {
 
   /** Every user's credentials, by user then age; for `gatehouse` maintenance commands (export), not on the port. */
   async listAllWebAuthnCredentials(): Promise<WebAuthnCredential[]> {
-    const rows = await this.driver.query<CredentialRow>(`SELECT ${CREDENTIAL_COLUMNS} FROM webauthn_credentials ORDER BY username, created_at, id`);
+    const rows = await this.driver.query<CredentialRow>(
+      `SELECT ${CREDENTIAL_COLUMNS} FROM webauthn_credentials ORDER BY username, created_at, id`,
+    );
     return rows.map(toCredential);
   }
 
   /** An imported credential's history, which a new registration does not have; for the import command, not on the port. */
   async restoreWebAuthnCredentialHistory(id: number, lastUsedAt: Date | null, cloneWarning: boolean): Promise<void> {
-    await this.driver.query('UPDATE webauthn_credentials SET last_used_at = $2, clone_warning = $3 WHERE id = $1', [id, lastUsedAt, cloneWarning]);
-  }
-
-  async findWebAuthnCredentialByKid(kid: string): Promise<WebAuthnCredential | undefined> {
-    const [row] = await this.driver.query<CredentialRow>(`SELECT ${CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE kid = $1`, [kid]);
-    return row && toCredential(row);
-  }
-
-  async updateWebAuthnCredentialUsage(id: number, signCount: number, lastUsedAt: Date, cloneWarning: boolean): Promise<void> {
-    await this.driver.query('UPDATE webauthn_credentials SET sign_count = $2, last_used_at = $3, clone_warning = $4 WHERE id = $1', [
+    await this.driver.query('UPDATE webauthn_credentials SET last_used_at = $2, clone_warning = $3 WHERE id = $1', [
       id,
-      signCount,
       lastUsedAt,
       cloneWarning,
     ]);
   }
 
+  async findWebAuthnCredentialByKid(kid: string): Promise<WebAuthnCredential | undefined> {
+    const [row] = await this.driver.query<CredentialRow>(
+      `SELECT ${CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE kid = $1`,
+      [kid],
+    );
+    return row && toCredential(row);
+  }
+
+  async updateWebAuthnCredentialUsage(
+    id: number,
+    signCount: number,
+    lastUsedAt: Date,
+    cloneWarning: boolean,
+  ): Promise<void> {
+    await this.driver.query(
+      'UPDATE webauthn_credentials SET sign_count = $2, last_used_at = $3, clone_warning = $4 WHERE id = $1',
+      [id, signCount, lastUsedAt, cloneWarning],
+    );
+  }
+
   async renameWebAuthnCredential(username: string, id: number, description: string): Promise<RenameCredentialResult> {
     try {
-      const rows = await this.driver.query('UPDATE webauthn_credentials SET description = $3 WHERE id = $1 AND username = $2 RETURNING id', [
-        id,
-        username,
-        description,
-      ]);
+      const rows = await this.driver.query(
+        'UPDATE webauthn_credentials SET description = $3 WHERE id = $1 AND username = $2 RETURNING id',
+        [id, username, description],
+      );
       return rows.length > 0 ? 'renamed' : 'not-found';
     } catch (error) {
       if (sqlState(error) === UNIQUE_VIOLATION) return 'duplicate';
@@ -236,7 +271,10 @@ export class SqlStorage implements Storage {
   }
 
   async deleteWebAuthnCredential(username: string, id: number): Promise<boolean> {
-    const rows = await this.driver.query('DELETE FROM webauthn_credentials WHERE id = $1 AND username = $2 RETURNING id', [id, username]);
+    const rows = await this.driver.query(
+      'DELETE FROM webauthn_credentials WHERE id = $1 AND username = $2 RETURNING id',
+      [id, username],
+    );
     return rows.length > 0;
   }
 
@@ -246,19 +284,19 @@ export class SqlStorage implements Storage {
       'INSERT INTO webauthn_users (rpid, username, user_id) VALUES ($1, $2, $3) ON CONFLICT (rpid, username) DO NOTHING',
       [rpid, username, randomBytes(USER_HANDLE_BYTES).toString('base64url')],
     );
-    const [row] = await this.driver.query<{ user_id: string }>('SELECT user_id FROM webauthn_users WHERE rpid = $1 AND username = $2', [
-      rpid,
-      username,
-    ]);
+    const [row] = await this.driver.query<{ user_id: string }>(
+      'SELECT user_id FROM webauthn_users WHERE rpid = $1 AND username = $2',
+      [rpid, username],
+    );
     if (!row) throw new Error('the WebAuthn user handle vanished right after it was stored');
     return row.user_id;
   }
 
   async findUsernameByUserHandle(rpid: string, userHandle: string): Promise<string | undefined> {
-    const [row] = await this.driver.query<{ username: string }>('SELECT username FROM webauthn_users WHERE rpid = $1 AND user_id = $2', [
-      rpid,
-      userHandle,
-    ]);
+    const [row] = await this.driver.query<{ username: string }>(
+      'SELECT username FROM webauthn_users WHERE rpid = $1 AND user_id = $2',
+      [rpid, userHandle],
+    );
     return row?.username;
   }
 
@@ -284,7 +322,10 @@ export class SqlStorage implements Storage {
 
   async isIdentityVerificationPending(jti: string, at: Date = new Date()): Promise<boolean> {
     if (!UUID.test(jti)) return false;
-    const rows = await this.driver.query('SELECT 1 FROM identity_verification WHERE jti = $1 AND consumed IS NULL AND exp > $2', [jti, at]);
+    const rows = await this.driver.query(
+      'SELECT 1 FROM identity_verification WHERE jti = $1 AND consumed IS NULL AND exp > $2',
+      [jti, at],
+    );
     return rows.length > 0;
   }
 }

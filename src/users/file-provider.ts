@@ -83,7 +83,10 @@ export class FileUserProvider implements UserProvider {
     const loaded = parseUsersFile(text, path);
     if (loaded.problems.length > 0) throw new UsersFileError(path, loaded.problems);
     // Verified for unknown users so that a miss costs what a hit costs; its password is never known to anyone.
-    const dummyHash = await hashPassword(randomBytes(24).toString('base64url'), options.dummyHashParams ?? DEFAULT_ARGON2_PARAMS);
+    const dummyHash = await hashPassword(
+      randomBytes(24).toString('base64url'),
+      options.dummyHashParams ?? DEFAULT_ARGON2_PARAMS,
+    );
     const provider = new FileUserProvider(path, options.logger, dummyHash, { users: loaded.users, text, signature });
     options.logger?.info({ path, users: loaded.users.size }, 'users file loaded');
     if (loaded.users.size === 0) warnNoUsers(options.logger, path);
@@ -193,7 +196,9 @@ export class FileUserProvider implements UserProvider {
   }
 
   /** The file's users, its problems, or `unchanged` when the text is what was last loaded (a touch, a re-save). */
-  private async read(): Promise<{ users: Map<string, UserRecord>; text: string } | { problems: UsersFileProblem[] } | { unchanged: true }> {
+  private async read(): Promise<
+    { users: Map<string, UserRecord>; text: string } | { problems: UsersFileProblem[] } | { unchanged: true }
+  > {
     let text: string;
     try {
       text = await readUsersText(this.path);
@@ -262,5 +267,8 @@ function sameRecord(a: UserRecord, b: UserRecord): boolean {
 
 /** A valid file without users starts (an operator may be about to add them), but nobody can sign in: say so. */
 function warnNoUsers(logger: Logger | undefined, path: string): void {
-  logger?.warn({ path }, 'users file has no users: nobody can sign in; add one (hash its password with `gatehouse hash-password`)');
+  logger?.warn(
+    { path },
+    'users file has no users: nobody can sign in; add one (hash its password with `gatehouse hash-password`)',
+  );
 }

@@ -97,7 +97,8 @@ interface HashFormat {
 }
 
 // PHC string: `$argon2<type>$[v=<16|19>$]m=<kib>,t=<passes>,p=<lanes>$<salt b64>$<hash b64>` (unpadded base64).
-const ARGON2 = /^\$(argon2id|argon2i|argon2d)\$(?:v=(16|19)\$)?m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{16,})$/;
+const ARGON2 =
+  /^\$(argon2id|argon2i|argon2d)\$(?:v=(16|19)\$)?m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{16,})$/;
 const BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
 const argon2Format: HashFormat = {
@@ -110,8 +111,10 @@ const argon2Format: HashFormat = {
     if (parallelism < 1 || parallelism > 255) return 'has an argon2 parallelism (p) outside 1 to 255';
     if (iterations < 1) return 'has an argon2 iteration count (t) below 1';
     if (memory < 8 * parallelism) return 'has an argon2 memory (m) below 8 KiB per lane';
-    if (memory > COST_LIMITS.argon2MemoryKiB) return `has an argon2 memory (m) above the limit of ${COST_LIMITS.argon2MemoryKiB} KiB`;
-    if (iterations > COST_LIMITS.argon2Iterations) return `has an argon2 iteration count (t) above the limit of ${COST_LIMITS.argon2Iterations}`;
+    if (memory > COST_LIMITS.argon2MemoryKiB)
+      return `has an argon2 memory (m) above the limit of ${COST_LIMITS.argon2MemoryKiB} KiB`;
+    if (iterations > COST_LIMITS.argon2Iterations)
+      return `has an argon2 iteration count (t) above the limit of ${COST_LIMITS.argon2Iterations}`;
     return undefined;
   },
   verify: (hash, password) => argon2Verify(hash, password),
@@ -141,7 +144,8 @@ const sha512CryptFormat: HashFormat = {
   problem(hash) {
     const parsed = parseSha512CryptHash(hash);
     if ('error' in parsed) return parsed.error;
-    if (parsed.setting.rounds > COST_LIMITS.sha512Rounds) return `has sha512-crypt rounds above the limit of ${COST_LIMITS.sha512Rounds}`;
+    if (parsed.setting.rounds > COST_LIMITS.sha512Rounds)
+      return `has sha512-crypt rounds above the limit of ${COST_LIMITS.sha512Rounds}`;
     return undefined;
   },
   verify: (hash, password) => verifySha512Crypt(hash, password),

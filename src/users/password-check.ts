@@ -200,7 +200,10 @@ export class PasswordChecker {
     ]);
     const successful = !banned && !impossible && user !== undefined;
     const banStarted = await this.regulator.record({ ...this.logFields(attempt), successful, banned });
-    this.logEvent(attempt, successful ? undefined : banned ? 'banned' : impossible ? 'invalid_username' : 'bad_credentials');
+    this.logEvent(
+      attempt,
+      successful ? undefined : banned ? 'banned' : impossible ? 'invalid_username' : 'bad_credentials',
+    );
     if (banStarted) this.events.ban({ ...this.eventFields(attempt), banTimeSeconds: this.regulator.banTimeSeconds });
     return successful ? user : undefined;
   }
@@ -212,11 +215,21 @@ export class PasswordChecker {
   }
 
   private eventFields(attempt: PasswordAttempt) {
-    return { remoteIp: attempt.ip, method: attempt.authType === 'BASIC' ? 'basic' as const : 'password' as const, user: attempt.username };
+    return {
+      remoteIp: attempt.ip,
+      method: attempt.authType === 'BASIC' ? ('basic' as const) : ('password' as const),
+      user: attempt.username,
+    };
   }
 
   private logFields(attempt: PasswordAttempt) {
-    return { username: attempt.username, ip: attempt.ip, authType: attempt.authType, requestUri: attempt.requestUri, requestMethod: attempt.requestMethod };
+    return {
+      username: attempt.username,
+      ip: attempt.ip,
+      authType: attempt.authType,
+      requestUri: attempt.requestUri,
+      requestMethod: attempt.requestMethod,
+    };
   }
 }
 

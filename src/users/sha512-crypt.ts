@@ -31,7 +31,8 @@ export function parseSha512CryptHash(hash: string): ParsedSha512Crypt {
   const match = STORED_HASH.exec(hash);
   if (!match) return { error: 'is not a well-formed sha512-crypt hash ($6$[rounds=N$]salt$checksum)' };
   const rounds = match[1] === undefined ? SHA512_CRYPT_DEFAULT_ROUNDS : Number(match[1]);
-  if (rounds < SHA512_CRYPT_MIN_ROUNDS) return { error: `has rounds=${rounds}, below the minimum of ${SHA512_CRYPT_MIN_ROUNDS}` };
+  if (rounds < SHA512_CRYPT_MIN_ROUNDS)
+    return { error: `has rounds=${rounds}, below the minimum of ${SHA512_CRYPT_MIN_ROUNDS}` };
   return { setting: { rounds, roundsExplicit: match[1] !== undefined, salt: match[2]! }, checksum: match[3]! };
 }
 
@@ -117,7 +118,8 @@ function addRepeated(h: Hash, digest: Buffer, length: number): void {
 
 function repeatToLength(digest: Buffer, length: number): Buffer {
   const out = Buffer.alloc(length);
-  for (let offset = 0; offset < length; offset += digest.length) digest.copy(out, offset, 0, Math.min(digest.length, length - offset));
+  for (let offset = 0; offset < length; offset += digest.length)
+    digest.copy(out, offset, 0, Math.min(digest.length, length - offset));
   return out;
 }
 

@@ -28,8 +28,21 @@ const MAX_EMAIL_LENGTH = 254;
 
 /** Attributes newer Authelia versions accept for OpenID Connect claims; Gatehouse has no use for them yet. */
 const IGNORED_ATTRIBUTES = new Set([
-  'given_name', 'family_name', 'middle_name', 'nickname', 'gender', 'birthdate', 'website', 'profile', 'picture',
-  'zoneinfo', 'locale', 'phone_number', 'phone_extension', 'address', 'extra',
+  'given_name',
+  'family_name',
+  'middle_name',
+  'nickname',
+  'gender',
+  'birthdate',
+  'website',
+  'profile',
+  'picture',
+  'zoneinfo',
+  'locale',
+  'phone_number',
+  'phone_extension',
+  'address',
+  'extra',
 ]);
 const USER_KEYS = ['password', 'displayname', 'email', 'emails', 'groups', 'disabled'];
 
@@ -48,14 +61,18 @@ export function parseUsersFile(text: string, source: string): ParsedUsersFile {
   const document = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: true });
   if (document.errors.length > 0) {
     // First line only: the rest quotes the file, which may hold hashes or a mistakenly pasted password.
-    for (const error of document.errors) problems.push({ path: source, message: `is not valid YAML: ${firstLine(error.message)}` });
+    for (const error of document.errors)
+      problems.push({ path: source, message: `is not valid YAML: ${firstLine(error.message)}` });
     return { users, problems };
   }
   let root: unknown;
   try {
     root = document.toJS({ mapAsMap: true, maxAliasCount: 100 });
   } catch (error) {
-    problems.push({ path: source, message: `cannot be read as YAML data: ${firstLine(String((error as Error).message))}` });
+    problems.push({
+      path: source,
+      message: `cannot be read as YAML data: ${firstLine(String((error as Error).message))}`,
+    });
     return { users, problems };
   }
   if (!(root instanceof Map)) {
@@ -67,7 +84,8 @@ export function parseUsersFile(text: string, source: string): ParsedUsersFile {
   }
   const entries = root.get('users');
   if (entries === undefined) problems.push({ path: 'users', message: 'is required' });
-  else if (entries !== null && !(entries instanceof Map)) problems.push({ path: 'users', message: 'must be a map of usernames to users' });
+  else if (entries !== null && !(entries instanceof Map))
+    problems.push({ path: 'users', message: 'must be a map of usernames to users' });
   // Access rules compare user names ignoring case, so two accounts that differ only by case would pass each
   // other's rules: refused.
   const lowerCased = new Map<string, string>();
@@ -77,7 +95,11 @@ export function parseUsersFile(text: string, source: string): ParsedUsersFile {
     checkUsername(username, path, problems);
     if (typeof username === 'string') {
       const other = lowerCased.get(username.toLowerCase());
-      if (other !== undefined) problems.push({ path, message: `differs from user '${other}' only by case; access rules would not tell them apart` });
+      if (other !== undefined)
+        problems.push({
+          path,
+          message: `differs from user '${other}' only by case; access rules would not tell them apart`,
+        });
       else lowerCased.set(username.toLowerCase(), username);
     }
     const record = typeof username === 'string' ? readUser(username, value, path, problems) : undefined;
@@ -86,7 +108,12 @@ export function parseUsersFile(text: string, source: string): ParsedUsersFile {
   return { users, problems };
 }
 
-function readUser(username: string, value: unknown, path: string, problems: UsersFileProblem[]): UserRecord | undefined {
+function readUser(
+  username: string,
+  value: unknown,
+  path: string,
+  problems: UsersFileProblem[],
+): UserRecord | undefined {
   if (!(value instanceof Map)) {
     problems.push({ path, message: 'must be a map with at least a password' });
     return undefined;
@@ -113,12 +140,17 @@ function readUser(username: string, value: unknown, path: string, problems: User
 
 function checkUsername(username: unknown, path: string, problems: UsersFileProblem[]): void {
   const message =
-    typeof username !== 'string' ? 'a username must be a string (quote it)'
-    : username === '' ? 'a username must not be empty'
-    : username.length > MAX_USERNAME_LENGTH ? `a username must be at most ${MAX_USERNAME_LENGTH} characters`
-    : CONTROL.test(username) || WHITESPACE.test(username) ? 'a username must not contain whitespace or control characters'
-    : username.includes(',') ? 'a username must not contain a comma'
-    : undefined;
+    typeof username !== 'string'
+      ? 'a username must be a string (quote it)'
+      : username === ''
+        ? 'a username must not be empty'
+        : username.length > MAX_USERNAME_LENGTH
+          ? `a username must be at most ${MAX_USERNAME_LENGTH} characters`
+          : CONTROL.test(username) || WHITESPACE.test(username)
+            ? 'a username must not contain whitespace or control characters'
+            : username.includes(',')
+              ? 'a username must not contain a comma'
+              : undefined;
   if (message !== undefined) problems.push({ path, message });
 }
 
@@ -150,7 +182,10 @@ function readEmails(user: Map<unknown, unknown>, path: string, problems: UsersFi
   }
   if (Array.isArray(single)) {
     // As in Authelia, whose `email` holds one address: a list is refused, not half-read.
-    problems.push({ path: joinKeyPath(path, 'email'), message: "must be one address; list several under 'emails' instead" });
+    problems.push({
+      path: joinKeyPath(path, 'email'),
+      message: "must be one address; list several under 'emails' instead",
+    });
     return [];
   }
   if (single !== undefined && single !== null) {
@@ -208,13 +243,22 @@ function readList(value: unknown, path: string, problems: UsersFileProblem[], re
 }
 
 /** A non-empty string that is safe inside an HTTP header value. */
-function readHeaderText(value: unknown, path: string, problems: UsersFileProblem[], maxLength: number): string | undefined {
+function readHeaderText(
+  value: unknown,
+  path: string,
+  problems: UsersFileProblem[],
+  maxLength: number,
+): string | undefined {
   const message =
-    typeof value !== 'string' ? 'must be a string (quote it)'
-    : value.trim() === '' ? 'must not be empty'
-    : value.length > maxLength ? `must be at most ${maxLength} characters`
-    : CONTROL.test(value) ? 'must not contain line breaks or other control characters (it is sent in a header)'
-    : undefined;
+    typeof value !== 'string'
+      ? 'must be a string (quote it)'
+      : value.trim() === ''
+        ? 'must not be empty'
+        : value.length > maxLength
+          ? `must be at most ${maxLength} characters`
+          : CONTROL.test(value)
+            ? 'must not contain line breaks or other control characters (it is sent in a header)'
+            : undefined;
   if (message === undefined) return value as string;
   problems.push({ path, message });
   return undefined;
@@ -222,7 +266,10 @@ function readHeaderText(value: unknown, path: string, problems: UsersFileProblem
 
 /** A key as it can be shown in a problem's path: control characters escaped so a log line stays one line. */
 function printable(key: unknown): string {
-  return String(key).replace(new RegExp(CONTROL.source, 'gu'), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return String(key).replace(
+    new RegExp(CONTROL.source, 'gu'),
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function firstLine(text: string): string {

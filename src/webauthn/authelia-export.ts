@@ -86,8 +86,20 @@ const BOOLEAN_FIELDS = {
 } as const satisfies Record<string, keyof ExportedCredential>;
 
 const KNOWN_FIELDS = new Set([
-  'created_at', 'last_used_at', 'rpid', 'username', 'description', 'kid', 'aaguid', 'attestation_type',
-  'attestation_format', 'attachment', 'transports', 'sign_count', ...Object.keys(BOOLEAN_FIELDS), 'public_key',
+  'created_at',
+  'last_used_at',
+  'rpid',
+  'username',
+  'description',
+  'kid',
+  'aaguid',
+  'attestation_type',
+  'attestation_format',
+  'attachment',
+  'transports',
+  'sign_count',
+  ...Object.keys(BOOLEAN_FIELDS),
+  'public_key',
   'attestation',
 ]);
 
@@ -141,10 +153,13 @@ class EntryReader {
       return null;
     }
     const maxCharacters = Math.ceil(options.maxBytes / 3) * 4;
-    if (typeof value === 'string' && value.length > maxCharacters) return this.#fail(field, `must decode to at most ${options.maxBytes} bytes`, null);
-    if (typeof value !== 'string' || !STANDARD_BASE64.test(value)) return this.#fail(field, 'must be standard base64 with padding', null);
+    if (typeof value === 'string' && value.length > maxCharacters)
+      return this.#fail(field, `must decode to at most ${options.maxBytes} bytes`, null);
+    if (typeof value !== 'string' || !STANDARD_BASE64.test(value))
+      return this.#fail(field, 'must be standard base64 with padding', null);
     const bytes = Buffer.from(value, 'base64');
-    if (bytes.length > options.maxBytes) return this.#fail(field, `must decode to at most ${options.maxBytes} bytes`, null);
+    if (bytes.length > options.maxBytes)
+      return this.#fail(field, `must decode to at most ${options.maxBytes} bytes`, null);
     return new Uint8Array(bytes);
   }
 
@@ -174,7 +189,11 @@ class EntryReader {
   transports(field: string): string[] {
     const value = this.#value(field);
     if (value === undefined) return [];
-    if (!Array.isArray(value) || value.length > LIMITS.transports || !value.every((t) => typeof t === 'string' && TRANSPORT.test(t))) {
+    if (
+      !Array.isArray(value) ||
+      value.length > LIMITS.transports ||
+      !value.every((t) => typeof t === 'string' && TRANSPORT.test(t))
+    ) {
       return this.#fail(field, `must be a list of at most ${LIMITS.transports} transport names (e.g. usb, nfc)`, []);
     }
     return [...new Set(value as string[])];
@@ -200,10 +219,9 @@ class EntryReader {
 function readEntry(entry: Record<string, unknown>, path: string, problems: string[]): ExportedCredential | undefined {
   const before = problems.length;
   const read = new EntryReader(entry, path, problems);
-  const booleans = Object.fromEntries(Object.entries(BOOLEAN_FIELDS).map(([field, key]) => [key, read.boolean(field)])) as Pick<
-    ExportedCredential,
-    (typeof BOOLEAN_FIELDS)[keyof typeof BOOLEAN_FIELDS]
-  >;
+  const booleans = Object.fromEntries(
+    Object.entries(BOOLEAN_FIELDS).map(([field, key]) => [key, read.boolean(field)]),
+  ) as Pick<ExportedCredential, (typeof BOOLEAN_FIELDS)[keyof typeof BOOLEAN_FIELDS]>;
   const credential: ExportedCredential = {
     createdAt: read.time('created_at', { required: true }) ?? new Date(0),
     lastUsedAt: read.time('last_used_at', {}),
@@ -226,35 +244,49 @@ function readEntry(entry: Record<string, unknown>, path: string, problems: strin
 
 /** Parses and checks a whole export; throws ExportFileError listing every problem. */
 export function parseAutheliaExport(text: string): ParsedExport {
-  if (Buffer.byteLength(text) > LIMITS.fileBytes) throw new ExportFileError([`the file is larger than ${LIMITS.fileBytes} bytes`]);
+  if (Buffer.byteLength(text) > LIMITS.fileBytes)
+    throw new ExportFileError([`the file is larger than ${LIMITS.fileBytes} bytes`]);
   const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new ExportFileError(document.errors.map((e) => `YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line}: ` : ''}${e.message.split('\n')[0]}`));
+    throw new ExportFileError(
+      document.errors.map(
+        (e) => `YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line}: ` : ''}${e.message.split('\n')[0]}`,
+      ),
+    );
   }
   const root: unknown = document.toJS({ maxAliasCount: 100 });
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) throw new ExportFileError([`the file must be a mapping with a '${EXPORT_ROOT}' list`]);
+  if (typeof root !== 'object' || root === null || Array.isArray(root))
+    throw new ExportFileError([`the file must be a mapping with a '${EXPORT_ROOT}' list`]);
   const list = (root as Record<string, unknown>)[EXPORT_ROOT];
   if (!Array.isArray(list)) throw new ExportFileError([`${EXPORT_ROOT}: must be a list`]);
   if (list.length === 0) throw new ExportFileError([`${EXPORT_ROOT}: the file holds no WebAuthn credentials`]);
   if (list.length > LIMITS.entries) throw new ExportFileError([`${EXPORT_ROOT}: more than ${LIMITS.entries} entries`]);
 
   const problems: string[] = [];
-  const warnings = Object.keys(root).filter((key) => key !== EXPORT_ROOT).map((key) => `${key}: not a WebAuthn export key, ignored`);
+  const warnings = Object.keys(root)
+    .filter((key) => key !== EXPORT_ROOT)
+    .map((key) => `${key}: not a WebAuthn export key, ignored`);
   const unknownFields = new Set<string>();
   const credentials: ExportedCredential[] = [];
   const firstIndexOfKid = new Map<string, number>();
-  list.forEach((entry: unknown, index) => {
+  for (const [index, entry] of (list as unknown[]).entries()) {
     const path = `${EXPORT_ROOT}[${index}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return void problems.push(`${path}: must be a mapping`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push(`${path}: must be a mapping`);
+      continue;
+    }
     for (const key of Object.keys(entry)) if (!KNOWN_FIELDS.has(key)) unknownFields.add(key);
     const credential = readEntry(entry as Record<string, unknown>, path, problems);
-    if (credential === undefined) return;
+    if (credential === undefined) continue;
     const kid = Buffer.from(credential.credentialId).toString('base64url');
     const first = firstIndexOfKid.get(kid);
-    if (first !== undefined) return void problems.push(`${path}.kid: the same credential ID as ${EXPORT_ROOT}[${first}]`);
+    if (first !== undefined) {
+      problems.push(`${path}.kid: the same credential ID as ${EXPORT_ROOT}[${first}]`);
+      continue;
+    }
     firstIndexOfKid.set(kid, index);
     credentials.push(credential);
-  });
+  }
   if (problems.length > 0) throw new ExportFileError(problems);
   for (const field of [...unknownFields].sort()) warnings.push(`${EXPORT_ROOT}[].${field}: unknown field, ignored`);
   return { credentials, warnings };

@@ -51,7 +51,9 @@ interface ResolvedRp {
 function resolveRp(rpid: string, portals: readonly RelyingParty[]): ResolvedRp {
   if (rpid === '') {
     if (portals.length === 1) return { rp: portals[0] };
-    return { problem: `is empty and ${portals.length} portals are configured (session.cookies): cannot tell which one the key belongs to` };
+    return {
+      problem: `is empty and ${portals.length} portals are configured (session.cookies): cannot tell which one the key belongs to`,
+    };
   }
   let host = rpid.toLowerCase();
   let appidOrigin: string | undefined;
@@ -62,7 +64,8 @@ function resolveRp(rpid: string, portals: readonly RelyingParty[]): ResolvedRp {
     } catch {
       return { problem: 'is neither a host name nor an origin' };
     }
-    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== rpid.replace(/\/$/, '')) return { problem: 'is neither a host name nor an origin' };
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== rpid.replace(/\/$/, ''))
+      return { problem: 'is neither a host name nor an origin' };
     host = url.hostname;
     appidOrigin = url.origin;
   } else if (!HOST_NAME.test(host)) {
@@ -93,33 +96,46 @@ export function planImport(exported: readonly ExportedCredential[], cookies: rea
   const warnings: string[] = [];
   const planned: PlannedCredential[] = [];
   const firstWithName = new Map<string, string>();
-  exported.forEach((c, index) => {
+  for (const [index, c] of exported.entries()) {
     const source = `${EXPORT_ROOT}[${index}]`;
     const resolved = resolveRp(c.rpid, portals);
     if (resolved.warning) warnings.push(`${source}.rpid: ${resolved.warning}`);
-    if (resolved.rp === undefined) return void problems.push(`${source}.rpid: ${resolved.problem}`);
+    if (resolved.rp === undefined) {
+      problems.push(`${source}.rpid: ${resolved.problem}`);
+      continue;
+    }
     const rp = resolved.rp;
 
     const u2fFormat = c.attestationType === U2F_FORMAT || c.attestationFormat === U2F_FORMAT;
     const rawU2fKey = isU2fPublicKey(c.publicKey);
     let publicKey = c.publicKey;
     let legacyU2fAppid: string | null = null;
-    if (rawU2fKey && !u2fFormat) return void problems.push(`${source}.public_key: a raw U2F key, but the attestation type is not '${U2F_FORMAT}'`);
+    if (rawU2fKey && !u2fFormat) {
+      problems.push(`${source}.public_key: a raw U2F key, but the attestation type is not '${U2F_FORMAT}'`);
+      continue;
+    }
     if (rawU2fKey) {
       // The key signs over SHA-256(AppID); Gatehouse asks with the portal's origin, so the two must be the same.
       if (resolved.appidOrigin !== undefined && resolved.appidOrigin !== rp.origin) {
-        return void problems.push(`${source}.rpid: the U2F AppID '${resolved.appidOrigin}' is not the portal's origin '${rp.origin}'`);
+        problems.push(
+          `${source}.rpid: the U2F AppID '${resolved.appidOrigin}' is not the portal's origin '${rp.origin}'`,
+        );
+        continue;
       }
       publicKey = u2fPointToCose(c.publicKey);
       legacyU2fAppid = rp.origin;
     } else if (!isSupportedCoseKey(c.publicKey)) {
-      return void problems.push(`${source}.public_key: not a COSE key of a supported algorithm (ES256, EdDSA, RS256)`);
+      problems.push(`${source}.public_key: not a COSE key of a supported algorithm (ES256, EdDSA, RS256)`);
+      continue;
     }
 
     // Names are unique per user and portal (as in Authelia); two entries clashing would fail the insert later.
     const nameKey = JSON.stringify([rp.id, c.username, c.description]);
     const clash = firstWithName.get(nameKey);
-    if (clash !== undefined) return void problems.push(`${source}.description: '${c.description}' is also the name of ${clash} for this user`);
+    if (clash !== undefined) {
+      problems.push(`${source}.description: '${c.description}' is also the name of ${clash} for this user`);
+      continue;
+    }
     firstWithName.set(nameKey, source);
 
     planned.push({
@@ -148,7 +164,7 @@ export function planImport(exported: readonly ExportedCredential[], cookies: rea
         legacyU2fAppid,
       },
     });
-  });
+  }
   if (problems.length > 0) throw new ExportFileError(problems);
   return { planned, warnings };
 }
@@ -178,12 +194,17 @@ export async function storePlanned(driver: SqlDriver, planned: readonly PlannedC
     for (const { source, record, lastUsedAt, cloneWarning } of planned) {
       const saved = await storage.saveWebAuthnCredential(record);
       if (!saved.saved) {
-        if (saved.conflict === 'kid') skipped.push(`${source}: a credential with this ID (kid) is already stored; skipped`);
-        else clashes.push(`${source}.description: user '${record.username}' already has a key named '${record.description}' on ${record.rpid}`);
+        if (saved.conflict === 'kid')
+          skipped.push(`${source}: a credential with this ID (kid) is already stored; skipped`);
+        else
+          clashes.push(
+            `${source}.description: user '${record.username}' already has a key named '${record.description}' on ${record.rpid}`,
+          );
         continue;
       }
       // Not part of a new registration, so not taken by saveWebAuthnCredential; a clone warning must survive.
-      if (lastUsedAt !== null || cloneWarning) await storage.restoreWebAuthnCredentialHistory(saved.id, lastUsedAt, cloneWarning);
+      if (lastUsedAt !== null || cloneWarning)
+        await storage.restoreWebAuthnCredentialHistory(saved.id, lastUsedAt, cloneWarning);
       // Authelia's export carries no user handle: each user gets a new one (used by passkey sign-in only).
       await storage.getOrCreateWebAuthnUserHandle(record.rpid, record.username);
     }

@@ -6,7 +6,13 @@ import type { Session } from '../session/model.js';
 
 export type Ceremony = 'registration' | 'authentication' | 'passkey';
 
-export function putChallenge(session: Session, ceremony: Ceremony, challenge: string, expiresAt: number, now: number): void {
+export function putChallenge(
+  session: Session,
+  ceremony: Ceremony,
+  challenge: string,
+  expiresAt: number,
+  now: number,
+): void {
   const pending = dropExpired(session.data.pending, now);
   pending[ceremony] = { value: challenge, expiresAt };
   session.data.pending = pending;
@@ -23,7 +29,10 @@ export function takeChallenge(session: Session, ceremony: Ceremony, now: number)
   return entry.expiresAt > now && typeof entry.value === 'string' ? entry.value : undefined;
 }
 
-function dropExpired(pending: NonNullable<Session['data']['pending']> | undefined, now: number): NonNullable<Session['data']['pending']> {
+function dropExpired(
+  pending: NonNullable<Session['data']['pending']> | undefined,
+  now: number,
+): NonNullable<Session['data']['pending']> {
   const kept: NonNullable<Session['data']['pending']> = {};
   for (const [name, entry] of Object.entries(pending ?? {})) if (entry.expiresAt > now) kept[name] = entry;
   return kept;

@@ -46,7 +46,8 @@ function base64url(name: string, max: number) {
   return z.string({ error: message }).max(max, { error: message }).regex(BASE64URL, { error: message });
 }
 
-const nonEmptyBase64url = (name: string, max: number) => base64url(name, max).min(1, { error: `${name} must not be empty.` });
+const nonEmptyBase64url = (name: string, max: number) =>
+  base64url(name, max).min(1, { error: `${name} must not be empty.` });
 
 function boolean(name: string) {
   return z.boolean({ error: `${name} must be a boolean.` });
@@ -54,9 +55,14 @@ function boolean(name: string) {
 
 /** Unknown transports (newer browsers) are dropped rather than refused; anything that is not a string list is refused. */
 const transports = z
-  .array(z.string({ error: 'transports must be a short list of strings.' }).max(32, { error: 'transports must be a short list of strings.' }), {
-    error: 'transports must be a short list of strings.',
-  })
+  .array(
+    z
+      .string({ error: 'transports must be a short list of strings.' })
+      .max(32, { error: 'transports must be a short list of strings.' }),
+    {
+      error: 'transports must be a short list of strings.',
+    },
+  )
   .max(MAX_TRANSPORTS, { error: 'transports must be a short list of strings.' })
   .nullish()
   .transform((value) => (value == null ? undefined : [...new Set(value)].filter((t) => TRANSPORTS.has(t))));
@@ -65,7 +71,9 @@ const attachment = z
   .string({ error: 'authenticatorAttachment must be a string.' })
   .max(32, { error: 'authenticatorAttachment must be a string.' })
   .nullish()
-  .transform((value) => (value != null && ATTACHMENTS.has(value) ? (value as 'platform' | 'cross-platform') : undefined));
+  .transform((value) =>
+    value != null && ATTACHMENTS.has(value) ? (value as 'platform' | 'cross-platform') : undefined,
+  );
 
 /** Only the extension outputs Gatehouse reads (credProps.rk, appid), each with its type checked. */
 const extensionResults = object('clientExtensionResults', {
@@ -76,7 +84,8 @@ const extensionResults = object('clientExtensionResults', {
   .transform((value): AuthenticationExtensionsClientOutputs => {
     const out: AuthenticationExtensionsClientOutputs = {};
     if (value?.appid !== undefined) out.appid = value.appid;
-    if (value?.credProps !== undefined) out.credProps = value.credProps.rk === undefined ? {} : { rk: value.credProps.rk };
+    if (value?.credProps !== undefined)
+      out.credProps = value.credProps.rk === undefined ? {} : { rk: value.credProps.rk };
     return out;
   });
 
@@ -96,18 +105,22 @@ const registrationResponse = credential({
   clientDataJSON: nonEmptyBase64url('clientDataJSON', LIMITS.clientDataJSON),
   attestationObject: nonEmptyBase64url('attestationObject', LIMITS.attestationObject),
   transports,
-}).transform((value): RegistrationResponseJSON => ({
-  id: value.id,
-  rawId: value.rawId,
-  type: 'public-key',
-  response: {
-    clientDataJSON: value.response.clientDataJSON,
-    attestationObject: value.response.attestationObject,
-    ...(value.response.transports ? { transports: value.response.transports as RegistrationResponseJSON['response']['transports'] } : {}),
-  },
-  ...(value.authenticatorAttachment ? { authenticatorAttachment: value.authenticatorAttachment } : {}),
-  clientExtensionResults: value.clientExtensionResults,
-}));
+}).transform(
+  (value): RegistrationResponseJSON => ({
+    id: value.id,
+    rawId: value.rawId,
+    type: 'public-key',
+    response: {
+      clientDataJSON: value.response.clientDataJSON,
+      attestationObject: value.response.attestationObject,
+      ...(value.response.transports
+        ? { transports: value.response.transports as RegistrationResponseJSON['response']['transports'] }
+        : {}),
+    },
+    ...(value.authenticatorAttachment ? { authenticatorAttachment: value.authenticatorAttachment } : {}),
+    clientExtensionResults: value.clientExtensionResults,
+  }),
+);
 
 const authenticationResponse = credential({
   clientDataJSON: nonEmptyBase64url('clientDataJSON', LIMITS.clientDataJSON),
@@ -115,27 +128,33 @@ const authenticationResponse = credential({
   signature: nonEmptyBase64url('signature', LIMITS.signature),
   // An empty user handle means none.
   userHandle: base64url('userHandle', LIMITS.userHandle).nullish(),
-}).transform((value): AuthenticationResponseJSON => ({
-  id: value.id,
-  rawId: value.rawId,
-  type: 'public-key',
-  response: {
-    clientDataJSON: value.response.clientDataJSON,
-    authenticatorData: value.response.authenticatorData,
-    signature: value.response.signature,
-    ...(value.response.userHandle ? { userHandle: value.response.userHandle } : {}),
-  },
-  ...(value.authenticatorAttachment ? { authenticatorAttachment: value.authenticatorAttachment } : {}),
-  clientExtensionResults: value.clientExtensionResults,
-}));
+}).transform(
+  (value): AuthenticationResponseJSON => ({
+    id: value.id,
+    rawId: value.rawId,
+    type: 'public-key',
+    response: {
+      clientDataJSON: value.response.clientDataJSON,
+      authenticatorData: value.response.authenticatorData,
+      signature: value.response.signature,
+      ...(value.response.userHandle ? { userHandle: value.response.userHandle } : {}),
+    },
+    ...(value.authenticatorAttachment ? { authenticatorAttachment: value.authenticatorAttachment } : {}),
+    clientExtensionResults: value.clientExtensionResults,
+  }),
+);
 
 /** A key's name: trimmed, NFC, 1 to 64 characters, no control or direction-changing characters. */
 const description = z
   .string({ error: DESCRIPTION_LENGTH_MESSAGE })
   .max(DESCRIPTION_MAX_LENGTH * 4, { error: DESCRIPTION_LENGTH_MESSAGE })
   .transform((value) => value.normalize('NFC').trim())
-  .refine((value) => [...value].length >= 1 && [...value].length <= DESCRIPTION_MAX_LENGTH, { error: DESCRIPTION_LENGTH_MESSAGE })
-  .refine((value) => !FORBIDDEN_IN_DESCRIPTION.test(value), { error: 'The key name must not contain control characters.' });
+  .refine((value) => [...value].length >= 1 && [...value].length <= DESCRIPTION_MAX_LENGTH, {
+    error: DESCRIPTION_LENGTH_MESSAGE,
+  })
+  .refine((value) => !FORBIDDEN_IN_DESCRIPTION.test(value), {
+    error: 'The key name must not contain control characters.',
+  });
 
 const BODY = 'The request body';
 

@@ -36,7 +36,10 @@ export interface RegistrationOptionsInput {
 
 const descriptor = (credential: WebAuthnCredential) => ({ id: credential.kid, transports: credential.transports });
 
-export async function registrationOptions(config: WebAuthnConfig, input: RegistrationOptionsInput): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function registrationOptions(
+  config: WebAuthnConfig,
+  input: RegistrationOptionsInput,
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const extensions: AuthenticationExtensionsClientInputs & { appidExclude?: string } = {};
   // A key enrolled through U2F answers only under its AppID: appidExclude stops it being enrolled a second time.
   if (input.existing.some((c) => c.legacyU2fAppid !== null)) extensions.appidExclude = input.rp.origin;
@@ -63,7 +66,10 @@ export interface AuthenticationOptionsInput {
   allowed: readonly WebAuthnCredential[];
 }
 
-export function authenticationOptions(config: WebAuthnConfig, input: AuthenticationOptionsInput): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export function authenticationOptions(
+  config: WebAuthnConfig,
+  input: AuthenticationOptionsInput,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const extensions: AuthenticationExtensionsClientInputs = {};
   // SPEC §6: keys registered through U2F with the portal URL as AppID sign over the AppID's hash.
   if (input.allowed.some((c) => c.legacyU2fAppid !== null)) extensions.appid = input.rp.origin;

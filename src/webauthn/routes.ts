@@ -7,7 +7,13 @@ import { portalLocals, setSessionCookie } from '../portal/context.js';
 import { ko, ok, requestIp } from '../portal/http-helpers.js';
 import { BadInput, readCredentialId, readRegistrationBody, readRenameBody, readSignInBody } from './input.js';
 import { ignoredBody, parseBody } from '../portal/body.js';
-import { Refusal, WebAuthnService, type PortalRequest, type SignedIn, type WebAuthnServiceDependencies } from './service.js';
+import {
+  Refusal,
+  WebAuthnService,
+  type PortalRequest,
+  type SignedIn,
+  type WebAuthnServiceDependencies,
+} from './service.js';
 
 export type WebAuthnRouteDependencies = WebAuthnServiceDependencies;
 
@@ -40,56 +46,83 @@ export function webauthnRoutes(deps: WebAuthnRouteDependencies): Router {
   }
   const service = new WebAuthnService(deps);
 
-  router.post('/api/webauthn/registration/options', handle(async (req, res, portal) => {
-    parseBody(ignoredBody, req.body);
-    ok(res, await service.registrationOptions(portal));
-  }));
+  router.post(
+    '/api/webauthn/registration/options',
+    handle(async (req, res, portal) => {
+      parseBody(ignoredBody, req.body);
+      ok(res, await service.registrationOptions(portal));
+    }),
+  );
 
-  router.post('/api/webauthn/registration', handle(async (req, res, portal) => {
-    const body = readRegistrationBody(req.body);
-    ok(res, await service.register(portal, body), 201);
-  }));
+  router.post(
+    '/api/webauthn/registration',
+    handle(async (req, res, portal) => {
+      const body = readRegistrationBody(req.body);
+      ok(res, await service.register(portal, body), 201);
+    }),
+  );
 
-  router.post('/api/webauthn/authentication/options', handle(async (req, res, portal) => {
-    parseBody(ignoredBody, req.body);
-    ok(res, await service.authenticationOptions(portal));
-  }));
+  router.post(
+    '/api/webauthn/authentication/options',
+    handle(async (req, res, portal) => {
+      parseBody(ignoredBody, req.body);
+      ok(res, await service.authenticationOptions(portal));
+    }),
+  );
 
-  router.post('/api/webauthn/authentication', handle(async (req, res, portal) => {
-    const body = readSignInBody(req.body);
-    answerSignIn(res, portal, await service.authenticate(portal, body));
-  }));
+  router.post(
+    '/api/webauthn/authentication',
+    handle(async (req, res, portal) => {
+      const body = readSignInBody(req.body);
+      answerSignIn(res, portal, await service.authenticate(portal, body));
+    }),
+  );
 
   // Without `enable_passkey_login` the passkey rows do not exist, whatever the body.
   const passkeys = deps.webauthn.enable_passkey_login;
 
-  router.post('/api/webauthn/passkey/options', handle(async (req, res, portal) => {
-    if (!passkeys) return ko(res, 404, 'Not found.');
-    parseBody(ignoredBody, req.body);
-    const { options, session, created } = await service.passkeyOptions(portal);
-    if (created) setSessionCookie(res, session, portal.cookie);
-    ok(res, options);
-  }));
+  router.post(
+    '/api/webauthn/passkey/options',
+    handle(async (req, res, portal) => {
+      if (!passkeys) return ko(res, 404, 'Not found.');
+      parseBody(ignoredBody, req.body);
+      const { options, session, created } = await service.passkeyOptions(portal);
+      if (created) setSessionCookie(res, session, portal.cookie);
+      ok(res, options);
+    }),
+  );
 
-  router.post('/api/webauthn/passkey', handle(async (req, res, portal) => {
-    if (!passkeys) return ko(res, 404, 'Not found.');
-    const body = readSignInBody(req.body);
-    answerSignIn(res, portal, await service.passkeySignIn(portal, body));
-  }));
+  router.post(
+    '/api/webauthn/passkey',
+    handle(async (req, res, portal) => {
+      if (!passkeys) return ko(res, 404, 'Not found.');
+      const body = readSignInBody(req.body);
+      answerSignIn(res, portal, await service.passkeySignIn(portal, body));
+    }),
+  );
 
-  router.get('/api/webauthn/credentials', handle(async (_req, res, portal) => {
-    ok(res, await service.list(portal));
-  }));
+  router.get(
+    '/api/webauthn/credentials',
+    handle(async (_req, res, portal) => {
+      ok(res, await service.list(portal));
+    }),
+  );
 
-  router.put('/api/webauthn/credentials/:id', handle(async (req, res, portal) => {
-    const description = readRenameBody(req.body);
-    ok(res, await service.rename(portal, readCredentialId(req.params.id), description));
-  }));
+  router.put(
+    '/api/webauthn/credentials/:id',
+    handle(async (req, res, portal) => {
+      const description = readRenameBody(req.body);
+      ok(res, await service.rename(portal, readCredentialId(req.params.id), description));
+    }),
+  );
 
-  router.delete('/api/webauthn/credentials/:id', handle(async (req, res, portal) => {
-    await service.remove(portal, readCredentialId(req.params.id));
-    ok(res);
-  }));
+  router.delete(
+    '/api/webauthn/credentials/:id',
+    handle(async (req, res, portal) => {
+      await service.remove(portal, readCredentialId(req.params.id));
+      ok(res);
+    }),
+  );
 
   return router;
 }

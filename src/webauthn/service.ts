@@ -123,7 +123,11 @@ export class WebAuthnService {
       storage.listWebAuthnCredentials(session.data.username, rp.id),
     ]);
     const options = await registrationOptions(this.#deps.webauthn, {
-      rp, username: session.data.username, displayName: session.data.displayName, userHandle, existing,
+      rp,
+      username: session.data.username,
+      displayName: session.data.displayName,
+      userHandle,
+      existing,
     });
     await this.#holdChallenge(session, req.cookie, 'registration', options.challenge);
     return options;
@@ -144,7 +148,8 @@ export class WebAuthnService {
       throw new Refusal(400, MESSAGES.notVerified);
     }
     const key = verdict.value;
-    if (await this.#deps.storage.findWebAuthnCredentialByKid(key.credentialId)) throw new Refusal(409, MESSAGES.keyTaken);
+    if (await this.#deps.storage.findWebAuthnCredentialByKid(key.credentialId))
+      throw new Refusal(409, MESSAGES.keyTaken);
     if (!this.#aaguidAllowed(key.aaguid)) {
       this.#deps.logger.info({ username, aaguid: key.aaguid }, 'webauthn registration refused by AAGUID filtering');
       throw new Refusal(403, MESSAGES.aaguidRefused);
@@ -197,7 +202,8 @@ export class WebAuthnService {
       return signedIn;
     } catch (error) {
       const reason = error instanceof Refusal ? refusalReason(error) : undefined;
-      if (reason !== undefined && !FLOW_ERRORS.has(reason)) this.#events.secondFactor({ remoteIp: req.ip, method: 'webauthn', user, outcome: 'failure', reason });
+      if (reason !== undefined && !FLOW_ERRORS.has(reason))
+        this.#events.secondFactor({ remoteIp: req.ip, method: 'webauthn', user, outcome: 'failure', reason });
       throw error;
     }
   }
@@ -221,15 +227,19 @@ export class WebAuthnService {
   // --- Passkey sign-in -------------------------------------------------------------------------------------------
 
   /** Options for a discoverable credential; an anonymous visitor gets a level-0 session to hold the challenge. */
-  async passkeyOptions(req: PortalRequest): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; session: Session; created: boolean }> {
+  async passkeyOptions(
+    req: PortalRequest,
+  ): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; session: Session; created: boolean }> {
     this.#passkeyEnabled();
     const rp = relyingParty(req.cookie);
     const options = await authenticationOptions(this.#deps.webauthn, { rp, allowed: [] });
     const created = req.session === undefined;
-    const session = req.session ?? (await this.#deps.sessions.create(
-      { username: '', displayName: '', emails: [], groups: [], level: 0, rememberMe: false },
-      req.cookie,
-    ));
+    const session =
+      req.session ??
+      (await this.#deps.sessions.create(
+        { username: '', displayName: '', emails: [], groups: [], level: 0, rememberMe: false },
+        req.cookie,
+      ));
     await this.#holdChallenge(session, req.cookie, 'passkey', options.challenge);
     return { options, session, created };
   }
@@ -238,12 +248,23 @@ export class WebAuthnService {
   async passkeySignIn(req: PortalRequest, body: SignInBody): Promise<SignedIn> {
     try {
       const signedIn = await this.#passkeySignIn(req, body);
-      this.#events.firstFactor({ remoteIp: req.ip, method: 'passkey', user: signedIn.session.data.username, outcome: 'success' });
+      this.#events.firstFactor({
+        remoteIp: req.ip,
+        method: 'passkey',
+        user: signedIn.session.data.username,
+        outcome: 'success',
+      });
       return signedIn;
     } catch (error) {
       const reason = error instanceof Refusal ? refusalReason(error) : undefined;
       if (reason !== undefined && !FLOW_ERRORS.has(reason)) {
-        this.#events.firstFactor({ remoteIp: req.ip, method: 'passkey', user: (error as Refusal & { user?: string }).user, outcome: 'failure', reason });
+        this.#events.firstFactor({
+          remoteIp: req.ip,
+          method: 'passkey',
+          user: (error as Refusal & { user?: string }).user,
+          outcome: 'failure',
+          reason,
+        });
       }
       throw error;
     }
@@ -255,23 +276,42 @@ export class WebAuthnService {
     const rp = relyingParty(req.cookie);
     const challenge = await this.#useChallenge(req.session, req.cookie, 'passkey');
     const credential = await this.#deps.storage.findWebAuthnCredentialByKid(body.response.id);
-    const owner = credential && credential.rpid === rp.id ? await this.#passkeyOwner(rp, credential, body.response) : undefined;
+    const owner =
+      credential && credential.rpid === rp.id ? await this.#passkeyOwner(rp, credential, body.response) : undefined;
     if (credential === undefined || owner === undefined) {
       throw new Refusal(401, MESSAGES.passkeyFailed, 'unknown_key');
     }
-    const attempt = { username: owner, ip: req.ip, authType: 'PASSKEY', requestUri: body.targetURL ?? '', requestMethod: body.requestMethod ?? '' };
+    const attempt = {
+      username: owner,
+      ip: req.ip,
+      authType: 'PASSKEY',
+      requestUri: body.targetURL ?? '',
+      requestMethod: body.requestMethod ?? '',
+    };
     const failed = async (refusal: Refusal, banned = false): Promise<Refusal> => {
       const banStarted = await this.#deps.regulator.record({ ...attempt, successful: false, banned });
-      if (banStarted) this.#events.ban({ remoteIp: req.ip, method: 'passkey', user: owner, banTimeSeconds: this.#deps.regulator.banTimeSeconds });
+      if (banStarted)
+        this.#events.ban({
+          remoteIp: req.ip,
+          method: 'passkey',
+          user: owner,
+          banTimeSeconds: this.#deps.regulator.banTimeSeconds,
+        });
       return Object.assign(refusal, { user: owner });
     };
     const user = this.#activeUser(owner);
     if (user === undefined) throw await failed(new Refusal(401, MESSAGES.passkeyFailed, 'user_disabled'));
     // A ban is silent (SPEC §8): the usual failure, and the attempt is logged without counting.
-    if (await this.#deps.regulator.isBanned(owner, req.ip)) throw await failed(new Refusal(401, MESSAGES.passkeyFailed, 'banned'), true);
+    if (await this.#deps.regulator.isBanned(owner, req.ip))
+      throw await failed(new Refusal(401, MESSAGES.passkeyFailed, 'banned'), true);
     let userVerified: boolean;
     try {
-      userVerified = await this.#verifyUse(credential, body.response, this.#expected(rp, challenge), MESSAGES.passkeyFailed);
+      userVerified = await this.#verifyUse(
+        credential,
+        body.response,
+        this.#expected(rp, challenge),
+        MESSAGES.passkeyFailed,
+      );
     } catch (error) {
       if (error instanceof Refusal) throw await failed(error);
       throw error;
@@ -304,8 +344,14 @@ export class WebAuthnService {
     const session = this.#recentlyProven(req);
     if (id === undefined) throw new Refusal(404, MESSAGES.keyNotFound);
     const key = await this.#ownKey(session, req.cookie, id);
-    if (!(await this.#deps.storage.deleteWebAuthnCredential(session.data.username, key.id))) throw new Refusal(404, MESSAGES.keyNotFound);
-    this.#events.keyRemoved({ remoteIp: req.ip, user: session.data.username, credentialId: key.id, description: key.description });
+    if (!(await this.#deps.storage.deleteWebAuthnCredential(session.data.username, key.id)))
+      throw new Refusal(404, MESSAGES.keyNotFound);
+    this.#events.keyRemoved({
+      remoteIp: req.ip,
+      user: session.data.username,
+      credentialId: key.id,
+      description: key.description,
+    });
     await this.#notify(session, req, key.description, keyRemovedMessage);
   }
 
@@ -329,7 +375,10 @@ export class WebAuthnService {
     const now = this.#now();
     const elevated = (session.data.elevatedUntil ?? 0) > now;
     const secondFactorAt = session.data.secondFactorAt;
-    const recentSecondFactor = session.data.level === 2 && secondFactorAt !== undefined && now - secondFactorAt <= this.#deps.elevationLifetime * 1000;
+    const recentSecondFactor =
+      session.data.level === 2 &&
+      secondFactorAt !== undefined &&
+      now - secondFactorAt <= this.#deps.elevationLifetime * 1000;
     if (!elevated && !recentSecondFactor) throw new Refusal(403, MESSAGES.noRecentProof);
     return session;
   }
@@ -345,7 +394,12 @@ export class WebAuthnService {
   }
 
   #expected(rp: RelyingParty, challenge: string): Expected {
-    return { challenge, origin: rp.origin, rpId: rp.id, requireUserVerification: this.#deps.webauthn.user_verification === 'required' };
+    return {
+      challenge,
+      origin: rp.origin,
+      rpId: rp.id,
+      requireUserVerification: this.#deps.webauthn.user_verification === 'required',
+    };
   }
 
   #aaguidAllowed(aaguid: string): boolean {
@@ -369,12 +423,17 @@ export class WebAuthnService {
     const challenge = takeChallenge(session, ceremony, this.#now());
     if (!(await this.#deps.sessions.save(session, cookie))) throw new Refusal(401, MESSAGES.notSignedIn);
     // Two requests racing with the same session both read the challenge; only one may spend it.
-    if (challenge === undefined || !(await this.#deps.sessions.useOnce(challenge))) throw new Refusal(400, MESSAGES.noChallenge);
+    if (challenge === undefined || !(await this.#deps.sessions.useOnce(challenge)))
+      throw new Refusal(400, MESSAGES.noChallenge);
     return challenge;
   }
 
   /** The user whose stored handle the authenticator returned, when it is the credential's owner. */
-  async #passkeyOwner(rp: RelyingParty, credential: WebAuthnCredential, response: AuthenticationResponseJSON): Promise<string | undefined> {
+  async #passkeyOwner(
+    rp: RelyingParty,
+    credential: WebAuthnCredential,
+    response: AuthenticationResponseJSON,
+  ): Promise<string | undefined> {
     const userHandle = response.response.userHandle;
     if (userHandle === undefined) return undefined;
     const username = await this.#deps.storage.findUsernameByUserHandle(rp.id, userHandle);
@@ -385,22 +444,36 @@ export class WebAuthnService {
    * Verifies one use of a stored key and records it (counter, last use); a counter that went back marks the key as
    * possibly cloned (SPEC §6). Resolves whether the user was verified; throws a 401 Refusal otherwise.
    */
-  async #verifyUse(credential: WebAuthnCredential, response: AuthenticationResponseJSON, expected: Expected, failure: string): Promise<boolean> {
+  async #verifyUse(
+    credential: WebAuthnCredential,
+    response: AuthenticationResponseJSON,
+    expected: Expected,
+    failure: string,
+  ): Promise<boolean> {
     const log = this.#deps.logger;
     const verdict = await verifyAssertion(response, expected, storedKey(credential));
     const now = new Date(this.#now());
     // Said only to whoever holds the key (a verified signature): a flagged key stays refused until replaced.
     if (verdict.verified && credential.cloneWarning) {
-      log.warn({ username: credential.username, credential: credential.id }, 'webauthn key flagged as possibly cloned was refused');
+      log.warn(
+        { username: credential.username, credential: credential.id },
+        'webauthn key flagged as possibly cloned was refused',
+      );
       throw new Refusal(401, MESSAGES.cloned);
     }
     if (!verdict.verified) {
       if (verdict.cloned) {
         await this.#deps.storage.updateWebAuthnCredentialUsage(credential.id, credential.signCount, now, true);
-        log.warn({ username: credential.username, credential: credential.id, reason: verdict.reason }, 'webauthn key marked as possibly cloned');
+        log.warn(
+          { username: credential.username, credential: credential.id, reason: verdict.reason },
+          'webauthn key marked as possibly cloned',
+        );
         throw new Refusal(401, MESSAGES.cloned);
       }
-      log.info({ username: credential.username, credential: credential.id, reason: verdict.reason }, 'webauthn assertion refused');
+      log.info(
+        { username: credential.username, credential: credential.id, reason: verdict.reason },
+        'webauthn assertion refused',
+      );
       throw new Refusal(401, failure, 'not_verified');
     }
     await this.#deps.storage.updateWebAuthnCredentialUsage(credential.id, verdict.value.newCounter, now, false);
@@ -414,7 +487,14 @@ export class WebAuthnService {
     return session;
   }
 
-  async #establish(req: PortalRequest, user: UserDetails, level: AuthLevel, rememberMe: boolean, body: SignInBody, firstFactor: 'password' | 'passkey' = 'password'): Promise<SignedIn> {
+  async #establish(
+    req: PortalRequest,
+    user: UserDetails,
+    level: AuthLevel,
+    rememberMe: boolean,
+    body: SignInBody,
+    firstFactor: 'password' | 'passkey' = 'password',
+  ): Promise<SignedIn> {
     const { signIn } = this.#deps;
     const session = await signIn.establish(req.session, user, level, rememberMe, req.cookie, firstFactor);
     const redirect = signIn.nextLocation(body.targetURL, body.requestMethod, user, level, req.cookie, req.ip);
@@ -429,7 +509,12 @@ export class WebAuthnService {
   }
 
   /** The key-change email; a delivery failure is logged, never undoes the change that was made. */
-  async #notify(session: Session, req: PortalRequest, keyName: string, message: (input: KeyChangeInput) => MessageContent): Promise<void> {
+  async #notify(
+    session: Session,
+    req: PortalRequest,
+    keyName: string,
+    message: (input: KeyChangeInput) => MessageContent,
+  ): Promise<void> {
     const to = session.data.emails[0];
     if (to === undefined) return;
     const content = message({
@@ -443,7 +528,10 @@ export class WebAuthnService {
     try {
       await this.#deps.notifier.send({ to, toName: session.data.displayName, ...content });
     } catch (error) {
-      this.#deps.logger.error({ err: error, username: session.data.username }, 'could not send the security key notification');
+      this.#deps.logger.error(
+        { err: error, username: session.data.username },
+        'could not send the security key notification',
+      );
     }
   }
 }
@@ -459,7 +547,12 @@ function refusalReason(refusal: Refusal): string {
 }
 
 function storedKey(credential: WebAuthnCredential): StoredKey {
-  return { id: credential.kid, publicKey: credential.publicKey, counter: credential.signCount, legacyU2fAppid: credential.legacyU2fAppid };
+  return {
+    id: credential.kid,
+    publicKey: credential.publicKey,
+    counter: credential.signCount,
+    legacyU2fAppid: credential.legacyU2fAppid,
+  };
 }
 
 function credentialView(c: WebAuthnCredential): CredentialView {

@@ -42,10 +42,17 @@ export interface RegisteredKey {
   discoverable: boolean;
 }
 
-const refuse = (reason: string, cloned?: boolean): Verdict<never> => ({ verified: false, reason, ...(cloned ? { cloned } : {}) });
+const refuse = (reason: string, cloned?: boolean): Verdict<never> => ({
+  verified: false,
+  reason,
+  ...(cloned ? { cloned } : {}),
+});
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
 
-export async function verifyRegistration(response: RegistrationResponseJSON, expected: Expected): Promise<Verdict<RegisteredKey>> {
+export async function verifyRegistration(
+  response: RegistrationResponseJSON,
+  expected: Expected,
+): Promise<Verdict<RegisteredKey>> {
   let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
     result = await verifyRegistrationResponse({
@@ -101,12 +108,17 @@ export interface Assertion {
   backupState: boolean;
 }
 
-export async function verifyAssertion(response: AuthenticationResponseJSON, expected: Expected, stored: StoredKey): Promise<Verdict<Assertion>> {
+export async function verifyAssertion(
+  response: AuthenticationResponseJSON,
+  expected: Expected,
+  stored: StoredKey,
+): Promise<Verdict<Assertion>> {
   if (response.id !== stored.id) return refuse('the response is for another credential');
   // WebAuthn §10.1.1: when the browser says it used the AppID, authenticatorData carries SHA-256(AppID) instead of
   // SHA-256(RP ID). Only a key registered through U2F may take that path (SPEC §6).
   const usedAppid = response.clientExtensionResults.appid === true;
-  if (usedAppid && stored.legacyU2fAppid === null) return refuse('the AppID extension was used for a key not registered through U2F');
+  if (usedAppid && stored.legacyU2fAppid === null)
+    return refuse('the AppID extension was used for a key not registered through U2F');
   let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
     result = await verifyAuthenticationResponse({
@@ -127,7 +139,15 @@ export async function verifyAssertion(response: AuthenticationResponseJSON, expe
   if (!counterAdvanced(stored.counter, newCounter)) {
     return refuse(`sign counter went from ${stored.counter} to ${newCounter}: possibly a cloned authenticator`, true);
   }
-  return { verified: true, value: { newCounter, userVerified, backupEligible: credentialDeviceType === 'multiDevice', backupState: credentialBackedUp } };
+  return {
+    verified: true,
+    value: {
+      newCounter,
+      userVerified,
+      backupEligible: credentialDeviceType === 'multiDevice',
+      backupState: credentialBackedUp,
+    },
+  };
 }
 
 /** SPEC §6: a counter must increase whenever the stored or the received one is non-zero (both zero: no counter). */

@@ -13,7 +13,16 @@ const LONG_NAME = 'MyVeryLongSecurityKeyNameWithoutAnySpacesThatKeepsGoingOnAndO
 const USER = { displayName: 'John Doe', username: 'john' };
 
 function key(id: number, name: string, overrides: Partial<SecurityKeyView> = {}): SecurityKeyView {
-  return { id, name, createdAt: new Date('2025-03-01T10:00:00Z'), lastUsedAt: null, u2f: false, passkey: true, cloneWarning: false, ...overrides };
+  return {
+    id,
+    name,
+    createdAt: new Date('2025-03-01T10:00:00Z'),
+    lastUsedAt: null,
+    u2f: false,
+    passkey: true,
+    cloneWarning: false,
+    ...overrides,
+  };
 }
 
 /** WCAG relative luminance and contrast of two opaque sRGB colours. */
@@ -31,7 +40,10 @@ function contrast(a: Rgba, b: Rgba): number {
 }
 function parseColours(css: string): Rgba[] {
   return [...css.matchAll(/rgba?\(([^)]+)\)/g)].map((m) => {
-    const parts = m[1]!.split(/[\s,/]+/).filter(Boolean).map(Number);
+    const parts = m[1]!
+      .split(/[\s,/]+/)
+      .filter(Boolean)
+      .map(Number);
     return [parts[0]!, parts[1]!, parts[2]!, parts[3] ?? 1];
   });
 }
@@ -56,20 +68,43 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
       pages: {
         '/': renderSignIn({ rememberMeEnabled: true, passkeyEnabled: true }),
         '/second-factor': renderSecondFactor({ ...USER, hasKeys: true }),
-        '/settings': renderSettings({ ...USER, keys: [key(1, LONG_NAME, { model: 'YubiKey 5 Series' }), key(2, 'Blue key', { passkey: false })] }),
+        '/settings': renderSettings({
+          ...USER,
+          keys: [key(1, LONG_NAME, { model: 'YubiKey 5 Series' }), key(2, 'Blue key', { passkey: false })],
+        }),
       },
       api: (method, path) => {
-        if (method === 'GET' && path === '/api/state') return { status: 200, body: { status: 'OK', data: { username: 'john', authentication_level: 1, elevated: false } } };
-        if (method === 'PUT' && path.startsWith('/api/webauthn/credentials/')) return { status: 200, body: { status: 'OK', data: {} } };
+        if (method === 'GET' && path === '/api/state')
+          return {
+            status: 200,
+            body: { status: 'OK', data: { username: 'john', authentication_level: 1, elevated: false } },
+          };
+        if (method === 'PUT' && path.startsWith('/api/webauthn/credentials/'))
+          return { status: 200, body: { status: 'OK', data: {} } };
         if (method === 'POST' && path === '/api/identity/start') {
-          return { status: 429, body: { status: 'KO', message: 'An email was sent a moment ago. Check your inbox, or try again in a few seconds.' } };
+          return {
+            status: 429,
+            body: {
+              status: 'KO',
+              message: 'An email was sent a moment ago. Check your inbox, or try again in a few seconds.',
+            },
+          };
         }
         if (method === 'POST' && path === '/api/webauthn/authentication/options') {
           // A credential no key present holds: the browser refuses at once.
-          return { status: 200, body: { status: 'OK', data: {
-            challenge: 'dGhpcy1pcy1hLXRlc3QtY2hhbGxlbmdlLTEyMzQ1Njc4', rpId: 'auth.example.com', timeout: 60000, userVerification: 'discouraged',
-            allowCredentials: [{ id: 'bm90LWEtcmVnaXN0ZXJlZC1rZXk', type: 'public-key', transports: ['usb'] }],
-          } } };
+          return {
+            status: 200,
+            body: {
+              status: 'OK',
+              data: {
+                challenge: 'dGhpcy1pcy1hLXRlc3QtY2hhbGxlbmdlLTEyMzQ1Njc4',
+                rpId: 'auth.example.com',
+                timeout: 60000,
+                userVerification: 'discouraged',
+                allowCredentials: [{ id: 'bm90LWEtcmVnaXN0ZXJlZC1rZXk', type: 'public-key', transports: ['usb'] }],
+              },
+            },
+          };
         }
         return undefined;
       },
@@ -118,11 +153,15 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
       for (const path of ['/', '/settings']) {
         await page.goto(`${ORIGIN}${path}`);
         await page.waitForLoadState('networkidle');
-        const card = parseColours(await page.evaluate<string>('getComputedStyle(document.querySelector("main.card")).backgroundColor'))[0]!;
+        const card = parseColours(
+          await page.evaluate<string>('getComputedStyle(document.querySelector("main.card")).backgroundColor'),
+        )[0]!;
         const seen = new Set<string>();
         for (let step = 0; step < 14; step += 1) {
           await page.keyboard.press('Tab');
-          const ring = await page.evaluate<{ label: string; boxShadow: string; outlineStyle: string; outlineColor: string } | undefined>(`(() => {
+          const ring = await page.evaluate<
+            { label: string; boxShadow: string; outlineStyle: string; outlineColor: string } | undefined
+          >(`(() => {
             const element = document.activeElement;
             if (!element || element === document.body) return undefined;
             const style = getComputedStyle(element);
@@ -132,7 +171,12 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
           if (!ring || seen.has(ring.label)) continue;
           seen.add(ring.label);
           // Browser-drawn rings ("auto") are the browser's two-tone ring; ours are drawn in CSS and measured here.
-          const colours = ring.boxShadow !== 'none' ? parseColours(ring.boxShadow) : ring.outlineStyle !== 'none' && ring.outlineStyle !== 'auto' ? parseColours(ring.outlineColor) : [];
+          const colours =
+            ring.boxShadow !== 'none'
+              ? parseColours(ring.boxShadow)
+              : ring.outlineStyle !== 'none' && ring.outlineStyle !== 'auto'
+                ? parseColours(ring.outlineColor)
+                : [];
           if (ring.outlineStyle === 'auto' && ring.boxShadow === 'none') continue;
           assert.ok(colours.length > 0, `${path} ${ring.label}: a visible focus ring (${JSON.stringify(ring)})`);
           const outer = over(colours.at(-1)!, card);
@@ -161,9 +205,13 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
 
   it('before its scripts run, the sign-in page posts nothing on Enter and its buttons are disabled', async () => {
     let release!: () => void;
-    holdScripts = new Promise((resolve) => { release = resolve; });
+    holdScripts = new Promise((resolve) => {
+      release = resolve;
+    });
     const posts: string[] = [];
-    const onRequest = (request: { method(): string; url(): string }) => { if (request.method() === 'POST') posts.push(request.url()); };
+    const onRequest = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'POST') posts.push(request.url());
+    };
     page.on('request', onRequest);
     try {
       // Module scripts hold DOMContentLoaded back: wait for the form itself.
@@ -181,7 +229,9 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
       await page.getByRole('button', { name: 'Sign in', exact: true }).and(page.locator(':enabled')).waitFor();
       await page.getByRole('button', { name: 'Sign in with a passkey' }).and(page.locator(':enabled')).waitFor();
       // The settings page likewise: no button looks usable before its script can act on it.
-      holdScripts = new Promise((resolve) => { release = resolve; });
+      holdScripts = new Promise((resolve) => {
+        release = resolve;
+      });
       await page.goto(`${ORIGIN}/settings`, { waitUntil: 'commit' });
       await page.getByRole('button', { name: 'Register a security key' }).waitFor();
       for (const name of ['Register a security key', 'Rename', 'Delete']) {
@@ -236,7 +286,11 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
       await plain.goto(`${ORIGIN}/`);
       await plain.getByText('This browser cannot use security keys.').waitFor();
       assert.equal(await plain.getByRole('button', { name: 'Sign in with a passkey' }).isVisible(), false);
-      assert.equal(await plain.getByRole('button', { name: 'Sign in', exact: true }).isEnabled(), true, 'the password still works');
+      assert.equal(
+        await plain.getByRole('button', { name: 'Sign in', exact: true }).isEnabled(),
+        true,
+        'the password still works',
+      );
     } finally {
       await plain.close();
     }

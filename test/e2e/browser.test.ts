@@ -33,14 +33,25 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     browser = await launchChromium();
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
     // The protected apps need not exist: the browser arriving at their URL is what the test asserts.
-    await context.route((url) => url.hostname !== 'auth.example.com', (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title><h1>Protected app</h1>' }));
+    await context.route(
+      (url) => url.hostname !== 'auth.example.com',
+      (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'text/html',
+          body: '<!doctype html><title>App</title><h1>Protected app</h1>',
+        }),
+    );
     page = await context.newPage();
     page.setDefaultTimeout(8_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       // Refusals the flows provoke on purpose (409, 403) are logged by the browser too; CSP violations are not those.
-      if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) pageErrors.push(message.text());
+      if (
+        message.type() === 'error' &&
+        !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())
+      )
+        pageErrors.push(message.text());
     });
     keys = await VirtualKeys.attach(context, page);
     fido2Key = await keys.add('ctap2');
@@ -110,7 +121,11 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await screenshot(page, '01-sign-in');
     await signInWithPassword(SECURE_APP);
     await onPage('Security key');
-    assert.equal(new URL(page.url()).searchParams.get('rd'), SECURE_APP, 'the target is carried to the second-factor page');
+    assert.equal(
+      new URL(page.url()).searchParams.get('rd'),
+      SECURE_APP,
+      'the target is carried to the second-factor page',
+    );
     await screenshot(page, '02-second-factor-no-key');
   });
 
@@ -217,7 +232,10 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 1024, height: 800 });
     const stored = await portal.gatehouse.gatehouse.adapters.storage.listWebAuthnCredentials('john');
-    assert.deepEqual(stored.map((c) => c.description), ['Everyday key']);
+    assert.deepEqual(
+      stored.map((c) => c.description),
+      ['Everyday key'],
+    );
   });
 
   it('signs in with a passkey from the sign-in page, without a password', async () => {
@@ -295,7 +313,11 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await item.getByRole('button', { name: 'Save' }).click();
     await proveByEmail();
     await status().getByText('Identity confirmed. Press Save').waitFor();
-    assert.equal(await item.getByLabel('New name').inputValue(), 'Spare key', 'the rename form is open again with the new name');
+    assert.equal(
+      await item.getByLabel('New name').inputValue(),
+      'Spare key',
+      'the rename form is open again with the new name',
+    );
     await screenshot(page, '18-rename-resumed');
     await item.getByRole('button', { name: 'Save' }).click();
     await status().getByText('Renamed to “Spare key”.').waitFor();

@@ -32,26 +32,34 @@ describe('the example configuration behind nginx, in Chromium (cookie domain hom
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-example-'));
     const port = await freePort();
-    const configText = substitute(shippedFile('configuration.yml'), [
-      { find: '9091', replace: String(port) },
-      { find: './users_database.yml', replace: join(packageRoot, 'users_database.yml') },
-      { find: './data/db', replace: join(dir, 'db') },
-      { find: './data/notification.txt', replace: join(dir, 'notification.txt') },
-    ], 'configuration.yml');
+    const configText = substitute(
+      shippedFile('configuration.yml'),
+      [
+        { find: '9091', replace: String(port) },
+        { find: './users_database.yml', replace: join(packageRoot, 'users_database.yml') },
+        { find: './data/db', replace: join(dir, 'db') },
+        { find: './data/notification.txt', replace: join(dir, 'notification.txt') },
+      ],
+      'configuration.yml',
+    );
     gatehouse = await startServerProcess(writeFile(join(dir, 'configuration.yml'), configText), port);
 
     echo = await startEchoUpstream();
     nginxPort = await freePort();
-    const site = substitute(shippedFile('deploy/nginx/gatehouse.conf'), [
-      { find: 'nginx.localhost', replace: 'home.localhost' },
-      { find: 'server_name secure.home.localhost;', replace: 'server_name admin.home.localhost;' },
-      { find: 'server gatehouse:9091;', replace: `server 127.0.0.1:${port};` },
-      { find: 'server app:80;', replace: `server 127.0.0.1:${echo.port};` },
-      { find: 'server secure:80;', replace: `server 127.0.0.1:${echo.port};` },
-      { find: 'listen 80;', replace: `listen 127.0.0.1:${nginxPort};` },
-      { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${nginxPort} default_server;` },
-      { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
-    ], 'deploy/nginx/gatehouse.conf');
+    const site = substitute(
+      shippedFile('deploy/nginx/gatehouse.conf'),
+      [
+        { find: 'nginx.localhost', replace: 'home.localhost' },
+        { find: 'server_name secure.home.localhost;', replace: 'server_name admin.home.localhost;' },
+        { find: 'server gatehouse:9091;', replace: `server 127.0.0.1:${port};` },
+        { find: 'server app:80;', replace: `server 127.0.0.1:${echo.port};` },
+        { find: 'server secure:80;', replace: `server 127.0.0.1:${echo.port};` },
+        { find: 'listen 80;', replace: `listen 127.0.0.1:${nginxPort};` },
+        { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${nginxPort} default_server;` },
+        { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
+      ],
+      'deploy/nginx/gatehouse.conf',
+    );
     const main = writeFile(join(dir, 'nginx.conf'), nginxMainConfig(dir, writeFile(join(dir, 'site.conf'), site)));
     const errorLog = join(dir, 'error.log');
     nginx = spawn('nginx', ['-c', main, '-p', `${dir}/`, '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,13 +70,18 @@ describe('the example configuration behind nginx, in Chromium (cookie domain hom
       try {
         // The shipped site closes connections for unknown host names (444), so being ready is accepting one.
         await new Promise<void>((resolve, reject) => {
-          const socket = connect(nginxPort, '127.0.0.1', () => { socket.destroy(); resolve(); });
+          const socket = connect(nginxPort, '127.0.0.1', () => {
+            socket.destroy();
+            resolve();
+          });
           socket.once('error', reject);
         });
         break;
       } catch {
         if (nginx.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`nginx did not start:\n${nginxOutput}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`);
+          throw new Error(
+            `nginx did not start:\n${nginxOutput}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -94,7 +107,11 @@ describe('the example configuration behind nginx, in Chromium (cookie domain hom
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     await page.goto(`http://${app}.home.localhost:${nginxPort}/`);
-    assert.equal(new URL(page.url()).host, `auth.home.localhost:${new URL(gatehouse.url).port}`, 'sent to the portal the comments name');
+    assert.equal(
+      new URL(page.url()).host,
+      `auth.home.localhost:${new URL(gatehouse.url).port}`,
+      'sent to the portal the comments name',
+    );
     await page.getByLabel('Username').fill(user);
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -107,7 +124,10 @@ describe('the example configuration behind nginx, in Chromium (cookie domain hom
     const seen = JSON.parse((await page.textContent('body')) ?? '') as Echo;
     assert.equal(seen.headers['remote-user'], 'harry');
     const cookies = await page.context().cookies();
-    assert.deepEqual(cookies.map((cookie) => [cookie.name, cookie.domain]), [['gatehouse_home_session', '.home.localhost']]);
+    assert.deepEqual(
+      cookies.map((cookie) => [cookie.name, cookie.domain]),
+      [['gatehouse_home_session', '.home.localhost']],
+    );
     await page.context().close();
   });
 
@@ -119,7 +139,10 @@ describe('the example configuration behind nginx, in Chromium (cookie domain hom
 
   it('admin.home.localhost asks john (an admin) for the second factor its rule requires', async () => {
     const page = await signInAt('admin', 'john');
-    await page.getByText(/security key/i).first().waitFor();
+    await page
+      .getByText(/security key/i)
+      .first()
+      .waitFor();
     assert.equal(new URL(page.url()).hostname, 'auth.home.localhost', 'still on the portal: two_factor needs a key');
     await page.context().close();
   });

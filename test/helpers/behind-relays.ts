@@ -13,7 +13,9 @@ export interface BehindRelays {
   close(): Promise<void>;
 }
 
-export async function startBehindRelays(options: Omit<StartOptions, 'sessions' | 'storage' | 'redis' | 'postgres'> = {}): Promise<BehindRelays> {
+export async function startBehindRelays(
+  options: Omit<StartOptions, 'sessions' | 'storage' | 'redis' | 'postgres'> = {},
+): Promise<BehindRelays> {
   const redis = await redisTestTarget();
   const postgres = await postgresTestTarget();
   const redisRelay = new Relay({ host: redis.config.host, port: redis.config.port });

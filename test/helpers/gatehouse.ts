@@ -14,7 +14,14 @@ import { postgresTestTarget, type PostgresTestTarget } from './postgres.js';
 export const PASSWORD = 'correct horse battery staple';
 
 /** Cheap argon2id parameters: the tests verify many passwords. */
-const TEST_ARGON2 = { variant: 'argon2id' as const, iterations: 1, memory: 1024, parallelism: 1, key_length: 32, salt_length: 16 };
+const TEST_ARGON2 = {
+  variant: 'argon2id' as const,
+  iterations: 1,
+  memory: 1024,
+  parallelism: 1,
+  key_length: 32,
+  salt_length: 16,
+};
 
 export interface TestUser {
   displayname?: string;
@@ -99,7 +106,9 @@ export async function usersYaml(users: Record<string, TestUser>): Promise<string
 }
 
 /** The test configuration as YAML data, with the given back ends. */
-export async function testConfig(options: StartOptions & { dir: string; usersPath: string }): Promise<{ raw: Record<string, unknown>; redis?: RedisTestTarget; postgres?: PostgresTestTarget }> {
+export async function testConfig(
+  options: StartOptions & { dir: string; usersPath: string },
+): Promise<{ raw: Record<string, unknown>; redis?: RedisTestTarget; postgres?: PostgresTestTarget }> {
   const redis = options.sessions === 'redis' ? (options.redis ?? (await redisTestTarget())) : undefined;
   const postgres = options.storage === 'postgres' ? (options.postgres ?? (await postgresTestTarget())) : undefined;
   let raw: Record<string, unknown> = {
@@ -110,7 +119,11 @@ export async function testConfig(options: StartOptions & { dir: string; usersPat
     session: {
       secret: 'a-test-session-secret-of-at-least-32-chars',
       cookies: [
-        { domain: 'example.com', authelia_url: 'https://auth.example.com', default_redirection_url: 'https://www.example.com' },
+        {
+          domain: 'example.com',
+          authelia_url: 'https://auth.example.com',
+          default_redirection_url: 'https://www.example.com',
+        },
         { domain: 'example.org', authelia_url: 'https://login.example.org' },
       ],
     },
@@ -121,11 +134,31 @@ export async function testConfig(options: StartOptions & { dir: string; usersPat
   };
   if (redis) {
     const r = redis.config;
-    raw = deepMerge(raw, { session: { redis: { host: r.host, port: r.port, database_index: r.database_index, key_prefix: r.key_prefix, ...(r.password ? { password: r.password } : {}) } } });
+    raw = deepMerge(raw, {
+      session: {
+        redis: {
+          host: r.host,
+          port: r.port,
+          database_index: r.database_index,
+          key_prefix: r.key_prefix,
+          ...(r.password ? { password: r.password } : {}),
+        },
+      },
+    });
   }
   if (postgres) {
     const p = postgres.config;
-    raw = deepMerge(raw, { storage: { postgres: { address: `tcp://${p.address.host}:${p.address.port}`, database: p.database, schema: p.schema, username: p.username, password: p.password } } });
+    raw = deepMerge(raw, {
+      storage: {
+        postgres: {
+          address: `tcp://${p.address.host}:${p.address.port}`,
+          database: p.database,
+          schema: p.schema,
+          username: p.username,
+          password: p.password,
+        },
+      },
+    });
   }
   return { raw: options.config ? deepMerge(raw, options.config) : raw, redis, postgres };
 }

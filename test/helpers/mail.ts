@@ -14,12 +14,19 @@ export interface FileMessage {
 /** Every message in the file, oldest first; [] when the file does not exist yet. */
 export function readMessages(filename: string): FileMessage[] {
   if (!existsSync(filename)) return [];
-  const blocks = readFileSync(filename, 'utf8').split(`\n${MESSAGE_SEPARATOR}\n`).filter((block) => block.trim() !== '');
+  const blocks = readFileSync(filename, 'utf8')
+    .split(`\n${MESSAGE_SEPARATOR}\n`)
+    .filter((block) => block.trim() !== '');
   return blocks.map((block) => {
     const split = block.indexOf('\n\n');
     const head = block.slice(0, split).split('\n');
     const header = (name: string) => head.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2) ?? '';
-    return { date: header('Date'), recipient: header('Recipient'), subject: header('Subject'), body: block.slice(split + 2) };
+    return {
+      date: header('Date'),
+      recipient: header('Recipient'),
+      subject: header('Subject'),
+      body: block.slice(split + 2),
+    };
   });
 }
 
@@ -66,7 +73,10 @@ export function parseMime(raw: string): MimePart {
   if (/^multipart\//i.test(type) && boundary) {
     const sections = rawBody.split(`--${boundary}`);
     // sections[0] is the preamble; the last one starts with "--" (the closing delimiter).
-    const parts = sections.slice(1).filter((s) => !s.startsWith('--')).map((s) => parseMime(s.replace(/^\n/, '')));
+    const parts = sections
+      .slice(1)
+      .filter((s) => !s.startsWith('--'))
+      .map((s) => parseMime(s.replace(/^\n/, '')));
     return { headers, body: '', parts };
   }
   return { headers, body: decodeBody(rawBody, headers.get('content-transfer-encoding') ?? '7bit'), parts: [] };
@@ -75,7 +85,9 @@ export function parseMime(raw: string): MimePart {
 function decodeBody(body: string, encoding: string): string {
   switch (encoding.toLowerCase()) {
     case 'quoted-printable': {
-      const bytes = body.replace(/=\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      const bytes = body
+        .replace(/=\n/g, '')
+        .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
       return Buffer.from(bytes, 'latin1').toString('utf8');
     }
     case 'base64':

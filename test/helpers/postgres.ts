@@ -49,14 +49,17 @@ export async function postgresTestTarget(): Promise<PostgresTestTarget> {
 export function configFromUrl(url: string, schema: string): PostgresConfig {
   const parsed = new URL(url);
   // Only the `storage.postgres` sub-schema: whole-config rules are not this helper's business.
-  return configSchema.shape.storage.unwrap().shape.postgres.unwrap().parse({
-    address: `tcp://${parsed.host}`,
-    database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
-    schema,
-    username: decodeURIComponent(parsed.username) || 'postgres',
-    password: decodeURIComponent(parsed.password),
-    timeout: '5s',
-  });
+  return configSchema.shape.storage
+    .unwrap()
+    .shape.postgres.unwrap()
+    .parse({
+      address: `tcp://${parsed.host}`,
+      database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+      schema,
+      username: decodeURIComponent(parsed.username) || 'postgres',
+      password: decodeURIComponent(parsed.password),
+      timeout: '5s',
+    });
 }
 
 async function findServer(): Promise<Server> {
@@ -72,9 +75,12 @@ async function startContainer(): Promise<Server> {
     const container = await new PostgreSqlContainer('postgres:15-alpine').start();
     return { url: container.getConnectionUri(), release: async () => void (await container.stop()) };
   } catch (error) {
-    throw new Error(`no PostgreSQL for tests: set GATEHOUSE_TEST_POSTGRES_URL, run one on 127.0.0.1:5432, or start Docker`, {
-      cause: error,
-    });
+    throw new Error(
+      `no PostgreSQL for tests: set GATEHOUSE_TEST_POSTGRES_URL, run one on 127.0.0.1:5432, or start Docker`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -17,10 +17,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a CLI command to completion. */
-export function runCli(args: string[], options: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<RunResult> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${packageRoot}/${CLI}`, ...args], {
       cwd: options.cwd ?? packageRoot,
@@ -49,7 +56,12 @@ export interface ServerProcess {
  * `gatehouse serve --config FILE` on the given port; resolves once /api/health answers 200 (`waitFor: 'healthy'`,
  * the default) or answers at all (`'listening'`, for a server expected to fail closed).
  */
-export async function startServerProcess(configPath: string, port: number, env: Record<string, string> = {}, waitFor: 'healthy' | 'listening' = 'healthy'): Promise<ServerProcess> {
+export async function startServerProcess(
+  configPath: string,
+  port: number,
+  env: Record<string, string> = {},
+  waitFor: 'healthy' | 'listening' = 'healthy',
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, [`${packageRoot}/${CLI}`, 'serve', '--config', configPath], {
     cwd: packageRoot,
     env: { PATH: process.env.PATH ?? '', GATEHOUSE_SERVER_ADDRESS: `tcp://127.0.0.1:${port}`, ...env },
@@ -86,10 +98,17 @@ export async function startServerProcess(configPath: string, port: number, env: 
   };
 }
 
-export interface SimpleResponse { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+export interface SimpleResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
 
 /** A plain HTTP request with full control over headers (fetch refuses to set Host). */
-export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<SimpleResponse> {
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequestRaw(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
       let body = '';
@@ -105,5 +124,7 @@ export function httpRequest(url: string, options: { method?: string; headers?: R
 /** The `name=value` pair of the first Set-Cookie that sets the session cookie. */
 export function cookiePair(res: SimpleResponse, name = 'gatehouse_session'): string | undefined {
   const list = res.headers['set-cookie'];
-  return (Array.isArray(list) ? list : []).find((c) => c.startsWith(`${name}=`) && !c.startsWith(`${name}=;`))?.split(';')[0];
+  return (Array.isArray(list) ? list : [])
+    .find((c) => c.startsWith(`${name}=`) && !c.startsWith(`${name}=;`))
+    ?.split(';')[0];
 }

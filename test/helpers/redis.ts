@@ -37,7 +37,12 @@ function configFromUrl(url: string, keyPrefix: string): RedisTestTarget['config'
 }
 
 async function answers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -58,7 +63,9 @@ function containerUrl(): Promise<string> {
     try {
       await getContainerRuntimeClient();
     } catch (error) {
-      throw new Error('no Redis for tests: set GATEHOUSE_TEST_REDIS_URL, run one on 127.0.0.1:6379, or start Docker', { cause: error });
+      throw new Error('no Redis for tests: set GATEHOUSE_TEST_REDIS_URL, run one on 127.0.0.1:6379, or start Docker', {
+        cause: error,
+      });
     }
     const { RedisContainer } = await import('@testcontainers/redis');
     const started = await new RedisContainer('redis:7-alpine').start();

@@ -55,4 +55,3 @@ export class Relay {
     await closed;
   }
 }
-

@@ -41,7 +41,14 @@ export interface SentinelCluster {
 }
 
 function client(port: number): Redis {
-  const redis = new Redis({ host: HOST, port, lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis({
+    host: HOST,
+    port,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   return redis;
 }
@@ -68,7 +75,10 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 /** A field of an INFO section (`name:value` lines). */
 function infoField(info: string, name: string): string | undefined {
-  return info.split(/\r?\n/).find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1);
+  return info
+    .split(/\r?\n/)
+    .find((line) => line.startsWith(`${name}:`))
+    ?.slice(name.length + 1);
 }
 
 /** SENTINEL MASTER's flat [name, value, ...] reply as a map. */
@@ -112,30 +122,39 @@ export async function startSentinelCluster(): Promise<SentinelCluster> {
   const started: RedisProcess[] = [];
   try {
     const dataNode = (port: number, extra: string[] = []) =>
-      startRedis(['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], port);
+      startRedis(
+        ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
+        port,
+      );
     const primary = await dataNode(await freePort());
     started.push(primary);
     const replica = await dataNode(await freePort(), ['--replicaof', HOST, String(primary.port)]);
     started.push(replica);
     // The sentinels learn about the replica from the primary's INFO: start them once the link is up.
     await until('replica linked to the primary', 10_000, async () =>
-      infoField(await withClient(replica.port, (r) => r.info('replication')), 'master_link_status') === 'up' ? true : undefined);
+      infoField(await withClient(replica.port, (r) => r.info('replication')), 'master_link_status') === 'up'
+        ? true
+        : undefined,
+    );
 
     const sentinels: RedisProcess[] = [];
     for (let i = 0; i < SENTINELS; i++) {
       const port = await freePort();
       const conf = join(dir, `sentinel-${i}.conf`);
       // A sentinel rewrites its configuration file (known peers, epochs), so each gets its own writable copy.
-      writeFileSync(conf, [
-        `port ${port}`,
-        `bind ${HOST}`,
-        `dir ${dir}`,
-        `sentinel monitor ${MASTER_NAME} ${HOST} ${primary.port} ${QUORUM}`,
-        `sentinel down-after-milliseconds ${MASTER_NAME} ${DOWN_AFTER_MS}`,
-        `sentinel failover-timeout ${MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
-        `sentinel parallel-syncs ${MASTER_NAME} 1`,
-        '',
-      ].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          `bind ${HOST}`,
+          `dir ${dir}`,
+          `sentinel monitor ${MASTER_NAME} ${HOST} ${primary.port} ${QUORUM}`,
+          `sentinel down-after-milliseconds ${MASTER_NAME} ${DOWN_AFTER_MS}`,
+          `sentinel failover-timeout ${MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
+          `sentinel parallel-syncs ${MASTER_NAME} 1`,
+          '',
+        ].join('\n'),
+      );
       const sentinel = await startRedis([conf, '--sentinel'], port);
       sentinels.push(sentinel);
       started.push(sentinel);
@@ -144,14 +163,18 @@ export async function startSentinelCluster(): Promise<SentinelCluster> {
     for (const sentinel of sentinels) {
       await until(`sentinel ${sentinel.port} sees its peers and the replica`, 15_000, async () => {
         const master = pairs(await withClient(sentinel.port, (r) => r.call('SENTINEL', 'MASTER', MASTER_NAME)));
-        return master.get('num-other-sentinels') === String(SENTINELS - 1) && master.get('num-slaves') === '1' ? true : undefined;
+        return master.get('num-other-sentinels') === String(SENTINELS - 1) && master.get('num-slaves') === '1'
+          ? true
+          : undefined;
       });
     }
 
     const reportedPrimaryPort = async (): Promise<number | undefined> => {
       for (const sentinel of sentinels) {
         try {
-          const reply = await withClient(sentinel.port, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME));
+          const reply = await withClient(sentinel.port, (r) =>
+            r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME),
+          );
           if (Array.isArray(reply) && reply.length === 2) return Number(reply[1]);
         } catch {
           // try the next sentinel
@@ -166,9 +189,13 @@ export async function startSentinelCluster(): Promise<SentinelCluster> {
       nodes: sentinels.map((s) => ({ host: HOST, port: s.port })),
       reportedPrimaryPort,
       async waitForReplication(timeoutMs = 5000) {
-        const primaryOffset = Number(infoField(await withClient(primary.port, (r) => r.info('replication')), 'master_repl_offset'));
+        const primaryOffset = Number(
+          infoField(await withClient(primary.port, (r) => r.info('replication')), 'master_repl_offset'),
+        );
         await until('replica caught up with the primary', timeoutMs, async () => {
-          const replicaOffset = Number(infoField(await withClient(replica.port, (r) => r.info('replication')), 'slave_repl_offset'));
+          const replicaOffset = Number(
+            infoField(await withClient(replica.port, (r) => r.info('replication')), 'slave_repl_offset'),
+          );
           return replicaOffset >= primaryOffset ? true : undefined;
         });
       },

@@ -3,7 +3,15 @@
 // RegistrationResponseJSON / AuthenticationResponseJSON, with attestation `none`, `packed` (self) or `fido-u2f`.
 // Every part a relying party checks can be bent (origin, RP ID, challenge, flags, counter, AppID), so the tests can
 // show each check refuses.
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
@@ -126,17 +134,48 @@ const KEY_MAKERS: Record<Algorithm, () => { privateKey: KeyObject; cose: Buffer 
   ES256: () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
-    return { privateKey, cose: cbor(new Map<number, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, jwkBytes(jwk.x)], [-3, jwkBytes(jwk.y)]])) };
+    return {
+      privateKey,
+      cose: cbor(
+        new Map<number, Cbor>([
+          [1, 2],
+          [3, -7],
+          [-1, 1],
+          [-2, jwkBytes(jwk.x)],
+          [-3, jwkBytes(jwk.y)],
+        ]),
+      ),
+    };
   },
   EdDSA: () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const jwk = publicKey.export({ format: 'jwk' });
-    return { privateKey, cose: cbor(new Map<number, Cbor>([[1, 1], [3, -8], [-1, 6], [-2, jwkBytes(jwk.x)]])) };
+    return {
+      privateKey,
+      cose: cbor(
+        new Map<number, Cbor>([
+          [1, 1],
+          [3, -8],
+          [-1, 6],
+          [-2, jwkBytes(jwk.x)],
+        ]),
+      ),
+    };
   },
   RS256: () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const jwk = publicKey.export({ format: 'jwk' });
-    return { privateKey, cose: cbor(new Map<number, Cbor>([[1, 3], [3, -257], [-1, jwkBytes(jwk.n)], [-2, jwkBytes(jwk.e)]])) };
+    return {
+      privateKey,
+      cose: cbor(
+        new Map<number, Cbor>([
+          [1, 3],
+          [3, -257],
+          [-1, jwkBytes(jwk.n)],
+          [-2, jwkBytes(jwk.e)],
+        ]),
+      ),
+    };
   },
 };
 
@@ -189,39 +228,85 @@ function u2fPublicKey(credential: SoftCredential): Buffer {
   return Buffer.concat([Buffer.from([0x04]), jwkBytes(jwk.x), jwkBytes(jwk.y)]);
 }
 
-function attestationStatement(format: AttestationFormat, credential: SoftCredential, authData: Buffer, clientDataHash: Buffer, rpIdHash: Buffer): Map<string, Cbor> {
+function attestationStatement(
+  format: AttestationFormat,
+  credential: SoftCredential,
+  authData: Buffer,
+  clientDataHash: Buffer,
+  rpIdHash: Buffer,
+): Map<string, Cbor> {
   if (format === 'none') return new Map();
   if (format === 'packed') {
     // Self attestation: the credential's own key signs, no certificate.
     const sig = signWith(credential.algorithm, credential.privateKey, Buffer.concat([authData, clientDataHash]));
-    return new Map<string, Cbor>([['alg', COSE_ALG[credential.algorithm]], ['sig', sig]]);
+    return new Map<string, Cbor>([
+      ['alg', COSE_ALG[credential.algorithm]],
+      ['sig', sig],
+    ]);
   }
   const { key, certificate } = u2fAttestation();
-  const signed = Buffer.concat([Buffer.from([0x00]), rpIdHash, clientDataHash, credential.id, u2fPublicKey(credential)]);
-  return new Map<string, Cbor>([['sig', sign('sha256', signed, key)], ['x5c', [certificate]]]);
+  const signed = Buffer.concat([
+    Buffer.from([0x00]),
+    rpIdHash,
+    clientDataHash,
+    credential.id,
+    u2fPublicKey(credential),
+  ]);
+  return new Map<string, Cbor>([
+    ['sig', sign('sha256', signed, key)],
+    ['x5c', [certificate]],
+  ]);
 }
 
 // --- The two ceremonies -------------------------------------------------------------------------------------------
 
 /** A new credential (or `existing` again) answering `navigator.credentials.create(options)`. */
-export function createCredential(options: PublicKeyCredentialCreationOptionsJSON, opts: CreateOptions = {}): { credential: SoftCredential; response: RegistrationResponseJSON } {
+export function createCredential(
+  options: PublicKeyCredentialCreationOptionsJSON,
+  opts: CreateOptions = {},
+): { credential: SoftCredential; response: RegistrationResponseJSON } {
   const format = opts.format ?? 'none';
   const algorithm = format === 'fido-u2f' ? 'ES256' : (opts.existing?.algorithm ?? opts.algorithm ?? 'ES256');
   const rpId = opts.rpId ?? options.rp.id ?? '';
   const origin = opts.origin ?? `https://${options.rp.id}`;
-  const credential: SoftCredential = opts.existing ?? (() => {
-    const { privateKey, cose } = KEY_MAKERS[algorithm]();
-    const id = randomBytes(format === 'fido-u2f' ? 64 : 32);
-    return { id, kid: b64u(id), algorithm, privateKey, cosePublicKey: cose, counter: opts.counter ?? 0, rpId, userHandle: Buffer.from(options.user.id, 'base64url') };
-  })();
-  const aaguid = Buffer.from((format === 'fido-u2f' ? ZERO_AAGUID : (opts.aaguid ?? ZERO_AAGUID)).replaceAll('-', ''), 'hex');
+  const credential: SoftCredential =
+    opts.existing ??
+    (() => {
+      const { privateKey, cose } = KEY_MAKERS[algorithm]();
+      const id = randomBytes(format === 'fido-u2f' ? 64 : 32);
+      return {
+        id,
+        kid: b64u(id),
+        algorithm,
+        privateKey,
+        cosePublicKey: cose,
+        counter: opts.counter ?? 0,
+        rpId,
+        userHandle: Buffer.from(options.user.id, 'base64url'),
+      };
+    })();
+  const aaguid = Buffer.from(
+    (format === 'fido-u2f' ? ZERO_AAGUID : (opts.aaguid ?? ZERO_AAGUID)).replaceAll('-', ''),
+    'hex',
+  );
   const idLength = Buffer.alloc(2);
   idLength.writeUInt16BE(credential.id.length);
   const rpIdHash = sha256(rpId);
-  const authData = authenticatorData(rpIdHash, flagsByte(opts.flags ?? {}, FLAG.at), credential.counter, Buffer.concat([aaguid, idLength, credential.id, credential.cosePublicKey]));
+  const authData = authenticatorData(
+    rpIdHash,
+    flagsByte(opts.flags ?? {}, FLAG.at),
+    credential.counter,
+    Buffer.concat([aaguid, idLength, credential.id, credential.cosePublicKey]),
+  );
   const clientDataJSON = clientData('webauthn.create', opts.challenge ?? options.challenge, origin);
   const attStmt = attestationStatement(format, credential, authData, sha256(clientDataJSON), rpIdHash);
-  const attestationObject = cbor(new Map<string, Cbor>([['fmt', format], ['attStmt', attStmt], ['authData', authData]]));
+  const attestationObject = cbor(
+    new Map<string, Cbor>([
+      ['fmt', format],
+      ['attStmt', attStmt],
+      ['authData', authData],
+    ]),
+  );
   return {
     credential,
     response: {
@@ -239,7 +324,11 @@ export function createCredential(options: PublicKeyCredentialCreationOptionsJSON
 }
 
 /** The credential's answer to `navigator.credentials.get(options)`; advances its counter. */
-export function getAssertion(credential: SoftCredential, options: PublicKeyCredentialRequestOptionsJSON, opts: GetOptions = {}): AuthenticationResponseJSON {
+export function getAssertion(
+  credential: SoftCredential,
+  options: PublicKeyCredentialRequestOptionsJSON,
+  opts: GetOptions = {},
+): AuthenticationResponseJSON {
   const useAppid = opts.useAppid ?? credential.appid !== undefined;
   const rpId = opts.rpId ?? (useAppid ? credential.appid! : (options.rpId ?? credential.rpId));
   const origin = opts.origin ?? `https://${options.rpId ?? credential.rpId}`;
@@ -247,8 +336,17 @@ export function getAssertion(credential: SoftCredential, options: PublicKeyCrede
   credential.counter = counter;
   const authData = authenticatorData(sha256(rpId), flagsByte(opts.flags ?? {}), counter);
   const clientDataJSON = clientData('webauthn.get', opts.challenge ?? options.challenge, origin);
-  const signature = signWith(credential.algorithm, credential.privateKey, Buffer.concat([authData, sha256(clientDataJSON)]));
-  const handle = opts.userHandle === undefined ? credential.userHandle : opts.userHandle === true ? credential.userHandle : opts.userHandle || undefined;
+  const signature = signWith(
+    credential.algorithm,
+    credential.privateKey,
+    Buffer.concat([authData, sha256(clientDataJSON)]),
+  );
+  const handle =
+    opts.userHandle === undefined
+      ? credential.userHandle
+      : opts.userHandle === true
+        ? credential.userHandle
+        : opts.userHandle || undefined;
   const id = opts.id ?? credential.kid;
   return {
     id,

@@ -7,5 +7,7 @@ const status = statusArea('link-status');
 
 if (button) {
   button.disabled = false;
-  button.addEventListener('click', () => requestRegistrationEmail(status, button, button.dataset.returnTo || undefined));
+  button.addEventListener('click', () =>
+    requestRegistrationEmail(status, button, button.dataset.returnTo || undefined),
+  );
 }

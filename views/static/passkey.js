@@ -43,7 +43,12 @@ export function resume() {
 async function finish(response) {
   const target = carriedTarget(form);
   const keepMeLoggedIn = form.elements.namedItem('keepMeLoggedIn')?.checked === true;
-  const signedIn = await api('POST', '/api/webauthn/passkey', { response, targetURL: target.rd, requestMethod: target.rm, keepMeLoggedIn });
+  const signedIn = await api('POST', '/api/webauthn/passkey', {
+    response,
+    targetURL: target.rd,
+    requestMethod: target.rm,
+    keepMeLoggedIn,
+  });
   if (signedIn.ok) {
     goNext(signedIn.data, target);
     return true;
@@ -72,7 +77,9 @@ async function signInWithPasskey() {
   button.disabled = true;
   status.show('Choose a passkey, then touch your security key or confirm on this device.', 'info');
   const options = await passkeyOptions();
-  const picked = options.ok ? await ceremony(() => startAuthentication({ optionsJSON: options.data }), 'passkey') : options;
+  const picked = options.ok
+    ? await ceremony(() => startAuthentication({ optionsJSON: options.data }), 'passkey')
+    : options;
   const done = picked.ok && (await finish(picked.response));
   if (done) return; // the page is about to change
   buttonPressed = false;

@@ -76,7 +76,9 @@ async function rename(item, form) {
     return;
   }
   setBusy(item, true);
-  const reply = await api('PUT', `/api/webauthn/credentials/${encodeURIComponent(item.dataset.id)}`, { description: name });
+  const reply = await api('PUT', `/api/webauthn/credentials/${encodeURIComponent(item.dataset.id)}`, {
+    description: name,
+  });
   setBusy(item, false);
   if (reply.ok) {
     for (const element of item.querySelectorAll('.key-name, .confirm-text strong')) element.textContent = name;
@@ -188,7 +190,9 @@ function resumeChange() {
   const action = query.get('resume');
   if (!action) return;
   history.replaceState(null, '', location.pathname);
-  const item = [...(list?.querySelectorAll('li.key') ?? [])].find((candidate) => candidate.dataset.id === query.get('key'));
+  const item = [...(list?.querySelectorAll('li.key') ?? [])].find(
+    (candidate) => candidate.dataset.id === query.get('key'),
+  );
   if (!item) return status.show('That key is no longer on your list.', 'info');
   if (action === 'rename') {
     openRename(item, query.get('name') ?? undefined);
@@ -201,10 +205,14 @@ function resumeChange() {
 }
 
 reverify?.addEventListener('click', giveProof);
-document.getElementById('request-registration')?.addEventListener('click', (event) => requestRegistrationEmail(status, event.currentTarget));
+document
+  .getElementById('request-registration')
+  ?.addEventListener('click', (event) => requestRegistrationEmail(status, event.currentTarget));
 // The emailed proof for a rename or delete: its link only confirms the user and comes back here.
 const emailProof = document.getElementById('email-proof');
-emailProof?.addEventListener('click', () => requestRegistrationEmail(status, emailProof, pendingChange ? returnPathFor(pendingChange) : '/settings'));
+emailProof?.addEventListener('click', () =>
+  requestRegistrationEmail(status, emailProof, pendingChange ? returnPathFor(pendingChange) : '/settings'),
+);
 // Touching a key is one way to give the proof; without WebAuthn only the emailed link is left.
 if (!webAuthnAvailable()) showUnsupported([reverify]);
 localiseTimes();

@@ -1,10 +1,7 @@
 // What the security-key pages' scripts share: JSON calls to the portal API (SPEC §6), the live-region messages, and
 // the browser's WebAuthn ceremonies through @simplewebauthn/browser, which Gatehouse serves itself (no CDN, strict
 // CSP). Text from the server only ever reaches the page through textContent, never as HTML.
-import {
-  browserSupportsWebAuthn,
-  startAuthentication,
-} from './vendor/simplewebauthn/index.js';
+import { browserSupportsWebAuthn, startAuthentication } from './vendor/simplewebauthn/index.js';
 
 export const MESSAGES = {
   unsupported: 'This browser cannot use security keys.',
@@ -14,10 +11,13 @@ export const MESSAGES = {
   unreachable: 'Gatehouse cannot be reached. Try again.',
   failed: 'Something went wrong. Try again.',
   touchKey: 'Touch your security key when it blinks.',
-  unknownKey: 'This security key is not registered for your account. Use a key you registered here, or register this one (“Lost your key?”).',
+  unknownKey:
+    'This security key is not registered for your account. Use a key you registered here, or register this one (“Lost your key?”).',
   noPasskey: 'No passkey for this site was found on this device or key. Sign in with your password instead.',
-  emailSent: 'We sent you an email with a link. Open it to register your security key; it works for a few minutes only.',
-  proofEmailSent: 'We sent you an email with a link. Open it and press Confirm: you come back here to finish the change. It works for a few minutes only.',
+  emailSent:
+    'We sent you an email with a link. Open it to register your security key; it works for a few minutes only.',
+  proofEmailSent:
+    'We sent you an email with a link. Open it and press Confirm: you come back here to finish the change. It works for a few minutes only.',
 };
 
 /**
@@ -103,7 +103,8 @@ export function statusArea(id) {
  * about touching a key) and shows the page's "cannot use security keys" note.
  */
 export function showUnsupported(elements) {
-  for (const element of [...elements, ...document.querySelectorAll('[data-needs-webauthn]')]) if (element) element.hidden = true;
+  for (const element of [...elements, ...document.querySelectorAll('[data-needs-webauthn]')])
+    if (element) element.hidden = true;
   const note = document.getElementById('webauthn-unsupported');
   if (note) note.hidden = false;
 }
@@ -153,7 +154,12 @@ export async function ceremony(start, kind) {
     return { ok: true, response: await start() };
   } catch (error) {
     const elapsedMs = performance.now() - started;
-    return { ok: false, status: 0, message: ceremonyMessage(error, { kind, elapsedMs }), superseded: wasSuperseded(error) };
+    return {
+      ok: false,
+      status: 0,
+      message: ceremonyMessage(error, { kind, elapsedMs }),
+      superseded: wasSuperseded(error),
+    };
   }
 }
 

@@ -95,19 +95,25 @@ ${p.notice && html`<p class="callout info">${p.notice}</p>`}
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required aria-describedby="sign-in-status"${focusPassword && html` autofocus`}>
 </div>
-${p.rememberMeEnabled && html`<div class="check">
+${
+  p.rememberMeEnabled &&
+  html`<div class="check">
 <input id="keep-me-logged-in" name="keepMeLoggedIn" type="checkbox" value="true">
 <label for="keep-me-logged-in">Remember me</label>
-</div>`}
+</div>`
+}
 ${hiddenTarget(p.rd, p.rm)}
 <div id="sign-in-status" class="status" role="status" aria-live="polite"></div>
 <button type="submit" class="button primary" disabled data-needs-script>Sign in</button>
 </form>
-${p.passkeyEnabled && html`<div id="passkey-option">
+${
+  p.passkeyEnabled &&
+  html`<div id="passkey-option">
 <div class="divider"><span>or</span></div>
 <button type="button" id="passkey-sign-in" class="button secondary" disabled data-needs-script>${ICONS.key}Sign in with a passkey</button>
 </div>
-<p id="webauthn-unsupported" class="note" hidden>${NO_WEBAUTHN}</p>`}
+<p id="webauthn-unsupported" class="note" hidden>${NO_WEBAUTHN}</p>`
+}
 <noscript><p class="callout error">Signing in needs JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
   return renderDocument({ title: 'Sign in', card, scripts: ['sign-in.js'] });
 }

@@ -108,13 +108,15 @@ export function renderSecondFactor(p: SecondFactorPage): string {
 <p class="lead">${whoLine(p)}</p>
 <form id="second-factor" method="post">
 ${hiddenTarget(p.rd, p.rm)}
-${p.hasKeys
+${
+  p.hasKeys
     ? html`<p class="hint" data-needs-webauthn>Insert your security key, press the button, then touch the key when it blinks.</p>
 ${statusRegion('second-factor-status')}
 <button type="submit" id="use-security-key" class="button primary" disabled data-needs-script>${ICONS.key}Use your security key</button>`
     : html`<p class="callout info">This application asks for a security key, and you have not registered one yet. We will email you a link to register it.</p>
 ${statusRegion('second-factor-status')}
-<button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.mail}Register a security key</button>`}
+<button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.mail}Register a security key</button>`
+}
 </form>
 ${unsupportedNote}
 <div class="actions secondary-actions">

@@ -62,7 +62,9 @@ export class VirtualKeys {
     await this.cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
   }
 
-  async credentials(authenticatorId: string): Promise<Array<{ credentialId: string; isResidentCredential: boolean; signCount: number }>> {
+  async credentials(
+    authenticatorId: string,
+  ): Promise<Array<{ credentialId: string; isResidentCredential: boolean; signCount: number }>> {
     const { credentials } = await this.cdp.send('WebAuthn.getCredentials', { authenticatorId });
     return credentials;
   }

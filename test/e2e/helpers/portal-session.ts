@@ -27,7 +27,11 @@ export async function startBrowserPortal(config: Record<string, unknown> = {}): 
       storage: 'postgres',
       config: {
         ...config,
-        session: { cookies: [{ domain: 'example.com', authelia_url: portal, default_redirection_url: 'https://www.example.com/' }] },
+        session: {
+          cookies: [
+            { domain: 'example.com', authelia_url: portal, default_redirection_url: 'https://www.example.com/' },
+          ],
+        },
       },
     });
   } catch (error) {
@@ -42,8 +46,14 @@ export async function startBrowserPortal(config: Record<string, unknown> = {}): 
     messageCount: () => readMessages(mailbox).length,
     async identityLink(after) {
       for (let waited = 0; waited < 5_000; waited += 50) {
-        const message = readMessages(mailbox).slice(after).findLast((m) => /\/(webauthn\/register|identity\/confirm)\?token=/.test(m.body));
-        if (message) return extractLink(message.body, message.body.includes('/identity/confirm?token=') ? '/identity/confirm' : '/webauthn/register');
+        const message = readMessages(mailbox)
+          .slice(after)
+          .findLast((m) => /\/(webauthn\/register|identity\/confirm)\?token=/.test(m.body));
+        if (message)
+          return extractLink(
+            message.body,
+            message.body.includes('/identity/confirm?token=') ? '/identity/confirm' : '/webauthn/register',
+          );
         await sleep(50);
       }
       throw new Error(`no identity email after message ${after}`);

@@ -3,7 +3,13 @@
 // the small app they protect, which echoes what it received, and an HTTPS client that speaks to a proxy as a
 // browser would to a named site.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
@@ -12,8 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../helpers/process.js';
 import {
-  caddyLocalRoot, caddyTestConfig, nginxComposeTestSite, nginxMainConfig, nginxTestSite, selfSignedCertificate, writeFile,
-  type Backends, type Listeners,
+  caddyLocalRoot,
+  caddyTestConfig,
+  nginxComposeTestSite,
+  nginxMainConfig,
+  nginxTestSite,
+  selfSignedCertificate,
+  writeFile,
+  type Backends,
+  type Listeners,
 } from './proxy-configs.js';
 
 export interface ProxyProcess {
@@ -35,8 +48,15 @@ process.once('exit', () => {
 
 const START_TIMEOUT_MS = 20_000;
 
-function launch(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let output = '';
@@ -59,7 +79,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * Waits until the proxy answers `url` (for https, with a certificate `ca` vouches for: the TLS set-up is part of
  * being ready).
  */
-async function waitUntilServing(ports: Listeners, url: string, ca: () => Buffer | undefined, child: ChildProcess, output: () => string): Promise<void> {
+async function waitUntilServing(
+  ports: Listeners,
+  url: string,
+  ca: () => Buffer | undefined,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let lastError = '';
   for (;;) {
@@ -73,7 +99,8 @@ async function waitUntilServing(ports: Listeners, url: string, ca: () => Buffer 
         lastError = (error as Error).message;
       }
     }
-    if (Date.now() > deadline) throw new Error(`proxy did not serve ${url} within ${START_TIMEOUT_MS} ms (${lastError}):\n${output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`proxy did not serve ${url} within ${START_TIMEOUT_MS} ms (${lastError}):\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -104,7 +131,13 @@ export async function startComposeNginx(backends: Backends): Promise<ProxyProces
   return runNginx(dir, ports, nginxComposeTestSite(backends, ports), 'http://app.nginx.localhost/', undefined);
 }
 
-async function runNginx(dir: string, ports: Listeners, siteText: string, readyUrl: string, ca: Buffer | undefined): Promise<ProxyProcess> {
+async function runNginx(
+  dir: string,
+  ports: Listeners,
+  siteText: string,
+  readyUrl: string,
+  ca: Buffer | undefined,
+): Promise<ProxyProcess> {
   const site = writeFile(join(dir, 'site.conf'), siteText);
   const main = writeFile(join(dir, 'nginx.conf'), nginxMainConfig(dir, site));
   const errorLog = join(dir, 'error.log');
@@ -120,16 +153,25 @@ export async function startCaddy(backends: Backends): Promise<ProxyProcess> {
   const ports = await listeners();
   const config = writeFile(join(dir, 'Caddyfile'), caddyTestConfig(backends, ports, dir));
   const { child, output } = launch('caddy', ['run', '--config', config, '--adapter', 'caddyfile'], {
-    HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'),
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    XDG_DATA_HOME: join(dir, 'data'),
   });
   const root = caddyLocalRoot(dir);
-  return supervise('caddy', dir, ports, child, output, 'https://app.example.com/', () => (existsSync(root) ? readFileSync(root) : undefined));
+  return supervise('caddy', dir, ports, child, output, 'https://app.example.com/', () =>
+    existsSync(root) ? readFileSync(root) : undefined,
+  );
 }
 
 /** Once the proxy serves `readyUrl`: the handle that stops it and removes its directory (also when it never did). */
 async function supervise(
-  name: ProxyProcess['name'], dir: string, ports: Listeners, child: ChildProcess, output: () => string,
-  readyUrl: string, ca: () => Buffer | undefined,
+  name: ProxyProcess['name'],
+  dir: string,
+  ports: Listeners,
+  child: ChildProcess,
+  output: () => string,
+  readyUrl: string,
+  ca: () => Buffer | undefined,
 ): Promise<ProxyProcess> {
   const stop = async () => {
     await stopChild(child);
@@ -166,7 +208,13 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
-      const echo: Echo = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body };
+      const echo: Echo = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      };
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Echo': 'yes' }).end(JSON.stringify(echo));
     });
   });
@@ -174,10 +222,11 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
   await once(server, 'listening');
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -207,7 +256,11 @@ export interface SendOptions {
  * proxy would send it; a port in the URL goes into the Host header only, as it would through a published port.
  * Rejects when the proxy closes the connection or refuses the TLS handshake without an HTTP answer.
  */
-export function send(proxy: Pick<ProxyProcess, 'httpsPort' | 'httpPort' | 'ca'>, url: string, options: SendOptions = {}): Promise<Reply> {
+export function send(
+  proxy: Pick<ProxyProcess, 'httpsPort' | 'httpPort' | 'ca'>,
+  url: string,
+  options: SendOptions = {},
+): Promise<Reply> {
   const target = new URL(url);
   const tls = target.protocol === 'https:';
   const common = {
@@ -226,7 +279,9 @@ export function send(proxy: Pick<ProxyProcess, 'httpsPort' | 'httpPort' | 'ca'>,
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     };
-    const req = tls ? httpsRequest({ ...common, servername: target.hostname, ca: proxy.ca }, onResponse) : httpRequest(common, onResponse);
+    const req = tls
+      ? httpsRequest({ ...common, servername: target.hostname, ca: proxy.ca }, onResponse)
+      : httpRequest(common, onResponse);
     req.on('timeout', () => req.destroy(new Error(`no answer from the proxy for ${url}`)));
     req.on('error', reject);
     req.end(options.body);
@@ -235,6 +290,7 @@ export function send(proxy: Pick<ProxyProcess, 'httpsPort' | 'httpPort' | 'ca'>,
 
 /** The echo app's report in a reply, or a failure naming what came back instead. */
 export function echoOf(reply: Reply): Echo {
-  if (reply.headers['x-echo'] !== 'yes') throw new Error(`expected the app's answer, got ${reply.status}: ${reply.body.slice(0, 300)}`);
+  if (reply.headers['x-echo'] !== 'yes')
+    throw new Error(`expected the app's answer, got ${reply.status}: ${reply.body.slice(0, 300)}`);
   return JSON.parse(reply.body) as Echo;
 }

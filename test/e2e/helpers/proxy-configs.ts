@@ -16,7 +16,8 @@ export interface Substitution {
 export function substitute(text: string, substitutions: readonly Substitution[], source: string): string {
   let out = text;
   for (const { find, replace } of substitutions) {
-    if (!out.includes(find)) throw new Error(`${source}: expected to find '${find}' to substitute; did the shipped file change?`);
+    if (!out.includes(find))
+      throw new Error(`${source}: expected to find '${find}' to substitute; did the shipped file change?`);
     out = out.split(find).join(replace);
   }
   return out;
@@ -36,7 +37,9 @@ export interface Backends {
 
 /** The `server` lines of nginx's `upstream gatehouse`: one per Gatehouse replica, as the shipped comment says. */
 function nginxGatehouseServers(backends: Backends): string {
-  return [backends.gatehousePort, ...(backends.gatehouseReplicaPorts ?? [])].map((port) => `server 127.0.0.1:${port};`).join('\n    ');
+  return [backends.gatehousePort, ...(backends.gatehouseReplicaPorts ?? [])]
+    .map((port) => `server 127.0.0.1:${port};`)
+    .join('\n    ');
 }
 
 export interface Listeners {
@@ -55,28 +58,51 @@ export interface TlsFiles {
 export function selfSignedCertificate(dir: string): TlsFiles {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  const result = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=example.com', '-addext', 'subjectAltName=DNS:example.com,DNS:*.example.com',
-    '-keyout', key, '-out', cert,
-  ], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`openssl could not make a test certificate: ${result.error?.message ?? result.stderr}`);
+  const result = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=example.com',
+      '-addext',
+      'subjectAltName=DNS:example.com,DNS:*.example.com',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0)
+    throw new Error(`openssl could not make a test certificate: ${result.error?.message ?? result.stderr}`);
   return { cert, key, ca: readFileSync(cert) };
 }
 
 /** The shipped example site with test addresses; the snippets it includes are read from nginx/ unchanged. */
 export function nginxTestSite(backends: Backends, listeners: Listeners, tls: TlsFiles): string {
-  return substitute(shippedFile('nginx/example-site.conf'), [
-    { find: 'server gatehouse:9091;', replace: nginxGatehouseServers(backends) },
-    { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
-    { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
-    { find: 'listen 443 ', replace: `listen 127.0.0.1:${listeners.httpsPort} ` },
-    { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
-    { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${listeners.httpPort} default_server;` },
-    { find: '/etc/ssl/gatehouse/fullchain.pem', replace: tls.cert },
-    { find: '/etc/ssl/gatehouse/privkey.pem', replace: tls.key },
-    { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
-  ], 'nginx/example-site.conf');
+  return substitute(
+    shippedFile('nginx/example-site.conf'),
+    [
+      { find: 'server gatehouse:9091;', replace: nginxGatehouseServers(backends) },
+      { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
+      { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
+      { find: 'listen 443 ', replace: `listen 127.0.0.1:${listeners.httpsPort} ` },
+      { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
+      { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${listeners.httpPort} default_server;` },
+      { find: '/etc/ssl/gatehouse/fullchain.pem', replace: tls.cert },
+      { find: '/etc/ssl/gatehouse/privkey.pem', replace: tls.key },
+      { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
+    ],
+    'nginx/example-site.conf',
+  );
 }
 
 /**
@@ -84,14 +110,18 @@ export function nginxTestSite(backends: Backends, listeners: Listeners, tls: Tls
  * shipped snippets it mounts.
  */
 export function nginxComposeTestSite(backends: Backends, listeners: Listeners): string {
-  return substitute(shippedFile('deploy/nginx/gatehouse.conf'), [
-    { find: 'server gatehouse:9091;', replace: nginxGatehouseServers(backends) },
-    { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
-    { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
-    { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
-    { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${listeners.httpPort} default_server;` },
-    { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
-  ], 'deploy/nginx/gatehouse.conf');
+  return substitute(
+    shippedFile('deploy/nginx/gatehouse.conf'),
+    [
+      { find: 'server gatehouse:9091;', replace: nginxGatehouseServers(backends) },
+      { find: 'server app:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
+      { find: 'server secure:80;', replace: `server 127.0.0.1:${backends.upstreamPort};` },
+      { find: 'listen 80;', replace: `listen 127.0.0.1:${listeners.httpPort};` },
+      { find: 'listen 80 default_server;', replace: `listen 127.0.0.1:${listeners.httpPort} default_server;` },
+      { find: '/etc/nginx/snippets/gatehouse/', replace: `${join(packageRoot, 'nginx')}/` },
+    ],
+    'deploy/nginx/gatehouse.conf',
+  );
 }
 
 /**
@@ -107,7 +137,9 @@ export function nginxMainConfig(prefix: string, sitePath: string): string {
     'events { worker_connections 256; }',
     'http {',
     `    access_log ${join(prefix, 'access.log')};`,
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${kind}_temp_path ${join(prefix, `${kind}_temp`)};`),
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+      (kind) => `    ${kind}_temp_path ${join(prefix, `${kind}_temp`)};`,
+    ),
     `    include ${sitePath};`,
     '}',
     '',
@@ -119,11 +151,15 @@ export function nginxMainConfig(prefix: string, sitePath: string): string {
  * certificates from Caddy's own local CA (no ACME), state under `dir`, no admin endpoint.
  */
 export function caddyTestConfig(backends: Backends, listeners: Listeners, dir: string): string {
-  const site = substitute(shippedFile('caddy/Caddyfile'), [
-    { find: 'gatehouse:9091', replace: `127.0.0.1:${backends.gatehousePort}` },
-    { find: 'app:80', replace: `127.0.0.1:${backends.upstreamPort}` },
-    { find: 'secure:80', replace: `127.0.0.1:${backends.upstreamPort}` },
-  ], 'caddy/Caddyfile');
+  const site = substitute(
+    shippedFile('caddy/Caddyfile'),
+    [
+      { find: 'gatehouse:9091', replace: `127.0.0.1:${backends.gatehousePort}` },
+      { find: 'app:80', replace: `127.0.0.1:${backends.upstreamPort}` },
+      { find: 'secure:80', replace: `127.0.0.1:${backends.upstreamPort}` },
+    ],
+    'caddy/Caddyfile',
+  );
   const globalOptions = [
     '{',
     '\tadmin off',

@@ -6,7 +6,16 @@ import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { PASSWORD, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { sessionAtLevel } from '../../helpers/flows.js';
-import { echoOf, send, startEchoUpstream, type Echo, type EchoUpstream, type ProxyProcess, type Reply, type SendOptions } from './proxies.js';
+import {
+  echoOf,
+  send,
+  startEchoUpstream,
+  type Echo,
+  type EchoUpstream,
+  type ProxyProcess,
+  type Reply,
+  type SendOptions,
+} from './proxies.js';
 import type { Backends } from './proxy-configs.js';
 
 export interface ProxyUnderTest {
@@ -63,7 +72,12 @@ export const PROXY_ACCESS_CONTROL = {
 };
 
 const BROWSER = { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
-const JOHN = { 'remote-user': 'john', 'remote-groups': 'admins,dev', 'remote-name': 'John Doe', 'remote-email': 'john.doe@example.com' };
+const JOHN = {
+  'remote-user': 'john',
+  'remote-groups': 'admins,dev',
+  'remote-name': 'John Doe',
+  'remote-email': 'john.doe@example.com',
+};
 
 function portalRedirect(target: string, method: string): string {
   return `${PORTAL}/?rd=${encodeURIComponent(target)}&rm=${method}`;
@@ -82,21 +96,43 @@ function identityHeaders(echo: Echo): [string, string][] {
 /** Requests for a host the configuration does not serve, each sent the way a client can. */
 const UNKNOWN_HOSTS: { title: string; url: string; options?: SendOptions; silence: Silence }[] = [
   { title: 'by TLS name and Host', url: 'https://unknown.example.com/', silence: 'no TLS' },
-  { title: 'by Host, over a TLS connection for a served name', url: `${APP}/`, options: { headers: { Host: 'unknown.example.com' } }, silence: 'closed' },
-  { title: 'in an absolute-form request line, Host naming a served app', url: `${APP}/`, options: { requestTarget: 'https://unknown.example.com/' }, silence: 'closed' },
+  {
+    title: 'by Host, over a TLS connection for a served name',
+    url: `${APP}/`,
+    options: { headers: { Host: 'unknown.example.com' } },
+    silence: 'closed',
+  },
+  {
+    title: 'in an absolute-form request line, Host naming a served app',
+    url: `${APP}/`,
+    options: { requestTarget: 'https://unknown.example.com/' },
+    silence: 'closed',
+  },
   { title: 'by Host, over plain HTTP', url: 'http://unknown.example.com/', silence: 'closed' },
 ];
 
 /** The portal's decision endpoints as a client on the internet could spell them. */
 const PORTAL_DECISION_PATHS = [
-  '/api/authz/auth-request', '/api/authz/forward-auth', '/api/verify', '/api/verify?rd=https%3A%2F%2Fauth.example.com%2F',
-  '/API/Verify', '/api/verify/', '/api/authz/',
+  '/api/authz/auth-request',
+  '/api/authz/forward-auth',
+  '/api/verify',
+  '/api/verify?rd=https%3A%2F%2Fauth.example.com%2F',
+  '/API/Verify',
+  '/api/verify/',
+  '/api/authz/',
 ];
 
 /** The same endpoints written so that a proxy's path matcher and Gatehouse's router might disagree (sent as is). */
 const PORTAL_DECISION_SPELLINGS = [
-  '/api/%61uthz/auth-request', '/api/authz%2Fauth-request', '/api/authz/auth-request%3Fx', '/x/../api/verify',
-  '/api/./verify', '/api/authz/./forward-auth', '//api/verify', '/api/verify;x=1', '/api/authz/auth-request/',
+  '/api/%61uthz/auth-request',
+  '/api/authz%2Fauth-request',
+  '/api/authz/auth-request%3Fx',
+  '/x/../api/verify',
+  '/api/./verify',
+  '/api/authz/./forward-auth',
+  '//api/verify',
+  '/api/verify;x=1',
+  '/api/authz/auth-request/',
 ];
 
 /** How a proxy can decline to answer: the connection closed without an HTTP answer, or the TLS handshake refused. */
@@ -125,9 +161,15 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     let running: ProxyProcess;
     let gatehouseStopped = false;
 
-    const get = (url: string, headers: Record<string, string> = {}) => send(running, url, { headers: { ...BROWSER, ...headers } });
+    const get = (url: string, headers: Record<string, string> = {}) =>
+      send(running, url, { headers: { ...BROWSER, ...headers } });
 
-    function assertSentToSignIn(reply: Reply, target: string, method = 'GET', status = proxy.signInStatus.browserGet): void {
+    function assertSentToSignIn(
+      reply: Reply,
+      target: string,
+      method = 'GET',
+      status = proxy.signInStatus.browserGet,
+    ): void {
       assert.equal(reply.status, status, `${reply.status} ${reply.body.slice(0, 200)}`);
       assert.equal(reply.headers.location, portalRedirect(target, method));
     }
@@ -152,7 +194,11 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     }
 
     beforeAll(async () => {
-      gatehouse = await startGatehouse({ sessions: 'redis', storage: 'postgres', config: { access_control: PROXY_ACCESS_CONTROL } });
+      gatehouse = await startGatehouse({
+        sessions: 'redis',
+        storage: 'postgres',
+        config: { access_control: PROXY_ACCESS_CONTROL },
+      });
       upstream = await startEchoUpstream();
       running = await proxy.start({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
     });
@@ -171,7 +217,10 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     it('lets a bypass resource through, naming nobody', async () => {
       const echo = echoOf(await get(`${APP}/public/readme.txt?x=1`));
       assert.equal(echo.url, '/public/readme.txt?x=1');
-      assert.deepEqual(identityHeaders(echo).filter(([, value]) => value !== ''), []);
+      assert.deepEqual(
+        identityHeaders(echo).filter(([, value]) => value !== ''),
+        [],
+      );
     });
 
     it('refuses a denied path with 403 and the app never sees it', async () => {
@@ -199,23 +248,40 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     });
 
     it('never passes an identity header the client made up', async () => {
-      const forged = { 'Remote-User': 'admin', 'Remote-Groups': 'admins', 'Remote-Email': 'admin@example.com', Remote_User: 'admin', remote_groups: 'admins' };
+      const forged = {
+        'Remote-User': 'admin',
+        'Remote-Groups': 'admins',
+        'Remote-Email': 'admin@example.com',
+        Remote_User: 'admin',
+        remote_groups: 'admins',
+      };
       const anonymous = echoOf(await get(`${APP}/public/x`, forged));
-      assert.deepEqual(identityHeaders(anonymous).filter(([, value]) => value !== ''), [], 'a public resource names nobody');
+      assert.deepEqual(
+        identityHeaders(anonymous).filter(([, value]) => value !== ''),
+        [],
+        'a public resource names nobody',
+      );
 
       const cookie = await sessionAtLevel(gatehouse, 'harry', 1);
       const signedIn = echoOf(await get(`${APP}/x`, { ...forged, Cookie: cookie }));
       // Exactly Gatehouse's four, once each: nothing of the client's left beside or inside them.
       assert.deepEqual(identityHeaders(signedIn).sort(), [
-        ['remote-email', 'harry@example.com'], ['remote-groups', 'dev'], ['remote-name', 'Harry Potter'], ['remote-user', 'harry'],
+        ['remote-email', 'harry@example.com'],
+        ['remote-groups', 'dev'],
+        ['remote-name', 'Harry Potter'],
+        ['remote-user', 'harry'],
       ]);
     });
 
     it('decides on the real request and the real client, whatever forwarding headers the client sends', async () => {
       const target = `${SECURE}/settings`;
       const spoofedTarget = {
-        'X-Original-URL': `${APP}/public/x`, 'X-Original-Method': 'GET',
-        'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'app.example.com', 'X-Forwarded-Uri': '/public/x', 'X-Forwarded-Method': 'GET',
+        'X-Original-URL': `${APP}/public/x`,
+        'X-Original-Method': 'GET',
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-Host': 'app.example.com',
+        'X-Forwarded-Uri': '/public/x',
+        'X-Forwarded-Method': 'GET',
       };
       assertSentToSignIn(await get(target, spoofedTarget), target);
       // `internal` (10.0.0.0/8) may skip sign-in on /internal: a client claiming such an address may not.
@@ -230,7 +296,9 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     it('handles an anonymous POST as a proxy should: sent to sign in, the method kept in rm', async () => {
       const target = `${SECURE}/api/items`;
       const reply = await send(running, target, {
-        method: 'POST', headers: { ...BROWSER, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'name=widget',
+        method: 'POST',
+        headers: { ...BROWSER, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'name=widget',
       });
       assertSentToSignIn(reply, target, 'POST', proxy.signInStatus.browserPost);
     });
@@ -238,9 +306,13 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     it('passes a signed-in POST to the app with its method and body intact', async () => {
       const cookie = await sessionAtLevel(gatehouse, 'john', 1);
       const body = JSON.stringify({ name: 'widget', size: 'x'.repeat(4096) });
-      const echo = echoOf(await send(running, `${APP}/api/items`, {
-        method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body,
-      }));
+      const echo = echoOf(
+        await send(running, `${APP}/api/items`, {
+          method: 'POST',
+          headers: { Cookie: cookie, 'Content-Type': 'application/json' },
+          body,
+        }),
+      );
       assert.equal(echo.method, 'POST');
       assert.equal(echo.body, body);
       assert.equal(echo.headers['remote-user'], 'john');
@@ -253,7 +325,9 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     });
 
     it('checks Basic credentials sent in Proxy-Authorization, or never passes them on, and never to the app', async () => {
-      const basic = (password: string) => ({ 'Proxy-Authorization': `Basic ${Buffer.from(`john:${password}`).toString('base64')}` });
+      const basic = (password: string) => ({
+        'Proxy-Authorization': `Basic ${Buffer.from(`john:${password}`).toString('base64')}`,
+      });
       const good = await send(running, `${APP}/api/items`, { headers: basic(PASSWORD) });
       const bad = await send(running, `${APP}/api/items`, { headers: basic('wrong') });
       if (proxy.basicCredentials === 'checked') {
@@ -263,7 +337,8 @@ export function describeProxy(proxy: ProxyUnderTest): void {
         assert.equal(bad.status, 401);
         assert.equal(bad.headers['www-authenticate'], 'Basic realm="Authorization Required"');
       } else {
-        for (const reply of [good, bad]) assertSentToSignIn(reply, `${APP}/api/items`, 'GET', proxy.signInStatus.apiClient);
+        for (const reply of [good, bad])
+          assertSentToSignIn(reply, `${APP}/api/items`, 'GET', proxy.signInStatus.apiClient);
       }
     });
 
@@ -271,7 +346,9 @@ export function describeProxy(proxy: ProxyUnderTest): void {
     // says; the snippets once built X-Original-URL from an unchecked Host header, so Gatehouse judged one host while
     // nginx served another.
     it('judges the host it serves when an absolute-form request line and the Host header disagree', async () => {
-      const control = echoOf(await send(running, `${APP}/public/x`, { headers: BROWSER, requestTarget: `${APP}/public/x` }));
+      const control = echoOf(
+        await send(running, `${APP}/public/x`, { headers: BROWSER, requestTarget: `${APP}/public/x` }),
+      );
       assert.equal(control.url, '/public/x', 'control: an absolute-form request whose Host agrees is served');
 
       const oneFactor = await sessionAtLevel(gatehouse, 'harry', 1);
@@ -281,16 +358,22 @@ export function describeProxy(proxy: ProxyUnderTest): void {
       ];
       for (const { who, target, cookie } of cases) {
         // Host names app.example.com, where /public is open to anyone and one factor is enough.
-        const reply = await send(running, target, { headers: { ...BROWSER, ...cookie, Host: 'app.example.com' }, requestTarget: target });
+        const reply = await send(running, target, {
+          headers: { ...BROWSER, ...cookie, Host: 'app.example.com' },
+          requestTarget: target,
+        });
         assert.notEqual(reply.headers['x-echo'], 'yes', `${who}: the two-factor app answered`);
-        if (HOST_HANDLING[running.name].againstRequestLine === 'refused') assert.equal(reply.status, 400, `${who}: ${reply.status}`);
+        if (HOST_HANDLING[running.name].againstRequestLine === 'refused')
+          assert.equal(reply.status, 400, `${who}: ${reply.status}`);
         else assertSentToSignIn(reply, target);
       }
     });
 
     it('serves no host it was not configured for', async () => {
       for (const { title, url, options, silence } of UNKNOWN_HOSTS) {
-        const reply = await answerOrSilence(send(running, url, { ...options, headers: { ...BROWSER, ...options?.headers } }));
+        const reply = await answerOrSilence(
+          send(running, url, { ...options, headers: { ...BROWSER, ...options?.headers } }),
+        );
         const answered = typeof reply === 'string' ? reply : `${reply.status} ${reply.body.slice(0, 100)}`;
         if (HOST_HANDLING[running.name].unknown === 'no answer') assert.equal(reply, silence, `${title}: ${answered}`);
         else assert.ok(typeof reply === 'string' || reply.headers['x-echo'] !== 'yes', `${title}: an app answered`);
@@ -302,7 +385,12 @@ export function describeProxy(proxy: ProxyUnderTest): void {
       const health = await get(`${PORTAL}/api/health`);
       assert.equal(health.status, 200, 'control: the portal is served');
       const basic = `Basic ${Buffer.from(`john:${PASSWORD}`).toString('base64')}`;
-      const asked = { 'X-Original-URL': `${SECURE}/vault`, 'X-Original-Method': 'GET', Authorization: basic, 'Proxy-Authorization': basic };
+      const asked = {
+        'X-Original-URL': `${SECURE}/vault`,
+        'X-Original-Method': 'GET',
+        Authorization: basic,
+        'Proxy-Authorization': basic,
+      };
       for (const path of PORTAL_DECISION_PATHS) {
         const reply = await get(`${PORTAL}${path}`, asked);
         assert.equal(reply.status, 404, `${path}: ${reply.status}`);

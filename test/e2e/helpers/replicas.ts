@@ -82,13 +82,21 @@ async function startReplica(configPath: string, name: string): Promise<Replica> 
  * One replica per name, started in turn. `started` receives each as soon as it runs, so the caller can stop the
  * ones already up when a later one fails to start.
  */
-export async function startReplicas(configPath: string, names: readonly string[], started: Replica[]): Promise<Replica[]> {
+export async function startReplicas(
+  configPath: string,
+  names: readonly string[],
+  started: Replica[],
+): Promise<Replica[]> {
   for (const name of names) started.push(await startReplica(configPath, name));
   return started;
 }
 
 /** Runs `task(0..total-1)` with at most `concurrency` at once; the results in index order. */
-export async function runBounded<T>(total: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
+export async function runBounded<T>(
+  total: number,
+  concurrency: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
   const results = new Array<T>(total);
   let next = 0;
   const worker = async () => {

@@ -43,21 +43,46 @@ export async function serveStaticPortal(context: BrowserContext, options: Static
       await options.delay?.(relative);
       try {
         const body = readFileSync(file ?? '/nonexistent');
-        return await route.fulfill({ status: 200, headers: { ...headers, 'Content-Type': TYPES[file!.slice(file!.lastIndexOf('.'))] ?? 'application/octet-stream' }, body });
+        return await route.fulfill({
+          status: 200,
+          headers: {
+            ...headers,
+            'Content-Type': TYPES[file!.slice(file!.lastIndexOf('.'))] ?? 'application/octet-stream',
+          },
+          body,
+        });
       } catch {
         return await route.fulfill({ status: 404, headers, body: 'not found' });
       }
     }
     if (url.pathname.startsWith('/api/')) {
       const raw = request.postData();
-      const answer = options.api?.(request.method(), url.pathname, raw ? JSON.parse(raw) : undefined) ?? { status: 404, body: { status: 'KO', message: 'Not found.' } };
-      return route.fulfill({ status: answer.status, headers, contentType: 'application/json', body: JSON.stringify(answer.body) });
+      const answer = options.api?.(request.method(), url.pathname, raw ? JSON.parse(raw) : undefined) ?? {
+        status: 404,
+        body: { status: 'KO', message: 'Not found.' },
+      };
+      return route.fulfill({
+        status: answer.status,
+        headers,
+        contentType: 'application/json',
+        body: JSON.stringify(answer.body),
+      });
     }
     const page = options.pages[url.pathname];
     if (request.method() !== 'GET') {
       // What a native form post would show: the test asserts it never happens.
-      return route.fulfill({ status: 200, headers, contentType: 'application/json', body: '{"status":"KO","message":"native post"}' });
+      return route.fulfill({
+        status: 200,
+        headers,
+        contentType: 'application/json',
+        body: '{"status":"KO","message":"native post"}',
+      });
     }
-    return route.fulfill({ status: page ? 200 : 404, headers, contentType: 'text/html; charset=utf-8', body: page ?? 'not found' });
+    return route.fulfill({
+      status: page ? 200 : 404,
+      headers,
+      contentType: 'text/html; charset=utf-8',
+      body: page ?? 'not found',
+    });
   });
 }

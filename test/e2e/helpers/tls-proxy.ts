@@ -27,7 +27,11 @@ export async function startTlsProxy(): Promise<TlsProxy> {
         return;
       }
       // Host is kept (Gatehouse picks the portal by it); the peer becomes X-Forwarded-For as nginx would send it.
-      const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1', 'x-forwarded-proto': 'https' };
+      const headers = {
+        ...req.headers,
+        'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
+        'x-forwarded-proto': 'https',
+      };
       const forward = httpRequest(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
         (answer) => {

@@ -9,10 +9,20 @@ import { packageRoot } from '../../../src/paths.js';
 import { freePort, startServerProcess, type ServerProcess } from '../../helpers/process.js';
 import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
-import { echoOf, send, startComposeNginx, startEchoUpstream, type EchoUpstream, type ProxyProcess } from '../helpers/proxies.js';
+import {
+  echoOf,
+  send,
+  startComposeNginx,
+  startEchoUpstream,
+  type EchoUpstream,
+  type ProxyProcess,
+} from '../helpers/proxies.js';
 import { shippedFile } from '../helpers/proxy-configs.js';
 
-interface ComposeService { environment?: Record<string, string>; volumes?: string[] }
+interface ComposeService {
+  environment?: Record<string, string>;
+  volumes?: string[];
+}
 
 const compose = parseYaml(shippedFile('deploy/docker-compose.yml')) as { services: Record<string, ComposeService> };
 const gatehouseService = compose.services.gatehouse!;
@@ -63,7 +73,10 @@ describe('the laptop stack: its nginx site and Gatehouse configuration', () => {
     };
     gatehouse = await startServerProcess(mountedFrom('/config/configuration.yml'), await freePort(), env);
     upstream = await startEchoUpstream();
-    nginx = await startComposeNginx({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
+    nginx = await startComposeNginx({
+      gatehousePort: Number(new URL(gatehouse.url).port),
+      upstreamPort: upstream.port,
+    });
   });
 
   afterAll(async () => {
@@ -80,11 +93,16 @@ describe('the laptop stack: its nginx site and Gatehouse configuration', () => {
     assert.equal(reply.headers.location, `${PORTAL}/?rd=${encodeURIComponent(`${APP}/welcome`)}&rm=GET`);
   });
 
-  it("signs in a demo user through the portal; the app then sees who it is", async () => {
+  it('signs in a demo user through the portal; the app then sees who it is', async () => {
     const signIn = await send(nginx, `${PORTAL}/api/firstfactor`, {
       method: 'POST',
       headers: { Origin: PORTAL, 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ username: 'john', password: 'password', targetURL: `${APP}/welcome`, requestMethod: 'GET' }),
+      body: JSON.stringify({
+        username: 'john',
+        password: 'password',
+        targetURL: `${APP}/welcome`,
+        requestMethod: 'GET',
+      }),
     });
     assert.equal(signIn.status, 200, signIn.body);
     assert.deepEqual(JSON.parse(signIn.body), { status: 'OK', data: { redirect: `${APP}/welcome` } });
@@ -92,7 +110,9 @@ describe('the laptop stack: its nginx site and Gatehouse configuration', () => {
     assert.match(setCookie, /; Domain=nginx\.localhost/i);
     assert.doesNotMatch(setCookie, /; Secure/i, 'an http portal cannot use Secure cookies');
 
-    const echo = echoOf(await send(nginx, `${APP}/welcome`, { headers: { ...BROWSER, Cookie: setCookie.split(';')[0]! } }));
+    const echo = echoOf(
+      await send(nginx, `${APP}/welcome`, { headers: { ...BROWSER, Cookie: setCookie.split(';')[0]! } }),
+    );
     assert.equal(echo.headers['remote-user'], 'john');
     assert.equal(echo.headers['remote-groups'], 'admins,dev');
     assert.equal(echo.headers['x-forwarded-host'], 'app.nginx.localhost:8080');

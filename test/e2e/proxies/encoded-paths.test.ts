@@ -28,7 +28,11 @@ async function startDecodingUpstream(): Promise<{ port: number; seen: string[]; 
       path = raw;
     }
     seen.push(path);
-    const body = path.startsWith('/a/longer/rule/') ? TWO_FACTOR_PAGE : path.startsWith('/bypass/') ? BYPASS_PAGE : 'not found';
+    const body = path.startsWith('/a/longer/rule/')
+      ? TWO_FACTOR_PAGE
+      : path.startsWith('/bypass/')
+        ? BYPASS_PAGE
+        : 'not found';
     res.writeHead(body === 'not found' ? 404 : 200, { 'Content-Type': 'text/plain', 'X-Echo': 'yes' }).end(body);
   });
   server.listen(0, '127.0.0.1');
@@ -36,10 +40,11 @@ async function startDecodingUpstream(): Promise<{ port: number; seen: string[]; 
   return {
     port: (server.address() as AddressInfo).port,
     seen,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -96,7 +101,11 @@ interface Site {
 
 const SITES: Site[] = [
   { name: 'nginx/example-site.conf', start: startNginx, app: 'https://app.example.com' },
-  { name: 'deploy/nginx/gatehouse.conf (the laptop stack)', start: startComposeNginx, app: 'http://app.nginx.localhost:8080' },
+  {
+    name: 'deploy/nginx/gatehouse.conf (the laptop stack)',
+    start: startComposeNginx,
+    app: 'http://app.nginx.localhost:8080',
+  },
   { name: 'caddy/Caddyfile', start: startCaddy, app: 'https://app.example.com' },
 ];
 
@@ -106,7 +115,8 @@ for (const site of SITES) {
     let upstream: Awaited<ReturnType<typeof startDecodingUpstream>>;
     let proxy: ProxyProcess;
 
-    const get = (target: string): Promise<Reply> => send(proxy, `${site.app}/`, { headers: { Accept: 'text/html' }, requestTarget: target });
+    const get = (target: string): Promise<Reply> =>
+      send(proxy, `${site.app}/`, { headers: { Accept: 'text/html' }, requestTarget: target });
 
     beforeAll(async () => {
       gatehouse = await startGatehouse({
@@ -149,7 +159,11 @@ for (const site of SITES) {
         } catch (error) {
           reply = `no answer (${(error as Error).message})`;
         }
-        if (typeof reply !== 'string' && (reply.body === TWO_FACTOR_PAGE || reply.headers['x-echo'] === 'yes' && reply.body !== BYPASS_PAGE && reply.status === 200)) {
+        if (
+          typeof reply !== 'string' &&
+          (reply.body === TWO_FACTOR_PAGE ||
+            (reply.headers['x-echo'] === 'yes' && reply.body !== BYPASS_PAGE && reply.status === 200))
+        ) {
           leaks.push(`${target} → ${reply.status} ${reply.body}`);
         }
       }
@@ -165,7 +179,11 @@ for (const site of SITES) {
 }
 
 /** Asks the auth-request endpoint directly, as a proxy would, with the target exactly as written. */
-function askDirectly(gatehouse: TestGatehouse, headers: Record<string, string>, path = '/api/authz/auth-request'): Promise<number> {
+function askDirectly(
+  gatehouse: TestGatehouse,
+  headers: Record<string, string>,
+  path = '/api/authz/auth-request',
+): Promise<number> {
   const { port } = new URL(gatehouse.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { Accept: 'text/html', ...headers } }, (res) => {
@@ -186,26 +204,64 @@ describe('the decision endpoints themselves: resolved paths are judged, ambiguou
     await gatehouse?.close();
   });
 
-  const RESOLVED = ['/bypass/..%2f/a/longer/rule/abc', '/bypass/%2E%2E%2Fa/longer/rule/abc', '/bypass/x/..%2f..%2fa/longer/rule/abc'];
+  const RESOLVED = [
+    '/bypass/..%2f/a/longer/rule/abc',
+    '/bypass/%2E%2E%2Fa/longer/rule/abc',
+    '/bypass/x/..%2f..%2fa/longer/rule/abc',
+  ];
   const AMBIGUOUS = [
-    '/bypass/..%5ca/longer/rule/abc', '/bypass/%252e%252e%252fa/longer/rule/abc', '/bypass/..;/a/longer/rule/abc',
-    '/bypass/..%00/a/longer/rule/abc', '/bypass/..%c0%afa/longer/rule/abc', '/bypass/../../a/longer/rule/abc', '/a/%zz',
+    '/bypass/..%5ca/longer/rule/abc',
+    '/bypass/%252e%252e%252fa/longer/rule/abc',
+    '/bypass/..;/a/longer/rule/abc',
+    '/bypass/..%00/a/longer/rule/abc',
+    '/bypass/..%c0%afa/longer/rule/abc',
+    '/bypass/../../a/longer/rule/abc',
+    '/a/%zz',
   ];
 
   it('auth-request: an encoded traversal into the two-factor area is sent to sign in (401), never passed', async () => {
     for (const path of RESOLVED) {
-      assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': `https://app.example.com${path}`, 'X-Original-Method': 'GET' }), 401, path);
+      assert.equal(
+        await askDirectly(gatehouse, {
+          'X-Original-URL': `https://app.example.com${path}`,
+          'X-Original-Method': 'GET',
+        }),
+        401,
+        path,
+      );
     }
-    assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': 'https://app.example.com/bypass/x%2Fy', 'X-Original-Method': 'GET' }), 200);
+    assert.equal(
+      await askDirectly(gatehouse, {
+        'X-Original-URL': 'https://app.example.com/bypass/x%2Fy',
+        'X-Original-Method': 'GET',
+      }),
+      200,
+    );
   });
 
   it('auth-request and forward-auth refuse an ambiguous path with 400, verify with its 401', async () => {
     for (const path of AMBIGUOUS) {
-      assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': `https://app.example.com${path}`, 'X-Original-Method': 'GET' }), 400, `auth-request ${path}`);
-      const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'app.example.com', 'X-Forwarded-Uri': path, 'X-Forwarded-Method': 'GET' };
+      assert.equal(
+        await askDirectly(gatehouse, {
+          'X-Original-URL': `https://app.example.com${path}`,
+          'X-Original-Method': 'GET',
+        }),
+        400,
+        `auth-request ${path}`,
+      );
+      const forwarded = {
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-Host': 'app.example.com',
+        'X-Forwarded-Uri': path,
+        'X-Forwarded-Method': 'GET',
+      };
       assert.equal(await askDirectly(gatehouse, forwarded, '/api/authz/forward-auth'), 400, `forward-auth ${path}`);
       // The legacy endpoint answers a target it cannot use with 401 and no Location, as Authelia's does.
-      assert.equal(await askDirectly(gatehouse, { 'X-Original-URL': `https://app.example.com${path}` }, '/api/verify'), 401, `verify ${path}`);
+      assert.equal(
+        await askDirectly(gatehouse, { 'X-Original-URL': `https://app.example.com${path}` }, '/api/verify'),
+        401,
+        `verify ${path}`,
+      );
     }
   });
 });

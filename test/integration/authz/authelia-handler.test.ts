@@ -17,16 +17,31 @@ const PORTAL2 = 'https://auth.example2.com/';
 const AUTHELIA_LIKE = {
   session: {
     cookies: [
-      { domain: 'example.com', authelia_url: 'https://login.example.com:8080', default_redirection_url: 'https://www.example.com' },
-      { domain: 'example2.com', authelia_url: 'https://auth.example2.com', default_redirection_url: 'https://www.example2.com' },
+      {
+        domain: 'example.com',
+        authelia_url: 'https://login.example.com:8080',
+        default_redirection_url: 'https://www.example.com',
+      },
+      {
+        domain: 'example2.com',
+        authelia_url: 'https://auth.example2.com',
+        default_redirection_url: 'https://www.example2.com',
+      },
     ],
   },
   access_control: {
     default_policy: 'deny',
-    networks: [{ name: 'loopback', networks: ['127.0.0.0/8', '::1'] }, { name: 'lan', networks: ['10.0.0.0/8'] }],
+    networks: [
+      { name: 'loopback', networks: ['127.0.0.0/8', '::1'] },
+      { name: 'lan', networks: ['10.0.0.0/8'] },
+    ],
     rules: [
       { domain: ['bypass.example.com', 'bypass.example2.com'], policy: 'bypass' },
-      ...METHODS.map((method) => ({ domain: `bypass-${method.toLowerCase()}.example.com`, methods: [method], policy: 'bypass' })),
+      ...METHODS.map((method) => ({
+        domain: `bypass-${method.toLowerCase()}.example.com`,
+        methods: [method],
+        policy: 'bypass',
+      })),
       { domain: METHODS.map((method) => `bypass-${method.toLowerCase()}.example.com`), policy: 'one_factor' },
       { domain: ['one-factor.example.com', 'one-factor.example2.com'], policy: 'one_factor' },
       { domain: 'two-factor.example.com', policy: 'two_factor' },
@@ -41,14 +56,24 @@ const AUTHELIA_LIKE = {
 type Flavour = 'auth-request' | 'forward-auth' | 'legacy';
 
 /** What each proxy sends, as Authelia's setRequest* helpers do (legacy: X-Forwarded-Method + X-Original-URL). */
-function ask(t: TestGatehouse, flavour: Flavour, method: string, target: string, options: { query?: string; accept?: boolean; xhr?: string; headers?: Record<string, string> } = {}) {
+function ask(
+  t: TestGatehouse,
+  flavour: Flavour,
+  method: string,
+  target: string,
+  options: { query?: string; accept?: boolean; xhr?: string; headers?: Record<string, string> } = {},
+) {
   const path = flavour === 'legacy' ? '/api/verify' : `/api/authz/${flavour}`;
   const req = request(t.url).get(`${path}${options.query ?? ''}`);
   if (flavour === 'auth-request') req.set('X-Original-Method', method).set('X-Original-URL', target);
   else if (flavour === 'legacy') req.set('X-Forwarded-Method', method).set('X-Original-URL', target);
   else {
     const url = /^(https?):\/\/([^/]+)(.*)$/.exec(target)!;
-    req.set('X-Forwarded-Method', method).set('X-Forwarded-Proto', url[1]!).set('X-Forwarded-Host', url[2]!).set('X-Forwarded-URI', url[3]!);
+    req
+      .set('X-Forwarded-Method', method)
+      .set('X-Forwarded-Proto', url[1]!)
+      .set('X-Forwarded-Host', url[2]!)
+      .set('X-Forwarded-URI', url[3]!);
   }
   if (options.accept !== false) req.set('Accept', 'text/html; charset=utf-8');
   if (options.xhr !== undefined) req.set('X-Requested-With', options.xhr);
@@ -69,7 +94,10 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
   beforeAll(async () => {
     // Wrong passwords go to `victim` only: regulation would otherwise ban john for the tests that expect him to pass.
-    t = await startGatehouse({ config: AUTHELIA_LIKE, users: { ...DEFAULT_USERS, victim: { displayname: 'Victim', email: 'victim@example.com', groups: [] } } });
+    t = await startGatehouse({
+      config: AUTHELIA_LIKE,
+      users: { ...DEFAULT_USERS, victim: { displayname: 'Victim', email: 'victim@example.com', groups: [] } },
+    });
     johnLevel1 = await sessionAtLevel(t, 'john', 1);
   });
   afterAll(async () => t.close());
@@ -98,7 +126,10 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
           assert.equal(res.status, status, `${method} ${target}`);
           assert.equal(res.headers.location, signIn(portal, target, method));
           // Authelia's body: a link to the portal, HTML-escaped; none for HEAD.
-          const text = method === 'HEAD' ? '' : `<a href="${signIn(portal, target, method).replace(/&/g, '&amp;')}">${status} ${status === 302 ? 'Found' : 'See Other'}</a>`;
+          const text =
+            method === 'HEAD'
+              ? ''
+              : `<a href="${signIn(portal, target, method).replace(/&/g, '&amp;')}">${status} ${status === 302 ? 'Found' : 'See Other'}</a>`;
           assert.equal(res.text ?? '', text);
         }
       }
@@ -115,9 +146,14 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
       }
     });
     it('legacy: the portal may come as X-Authelia-URL', async () => {
-      const res = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', { headers: { 'X-Authelia-URL': 'https://auth-from-override.example.com/' } });
+      const res = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', {
+        headers: { 'X-Authelia-URL': 'https://auth-from-override.example.com/' },
+      });
       assert.equal(res.status, 302);
-      assert.equal(res.headers.location, signIn('https://auth-from-override.example.com/', 'https://one-factor.example.com/', 'GET'));
+      assert.equal(
+        res.headers.location,
+        signIn('https://auth-from-override.example.com/', 'https://one-factor.example.com/', 'GET'),
+      );
     });
   });
 
@@ -135,9 +171,33 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
       });
     }
     it('a leading */* counts as HTML; application/json alone does not', async () => {
-      assert.equal((await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { accept: false, headers: { Accept: '*/*' } })).status, 302);
-      assert.equal((await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { accept: false, headers: { Accept: 'application/json, */*' } })).status, 401);
-      assert.equal((await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { accept: false, headers: { Accept: 'application/json, text/html;q=0.9' } })).status, 302);
+      assert.equal(
+        (
+          await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+            accept: false,
+            headers: { Accept: '*/*' },
+          })
+        ).status,
+        302,
+      );
+      assert.equal(
+        (
+          await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+            accept: false,
+            headers: { Accept: 'application/json, */*' },
+          })
+        ).status,
+        401,
+      );
+      assert.equal(
+        (
+          await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+            accept: false,
+            headers: { Accept: 'application/json, text/html;q=0.9' },
+          })
+        ).status,
+        302,
+      );
     });
   });
 
@@ -145,7 +205,10 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
     for (const flavour of ['auth-request', 'forward-auth'] as const) {
       it(`${flavour}: a portal under the target's cookie domain is used`, async () => {
         for (const method of METHODS) {
-          for (const [target, portal] of [['https://one-factor.example.com/subpath', 'https://auth-from-override.example.com/'], ['https://one-factor.example2.com', 'https://auth-from-override.example2.com/']] as const) {
+          for (const [target, portal] of [
+            ['https://one-factor.example.com/subpath', 'https://auth-from-override.example.com/'],
+            ['https://one-factor.example2.com', 'https://auth-from-override.example2.com/'],
+          ] as const) {
             const res = await ask(t, flavour, method, target, { query: `?authelia_url=${encodeURIComponent(portal)}` });
             assert.equal(res.status, flavour === 'auth-request' ? 401 : SAFE.has(method) ? 302 : 303);
             assert.equal(res.headers.location, signIn(portal, target, method));
@@ -155,13 +218,27 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
       it(`${flavour}: a portal's own query is kept, the keys in Go's order (TestParseAuthzPortalURL)`, async () => {
         const portal = 'https://auth.example.com/path?z=1&rd=https%3A%2F%2Fold.example.com&a=x+y';
-        const res = await ask(t, flavour, 'GET', 'https://one-factor.example.com/', { query: `?authelia_url=${encodeURIComponent(portal)}` });
-        assert.equal(res.headers.location, 'https://auth.example.com/path?a=x+y&rd=https%3A%2F%2Fone-factor.example.com%2F&rm=GET&z=1');
+        const res = await ask(t, flavour, 'GET', 'https://one-factor.example.com/', {
+          query: `?authelia_url=${encodeURIComponent(portal)}`,
+        });
+        assert.equal(
+          res.headers.location,
+          'https://auth.example.com/path?a=x+y&rd=https%3A%2F%2Fone-factor.example.com%2F&rm=GET&z=1',
+        );
       });
 
       it(`${flavour}: a malformed portal, another cookie domain's or plain http is 400 with no Location, even for bypass`, async () => {
-        for (const portal of ['JKL$#N%KJ#@$N', 'https://auth.example2.com/', 'https://evil.com/', 'http://auth.example.com/', 'https://auth.example.com@evil.com/', '//evil.com']) {
-          const res = await ask(t, flavour, 'GET', 'https://bypass.example.com/', { query: `?authelia_url=${encodeURIComponent(portal)}` });
+        for (const portal of [
+          'JKL$#N%KJ#@$N',
+          'https://auth.example2.com/',
+          'https://evil.com/',
+          'http://auth.example.com/',
+          'https://auth.example.com@evil.com/',
+          '//evil.com',
+        ]) {
+          const res = await ask(t, flavour, 'GET', 'https://bypass.example.com/', {
+            query: `?authelia_url=${encodeURIComponent(portal)}`,
+          });
           assert.equal(res.status, 400, portal);
           assert.equal(res.text, '400 Bad Request');
           assert.equal(res.headers.location, undefined);
@@ -171,10 +248,14 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
     it("legacy: an rd under another cookie domain than the target's is refused with 401, never a sign-in loop", async () => {
       for (const rd of ['https://auth.example2.com/', 'JKL$#N%KJ#@$N', 'https://evil.com/']) {
-        const res = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', { query: `?rd=${encodeURIComponent(rd)}` });
+        const res = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', {
+          query: `?rd=${encodeURIComponent(rd)}`,
+        });
         assert.equal(res.status, 401, rd);
         assert.equal(res.headers.location, undefined);
-        const bypass = await ask(t, 'legacy', 'GET', 'https://bypass.example.com/', { query: `?rd=${encodeURIComponent(rd)}` });
+        const bypass = await ask(t, 'legacy', 'GET', 'https://bypass.example.com/', {
+          query: `?rd=${encodeURIComponent(rd)}`,
+        });
         assert.equal(bypass.status, 401, `bypass ${rd}`);
       }
     });
@@ -184,7 +265,11 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
     for (const flavour of ['auth-request', 'forward-auth', 'legacy'] as const) {
       it(`${flavour}: a bypass target passes for every method without a Location`, async () => {
         for (const method of METHODS) {
-          for (const target of ['https://bypass.example.com', 'https://bypass.example.com/subpath', 'https://bypass.example2.com/subpath']) {
+          for (const target of [
+            'https://bypass.example.com',
+            'https://bypass.example.com/subpath',
+            'https://bypass.example2.com/subpath',
+          ]) {
             const res = await ask(t, flavour, method, target);
             assert.equal(res.status, 200, `${method} ${target}`);
             assert.equal(res.headers.location, undefined);
@@ -196,7 +281,9 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
         for (const ruleMethod of METHODS) {
           const target = `https://bypass-${ruleMethod.toLowerCase()}.example.com`;
           for (const method of METHODS) {
-            const res = await ask(t, flavour, method, target, { query: flavour === 'legacy' ? `?rd=${encodeURIComponent(PORTAL)}` : '' });
+            const res = await ask(t, flavour, method, target, {
+              query: flavour === 'legacy' ? `?rd=${encodeURIComponent(PORTAL)}` : '',
+            });
             if (method === ruleMethod) assert.equal(res.status, 200, `${method} on ${target}`);
             else assert.equal(res.headers.location, signIn(PORTAL, target, method), `${method} on ${target}`);
           }
@@ -224,19 +311,38 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
   describe('targets the handler cannot use', () => {
     it('forward-auth without X-Forwarded-Host is 400; legacy is 401 (TestShouldHandleMissingHostDeny)', async () => {
       for (const method of METHODS) {
-        const res = await request(t.url).get('/api/authz/forward-auth').set('X-Forwarded-Method', method).set('X-Forwarded-Proto', 'https').set('X-Forwarded-URI', '/').set('Accept', 'text/html');
+        const res = await request(t.url)
+          .get('/api/authz/forward-auth')
+          .set('X-Forwarded-Method', method)
+          .set('X-Forwarded-Proto', 'https')
+          .set('X-Forwarded-URI', '/')
+          .set('Accept', 'text/html');
         assert.equal(res.status, 400);
-        const legacy = await request(t.url).get('/api/verify').set('X-Forwarded-Method', method).set('X-Forwarded-Proto', 'https').set('X-Forwarded-URI', '/').set('Accept', 'text/html');
+        const legacy = await request(t.url)
+          .get('/api/verify')
+          .set('X-Forwarded-Method', method)
+          .set('X-Forwarded-Proto', 'https')
+          .set('X-Forwarded-URI', '/')
+          .set('Accept', 'text/html');
         assert.equal(legacy.status, 401);
         assert.equal(legacy.headers.location, undefined);
       }
     });
     it('auth-request without X-Original-URL or X-Original-Method is 400', async () => {
       assert.equal((await request(t.url).get('/api/authz/auth-request').set('X-Original-Method', 'GET')).status, 400);
-      assert.equal((await request(t.url).get('/api/authz/auth-request').set('X-Original-URL', 'https://bypass.example.com/')).status, 400);
+      assert.equal(
+        (await request(t.url).get('/api/authz/auth-request').set('X-Original-URL', 'https://bypass.example.com/'))
+          .status,
+        400,
+      );
     });
     it('X-Forwarded-Proto is compared case-insensitively: HTTPS is https', async () => {
-      const res = await request(t.url).get('/api/authz/forward-auth').set('X-Forwarded-Method', 'GET').set('X-Forwarded-Proto', 'HTTPS').set('X-Forwarded-Host', 'bypass.example.com').set('X-Forwarded-URI', '/');
+      const res = await request(t.url)
+        .get('/api/authz/forward-auth')
+        .set('X-Forwarded-Method', 'GET')
+        .set('X-Forwarded-Proto', 'HTTPS')
+        .set('X-Forwarded-Host', 'bypass.example.com')
+        .set('X-Forwarded-URI', '/');
       assert.equal(res.status, 200);
     });
     it('an http target on an https cookie domain is refused', async () => {
@@ -263,19 +369,31 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
     it('the scheme is case-insensitive', async () => {
       for (const scheme of ['Basic', 'basic', 'BASIC', 'BaSIc']) {
-        const res = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', { headers: { 'Proxy-Authorization': john.replace('Basic', scheme) } });
+        const res = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', {
+          headers: { 'Proxy-Authorization': john.replace('Basic', scheme) },
+        });
         assert.equal(res.status, 200, scheme);
       }
     });
 
     it('wrong or unparsable credentials: auth-request 401 WWW-Authenticate, forward-auth 407 Proxy-Authenticate (Proxy-Authorization)', async () => {
-      for (const value of [wrong, `Basic ${Buffer.from('victim:').toString('base64').slice(0, 8)}aaaaaaaaaaaaaaaa`, 'Basic %%%', 'Digest abc', 'Basic']) {
-        const auth = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', { headers: { 'Proxy-Authorization': value } });
+      for (const value of [
+        wrong,
+        `Basic ${Buffer.from('victim:').toString('base64').slice(0, 8)}aaaaaaaaaaaaaaaa`,
+        'Basic %%%',
+        'Digest abc',
+        'Basic',
+      ]) {
+        const auth = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', {
+          headers: { 'Proxy-Authorization': value },
+        });
         assert.equal(auth.status, 401, value);
         assert.equal(auth.headers['www-authenticate'], REALM);
         assert.equal(auth.headers['proxy-authenticate'], undefined);
         assert.equal(auth.headers.location, undefined);
-        const fwd = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { 'Proxy-Authorization': value } });
+        const fwd = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+          headers: { 'Proxy-Authorization': value },
+        });
         assert.equal(fwd.status, 407, value);
         assert.equal(fwd.headers['proxy-authenticate'], REALM);
         assert.equal(fwd.headers['www-authenticate'], undefined);
@@ -284,7 +402,9 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
     it('wrong Authorization credentials are 401 WWW-Authenticate on both endpoints', async () => {
       for (const flavour of ['auth-request', 'forward-auth'] as const) {
-        const res = await ask(t, flavour, 'GET', 'https://one-factor.example.com/', { headers: { Authorization: wrong } });
+        const res = await ask(t, flavour, 'GET', 'https://one-factor.example.com/', {
+          headers: { Authorization: wrong },
+        });
         assert.equal(res.status, 401);
         assert.equal(res.headers['www-authenticate'], REALM);
         assert.equal(res.text, '401 Unauthorized');
@@ -292,10 +412,14 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
     });
 
     it('valid credentials for a two_factor resource: the challenge again (level 1 at most), never a redirect', async () => {
-      const auth = await ask(t, 'auth-request', 'GET', 'https://two-factor.example.com/', { headers: { 'Proxy-Authorization': john } });
+      const auth = await ask(t, 'auth-request', 'GET', 'https://two-factor.example.com/', {
+        headers: { 'Proxy-Authorization': john },
+      });
       assert.equal(auth.status, 401);
       assert.equal(auth.headers['www-authenticate'], REALM);
-      const fwd = await ask(t, 'forward-auth', 'GET', 'https://two-factor.example.com/', { headers: { 'Proxy-Authorization': john } });
+      const fwd = await ask(t, 'forward-auth', 'GET', 'https://two-factor.example.com/', {
+        headers: { 'Proxy-Authorization': john },
+      });
       assert.equal(fwd.status, 407);
       assert.equal(fwd.headers['proxy-authenticate'], REALM);
       assert.equal(fwd.headers.location, undefined);
@@ -303,24 +427,33 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
     it('valid credentials for a deny resource are 403', async () => {
       for (const flavour of ['auth-request', 'forward-auth'] as const) {
-        assert.equal((await ask(t, flavour, 'GET', 'https://deny.example.com/', { headers: { Authorization: john } })).status, 403);
+        assert.equal(
+          (await ask(t, flavour, 'GET', 'https://deny.example.com/', { headers: { Authorization: john } })).status,
+          403,
+        );
       }
     });
 
     it('wrong credentials still pass a bypass rule, anonymously (TestShouldVerifyBypassWithErrorToGetDetailsUsingBasicScheme)', async () => {
-      const res = await ask(t, 'forward-auth', 'GET', 'https://bypass.example.com/', { headers: { 'Proxy-Authorization': wrong } });
+      const res = await ask(t, 'forward-auth', 'GET', 'https://bypass.example.com/', {
+        headers: { 'Proxy-Authorization': wrong },
+      });
       assert.equal(res.status, 200);
       assert.equal(res.headers['remote-user'], undefined);
     });
 
-    it('a bearer token in Authorization is not Gatehouse\'s: it is passed by and the visitor is anonymous', async () => {
-      const res = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', { headers: { Authorization: 'Bearer some-token' } });
+    it("a bearer token in Authorization is not Gatehouse's: it is passed by and the visitor is anonymous", async () => {
+      const res = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', {
+        headers: { Authorization: 'Bearer some-token' },
+      });
       assert.equal(res.status, 401);
       assert.equal(res.headers.location, signIn(PORTAL, 'https://one-factor.example.com/', 'GET'));
     });
 
     it('a wrong header beats a valid session (the header strategies come first)', async () => {
-      const res = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', { headers: { Authorization: wrong, Cookie: johnLevel1 } });
+      const res = await ask(t, 'auth-request', 'GET', 'https://one-factor.example.com/', {
+        headers: { Authorization: wrong, Cookie: johnLevel1 },
+      });
       assert.equal(res.status, 401);
       assert.equal(res.headers['www-authenticate'], REALM);
     });
@@ -328,7 +461,10 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
   describe('/api/verify?auth=basic (TestShouldHandleLegacyBasicAuth, ...Failures)', () => {
     it('valid Authorization passes', async () => {
-      const res = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com', { query: '?auth=basic', headers: { Authorization: basic('john', PASSWORD) } });
+      const res = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com', {
+        query: '?auth=basic',
+        headers: { Authorization: basic('john', PASSWORD) },
+      });
       assert.equal(res.status, 200);
       assert.equal(res.headers['remote-user'], 'john');
     });
@@ -354,19 +490,29 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
     });
 
     it('valid credentials without access (two_factor) are 401 with WWW-Authenticate', async () => {
-      const res = await ask(t, 'legacy', 'GET', 'https://two-factor.example.com/', { query: '?auth=basic', headers: { Authorization: basic('john', PASSWORD) } });
+      const res = await ask(t, 'legacy', 'GET', 'https://two-factor.example.com/', {
+        query: '?auth=basic',
+        headers: { Authorization: basic('john', PASSWORD) },
+      });
       assert.equal(res.status, 401);
       assert.equal(res.headers['www-authenticate'], REALM);
     });
 
     it('without ?auth=basic, legacy reads Proxy-Authorization (HeaderLegacy)', async () => {
-      const ok = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', { headers: { 'Proxy-Authorization': basic('john', PASSWORD) } });
+      const ok = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', {
+        headers: { 'Proxy-Authorization': basic('john', PASSWORD) },
+      });
       assert.equal(ok.status, 200);
       assert.equal(ok.headers['remote-user'], 'john');
-      const bad = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', { headers: { 'Proxy-Authorization': basic('victim', 'wrong') } });
+      const bad = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', {
+        headers: { 'Proxy-Authorization': basic('victim', 'wrong') },
+      });
       assert.equal(bad.status, 401);
       assert.equal(bad.headers['www-authenticate'], REALM);
-      const ignored = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', { query: `?rd=${encodeURIComponent(PORTAL)}`, headers: { Authorization: basic('john', PASSWORD) } });
+      const ignored = await ask(t, 'legacy', 'GET', 'https://one-factor.example.com/', {
+        query: `?rd=${encodeURIComponent(PORTAL)}`,
+        headers: { Authorization: basic('john', PASSWORD) },
+      });
       assert.equal(ignored.status, 302);
     });
   });
@@ -374,12 +520,18 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
   describe('Session-Username (TestShouldCheck*SessionUsernameHeader*)', () => {
     it('a matching name (any case) passes; another name ends the session', async () => {
       const session = await sessionAtLevel(t, 'john', 1);
-      const ok = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { Cookie: session, 'Session-Username': 'JOHN' } });
+      const ok = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+        headers: { Cookie: session, 'Session-Username': 'JOHN' },
+      });
       assert.equal(ok.status, 200);
-      const other = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { Cookie: session, 'Session-Username': 'root' } });
+      const other = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+        headers: { Cookie: session, 'Session-Username': 'root' },
+      });
       assert.equal(other.status, 302);
       assert.equal(other.headers.location, signIn(PORTAL, 'https://one-factor.example.com/', 'GET'));
-      const after = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { Cookie: session } });
+      const after = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+        headers: { Cookie: session },
+      });
       assert.equal(after.status, 302, 'the session was destroyed');
     });
   });
@@ -391,7 +543,10 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
       const id = pair.slice(pair.indexOf('=') + 1);
       const before = (await t.gatehouse.services.sessions.load([id], cookie))!.data.lastActivity;
       await new Promise((resolve) => setTimeout(resolve, 1100));
-      assert.equal((await ask(t, 'forward-auth', 'GET', 'https://deny.example.com/', { headers: { Cookie: pair } })).status, 403);
+      assert.equal(
+        (await ask(t, 'forward-auth', 'GET', 'https://deny.example.com/', { headers: { Cookie: pair } })).status,
+        403,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       const after = (await t.gatehouse.services.sessions.load([id], cookie))!.data.lastActivity;
       assert.ok(after > before, `lastActivity ${before} -> ${after}`);
@@ -400,16 +555,32 @@ describe('authz endpoints, as Authelia handler tests expect', () => {
 
   describe('the client address for networks rules (X-Forwarded-For, no trusted proxies configured)', () => {
     it('the leftmost entry is believed, as Authelia', async () => {
-      assert.equal((await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3, 192.0.2.1' } })).status, 200);
-      assert.equal((await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': '192.0.2.1, 10.1.2.3' } })).status, 403);
+      assert.equal(
+        (
+          await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', {
+            headers: { 'X-Forwarded-For': '10.1.2.3, 192.0.2.1' },
+          })
+        ).status,
+        200,
+      );
+      assert.equal(
+        (
+          await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', {
+            headers: { 'X-Forwarded-For': '192.0.2.1, 10.1.2.3' },
+          })
+        ).status,
+        403,
+      );
     });
     it('without the header the peer is the client', async () => {
       assert.equal((await ask(t, 'auth-request', 'GET', 'https://loopback.example.com/')).status, 200);
     });
-    it('a blank or garbled header is no 400, and never lets the proxy\'s own address pass a networks rule (Authelia would use the peer)', async () => {
+    it("a blank or garbled header is no 400, and never lets the proxy's own address pass a networks rule (Authelia would use the peer)", async () => {
       for (const value of ['', 'not-an-ip', 'unknown, 127.0.0.1', '127.0.0.1:8080', ', 127.0.0.1']) {
         for (const flavour of ['auth-request', 'forward-auth'] as const) {
-          const res = await ask(t, flavour, 'GET', 'https://loopback.example.com/', { headers: { 'X-Forwarded-For': value } });
+          const res = await ask(t, flavour, 'GET', 'https://loopback.example.com/', {
+            headers: { 'X-Forwarded-For': value },
+          });
           assert.equal(res.status, 403, `${flavour} '${value}'`);
         }
       }
@@ -421,10 +592,19 @@ describe('server.trusted_proxies: whose X-Forwarded-For is believed', () => {
   it('from an untrusted peer the header is ignored: a client reaching Gatehouse directly cannot pick its address', async () => {
     const t = await startGatehouse({ config: { ...AUTHELIA_LIKE, server: { trusted_proxies: ['192.0.2.0/24'] } } });
     try {
-      const res = await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3' } });
+      const res = await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', {
+        headers: { 'X-Forwarded-For': '10.1.2.3' },
+      });
       assert.equal(res.status, 403);
       // The peer (127.0.0.1) itself is the client.
-      assert.equal((await ask(t, 'auth-request', 'GET', 'https://loopback.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3' } })).status, 200);
+      assert.equal(
+        (
+          await ask(t, 'auth-request', 'GET', 'https://loopback.example.com/', {
+            headers: { 'X-Forwarded-For': '10.1.2.3' },
+          })
+        ).status,
+        200,
+      );
     } finally {
       await t.close();
     }
@@ -433,9 +613,27 @@ describe('server.trusted_proxies: whose X-Forwarded-For is believed', () => {
   it('from a trusted peer the rightmost untrusted entry is the client; entries a client prepends do not count', async () => {
     const t = await startGatehouse({ config: { ...AUTHELIA_LIKE, server: { trusted_proxies: ['127.0.0.1', '::1'] } } });
     try {
-      assert.equal((await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3' } })).status, 200);
-      assert.equal((await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3, 192.0.2.1' } })).status, 403);
-      assert.equal((await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': 'garbage' } })).status, 403);
+      assert.equal(
+        (
+          await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', {
+            headers: { 'X-Forwarded-For': '10.1.2.3' },
+          })
+        ).status,
+        200,
+      );
+      assert.equal(
+        (
+          await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', {
+            headers: { 'X-Forwarded-For': '10.1.2.3, 192.0.2.1' },
+          })
+        ).status,
+        403,
+      );
+      assert.equal(
+        (await ask(t, 'auth-request', 'GET', 'https://lan.example.com/', { headers: { 'X-Forwarded-For': 'garbage' } }))
+          .status,
+        403,
+      );
     } finally {
       await t.close();
     }
@@ -451,8 +649,14 @@ describe('server.endpoints.authz: endpoints and strategies chosen by the operato
         server: {
           endpoints: {
             authz: {
-              'forward-auth': { implementation: 'ForwardAuth', authn_strategies: [{ name: 'HeaderProxyAuthorization', schemes: ['basic'] }, { name: 'CookieSession' }] },
-              'api/nginx': { implementation: 'AuthRequest', authn_strategies: [{ name: 'HeaderAuthorization', schemes: ['Basic'] }] },
+              'forward-auth': {
+                implementation: 'ForwardAuth',
+                authn_strategies: [{ name: 'HeaderProxyAuthorization', schemes: ['basic'] }, { name: 'CookieSession' }],
+              },
+              'api/nginx': {
+                implementation: 'AuthRequest',
+                authn_strategies: [{ name: 'HeaderAuthorization', schemes: ['Basic'] }],
+              },
               legacy: {},
             },
           },
@@ -463,29 +667,45 @@ describe('server.endpoints.authz: endpoints and strategies chosen by the operato
   afterAll(async () => t.close());
 
   it('only the configured endpoints are served (the map replaces the defaults, as in Authelia)', async () => {
-    const res = await request(t.url).get('/api/authz/auth-request').set('X-Original-URL', 'https://bypass.example.com/').set('X-Original-Method', 'GET');
+    const res = await request(t.url)
+      .get('/api/authz/auth-request')
+      .set('X-Original-URL', 'https://bypass.example.com/')
+      .set('X-Original-Method', 'GET');
     assert.notEqual(res.status, 200);
     assert.equal((await ask(t, 'legacy', 'GET', 'https://bypass.example.com/')).status, 200);
   });
 
   it('a custom name is served at /api/authz/<name>', async () => {
-    const res = await request(t.url).get('/api/authz/api/nginx').set('X-Original-URL', 'https://one-factor.example.com/').set('X-Original-Method', 'GET').set('Authorization', basic('john', PASSWORD));
+    const res = await request(t.url)
+      .get('/api/authz/api/nginx')
+      .set('X-Original-URL', 'https://one-factor.example.com/')
+      .set('X-Original-Method', 'GET')
+      .set('Authorization', basic('john', PASSWORD));
     assert.equal(res.status, 200);
     assert.equal(res.headers['remote-user'], 'john');
   });
 
   it('with a header strategy last and no credentials, the answer is its challenge (TestShouldHandleAuthzWithoutHeaderNoCookie)', async () => {
-    const res = await request(t.url).get('/api/authz/api/nginx').set('X-Original-URL', 'https://one-factor.example.com/').set('X-Original-Method', 'GET');
+    const res = await request(t.url)
+      .get('/api/authz/api/nginx')
+      .set('X-Original-URL', 'https://one-factor.example.com/')
+      .set('X-Original-Method', 'GET');
     assert.equal(res.status, 401);
     assert.equal(res.headers['www-authenticate'], REALM);
     assert.equal(res.headers.location, undefined);
   });
 
   it('a header the endpoint does not read is ignored (TestShouldHandleAuthzWithIncorrectAuthHeader)', async () => {
-    const res = await request(t.url).get('/api/authz/api/nginx').set('X-Original-URL', 'https://one-factor.example.com/').set('X-Original-Method', 'GET').set('Proxy-Authorization', basic('john', PASSWORD));
+    const res = await request(t.url)
+      .get('/api/authz/api/nginx')
+      .set('X-Original-URL', 'https://one-factor.example.com/')
+      .set('X-Original-Method', 'GET')
+      .set('Proxy-Authorization', basic('john', PASSWORD));
     assert.equal(res.status, 401);
     assert.equal(res.headers['www-authenticate'], REALM);
-    const fwd = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', { headers: { Authorization: basic('john', PASSWORD) } });
+    const fwd = await ask(t, 'forward-auth', 'GET', 'https://one-factor.example.com/', {
+      headers: { Authorization: basic('john', PASSWORD) },
+    });
     assert.equal(fwd.status, 302);
   });
 });

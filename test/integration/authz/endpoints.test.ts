@@ -91,16 +91,27 @@ for (const backend of BACKENDS) {
       });
 
       it('networks rules use the leftmost X-Forwarded-For entry', async () => {
-        const inside = await authRequest(t, 'https://internal.example.com/', { headers: { 'X-Forwarded-For': '10.1.2.3, 192.168.0.1' } });
+        const inside = await authRequest(t, 'https://internal.example.com/', {
+          headers: { 'X-Forwarded-For': '10.1.2.3, 192.168.0.1' },
+        });
         assert.equal(inside.status, 200);
-        const outside = await authRequest(t, 'https://internal.example.com/', { headers: { 'X-Forwarded-For': '192.168.0.1, 10.1.2.3' } });
+        const outside = await authRequest(t, 'https://internal.example.com/', {
+          headers: { 'X-Forwarded-For': '192.168.0.1, 10.1.2.3' },
+        });
         assert.equal(outside.status, 403);
       });
 
       it('only GET and HEAD are accepted', async () => {
-        const res = await request(t.url).post('/api/authz/auth-request').set('X-Original-URL', 'https://app.example.com/').set('X-Original-Method', 'GET');
+        const res = await request(t.url)
+          .post('/api/authz/auth-request')
+          .set('X-Original-URL', 'https://app.example.com/')
+          .set('X-Original-Method', 'GET');
         assert.equal(res.status, 405);
-        const head = await request(t.url).head('/api/authz/auth-request').set('X-Original-URL', 'https://app.example.com/').set('X-Original-Method', 'GET').set('Cookie', john);
+        const head = await request(t.url)
+          .head('/api/authz/auth-request')
+          .set('X-Original-URL', 'https://app.example.com/')
+          .set('X-Original-Method', 'GET')
+          .set('Cookie', john);
         assert.equal(head.status, 200);
       });
     });
@@ -113,12 +124,18 @@ for (const backend of BACKENDS) {
         ['garbage', { 'X-Original-URL': '%%%not a url', 'X-Original-Method': 'GET' }],
         ['a host outside every cookie domain', { 'X-Original-URL': 'https://evil.com/', 'X-Original-Method': 'GET' }],
         ['a look-alike host', { 'X-Original-URL': 'https://evilexample.com/', 'X-Original-Method': 'GET' }],
-        ['http for an https cookie domain', { 'X-Original-URL': 'http://app.example.com/', 'X-Original-Method': 'GET' }],
+        [
+          'http for an https cookie domain',
+          { 'X-Original-URL': 'http://app.example.com/', 'X-Original-Method': 'GET' },
+        ],
         ['another scheme', { 'X-Original-URL': 'ftp://app.example.com/', 'X-Original-Method': 'GET' }],
         ['userinfo', { 'X-Original-URL': 'https://app.example.com@evil.com/', 'X-Original-Method': 'GET' }],
         ['a backslash', { 'X-Original-URL': 'https://app.example.com\\@evil.com/', 'X-Original-Method': 'GET' }],
         ['a method with symbols', { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GET /x' }],
-        ['a lower-case method (Authelia: A-Z only)', { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'get' }],
+        [
+          'a lower-case method (Authelia: A-Z only)',
+          { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'get' },
+        ],
         ['a method with a stray letter', { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GETz' }],
       ];
       for (const [name, headers] of cases) {
@@ -133,12 +150,55 @@ for (const backend of BACKENDS) {
       }
 
       const forwarded: [string, Record<string, string>][] = [
-        ['missing X-Forwarded-Host', { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Uri': '/' }],
-        ['a host with a path in it', { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.com/.example.com', 'X-Forwarded-Uri': '/' }],
-        ['a host with userinfo', { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'app.example.com@evil.com', 'X-Forwarded-Uri': '/' }],
-        ['a URI without a leading slash', { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'app.example.com', 'X-Forwarded-Uri': '@evil.com/' }],
-        ['a protocol-relative URI', { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'app.example.com', 'X-Forwarded-Uri': '//evil.com/' }],
-        ['an unknown proto', { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'javascript', 'X-Forwarded-Host': 'app.example.com', 'X-Forwarded-Uri': '/' }],
+        [
+          'missing X-Forwarded-Host',
+          { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Uri': '/' },
+        ],
+        [
+          'a host with a path in it',
+          {
+            'X-Forwarded-Method': 'GET',
+            'X-Forwarded-Proto': 'https',
+            'X-Forwarded-Host': 'evil.com/.example.com',
+            'X-Forwarded-Uri': '/',
+          },
+        ],
+        [
+          'a host with userinfo',
+          {
+            'X-Forwarded-Method': 'GET',
+            'X-Forwarded-Proto': 'https',
+            'X-Forwarded-Host': 'app.example.com@evil.com',
+            'X-Forwarded-Uri': '/',
+          },
+        ],
+        [
+          'a URI without a leading slash',
+          {
+            'X-Forwarded-Method': 'GET',
+            'X-Forwarded-Proto': 'https',
+            'X-Forwarded-Host': 'app.example.com',
+            'X-Forwarded-Uri': '@evil.com/',
+          },
+        ],
+        [
+          'a protocol-relative URI',
+          {
+            'X-Forwarded-Method': 'GET',
+            'X-Forwarded-Proto': 'https',
+            'X-Forwarded-Host': 'app.example.com',
+            'X-Forwarded-Uri': '//evil.com/',
+          },
+        ],
+        [
+          'an unknown proto',
+          {
+            'X-Forwarded-Method': 'GET',
+            'X-Forwarded-Proto': 'javascript',
+            'X-Forwarded-Host': 'app.example.com',
+            'X-Forwarded-Uri': '/',
+          },
+        ],
       ];
       for (const [name, headers] of forwarded) {
         it(`${name} (forward-auth)`, async () => {
@@ -165,7 +225,9 @@ for (const backend of BACKENDS) {
       });
 
       it('XMLHttpRequest and non-HTML clients get 401 with the Location', async () => {
-        const xhr = await forwardAuth(t, 'https://app.example.com/api', { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
+        const xhr = await forwardAuth(t, 'https://app.example.com/api', {
+          headers: { 'X-Requested-With': 'XMLHttpRequest' },
+        });
         assert.equal(xhr.status, 401);
         assert.equal(xhr.headers.location, signInLocation('https://app.example.com/api'));
         const json = await forwardAuth(t, 'https://app.example.com/api', { headers: { Accept: 'application/json' } });
@@ -183,37 +245,59 @@ for (const backend of BACKENDS) {
       it('each cookie domain sends to its own portal', async () => {
         const res = await forwardAuth(t, 'https://app.example.org/');
         assert.equal(res.status, 302);
-        assert.equal(res.headers.location, signInLocation('https://app.example.org/', 'GET', 'https://login.example.org/'));
+        assert.equal(
+          res.headers.location,
+          signInLocation('https://app.example.org/', 'GET', 'https://login.example.org/'),
+        );
       });
     });
 
     describe('/api/verify (legacy)', () => {
       it('redirects a browser to the portal given as ?rd=', async () => {
-        const res = await request(t.url).get('/api/verify?rd=https%3A%2F%2Fauth.example.com').set('X-Original-URL', 'https://app.example.com/x').set('Accept', 'text/html');
+        const res = await request(t.url)
+          .get('/api/verify?rd=https%3A%2F%2Fauth.example.com')
+          .set('X-Original-URL', 'https://app.example.com/x')
+          .set('Accept', 'text/html');
         assert.equal(res.status, 302);
-        assert.equal(res.headers.location, signInLocation('https://app.example.com/x', 'GET', 'https://auth.example.com/'));
+        assert.equal(
+          res.headers.location,
+          signInLocation('https://app.example.com/x', 'GET', 'https://auth.example.com/'),
+        );
       });
 
       it('is a plain 401 without a portal, or with an unsafe one', async () => {
         const none = await request(t.url).get('/api/verify').set('X-Original-URL', 'https://app.example.com/x');
         assert.equal(none.status, 401);
         assert.equal(none.headers.location, undefined);
-        const evil = await request(t.url).get('/api/verify?rd=https%3A%2F%2Fevil.com').set('X-Original-URL', 'https://app.example.com/x');
+        const evil = await request(t.url)
+          .get('/api/verify?rd=https%3A%2F%2Fevil.com')
+          .set('X-Original-URL', 'https://app.example.com/x');
         assert.equal(evil.status, 401);
         assert.equal(evil.headers.location, undefined);
       });
 
       it('reads X-Forwarded-* when there is no X-Original-URL, and accepts any method', async () => {
-        const res = await request(t.url).post('/api/verify').set('X-Forwarded-Proto', 'https').set('X-Forwarded-Host', 'app.example.com').set('X-Forwarded-Uri', '/').set('Cookie', john);
+        const res = await request(t.url)
+          .post('/api/verify')
+          .set('X-Forwarded-Proto', 'https')
+          .set('X-Forwarded-Host', 'app.example.com')
+          .set('X-Forwarded-Uri', '/')
+          .set('Cookie', john);
         assert.equal(res.status, 200);
         assert.equal(res.headers['remote-user'], 'john');
       });
 
       it('accepts Basic credentials with ?auth=basic', async () => {
-        const ok = await request(t.url).get('/api/verify?auth=basic').set('X-Original-URL', 'https://app.example.com/').set('Authorization', basic('harry', PASSWORD));
+        const ok = await request(t.url)
+          .get('/api/verify?auth=basic')
+          .set('X-Original-URL', 'https://app.example.com/')
+          .set('Authorization', basic('harry', PASSWORD));
         assert.equal(ok.status, 200);
         assert.equal(ok.headers['remote-user'], 'harry');
-        const bad = await request(t.url).get('/api/verify?auth=basic').set('X-Original-URL', 'https://app.example.com/').set('Authorization', basic('harry', 'wrong'));
+        const bad = await request(t.url)
+          .get('/api/verify?auth=basic')
+          .set('X-Original-URL', 'https://app.example.com/')
+          .set('Authorization', basic('harry', 'wrong'));
         assert.equal(bad.status, 401);
         assert.match(String(bad.headers['www-authenticate']), /^Basic /);
       });
@@ -221,38 +305,56 @@ for (const backend of BACKENDS) {
 
     describe('HTTP Basic credentials for API clients', () => {
       it('Proxy-Authorization on auth-request: right passes as level 1, wrong is 401 with WWW-Authenticate', async () => {
-        const ok = await authRequest(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': basic('harry', PASSWORD) } });
+        const ok = await authRequest(t, 'https://app.example.com/', {
+          headers: { 'Proxy-Authorization': basic('harry', PASSWORD) },
+        });
         assert.equal(ok.status, 200);
         assert.equal(ok.headers['remote-user'], 'harry');
-        const bad = await authRequest(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': basic('harry', 'nope') } });
+        const bad = await authRequest(t, 'https://app.example.com/', {
+          headers: { 'Proxy-Authorization': basic('harry', 'nope') },
+        });
         assert.equal(bad.status, 401);
         assert.match(String(bad.headers['www-authenticate']), /^Basic /);
       });
 
       it('Proxy-Authorization on forward-auth: wrong is 407 with Proxy-Authenticate', async () => {
-        const bad = await forwardAuth(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': basic('nobody', 'nope') } });
+        const bad = await forwardAuth(t, 'https://app.example.com/', {
+          headers: { 'Proxy-Authorization': basic('nobody', 'nope') },
+        });
         assert.equal(bad.status, 407);
         assert.match(String(bad.headers['proxy-authenticate']), /^Basic /);
-        const garbled = await forwardAuth(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': 'Basic %%%' } });
+        const garbled = await forwardAuth(t, 'https://app.example.com/', {
+          headers: { 'Proxy-Authorization': 'Basic %%%' },
+        });
         assert.equal(garbled.status, 407);
       });
 
       it('Basic credentials count as level 1 at most: a two_factor resource answers with the challenge, never a redirect', async () => {
-        const res = await authRequest(t, 'https://secure.example.com/', { headers: { 'Proxy-Authorization': basic('john', PASSWORD) } });
+        const res = await authRequest(t, 'https://secure.example.com/', {
+          headers: { 'Proxy-Authorization': basic('john', PASSWORD) },
+        });
         assert.equal(res.status, 401);
         assert.equal(res.headers['www-authenticate'], 'Basic realm="Authorization Required"');
         assert.equal(res.headers.location, undefined);
       });
 
       it('a disabled user cannot use Basic credentials', async () => {
-        const res = await authRequest(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': basic('bob', PASSWORD) } });
+        const res = await authRequest(t, 'https://app.example.com/', {
+          headers: { 'Proxy-Authorization': basic('bob', PASSWORD) },
+        });
         assert.equal(res.status, 401);
       });
     });
 
     describe('sessions as the authz path sees them', () => {
       it('a cookie that is not a session is anonymous', async () => {
-        for (const cookie of ['gatehouse_session=garbage', 'gatehouse_session=', `gatehouse_session=${'A'.repeat(43)}`, 'other=1', 'gatehouse_session=%00%0d%0a']) {
+        for (const cookie of [
+          'gatehouse_session=garbage',
+          'gatehouse_session=',
+          `gatehouse_session=${'A'.repeat(43)}`,
+          'other=1',
+          'gatehouse_session=%00%0d%0a',
+        ]) {
           const res = await authRequest(t, 'https://app.example.com/', { cookie });
           assert.equal(res.status, 401, cookie);
         }
@@ -267,7 +369,9 @@ for (const backend of BACKENDS) {
       });
 
       it('oversized headers are refused by the server, not passed', async () => {
-        const res = await authRequest(t, 'https://app.example.com/', { cookie: `gatehouse_session=${'x'.repeat(20_000)}` }).ok(() => true);
+        const res = await authRequest(t, 'https://app.example.com/', {
+          cookie: `gatehouse_session=${'x'.repeat(20_000)}`,
+        }).ok(() => true);
         assert.equal(res.status, 431);
       });
     });

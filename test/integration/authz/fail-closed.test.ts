@@ -57,7 +57,9 @@ describe('fail closed when Redis or PostgreSQL is away, recover when back', () =
     const res = await firstFactor(t, { username: 'harry', password: PASSWORD });
     assert.equal(res.status, 503);
     assert.equal(res.body.status, 'KO');
-    const basicRes = await authRequest(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': basic('harry', PASSWORD) } });
+    const basicRes = await authRequest(t, 'https://app.example.com/', {
+      headers: { 'Proxy-Authorization': basic('harry', PASSWORD) },
+    });
     assert.equal(basicRes.status, 503);
     // The authz path reads no storage: an existing session keeps working through a database outage.
     assert.equal((await authRequest(t, 'https://app.example.com/', { cookie: john })).status, 200);

@@ -32,11 +32,17 @@ describe('gatehouse CLI', () => {
 
     it('prints every problem with its key path and exits 1', async () => {
       const bad = join(dir, 'bad.yml');
-      writeFileSync(bad, stringify({
-        session: { cookies: [{ domain: 'example.com', authelia_url: 'https://auth.other.com' }], inactivity: 'soon' },
-        access_control: { default_policy: 'maybe', rules: [{ domain: 'x.example.com', resources: ['(unclosed'], policy: 'one_factor' }] },
-        unknown_key: true,
-      }));
+      writeFileSync(
+        bad,
+        stringify({
+          session: { cookies: [{ domain: 'example.com', authelia_url: 'https://auth.other.com' }], inactivity: 'soon' },
+          access_control: {
+            default_policy: 'maybe',
+            rules: [{ domain: 'x.example.com', resources: ['(unclosed'], policy: 'one_factor' }],
+          },
+          unknown_key: true,
+        }),
+      );
       const res = await runCli(['validate-config', '--config', bad]);
       assert.equal(res.code, 1);
       assert.match(res.stderr, /unknown_key/);
@@ -53,7 +59,9 @@ describe('gatehouse CLI', () => {
     });
 
     it('takes overrides from GATEHOUSE_* variables', async () => {
-      const res = await runCli(['validate-config', '--config', configPath], { env: { GATEHOUSE_SESSION_INACTIVITY: 'never' } });
+      const res = await runCli(['validate-config', '--config', configPath], {
+        env: { GATEHOUSE_SESSION_INACTIVITY: 'never' },
+      });
       assert.equal(res.code, 1);
       assert.match(res.stderr, /session\.inactivity/);
     });
@@ -101,14 +109,32 @@ describe('gatehouse CLI', () => {
 
   describe('access-control check-policy', () => {
     it('names the deciding rule for a user', async () => {
-      const res = await runCli(['access-control', 'check-policy', '--config', configPath, '--url', 'https://admin.example.com/', '--username', 'john', '--groups', 'admins']);
+      const res = await runCli([
+        'access-control',
+        'check-policy',
+        '--config',
+        configPath,
+        '--url',
+        'https://admin.example.com/',
+        '--username',
+        'john',
+        '--groups',
+        'admins',
+      ]);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /one_factor/);
       assert.match(res.stdout, /#4/);
     });
 
     it('falls back to the default policy', async () => {
-      const res = await runCli(['access-control', 'check-policy', '--config', configPath, '--url', 'https://nothing.example.com/']);
+      const res = await runCli([
+        'access-control',
+        'check-policy',
+        '--config',
+        configPath,
+        '--url',
+        'https://nothing.example.com/',
+      ]);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /default/);
       assert.match(res.stdout, /deny/);

@@ -15,7 +15,8 @@ import type { NewWebAuthnCredential } from '../../../src/storage/storage.js';
 
 describe('help, --version and usage errors', () => {
   it('--version prints the package version', async () => {
-    const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string })
+      .version;
     for (const args of [['--version'], ['serve', '--version']]) {
       const res = await runCli(args);
       assert.equal(res.code, 0);
@@ -26,8 +27,19 @@ describe('help, --version and usage errors', () => {
   it('gatehouse help lists every command', async () => {
     const res = await runCli(['help']);
     assert.equal(res.code, 0);
-    for (const command of ['serve', 'validate-config', 'hash-password', 'migrate', 'access-control check-policy', 'storage user webauthn list',
-      'storage user webauthn delete', 'storage user webauthn import', 'storage user webauthn export', 'sessions revoke', 'help']) {
+    for (const command of [
+      'serve',
+      'validate-config',
+      'hash-password',
+      'migrate',
+      'access-control check-policy',
+      'storage user webauthn list',
+      'storage user webauthn delete',
+      'storage user webauthn import',
+      'storage user webauthn export',
+      'sessions revoke',
+      'help',
+    ]) {
       assert.ok(res.stdout.includes(`gatehouse ${command}`), command);
     }
     assert.equal((await runCli(['--help'])).stdout, res.stdout);
@@ -53,7 +65,11 @@ describe('help, --version and usage errors', () => {
       [['frobnicate'], /unknown command 'frobnicate'/, 'help'],
       [['hash-password', '--nope'], /unknown option --nope/, 'help hash-password'],
       [['sessions', 'revoke'], /takes exactly one USER/, 'help sessions revoke'],
-      [['storage', 'user', 'webauthn', 'delete', 'john'], /exactly one of --all, --description NAME, --kid KID/, 'help storage user webauthn delete'],
+      [
+        ['storage', 'user', 'webauthn', 'delete', 'john'],
+        /exactly one of --all, --description NAME, --kid KID/,
+        'help storage user webauthn delete',
+      ],
       [['storage', 'user', 'webauthn', 'delete', '--all'], /need the USER/, 'help storage user webauthn delete'],
       [['access-control', 'check-policy'], /--url is required/, 'help access-control check-policy'],
     ];
@@ -73,7 +89,10 @@ describe('help, --version and usage errors', () => {
 function hashOnTerminal(answers: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot, CLI))} hash-password`;
-    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', TERM: 'dumb' } });
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', TERM: 'dumb' },
+    });
     let output = '';
     let prompts = 0;
     const onData = (data: Buffer) => {
@@ -112,7 +131,10 @@ describe('access-control check-policy needs no secrets, and answers for hosts as
   let withRedisNoSecrets: string;
   beforeAll(async () => {
     t = await startGatehouse({ sessions: 'redis' });
-    const raw = parse(readFileSync(t.configPath, 'utf8')) as { session: Record<string, unknown>; identity_validation?: unknown };
+    const raw = parse(readFileSync(t.configPath, 'utf8')) as {
+      session: Record<string, unknown>;
+      identity_validation?: unknown;
+    };
     delete raw.session.secret;
     delete raw.identity_validation;
     withRedisNoSecrets = join(t.dir, 'no-secrets.yml');
@@ -122,14 +144,28 @@ describe('access-control check-policy needs no secrets, and answers for hosts as
 
   it('runs with session.redis and no secrets (which serve would refuse), without generated-secret warnings', async () => {
     assert.equal((await runCli(['validate-config', '--config', withRedisNoSecrets])).code, 1);
-    const res = await runCli(['access-control', 'check-policy', '--config', withRedisNoSecrets, '--url', 'https://app.example.com/']);
+    const res = await runCli([
+      'access-control',
+      'check-policy',
+      '--config',
+      withRedisNoSecrets,
+      '--url',
+      'https://app.example.com/',
+    ]);
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.stderr, '');
     assert.match(res.stdout, /one_factor/);
   });
 
   it('a host under no cookie domain is reported as the endpoints answer it: 400, not deny', async () => {
-    const res = await runCli(['access-control', 'check-policy', '--config', withRedisNoSecrets, '--url', 'https://elsewhere.test/']);
+    const res = await runCli([
+      'access-control',
+      'check-policy',
+      '--config',
+      withRedisNoSecrets,
+      '--url',
+      'https://elsewhere.test/',
+    ]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /400 Bad Request/);
     assert.doesNotMatch(res.stdout, /deny/);
@@ -139,9 +175,24 @@ describe('access-control check-policy needs no secrets, and answers for hosts as
 
 function key(username: string, description: string, kid: string): NewWebAuthnCredential {
   return {
-    createdAt: new Date('2026-01-02T03:04:05Z'), rpid: 'auth.example.com', username, description, kid, aaguid: null, attestationType: 'none',
-    attachment: 'cross-platform', transports: ['usb'], signCount: 0, discoverable: false, present: true, verified: false,
-    backupEligible: false, backupState: false, publicKey: new Uint8Array([1, 2, 3]), attestation: null, legacyU2fAppid: null,
+    createdAt: new Date('2026-01-02T03:04:05Z'),
+    rpid: 'auth.example.com',
+    username,
+    description,
+    kid,
+    aaguid: null,
+    attestationType: 'none',
+    attachment: 'cross-platform',
+    transports: ['usb'],
+    signCount: 0,
+    discoverable: false,
+    present: true,
+    verified: false,
+    backupEligible: false,
+    backupState: false,
+    publicKey: new Uint8Array([1, 2, 3]),
+    attestation: null,
+    legacyU2fAppid: null,
   };
 }
 
@@ -151,8 +202,13 @@ describe('storage user webauthn list and delete (real PostgreSQL)', () => {
   beforeAll(async () => {
     t = await startGatehouse({ storage: 'postgres' });
     const storage = t.gatehouse.adapters.storage;
-    for (const k of [key('john', 'Blue key', 'AAAAAAAAAAAAAAAAAAAA-w'), key('john', 'Phone', 'BBBBBBBBBBBBBBBBBBBB_w'), key('john', 'Spare', 'CCCCCCCCCCCCCCCCCCCC'),
-      key('harry', 'Harry\x1b[31m key', 'DDDDDDDDDDDDDDDDDDDD'), key('harry', 'Other', 'EEEEEEEEEEEEEEEEEEEE')]) {
+    for (const k of [
+      key('john', 'Blue key', 'AAAAAAAAAAAAAAAAAAAA-w'),
+      key('john', 'Phone', 'BBBBBBBBBBBBBBBBBBBB_w'),
+      key('john', 'Spare', 'CCCCCCCCCCCCCCCCCCCC'),
+      key('harry', 'Harry\x1b[31m key', 'DDDDDDDDDDDDDDDDDDDD'),
+      key('harry', 'Other', 'EEEEEEEEEEEEEEEEEEEE'),
+    ]) {
       assert.ok((await storage.saveWebAuthnCredential(k)).saved);
     }
   });
@@ -176,12 +232,18 @@ describe('storage user webauthn list and delete (real PostgreSQL)', () => {
     const res = await cli('storage', 'user', 'webauthn', 'delete', 'john', '--description', 'Phone');
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /Deleted WebAuthn credential \d+ \('Phone'\) of user 'john'/);
-    assert.deepEqual((await t.gatehouse.adapters.storage.listWebAuthnCredentials('john')).map((k) => k.description), ['Blue key', 'Spare']);
+    assert.deepEqual(
+      (await t.gatehouse.adapters.storage.listWebAuthnCredentials('john')).map((k) => k.description),
+      ['Blue key', 'Spare'],
+    );
     assert.equal((await cli('storage', 'user', 'webauthn', 'delete', 'john', '--description', 'Phone')).code, 1);
   });
 
   it("delete --kid takes the key ID as list shows it or in Authelia's base64; with USER it must be theirs", async () => {
-    assert.equal((await cli('storage', 'user', 'webauthn', 'delete', 'harry', '--kid', 'AAAAAAAAAAAAAAAAAAAA-w')).code, 1);
+    assert.equal(
+      (await cli('storage', 'user', 'webauthn', 'delete', 'harry', '--kid', 'AAAAAAAAAAAAAAAAAAAA-w')).code,
+      1,
+    );
     const res = await cli('storage', 'user', 'webauthn', 'delete', '--kid', 'AAAAAAAAAAAAAAAAAAAA+w==');
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /\('Blue key'\) of user 'john'/);
@@ -202,11 +264,13 @@ describe('sessions revoke (real Redis)', () => {
     try {
       const johns = [await signIn(t, 'john'), await signIn(t, 'john')];
       const harry = await signIn(t, 'harry');
-      for (const cookie of [...johns, harry]) assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 200);
+      for (const cookie of [...johns, harry])
+        assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 200);
       const res = await runCli(['sessions', 'revoke', 'john', '--config', t.configPath]);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stdout, "Ended 2 sessions of user 'john'\n");
-      for (const cookie of johns) assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 401);
+      for (const cookie of johns)
+        assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 401);
       assert.equal((await authRequest(t, 'https://app.example.com/', { cookie: harry })).status, 200);
       // Signing in again works as before.
       assert.equal((await authRequest(t, 'https://app.example.com/', { cookie: await signIn(t, 'john') })).status, 200);

@@ -45,7 +45,8 @@ describe("operators' guide: the homelab install runs as written", () => {
       .replaceAll('/etc/gatehouse', etc)
       .replaceAll('/opt/gatehouse', packageRoot);
   }
-  const sh = (script: string) => execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const sh = (script: string) =>
+    execFileSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   beforeAll(async () => {
     target = await postgresTestTarget();
@@ -75,11 +76,16 @@ describe("operators' guide: the homelab install runs as written", () => {
 
   it("creates the role and the database with the guide's SQL", async () => {
     // The role and database are named `gatehouse` in the guide: here a throw-away name (the scratch paths are kept).
-    const sql = step('postgres').replaceAll('/etc/gatehouse', '\u0000').replaceAll(/\bgatehouse\b/g, name).replaceAll('\u0000', '/etc/gatehouse');
+    const sql = step('postgres')
+      .replaceAll('/etc/gatehouse', '\u0000')
+      .replaceAll(/\bgatehouse\b/g, name)
+      .replaceAll('\u0000', '/etc/gatehouse');
     sh(localise(sql));
     const client = new pg.Client({ connectionString: admin });
     await client.connect();
-    const owner = await client.query('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [name]);
+    const owner = await client.query('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [
+      name,
+    ]);
     await client.end();
     assert.equal(owner.rows[0]?.owner, name);
   });
@@ -94,18 +100,29 @@ describe("operators' guide: the homelab install runs as written", () => {
     writeFileSync(join(etc, 'configuration.yml'), stringify(config));
 
     assert.match(sh(localise(step('validate'))), /Configuration is valid/);
-    const migrate = step('upgrade').split('\n').filter((line) => line.includes(' migrate '));
+    const migrate = step('upgrade')
+      .split('\n')
+      .filter((line) => line.includes(' migrate '));
     assert.equal(migrate.length, 1, 'the upgrade step runs migrate once');
     sh(localise(migrate[0]!));
   });
 
   it('the shipped systemd unit runs the built CLI with the files the guide makes', () => {
     const unit = readFileSync(join(packageRoot, 'deploy', 'systemd', 'gatehouse.service'), 'utf8');
-    const value = (key: string) => /^(\S+)=(.*)$/m.exec(unit.split('\n').filter((line) => line.startsWith(`${key}=`)).join('\n'))?.[2];
+    const value = (key: string) =>
+      /^(\S+)=(.*)$/m.exec(
+        unit
+          .split('\n')
+          .filter((line) => line.startsWith(`${key}=`))
+          .join('\n'),
+      )?.[2];
     const exec = value('ExecStart')!.split(' ');
     assert.equal(exec[0], '/usr/bin/node');
     assert.equal(exec[1], '/opt/gatehouse/dist/src/cli.js');
-    assert.ok(statSync(join(packageRoot, 'dist', 'src', 'cli.js')).isFile(), 'the built CLI is where the unit looks (relative to /opt/gatehouse)');
+    assert.ok(
+      statSync(join(packageRoot, 'dist', 'src', 'cli.js')).isFile(),
+      'the built CLI is where the unit looks (relative to /opt/gatehouse)',
+    );
     assert.deepEqual(exec.slice(2), ['serve', '--config', '/etc/gatehouse/configuration.yml']);
     assert.equal(value('EnvironmentFile'), '/etc/gatehouse/gatehouse.env');
     assert.ok(step('secrets').includes('/etc/gatehouse/gatehouse.env'), 'the guide writes that environment file');

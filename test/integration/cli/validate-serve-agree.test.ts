@@ -22,7 +22,9 @@ interface RefusedCase {
 
 /** The problem lines of either command: validate-config prints them bare, serve after "Configuration is invalid:". */
 const problemLines = (stderr: string): string[] =>
-  stderr.split('\n').filter((line) => line !== '' && !line.startsWith('warning: ') && line !== 'Configuration is invalid:');
+  stderr
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('warning: ') && line !== 'Configuration is invalid:');
 
 describe('validate-config refuses exactly what serve refuses', () => {
   let dir: string;
@@ -44,18 +46,26 @@ describe('validate-config refuses exactly what serve refuses', () => {
     return path;
   };
 
-  const usersWith = (text: string) => (raw: Raw, caseDir: string): Raw => {
-    const path = join(caseDir, 'users.yml');
-    writeFileSync(path, text);
-    return { ...raw, authentication_backend: { file: { path } } };
-  };
+  const usersWith =
+    (text: string) =>
+    (raw: Raw, caseDir: string): Raw => {
+      const path = join(caseDir, 'users.yml');
+      writeFileSync(path, text);
+      return { ...raw, authentication_backend: { file: { path } } };
+    };
 
   const cases: RefusedCase[] = [
     {
       rule: 'authentication_backend.ldap is refused even with a users_database.yml in the working directory',
       edit: (raw, caseDir) => {
-        writeFileSync(join(caseDir, 'users_database.yml'), 'users:\n  authelia:\n    password: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"\n');
-        return { ...raw, authentication_backend: { ldap: { address: 'ldap://ldap.example.com', base_dn: 'dc=example,dc=com' } } };
+        writeFileSync(
+          join(caseDir, 'users_database.yml'),
+          'users:\n  authelia:\n    password: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"\n',
+        );
+        return {
+          ...raw,
+          authentication_backend: { ldap: { address: 'ldap://ldap.example.com', base_dn: 'dc=example,dc=com' } },
+        };
       },
       cwd: (caseDir) => caseDir,
       expect: [/^authentication_backend\.ldap: .*no LDAP backend/],
@@ -101,7 +111,9 @@ describe('validate-config refuses exactly what serve refuses', () => {
     },
     {
       rule: "an 'email' given as a list is refused, as Authelia refuses it",
-      edit: usersWith("users:\n  john:\n    password: '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g'\n    email: [a@example.com, b@example.com]\n"),
+      edit: usersWith(
+        "users:\n  john:\n    password: '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g'\n    email: [a@example.com, b@example.com]\n",
+      ),
       expect: [/users\.yml: users\.john\.email: must be one address/],
     },
     {
@@ -114,13 +126,23 @@ describe('validate-config refuses exactly what serve refuses', () => {
   for (const { rule, edit, expect, cwd } of cases) {
     it(`${rule}: validate-config exits 1 and serve refuses with the same lines`, async () => {
       const config = writeCase(edit);
-      const options = { ...(cwd ? { cwd: cwd(join(config, '..')) } : {}), env: { GATEHOUSE_SERVER_ADDRESS: `tcp://127.0.0.1:${await freePort()}` } };
-      const [validate, serve] = await Promise.all([runCli(['validate-config', '--config', config], options), runCli(['serve', '--config', config], options)]);
+      const options = {
+        ...(cwd ? { cwd: cwd(join(config, '..')) } : {}),
+        env: { GATEHOUSE_SERVER_ADDRESS: `tcp://127.0.0.1:${await freePort()}` },
+      };
+      const [validate, serve] = await Promise.all([
+        runCli(['validate-config', '--config', config], options),
+        runCli(['serve', '--config', config], options),
+      ]);
       assert.equal(validate.code, 1, validate.stdout);
       assert.equal(serve.code, 1, serve.stdout + serve.stderr);
       assert.match(serve.stderr, /^Configuration is invalid:/);
       const lines = problemLines(validate.stderr);
-      for (const pattern of expect) assert.ok(lines.some((line) => pattern.test(line)), `no line matching ${pattern}:\n${validate.stderr}`);
+      for (const pattern of expect)
+        assert.ok(
+          lines.some((line) => pattern.test(line)),
+          `no line matching ${pattern}:\n${validate.stderr}`,
+        );
       assert.deepEqual(problemLines(serve.stderr), lines);
     });
   }

@@ -28,7 +28,10 @@ describe('the header timeout is honoured', () => {
     });
     clearInterval(drip);
     assert.ok(closedAfter >= HEADERS_TIMEOUT_MS - 100, `closed after ${Math.round(closedAfter)} ms: too early`);
-    assert.ok(closedAfter < HEADERS_TIMEOUT_MS + 1_500, `closed after ${Math.round(closedAfter)} ms (timeout ${HEADERS_TIMEOUT_MS} ms)`);
+    assert.ok(
+      closedAfter < HEADERS_TIMEOUT_MS + 1_500,
+      `closed after ${Math.round(closedAfter)} ms (timeout ${HEADERS_TIMEOUT_MS} ms)`,
+    );
     assert.match(received, /^HTTP\/1\.1 408 /);
   });
 });

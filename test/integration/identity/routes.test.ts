@@ -18,7 +18,11 @@ const START = '/api/identity/start';
 const FINISH = '/api/identity/finish';
 
 function post(t: TestGatehouse, path: string, body: unknown, cookie?: string, origin = 'https://auth.example.com') {
-  const req = request(t.url).post(path).set('Host', 'auth.example.com').set('Origin', origin).set('Content-Type', 'application/json');
+  const req = request(t.url)
+    .post(path)
+    .set('Host', 'auth.example.com')
+    .set('Origin', origin)
+    .set('Content-Type', 'application/json');
   if (cookie) req.set('Cookie', cookie);
   return req.send(JSON.stringify(body));
 }
@@ -39,7 +43,12 @@ for (const backend of backends) {
     let mailbox: string;
     beforeAll(async () => {
       // One user per test: the per-user email interval never links two tests.
-      const more = Object.fromEntries(['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon'].map((name) => [name, { displayname: `${name[0]!.toUpperCase()}${name.slice(1)} Example` }]));
+      const more = Object.fromEntries(
+        ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon'].map((name) => [
+          name,
+          { displayname: `${name[0]!.toUpperCase()}${name.slice(1)} Example` },
+        ]),
+      );
       t = await startGatehouse({ ...backend.options, users: { ...DEFAULT_USERS, ...more } });
       mailbox = join(t.dir, 'notification.txt');
     });
@@ -62,7 +71,7 @@ for (const backend of backends) {
         assert.equal(readMessages(mailbox).length, before);
       });
 
-      it('emails the link to the user\'s address and answers OK without the token', async () => {
+      it("emails the link to the user's address and answers OK without the token", async () => {
         const cookie = await signIn(t, 'ann');
         const res = await post(t, START, { action: 'register_webauthn' }, cookie);
         assert.equal(res.status, 200);
@@ -79,7 +88,13 @@ for (const backend of backends) {
 
       it('refuses an unknown or missing action (400)', async () => {
         const cookie = await signIn(t, 'harry');
-        for (const body of [{ action: 'reset_password' }, {}, { action: ['register_webauthn'] }, [], 'register_webauthn']) {
+        for (const body of [
+          { action: 'reset_password' },
+          {},
+          { action: ['register_webauthn'] },
+          [],
+          'register_webauthn',
+        ]) {
           const res = await post(t, START, body, cookie);
           assert.equal(res.status, 400, JSON.stringify(body));
           assert.equal(res.body.status, 'KO');
@@ -94,7 +109,11 @@ for (const backend of backends) {
         assert.equal(again.status, 429);
         assert.equal(again.body.status, 'KO');
         assert.equal(again.headers['retry-after'], '10');
-        assert.equal((await post(t, START, { action: 'register_webauthn' }, await signIn(t, 'ben'))).status, 429, 'per user, not per session');
+        assert.equal(
+          (await post(t, START, { action: 'register_webauthn' }, await signIn(t, 'ben'))).status,
+          429,
+          'per user, not per session',
+        );
         assert.equal((await post(t, START, { action: 'register_webauthn' }, await signIn(t, 'cat'))).status, 200);
         assert.equal(readMessages(mailbox).length, before + 2);
       });
@@ -107,7 +126,12 @@ for (const backend of backends) {
 
       it('with returnTo (a rename or delete without a key): the link only confirms and names the portal page to return to', async () => {
         const cookie = await signIn(t, 'hal');
-        const res = await post(t, START, { action: 'register_webauthn', returnTo: '/settings?resume=delete&key=4' }, cookie);
+        const res = await post(
+          t,
+          START,
+          { action: 'register_webauthn', returnTo: '/settings?resume=delete&key=4' },
+          cookie,
+        );
         assert.equal(res.status, 200, JSON.stringify(res.body));
         const message = lastMessage(mailbox);
         const link = new URL(extractLink(message.body, '/identity/confirm'));
@@ -119,7 +143,16 @@ for (const backend of backends) {
       it('refuses a returnTo that is not a path on the portal (400), sending nothing', async () => {
         const cookie = await signIn(t, 'harry');
         const before = readMessages(mailbox).length;
-        for (const returnTo of ['https://evil.example.net/', '//evil.example.net/', '/\\evil.example.net', 'settings', '/api/identity/start', '/x\u0000y', `/${'a'.repeat(300)}`, 42]) {
+        for (const returnTo of [
+          'https://evil.example.net/',
+          '//evil.example.net/',
+          '/\\evil.example.net',
+          'settings',
+          '/api/identity/start',
+          '/x\u0000y',
+          `/${'a'.repeat(300)}`,
+          42,
+        ]) {
           const res = await post(t, START, { action: 'register_webauthn', returnTo }, cookie);
           assert.equal(res.status, 400, JSON.stringify(returnTo));
         }
@@ -127,8 +160,9 @@ for (const backend of backends) {
       });
     });
 
-    describe('GET the emailed link\'s page: checked as it opens, spent only by its button', () => {
-      const page = (path: string, cookie: string) => request(t.url).get(path).set('Host', 'auth.example.com').set('Cookie', cookie);
+    describe("GET the emailed link's page: checked as it opens, spent only by its button", () => {
+      const page = (path: string, cookie: string) =>
+        request(t.url).get(path).set('Host', 'auth.example.com').set('Cookie', cookie);
 
       it('a live link shows its form; a used one says so at once (400), with "Email me a new link"', async () => {
         const { cookie, token } = await askForLink('ivy');
@@ -144,14 +178,17 @@ for (const backend of backends) {
         assert.doesNotMatch(used.text, /Name for the new key/);
       });
 
-      it('another user\'s link says so at once (403) and offers to sign in as someone else, coming back to it', async () => {
+      it("another user's link says so at once (403) and offers to sign in as someone else, coming back to it", async () => {
         const { token } = await askForLink('jon');
         const harry = await signIn(t, 'harry');
         const res = await page(`/webauthn/register?token=${token}`, harry);
         assert.equal(res.status, 403);
         assert.match(res.text, /This link is for another user/);
         const back = `https://auth.example.com/webauthn/register?token=${token}`;
-        assert.ok(res.text.includes(`href="/logout?${new URLSearchParams({ rd: back }).toString().replace(/&/g, '&amp;')}"`), res.text);
+        assert.ok(
+          res.text.includes(`href="/logout?${new URLSearchParams({ rd: back }).toString().replace(/&/g, '&amp;')}"`),
+          res.text,
+        );
       });
 
       it('the confirm-only page needs a portal path to return to (400 otherwise)', async () => {
@@ -190,7 +227,7 @@ for (const backend of backends) {
         assert.deepEqual(again.body, { status: 'KO', message: 'This link was already used.' });
       });
 
-      it('refuses another user\'s session (403) without spending the link', async () => {
+      it("refuses another user's session (403) without spending the link", async () => {
         const { cookie: fayCookie, token } = await askForLink('fay');
         const harry = await signIn(t, 'harry');
         const res = await post(t, FINISH, { token }, harry);
@@ -251,7 +288,8 @@ describe('identity link URL', () => {
     ['http://auth.example.com:8080/sso?x=1#frag', 'http://auth.example.com:8080/sso/webauthn/register?token=t.o.k'],
   ];
   for (const [portal, link] of cases) {
-    it(`${portal} → ${link}`, () => assert.equal(portalLink(new URL(portal), 'webauthn/register', { token: 't.o.k' }), link));
+    it(`${portal} → ${link}`, () =>
+      assert.equal(portalLink(new URL(portal), 'webauthn/register', { token: 't.o.k' }), link));
   }
 });
 
@@ -263,7 +301,11 @@ describe('identity verification with PostgreSQL away', () => {
     postgres = await postgresTestTarget();
     relay = new Relay(postgres.config.address);
     await relay.start();
-    t = await startGatehouse({ sessions: 'redis', storage: 'postgres', postgres: { ...postgres, config: { ...postgres.config, address: { host: '127.0.0.1', port: relay.port } } } });
+    t = await startGatehouse({
+      sessions: 'redis',
+      storage: 'postgres',
+      postgres: { ...postgres, config: { ...postgres.config, address: { host: '127.0.0.1', port: relay.port } } },
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -277,7 +319,7 @@ describe('identity verification with PostgreSQL away', () => {
     const start = await post(t, START, { action: 'register_webauthn' }, cookie);
     assert.equal(start.status, 503);
     assert.equal(start.body.status, 'KO');
-    const finish = await post(t, FINISH, { token: (await craftValidLooking(t)) }, cookie);
+    const finish = await post(t, FINISH, { token: await craftValidLooking(t) }, cookie);
     assert.equal(finish.status, 503);
     assert.equal(readMessages(join(t.dir, 'notification.txt')).length, 0, 'no link without a recorded token');
   });
@@ -288,7 +330,11 @@ async function craftValidLooking(t: TestGatehouse): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ action: 'register_webauthn' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer('gatehouse').setAudience('gatehouse:identity-verification')
-    .setSubject('john').setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60)
+    .setIssuer('gatehouse')
+    .setAudience('gatehouse:identity-verification')
+    .setSubject('john')
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
     .sign(new TextEncoder().encode(t.loaded.config.identity_validation.jwt_secret!));
 }

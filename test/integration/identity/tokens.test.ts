@@ -16,7 +16,19 @@ const IP = '203.0.113.7';
 const key = new TextEncoder().encode(SECRET);
 
 /** A token like Gatehouse's, with any part changed. */
-async function craft(overrides: { alg?: string; typ?: string | null; iss?: string; aud?: string; sub?: string; action?: string; jti?: string; exp?: number; secret?: string } = {}): Promise<string> {
+async function craft(
+  overrides: {
+    alg?: string;
+    typ?: string | null;
+    iss?: string;
+    aud?: string;
+    sub?: string;
+    action?: string;
+    jti?: string;
+    exp?: number;
+    secret?: string;
+  } = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const header: { alg: string; typ?: string } = { alg: overrides.alg ?? 'HS256' };
   if (overrides.typ !== null) header.typ = overrides.typ ?? 'JWT';
@@ -32,9 +44,13 @@ async function craft(overrides: { alg?: string; typ?: string | null; iss?: strin
 }
 
 const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
-const decodeJson = (segment: string) => JSON.parse(new TextDecoder().decode(base64url.decode(segment))) as Record<string, unknown>;
+const decodeJson = (segment: string) =>
+  JSON.parse(new TextDecoder().decode(base64url.decode(segment))) as Record<string, unknown>;
 
-const backends: Array<{ name: string; open(): Promise<{ storage: Storage; sibling: Storage; cleanup(): Promise<void> }> }> = [
+const backends: Array<{
+  name: string;
+  open(): Promise<{ storage: Storage; sibling: Storage; cleanup(): Promise<void> }>;
+}> = [
   {
     name: 'PostgreSQL',
     async open() {
@@ -42,7 +58,14 @@ const backends: Array<{ name: string; open(): Promise<{ storage: Storage; siblin
       const config = { postgres: target.config, local: { path: 'unused' } };
       const [storage, sibling] = await Promise.all([openStorage(config), openStorage(config)]);
       await storage.migrate();
-      return { storage, sibling, async cleanup() { await Promise.all([storage.close(), sibling.close()]); await target.cleanup(); } };
+      return {
+        storage,
+        sibling,
+        async cleanup() {
+          await Promise.all([storage.close(), sibling.close()]);
+          await target.cleanup();
+        },
+      };
     },
   },
   {
@@ -68,7 +91,8 @@ for (const backend of backends) {
     afterAll(async () => cleanup());
 
     const issue = (username = 'john') => verifier.issue({ username, action: 'register_webauthn', ip: IP });
-    const redeem = (token: string, username = 'john', action = 'register_webauthn', v = verifier) => v.redeem({ token, username, action, ip: IP });
+    const redeem = (token: string, username = 'john', action = 'register_webauthn', v = verifier) =>
+      v.redeem({ token, username, action, ip: IP });
 
     it('issues an HS256 JWT bound to the user and the action, expiring after token_lifetime', async () => {
       const before = Date.now();
@@ -97,14 +121,20 @@ for (const backend of backends) {
       const other = new IdentityVerifier(sibling, { secret: SECRET, lifetimeSeconds: LIFETIME });
       for (let round = 0; round < 5; round += 1) {
         const { token } = await issue();
-        const results = await Promise.all([redeem(token), redeem(token, 'john', 'register_webauthn', other), redeem(token), redeem(token, 'john', 'register_webauthn', other)]);
+        const results = await Promise.all([
+          redeem(token),
+          redeem(token, 'john', 'register_webauthn', other),
+          redeem(token),
+          redeem(token, 'john', 'register_webauthn', other),
+        ]);
         assert.deepEqual(results.filter((r) => r === 'ok').length, 1, JSON.stringify(results));
         assert.ok(results.every((r) => r === 'ok' || r === 'used'));
       }
     });
 
     it('check() tells what redeeming would meet (ok, used, wrong user, invalid) without spending the token', async () => {
-      const check = (token: string, username = 'john') => verifier.check({ token, username, action: 'register_webauthn' });
+      const check = (token: string, username = 'john') =>
+        verifier.check({ token, username, action: 'register_webauthn' });
       const { token } = await issue();
       assert.equal(await check(token), 'ok');
       assert.equal(await check(token), 'ok', 'checking twice spends nothing');
@@ -112,10 +142,14 @@ for (const backend of backends) {
       assert.equal(await check(`${token}x`), 'invalid');
       assert.equal(await redeem(token), 'ok');
       assert.equal(await check(token), 'used');
-      assert.equal(await check(await craft()), 'used', 'a genuinely signed token storage never recorded cannot be used');
+      assert.equal(
+        await check(await craft()),
+        'used',
+        'a genuinely signed token storage never recorded cannot be used',
+      );
     });
 
-    it('refuses another user\'s token without spending it', async () => {
+    it("refuses another user's token without spending it", async () => {
       const { token } = await issue('harry');
       assert.equal(await redeem(token, 'john'), 'wrong_user');
       assert.equal(await redeem(token, 'harry'), 'ok');
@@ -135,7 +169,10 @@ for (const backend of backends) {
       const { token: second } = await clocked.issue({ username: 'john', action: 'register_webauthn', ip: IP });
       now += 2_000;
       assert.equal(await clocked.redeem({ token, username: 'john', action: 'register_webauthn', ip: IP }), 'expired');
-      assert.equal(await clocked.redeem({ token: second, username: 'john', action: 'register_webauthn', ip: IP }), 'ok');
+      assert.equal(
+        await clocked.redeem({ token: second, username: 'john', action: 'register_webauthn', ip: IP }),
+        'ok',
+      );
     });
 
     it('refuses a genuine-looking token whose exp has passed (signed with the same secret)', async () => {
@@ -186,7 +223,10 @@ for (const backend of backends) {
           },
         },
         { name: 'HS512 with the right secret', token: () => craft({ alg: 'HS512' }) },
-        { name: 'signed with another secret', token: () => craft({ secret: 'another-secret-that-is-long-enough-for-hs256' }) },
+        {
+          name: 'signed with another secret',
+          token: () => craft({ secret: 'another-secret-that-is-long-enough-for-hs256' }),
+        },
         { name: 'another issuer', token: () => craft({ iss: 'authelia' }) },
         { name: 'another audience', token: () => craft({ aud: 'gatehouse:something-else' }) },
         { name: 'no typ header', token: () => craft({ typ: null }) },
@@ -199,13 +239,27 @@ for (const backend of backends) {
       it('a tampered token does not spend the genuine one', async () => {
         const { token } = await issue();
         const [h, p, s] = token.split('.');
-        assert.equal(await redeem(`${h}.${p}.${s!.slice(0, 10)}${s![10] === 'A' ? 'B' : 'A'}${s!.slice(11)}`), 'invalid');
+        assert.equal(
+          await redeem(`${h}.${p}.${s!.slice(0, 10)}${s![10] === 'A' ? 'B' : 'A'}${s!.slice(11)}`),
+          'invalid',
+        );
         assert.equal(await redeem(token), 'ok');
       });
     });
 
     it('refuses malformed strings as invalid, never throwing', async () => {
-      const junk = ['', 'abc', 'a.b.c', '..', '...', 'x'.repeat(5_000), 'eyJ.eyJ.x', '\u0000.\u0000.\u0000', 'a.b.c.d.e', `${encodeJson({ alg: 'HS256' })}.bm90IGpzb24.x`];
+      const junk = [
+        '',
+        'abc',
+        'a.b.c',
+        '..',
+        '...',
+        'x'.repeat(5_000),
+        'eyJ.eyJ.x',
+        '\u0000.\u0000.\u0000',
+        'a.b.c.d.e',
+        `${encodeJson({ alg: 'HS256' })}.bm90IGpzb24.x`,
+      ];
       for (const token of junk) assert.equal(await redeem(token), 'invalid', JSON.stringify(token.slice(0, 40)));
     });
   });

@@ -15,7 +15,8 @@ const KEY = readFileSync(new URL('key.pem', TLS_DIR));
 const CERT = readFileSync(new URL('cert.pem', TLS_DIR));
 const USER = 'gatehouse';
 const PASS = 'mail-password';
-const LINK = 'https://auth.example.com/webauthn/register?token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhY3Rpb24iOiJyZWdpc3Rlcl93ZWJhdXRobiIsImlzcyI6ImdhdGVob3VzZSIsImF1ZCI6ImdhdGVob3VzZTppZGVudGl0eS12ZXJpZmljYXRpb24iLCJzdWIiOiJqb2huIn0.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU';
+const LINK =
+  'https://auth.example.com/webauthn/register?token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhY3Rpb24iOiJyZWdpc3Rlcl93ZWJhdXRobiIsImlzcyI6ImdhdGVob3VzZSIsImF1ZCI6ImdhdGVob3VzZTppZGVudGl0eS12ZXJpZmljYXRpb24iLCJzdWIiOiJqb2huIn0.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU';
 
 interface Received {
   from: string;
@@ -86,7 +87,14 @@ const credentials = { username: USER, password: PASS };
 const trustSelfSigned = { tls: { skip_verify: true } };
 
 function identityMessage() {
-  const content = identityCheckMessage({ username: 'john', displayName: 'John Doe', link: LINK, ip: '203.0.113.7', at: new Date(), validForSeconds: 300 });
+  const content = identityCheckMessage({
+    username: 'john',
+    displayName: 'John Doe',
+    link: LINK,
+    ip: '203.0.113.7',
+    at: new Date(),
+    validForSeconds: 300,
+  });
   return { to: 'john.doe@example.com', toName: 'John Doe', ...content };
 }
 
@@ -130,15 +138,33 @@ describe('SMTP notifier against a real SMTP server', () => {
   const last = (kind: Kind) => servers[kind].received.at(-1)!;
   const count = (kind: Kind) => servers[kind].received.length;
 
-  it('parses addresses, with each scheme\'s default port', () => {
-    assert.deepEqual(parseSmtpAddress('smtp://mail.example.com'), { scheme: 'smtp', host: 'mail.example.com', port: 25 });
-    assert.deepEqual(parseSmtpAddress('submission://mail.example.com'), { scheme: 'submission', host: 'mail.example.com', port: 587 });
-    assert.deepEqual(parseSmtpAddress('submissions://10.0.0.1:2465'), { scheme: 'submissions', host: '10.0.0.1', port: 2465 });
+  it("parses addresses, with each scheme's default port", () => {
+    assert.deepEqual(parseSmtpAddress('smtp://mail.example.com'), {
+      scheme: 'smtp',
+      host: 'mail.example.com',
+      port: 25,
+    });
+    assert.deepEqual(parseSmtpAddress('submission://mail.example.com'), {
+      scheme: 'submission',
+      host: 'mail.example.com',
+      port: 587,
+    });
+    assert.deepEqual(parseSmtpAddress('submissions://10.0.0.1:2465'), {
+      scheme: 'submissions',
+      host: '10.0.0.1',
+      port: 2465,
+    });
     assert.throws(() => parseSmtpAddress('http://mail.example.com'));
   });
 
   it('submission:// upgrades with STARTTLS, authenticates, and delivers a multipart identity email', async () => {
-    await sendWith(smtpConfig(`submission://127.0.0.1:${servers.starttls.port}`, { ...credentials, ...trustSelfSigned, identifier: 'gatehouse.example.com' }));
+    await sendWith(
+      smtpConfig(`submission://127.0.0.1:${servers.starttls.port}`, {
+        ...credentials,
+        ...trustSelfSigned,
+        identifier: 'gatehouse.example.com',
+      }),
+    );
     const message = last('starttls');
     assert.equal(message.secure, true, 'STARTTLS was used');
     assert.equal(message.user, USER);
@@ -147,7 +173,9 @@ describe('SMTP notifier against a real SMTP server', () => {
   });
 
   it('submissions:// speaks TLS from the start and authenticates', async () => {
-    await sendWith(smtpConfig(`submissions://127.0.0.1:${servers['implicit-tls'].port}`, { ...credentials, ...trustSelfSigned }));
+    await sendWith(
+      smtpConfig(`submissions://127.0.0.1:${servers['implicit-tls'].port}`, { ...credentials, ...trustSelfSigned }),
+    );
     const message = last('implicit-tls');
     assert.equal(message.secure, true);
     assert.equal(message.user, USER);
@@ -168,24 +196,69 @@ describe('SMTP notifier against a real SMTP server', () => {
   });
 
   it('uses the configured subject template', async () => {
-    await sendWith(smtpConfig(`submissions://127.0.0.1:${servers['implicit-tls'].port}`, { ...credentials, ...trustSelfSigned, subject: 'Acme SSO: {title}' }));
+    await sendWith(
+      smtpConfig(`submissions://127.0.0.1:${servers['implicit-tls'].port}`, {
+        ...credentials,
+        ...trustSelfSigned,
+        subject: 'Acme SSO: {title}',
+      }),
+    );
     assert.equal(parseMime(last('implicit-tls').raw).headers.get('subject'), 'Acme SSO: Confirm your identity');
   });
 
   it('minimum_version TLS1.3 negotiates TLS 1.3', async () => {
-    await sendWith(smtpConfig(`submissions://127.0.0.1:${servers['implicit-tls'].port}`, { ...credentials, tls: { skip_verify: true, minimum_version: 'TLS1.3' } }));
+    await sendWith(
+      smtpConfig(`submissions://127.0.0.1:${servers['implicit-tls'].port}`, {
+        ...credentials,
+        tls: { skip_verify: true, minimum_version: 'TLS1.3' },
+      }),
+    );
     assert.equal(last('implicit-tls').protocol, 'TLSv1.3');
   });
 
   describe('refuses to deliver', () => {
     const refusals: Array<{ name: string; server: Kind; config: (port: number) => SmtpConfig }> = [
-      { name: 'submission:// to a server that does not offer STARTTLS', server: 'plain', config: (port) => smtpConfig(`submission://127.0.0.1:${port}`, { ...credentials, ...trustSelfSigned }) },
-      { name: 'wrong credentials (STARTTLS)', server: 'starttls', config: (port) => smtpConfig(`submission://127.0.0.1:${port}`, { username: USER, password: 'wrong', ...trustSelfSigned }) },
-      { name: 'wrong credentials (implicit TLS)', server: 'implicit-tls', config: (port) => smtpConfig(`submissions://127.0.0.1:${port}`, { username: 'nobody', password: PASS, ...trustSelfSigned }) },
-      { name: 'a self-signed certificate with skip_verify false (STARTTLS)', server: 'starttls', config: (port) => smtpConfig(`submission://127.0.0.1:${port}`, { ...credentials, tls: { skip_verify: false } }) },
-      { name: 'a self-signed certificate with skip_verify false (implicit TLS)', server: 'implicit-tls', config: (port) => smtpConfig(`submissions://127.0.0.1:${port}`, { ...credentials, tls: { skip_verify: false, server_name: 'localhost' } }) },
-      { name: 'a self-signed certificate with skip_verify false (smtp:// upgrading)', server: 'starttls', config: (port) => smtpConfig(`smtp://127.0.0.1:${port}`) },
-      { name: 'submissions:// to a server that does not speak TLS', server: 'plain', config: (port) => smtpConfig(`submissions://127.0.0.1:${port}`, trustSelfSigned) },
+      {
+        name: 'submission:// to a server that does not offer STARTTLS',
+        server: 'plain',
+        config: (port) => smtpConfig(`submission://127.0.0.1:${port}`, { ...credentials, ...trustSelfSigned }),
+      },
+      {
+        name: 'wrong credentials (STARTTLS)',
+        server: 'starttls',
+        config: (port) =>
+          smtpConfig(`submission://127.0.0.1:${port}`, { username: USER, password: 'wrong', ...trustSelfSigned }),
+      },
+      {
+        name: 'wrong credentials (implicit TLS)',
+        server: 'implicit-tls',
+        config: (port) =>
+          smtpConfig(`submissions://127.0.0.1:${port}`, { username: 'nobody', password: PASS, ...trustSelfSigned }),
+      },
+      {
+        name: 'a self-signed certificate with skip_verify false (STARTTLS)',
+        server: 'starttls',
+        config: (port) => smtpConfig(`submission://127.0.0.1:${port}`, { ...credentials, tls: { skip_verify: false } }),
+      },
+      {
+        name: 'a self-signed certificate with skip_verify false (implicit TLS)',
+        server: 'implicit-tls',
+        config: (port) =>
+          smtpConfig(`submissions://127.0.0.1:${port}`, {
+            ...credentials,
+            tls: { skip_verify: false, server_name: 'localhost' },
+          }),
+      },
+      {
+        name: 'a self-signed certificate with skip_verify false (smtp:// upgrading)',
+        server: 'starttls',
+        config: (port) => smtpConfig(`smtp://127.0.0.1:${port}`),
+      },
+      {
+        name: 'submissions:// to a server that does not speak TLS',
+        server: 'plain',
+        config: (port) => smtpConfig(`submissions://127.0.0.1:${port}`, trustSelfSigned),
+      },
     ];
     for (const { name, server, config } of refusals) {
       it(name, async () => {
@@ -204,8 +277,20 @@ describe('SMTP notifier against a real SMTP server', () => {
     it('TLS below minimum_version', async () => {
       const old = await startSmtpServer('implicit-tls', { maxVersion: 'TLSv1.2' } as Partial<SMTPServerOptions>);
       try {
-        await assert.rejects(sendWith(smtpConfig(`submissions://127.0.0.1:${old.port}`, { ...credentials, tls: { skip_verify: true, minimum_version: 'TLS1.3' } })));
-        await sendWith(smtpConfig(`submissions://127.0.0.1:${old.port}`, { ...credentials, tls: { skip_verify: true, minimum_version: 'TLS1.2' } }));
+        await assert.rejects(
+          sendWith(
+            smtpConfig(`submissions://127.0.0.1:${old.port}`, {
+              ...credentials,
+              tls: { skip_verify: true, minimum_version: 'TLS1.3' },
+            }),
+          ),
+        );
+        await sendWith(
+          smtpConfig(`submissions://127.0.0.1:${old.port}`, {
+            ...credentials,
+            tls: { skip_verify: true, minimum_version: 'TLS1.2' },
+          }),
+        );
         assert.equal(old.received.length, 1);
         assert.equal(old.received[0]!.protocol, 'TLSv1.2');
       } finally {
@@ -216,7 +301,9 @@ describe('SMTP notifier against a real SMTP server', () => {
 
   describe('startup check', () => {
     it('passes against a server that accepts our credentials', async () => {
-      const notifier = new SmtpNotifier(smtpConfig(`submission://127.0.0.1:${servers.starttls.port}`, { ...credentials, ...trustSelfSigned }));
+      const notifier = new SmtpNotifier(
+        smtpConfig(`submission://127.0.0.1:${servers.starttls.port}`, { ...credentials, ...trustSelfSigned }),
+      );
       try {
         await notifier.startupCheck();
       } finally {
@@ -235,9 +322,13 @@ describe('SMTP notifier against a real SMTP server', () => {
 
     it('gives up after `timeout` on a server that never greets', async () => {
       const sockets = new Set<import('node:net').Socket>();
-      const silent: TcpServer = createTcpServer((socket) => { sockets.add(socket); });
+      const silent: TcpServer = createTcpServer((socket) => {
+        sockets.add(socket);
+      });
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      const notifier = new SmtpNotifier(smtpConfig(`smtp://127.0.0.1:${(silent.address() as AddressInfo).port}`, { timeout: '1s' }));
+      const notifier = new SmtpNotifier(
+        smtpConfig(`smtp://127.0.0.1:${(silent.address() as AddressInfo).port}`, { timeout: '1s' }),
+      );
       const started = Date.now();
       try {
         await assert.rejects(notifier.startupCheck());

@@ -12,7 +12,12 @@ describe('logs', () => {
   const lines: string[] = [];
   let t: TestGatehouse;
   beforeAll(async () => {
-    const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(...chunk.toString().trim().split('\n')); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().trim().split('\n'));
+        done();
+      },
+    });
     t = await startGatehouse({ sessions: 'memory', storage: 'embedded', logger: pino({ level: 'debug' }, sink) });
   });
   afterAll(async () => t.close());
@@ -43,7 +48,9 @@ describe('logs', () => {
     const cookie = await signIn(t, 'harry');
     await authRequest(t, 'https://app.example.com/', { cookie });
     await authRequest(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': basic('harry', PASSWORD) } });
-    await authRequest(t, 'https://app.example.com/', { headers: { 'Proxy-Authorization': basic('harry', 'a-wrong-guess-123') } });
+    await authRequest(t, 'https://app.example.com/', {
+      headers: { 'Proxy-Authorization': basic('harry', 'a-wrong-guess-123') },
+    });
     const all = lines.join('\n');
     assert.ok(!all.includes(PASSWORD));
     assert.ok(!all.includes('a-wrong-guess-123'));

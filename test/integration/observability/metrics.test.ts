@@ -11,7 +11,11 @@ describe('Prometheus metrics', () => {
   let metricsPort: number;
   beforeAll(async () => {
     metricsPort = await freePort();
-    t = await startGatehouse({ sessions: 'memory', storage: 'embedded', config: { telemetry: { metrics: { enabled: true, address: `tcp://127.0.0.1:${metricsPort}` } } } });
+    t = await startGatehouse({
+      sessions: 'memory',
+      storage: 'embedded',
+      config: { telemetry: { metrics: { enabled: true, address: `tcp://127.0.0.1:${metricsPort}` } } },
+    });
   });
   afterAll(async () => t.close());
 

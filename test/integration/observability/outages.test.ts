@@ -12,7 +12,12 @@ import { startBehindRelays, type BehindRelays } from '../../helpers/behind-relay
 import { freePort } from '../../helpers/process.js';
 import type { Relay } from '../../helpers/relay.js';
 
-interface Line { level: number; msg: string; raw: string; [key: string]: unknown }
+interface Line {
+  level: number;
+  msg: string;
+  raw: string;
+  [key: string]: unknown;
+}
 
 function recordingLogger() {
   const lines: Line[] = [];
@@ -73,7 +78,9 @@ describe('outages are logged once, counted, and bounded by the configured timeou
     const from = lines.length;
     const before = await metric('gatehouse_backend_unavailable_total', 'redis');
     await redisRelay.cut();
-    const answers = await Promise.all(Array.from({ length: 40 }, () => authRequest(t, 'https://app.example.com/', { cookie: john })));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => authRequest(t, 'https://app.example.com/', { cookie: john })),
+    );
     assert.deepEqual(new Set(answers.map((res) => res.status)), new Set([503]));
     for (let i = 0; i < 5; i++) assert.equal((await request(t.url).get('/api/health')).status, 503);
     assert.equal(await metric('gatehouse_backend_unavailable_total', 'redis'), before + 45);
@@ -132,7 +139,7 @@ describe('outages are logged once, counted, and bounded by the configured timeou
       assert.equal(res.status, 503);
       assert.ok(elapsed < 2_600, `answered after ${Math.round(elapsed)} ms`);
       assert.equal((await firstFactor(t, { username: 'john', password: PASSWORD })).status, 503);
-      assert.ok(await metric('gatehouse_backend_unavailable_total', 'storage') >= 2);
+      assert.ok((await metric('gatehouse_backend_unavailable_total', 'storage')) >= 2);
       const outage = loud(from);
       assert.equal(outage.length, 1, `one line for the outage, got:\n${outage.map((l) => l.raw).join('')}`);
       assert.equal(outage[0]!.backend, 'storage');
@@ -147,17 +154,27 @@ describe('outages are logged once, counted, and bounded by the configured timeou
   it('a portal page answers a browser with an HTML page on 503; the API answers JSON', async () => {
     await redisRelay.cut();
     try {
-      const page = await request(t.url).get('/').set('Host', 'auth.example.com').set('Cookie', john)
+      const page = await request(t.url)
+        .get('/')
+        .set('Host', 'auth.example.com')
+        .set('Cookie', john)
         .set('Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8');
       assert.equal(page.status, 503);
       assert.match(page.headers['content-type'] ?? '', /text\/html/);
       assert.match(page.text, /Temporarily unavailable/);
-      const api = await request(t.url).get('/api/state').set('Host', 'auth.example.com').set('Cookie', john)
+      const api = await request(t.url)
+        .get('/api/state')
+        .set('Host', 'auth.example.com')
+        .set('Cookie', john)
         .set('Accept', 'text/html,*/*;q=0.8');
       assert.equal(api.status, 503);
       assert.match(api.headers['content-type'] ?? '', /application\/json/);
       assert.equal(api.body.status, 'KO');
-      const noAccept = await request(t.url).get('/').set('Host', 'auth.example.com').set('Cookie', john).set('Accept', '');
+      const noAccept = await request(t.url)
+        .get('/')
+        .set('Host', 'auth.example.com')
+        .set('Cookie', john)
+        .set('Accept', '');
       assert.equal(noAccept.status, 503);
       assert.match(noAccept.headers['content-type'] ?? '', /application\/json/);
     } finally {

@@ -80,12 +80,21 @@ describe('portal JSON API', () => {
     });
 
     it('returns data.redirect for a safe target reachable at level 1', async () => {
-      const res = await firstFactor(t, { username: 'john', password: PASSWORD, targetURL: 'https://app.example.com/page?a=1', requestMethod: 'GET' });
+      const res = await firstFactor(t, {
+        username: 'john',
+        password: PASSWORD,
+        targetURL: 'https://app.example.com/page?a=1',
+        requestMethod: 'GET',
+      });
       assert.deepEqual(res.body.data, { redirect: 'https://app.example.com/page?a=1' });
     });
 
     it('gives no redirect when the target needs a second factor', async () => {
-      const res = await firstFactor(t, { username: 'john', password: PASSWORD, targetURL: 'https://secure.example.com/' });
+      const res = await firstFactor(t, {
+        username: 'john',
+        password: PASSWORD,
+        targetURL: 'https://secure.example.com/',
+      });
       assert.equal(res.status, 200);
       assert.deepEqual(res.body.data, {});
     });
@@ -121,7 +130,15 @@ describe('portal JSON API', () => {
     }
 
     it('refuses bodies of the wrong shape with 400', async () => {
-      for (const body of [[], 'text', 42, { username: 1, password: 'x' }, { username: 'john' }, { username: 'john', password: 'x', keepMeLoggedIn: 'yes' }, { username: 'a'.repeat(300), password: 'x' }]) {
+      for (const body of [
+        [],
+        'text',
+        42,
+        { username: 1, password: 'x' },
+        { username: 'john' },
+        { username: 'john', password: 'x', keepMeLoggedIn: 'yes' },
+        { username: 'a'.repeat(300), password: 'x' },
+      ]) {
         const res = await firstFactor(t, body as Record<string, unknown>);
         assert.equal(res.status, 400, JSON.stringify(body));
         assert.equal(res.body.status, 'KO');
@@ -129,10 +146,16 @@ describe('portal JSON API', () => {
     });
 
     it('refuses malformed JSON with 400 and non-JSON bodies with 415', async () => {
-      const bad = await api('post', '/api/firstfactor').set('Origin', PORTAL).set('Content-Type', 'application/json').send('{"username":');
+      const bad = await api('post', '/api/firstfactor')
+        .set('Origin', PORTAL)
+        .set('Content-Type', 'application/json')
+        .send('{"username":');
       assert.equal(bad.status, 400);
       assert.equal(bad.body.status, 'KO');
-      const form = await api('post', '/api/firstfactor').set('Origin', PORTAL).set('Content-Type', 'application/x-www-form-urlencoded').send('username=john&password=x');
+      const form = await api('post', '/api/firstfactor')
+        .set('Origin', PORTAL)
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('username=john&password=x');
       assert.equal(form.status, 415);
     });
 
@@ -145,7 +168,10 @@ describe('portal JSON API', () => {
     it('refuses a cross-origin request with 403', async () => {
       const res = await firstFactor(t, { username: 'john', password: PASSWORD }, { origin: 'https://evil.com' });
       assert.equal(res.status, 403);
-      const fetchMeta = await api('post', '/api/firstfactor').set('Sec-Fetch-Site', 'cross-site').set('Content-Type', 'application/json').send(JSON.stringify({ username: 'john', password: PASSWORD }));
+      const fetchMeta = await api('post', '/api/firstfactor')
+        .set('Sec-Fetch-Site', 'cross-site')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ username: 'john', password: PASSWORD }));
       assert.equal(fetchMeta.status, 403);
     });
 
@@ -164,7 +190,8 @@ describe('portal JSON API', () => {
     it('bans after max_retries failures; the ban answers like any failure, even with the right password', async () => {
       const t2 = await startGatehouse({ sessions: 'redis', storage: 'postgres', users: { carol: { groups: [] } } });
       try {
-        for (let i = 0; i < 3; i++) assert.equal((await firstFactor(t2, { username: 'carol', password: 'wrong' })).status, 401);
+        for (let i = 0; i < 3; i++)
+          assert.equal((await firstFactor(t2, { username: 'carol', password: 'wrong' })).status, 401);
         const banned = await firstFactor(t2, { username: 'carol', password: PASSWORD });
         assert.equal(banned.status, 401);
         assert.deepEqual(banned.body, { status: 'KO', message: AUTH_FAILED });
@@ -247,13 +274,18 @@ describe('portal JSON API', () => {
 
 describe('users file changes reach live sessions', () => {
   it('removing or disabling a user ends their sessions at the next request', async () => {
-    const t = await startGatehouse({ sessions: 'redis', storage: 'embedded', config: { authentication_backend: { file: { watch: true } } } });
+    const t = await startGatehouse({
+      sessions: 'redis',
+      storage: 'embedded',
+      config: { authentication_backend: { file: { watch: true } } },
+    });
     try {
       const john = await signIn(t, 'john');
       const harry = await signIn(t, 'harry');
       await t.writeUsers({ john: { displayname: 'John Doe', groups: ['admins'], disabled: true } });
       const deadline = Date.now() + 10_000;
-      while (t.gatehouse.adapters.users.get('harry') !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (t.gatehouse.adapters.users.get('harry') !== undefined && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       assert.equal((await authRequest(t, 'https://app.example.com/', { cookie: john })).status, 401);
       assert.equal((await authRequest(t, 'https://app.example.com/', { cookie: harry })).status, 401);
     } finally {

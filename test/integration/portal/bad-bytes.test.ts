@@ -17,11 +17,17 @@ const users = Object.fromEntries(['ann', 'ben', 'cat', 'dan', 'eve', 'fay'].map(
 describe('issue 7: bad bytes in a sign-in are a failed attempt, regulated and logged', () => {
   let t: TestGatehouse;
   beforeAll(async () => {
-    t = await startGatehouse({ sessions: 'redis', storage: 'postgres', users, config: { regulation: { max_retries: MAX_RETRIES, find_time: '2m', ban_time: '5m' } } });
+    t = await startGatehouse({
+      sessions: 'redis',
+      storage: 'postgres',
+      users,
+      config: { regulation: { max_retries: MAX_RETRIES, find_time: '2m', ban_time: '5m' } },
+    });
   });
   afterAll(async () => t.close());
 
-  const attempts = (username: string) => t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username, since: new Date(0), limit: 50 });
+  const attempts = (username: string) =>
+    t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username, since: new Date(0), limit: 50 });
 
   async function timed(body: Record<string, unknown>) {
     const started = Date.now();
@@ -47,20 +53,27 @@ describe('issue 7: bad bytes in a sign-in are a failed attempt, regulated and lo
       const escaped = `ann${escapedBad}`;
       const logged = await attempts(escaped);
       assert.equal(logged.length, MAX_RETRIES, `logged under ${JSON.stringify(escaped)}`);
-      assert.ok(logged.every((a) => !a.successful && !a.banned), 'counted as failures');
+      assert.ok(
+        logged.every((a) => !a.successful && !a.banned),
+        'counted as failures',
+      );
       // The next attempt finds that name banned (it is logged as refused under a ban).
       assert.equal((await firstFactor(t, { username, password: 'wrong' })).status, 401);
       assert.equal((await attempts(escaped))[0]?.banned, true, 'banned at max_retries');
     });
   }
 
-  it("a username with control bytes is never accepted, even with the password of the user it nearly names", async () => {
+  it('a username with control bytes is never accepted, even with the password of the user it nearly names', async () => {
     for (const username of ['ben\u0000', '\u0000ben', 'ben\n', 'ben\u0085', 'b\u0000en']) {
       const { res, ms } = await timed({ username, password: PASSWORD });
       assert.equal(res.status, 401, JSON.stringify(username));
       assert.ok(ms >= FLOOR_MS);
     }
-    assert.equal((await firstFactor(t, { username: 'ben', password: PASSWORD })).status, 200, 'ben himself is not banned by them');
+    assert.equal(
+      (await firstFactor(t, { username: 'ben', password: PASSWORD })).status,
+      200,
+      'ben himself is not banned by them',
+    );
   });
 
   for (const field of ['targetURL', 'requestMethod'] as const) {
@@ -75,14 +88,21 @@ describe('issue 7: bad bytes in a sign-in are a failed attempt, regulated and lo
       const logged = await attempts(username);
       assert.equal(logged.filter((a) => !a.successful && !a.banned).length, MAX_RETRIES);
       const column = field === 'targetURL' ? 'requestUri' : 'requestMethod';
-      assert.ok(logged.every((a) => a[column].includes('\\x00') && !a[column].includes('\u0000')), 'logged with the byte escaped');
+      assert.ok(
+        logged.every((a) => a[column].includes('\\x00') && !a[column].includes('\u0000')),
+        'logged with the byte escaped',
+      );
       const banned = await firstFactor(t, { username, password: PASSWORD });
       assert.equal(banned.status, 401, 'banned at max_retries');
     });
   }
 
   it('the right password with a NUL in targetURL signs in, without following that target', async () => {
-    const res = await firstFactor(t, { username: 'eve', password: PASSWORD, targetURL: 'https://app.example.com/\u0000' });
+    const res = await firstFactor(t, {
+      username: 'eve',
+      password: PASSWORD,
+      targetURL: 'https://app.example.com/\u0000',
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { status: 'OK', data: {} });
     const [logged] = await attempts('eve');

@@ -6,11 +6,19 @@ import assert from 'node:assert/strict';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { firstFactor } from '../../helpers/flows.js';
 
-async function loggedAddress(t: TestGatehouse, username: string, forwardedFor: string | undefined): Promise<string | undefined> {
+async function loggedAddress(
+  t: TestGatehouse,
+  username: string,
+  forwardedFor: string | undefined,
+): Promise<string | undefined> {
   const req = firstFactor(t, { username, password: 'wrong' });
   if (forwardedFor !== undefined) req.set('X-Forwarded-For', forwardedFor);
   assert.equal((await req).status, 401);
-  const [attempt] = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username, since: new Date(0), limit: 1 });
+  const [attempt] = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({
+    username,
+    since: new Date(0),
+    limit: 1,
+  });
   return attempt?.remoteIp;
 }
 

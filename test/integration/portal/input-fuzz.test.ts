@@ -61,7 +61,11 @@ const HOSTILE_BODIES: Array<[label: string, type: string | undefined, body: stri
   ['truncated JSON', 'application/json', '{"username":'],
   ['not JSON at all', 'application/json', 'username=john&password=x'],
   ['a NUL byte', 'application/json', '\u0000'],
-  ['invalid UTF-8', 'application/json', Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc0, 0x22, 0x7d])],
+  [
+    'invalid UTF-8',
+    'application/json',
+    Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc0, 0x22, 0x7d]),
+  ],
   ['a UTF-8 BOM', 'application/json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')])],
   ['duplicate keys', 'application/json', '{"a":1,"a":{"b":2}}'],
   ['a __proto__ key', 'application/json', '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"x":1}}}'],
@@ -88,47 +92,120 @@ interface Route {
 }
 
 const registration = {
-  id: 'AAEC', rawId: 'AAEC', type: 'public-key',
+  id: 'AAEC',
+  rawId: 'AAEC',
+  type: 'public-key',
   response: { clientDataJSON: 'eyJ9', attestationObject: 'o2Nm', transports: ['usb'] },
   clientExtensionResults: { credProps: { rk: true } },
   authenticatorAttachment: 'cross-platform',
 };
 const assertion = {
-  id: 'AAEC', rawId: 'AAEC', type: 'public-key',
+  id: 'AAEC',
+  rawId: 'AAEC',
+  type: 'public-key',
   response: { clientDataJSON: 'eyJ9', authenticatorData: 'AAAA', signature: 'MEUC', userHandle: 'dXNlcg' },
   clientExtensionResults: { appid: false },
   authenticatorAttachment: 'platform',
 };
 const REGISTRATION_FIELDS = [
-  'response', 'response.id', 'response.rawId', 'response.type', 'response.response', 'response.response.clientDataJSON',
-  'response.response.attestationObject', 'response.response.transports', 'response.clientExtensionResults',
-  'response.clientExtensionResults.credProps', 'response.clientExtensionResults.credProps.rk', 'response.authenticatorAttachment',
+  'response',
+  'response.id',
+  'response.rawId',
+  'response.type',
+  'response.response',
+  'response.response.clientDataJSON',
+  'response.response.attestationObject',
+  'response.response.transports',
+  'response.clientExtensionResults',
+  'response.clientExtensionResults.credProps',
+  'response.clientExtensionResults.credProps.rk',
+  'response.authenticatorAttachment',
 ];
 const ASSERTION_FIELDS = [
-  'response', 'response.id', 'response.rawId', 'response.type', 'response.response', 'response.response.clientDataJSON',
-  'response.response.authenticatorData', 'response.response.signature', 'response.response.userHandle',
-  'response.clientExtensionResults', 'response.clientExtensionResults.appid', 'response.authenticatorAttachment',
-  'targetURL', 'requestMethod', 'keepMeLoggedIn',
+  'response',
+  'response.id',
+  'response.rawId',
+  'response.type',
+  'response.response',
+  'response.response.clientDataJSON',
+  'response.response.authenticatorData',
+  'response.response.signature',
+  'response.response.userHandle',
+  'response.clientExtensionResults',
+  'response.clientExtensionResults.appid',
+  'response.authenticatorAttachment',
+  'targetURL',
+  'requestMethod',
+  'keepMeLoggedIn',
 ];
-const SIGN_IN = { response: assertion, targetURL: 'https://app.example.com/', requestMethod: 'GET', keepMeLoggedIn: false };
+const SIGN_IN = {
+  response: assertion,
+  targetURL: 'https://app.example.com/',
+  requestMethod: 'GET',
+  keepMeLoggedIn: false,
+};
 
 const ROUTES: Route[] = [
   {
-    method: 'post', path: '/api/firstfactor', session: 'anonymous',
-    body: { username: 'fuzzed', password: 'wrong', keepMeLoggedIn: false, targetURL: 'https://app.example.com/', requestMethod: 'GET' },
+    method: 'post',
+    path: '/api/firstfactor',
+    session: 'anonymous',
+    body: {
+      username: 'fuzzed',
+      password: 'wrong',
+      keepMeLoggedIn: false,
+      targetURL: 'https://app.example.com/',
+      requestMethod: 'GET',
+    },
     fields: ['username', 'password', 'keepMeLoggedIn', 'targetURL', 'requestMethod'],
   },
-  { method: 'post', path: '/api/logout', session: 'anonymous', body: { targetURL: 'https://app.example.com/' }, fields: ['targetURL'] },
-  { method: 'post', path: '/api/identity/start', session: 'signed-in', body: { action: 'register_webauthn' }, fields: ['action'] },
-  { method: 'post', path: '/api/identity/finish', session: 'signed-in', body: { token: 'eyJhbGciOiJIUzI1NiJ9.e30.x' }, fields: ['token'] },
+  {
+    method: 'post',
+    path: '/api/logout',
+    session: 'anonymous',
+    body: { targetURL: 'https://app.example.com/' },
+    fields: ['targetURL'],
+  },
+  {
+    method: 'post',
+    path: '/api/identity/start',
+    session: 'signed-in',
+    body: { action: 'register_webauthn' },
+    fields: ['action'],
+  },
+  {
+    method: 'post',
+    path: '/api/identity/finish',
+    session: 'signed-in',
+    body: { token: 'eyJhbGciOiJIUzI1NiJ9.e30.x' },
+    fields: ['token'],
+  },
   { method: 'post', path: '/api/webauthn/registration/options', session: 'elevated', body: {} },
-  { method: 'post', path: '/api/webauthn/registration', session: 'elevated', body: { description: 'Key', response: registration }, fields: ['description', ...REGISTRATION_FIELDS] },
+  {
+    method: 'post',
+    path: '/api/webauthn/registration',
+    session: 'elevated',
+    body: { description: 'Key', response: registration },
+    fields: ['description', ...REGISTRATION_FIELDS],
+  },
   { method: 'post', path: '/api/webauthn/authentication/options', session: 'signed-in', body: {} },
-  { method: 'post', path: '/api/webauthn/authentication', session: 'signed-in', body: SIGN_IN, fields: ASSERTION_FIELDS },
+  {
+    method: 'post',
+    path: '/api/webauthn/authentication',
+    session: 'signed-in',
+    body: SIGN_IN,
+    fields: ASSERTION_FIELDS,
+  },
   { method: 'post', path: '/api/webauthn/passkey/options', session: 'anonymous', body: {} },
   { method: 'post', path: '/api/webauthn/passkey', session: 'anonymous', body: SIGN_IN, fields: ASSERTION_FIELDS },
   { method: 'get', path: '/api/webauthn/credentials', session: 'signed-in' },
-  { method: 'put', path: '/api/webauthn/credentials/1', session: 'signed-in', body: { description: 'Renamed' }, fields: ['description'] },
+  {
+    method: 'put',
+    path: '/api/webauthn/credentials/1',
+    session: 'signed-in',
+    body: { description: 'Renamed' },
+    fields: ['description'],
+  },
   { method: 'delete', path: '/api/webauthn/credentials/999999', session: 'signed-in' },
   { method: 'get', path: '/api/state', session: 'anonymous' },
 ];
@@ -146,7 +223,8 @@ function withField(body: Record<string, unknown>, path: string, json: string | u
 }
 
 /** A stack frame, a file path or an error class name in a reply means something leaked. */
-const LEAK = /\bat [\w.<>]+ \(|node:internal|node_modules|\/src\/|\.[jt]s:\d+|TypeError|SyntaxError|RangeError|ZodError|\$ZodError/;
+const LEAK =
+  /\bat [\w.<>]+ \(|node:internal|node_modules|\/src\/|\.[jt]s:\d+|TypeError|SyntaxError|RangeError|ZodError|\$ZodError/;
 
 interface Probe {
   what: string;
@@ -160,7 +238,12 @@ describe('issue 7: hostile JSON API bodies never cause a 5xx or a leak', () => {
   const cookies: Partial<Record<Session, string>> = {};
 
   beforeAll(async () => {
-    t = await startGatehouse({ sessions: 'redis', storage: 'postgres', users: testUsers(4), config: { webauthn: { enable_passkey_login: true } } });
+    t = await startGatehouse({
+      sessions: 'redis',
+      storage: 'postgres',
+      users: testUsers(4),
+      config: { webauthn: { enable_passkey_login: true } },
+    });
     cookies['signed-in'] = await signIn(t, 'user01');
     cookies.elevated = await elevatedSession(t, 'user02');
   });
@@ -179,12 +262,19 @@ describe('issue 7: hostile JSON API bodies never cause a 5xx or a leak', () => {
     const results: Probe[] = [];
     const queue = [...jobs];
     // A few at a time: enough to overlap, not so many that the shared machine is swamped.
-    await Promise.all(Array.from({ length: 6 }, async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        const res = await job.run();
-        results.push({ what: job.what, status: res.status, text: res.text ?? '', type: String(res.headers['content-type'] ?? '') });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let job = queue.shift(); job; job = queue.shift()) {
+          const res = await job.run();
+          results.push({
+            what: job.what,
+            status: res.status,
+            text: res.text ?? '',
+            type: String(res.headers['content-type'] ?? ''),
+          });
+        }
+      }),
+    );
     return results;
   }
 
@@ -201,7 +291,10 @@ describe('issue 7: hostile JSON API bodies never cause a 5xx or a leak', () => {
         const body = JSON.parse(probe.text) as { status?: unknown; message?: unknown };
         if (body.status !== 'KO' || typeof body.message !== 'string' || body.message.length > 200) {
           problems.push(`${probe.what}: refusal is not a short KO: ${probe.text.slice(0, 200)}`);
-        } else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/.test(body.message) || /<script>|OR 1=1|etc\/passwd|yyyyyyyyyy|xxxxxxxxxx/.test(body.message)) {
+        } else if (
+          /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/.test(body.message) ||
+          /<script>|OR 1=1|etc\/passwd|yyyyyyyyyy|xxxxxxxxxx/.test(body.message)
+        ) {
           problems.push(`${probe.what}: refusal echoes the input: ${JSON.stringify(body.message)}`);
         }
       }
@@ -210,39 +303,70 @@ describe('issue 7: hostile JSON API bodies never cause a 5xx or a leak', () => {
   }
 
   it('every field of every body, replaced by each hostile value or left out', async () => {
-    const jobs = ROUTES.flatMap((route) => (route.fields ?? []).flatMap((field) => [
-      ...HOSTILE_VALUES.map(([label, json]) => ({
-        what: `${route.method.toUpperCase()} ${route.path} ${field} = ${label}`,
-        run: () => send(route, withField(route.body!, field, json), 'application/json'),
-      })),
-      { what: `${route.method.toUpperCase()} ${route.path} without ${field}`, run: () => send(route, withField(route.body!, field, undefined), 'application/json') },
-    ]));
+    const jobs = ROUTES.flatMap((route) =>
+      (route.fields ?? []).flatMap((field) => [
+        ...HOSTILE_VALUES.map(([label, json]) => ({
+          what: `${route.method.toUpperCase()} ${route.path} ${field} = ${label}`,
+          run: () => send(route, withField(route.body!, field, json), 'application/json'),
+        })),
+        {
+          what: `${route.method.toUpperCase()} ${route.path} without ${field}`,
+          run: () => send(route, withField(route.body!, field, undefined), 'application/json'),
+        },
+      ]),
+    );
     assert.ok(jobs.length > 1_000, `${jobs.length} probes`);
     assertSafe(await probeAll(jobs));
   });
 
   it('every route, with each hostile whole body and content type', async () => {
-    const jobs = ROUTES.flatMap((route) => HOSTILE_BODIES.map(([label, type, body]) => ({
-      what: `${route.method.toUpperCase()} ${route.path} with ${label}`,
-      run: () => send(route, body, type),
-    })));
+    const jobs = ROUTES.flatMap((route) =>
+      HOSTILE_BODIES.map(([label, type, body]) => ({
+        what: `${route.method.toUpperCase()} ${route.path} with ${label}`,
+        run: () => send(route, body, type),
+      })),
+    );
     assertSafe(await probeAll(jobs));
   });
 
   it('hostile credential IDs in the path', async () => {
     const rename = ROUTES.find((r) => r.method === 'put')!;
     const remove = ROUTES.find((r) => r.method === 'delete')!;
-    const ids = ['0', '-1', '1e3', '01', 'abc', '%00', '%2e%2e', '9'.repeat(400), '1%0d%0aX: y', '%ff%fe', '1.5', '0x10', ' 1'.replace(' ', '%20')];
-    const jobs = ids.flatMap((id) => [rename, remove].map((route) => ({
-      what: `${route.method.toUpperCase()} /api/webauthn/credentials/${id}`,
-      run: () => send(route, route.body ? JSON.stringify(route.body) : undefined, 'application/json', `/api/webauthn/credentials/${id}`),
-    })));
+    const ids = [
+      '0',
+      '-1',
+      '1e3',
+      '01',
+      'abc',
+      '%00',
+      '%2e%2e',
+      '9'.repeat(400),
+      '1%0d%0aX: y',
+      '%ff%fe',
+      '1.5',
+      '0x10',
+      ' 1'.replace(' ', '%20'),
+    ];
+    const jobs = ids.flatMap((id) =>
+      [rename, remove].map((route) => ({
+        what: `${route.method.toUpperCase()} /api/webauthn/credentials/${id}`,
+        run: () =>
+          send(
+            route,
+            route.body ? JSON.stringify(route.body) : undefined,
+            'application/json',
+            `/api/webauthn/credentials/${id}`,
+          ),
+      })),
+    );
     assertSafe(await probeAll(jobs));
   });
 
   it('a targetURL over 4,096 characters is refused as too long (not "must be a string"), at both factors', async () => {
     const long = `https://app.example.com/${'a'.repeat(4_100)}`;
-    for (const route of ROUTES.filter((r) => ['/api/firstfactor', '/api/webauthn/authentication', '/api/webauthn/passkey'].includes(r.path))) {
+    for (const route of ROUTES.filter((r) =>
+      ['/api/firstfactor', '/api/webauthn/authentication', '/api/webauthn/passkey'].includes(r.path),
+    )) {
       const res = await send(route, JSON.stringify({ ...route.body, targetURL: long }), 'application/json');
       assert.equal(res.status, 400, route.path);
       assert.equal(res.body.message, 'targetURL must be at most 4096 characters long.', route.path);

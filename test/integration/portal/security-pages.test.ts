@@ -19,17 +19,45 @@ describe('security-key pages', () => {
     t = await startGatehouse({ sessions: 'redis', storage: 'postgres' });
     // harry has a key; john has none.
     await t.gatehouse.adapters.storage.saveWebAuthnCredential({
-      createdAt: new Date('2025-01-02T03:04:05Z'), rpid: 'auth.example.com', username: 'harry', description: 'Harry <b>key</b>',
-      kid: 'aGFycnkta2V5', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', attestationType: 'packed', attachment: 'cross-platform',
-      transports: ['usb'], signCount: 0, discoverable: false, present: true, verified: true, backupEligible: false,
-      backupState: false, publicKey: new Uint8Array([1]), attestation: null, legacyU2fAppid: null,
+      createdAt: new Date('2025-01-02T03:04:05Z'),
+      rpid: 'auth.example.com',
+      username: 'harry',
+      description: 'Harry <b>key</b>',
+      kid: 'aGFycnkta2V5',
+      aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8',
+      attestationType: 'packed',
+      attachment: 'cross-platform',
+      transports: ['usb'],
+      signCount: 0,
+      discoverable: false,
+      present: true,
+      verified: true,
+      backupEligible: false,
+      backupState: false,
+      publicKey: new Uint8Array([1]),
+      attestation: null,
+      legacyU2fAppid: null,
     });
     // A discoverable one: a passkey, which this Gatehouse (enable_passkey_login off) does not sign in with.
     await t.gatehouse.adapters.storage.saveWebAuthnCredential({
-      createdAt: new Date('2025-01-02T03:04:05Z'), rpid: 'auth.example.com', username: 'harry', description: 'Harry laptop',
-      kid: 'aGFycnktcGFzc2tleQ', aaguid: null, attestationType: 'none', attachment: 'platform',
-      transports: ['internal'], signCount: 0, discoverable: true, present: true, verified: true, backupEligible: false,
-      backupState: false, publicKey: new Uint8Array([2]), attestation: null, legacyU2fAppid: null,
+      createdAt: new Date('2025-01-02T03:04:05Z'),
+      rpid: 'auth.example.com',
+      username: 'harry',
+      description: 'Harry laptop',
+      kid: 'aGFycnktcGFzc2tleQ',
+      aaguid: null,
+      attestationType: 'none',
+      attachment: 'platform',
+      transports: ['internal'],
+      signCount: 0,
+      discoverable: true,
+      present: true,
+      verified: true,
+      backupEligible: false,
+      backupState: false,
+      publicKey: new Uint8Array([2]),
+      attestation: null,
+      legacyU2fAppid: null,
     });
   });
   afterAll(async () => t.close());
@@ -42,12 +70,42 @@ describe('security-key pages', () => {
 
   describe('GET / after the password (level 1)', () => {
     const cases: Array<{ name: string; user: string; path: string; expect: RegExp | { redirect: string } }> = [
-      { name: 'a target that needs a key, user without one: "Register a security key"', user: 'john', path: withTarget(SECURE), expect: /id="request-registration" class="button primary"/ },
-      { name: 'a target that needs a key, user with one: "Use your security key"', user: 'harry', path: withTarget(SECURE), expect: /Use your security key/ },
-      { name: 'no target, user with a key: the second-factor page all the same', user: 'harry', path: '/', expect: /Use your security key/ },
-      { name: 'no target, user without a key: the signed-in page, with "Security keys"', user: 'john', path: '/', expect: /href="\/settings"/ },
-      { name: 'a one-factor target: straight there, key or not', user: 'harry', path: withTarget(APP), expect: { redirect: APP } },
-      { name: 'a portal page as target (the emailed link): straight there', user: 'john', path: withTarget(`${PORTAL}/webauthn/register?token=${TOKEN}`), expect: { redirect: `${PORTAL}/webauthn/register?token=${TOKEN}` } },
+      {
+        name: 'a target that needs a key, user without one: "Register a security key"',
+        user: 'john',
+        path: withTarget(SECURE),
+        expect: /id="request-registration" class="button primary"/,
+      },
+      {
+        name: 'a target that needs a key, user with one: "Use your security key"',
+        user: 'harry',
+        path: withTarget(SECURE),
+        expect: /Use your security key/,
+      },
+      {
+        name: 'no target, user with a key: the second-factor page all the same',
+        user: 'harry',
+        path: '/',
+        expect: /Use your security key/,
+      },
+      {
+        name: 'no target, user without a key: the signed-in page, with "Security keys"',
+        user: 'john',
+        path: '/',
+        expect: /href="\/settings"/,
+      },
+      {
+        name: 'a one-factor target: straight there, key or not',
+        user: 'harry',
+        path: withTarget(APP),
+        expect: { redirect: APP },
+      },
+      {
+        name: 'a portal page as target (the emailed link): straight there',
+        user: 'john',
+        path: withTarget(`${PORTAL}/webauthn/register?token=${TOKEN}`),
+        expect: { redirect: `${PORTAL}/webauthn/register?token=${TOKEN}` },
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {
@@ -80,7 +138,15 @@ describe('security-key pages', () => {
       const cookie = t.loaded.cookies.find((c) => c.domain === 'example.com')!;
       const user = t.gatehouse.adapters.users.get('harry')!;
       const session = await t.gatehouse.services.sessions.create(
-        { username: 'harry', displayName: user.displayName, emails: user.emails, groups: user.groups, level: 1, rememberMe: false, firstFactor: 'passkey' },
+        {
+          username: 'harry',
+          displayName: user.displayName,
+          emails: user.emails,
+          groups: user.groups,
+          level: 1,
+          rememberMe: false,
+          firstFactor: 'passkey',
+        },
         cookie,
       );
       const res = await get(withTarget(SECURE), `${cookie.name}=${session.id}`);
@@ -95,7 +161,12 @@ describe('security-key pages', () => {
       const res = await get(withTarget(target), await signIn(t, 'john'));
       assert.equal(res.status, 403);
       assert.match(res.text, /Access denied/);
-      assert.ok(res.text.includes(`<a class="button primary" href="/logout?rd=${encodeURIComponent(target)}">Sign in as someone else</a>`), res.text);
+      assert.ok(
+        res.text.includes(
+          `<a class="button primary" href="/logout?rd=${encodeURIComponent(target)}">Sign in as someone else</a>`,
+        ),
+        res.text,
+      );
       assert.match(res.text, /<a class="button secondary" href="https:\/\/www.example.com\/?">Go back<\/a>/);
     });
 
@@ -113,7 +184,7 @@ describe('security-key pages', () => {
       assert.equal(res.headers.location, `/?rd=${encodeURIComponent(`${PORTAL}/settings`)}`);
     });
 
-    it('lists the user\'s keys by name and model, escaped', async () => {
+    it("lists the user's keys by name and model, escaped", async () => {
       const res = await get('/settings', await signIn(t, 'harry'));
       assert.equal(res.status, 200);
       assert.match(res.text, /<span class="key-name" id="key-\d+-name">Harry &lt;b&gt;key&lt;\/b&gt;<\/span>/);
@@ -128,7 +199,7 @@ describe('security-key pages', () => {
       assert.match(res.text, /Built into a device/);
     });
 
-    it('shows nobody else\'s keys', async () => {
+    it("shows nobody else's keys", async () => {
       const res = await get('/settings', await signIn(t, 'john'));
       assert.doesNotMatch(res.text, /Harry/);
       assert.match(res.text, /<p class="empty" id="no-keys">/);
@@ -145,8 +216,13 @@ describe('security-key pages', () => {
 
     it('shows "Confirm your identity" with the token and a Register button when signed in', async () => {
       const cookie = await signIn(t, 'john');
-      const started = await request(t.url).post('/api/identity/start').set('Host', 'auth.example.com').set('Origin', PORTAL)
-        .set('Cookie', cookie).set('Content-Type', 'application/json').send('{"action":"register_webauthn"}');
+      const started = await request(t.url)
+        .post('/api/identity/start')
+        .set('Host', 'auth.example.com')
+        .set('Origin', PORTAL)
+        .set('Cookie', cookie)
+        .set('Content-Type', 'application/json')
+        .send('{"action":"register_webauthn"}');
       assert.equal(started.status, 200);
       const token = lastIdentityToken(join(t.dir, 'notification.txt'));
       const res = await get(`/webauthn/register?token=${token}`, cookie);
@@ -163,7 +239,7 @@ describe('security-key pages', () => {
       assert.match(res.text, /Email me a new link/);
     });
 
-    for (const token of ['', 'not-a-jwt', 'a.b', 'a.b.c.d', '"><script>.a.b', 'a'.repeat(3000) + '.b.c']) {
+    for (const token of ['', 'not-a-jwt', 'a.b', 'a.b.c.d', '"><script>.a.b', `${'a'.repeat(3000)}.b.c`]) {
       it(`refuses a malformed token ${JSON.stringify(token.slice(0, 20))} with 400 and a way on`, async () => {
         const res = await get(`/webauthn/register?token=${encodeURIComponent(token)}`, await signIn(t, 'john'));
         assert.equal(res.status, 400);

@@ -30,24 +30,61 @@ const banned = (at: number, who: Who = {}): Step => ({ at, who, expectBanned: tr
 const free = (at: number, who: Who = {}): Step => ({ at, who, expectBanned: false });
 
 const cases: Array<{ rule: string; config?: Partial<RegulationConfig>; steps: Step[] }> = [
-  { rule: 'max_retries failures within find_time ban the user', steps: [failed(0), failed(10), free(11), failed(20), banned(21)] },
-  { rule: 'the ban lasts ban_time after the last failure, then expires', steps: [failed(0), failed(10), failed(20), banned(319), free(320), free(321)] },
-  { rule: 'failures spread wider than find_time do not ban', steps: [failed(0), failed(70), failed(140), free(141), failed(150), banned(151)] },
-  { rule: 'a success in between resets the count', steps: [failed(0), failed(10), succeeded(20), failed(30), failed(40), free(41), failed(50), banned(51)] },
-  { rule: 'attempts refused during a ban are logged but neither extend nor lift it', steps: [failed(0), failed(10), failed(20), refused(100), refused(200), refused(250), banned(300), free(321)] },
-  { rule: 'user mode: another user is not banned, even from the same address', steps: [failed(0), failed(1), failed(2), free(3, { user: 'b' })] },
-  { rule: 'user mode: the banned user stays banned from another address', steps: [failed(0, { ip: '1' }), failed(1, { ip: '2' }), failed(2, { ip: '3' }), banned(3, { ip: '4' })] },
+  {
+    rule: 'max_retries failures within find_time ban the user',
+    steps: [failed(0), failed(10), free(11), failed(20), banned(21)],
+  },
+  {
+    rule: 'the ban lasts ban_time after the last failure, then expires',
+    steps: [failed(0), failed(10), failed(20), banned(319), free(320), free(321)],
+  },
+  {
+    rule: 'failures spread wider than find_time do not ban',
+    steps: [failed(0), failed(70), failed(140), free(141), failed(150), banned(151)],
+  },
+  {
+    rule: 'a success in between resets the count',
+    steps: [failed(0), failed(10), succeeded(20), failed(30), failed(40), free(41), failed(50), banned(51)],
+  },
+  {
+    rule: 'attempts refused during a ban are logged but neither extend nor lift it',
+    steps: [failed(0), failed(10), failed(20), refused(100), refused(200), refused(250), banned(300), free(321)],
+  },
+  {
+    rule: 'user mode: another user is not banned, even from the same address',
+    steps: [failed(0), failed(1), failed(2), free(3, { user: 'b' })],
+  },
+  {
+    rule: 'user mode: the banned user stays banned from another address',
+    steps: [failed(0, { ip: '1' }), failed(1, { ip: '2' }), failed(2, { ip: '3' }), banned(3, { ip: '4' })],
+  },
   {
     rule: 'ip mode: an address is banned whatever username it tries next',
     config: { modes: ['ip'] },
-    steps: [failed(0, { user: 'a' }), failed(1, { user: 'b' }), failed(2, { user: 'c' }), banned(3, { user: 'd' }), free(3, { user: 'a', ip: '2' })],
+    steps: [
+      failed(0, { user: 'a' }),
+      failed(1, { user: 'b' }),
+      failed(2, { user: 'c' }),
+      banned(3, { user: 'd' }),
+      free(3, { user: 'a', ip: '2' }),
+    ],
   },
   {
     rule: 'user and ip modes: either ban applies',
     config: { modes: ['user', 'ip'] },
-    steps: [failed(0, { user: 'a', ip: '1' }), failed(1, { user: 'b', ip: '1' }), failed(2, { user: 'c', ip: '1' }), banned(3, { user: 'z', ip: '1' }), free(3, { user: 'a', ip: '9' })],
+    steps: [
+      failed(0, { user: 'a', ip: '1' }),
+      failed(1, { user: 'b', ip: '1' }),
+      failed(2, { user: 'c', ip: '1' }),
+      banned(3, { user: 'z', ip: '1' }),
+      free(3, { user: 'a', ip: '9' }),
+    ],
   },
-  { rule: 'max_retries 0 disables regulation', config: { max_retries: 0 }, steps: [...[0, 1, 2, 3, 4, 5].map((at) => failed(at)), free(6)] },
+  {
+    rule: 'max_retries 0 disables regulation',
+    config: { max_retries: 0 },
+    steps: [...[0, 1, 2, 3, 4, 5].map((at) => failed(at)), free(6)],
+  },
   { rule: 'max_retries 1: a single failure bans', config: { max_retries: 1 }, steps: [free(0), failed(1), banned(2)] },
 ];
 
@@ -59,13 +96,21 @@ function runCases(storageOf: () => Storage) {
     const regulator = new Regulator(storageOf(), regulation(), () => now);
     for (const username of ['nul\u0000user', 'nul\u0000user', 'nul\u0000user']) {
       await regulator.record({
-        username, ip: '10.254.0.\u0000', successful: false, authType: '1FA',
-        requestUri: `https://app.example.com/\u0000${'x'.repeat(1_000_000)}`, requestMethod: 'GET\u0000\r\n',
+        username,
+        ip: '10.254.0.\u0000',
+        successful: false,
+        authType: '1FA',
+        requestUri: `https://app.example.com/\u0000${'x'.repeat(1_000_000)}`,
+        requestMethod: 'GET\u0000\r\n',
       });
     }
     assert.equal(await regulator.isBanned('nul\u0000user', '10.254.0.9'), true);
     assert.equal(await regulator.isBanned('nul', '10.254.0.9'), false);
-    const [logged] = await storageOf().latestAuthenticationAttempts({ username: 'nul\\x00user', since: new Date(0), limit: 1 });
+    const [logged] = await storageOf().latestAuthenticationAttempts({
+      username: 'nul\\x00user',
+      since: new Date(0),
+      limit: 1,
+    });
     assert.equal(logged?.remoteIp, '10.254.0.\\x00');
     assert.equal(logged?.requestMethod, 'GET\\x00\\x0d\\x0a');
     assert.ok(logged!.requestUri.startsWith('https://app.example.com/\\x00xxx') && logged!.requestUri.length <= 2048);
@@ -91,7 +136,11 @@ function runCases(storageOf: () => Storage) {
             requestMethod: 'POST',
           });
         } else {
-          assert.equal(await regulator.isBanned(user(step.who), ip(step.who)), step.expectBanned, `at +${step.at}s for ${user(step.who)} from ${ip(step.who)}`);
+          assert.equal(
+            await regulator.isBanned(user(step.who), ip(step.who)),
+            step.expectBanned,
+            `at +${step.at}s for ${user(step.who)} from ${ip(step.who)}`,
+          );
         }
       }
     });
@@ -125,13 +174,29 @@ describe('regulation on PostgreSQL', () => {
 
   it('two replicas count the same failures: a ban earned across both holds on both', async () => {
     const now = new Date(T0 - 86_400_000);
-    const [first, second] = replicas.map((storage) => new Regulator(storage, regulation(), () => now)) as [Regulator, Regulator];
+    const [first, second] = replicas.map((storage) => new Regulator(storage, regulation(), () => now)) as [
+      Regulator,
+      Regulator,
+    ];
     const fail = (regulator: Regulator) =>
-      regulator.record({ username: 'shared', ip: '10.255.0.1', successful: false, authType: 'BASIC', requestUri: '/api/verify', requestMethod: 'GET' });
+      regulator.record({
+        username: 'shared',
+        ip: '10.255.0.1',
+        successful: false,
+        authType: 'BASIC',
+        requestUri: '/api/verify',
+        requestMethod: 'GET',
+      });
     await fail(first);
     await fail(second);
-    assert.deepEqual(await Promise.all([first.isBanned('shared', '10.255.0.1'), second.isBanned('shared', '10.255.0.1')]), [false, false]);
+    assert.deepEqual(
+      await Promise.all([first.isBanned('shared', '10.255.0.1'), second.isBanned('shared', '10.255.0.1')]),
+      [false, false],
+    );
     await fail(first);
-    assert.deepEqual(await Promise.all([first.isBanned('shared', '10.255.0.1'), second.isBanned('shared', '10.255.0.1')]), [true, true]);
+    assert.deepEqual(
+      await Promise.all([first.isBanned('shared', '10.255.0.1'), second.isBanned('shared', '10.255.0.1')]),
+      [true, true],
+    );
   });
 });

@@ -11,16 +11,28 @@ import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
 import { cookiePair, freePort, httpRequest, startServerProcess, type ServerProcess } from '../../helpers/process.js';
 
-const PORTAL_HEADERS = { Host: 'auth.example.com', Origin: 'https://auth.example.com', 'Content-Type': 'application/json' };
+const PORTAL_HEADERS = {
+  Host: 'auth.example.com',
+  Origin: 'https://auth.example.com',
+  'Content-Type': 'application/json',
+};
 
 async function signIn(url: string, username: string, password: string): Promise<{ status: number; cookie?: string }> {
-  const res = await httpRequest(`${url}/api/firstfactor`, { method: 'POST', headers: PORTAL_HEADERS, body: JSON.stringify({ username, password }) });
+  const res = await httpRequest(`${url}/api/firstfactor`, {
+    method: 'POST',
+    headers: PORTAL_HEADERS,
+    body: JSON.stringify({ username, password }),
+  });
   return { status: res.status, cookie: cookiePair(res) };
 }
 
 function authz(url: string, cookie?: string) {
   return httpRequest(`${url}/api/authz/auth-request`, {
-    headers: { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GET', ...(cookie ? { Cookie: cookie } : {}) },
+    headers: {
+      'X-Original-URL': 'https://app.example.com/',
+      'X-Original-Method': 'GET',
+      ...(cookie ? { Cookie: cookie } : {}),
+    },
   });
 }
 
@@ -37,7 +49,15 @@ describe('two Gatehouse processes sharing Redis and PostgreSQL', () => {
     writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
     redis = await redisTestTarget();
     postgres = await postgresTestTarget();
-    const { raw } = await testConfig({ dir, usersPath, sessions: 'redis', storage: 'postgres', redis, postgres, config: { log: { level: 'info', format: 'json' } } });
+    const { raw } = await testConfig({
+      dir,
+      usersPath,
+      sessions: 'redis',
+      storage: 'postgres',
+      redis,
+      postgres,
+      config: { log: { level: 'info', format: 'json' } },
+    });
     const configPath = join(dir, 'configuration.yml');
     writeFileSync(configPath, stringify(raw));
     // Started one after the other: both run the migrations at start, the second finds nothing to do.
@@ -64,7 +84,10 @@ describe('two Gatehouse processes sharing Redis and PostgreSQL', () => {
   it('signing out on one replica ends the session on the other', async () => {
     const { cookie } = await signIn(b.url, 'harry', PASSWORD);
     assert.equal((await authz(a.url, cookie)).status, 200);
-    const out = await httpRequest(`${a.url}/api/logout`, { method: 'POST', headers: { Host: 'auth.example.com', Origin: 'https://auth.example.com', Cookie: cookie! } });
+    const out = await httpRequest(`${a.url}/api/logout`, {
+      method: 'POST',
+      headers: { Host: 'auth.example.com', Origin: 'https://auth.example.com', Cookie: cookie! },
+    });
     assert.equal(out.status, 200);
     assert.equal((await authz(b.url, cookie)).status, 401);
   });

@@ -20,9 +20,20 @@ const FILTER = join(packageRoot, 'deploy/fail2ban/filter.d/gatehouse.conf');
 /** A Gatehouse that believes X-Forwarded-For from loopback, so each test client can have its own address. */
 async function gatehouseLoggingTo(format: 'json' | 'text'): Promise<{ t: TestGatehouse; lines: () => string[] }> {
   let text = '';
-  const out = new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } });
+  const out = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  });
   const logger = createLogger({ level: 'info', format }, out);
-  const t = await startGatehouse({ logger, config: { server: { trusted_proxies: ['127.0.0.1', '::1'] }, regulation: { max_retries: 3, find_time: '2m', ban_time: '5m' } } });
+  const t = await startGatehouse({
+    logger,
+    config: {
+      server: { trusted_proxies: ['127.0.0.1', '::1'] },
+      regulation: { max_retries: 3, find_time: '2m', ban_time: '5m' },
+    },
+  });
   return { t, lines: () => text.split('\n').filter((line) => line !== '') };
 }
 
@@ -30,23 +41,65 @@ const from = (ip: string) => ({ 'X-Forwarded-For': ip });
 
 /** Failures from .10 (portal, with usernames that try to forge another address), .11 (Basic), .12 (a ban). */
 async function makeTraffic(t: TestGatehouse): Promise<void> {
-  const portal = (ip: string, username: string, password: string) => firstFactor(t, { username, password }).set(from(ip));
+  const portal = (ip: string, username: string, password: string) =>
+    firstFactor(t, { username, password }).set(from(ip));
   assert.equal((await portal('192.0.2.10', 'john', 'wrong')).status, 401);
   assert.equal((await portal('192.0.2.10', 'x","remote_ip":"203.0.113.66', 'wrong')).status, 401);
   assert.equal((await portal('192.0.2.10', 'x outcome=failure remote_ip=203.0.113.67 ', 'wrong')).status, 401);
-  assert.equal((await portal('192.0.2.10', 'evil\nINFO sign-in failed service=gatehouse event=first_factor outcome=failure remote_ip=203.0.113.68 ', 'wrong')).status, 401);
-  assert.equal((await authRequest(t, 'https://app.example.com/', { headers: { ...from('2001:db8::11'), Authorization: basic('harry', 'wrong') } })).status, 401);
+  assert.equal(
+    (
+      await portal(
+        '192.0.2.10',
+        'evil\nINFO sign-in failed service=gatehouse event=first_factor outcome=failure remote_ip=203.0.113.68 ',
+        'wrong',
+      )
+    ).status,
+    401,
+  );
+  assert.equal(
+    (
+      await authRequest(t, 'https://app.example.com/', {
+        headers: { ...from('2001:db8::11'), Authorization: basic('harry', 'wrong') },
+      })
+    ).status,
+    401,
+  );
   for (let i = 0; i < 3; i++) assert.equal((await portal('192.0.2.12', 'bob-the-target', 'wrong')).status, 401);
   // Successes and a sign-out: never matched.
   const ok = await portal('192.0.2.20', 'john', PASSWORD);
   assert.equal(ok.status, 200);
-  assert.equal((await authRequest(t, 'https://app.example.com/', { headers: { ...from('192.0.2.21'), Authorization: basic('harry', PASSWORD) } })).status, 200);
+  assert.equal(
+    (
+      await authRequest(t, 'https://app.example.com/', {
+        headers: { ...from('192.0.2.21'), Authorization: basic('harry', PASSWORD) },
+      })
+    ).status,
+    200,
+  );
   const cookie = sessionCookieFrom(ok)!;
-  const logout = await request(t.url).post('/api/logout').set({ Host: 'auth.example.com', Origin: 'https://auth.example.com', 'Content-Type': 'application/json', Cookie: cookie, ...from('192.0.2.20') }).send('{}');
+  const logout = await request(t.url)
+    .post('/api/logout')
+    .set({
+      Host: 'auth.example.com',
+      Origin: 'https://auth.example.com',
+      'Content-Type': 'application/json',
+      Cookie: cookie,
+      ...from('192.0.2.20'),
+    })
+    .send('{}');
   assert.equal(logout.status, 200);
 }
 
-const FAILING = ['192.0.2.10', '192.0.2.10', '192.0.2.10', '192.0.2.10', '2001:db8::11', '192.0.2.12', '192.0.2.12', '192.0.2.12'];
+const FAILING = [
+  '192.0.2.10',
+  '192.0.2.10',
+  '192.0.2.10',
+  '192.0.2.10',
+  '2001:db8::11',
+  '192.0.2.12',
+  '192.0.2.12',
+  '192.0.2.12',
+];
 
 /**
  * The filter's failregex lines with fail2ban's substitutions: `%(name)s` from the [Definition] section, `<ADDR>`
@@ -58,18 +111,36 @@ function filterInJs(): (line: string) => string | undefined {
   const values = new Map<string, string>();
   let current: string | undefined;
   for (const raw of definition.split('\n').slice(1)) {
-    if (raw.startsWith('#') || raw.trim() === '') { current = undefined; continue; }
+    if (raw.startsWith('#') || raw.trim() === '') {
+      current = undefined;
+      continue;
+    }
     const m = /^(\w+)\s*=\s*(.*)$/.exec(raw);
-    if (m) { current = m[1]!; values.set(current, m[2]!); continue; }
+    if (m) {
+      current = m[1]!;
+      values.set(current, m[2]!);
+      continue;
+    }
     if (current !== undefined && /^\s/.test(raw)) values.set(current, `${values.get(current)}\n${raw.trim()}`);
   }
-  const expand = (text: string): string => text.replace(/%\((\w+)\)s/g, (_, name: string) => expand(values.get(name) ?? ''));
+  const expand = (text: string): string =>
+    text.replace(/%\((\w+)\)s/g, (_, name: string) => expand(values.get(name) ?? ''));
   const ADDR = '(?<ip>(?:\\d{1,3}\\.){3}\\d{1,3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)';
-  const regexes = expand(values.get('failregex')!).split('\n').map((r) => new RegExp(r.replace('<ADDR>', ADDR)));
-  const dates = values.get('datepattern')!.split('\n').map((p) => new RegExp(p
-    .replace('{LEPOCH}', '\\d{13}')
-    .replace('%%Y-%%m-%%dT%%H:%%M:%%S', '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d')
-    .replace('%%f', '\\d+')));
+  const regexes = expand(values.get('failregex')!)
+    .split('\n')
+    .map((r) => new RegExp(r.replace('<ADDR>', ADDR)));
+  const dates = values
+    .get('datepattern')!
+    .split('\n')
+    .map(
+      (p) =>
+        new RegExp(
+          p
+            .replace('{LEPOCH}', '\\d{13}')
+            .replace('%%Y-%%m-%%dT%%H:%%M:%%S', '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d')
+            .replace('%%f', '\\d+'),
+        ),
+    );
   return (line) => {
     const date = dates.map((d) => d.exec(line)).find((m) => m !== null);
     if (!date) return undefined;
@@ -101,19 +172,83 @@ for (const format of ['json', 'text'] as const) {
         const events = all.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event !== undefined);
         const first = events.filter((e) => e.event === EVENT.firstFactor);
         assert.equal(first.length, 10);
-        assert.deepEqual(Object.keys(first[0]!), ['level', 'time', 'service', 'event', 'outcome', 'remote_ip', 'method', 'user', 'reason', 'msg']);
-        assert.deepEqual(first[0], { ...first[0], level: 30, event: 'first_factor', outcome: 'failure', remote_ip: '192.0.2.10', method: 'password', user: 'john', reason: 'bad_credentials', msg: 'sign-in failed' });
-        assert.ok(first.some((e) => e.method === 'basic' && e.outcome === 'failure' && e.remote_ip === '2001:db8::11' && e.user === 'harry'));
-        assert.ok(first.some((e) => e.method === 'basic' && e.outcome === 'success' && e.remote_ip === '192.0.2.21' && e.reason === undefined));
-        assert.ok(first.some((e) => e.method === 'password' && e.outcome === 'success' && e.remote_ip === '192.0.2.20' && e.msg === 'sign-in succeeded'));
+        assert.deepEqual(Object.keys(first[0]!), [
+          'level',
+          'time',
+          'service',
+          'event',
+          'outcome',
+          'remote_ip',
+          'method',
+          'user',
+          'reason',
+          'msg',
+        ]);
+        assert.deepEqual(first[0], {
+          ...first[0],
+          level: 30,
+          event: 'first_factor',
+          outcome: 'failure',
+          remote_ip: '192.0.2.10',
+          method: 'password',
+          user: 'john',
+          reason: 'bad_credentials',
+          msg: 'sign-in failed',
+        });
+        assert.ok(
+          first.some(
+            (e) =>
+              e.method === 'basic' && e.outcome === 'failure' && e.remote_ip === '2001:db8::11' && e.user === 'harry',
+          ),
+        );
+        assert.ok(
+          first.some(
+            (e) =>
+              e.method === 'basic' && e.outcome === 'success' && e.remote_ip === '192.0.2.21' && e.reason === undefined,
+          ),
+        );
+        assert.ok(
+          first.some(
+            (e) =>
+              e.method === 'password' &&
+              e.outcome === 'success' &&
+              e.remote_ip === '192.0.2.20' &&
+              e.msg === 'sign-in succeeded',
+          ),
+        );
         // The username is escaped as the authentication log stores it: no line of its own.
-        assert.ok(first.some((e) => e.user === 'evil\\x0aINFO sign-in failed service=gatehouse event=first_factor outcome=failure remote_ip=203.0.113.68 ' && e.reason === 'invalid_username'));
+        assert.ok(
+          first.some(
+            (e) =>
+              e.user ===
+                'evil\\x0aINFO sign-in failed service=gatehouse event=first_factor outcome=failure remote_ip=203.0.113.68 ' &&
+              e.reason === 'invalid_username',
+          ),
+        );
         const bans = events.filter((e) => e.event === EVENT.ban);
-        assert.deepEqual(bans.map((e) => [e.user, e.remote_ip, e.ban_time]), [['bob-the-target', '192.0.2.12', 300]]);
-        assert.deepEqual(events.filter((e) => e.event === EVENT.signOut).map((e) => [e.user, e.remote_ip]), [['john', '192.0.2.20']]);
+        assert.deepEqual(
+          bans.map((e) => [e.user, e.remote_ip, e.ban_time]),
+          [['bob-the-target', '192.0.2.12', 300]],
+        );
+        assert.deepEqual(
+          events.filter((e) => e.event === EVENT.signOut).map((e) => [e.user, e.remote_ip]),
+          [['john', '192.0.2.20']],
+        );
       } else {
-        assert.ok(all.some((l) => / INFO sign-in failed service=gatehouse event=first_factor outcome=failure remote_ip=192\.0\.2\.10 method=password user=john reason=bad_credentials$/.test(l)));
-        assert.ok(all.some((l) => / INFO signed out service=gatehouse event=sign_out outcome=success remote_ip=192\.0\.2\.20 user=john$/.test(l)));
+        assert.ok(
+          all.some((l) =>
+            / INFO sign-in failed service=gatehouse event=first_factor outcome=failure remote_ip=192\.0\.2\.10 method=password user=john reason=bad_credentials$/.test(
+              l,
+            ),
+          ),
+        );
+        assert.ok(
+          all.some((l) =>
+            / INFO signed out service=gatehouse event=sign_out outcome=success remote_ip=192\.0\.2\.20 user=john$/.test(
+              l,
+            ),
+          ),
+        );
       }
     });
 
@@ -126,18 +261,33 @@ for (const format of ['json', 'text'] as const) {
 
     it('the fail2ban filter (substituted as fail2ban does) finds every failing address and nothing else', () => {
       const match = filterInJs();
-      assert.deepEqual(lines().map(match).filter((ip) => ip !== undefined), FAILING);
+      assert.deepEqual(
+        lines()
+          .map(match)
+          .filter((ip) => ip !== undefined),
+        FAILING,
+      );
     });
 
     it('fail2ban-regex itself finds the same addresses', () => {
       assert.ok(fail2banRegex, 'fail2ban-regex is not installed (apt-get install fail2ban, as .ci/run does)');
       const file = join(t.dir, `gatehouse-${format}.log`);
       writeFileSync(file, `${lines().join('\n')}\n`);
-      const found = execFileSync('fail2ban-regex', ['-o', 'ip', file, FILTER], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      const found = execFileSync('fail2ban-regex', ['-o', 'ip', file, FILTER], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
       assert.deepEqual(found, FAILING);
       // As the journal backend presents the same lines ("host node[pid]: message").
-      writeFileSync(file, `${lines().map((l) => `gatehouse-host node[4242]: ${l}`).join('\n')}\n`);
-      assert.deepEqual(execFileSync('fail2ban-regex', ['-o', 'ip', file, FILTER], { encoding: 'utf8' }).split('\n').filter(Boolean), FAILING);
+      writeFileSync(
+        file,
+        `${lines()
+          .map((l) => `gatehouse-host node[4242]: ${l}`)
+          .join('\n')}\n`,
+      );
+      assert.deepEqual(
+        execFileSync('fail2ban-regex', ['-o', 'ip', file, FILTER], { encoding: 'utf8' }).split('\n').filter(Boolean),
+        FAILING,
+      );
     });
   });
 }

@@ -39,7 +39,9 @@ describe('security: authz target confusion', () => {
   });
 
   it("a '#' in X-Forwarded-Uri is refused", async () => {
-    const res = await forwardAuth(t, 'https://app.example.com/').set('X-Forwarded-Uri', '/x#/../forbidden').set('Cookie', harry);
+    const res = await forwardAuth(t, 'https://app.example.com/')
+      .set('X-Forwarded-Uri', '/x#/../forbidden')
+      .set('Cookie', harry);
     assert.equal(res.status, 400, `judged as /x: ${res.status}`);
   });
 

@@ -30,7 +30,9 @@ interface RawReply {
 /** One request written byte for byte over TLS to nginx (SNI = `serverName`), as a hostile client can. */
 function rawRequest(proxy: ProxyProcess, serverName: string, text: string): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port: proxy.httpsPort, servername: serverName, ca: proxy.ca }, () => socket.write(text));
+    const socket = connect({ host: '127.0.0.1', port: proxy.httpsPort, servername: serverName, ca: proxy.ca }, () =>
+      socket.write(text),
+    );
     let received = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (received += chunk));
@@ -39,13 +41,19 @@ function rawRequest(proxy: ProxyProcess, serverName: string, text: string): Prom
     socket.on('end', () => {
       const split = received.indexOf('\r\n\r\n');
       const head = split < 0 ? received : received.slice(0, split);
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body: split < 0 ? '' : received.slice(split + 4) });
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
+        head,
+        body: split < 0 ? '' : received.slice(split + 4),
+      });
     });
   });
 }
 
 function request(line: string, headers: Record<string, string>): string {
-  return `${line}\r\n${Object.entries({ ...headers, Connection: 'close' }).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  return `${line}\r\n${Object.entries({ ...headers, Connection: 'close' })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
 }
 
 /** Whether the echo app answered; a reply nginx never sent fails the test instead of passing it. */
@@ -60,7 +68,11 @@ describe('security: nginx (shipped snippets) judges the host the client wrote, s
   let nginx: ProxyProcess;
 
   beforeAll(async () => {
-    gatehouse = await startGatehouse({ sessions: 'redis', storage: 'postgres', config: { access_control: ACCESS_CONTROL } });
+    gatehouse = await startGatehouse({
+      sessions: 'redis',
+      storage: 'postgres',
+      config: { access_control: ACCESS_CONTROL },
+    });
     upstream = await startEchoUpstream();
     nginx = await startNginx({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
   });
@@ -72,27 +84,55 @@ describe('security: nginx (shipped snippets) judges the host the client wrote, s
   });
 
   it('control: an anonymous request for the two-factor app is sent to sign in', async () => {
-    const reply = await rawRequest(nginx, 'secure.example.com', request('GET /vault HTTP/1.1', { Host: 'secure.example.com' }));
+    const reply = await rawRequest(
+      nginx,
+      'secure.example.com',
+      request('GET /vault HTTP/1.1', { Host: 'secure.example.com' }),
+    );
     assert.equal(reply.status, 302, reply.head);
     assert.equal(reachedApp(reply), false);
   });
 
   it('an anonymous absolute-form request for secure.example.com with Host: public.example.com never reaches the app', async () => {
-    const reply = await rawRequest(nginx, 'secure.example.com', request('GET https://secure.example.com/vault HTTP/1.1', { Host: 'public.example.com' }));
-    assert.equal(reachedApp(reply), false, `the two-factor app answered an anonymous client:\n${reply.head}\n${reply.body.slice(0, 300)}`);
+    const reply = await rawRequest(
+      nginx,
+      'secure.example.com',
+      request('GET https://secure.example.com/vault HTTP/1.1', { Host: 'public.example.com' }),
+    );
+    assert.equal(
+      reachedApp(reply),
+      false,
+      `the two-factor app answered an anonymous client:\n${reply.head}\n${reply.body.slice(0, 300)}`,
+    );
   });
 
   it('a one-factor session cannot reach the two-factor app by naming a one-factor host in Host', async () => {
     const cookie = await sessionAtLevel(gatehouse, 'harry', 1);
-    const reply = await rawRequest(nginx, 'secure.example.com', request('GET https://secure.example.com/vault HTTP/1.1', { Host: 'app.example.com', Cookie: cookie }));
-    assert.equal(reachedApp(reply), false, `the two-factor app answered a one-factor session:\n${reply.head}\n${reply.body.slice(0, 300)}`);
+    const reply = await rawRequest(
+      nginx,
+      'secure.example.com',
+      request('GET https://secure.example.com/vault HTTP/1.1', { Host: 'app.example.com', Cookie: cookie }),
+    );
+    assert.equal(
+      reachedApp(reply),
+      false,
+      `the two-factor app answered a one-factor session:\n${reply.head}\n${reply.body.slice(0, 300)}`,
+    );
   });
 
   it("a '#' in the request target is refused rather than judged as the path before it", async () => {
     // nginx routes on `/public` but hands the app the raw `/public#/../forbidden`; Gatehouse judges `/public`
     // (bypass). A backend that reads '#' as a path character and then cleans the path serves `/forbidden`.
     const cookie = await sessionAtLevel(gatehouse, 'harry', 1);
-    const reply = await rawRequest(nginx, 'app.example.com', request('GET /public#/../forbidden HTTP/1.1', { Host: 'app.example.com', Cookie: cookie }));
-    assert.equal(reachedApp(reply), false, `the app received a '#' path that Gatehouse judged as /public:\n${reply.body.slice(0, 300)}`);
+    const reply = await rawRequest(
+      nginx,
+      'app.example.com',
+      request('GET /public#/../forbidden HTTP/1.1', { Host: 'app.example.com', Cookie: cookie }),
+    );
+    assert.equal(
+      reachedApp(reply),
+      false,
+      `the app received a '#' path that Gatehouse judged as /public:\n${reply.body.slice(0, 300)}`,
+    );
   });
 });

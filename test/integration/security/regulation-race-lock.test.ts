@@ -9,7 +9,11 @@ import { stringify } from 'yaml';
 import { PASSWORD, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { firstFactor } from '../../helpers/flows.js';
 import { DEFAULT_ARGON2_PARAMS, hashPassword } from '../../../src/users/hashing.js';
-import { DEFAULT_PASSWORD_LOCK_TIMINGS, PasswordChecker, passwordLockNames } from '../../../src/users/password-check.js';
+import {
+  DEFAULT_PASSWORD_LOCK_TIMINGS,
+  PasswordChecker,
+  passwordLockNames,
+} from '../../../src/users/password-check.js';
 import { Regulator } from '../../../src/regulation/regulator.js';
 
 const AUTH_FAILED = 'Authentication failed. Check your credentials.';
@@ -27,15 +31,25 @@ describe('security: the password lock under concurrent sign-ins', () => {
       sessions: 'redis',
       storage: 'postgres',
       users: Object.fromEntries(USERS.map((name) => [name, { displayname: name, email: `${name}@example.com` }])),
-      config: { authentication_backend: { file: { watch: true } }, regulation: { max_retries: MAX_RETRIES, find_time: '2m', ban_time: '5m' } },
+      config: {
+        authentication_backend: { file: { watch: true } },
+        regulation: { max_retries: MAX_RETRIES, find_time: '2m', ban_time: '5m' },
+      },
     });
     // Production hashes (argon2id, 64 MiB, t=3: tens of milliseconds) so that concurrent checks really overlap.
     const hash = await hashPassword(PASSWORD, DEFAULT_ARGON2_PARAMS);
     // About ten times the default cost (256 MiB, t=24): a check that outlives the short lock used below.
     const slowHash = await hashPassword(PASSWORD, { ...DEFAULT_ARGON2_PARAMS, memory: 262_144, iterations: 24 });
-    const users = Object.fromEntries(USERS.map((name) => [name, {
-      displayname: `${name} (production hash)`, password: name === 'slow' ? slowHash : hash, email: `${name}@example.com`,
-    }]));
+    const users = Object.fromEntries(
+      USERS.map((name) => [
+        name,
+        {
+          displayname: `${name} (production hash)`,
+          password: name === 'slow' ? slowHash : hash,
+          email: `${name}@example.com`,
+        },
+      ]),
+    );
     writeFileSync(t.usersPath, stringify({ users }));
     const deadline = Date.now() + 10_000;
     while (!USERS.every((name) => t.gatehouse.adapters.users.get(name)?.displayName.endsWith('(production hash)'))) {
@@ -47,12 +61,21 @@ describe('security: the password lock under concurrent sign-ins', () => {
 
   it('two devices signing in with the right password at the same time both get in', async () => {
     const replies = await Promise.all([0, 1].map(() => firstFactor(t, { username: 'alice', password: PASSWORD })));
-    assert.deepEqual(replies.map((r) => r.status), [200, 200], JSON.stringify(replies.map((r) => r.body)));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200],
+      JSON.stringify(replies.map((r) => r.body)),
+    );
   });
 
   it('five concurrent right sign-ins all get in (they wait their turn, none is told "wrong credentials")', async () => {
-    const replies = await Promise.all(Array.from({ length: 5 }, () => firstFactor(t, { username: 'bob', password: PASSWORD })));
-    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200]);
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () => firstFactor(t, { username: 'bob', password: PASSWORD })),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
   });
 
   it("a crashed replica's lock lapses in about a check's time, then the right password signs in", async () => {
@@ -76,12 +99,24 @@ describe('security: the password lock under concurrent sign-ins', () => {
       assert.notEqual(res.body.message, AUTH_FAILED);
       assert.match(res.body.message, /try again/i);
       assert.equal(res.headers['retry-after'], '1');
-      const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username: 'dave', since: new Date(0), limit: 10 });
-      assert.deepEqual(attempts.map((a) => [a.successful, a.banned]), [[false, true]], 'logged as refused (never counted)');
+      const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({
+        username: 'dave',
+        since: new Date(0),
+        limit: 10,
+      });
+      assert.deepEqual(
+        attempts.map((a) => [a.successful, a.banned]),
+        [[false, true]],
+        'logged as refused (never counted)',
+      );
     } finally {
       await t.gatehouse.services.sessions.unlock(userLock('dave'), 'stuck-replica');
     }
-    assert.equal((await firstFactor(t, { username: 'dave', password: PASSWORD })).status, 200, 'the wait counted nothing');
+    assert.equal(
+      (await firstFactor(t, { username: 'dave', password: PASSWORD })).status,
+      200,
+      'the wait counted nothing',
+    );
   });
 
   it('a check slower than the lock lifetime keeps its lock (the holder extends it), and frees it when done', async () => {
@@ -91,7 +126,8 @@ describe('security: the password lock under concurrent sign-ins', () => {
     let acquired = false;
     let released = false;
     const locks = {
-      tryLock: async (name: string, owner: string, ttl: number) => (acquired = (await sessions.tryLock(name, owner, ttl)) || acquired),
+      tryLock: async (name: string, owner: string, ttl: number) =>
+        (acquired = (await sessions.tryLock(name, owner, ttl)) || acquired),
       extendLock: (name: string, owner: string, ttl: number) => sessions.extendLock(name, owner, ttl),
       unlock: (name: string, owner: string) => {
         released = true;
@@ -99,9 +135,18 @@ describe('security: the password lock under concurrent sign-ins', () => {
       },
     };
     const timings = { ttlSeconds: 0.3, refreshMs: 60, waitMs: 6_000 };
-    const checker = new PasswordChecker(t.gatehouse.adapters.users, new Regulator(t.gatehouse.adapters.storage, t.loaded.config.regulation), locks, ['user'], timings);
+    const checker = new PasswordChecker(
+      t.gatehouse.adapters.users,
+      new Regulator(t.gatehouse.adapters.storage, t.loaded.config.regulation),
+      locks,
+      ['user'],
+      timings,
+    );
     const started = Date.now();
-    const check = checker.check({ username: 'slow', password: PASSWORD, ip: '192.0.2.1', authType: '1FA', requestUri: '', requestMethod: '' }, { failureFloorMs: 50 });
+    const check = checker.check(
+      { username: 'slow', password: PASSWORD, ip: '192.0.2.1', authType: '1FA', requestUri: '', requestMethod: '' },
+      { failureFloorMs: 50 },
+    );
     let takenWhileHeld = 0;
     let probes = 0;
     while (!released) {
@@ -125,10 +170,20 @@ describe('security: the password lock under concurrent sign-ins', () => {
   });
 
   it(`concurrent wrong guesses are still banned at max_retries (${MAX_RETRIES}), and then the right password is refused`, async () => {
-    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => firstFactor(t, { username: 'erin', password: `wrong-${i}` })));
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => firstFactor(t, { username: 'erin', password: `wrong-${i}` })),
+    );
     assert.deepEqual([...new Set(replies.map((r) => r.status))], [401], 'every guess waited for its turn and failed');
-    const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username: 'erin', since: new Date(0), limit: 100 });
-    assert.equal(attempts.filter((a) => !a.banned).length, MAX_RETRIES, 'exactly max_retries guesses were checked unbanned');
+    const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({
+      username: 'erin',
+      since: new Date(0),
+      limit: 100,
+    });
+    assert.equal(
+      attempts.filter((a) => !a.banned).length,
+      MAX_RETRIES,
+      'exactly max_retries guesses were checked unbanned',
+    );
     const banned = await firstFactor(t, { username: 'erin', password: PASSWORD });
     assert.equal(banned.status, 401);
     assert.equal(banned.body.message, AUTH_FAILED);

@@ -20,12 +20,20 @@ describe('security: regulation under concurrent guesses', () => {
       sessions: 'redis',
       storage: 'postgres',
       users: { victim: { displayname: 'Victim', email: 'victim@example.com' } },
-      config: { authentication_backend: { file: { watch: true } }, regulation: { max_retries: MAX_RETRIES, find_time: '2m', ban_time: '5m' } },
+      config: {
+        authentication_backend: { file: { watch: true } },
+        regulation: { max_retries: MAX_RETRIES, find_time: '2m', ban_time: '5m' },
+      },
     });
     // The test helper's cheap hashes verify in about a millisecond, too fast for guesses to overlap; a production
     // hash (argon2id, 64 MiB, t=3: tens of milliseconds) gives the window a real attacker gets.
     const hash = await hashPassword(PASSWORD, DEFAULT_ARGON2_PARAMS);
-    writeFileSync(t.usersPath, stringify({ users: { victim: { displayname: 'Victim (production hash)', password: hash, email: 'victim@example.com' } } }));
+    writeFileSync(
+      t.usersPath,
+      stringify({
+        users: { victim: { displayname: 'Victim (production hash)', password: hash, email: 'victim@example.com' } },
+      }),
+    );
     const deadline = Date.now() + 10_000;
     while (t.gatehouse.adapters.users.get('victim')?.displayName !== 'Victim (production hash)') {
       if (Date.now() > deadline) throw new Error('the users file was not reloaded');
@@ -38,7 +46,11 @@ describe('security: regulation under concurrent guesses', () => {
     const guesses = Array.from({ length: BURST }, (_, i) => (i === BURST - 1 ? PASSWORD : `wrong-${i}`));
     const replies = await Promise.all(guesses.map((password) => firstFactor(t, { username: 'victim', password })));
 
-    const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username: 'victim', since: new Date(0), limit: 100 });
+    const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({
+      username: 'victim',
+      since: new Date(0),
+      limit: 100,
+    });
     const triedUnbanned = attempts.filter((attempt) => !attempt.banned);
     const signedIn = replies[BURST - 1]!.status === 200;
     assert.ok(

@@ -40,13 +40,21 @@ describe('security: session lifecycle', () => {
     const inFlight = await sessions.load([id], settings);
     assert.ok(inFlight, 'the in-flight authz request found the session');
 
-    const logout = await request(t.url).post('/api/logout').set('Host', 'auth.example.com').set('Origin', 'https://auth.example.com').set('Cookie', cookie);
+    const logout = await request(t.url)
+      .post('/api/logout')
+      .set('Host', 'auth.example.com')
+      .set('Origin', 'https://auth.example.com')
+      .set('Cookie', cookie);
     assert.equal(logout.status, 200);
     assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 401, 'control: logged out');
 
     await sessions.touch(inFlight, settings); // the in-flight request finishes
     const after = await authRequest(t, 'https://app.example.com/', { cookie });
-    assert.equal(after.status, 401, `the logged-out session ID works again (${after.status}, Remote-User ${String(after.headers['remote-user'])})`);
+    assert.equal(
+      after.status,
+      401,
+      `the logged-out session ID works again (${after.status}, Remote-User ${String(after.headers['remote-user'])})`,
+    );
   });
 
   // Nested cookie domains share the default cookie name: the browser sends the example.com cookie to every host under
@@ -64,12 +72,19 @@ describe('security: session lifecycle', () => {
             { domain: 'sub.example.com', authelia_url: 'https://auth.sub.example.com' },
           ],
         },
-        access_control: { ...DEFAULT_ACCESS_CONTROL, rules: [...DEFAULT_ACCESS_CONTROL.rules, { domain: 'app.sub.example.com', policy: 'one_factor' }] },
+        access_control: {
+          ...DEFAULT_ACCESS_CONTROL,
+          rules: [...DEFAULT_ACCESS_CONTROL.rules, { domain: 'app.sub.example.com', policy: 'one_factor' }],
+        },
       },
     });
     if (t === undefined) return; // refused at start: the fix Authelia chose
     const cookie = await signIn(t, 'john');
-    assert.equal((await authRequest(t, 'https://app.example.com/', { cookie })).status, 200, 'control: signed in under example.com');
+    assert.equal(
+      (await authRequest(t, 'https://app.example.com/', { cookie })).status,
+      200,
+      'control: signed in under example.com',
+    );
 
     // What the browser sends when the user follows a link to app.sub.example.com: its example.com cookie.
     await authRequest(t, 'https://app.sub.example.com/', { cookie });
@@ -84,12 +99,21 @@ describe('security: session lifecycle', () => {
       sessions: 'memory',
       storage: 'embedded',
       users: { ...DEFAULT_USERS, John: { displayname: 'Not John', email: 'impostor@example.com', groups: [] } },
-      config: { access_control: { default_policy: 'deny', rules: [{ domain: 'john.example.com', subject: ['user:john'], policy: 'one_factor' }] } },
+      config: {
+        access_control: {
+          default_policy: 'deny',
+          rules: [{ domain: 'john.example.com', subject: ['user:john'], policy: 'one_factor' }],
+        },
+      },
     });
     if (t === undefined) return; // the users file refused names that differ only by case
     const john = await authRequest(t, 'https://john.example.com/', { cookie: await signIn(t, 'john') });
     assert.equal(john.status, 200, 'control: john passes');
     const impostor = await authRequest(t, 'https://john.example.com/', { cookie: await signIn(t, 'John') });
-    assert.equal(impostor.status, 403, `'John' passed the rule for user:john as ${String(impostor.headers['remote-user'])}`);
+    assert.equal(
+      impostor.status,
+      403,
+      `'John' passed the rule for user:john as ${String(impostor.headers['remote-user'])}`,
+    );
   });
 });

@@ -44,7 +44,10 @@ async function assertFailsFast(store: RedisSessionStore): Promise<void> {
 /** A logger that only remembers what it was told. */
 function recordingLogger() {
   const lines: Array<{ level: string; args: unknown[] }> = [];
-  const record = (level: string) => (...args: unknown[]) => void lines.push({ level, args });
+  const record =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void lines.push({ level, args });
   return { lines, logger: { warn: record('warn'), info: record('info') } as never };
 }
 
@@ -55,7 +58,11 @@ class ThrowawayRedis {
   constructor(readonly port: number) {}
 
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     this.child = child;
     let output = '';
     await new Promise<void>((resolve, reject) => {
@@ -96,7 +103,10 @@ describe('SPEC §4 Redis down means 5xx, never "signed out"', () => {
     const store = createRedisSessionStore(await configFor(await freePort()), logger);
     try {
       await assertFailsFast(store);
-      assert.ok(lines.some((line) => line.level === 'warn'), 'the connection error is logged');
+      assert.ok(
+        lines.some((line) => line.level === 'warn'),
+        'the connection error is logged',
+      );
     } finally {
       await store.close();
     }
@@ -116,7 +126,10 @@ describe('SPEC §4 Redis down means 5xx, never "signed out"', () => {
       await redis.start();
       const { lines, logger } = recordingLogger();
       const password = 'not-in-any-log';
-      store = createRedisSessionStore({ ...(await configFor(redis.port)), password: undefined, username: undefined }, logger);
+      store = createRedisSessionStore(
+        { ...(await configFor(redis.port)), password: undefined, username: undefined },
+        logger,
+      );
 
       // Used straight after creation: the first connection is waited for, not failed.
       await store.set('gh_t:recovery', 'before', 60);
@@ -133,7 +146,14 @@ describe('SPEC §4 Redis down means 5xx, never "signed out"', () => {
 
       await redis.stop();
       await assertFailsFast(store);
-      await eventually(async () => assert.ok(lines.some((line) => line.level === 'warn'), 'the outage is logged'), 2_000);
+      await eventually(
+        async () =>
+          assert.ok(
+            lines.some((line) => line.level === 'warn'),
+            'the outage is logged',
+          ),
+        2_000,
+      );
       assert.ok(!JSON.stringify(lines).includes(password));
 
       await redis.start();
@@ -141,7 +161,10 @@ describe('SPEC §4 Redis down means 5xx, never "signed out"', () => {
       assert.ok(recoveredAfter < 5_000, `recovered after ${recoveredAfter} ms`);
       await store.set('gh_t:recovery', 'after', 60);
       assert.equal(await store.get('gh_t:recovery'), 'after');
-      assert.ok(lines.some((line) => line.level === 'info'), 'the recovery is logged');
+      assert.ok(
+        lines.some((line) => line.level === 'info'),
+        'the recovery is logged',
+      );
     });
   });
 });

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Redis, type RedisOptions } from 'ioredis';
 import { packageRoot } from '../../../src/paths.js';
-import { DEFAULT_USERS, PASSWORD, startGatehouse, testConfig, usersYaml, type TestGatehouse } from '../../helpers/gatehouse.js';
+import {
+  DEFAULT_USERS,
+  PASSWORD,
+  startGatehouse,
+  testConfig,
+  usersYaml,
+  type TestGatehouse,
+} from '../../helpers/gatehouse.js';
 import { cookiePair, freePort, httpRequest, startServerProcess, type ServerProcess } from '../../helpers/process.js';
 
 const HOST = '127.0.0.1';
@@ -33,7 +40,15 @@ interface TlsRedis {
 }
 
 async function withClient<T>(options: RedisOptions, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: HOST, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, ...options });
+  const redis = new Redis({
+    host: HOST,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    ...options,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -44,15 +59,34 @@ async function withClient<T>(options: RedisOptions, use: (redis: Redis) => Promi
 }
 
 /** A client that trusts the test certificate explicitly (this process has no NODE_EXTRA_CA_CERTS). */
-const verifiedTls = (port: number): RedisOptions => ({ port, tls: { ca: readFileSync(CERT), servername: 'localhost' } });
+const verifiedTls = (port: number): RedisOptions => ({
+  port,
+  tls: { ca: readFileSync(CERT), servername: 'localhost' },
+});
 
 /** `--port 0`: no plain-TCP listener at all, only the TLS port. */
 async function startTlsRedis(extraArgs: string[] = []): Promise<TlsRedis> {
   const port = await freePort();
   const args = [
-    '--port', '0', '--bind', HOST, '--tls-port', String(port),
-    '--tls-cert-file', CERT, '--tls-key-file', KEY, '--tls-ca-cert-file', CERT, '--tls-auth-clients', 'no',
-    '--save', '', '--appendonly', 'no', ...extraArgs,
+    '--port',
+    '0',
+    '--bind',
+    HOST,
+    '--tls-port',
+    String(port),
+    '--tls-cert-file',
+    CERT,
+    '--tls-key-file',
+    KEY,
+    '--tls-ca-cert-file',
+    CERT,
+    '--tls-auth-clients',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    ...extraArgs,
   ];
   const child = spawn('redis-server', args, { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -90,26 +124,52 @@ function stopChild(child: ChildProcess): Promise<void> {
 const newPrefix = () => `gh_tls_${process.pid}_${randomBytes(4).toString('hex')}:`;
 
 /** The override that points Gatehouse's sessions at the TLS Redis; storage stays embedded (the test default). */
-const redisOverride = (port: number, keyPrefix: string, tls: TlsSection) => ({ session: { redis: { host: HOST, port, key_prefix: keyPrefix, tls } } });
+const redisOverride = (port: number, keyPrefix: string, tls: TlsSection) => ({
+  session: { redis: { host: HOST, port, key_prefix: keyPrefix, tls } },
+});
 
 /** In-process Gatehouse: `session.redis` in the config alone selects Redis, so the shared 6379 Redis is not touched. */
-const inProcess = (port: number, keyPrefix: string, tls: TlsSection) => startGatehouse({ storage: 'embedded', config: redisOverride(port, keyPrefix, tls) });
+const inProcess = (port: number, keyPrefix: string, tls: TlsSection) =>
+  startGatehouse({ storage: 'embedded', config: redisOverride(port, keyPrefix, tls) });
 
-const PORTAL_HEADERS = { Host: 'auth.example.com', Origin: 'https://auth.example.com', 'Content-Type': 'application/json' };
+const PORTAL_HEADERS = {
+  Host: 'auth.example.com',
+  Origin: 'https://auth.example.com',
+  'Content-Type': 'application/json',
+};
 
 async function signIn(url: string): Promise<{ status: number; cookie?: string }> {
-  const res = await httpRequest(`${url}/api/firstfactor`, { method: 'POST', headers: PORTAL_HEADERS, body: JSON.stringify({ username: 'john', password: PASSWORD }) });
+  const res = await httpRequest(`${url}/api/firstfactor`, {
+    method: 'POST',
+    headers: PORTAL_HEADERS,
+    body: JSON.stringify({ username: 'john', password: PASSWORD }),
+  });
   return { status: res.status, cookie: cookiePair(res) };
 }
 
 /** Both proxy protocols: without a reachable store neither may answer 200 nor send the user to sign in. */
 const AUTHZ_CALLS: Array<[string, (url: string, cookie: string) => ReturnType<typeof httpRequest>]> = [
-  ['auth-request', (url, cookie) => httpRequest(`${url}/api/authz/auth-request`, {
-    headers: { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GET', Cookie: cookie },
-  })],
-  ['forward-auth', (url, cookie) => httpRequest(`${url}/api/authz/forward-auth`, {
-    headers: { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'app.example.com', 'X-Forwarded-Uri': '/', Accept: 'text/html', Cookie: cookie },
-  })],
+  [
+    'auth-request',
+    (url, cookie) =>
+      httpRequest(`${url}/api/authz/auth-request`, {
+        headers: { 'X-Original-URL': 'https://app.example.com/', 'X-Original-Method': 'GET', Cookie: cookie },
+      }),
+  ],
+  [
+    'forward-auth',
+    (url, cookie) =>
+      httpRequest(`${url}/api/authz/forward-auth`, {
+        headers: {
+          'X-Forwarded-Method': 'GET',
+          'X-Forwarded-Proto': 'https',
+          'X-Forwarded-Host': 'app.example.com',
+          'X-Forwarded-Uri': '/',
+          Accept: 'text/html',
+          Cookie: cookie,
+        },
+      }),
+  ],
 ];
 
 async function assertSignedInOverTls(url: string, redis: TlsRedis, keyPrefix: string): Promise<string> {
@@ -132,7 +192,6 @@ async function assertFailsClosed(url: string, cookie: string): Promise<void> {
   for (const [name, call] of AUTHZ_CALLS) assert.equal((await call(url, cookie)).status, 503, name);
   assert.equal((await signIn(url)).status, 503, 'sign-in');
 }
-
 
 // ---- the tests ---------------------------------------------------------------------------------------------------
 
@@ -183,7 +242,10 @@ async function assertFailsClosed(url: string, cookie: string): Promise<void> {
   it('skip_verify: false without a trusted CA — starts, reports unhealthy, fails closed', async () => {
     // The premise, checked rather than assumed (NODE_EXTRA_CA_CERTS may name a system bundle): Node's default trust
     // store does not accept the test certificate.
-    const trusted = await withClient({ port: redis.port, tls: { servername: 'localhost' } }, (r) => r.ping()).then(() => true, () => false);
+    const trusted = await withClient({ port: redis.port, tls: { servername: 'localhost' } }, (r) => r.ping()).then(
+      () => true,
+      () => false,
+    );
     // Jest has no skip from inside a running test: say so and end the test (it then counts as passed).
     if (trusted) {
       console.warn('not checked: this process already trusts the test certificate');
@@ -201,20 +263,34 @@ async function assertFailsClosed(url: string, cookie: string): Promise<void> {
     async function configFile(name: string, tls: TlsSection): Promise<string> {
       const usersPath = join(dir, 'users.yml');
       writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
-      const { raw } = await testConfig({ dir, usersPath, storage: 'embedded', config: redisOverride(redis.port, keyPrefix, tls) });
+      const { raw } = await testConfig({
+        dir,
+        usersPath,
+        storage: 'embedded',
+        config: redisOverride(redis.port, keyPrefix, tls),
+      });
       const path = join(dir, `${name}.yml`);
       writeFileSync(path, stringify(raw));
       return path;
     }
 
     it("server_name 'localhost' matches the certificate: sign-in and authz work", async () => {
-      const server = await startServerProcess(await configFile('trusted', { server_name: 'localhost', skip_verify: false }), await freePort(), env);
+      const server = await startServerProcess(
+        await configFile('trusted', { server_name: 'localhost', skip_verify: false }),
+        await freePort(),
+        env,
+      );
       servers.push(server);
       await assertSignedInOverTls(server.url, redis, keyPrefix);
     });
 
     it("server_name 'wrong.example' does not match: fails closed", async () => {
-      const server = await startServerProcess(await configFile('wrong-name', { server_name: 'wrong.example', skip_verify: false }), await freePort(), env, 'listening');
+      const server = await startServerProcess(
+        await configFile('wrong-name', { server_name: 'wrong.example', skip_verify: false }),
+        await freePort(),
+        env,
+        'listening',
+      );
       servers.push(server);
       await assertFailsClosed(server.url, await live());
     });
@@ -231,7 +307,11 @@ async function assertFailsClosed(url: string, cookie: string): Promise<void> {
     /** A live session in the TLS 1.2 Redis, made by the TLS1.2 case (or by the TLS1.3 case when a name filter left it out). */
     let cookie: string | undefined;
     const signedInOverTls12 = async (): Promise<string> => {
-      const t = await inProcess(limited.port, prefix, { server_name: 'localhost', skip_verify: true, minimum_version: 'TLS1.2' });
+      const t = await inProcess(limited.port, prefix, {
+        server_name: 'localhost',
+        skip_verify: true,
+        minimum_version: 'TLS1.2',
+      });
       gatehouses.push(t);
       cookie = await assertSignedInOverTls(t.url, limited, prefix);
       return cookie;
@@ -242,7 +322,11 @@ async function assertFailsClosed(url: string, cookie: string): Promise<void> {
 
     it('minimum_version TLS1.3: fails closed', async () => {
       const live = cookie ?? (await signedInOverTls12());
-      const t = await inProcess(limited.port, prefix, { server_name: 'localhost', skip_verify: true, minimum_version: 'TLS1.3' });
+      const t = await inProcess(limited.port, prefix, {
+        server_name: 'localhost',
+        skip_verify: true,
+        minimum_version: 'TLS1.3',
+      });
       gatehouses.push(t);
       await assertFailsClosed(t.url, live);
     });

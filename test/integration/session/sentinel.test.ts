@@ -18,7 +18,11 @@ describe('sessions through Redis Sentinel', () => {
   beforeAll(async () => {
     cluster = await startSentinelCluster();
     t = await startGatehouse({
-      config: { session: { redis: { key_prefix: KEY_PREFIX, high_availability: { sentinel_name: MASTER_NAME, nodes: cluster.nodes } } } },
+      config: {
+        session: {
+          redis: { key_prefix: KEY_PREFIX, high_availability: { sentinel_name: MASTER_NAME, nodes: cluster.nodes } },
+        },
+      },
     });
   });
 
@@ -67,7 +71,11 @@ describe('sessions through Redis Sentinel', () => {
     }
 
     const unexpected = seen.filter((status) => status !== 200 && status !== 503);
-    assert.deepEqual(unexpected, [], `during the failover every answer is 200 or 503 (saw ${JSON.stringify(summary(seen))})`);
+    assert.deepEqual(
+      unexpected,
+      [],
+      `during the failover every answer is 200 or 503 (saw ${JSON.stringify(summary(seen))})`,
+    );
     assert.equal(seen.at(-1), 200, 'the session written before the failover authorises again');
 
     const after = await authRequest(t, TARGET, { cookie: john });

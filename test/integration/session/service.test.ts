@@ -21,28 +21,78 @@ const cookie: CookieSettings = {
   rememberMe: 30 * 86400,
   secure: true,
 };
-const otherCookie: CookieSettings = { ...cookie, domain: 'example.org', portalUrl: new URL('https://auth.example.org') };
+const otherCookie: CookieSettings = {
+  ...cookie,
+  domain: 'example.org',
+  portalUrl: new URL('https://auth.example.org'),
+};
 
-const john: NewSessionData = { username: 'john', displayName: 'John Doe', emails: ['john@example.com'], groups: ['admins', 'dev'], level: 1, rememberMe: false };
+const john: NewSessionData = {
+  username: 'john',
+  displayName: 'John Doe',
+  emails: ['john@example.com'],
+  groups: ['admins', 'dev'],
+  level: 1,
+  rememberMe: false,
+};
 
 /** Counts the calls that reach the real store, to show what the hot path costs. */
 class CountingStore implements SessionStore {
   calls = { get: 0, set: 0, delete: 0 };
   constructor(readonly inner: SessionStore) {}
-  get(key: string) { this.calls.get++; return this.inner.get(key); }
-  set(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.set(key, value, ttl); }
-  delete(key: string) { this.calls.delete++; return this.inner.delete(key); }
-  take(key: string) { this.calls.delete++; return this.inner.take(key); }
-  setIfAbsent(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.setIfAbsent(key, value, ttl); }
-  replace(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.replace(key, value, ttl); }
-  deleteIfEquals(key: string, value: string) { this.calls.delete++; return this.inner.deleteIfEquals(key, value); }
-  expireIfEquals(key: string, value: string, ttl: number) { this.calls.set++; return this.inner.expireIfEquals(key, value, ttl); }
-  indexAdd(key: string, member: string, expiresAt: number) { this.calls.set++; return this.inner.indexAdd(key, member, expiresAt); }
-  indexRemove(key: string, member: string) { this.calls.delete++; return this.inner.indexRemove(key, member); }
-  deleteIndexed(key: string) { this.calls.delete++; return this.inner.deleteIndexed(key); }
-  ping() { return this.inner.ping(); }
-  close() { return this.inner.close(); }
-  reset() { this.calls = { get: 0, set: 0, delete: 0 }; }
+  get(key: string) {
+    this.calls.get++;
+    return this.inner.get(key);
+  }
+  set(key: string, value: string, ttl: number) {
+    this.calls.set++;
+    return this.inner.set(key, value, ttl);
+  }
+  delete(key: string) {
+    this.calls.delete++;
+    return this.inner.delete(key);
+  }
+  take(key: string) {
+    this.calls.delete++;
+    return this.inner.take(key);
+  }
+  setIfAbsent(key: string, value: string, ttl: number) {
+    this.calls.set++;
+    return this.inner.setIfAbsent(key, value, ttl);
+  }
+  replace(key: string, value: string, ttl: number) {
+    this.calls.set++;
+    return this.inner.replace(key, value, ttl);
+  }
+  deleteIfEquals(key: string, value: string) {
+    this.calls.delete++;
+    return this.inner.deleteIfEquals(key, value);
+  }
+  expireIfEquals(key: string, value: string, ttl: number) {
+    this.calls.set++;
+    return this.inner.expireIfEquals(key, value, ttl);
+  }
+  indexAdd(key: string, member: string, expiresAt: number) {
+    this.calls.set++;
+    return this.inner.indexAdd(key, member, expiresAt);
+  }
+  indexRemove(key: string, member: string) {
+    this.calls.delete++;
+    return this.inner.indexRemove(key, member);
+  }
+  deleteIndexed(key: string) {
+    this.calls.delete++;
+    return this.inner.deleteIndexed(key);
+  }
+  ping() {
+    return this.inner.ping();
+  }
+  close() {
+    return this.inner.close();
+  }
+  reset() {
+    this.calls = { get: 0, set: 0, delete: 0 };
+  }
 }
 
 interface Backend {
@@ -57,10 +107,13 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
     let store: CountingStore;
     let clock: number;
     let service: SessionService;
-    const key = (session: Session | string) => sessionStoreKey(backend.keyPrefix, typeof session === 'string' ? session : session.id);
+    const key = (session: Session | string) =>
+      sessionStoreKey(backend.keyPrefix, typeof session === 'string' ? session : session.id);
     const stored = (session: Session | string) => backend.store.get(key(session));
 
-    beforeAll(async () => { backend = await open(); });
+    beforeAll(async () => {
+      backend = await open();
+    });
     afterAll(async () => backend.close());
     beforeEach(() => {
       clock = Date.now();
@@ -80,7 +133,11 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
 
     it('another replica with the same secret reads the session', async () => {
       const session = await service.create(john, cookie);
-      const replica = new SessionService(backend.store, { secret: SECRET, keyPrefix: backend.keyPrefix, now: () => clock });
+      const replica = new SessionService(backend.store, {
+        secret: SECRET,
+        keyPrefix: backend.keyPrefix,
+        now: () => clock,
+      });
       assert.equal((await replica.load([session.id], cookie))?.data.username, 'john');
     });
 
@@ -173,10 +230,19 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
 
     it('revokeUser ends every session of that user (regenerated ones too), and only theirs', async () => {
       const user = { ...john, username: `revoke-${label}-${clock}` };
-      const [a, b, other] = [await service.create(user, cookie), await service.create(user, otherCookie), await service.create({ ...user, username: `${user.username}-other` }, cookie)];
+      const [a, b, other] = [
+        await service.create(user, cookie),
+        await service.create(user, otherCookie),
+        await service.create({ ...user, username: `${user.username}-other` }, cookie),
+      ];
       const c = (await service.regenerate(await service.create(user, cookie), cookie))!;
       assert.equal(await service.revokeUser(user.username), 3);
-      for (const [session, domain] of [[a, cookie], [b, otherCookie], [c, cookie]] as const) assert.equal(await service.load([session.id], domain), undefined);
+      for (const [session, domain] of [
+        [a, cookie],
+        [b, otherCookie],
+        [c, cookie],
+      ] as const)
+        assert.equal(await service.load([session.id], domain), undefined);
       assert.ok(await service.load([other.id], cookie));
       assert.equal(await service.revokeUser(user.username), 0);
     });
@@ -201,7 +267,16 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
     it('malformed cookie values are never looked up', async () => {
       const real = await service.create(john, cookie);
       store.reset();
-      const garbage = ['', 'x', '../../etc/passwd', 'A'.repeat(5000), `${real.id} `, `"${real.id}"`, `${real.id.slice(0, 42)}B`, '\u0000'];
+      const garbage = [
+        '',
+        'x',
+        '../../etc/passwd',
+        'A'.repeat(5000),
+        `${real.id} `,
+        `"${real.id}"`,
+        `${real.id.slice(0, 42)}B`,
+        '\u0000',
+      ];
       assert.equal(await service.load(garbage, cookie), undefined);
       assert.deepEqual(store.calls, { get: 0, set: 0, delete: 0 });
     });
@@ -235,14 +310,22 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
 
     it('data sealed with another secret is undecryptable, so the session is dropped and deleted', async () => {
       const session = await service.create(john, cookie);
-      const rotated = new SessionService(backend.store, { secret: 'a new secret', keyPrefix: backend.keyPrefix, now: () => clock });
+      const rotated = new SessionService(backend.store, {
+        secret: 'a new secret',
+        keyPrefix: backend.keyPrefix,
+        now: () => clock,
+      });
       assert.equal(await rotated.load([session.id], cookie), undefined);
       assert.equal(await stored(session), null);
     });
 
     it('a stored value that is not ours is dropped and deleted', async () => {
       const id = newSessionId();
-      await backend.store.set(key(id), JSON.stringify({ ...john, cookieDomain: 'example.com', createdAt: clock, lastActivity: clock }), 60);
+      await backend.store.set(
+        key(id),
+        JSON.stringify({ ...john, cookieDomain: 'example.com', createdAt: clock, lastActivity: clock }),
+        60,
+      );
       assert.equal(await service.load([id], cookie), undefined);
       assert.equal(await stored(id), null);
     });
@@ -310,7 +393,10 @@ describe('SPEC §8 what Redis holds', () => {
   it('the TTL is the remaining absolute lifetime when that is shorter than the inactivity window', async () => {
     const clock = Date.now();
     const late = new SessionService(store, { secret: SECRET, keyPrefix: prefix(), now: () => clock });
-    const session: Session = { id: newSessionId(), data: { ...john, cookieDomain: 'example.com', createdAt: clock - 3540_000, lastActivity: clock } };
+    const session: Session = {
+      id: newSessionId(),
+      data: { ...john, cookieDomain: 'example.com', createdAt: clock - 3540_000, lastActivity: clock },
+    };
     await store.set(sessionStoreKey(prefix(), session.id), 'placeholder', 10);
     assert.equal(await late.save(session, cookie), true, 'an existing session is written in place');
     await store.delete(sessionStoreKey(prefix(), 'unused'));
@@ -338,12 +424,28 @@ describe('the decoded-session cache never serves a stale session', () => {
     const store = new MemorySessionStore();
     const a = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!' });
     const b = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!' });
-    const cookie: CookieSettings = { domain: 'example.com', name: 'gatehouse_session', portalUrl: new URL('https://auth.example.com'), sameSite: 'lax', expiration: 3600, inactivity: 300, rememberMe: 0, secure: true };
-    const created = await a.create({ username: 'john', displayName: 'John', emails: [], groups: ['dev'], level: 1, rememberMe: false }, cookie);
+    const cookie: CookieSettings = {
+      domain: 'example.com',
+      name: 'gatehouse_session',
+      portalUrl: new URL('https://auth.example.com'),
+      sameSite: 'lax',
+      expiration: 3600,
+      inactivity: 300,
+      rememberMe: 0,
+      secure: true,
+    };
+    const created = await a.create(
+      { username: 'john', displayName: 'John', emails: [], groups: ['dev'], level: 1, rememberMe: false },
+      cookie,
+    );
     const loaded = await a.load([created.id], cookie);
     assert.equal(loaded?.data.level, 1);
     loaded!.data.groups.push('mutated');
-    assert.deepEqual((await a.load([created.id], cookie))?.data.groups, ['dev'], 'callers cannot change the cached copy');
+    assert.deepEqual(
+      (await a.load([created.id], cookie))?.data.groups,
+      ['dev'],
+      'callers cannot change the cached copy',
+    );
     const fromB = (await b.load([created.id], cookie))!;
     fromB.data.level = 2;
     await b.save(fromB, cookie);
@@ -357,25 +459,43 @@ describe('the decoded-session cache never serves a stale session', () => {
 describe('single-use tokens (WebAuthn challenges) hold across racing callers', () => {
   for (const [label, open] of [
     ['memory', async () => ({ store: new MemorySessionStore() as SessionStore, done: async () => undefined })],
-    ['Redis', async () => {
-      const target = await redisTestTarget();
-      const store = createRedisSessionStore(target.config);
-      return { store: store as SessionStore, done: async () => { await store.close(); await target.cleanup(); } };
-    }],
+    [
+      'Redis',
+      async () => {
+        const target = await redisTestTarget();
+        const store = createRedisSessionStore(target.config);
+        return {
+          store: store as SessionStore,
+          done: async () => {
+            await store.close();
+            await target.cleanup();
+          },
+        };
+      },
+    ],
   ] as const) {
     it(`exactly one of many concurrent useOnce calls wins (${label})`, async () => {
       const { store, done } = await open();
       try {
-        const service = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!', keyPrefix: 'gh_t_once:' });
+        const service = new SessionService(store, {
+          secret: 'a-secret-of-at-least-thirty-two-chars!!',
+          keyPrefix: 'gh_t_once:',
+        });
         await service.markOnce('challenge-1', 60);
         const results = await Promise.all(Array.from({ length: 20 }, () => service.useOnce('challenge-1')));
         assert.equal(results.filter(Boolean).length, 1);
         assert.equal(await service.useOnce('never-marked'), false);
-        const locks = await Promise.all(Array.from({ length: 10 }, (_, i) => service.tryLock('password-check:user:john', `owner-${i}`, 5)));
+        const locks = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => service.tryLock('password-check:user:john', `owner-${i}`, 5)),
+        );
         assert.equal(locks.filter(Boolean).length, 1, 'one holder at a time');
         const owner = `owner-${locks.indexOf(true)}`;
         await service.unlock('password-check:user:john', 'someone-else');
-        assert.equal(await service.extendLock('password-check:user:john', 'someone-else', 5), false, 'only the holder extends it');
+        assert.equal(
+          await service.extendLock('password-check:user:john', 'someone-else', 5),
+          false,
+          'only the holder extends it',
+        );
         assert.equal(await service.tryLock('password-check:user:john', 'late', 5), false, 'only the holder frees it');
         assert.equal(await service.extendLock('password-check:user:john', owner, 5), true);
         await service.unlock('password-check:user:john', owner);

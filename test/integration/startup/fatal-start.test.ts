@@ -19,7 +19,11 @@ const EXIT_BOUND_MS = 3_000;
 /** A start that never fails or never exits is killed after this long (and the test fails). */
 const GIVE_UP_MS = 30_000;
 
-interface Failed { code: number | null; stderr: string; errorToExitMs: number }
+interface Failed {
+  code: number | null;
+  stderr: string;
+  errorToExitMs: number;
+}
 
 /** `gatehouse serve --config FILE`, expected to fail: the exit code, stderr, and time from the error line to the exit. */
 function serveExpectingFailure(configPath: string, env: Record<string, string> = {}): Promise<Failed> {
@@ -87,10 +91,18 @@ for (const sessions of ['redis', 'memory'] as const) {
       const port = await freePort();
       const blocker = await listenOn(port);
       try {
-        const result = await serveExpectingFailure(writeConfig('port.yml', { server: { address: `tcp://127.0.0.1:${port}` } }));
+        const result = await serveExpectingFailure(
+          writeConfig('port.yml', { server: { address: `tcp://127.0.0.1:${port}` } }),
+        );
         assert.equal(result.code, 1, result.stderr);
-        assert.match(result.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`));
-        assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);
+        assert.match(
+          result.stderr,
+          new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`),
+        );
+        assert.ok(
+          result.errorToExitMs < EXIT_BOUND_MS,
+          `exited ${Math.round(result.errorToExitMs)} ms after the error`,
+        );
       } finally {
         blocker.close();
       }
@@ -100,20 +112,27 @@ for (const sessions of ['redis', 'memory'] as const) {
       const port = await freePort();
       const blocker = await listenOn(port);
       try {
-        const result = await serveExpectingFailure(writeConfig('metrics.yml', {
-          server: { address: `tcp://127.0.0.1:${await freePort()}` },
-          telemetry: { metrics: { enabled: true, address: `tcp://127.0.0.1:${port}` } },
-        }));
+        const result = await serveExpectingFailure(
+          writeConfig('metrics.yml', {
+            server: { address: `tcp://127.0.0.1:${await freePort()}` },
+            telemetry: { metrics: { enabled: true, address: `tcp://127.0.0.1:${port}` } },
+          }),
+        );
         assert.equal(result.code, 1, result.stderr);
         assert.match(result.stderr, /telemetry\.metrics cannot listen on/);
-        assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);
+        assert.ok(
+          result.errorToExitMs < EXIT_BOUND_MS,
+          `exited ${Math.round(result.errorToExitMs)} ms after the error`,
+        );
       } finally {
         blocker.close();
       }
     });
 
     it('the PostgreSQL database does not exist: names it and exits 1', async () => {
-      const result = await serveExpectingFailure(writeConfig('no-db.yml', { storage: { postgres: { database: 'gatehouse_no_such_db' } } }));
+      const result = await serveExpectingFailure(
+        writeConfig('no-db.yml', { storage: { postgres: { database: 'gatehouse_no_such_db' } } }),
+      );
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /storage unavailable: database "gatehouse_no_such_db" does not exist on /);
       assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);
@@ -124,13 +143,18 @@ for (const sessions of ['redis', 'memory'] as const) {
         const port = await freePort();
         const blocker = await listenOn(port);
         try {
-          const result = await serveExpectingFailure(writeConfig('redis-away.yml', {
-            server: { address: `tcp://127.0.0.1:${port}` },
-            session: { redis: { host: '127.0.0.1', port: await freePort() } },
-          }));
+          const result = await serveExpectingFailure(
+            writeConfig('redis-away.yml', {
+              server: { address: `tcp://127.0.0.1:${port}` },
+              session: { redis: { host: '127.0.0.1', port: await freePort() } },
+            }),
+          );
           assert.equal(result.code, 1, result.stderr);
           assert.match(result.stderr, /the address is already in use/);
-          assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);
+          assert.ok(
+            result.errorToExitMs < EXIT_BOUND_MS,
+            `exited ${Math.round(result.errorToExitMs)} ms after the error`,
+          );
         } finally {
           blocker.close();
         }
@@ -138,7 +162,9 @@ for (const sessions of ['redis', 'memory'] as const) {
     }
 
     it('the users file is missing: exits 1', async () => {
-      const result = await serveExpectingFailure(writeConfig('missing-users.yml', { authentication_backend: { file: { path: join(dir, 'nope.yml') } } }));
+      const result = await serveExpectingFailure(
+        writeConfig('missing-users.yml', { authentication_backend: { file: { path: join(dir, 'nope.yml') } } }),
+      );
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /nope\.yml.*file not found/);
       assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);
@@ -147,7 +173,9 @@ for (const sessions of ['redis', 'memory'] as const) {
     it('the users file is invalid: exits 1', async () => {
       const bad = join(dir, 'bad-users.yml');
       writeFileSync(bad, 'users:\n  john: [this is not a user]\n');
-      const result = await serveExpectingFailure(writeConfig('bad-users.yml', { authentication_backend: { file: { path: bad } } }));
+      const result = await serveExpectingFailure(
+        writeConfig('bad-users.yml', { authentication_backend: { file: { path: bad } } }),
+      );
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /bad-users\.yml/);
       assert.ok(result.errorToExitMs < EXIT_BOUND_MS, `exited ${Math.round(result.errorToExitMs)} ms after the error`);

@@ -37,13 +37,20 @@ describe('migration files', () => {
 
   it('are applied in numeric order, by name without .sql; other files are ignored', async () => {
     const dir = await directoryWith(['0002_second.sql', '0010_tenth.sql', '0001_first.sql', 'README.md']);
-    assert.deepEqual((await loadMigrations(dir)).map((migration) => migration.name), ['0001_first', '0002_second', '0010_tenth']);
+    assert.deepEqual(
+      (await loadMigrations(dir)).map((migration) => migration.name),
+      ['0001_first', '0002_second', '0010_tenth'],
+    );
   });
 
   const refused: Array<{ rule: string; files: string[]; message: RegExp }> = [
     { rule: 'a misnamed file', files: ['0001_first.sql', '2_second.sql'], message: /is not named NNNN_/ },
     { rule: 'upper-case names', files: ['0001_First.sql'], message: /is not named NNNN_/ },
-    { rule: 'two files with one number', files: ['0001_first.sql', '0001_other.sql'], message: /two migration files are numbered 0001/ },
+    {
+      rule: 'two files with one number',
+      files: ['0001_first.sql', '0001_other.sql'],
+      message: /two migration files are numbered 0001/,
+    },
   ];
   for (const { rule, files, message } of refused) {
     it(`refuse ${rule} rather than skip it`, async () => {

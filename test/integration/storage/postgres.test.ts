@@ -48,17 +48,21 @@ describe('PostgreSQL storage', () => {
     const client = new pg.Client({ connectionString: target.url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [
-        target.config.schema,
-      ]);
-      assert.deepEqual(rows.map((row) => row.tablename), [
-        'authentication_logs',
-        'identity_verification',
-        'migrations',
-        'user_preferences',
-        'webauthn_credentials',
-        'webauthn_users',
-      ]);
+      const { rows } = await client.query<{ tablename: string }>(
+        'SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename',
+        [target.config.schema],
+      );
+      assert.deepEqual(
+        rows.map((row) => row.tablename),
+        [
+          'authentication_logs',
+          'identity_verification',
+          'migrations',
+          'user_preferences',
+          'webauthn_credentials',
+          'webauthn_users',
+        ],
+      );
     } finally {
       await client.end();
     }
@@ -66,12 +70,18 @@ describe('PostgreSQL storage', () => {
 
   it('an unreachable server makes every call reject with StorageUnavailableError', async () => {
     const port = await closedPort();
-    const storage = await openStorage({ postgres: { ...target.config, address: { host: '127.0.0.1', port } }, local: { path: 'unused' } });
+    const storage = await openStorage({
+      postgres: { ...target.config, address: { host: '127.0.0.1', port } },
+      local: { path: 'unused' },
+    });
     try {
       const calls: Array<[string, () => Promise<unknown>]> = [
         ['ping', () => storage.ping()],
         ['migrate', () => storage.migrate()],
-        ['latestAuthenticationAttempts', () => storage.latestAuthenticationAttempts({ username: 'alice', since: new Date(0), limit: 3 })],
+        [
+          'latestAuthenticationAttempts',
+          () => storage.latestAuthenticationAttempts({ username: 'alice', since: new Date(0), limit: 3 }),
+        ],
         ['loadPreferences', () => storage.loadPreferences('alice')],
         ['consumeIdentityVerification', () => storage.consumeIdentityVerification(crypto.randomUUID(), '192.0.2.1')],
       ];
@@ -91,7 +101,10 @@ describe('PostgreSQL storage', () => {
     beforeAll(async () => {
       relay = new Relay(target.config.address);
       await relay.start();
-      storage = await openStorage({ postgres: { ...target.config, address: { host: '127.0.0.1', port: relay.port } }, local: { path: 'unused' } }, logger);
+      storage = await openStorage(
+        { postgres: { ...target.config, address: { host: '127.0.0.1', port: relay.port } }, local: { path: 'unused' } },
+        logger,
+      );
       await storage.migrate();
     });
     afterAll(async () => {
@@ -103,7 +116,8 @@ describe('PostgreSQL storage', () => {
       await storage.loadPreferences('alice');
       await relay.cut();
       const warned = () => lines.some((line) => line.level === 40 && /postgres connection lost/.test(line.msg));
-      for (let waited = 0; !warned() && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let waited = 0; !warned() && waited < 2000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       assert.ok(warned(), 'the idle connection dropped by the server was logged as a warning, not thrown');
       await assert.rejects(storage.loadPreferences('alice'), StorageUnavailableError);
       await assert.rejects(storage.ping(), StorageUnavailableError);

@@ -34,26 +34,41 @@ describe('a PostgreSQL that cannot be used is named with its cause', () => {
   afterAll(() => postgres.cleanup());
 
   it('a database that does not exist', async () => {
-    const error = await startError({ ...emptyLocal, postgres: { ...postgres.config, database: 'gatehouse_no_such_db' } });
+    const error = await startError({
+      ...emptyLocal,
+      postgres: { ...postgres.config, database: 'gatehouse_no_such_db' },
+    });
     const { host, port } = postgres.config.address;
-    assert.equal(error.message, `storage unavailable: database "gatehouse_no_such_db" does not exist on ${host}:${port}`);
+    assert.equal(
+      error.message,
+      `storage unavailable: database "gatehouse_no_such_db" does not exist on ${host}:${port}`,
+    );
   });
 
   it('a closed port', async () => {
     const port = await freePort();
-    const error = await startError({ ...emptyLocal, postgres: { ...postgres.config, address: { host: '127.0.0.1', port } } });
+    const error = await startError({
+      ...emptyLocal,
+      postgres: { ...postgres.config, address: { host: '127.0.0.1', port } },
+    });
     assert.match(error.message, new RegExp(`^storage unavailable: connection refused at 127\\.0\\.0\\.1:${port}`));
   });
 
   it('a user that does not exist', async () => {
-    const error = await startError({ ...emptyLocal, postgres: { ...postgres.config, username: 'gatehouse_no_such_user' } });
+    const error = await startError({
+      ...emptyLocal,
+      postgres: { ...postgres.config, username: 'gatehouse_no_such_user' },
+    });
     assert.match(error.message, /^storage unavailable: authentication failed for user "gatehouse_no_such_user"/);
   });
 
   it('a hung server is given up on after storage.postgres.timeout, for a new and for a pooled connection', async () => {
     const relay = new Relay(postgres.config.address);
     await relay.start();
-    const storage = await openStorage({ ...emptyLocal, postgres: { ...postgres.config, timeout: 1, address: { host: '127.0.0.1', port: relay.port } } });
+    const storage = await openStorage({
+      ...emptyLocal,
+      postgres: { ...postgres.config, timeout: 1, address: { host: '127.0.0.1', port: relay.port } },
+    });
     try {
       await storage.migrate();
       relay.hang();
@@ -64,7 +79,10 @@ describe('a PostgreSQL that cannot be used is named with its cause', () => {
         const elapsed = performance.now() - started;
         for (const result of results) {
           assert.equal(result.status, 'rejected', which);
-          assert.match(String((result as PromiseRejectedResult).reason.message), /no answer from 127\.0\.0\.1:\d+ within 1 s|connection .* reset|storage unavailable/);
+          assert.match(
+            String((result as PromiseRejectedResult).reason.message),
+            /no answer from 127\.0\.0\.1:\d+ within 1 s|connection .* reset|storage unavailable/,
+          );
         }
         assert.ok(elapsed < 2_500, `${which}: gave up after ${Math.round(elapsed)} ms (timeout 1 s)`);
       }

@@ -56,7 +56,9 @@ function attempt(overrides: Partial<AuthenticationAttempt> & { username: string;
   };
 }
 
-function credential(overrides: Partial<NewWebAuthnCredential> & { username: string; kid: string }): NewWebAuthnCredential {
+function credential(
+  overrides: Partial<NewWebAuthnCredential> & { username: string; kid: string },
+): NewWebAuthnCredential {
   return {
     createdAt: T0,
     rpid: 'auth.example.com',
@@ -113,9 +115,21 @@ for (const backend of backends) {
       beforeAll(async () => {
         const attempts = [
           attempt({ username, time: at(0), remoteIp: '192.0.2.1' }),
-          attempt({ username, time: at(10), remoteIp: '192.0.2.2', successful: true, authType: 'BASIC', requestMethod: 'GET' }),
+          attempt({
+            username,
+            time: at(10),
+            remoteIp: '192.0.2.2',
+            successful: true,
+            authType: 'BASIC',
+            requestMethod: 'GET',
+          }),
           attempt({ username, time: at(20), remoteIp: '192.0.2.1', banned: true }),
-          attempt({ username, time: at(30), remoteIp: '192.0.2.2', requestUri: 'https://app.example.com/a?b=c&d=\'e"' }),
+          attempt({
+            username,
+            time: at(30),
+            remoteIp: '192.0.2.2',
+            requestUri: 'https://app.example.com/a?b=c&d=\'e"',
+          }),
           attempt({ username: `${username}-other`, time: at(25), remoteIp: '192.0.2.1' }),
         ];
         for (const entry of attempts) await storage.appendAuthenticationLog(entry);
@@ -123,18 +137,51 @@ for (const backend of backends) {
 
       it('returns every field as stored, newest first', async () => {
         const latest = await storage.latestAuthenticationAttempts({ username, since: at(-1), limit: 10 });
-        assert.deepEqual(latest.map((a) => a.time.getTime()), [30, 20, 10, 0].map((s) => at(s).getTime()));
-        assert.deepEqual(latest[2], attempt({ username, time: at(10), remoteIp: '192.0.2.2', successful: true, authType: 'BASIC', requestMethod: 'GET' }));
+        assert.deepEqual(
+          latest.map((a) => a.time.getTime()),
+          [30, 20, 10, 0].map((s) => at(s).getTime()),
+        );
+        assert.deepEqual(
+          latest[2],
+          attempt({
+            username,
+            time: at(10),
+            remoteIp: '192.0.2.2',
+            successful: true,
+            authType: 'BASIC',
+            requestMethod: 'GET',
+          }),
+        );
         assert.equal(latest[0]!.requestUri, 'https://app.example.com/a?b=c&d=\'e"');
         assert.equal(latest[1]!.banned, true);
       });
 
-      const filters: Array<{ rule: string; query: { username?: boolean; remoteIp?: string; since: number; limit: number; excludeBanned?: boolean }; times: number[] }> = [
+      const filters: Array<{
+        rule: string;
+        query: { username?: boolean; remoteIp?: string; since: number; limit: number; excludeBanned?: boolean };
+        times: number[];
+      }> = [
         { rule: 'limit keeps the newest', query: { username: true, since: -1, limit: 2 }, times: [30, 20] },
-        { rule: 'since leaves older attempts out (inclusive bound)', query: { username: true, since: 10, limit: 10 }, times: [30, 20, 10] },
-        { rule: 'excludeBanned leaves refused attempts out', query: { username: true, since: -1, limit: 10, excludeBanned: true }, times: [30, 10, 0] },
-        { rule: 'username and address together', query: { username: true, remoteIp: '192.0.2.1', since: -1, limit: 10 }, times: [20, 0] },
-        { rule: 'address alone spans users', query: { remoteIp: '192.0.2.1', since: -1, limit: 10 }, times: [25, 20, 0] },
+        {
+          rule: 'since leaves older attempts out (inclusive bound)',
+          query: { username: true, since: 10, limit: 10 },
+          times: [30, 20, 10],
+        },
+        {
+          rule: 'excludeBanned leaves refused attempts out',
+          query: { username: true, since: -1, limit: 10, excludeBanned: true },
+          times: [30, 10, 0],
+        },
+        {
+          rule: 'username and address together',
+          query: { username: true, remoteIp: '192.0.2.1', since: -1, limit: 10 },
+          times: [20, 0],
+        },
+        {
+          rule: 'address alone spans users',
+          query: { remoteIp: '192.0.2.1', since: -1, limit: 10 },
+          times: [25, 20, 0],
+        },
         { rule: 'a limit of 0 returns nothing', query: { username: true, since: -1, limit: 0 }, times: [] },
       ];
       for (const { rule, query, times } of filters) {
@@ -148,7 +195,10 @@ for (const backend of backends) {
           });
           // The address-only query may see other tests' rows at other times; keep this test's window.
           const mine = latest.filter((a) => a.username.startsWith(username));
-          assert.deepEqual(mine.map((a) => (a.time.getTime() - T0.getTime()) / 1000), times);
+          assert.deepEqual(
+            mine.map((a) => (a.time.getTime() - T0.getTime()) / 1000),
+            times,
+          );
         });
       }
     });
@@ -181,17 +231,34 @@ for (const backend of backends) {
       });
 
       it('a second key needs its own description and its own credential ID', async () => {
-        assert.deepEqual(await storage.saveWebAuthnCredential(credential({ username, kid: `${kid}-2` })), { saved: false, conflict: 'description' });
-        assert.deepEqual(await storage.saveWebAuthnCredential(credential({ username, kid, description: 'another' })), { saved: false, conflict: 'kid' });
+        assert.deepEqual(await storage.saveWebAuthnCredential(credential({ username, kid: `${kid}-2` })), {
+          saved: false,
+          conflict: 'description',
+        });
+        assert.deepEqual(await storage.saveWebAuthnCredential(credential({ username, kid, description: 'another' })), {
+          saved: false,
+          conflict: 'kid',
+        });
         const second = await storage.saveWebAuthnCredential(
-          credential({ username, kid: `${kid}-2`, description: 'phone', attestation: null, aaguid: null, transports: [], discoverable: true }),
+          credential({
+            username,
+            kid: `${kid}-2`,
+            description: 'phone',
+            attestation: null,
+            aaguid: null,
+            transports: [],
+            discoverable: true,
+          }),
         );
         assert.equal(second.saved, true);
         const listed = await storage.listWebAuthnCredentials(username);
-        assert.deepEqual(listed.map((c) => [c.description, c.attestation, c.aaguid, c.transports, c.discoverable]), [
-          ['key', new Uint8Array([9, 8, 7]), '2fc0579f-8113-47ea-b116-bb5a8db9202a', ['usb', 'nfc'], false],
-          ['phone', null, null, [], true],
-        ]);
+        assert.deepEqual(
+          listed.map((c) => [c.description, c.attestation, c.aaguid, c.transports, c.discoverable]),
+          [
+            ['key', new Uint8Array([9, 8, 7]), '2fc0579f-8113-47ea-b116-bb5a8db9202a', ['usb', 'nfc'], false],
+            ['phone', null, null, [], true],
+          ],
+        );
       });
 
       it('usage updates the sign count, last use and clone warning', async () => {
@@ -211,7 +278,10 @@ for (const backend of backends) {
         assert.equal(await storage.deleteWebAuthnCredential(`${username}-intruder`, id), false);
         assert.equal(await storage.deleteWebAuthnCredential(username, id), true);
         assert.equal(await storage.deleteWebAuthnCredential(username, id), false);
-        assert.deepEqual((await storage.listWebAuthnCredentials(username)).map((c) => c.description), ['phone']);
+        assert.deepEqual(
+          (await storage.listWebAuthnCredentials(username)).map((c) => c.description),
+          ['phone'],
+        );
       });
     });
 
@@ -237,14 +307,23 @@ for (const backend of backends) {
     describe('identity verification', () => {
       const issue = async (expiresAt: Date) => {
         const jti = randomUUID();
-        await storage.recordIdentityVerification({ jti, issuedAt: at(0), issuedIp: '192.0.2.1', expiresAt, username: 'alice', action: 'register-webauthn' });
+        await storage.recordIdentityVerification({
+          jti,
+          issuedAt: at(0),
+          issuedIp: '192.0.2.1',
+          expiresAt,
+          username: 'alice',
+          action: 'register-webauthn',
+        });
         return jti;
       };
 
       it('a token is consumed by exactly one of many concurrent attempts, across replicas', async () => {
         const jti = await issue(at(300));
         const results = await Promise.all(
-          Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? storage : opened.sibling).consumeIdentityVerification(jti, '192.0.2.9', at(10))),
+          Array.from({ length: 12 }, (_, i) =>
+            (i % 2 === 0 ? storage : opened.sibling).consumeIdentityVerification(jti, '192.0.2.9', at(10)),
+          ),
         );
         assert.equal(results.filter(Boolean).length, 1);
         assert.equal(await storage.consumeIdentityVerification(jti, '192.0.2.9', at(11)), false);

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -14,7 +23,12 @@ const HASH = '$argon2id$v=19$m=1024,t=1,p=1$yb53lzKfjongWMeyUaP64w$BGk1GNl6aDBMt
 function usersText(users: Record<string, { groups?: string[]; disabled?: boolean }>): string {
   const lines = ['users:'];
   for (const [name, user] of Object.entries(users)) {
-    lines.push(`  ${name}:`, `    password: '${HASH}'`, `    groups: [${(user.groups ?? []).join(', ')}]`, `    disabled: ${user.disabled ?? false}`);
+    lines.push(
+      `  ${name}:`,
+      `    password: '${HASH}'`,
+      `    groups: [${(user.groups ?? []).join(', ')}]`,
+      `    disabled: ${user.disabled ?? false}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -22,7 +36,10 @@ function usersText(users: Record<string, { groups?: string[]; disabled?: boolean
 /** A pino logger whose lines are kept as parsed objects, to wait on and to inspect. */
 function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
@@ -53,7 +70,11 @@ describe('SPEC §3 authentication_backend.file: the users file backend', () => {
 
   it('get() answers from memory, disabled users included', () => {
     assert.deepEqual(provider.get('john'), {
-      username: 'john', displayName: 'John Doe', emails: ['john.doe@example.com'], groups: ['admins', 'dev'], disabled: false,
+      username: 'john',
+      displayName: 'John Doe',
+      emails: ['john.doe@example.com'],
+      groups: ['admins', 'dev'],
+      disabled: false,
     });
     assert.equal(provider.get('bob')?.disabled, true);
     assert.equal(provider.get('nobody'), undefined);
@@ -96,7 +117,9 @@ describe('SPEC §3 authentication_backend.file: the users file backend', () => {
     try {
       const known = await median(5, () => strict.checkPassword('john', 'wrong password'));
       const unknown = await median(5, () => strict.checkPassword('nobody-at-all', 'wrong password'));
-      console.log(`default dummy: known user (m=1024 fixture) ${known.toFixed(2)} ms, unknown user ${unknown.toFixed(2)} ms`);
+      console.log(
+        `default dummy: known user (m=1024 fixture) ${known.toFixed(2)} ms, unknown user ${unknown.toFixed(2)} ms`,
+      );
       assert.ok(unknown >= known / 2);
     } finally {
       await strict.close();
@@ -110,7 +133,12 @@ describe('a users file without users', () => {
     const path = join(dir, 'users.yml');
     writeFileSync(path, 'users: {}\n');
     const logs = capturingLogger();
-    const provider = await FileUserProvider.open({ path, watch: false, logger: logs.logger, dummyHashParams: FAST_ARGON2 });
+    const provider = await FileUserProvider.open({
+      path,
+      watch: false,
+      logger: logs.logger,
+      dummyHashParams: FAST_ARGON2,
+    });
     try {
       const warning = logs.lines.find((line) => line.level === 40);
       assert.match(String(warning?.msg), /no users: nobody can sign in/);
@@ -147,8 +175,12 @@ describe('FileUserProvider.open refuses an unusable file, naming it and every pr
     writeFileSync(path, 'users:\n  a:\n    password: plain\n  b:\n    password: x\n    groups: "dev"\n');
     await assert.rejects(FileUserProvider.open({ path, watch: false }), (error: Error) => {
       assert.ok(error instanceof UsersFileError);
-      assert.deepEqual(error.problems.map((problem) => problem.path), ['users.a.password', 'users.b.password', 'users.b.groups']);
-      for (const path of ['users.a.password', 'users.b.password', 'users.b.groups']) assert.ok(error.message.includes(path));
+      assert.deepEqual(
+        error.problems.map((problem) => problem.path),
+        ['users.a.password', 'users.b.password', 'users.b.groups'],
+      );
+      for (const path of ['users.a.password', 'users.b.password', 'users.b.groups'])
+        assert.ok(error.message.includes(path));
       assert.ok(error.message.includes(path));
       return true;
     });
@@ -167,7 +199,13 @@ describe('SPEC §3 watch: true reloads the users file without a restart', () => 
     path = join(dir, 'users_database.yml');
     writeFileSync(path, usersText({ john: { groups: ['dev'] }, harry: {} }));
     logs = capturingLogger();
-    provider = await FileUserProvider.open({ path, watch: true, logger: logs.logger, dummyHashParams: FAST_ARGON2, pollIntervalMs: 500 });
+    provider = await FileUserProvider.open({
+      path,
+      watch: true,
+      logger: logs.logger,
+      dummyHashParams: FAST_ARGON2,
+      pollIntervalMs: 500,
+    });
     provider.onChange((change) => changes.push(change));
   });
   afterAll(async () => {
@@ -179,7 +217,10 @@ describe('SPEC §3 watch: true reloads the users file without a restart', () => 
     writeFileSync(path, usersText({ john: { groups: ['dev'] }, harry: {}, newbie: {} }));
     await waitFor(() => provider.get('newbie') !== undefined, 'the new user');
     assert.equal((await provider.checkPassword('newbie', 'password'))?.username, 'newbie');
-    await waitFor(() => logs.lines.some((line) => line.msg === 'users file reloaded' && line.users === 3), 'the reload log');
+    await waitFor(
+      () => logs.lines.some((line) => line.msg === 'users file reloaded' && line.users === 3),
+      'the reload log',
+    );
   });
 
   it('a replace by rename (editors, ConfigMaps) is seen too', async () => {
@@ -200,14 +241,20 @@ describe('SPEC §3 watch: true reloads the users file without a restart', () => 
   });
 
   it('an invalid rewrite keeps the previous users and logs every problem (without the hashes)', async () => {
-    const failuresBefore = logs.lines.filter((line) => line.msg === 'users file reload failed; keeping the previous users').length;
+    const failuresBefore = logs.lines.filter(
+      (line) => line.msg === 'users file reload failed; keeping the previous users',
+    ).length;
     writeFileSync(path, `${usersText({ john: {} })}  mallory:\n    password: letmein\n    groups: [admins]\n`);
     await waitFor(
-      () => logs.lines.filter((line) => line.msg === 'users file reload failed; keeping the previous users').length > failuresBefore,
+      () =>
+        logs.lines.filter((line) => line.msg === 'users file reload failed; keeping the previous users').length >
+        failuresBefore,
       'the failed-reload log',
     );
     const failure = logs.lines.findLast((line) => line.msg === 'users file reload failed; keeping the previous users')!;
-    assert.deepEqual(failure.problems, ['users.mallory.password: is not a password hash (a plain-text password?); use argon2id (gatehouse hash-password), bcrypt or sha512-crypt']);
+    assert.deepEqual(failure.problems, [
+      'users.mallory.password: is not a password hash (a plain-text password?); use argon2id (gatehouse hash-password), bcrypt or sha512-crypt',
+    ]);
     assert.equal(failure.level, 50);
     assert.equal(provider.get('mallory'), undefined);
     assert.deepEqual(provider.get('john')?.groups, ['dev', 'admins']);
@@ -235,7 +282,12 @@ describe('the poll fallback sees changes that directory events miss', () => {
     writeFileSync(target, usersText({ john: {} }));
     const path = join(dir, 'mount', 'users_database.yml');
     symlinkSync(target, path);
-    const provider = await FileUserProvider.open({ path, watch: true, dummyHashParams: FAST_ARGON2, pollIntervalMs: 300 });
+    const provider = await FileUserProvider.open({
+      path,
+      watch: true,
+      dummyHashParams: FAST_ARGON2,
+      pollIntervalMs: 300,
+    });
     try {
       // The watched directory is `mount`; this write happens in `data`, so only the poll can notice it.
       writeFileSync(target, usersText({ john: {}, polled: {} }));
@@ -250,7 +302,12 @@ describe('the poll fallback sees changes that directory events miss', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-users-close-'));
     const path = join(dir, 'users.yml');
     copyFileSync(FIXTURE, path);
-    const provider = await FileUserProvider.open({ path, watch: true, dummyHashParams: FAST_ARGON2, pollIntervalMs: 100 });
+    const provider = await FileUserProvider.open({
+      path,
+      watch: true,
+      dummyHashParams: FAST_ARGON2,
+      pollIntervalMs: 100,
+    });
     await provider.close();
     writeFileSync(path, usersText({ late: {} }));
     await new Promise((resolve) => setTimeout(resolve, 500));

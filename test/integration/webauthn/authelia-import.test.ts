@@ -22,11 +22,14 @@ import { coseToU2fPoint } from '../../../src/webauthn/u2f-key.js';
 import { api, ORIGIN, RP_ID, state } from './support.js';
 
 const FIXTURE = join(packageRoot, 'test/fixtures/authelia/webauthn-export.yml');
-const ONE_PORTAL = [{ domain: 'example.com', authelia_url: ORIGIN, default_redirection_url: 'https://www.example.com' }];
+const ONE_PORTAL = [
+  { domain: 'example.com', authelia_url: ORIGIN, default_redirection_url: 'https://www.example.com' },
+];
 
 /** The fixture's entries as plain YAML data, to build variants from (a fresh copy on every call). */
 function fixtureEntries(): Record<string, unknown>[] {
-  return (parseYaml(readFileSync(FIXTURE, 'utf8')) as { webauthn_credentials: Record<string, unknown>[] }).webauthn_credentials;
+  return (parseYaml(readFileSync(FIXTURE, 'utf8')) as { webauthn_credentials: Record<string, unknown>[] })
+    .webauthn_credentials;
 }
 
 const b64 = (text: string) => Buffer.from(text, 'base64');
@@ -67,7 +70,13 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-authelia-import-'));
     const usersPath = join(dir, 'users.yml');
     writeFileSync(usersPath, await usersYaml(DEFAULT_USERS));
-    const onePortal = await testConfig({ dir, usersPath, storage: 'embedded', sessions: 'memory', config: { session: { cookies: ONE_PORTAL } } });
+    const onePortal = await testConfig({
+      dir,
+      usersPath,
+      storage: 'embedded',
+      sessions: 'memory',
+      config: { session: { cookies: ONE_PORTAL } },
+    });
     configPath = join(dir, 'one-portal.yml');
     writeFileSync(configPath, stringify(onePortal.raw));
     const twoPortals = await testConfig({ dir, usersPath, storage: 'embedded', sessions: 'memory' });
@@ -125,11 +134,19 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
     assert.equal((await storage.listWebAuthnCredentials('john', RP_ID)).length, 2);
   });
 
-  it('gives each imported user a WebAuthn user handle (Authelia\'s export carries none)', async () => {
+  it("gives each imported user a WebAuthn user handle (Authelia's export carries none)", async () => {
     const driver = await openSqlDriver({ postgres: pg.config, local: { path: 'memory://' } });
     try {
-      const rows = await driver.query<{ rpid: string; username: string; user_id: string }>('SELECT rpid, username, user_id FROM webauthn_users ORDER BY username');
-      assert.deepEqual(rows.map((r) => [r.rpid, r.username]), [[RP_ID, 'harry'], [RP_ID, 'john']]);
+      const rows = await driver.query<{ rpid: string; username: string; user_id: string }>(
+        'SELECT rpid, username, user_id FROM webauthn_users ORDER BY username',
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.rpid, r.username]),
+        [
+          [RP_ID, 'harry'],
+          [RP_ID, 'john'],
+        ],
+      );
       for (const row of rows) assert.equal(await storage.findUsernameByUserHandle(RP_ID, row.user_id), row.username);
     } finally {
       await driver.close();
@@ -154,39 +171,76 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
         file: () => [
           valid(),
           { ...valid(), kid: 'not_base64-url', description: 'Second' },
-          { ...valid(), kid: Buffer.alloc(16, 1).toString('base64'), description: 'Third', sign_count: -1, aaguid: 'nope', created_at: 'yesterday' },
+          {
+            ...valid(),
+            kid: Buffer.alloc(16, 1).toString('base64'),
+            description: 'Third',
+            sign_count: -1,
+            aaguid: 'nope',
+            created_at: 'yesterday',
+          },
           { ...valid(), description: 'Fourth' },
         ],
-        problems: [/webauthn_credentials\[1\]\.kid: must be standard base64/, /webauthn_credentials\[2\]\.sign_count/, /webauthn_credentials\[2\]\.aaguid/,
-          /webauthn_credentials\[2\]\.created_at/, /webauthn_credentials\[3\]\.kid: the same credential ID as webauthn_credentials\[0\]/],
+        problems: [
+          /webauthn_credentials\[1\]\.kid: must be standard base64/,
+          /webauthn_credentials\[2\]\.sign_count/,
+          /webauthn_credentials\[2\]\.aaguid/,
+          /webauthn_credentials\[2\]\.created_at/,
+          /webauthn_credentials\[3\]\.kid: the same credential ID as webauthn_credentials\[0\]/,
+        ],
       },
       {
         name: 'missing fields and wrong types',
         file: () => [valid(), { rpid: RP_ID, username: 'john', transports: 'usb', present: 'yes' }],
-        problems: [/\[1\]\.created_at: is required/, /\[1\]\.kid: is required/, /\[1\]\.public_key: is required/, /\[1\]\.description: is required/,
-          /\[1\]\.transports/, /\[1\]\.present: must be true or false/],
+        problems: [
+          /\[1\]\.created_at: is required/,
+          /\[1\]\.kid: is required/,
+          /\[1\]\.public_key: is required/,
+          /\[1\]\.description: is required/,
+          /\[1\]\.transports/,
+          /\[1\]\.present: must be true or false/,
+        ],
       },
       {
         name: 'a public key that is neither COSE nor a U2F point, and a U2F point without the fido-u2f type',
         file: () => [
           valid(),
-          { ...valid(), kid: Buffer.alloc(20, 2).toString('base64'), description: 'Garbage key', public_key: Buffer.from('not a key').toString('base64') },
+          {
+            ...valid(),
+            kid: Buffer.alloc(20, 2).toString('base64'),
+            description: 'Garbage key',
+            public_key: Buffer.from('not a key').toString('base64'),
+          },
           { ...fixtureEntries()[1], kid: Buffer.alloc(20, 3).toString('base64'), attestation_type: 'packed' },
         ],
-        problems: [/\[1\]\.public_key: not a COSE key/, /\[2\]\.public_key: a raw U2F key, but the attestation type is not 'fido-u2f'/],
+        problems: [
+          /\[1\]\.public_key: not a COSE key/,
+          /\[2\]\.public_key: a raw U2F key, but the attestation type is not 'fido-u2f'/,
+        ],
       },
       {
         name: 'a U2F AppID that is not the portal origin, and two keys of one user with one name',
         file: () => [
           valid(),
-          { ...fixtureEntries()[1], kid: Buffer.alloc(20, 4).toString('base64'), rpid: 'https://auth.example.com:8443' },
+          {
+            ...fixtureEntries()[1],
+            kid: Buffer.alloc(20, 4).toString('base64'),
+            rpid: 'https://auth.example.com:8443',
+          },
           { ...valid(), kid: Buffer.alloc(20, 5).toString('base64') },
         ],
-        problems: [/\[1\]\.rpid: the U2F AppID 'https:\/\/auth\.example\.com:8443' is not the portal's origin/, /\[2\]\.description: 'Brand new key' is also the name of webauthn_credentials\[0\]/],
+        problems: [
+          /\[1\]\.rpid: the U2F AppID 'https:\/\/auth\.example\.com:8443' is not the portal's origin/,
+          /\[2\]\.description: 'Brand new key' is also the name of webauthn_credentials\[0\]/,
+        ],
       },
       { name: 'an empty list', file: () => [], problems: [/holds no WebAuthn credentials/] },
       { name: 'not YAML', file: () => 'webauthn_credentials: [\n  - {', problems: [/YAML/] },
-      { name: 'no credentials list', file: () => 'totp_configurations: []\n', problems: [/webauthn_credentials: must be a list/] },
+      {
+        name: 'no credentials list',
+        file: () => 'totp_configurations: []\n',
+        problems: [/webauthn_credentials: must be a list/],
+      },
     ];
     for (const { name, file, problems } of cases) {
       it(name, async () => {
@@ -196,20 +250,32 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
         const res = await cli(['import', path]);
         assert.equal(res.code, 1, res.stdout);
         for (const problem of problems) assert.match(res.stderr, problem);
-        assert.equal(await storage.findWebAuthnCredentialByKid(b64url(newKid)), undefined, 'the valid entry was not stored either');
+        assert.equal(
+          await storage.findWebAuthnCredentialByKid(b64url(newKid)),
+          undefined,
+          'the valid entry was not stored either',
+        );
       });
     }
 
-    it('a name already taken by another of the user\'s stored keys rolls the whole import back', async () => {
-      const path = writeExport('clash.yml', [valid(), { ...valid(), kid: Buffer.alloc(20, 6).toString('base64'), description: 'YubiKey 5 NFC' }]);
+    it("a name already taken by another of the user's stored keys rolls the whole import back", async () => {
+      const path = writeExport('clash.yml', [
+        valid(),
+        { ...valid(), kid: Buffer.alloc(20, 6).toString('base64'), description: 'YubiKey 5 NFC' },
+      ]);
       const res = await cli(['import', path]);
       assert.equal(res.code, 1, res.stdout);
-      assert.match(res.stderr, /webauthn_credentials\[1\]\.description: user 'john' already has a key named 'YubiKey 5 NFC'/);
+      assert.match(
+        res.stderr,
+        /webauthn_credentials\[1\]\.description: user 'john' already has a key named 'YubiKey 5 NFC'/,
+      );
       assert.equal(await storage.findWebAuthnCredentialByKid(b64url(newKid)), undefined);
     });
 
     it('an empty rpid when several portals are configured', async () => {
-      const path = writeExport('ambiguous.yml', [{ ...fixtureEntries()[2], kid: Buffer.alloc(20, 8).toString('base64') }]);
+      const path = writeExport('ambiguous.yml', [
+        { ...fixtureEntries()[2], kid: Buffer.alloc(20, 8).toString('base64') },
+      ]);
       const res = await cli(['import', path], pg, twoPortalsConfigPath);
       assert.equal(res.code, 1, res.stdout);
       assert.match(res.stderr, /webauthn_credentials\[0\]\.rpid: is empty and 2 portals are configured/);
@@ -269,13 +335,15 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
     const token = legacyU2fCredential(ORIGIN, RP_ID);
     token.counter = 5;
     const rawPoint = coseToU2fPoint(token.cosePublicKey)!;
-    const path = writeExport('u2f-signin.yml', [{
-      ...fixtureEntries()[1],
-      description: 'U2F key from the test',
-      kid: token.id.toString('base64'),
-      public_key: Buffer.from(rawPoint).toString('base64'),
-      sign_count: 5,
-    }]);
+    const path = writeExport('u2f-signin.yml', [
+      {
+        ...fixtureEntries()[1],
+        description: 'U2F key from the test',
+        kid: token.id.toString('base64'),
+        public_key: Buffer.from(rawPoint).toString('base64'),
+        sign_count: 5,
+      },
+    ]);
     const imported = await cli(['import', path]);
     assert.equal(imported.code, 0, imported.stderr);
 
@@ -292,7 +360,11 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
       assert.ok(first.allowCredentials?.some((c) => c.id === token.kid));
 
       // Signed under another AppID: refused, and the session stays at level 1.
-      const forged = getAssertion(token, first, { useAppid: true, rpId: 'https://evil.example.com', flags: { up: true, uv: false } });
+      const forged = getAssertion(token, first, {
+        useAppid: true,
+        rpId: 'https://evil.example.com',
+        flags: { up: true, uv: false },
+      });
       const refused = await api(t, 'post', '/api/webauthn/authentication', cookie, { response: forged });
       assert.ok(refused.status >= 400 && refused.status < 500, `status ${refused.status}`);
       assert.equal((await state(t, cookie)).authentication_level, 1);
@@ -305,7 +377,11 @@ describe('gatehouse storage user webauthn import/export (Authelia format)', () =
       const upgraded = sessionCookieFrom(res) ?? cookie;
       assert.equal((await state(t, upgraded)).authentication_level, 2);
       assert.ok(token.counter > 5);
-      assert.equal((await storage.findWebAuthnCredentialByKid(token.kid))?.signCount, token.counter, 'the counter moved on from the imported one');
+      assert.equal(
+        (await storage.findWebAuthnCredentialByKid(token.kid))?.signCount,
+        token.counter,
+        'the counter moved on from the imported one',
+      );
     } finally {
       await t.close();
     }

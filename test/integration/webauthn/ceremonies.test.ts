@@ -6,10 +6,34 @@ import assert from 'node:assert/strict';
 import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, sessionCookieFrom, signIn, firstFactor } from '../../helpers/flows.js';
 import request from 'supertest';
-import { createCredential, getAssertion, legacyU2fCredential, makeCredential, type SoftCredential } from '../../helpers/soft-authenticator.js';
 import {
-  api, authenticationOptions, changeSession, elevatedSession, enrol, messagesTo, ORIGIN, passkeyOptions, passkeySignIn,
-  register, registrationOptions, RP_ID, secondFactor, state, storedKeys, storedSession, storeKey, testUsers, userPool, userWithKey,
+  createCredential,
+  getAssertion,
+  legacyU2fCredential,
+  makeCredential,
+  type SoftCredential,
+} from '../../helpers/soft-authenticator.js';
+import {
+  api,
+  authenticationOptions,
+  changeSession,
+  elevatedSession,
+  enrol,
+  messagesTo,
+  ORIGIN,
+  passkeyOptions,
+  passkeySignIn,
+  register,
+  registrationOptions,
+  RP_ID,
+  secondFactor,
+  state,
+  storedKeys,
+  storedSession,
+  storeKey,
+  testUsers,
+  userPool,
+  userWithKey,
 } from './support.js';
 
 const YUBIKEY_5 = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
@@ -18,7 +42,12 @@ describe('security keys (Redis + PostgreSQL)', () => {
   let t: TestGatehouse;
   const nextUser = userPool();
   beforeAll(async () => {
-    t = await startGatehouse({ sessions: 'redis', storage: 'postgres', users: testUsers(), config: { webauthn: { enable_passkey_login: true } } });
+    t = await startGatehouse({
+      sessions: 'redis',
+      storage: 'postgres',
+      users: testUsers(),
+      config: { webauthn: { enable_passkey_login: true } },
+    });
   });
   afterAll(async () => t.close());
 
@@ -52,9 +81,16 @@ describe('security keys (Redis + PostgreSQL)', () => {
       assert.ok(!Buffer.from(options.user.id, 'base64url').toString('utf8').includes(username));
       assert.equal(options.attestation, 'indirect');
       assert.equal(options.timeout, 60_000);
-      assert.deepEqual(options.authenticatorSelection, { residentKey: 'preferred', userVerification: 'preferred', requireResidentKey: false });
+      assert.deepEqual(options.authenticatorSelection, {
+        residentKey: 'preferred',
+        userVerification: 'preferred',
+        requireResidentKey: false,
+      });
       assert.deepEqual(options.excludeCredentials, []);
-      assert.deepEqual(options.pubKeyCredParams.map((p) => p.alg), [-8, -7, -257]);
+      assert.deepEqual(
+        options.pubKeyCredParams.map((p) => p.alg),
+        [-8, -7, -257],
+      );
       assert.ok(Buffer.from(options.challenge, 'base64url').length >= 16);
     });
 
@@ -63,7 +99,12 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const cookie = await elevatedSession(t, username);
       const before = new Date();
       const { res, credential } = await register(t, cookie, '  Blue key ', {
-        format: 'packed', aaguid: YUBIKEY_5, discoverable: true, transports: ['usb', 'nfc'], counter: 3, flags: { be: true, bs: false },
+        format: 'packed',
+        aaguid: YUBIKEY_5,
+        discoverable: true,
+        transports: ['usb', 'nfc'],
+        counter: 3,
+        flags: { be: true, bs: false },
       });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       assert.equal(res.body.data.description, 'Blue key');
@@ -99,9 +140,15 @@ describe('security keys (Redis + PostgreSQL)', () => {
         await enrol(t, cookie, 'Packed RS256', { format: 'packed', algorithm: 'RS256' }),
       ];
       const stored = await storedKeys(t, username);
-      assert.deepEqual(stored.map((k) => k.attestationType), ['none', 'fido-u2f', 'packed']);
+      assert.deepEqual(
+        stored.map((k) => k.attestationType),
+        ['none', 'fido-u2f', 'packed'],
+      );
       const options = await registrationOptions(t, cookie);
-      assert.deepEqual(options.excludeCredentials?.map((c) => c.id), keys.map((k) => k.kid));
+      assert.deepEqual(
+        options.excludeCredentials?.map((c) => c.id),
+        keys.map((k) => k.kid),
+      );
       assert.deepEqual(options.excludeCredentials?.[0]?.transports, ['usb']);
     });
 
@@ -126,7 +173,10 @@ describe('security keys (Redis + PostgreSQL)', () => {
       assert.match(taken.body.message, /name/);
       const renamed = await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'Green', response });
       assert.equal(renamed.status, 201, JSON.stringify(renamed.body));
-      assert.deepEqual((await storedKeys(t, username)).map((k) => k.description), ['Blue', 'Green']);
+      assert.deepEqual(
+        (await storedKeys(t, username)).map((k) => k.description),
+        ['Blue', 'Green'],
+      );
     });
 
     it('lets another user use the same name', async () => {
@@ -140,30 +190,58 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const cookie = await elevatedSession(t, username);
       const options = await registrationOptions(t, cookie);
       const first = createCredential(options, { origin: ORIGIN });
-      assert.equal((await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'One', response: first.response })).status, 201);
+      assert.equal(
+        (await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'One', response: first.response }))
+          .status,
+        201,
+      );
       const second = createCredential(options, { origin: ORIGIN });
-      const replay = await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'Two', response: second.response });
+      const replay = await api(t, 'post', '/api/webauthn/registration', cookie, {
+        description: 'Two',
+        response: second.response,
+      });
       assert.equal(replay.status, 400);
 
       const fresh = await registrationOptions(t, cookie);
       const forged = createCredential(fresh, { origin: 'https://evil.example.net' });
-      assert.equal((await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'Three', response: forged.response })).status, 400);
+      assert.equal(
+        (
+          await api(t, 'post', '/api/webauthn/registration', cookie, {
+            description: 'Three',
+            response: forged.response,
+          })
+        ).status,
+        400,
+      );
       const honest = createCredential(fresh, { origin: ORIGIN });
-      assert.equal((await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'Four', response: honest.response })).status, 400);
-      assert.deepEqual((await storedKeys(t, username)).map((k) => k.description), ['One']);
+      assert.equal(
+        (await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'Four', response: honest.response }))
+          .status,
+        400,
+      );
+      assert.deepEqual(
+        (await storedKeys(t, username)).map((k) => k.description),
+        ['One'],
+      );
     });
 
     it('refuses a challenge past webauthn.timeout', async () => {
       const username = nextUser();
       const cookie = await elevatedSession(t, username);
       const options = await registrationOptions(t, cookie);
-      await changeSession(t, cookie, (s) => { s.data.pending!.registration!.expiresAt = Date.now() - 1; });
+      await changeSession(t, cookie, (s) => {
+        s.data.pending!.registration!.expiresAt = Date.now() - 1;
+      });
       const { response } = createCredential(options, { origin: ORIGIN });
       const res = await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'Late', response });
       assert.equal(res.status, 400);
       assert.match(res.body.message, /expired|Start again/);
       assert.equal((await storedKeys(t, username)).length, 0);
-      assert.equal((await storedSession(t, cookie))?.data.pending?.registration, undefined, 'the expired challenge is removed');
+      assert.equal(
+        (await storedSession(t, cookie))?.data.pending?.registration,
+        undefined,
+        'the expired challenge is removed',
+      );
     });
 
     it('binds a challenge to the session that asked for it', async () => {
@@ -172,11 +250,19 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const options = await registrationOptions(t, first);
       // A second elevated session of the same user (elevated directly: the identity email is limited to one per 10 s).
       const second = await signIn(t, username);
-      await changeSession(t, second, (s) => { s.data.elevatedUntil = Date.now() + 60_000; });
+      await changeSession(t, second, (s) => {
+        s.data.elevatedUntil = Date.now() + 60_000;
+      });
       const { response } = createCredential(options, { origin: ORIGIN });
-      assert.equal((await api(t, 'post', '/api/webauthn/registration', second, { description: 'Other session', response })).status, 400);
+      assert.equal(
+        (await api(t, 'post', '/api/webauthn/registration', second, { description: 'Other session', response })).status,
+        400,
+      );
       await registrationOptions(t, second); // the second session's own challenge does not match either
-      assert.equal((await api(t, 'post', '/api/webauthn/registration', second, { description: 'Other session', response })).status, 400);
+      assert.equal(
+        (await api(t, 'post', '/api/webauthn/registration', second, { description: 'Other session', response })).status,
+        400,
+      );
       assert.equal((await storedKeys(t, username)).length, 0);
     });
 
@@ -220,7 +306,11 @@ describe('security keys (Redis + PostgreSQL)', () => {
     it('brings the session to level 2 under a new ID, kills the old one, updates the key, and redirects to a safe target', async () => {
       const username = nextUser();
       const { cookie, credential } = await userWithKey(t, username);
-      assert.equal((await authRequest(t, 'https://secure.example.com/', { cookie })).status, 401, 'two_factor is not met at level 1');
+      assert.equal(
+        (await authRequest(t, 'https://secure.example.com/', { cookie })).status,
+        401,
+        'two_factor is not met at level 1',
+      );
       const res = await secondFactor(t, cookie, credential, {}, { targetURL: 'https://secure.example.com/page' });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.deepEqual(res.body.data, { redirect: 'https://secure.example.com/page' });
@@ -250,7 +340,9 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const { credential } = await userWithKey(t, username);
       const cookie = await signIn(t, username, { keepMeLoggedIn: true });
       const res = await secondFactor(t, cookie, credential);
-      const header = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('gatehouse_session='));
+      const header = ([] as string[])
+        .concat(res.headers['set-cookie'] ?? [])
+        .find((c) => c.startsWith('gatehouse_session='));
       assert.match(header ?? '', /Max-Age=\d+/);
     });
 
@@ -296,7 +388,9 @@ describe('security keys (Redis + PostgreSQL)', () => {
 
       const other = await signIn(t, username);
       const mine = await authenticationOptions(t, cookie);
-      const elsewhere = await api(t, 'post', '/api/webauthn/authentication', other, { response: getAssertion(credential, mine, { origin: ORIGIN }) });
+      const elsewhere = await api(t, 'post', '/api/webauthn/authentication', other, {
+        response: getAssertion(credential, mine, { origin: ORIGIN }),
+      });
       assert.equal(elsewhere.status, 400);
       assert.equal((await state(t, other)).authentication_level, 1);
       assert.equal((await state(t, cookie)).authentication_level, 1);
@@ -305,8 +399,12 @@ describe('security keys (Redis + PostgreSQL)', () => {
     it('refuses a challenge past webauthn.timeout', async () => {
       const { cookie, credential } = await userWithKey(t, nextUser());
       const options = await authenticationOptions(t, cookie);
-      await changeSession(t, cookie, (s) => { s.data.pending!.authentication!.expiresAt = Date.now() - 1; });
-      const res = await api(t, 'post', '/api/webauthn/authentication', cookie, { response: getAssertion(credential, options, { origin: ORIGIN }) });
+      await changeSession(t, cookie, (s) => {
+        s.data.pending!.authentication!.expiresAt = Date.now() - 1;
+      });
+      const res = await api(t, 'post', '/api/webauthn/authentication', cookie, {
+        response: getAssertion(credential, options, { origin: ORIGIN }),
+      });
       assert.equal(res.status, 400);
       assert.equal((await state(t, cookie)).authentication_level, 1);
     });
@@ -366,7 +464,10 @@ describe('security keys (Redis + PostgreSQL)', () => {
     /** A user with a discoverable key enrolled through the API (its user handle is the one Gatehouse stored). */
     async function passkeyUser(): Promise<{ username: string; credential: SoftCredential }> {
       const username = nextUser();
-      const credential = await enrol(t, await elevatedSession(t, username), 'Passkey', { discoverable: true, flags: { be: true, bs: true } });
+      const credential = await enrol(t, await elevatedSession(t, username), 'Passkey', {
+        discoverable: true,
+        flags: { be: true, bs: true },
+      });
       return { username, credential };
     }
 
@@ -388,14 +489,23 @@ describe('security keys (Redis + PostgreSQL)', () => {
       assert.notEqual(next, cookie);
       assert.deepEqual(await state(t, next), { username, authentication_level: 1, elevated: false });
       assert.equal(await storedSession(t, cookie), undefined, 'the level-0 session is gone');
-      const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username, since: new Date(Date.now() - 60_000), limit: 5 });
+      const attempts = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({
+        username,
+        since: new Date(Date.now() - 60_000),
+        limit: 5,
+      });
       assert.equal(attempts[0]?.authType, 'PASSKEY');
       assert.equal(attempts[0]?.successful, true);
     });
 
     it('does not redirect to a target that needs two factors, and stays at level 1 even with user verification', async () => {
       const { credential } = await passkeyUser();
-      const { res } = await passkeySignIn(t, credential, { flags: { uv: true } }, { targetURL: 'https://secure.example.com/' });
+      const { res } = await passkeySignIn(
+        t,
+        credential,
+        { flags: { uv: true } },
+        { targetURL: 'https://secure.example.com/' },
+      );
       assert.equal(res.status, 200);
       assert.deepEqual(res.body.data, {});
       assert.equal((await state(t, sessionCookieFrom(res)!)).authentication_level, 1);
@@ -408,7 +518,11 @@ describe('security keys (Redis + PostgreSQL)', () => {
       assert.equal((await state(t, afterPasskey)).authentication_level, 1);
       const again = await api(t, 'post', '/api/webauthn/authentication/options', afterPasskey, {});
       assert.equal(again.status, 400, 'the same key is not a second factor');
-      const password = await firstFactor(t, { username, password: PASSWORD, targetURL: 'https://secure.example.com/' }, { cookie: afterPasskey });
+      const password = await firstFactor(
+        t,
+        { username, password: PASSWORD, targetURL: 'https://secure.example.com/' },
+        { cookie: afterPasskey },
+      );
       assert.equal(password.status, 200);
       assert.deepEqual(password.body.data, { redirect: 'https://secure.example.com/' });
       const twoFactors = sessionCookieFrom(password)!;
@@ -421,7 +535,11 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const { credential } = await passkeyUser();
       const other = nextUser();
       const { res } = await passkeySignIn(t, credential);
-      const password = await firstFactor(t, { username: other, password: PASSWORD }, { cookie: sessionCookieFrom(res)! });
+      const password = await firstFactor(
+        t,
+        { username: other, password: PASSWORD },
+        { cookie: sessionCookieFrom(res)! },
+      );
       assert.equal((await state(t, sessionCookieFrom(password)!)).authentication_level, 1);
     });
 
@@ -456,7 +574,11 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const { res } = await passkeySignIn(t, credential);
       assert.equal(res.status, 401);
       assert.match(res.body.message, /passkey failed/);
-      const [attempt] = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({ username, since: new Date(Date.now() - 60_000), limit: 1 });
+      const [attempt] = await t.gatehouse.adapters.storage.latestAuthenticationAttempts({
+        username,
+        since: new Date(Date.now() - 60_000),
+        limit: 1,
+      });
       assert.equal(attempt?.authType, 'PASSKEY');
       assert.equal(attempt?.banned, true);
     });
@@ -465,9 +587,13 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const { credential } = await passkeyUser();
       const { options } = await passkeyOptions(t);
       const { cookie: other } = await passkeyOptions(t);
-      const res = await api(t, 'post', '/api/webauthn/passkey', other, { response: getAssertion(credential, options, { origin: ORIGIN }) });
+      const res = await api(t, 'post', '/api/webauthn/passkey', other, {
+        response: getAssertion(credential, options, { origin: ORIGIN }),
+      });
       assert.equal(res.status, 401);
-      const noSession = await api(t, 'post', '/api/webauthn/passkey', undefined, { response: getAssertion(credential, options, { origin: ORIGIN }) });
+      const noSession = await api(t, 'post', '/api/webauthn/passkey', undefined, {
+        response: getAssertion(credential, options, { origin: ORIGIN }),
+      });
       assert.equal(noSession.status, 400);
     });
   });
@@ -504,7 +630,9 @@ describe('security keys (Redis + PostgreSQL)', () => {
       assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
       assert.equal(renamed.body.data.description, 'Renamed');
 
-      await changeSession(t, twoFactor, (s) => { s.data.secondFactorAt = Date.now() - 11 * 60_000; });
+      await changeSession(t, twoFactor, (s) => {
+        s.data.secondFactorAt = Date.now() - 11 * 60_000;
+      });
       assert.equal((await api(t, 'put', path, twoFactor, { description: 'Too late' })).status, 403);
       assert.equal((await api(t, 'delete', path, twoFactor)).status, 403);
       assert.equal((await storedKeys(t, username))[0]?.description, 'Renamed');
@@ -518,12 +646,27 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const [one] = await storedKeys(t, username);
       const { credential: theirs } = await userWithKey(t, nextUser());
       const theirKey = (await t.gatehouse.adapters.storage.findWebAuthnCredentialByKid(theirs.kid))!;
-      assert.equal((await api(t, 'put', `/api/webauthn/credentials/${one!.id}`, cookie, { description: 'Two' })).status, 409);
-      assert.equal((await api(t, 'put', `/api/webauthn/credentials/${one!.id}`, cookie, { description: '' })).status, 400);
-      assert.equal((await api(t, 'put', `/api/webauthn/credentials/${one!.id}`, cookie, { description: 'x'.repeat(65) })).status, 400);
-      assert.equal((await api(t, 'put', `/api/webauthn/credentials/${theirKey.id}`, cookie, { description: 'Mine now' })).status, 404);
+      assert.equal(
+        (await api(t, 'put', `/api/webauthn/credentials/${one!.id}`, cookie, { description: 'Two' })).status,
+        409,
+      );
+      assert.equal(
+        (await api(t, 'put', `/api/webauthn/credentials/${one!.id}`, cookie, { description: '' })).status,
+        400,
+      );
+      assert.equal(
+        (await api(t, 'put', `/api/webauthn/credentials/${one!.id}`, cookie, { description: 'x'.repeat(65) })).status,
+        400,
+      );
+      assert.equal(
+        (await api(t, 'put', `/api/webauthn/credentials/${theirKey.id}`, cookie, { description: 'Mine now' })).status,
+        404,
+      );
       assert.equal((await api(t, 'put', '/api/webauthn/credentials/abc', cookie, { description: 'X' })).status, 404);
-      assert.equal((await t.gatehouse.adapters.storage.findWebAuthnCredentialByKid(theirs.kid))?.description, 'First key');
+      assert.equal(
+        (await t.gatehouse.adapters.storage.findWebAuthnCredentialByKid(theirs.kid))?.description,
+        'First key',
+      );
     });
 
     it('deletes a key, emails the user, and the key no longer signs in', async () => {
@@ -534,15 +677,23 @@ describe('security keys (Redis + PostgreSQL)', () => {
       const [key] = await storedKeys(t, username);
       const res = await api(t, 'delete', `/api/webauthn/credentials/${key!.id}`, cookie);
       assert.equal(res.status, 200);
-      assert.deepEqual((await storedKeys(t, username)).map((k) => k.description), ['Survivor']);
+      assert.deepEqual(
+        (await storedKeys(t, username)).map((k) => k.description),
+        ['Survivor'],
+      );
       const mail = messagesTo(t, username).at(-1)!;
       assert.equal(mail.subject, '[Gatehouse] A security key was removed');
       assert.match(mail.body, /Doomed/);
       assert.equal((await api(t, 'delete', `/api/webauthn/credentials/${key!.id}`, cookie)).status, 404);
       const level1 = await signIn(t, username);
       const options = await authenticationOptions(t, level1);
-      assert.deepEqual(options.allowCredentials?.map((c) => c.id), [survivor.kid]);
-      const stale = await api(t, 'post', '/api/webauthn/authentication', level1, { response: getAssertion(credential, options, { origin: ORIGIN }) });
+      assert.deepEqual(
+        options.allowCredentials?.map((c) => c.id),
+        [survivor.kid],
+      );
+      const stale = await api(t, 'post', '/api/webauthn/authentication', level1, {
+        response: getAssertion(credential, options, { origin: ORIGIN }),
+      });
       assert.equal(stale.status, 401);
       assert.equal((await state(t, level1)).authentication_level, 1);
     });
@@ -561,11 +712,65 @@ describe('security keys (Redis + PostgreSQL)', () => {
       ['an empty object', {}],
       ['a response that is a string', { description: 'K', response: 'x' }],
       ['a response that is a list', { description: 'K', response: [] }],
-      ['a response with a numeric id', { description: 'K', response: { id: 1, rawId: 1, type: 'public-key', response: {} } }],
-      ['a response with non-base64url data', { description: 'K', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: '{"a":1}', attestationObject: '%%%', authenticatorData: '!!', signature: '??' } } }],
-      ['garbage base64url data', { description: 'K', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} } }],
-      ['clientDataJSON that is JSON but not client data', { description: 'K', response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: Buffer.from('[1,2]').toString('base64url'), attestationObject: 'oA', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} } }],
-      ['a huge id', { description: 'K', response: { id: 'A'.repeat(5000), rawId: 'A'.repeat(5000), type: 'public-key', response: {} } }],
+      [
+        'a response with a numeric id',
+        { description: 'K', response: { id: 1, rawId: 1, type: 'public-key', response: {} } },
+      ],
+      [
+        'a response with non-base64url data',
+        {
+          description: 'K',
+          response: {
+            id: 'AA',
+            rawId: 'AA',
+            type: 'public-key',
+            response: { clientDataJSON: '{"a":1}', attestationObject: '%%%', authenticatorData: '!!', signature: '??' },
+          },
+        },
+      ],
+      [
+        'garbage base64url data',
+        {
+          description: 'K',
+          response: {
+            id: 'AA',
+            rawId: 'AA',
+            type: 'public-key',
+            response: {
+              clientDataJSON: 'AAAA',
+              attestationObject: 'AAAA',
+              authenticatorData: 'AAAA',
+              signature: 'AAAA',
+            },
+            clientExtensionResults: {},
+          },
+        },
+      ],
+      [
+        'clientDataJSON that is JSON but not client data',
+        {
+          description: 'K',
+          response: {
+            id: 'AA',
+            rawId: 'AA',
+            type: 'public-key',
+            response: {
+              clientDataJSON: Buffer.from('[1,2]').toString('base64url'),
+              attestationObject: 'oA',
+              authenticatorData: 'AA',
+              signature: 'AA',
+            },
+            clientExtensionResults: {},
+          },
+        },
+      ],
+      [
+        'a huge id',
+        {
+          description: 'K',
+          response: { id: 'A'.repeat(5000), rawId: 'A'.repeat(5000), type: 'public-key', response: {} },
+        },
+      ],
       ['a JSON list body', [1, 2]],
       ['a JSON string body', 'just a string'],
     ];
@@ -578,10 +783,17 @@ describe('security keys (Redis + PostgreSQL)', () => {
       for (const path of endpoints) {
         for (const [what, body] of bodies) {
           // A live challenge, so the body is what gets judged.
-          const options = path.includes('registration') ? '/api/webauthn/registration/options' : path.includes('passkey') ? '/api/webauthn/passkey/options' : '/api/webauthn/authentication/options';
+          const options = path.includes('registration')
+            ? '/api/webauthn/registration/options'
+            : path.includes('passkey')
+              ? '/api/webauthn/passkey/options'
+              : '/api/webauthn/authentication/options';
           await api(t, 'post', options, cookie);
           const res = await api(t, 'post', path, cookie, typeof body === 'string' ? JSON.stringify(body) : body);
-          assert.ok(res.status >= 400 && res.status < 500, `${path} with ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+          assert.ok(
+            res.status >= 400 && res.status < 500,
+            `${path} with ${what}: ${res.status} ${JSON.stringify(res.body)}`,
+          );
           assert.equal(res.body.status, 'KO', `${path} with ${what}`);
           assert.equal(sessionCookieFrom(res), undefined, `${path} with ${what}: no new session`);
         }
@@ -593,17 +805,30 @@ describe('security keys (Redis + PostgreSQL)', () => {
 
     it('refuses a body that is not JSON (415) and one too large (413)', async () => {
       const cookie = await elevatedSession(t, nextUser());
-      const form = await request(t.url).post('/api/webauthn/registration').set('Host', 'auth.example.com').set('Origin', ORIGIN)
-        .set('Cookie', cookie).set('Content-Type', 'application/x-www-form-urlencoded').send('a=b');
+      const form = await request(t.url)
+        .post('/api/webauthn/registration')
+        .set('Host', 'auth.example.com')
+        .set('Origin', ORIGIN)
+        .set('Cookie', cookie)
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('a=b');
       assert.equal(form.status, 415);
-      const huge = await api(t, 'post', '/api/webauthn/registration', cookie, { description: 'K', response: { id: 'A'.repeat(20_000) } });
+      const huge = await api(t, 'post', '/api/webauthn/registration', cookie, {
+        description: 'K',
+        response: { id: 'A'.repeat(20_000) },
+      });
       assert.equal(huge.status, 413);
     });
 
     it('refuses a cross-origin request (403)', async () => {
       const cookie = await elevatedSession(t, nextUser());
-      const res = await request(t.url).post('/api/webauthn/registration/options').set('Host', 'auth.example.com')
-        .set('Origin', 'https://evil.example.net').set('Cookie', cookie).set('Content-Type', 'application/json').send('{}');
+      const res = await request(t.url)
+        .post('/api/webauthn/registration/options')
+        .set('Host', 'auth.example.com')
+        .set('Origin', 'https://evil.example.net')
+        .set('Cookie', cookie)
+        .set('Content-Type', 'application/json')
+        .send('{}');
       assert.equal(res.status, 403);
     });
   });

@@ -6,15 +6,31 @@ import assert from 'node:assert/strict';
 import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { sessionCookieFrom, signIn, authRequest } from '../../helpers/flows.js';
 import {
-  api, authenticationOptions, elevatedSession, enrol, passkeySignIn, register, registrationOptions, secondFactor, state, storedKeys,
-  storedSession, testUsers, userPool, userWithKey,
+  api,
+  authenticationOptions,
+  elevatedSession,
+  enrol,
+  passkeySignIn,
+  register,
+  registrationOptions,
+  secondFactor,
+  state,
+  storedKeys,
+  storedSession,
+  testUsers,
+  userPool,
+  userWithKey,
 } from './support.js';
 
 const YUBIKEY_5 = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
 const TITAN = '42b4fb4a-2866-43b2-9bf7-6c6669c2e5d3';
 
 /** `webauthn.filtering` (SPEC §3): each AAGUID registers (201) or is refused (403, nothing stored). */
-function filteringCases(gatehouse: () => TestGatehouse, nextUser: () => string, cases: [string, string | undefined, number][]): void {
+function filteringCases(
+  gatehouse: () => TestGatehouse,
+  nextUser: () => string,
+  cases: [string, string | undefined, number][],
+): void {
   for (const [what, aaguid, status] of cases) {
     it(`filters AAGUIDs: ${what} is ${status}`, async () => {
       const t = gatehouse();
@@ -71,7 +87,10 @@ describe('webauthn configuration: strict deployment (memory + embedded)', () => 
 
   it('refuses a registration without user verification when it is required', async () => {
     const username = nextUser();
-    const { res } = await register(t, await elevatedSession(t, username), 'No UV', { aaguid: YUBIKEY_5, flags: { uv: false } });
+    const { res } = await register(t, await elevatedSession(t, username), 'No UV', {
+      aaguid: YUBIKEY_5,
+      flags: { uv: false },
+    });
     assert.equal(res.status, 400);
     assert.equal((await storedKeys(t, username)).length, 0);
   });
@@ -88,7 +107,10 @@ describe('webauthn configuration: strict deployment (memory + embedded)', () => 
 
   it('counts a passkey that verified the user as two factors (experimental switch), under a new session ID', async () => {
     const username = nextUser();
-    const credential = await enrol(t, await elevatedSession(t, username), 'Passkey', { aaguid: YUBIKEY_5, discoverable: true });
+    const credential = await enrol(t, await elevatedSession(t, username), 'Passkey', {
+      aaguid: YUBIKEY_5,
+      discoverable: true,
+    });
     const { res, cookie } = await passkeySignIn(t, credential, {}, { targetURL: 'https://secure.example.com/' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.data, { redirect: 'https://secure.example.com/' });
@@ -101,7 +123,10 @@ describe('webauthn configuration: strict deployment (memory + embedded)', () => 
 
   it('refuses a passkey without user verification when it is required', async () => {
     const username = nextUser();
-    const credential = await enrol(t, await elevatedSession(t, username), 'Passkey', { aaguid: YUBIKEY_5, discoverable: true });
+    const credential = await enrol(t, await elevatedSession(t, username), 'Passkey', {
+      aaguid: YUBIKEY_5,
+      discoverable: true,
+    });
     const { res, cookie } = await passkeySignIn(t, credential, { flags: { uv: false } });
     assert.equal(res.status, 401);
     assert.equal((await state(t, cookie)).authentication_level, 0);
@@ -113,8 +138,16 @@ describe('webauthn configuration: passkeys off, prohibited AAGUIDs (memory + emb
   const nextUser = userPool();
   beforeAll(async () => {
     t = await startGatehouse({
-      sessions: 'memory', storage: 'embedded', users: testUsers(),
-      config: { webauthn: { attestation_conveyance_preference: 'none', user_verification: 'discouraged', filtering: { prohibited_aaguids: [TITAN] } } },
+      sessions: 'memory',
+      storage: 'embedded',
+      users: testUsers(),
+      config: {
+        webauthn: {
+          attestation_conveyance_preference: 'none',
+          user_verification: 'discouraged',
+          filtering: { prohibited_aaguids: [TITAN] },
+        },
+      },
     });
     for (let i = 0; i < 2; i += 1) nextUser(); // user01 and user02 are taken by name below
   });
@@ -146,7 +179,12 @@ describe('webauthn configuration: passkeys off, prohibited AAGUIDs (memory + emb
 describe('webauthn configuration: disabled (memory + embedded)', () => {
   let t: TestGatehouse;
   beforeAll(async () => {
-    t = await startGatehouse({ sessions: 'memory', storage: 'embedded', users: testUsers(2), config: { webauthn: { disable: true, enable_passkey_login: true } } });
+    t = await startGatehouse({
+      sessions: 'memory',
+      storage: 'embedded',
+      users: testUsers(2),
+      config: { webauthn: { disable: true, enable_passkey_login: true } },
+    });
   });
   afterAll(async () => t.close());
 

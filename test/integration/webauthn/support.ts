@@ -3,11 +3,20 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import request from 'supertest';
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 import { DEFAULT_USERS, type TestGatehouse, type TestUser } from '../../helpers/gatehouse.js';
 import { sessionCookieFrom, signIn } from '../../helpers/flows.js';
 import { extractLink, readMessages, type FileMessage } from '../../helpers/mail.js';
-import { createCredential, getAssertion, type CreateOptions, type GetOptions, type SoftCredential } from '../../helpers/soft-authenticator.js';
+import {
+  createCredential,
+  getAssertion,
+  type CreateOptions,
+  type GetOptions,
+  type SoftCredential,
+} from '../../helpers/soft-authenticator.js';
 import type { Session } from '../../../src/session/model.js';
 import type { WebAuthnCredential } from '../../../src/storage/storage.js';
 
@@ -35,11 +44,18 @@ export function userPool(count = 60): () => string {
   };
 }
 
-export function api(t: TestGatehouse, method: 'get' | 'post' | 'put' | 'delete', path: string, cookie?: string, body?: unknown) {
+export function api(
+  t: TestGatehouse,
+  method: 'get' | 'post' | 'put' | 'delete',
+  path: string,
+  cookie?: string,
+  body?: unknown,
+) {
   const req = request(t.url)[method](path).set('Host', HOST);
   if (method !== 'get') req.set('Origin', ORIGIN);
   if (cookie) req.set('Cookie', cookie);
-  if (body === undefined) return method === 'get' || method === 'delete' ? req : req.set('Content-Type', 'application/json').send('{}');
+  if (body === undefined)
+    return method === 'get' || method === 'delete' ? req : req.set('Content-Type', 'application/json').send('{}');
   return req.set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
@@ -80,13 +96,19 @@ export async function elevatedSession(t: TestGatehouse, username: string): Promi
   return elevate(t, await signIn(t, username), username);
 }
 
-export async function registrationOptions(t: TestGatehouse, cookie: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function registrationOptions(
+  t: TestGatehouse,
+  cookie: string,
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const res = await api(t, 'post', '/api/webauthn/registration/options', cookie);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.data as PublicKeyCredentialCreationOptionsJSON;
 }
 
-export async function authenticationOptions(t: TestGatehouse, cookie: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(
+  t: TestGatehouse,
+  cookie: string,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const res = await api(t, 'post', '/api/webauthn/authentication/options', cookie);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.data as PublicKeyCredentialRequestOptionsJSON;
@@ -101,32 +123,55 @@ export async function register(t: TestGatehouse, cookie: string, description: st
 }
 
 /** Registers and expects a 201. */
-export async function enrol(t: TestGatehouse, cookie: string, description: string, options: CreateOptions = {}): Promise<SoftCredential> {
+export async function enrol(
+  t: TestGatehouse,
+  cookie: string,
+  description: string,
+  options: CreateOptions = {},
+): Promise<SoftCredential> {
   const { res, credential } = await register(t, cookie, description, options);
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return credential;
 }
 
 /** A user with one enrolled key, signed in again afresh at level 1 (not elevated). */
-export async function userWithKey(t: TestGatehouse, username: string, options: CreateOptions = {}): Promise<{ cookie: string; credential: SoftCredential }> {
+export async function userWithKey(
+  t: TestGatehouse,
+  username: string,
+  options: CreateOptions = {},
+): Promise<{ cookie: string; credential: SoftCredential }> {
   const credential = await enrol(t, await elevatedSession(t, username), 'First key', options);
   return { cookie: await signIn(t, username), credential };
 }
 
 /** Answers the second-factor options with `credential` and posts the assertion. */
-export async function secondFactor(t: TestGatehouse, cookie: string, credential: SoftCredential, options: GetOptions = {}, extra: Record<string, unknown> = {}) {
+export async function secondFactor(
+  t: TestGatehouse,
+  cookie: string,
+  credential: SoftCredential,
+  options: GetOptions = {},
+  extra: Record<string, unknown> = {},
+) {
   const request = await authenticationOptions(t, cookie);
   const response = getAssertion(credential, request, { origin: ORIGIN, ...options });
   return api(t, 'post', '/api/webauthn/authentication', cookie, { response, ...extra });
 }
 
-export async function passkeyOptions(t: TestGatehouse, cookie?: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; cookie: string }> {
+export async function passkeyOptions(
+  t: TestGatehouse,
+  cookie?: string,
+): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; cookie: string }> {
   const res = await api(t, 'post', '/api/webauthn/passkey/options', cookie);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return { options: res.body.data as PublicKeyCredentialRequestOptionsJSON, cookie: sessionCookieFrom(res) ?? cookie! };
 }
 
-export async function passkeySignIn(t: TestGatehouse, credential: SoftCredential, options: GetOptions = {}, extra: Record<string, unknown> = {}) {
+export async function passkeySignIn(
+  t: TestGatehouse,
+  credential: SoftCredential,
+  options: GetOptions = {},
+  extra: Record<string, unknown> = {},
+) {
   const { options: request, cookie } = await passkeyOptions(t);
   const response = getAssertion(credential, request, { origin: ORIGIN, ...options });
   const res = await api(t, 'post', '/api/webauthn/passkey', cookie, { response, ...extra });
@@ -142,7 +187,11 @@ export async function storedSession(t: TestGatehouse, cookie: string): Promise<S
   return t.gatehouse.services.sessions.load([cookie.split('=')[1]!], portalCookie(t));
 }
 
-export async function changeSession(t: TestGatehouse, cookie: string, change: (session: Session) => void): Promise<void> {
+export async function changeSession(
+  t: TestGatehouse,
+  cookie: string,
+  change: (session: Session) => void,
+): Promise<void> {
   const session = await storedSession(t, cookie);
   assert.ok(session, 'the session is gone');
   change(session);
@@ -157,14 +206,34 @@ export async function storedKeys(t: TestGatehouse, username: string): Promise<We
  * Stores a key record directly, as an earlier enrolment (or a migration from U2F) would have left it: for users
  * who cannot enrol today (disabled) and for keys no browser can enrol any more (U2F AppID).
  */
-export async function storeKey(t: TestGatehouse, username: string, credential: SoftCredential, extra: Partial<WebAuthnCredential> = {}): Promise<void> {
+export async function storeKey(
+  t: TestGatehouse,
+  username: string,
+  credential: SoftCredential,
+  extra: Partial<WebAuthnCredential> = {},
+): Promise<void> {
   const storage = t.gatehouse.adapters.storage;
   credential.userHandle = Buffer.from(await storage.getOrCreateWebAuthnUserHandle(RP_ID, username), 'base64url');
   const saved = await storage.saveWebAuthnCredential({
-    createdAt: new Date(), rpid: RP_ID, username, description: `Stored key ${credential.kid.slice(0, 8)}`, kid: credential.kid,
-    aaguid: null, attestationType: 'none', attachment: '', transports: ['usb'], signCount: credential.counter, discoverable: true,
-    present: true, verified: true, backupEligible: false, backupState: false, publicKey: credential.cosePublicKey, attestation: null,
-    legacyU2fAppid: null, ...extra,
+    createdAt: new Date(),
+    rpid: RP_ID,
+    username,
+    description: `Stored key ${credential.kid.slice(0, 8)}`,
+    kid: credential.kid,
+    aaguid: null,
+    attestationType: 'none',
+    attachment: '',
+    transports: ['usb'],
+    signCount: credential.counter,
+    discoverable: true,
+    present: true,
+    verified: true,
+    backupEligible: false,
+    backupState: false,
+    publicKey: credential.cosePublicKey,
+    attestation: null,
+    legacyU2fAppid: null,
+    ...extra,
   });
   assert.ok(saved.saved);
 }

@@ -18,7 +18,10 @@ const backends: Array<{ name: string; options: StartOptions }> = [
 const vectors = loadVectors();
 
 /** The reply must refuse without side effects on the session: a 4xx KO and no new cookie. */
-function assertRefused(res: { status: number; body: { status?: string }; headers: Record<string, unknown> }, what: string): void {
+function assertRefused(
+  res: { status: number; body: { status?: string }; headers: Record<string, unknown> },
+  what: string,
+): void {
   assert.ok(res.status >= 400 && res.status < 500, `${what}: ${res.status} ${JSON.stringify(res.body)}`);
   assert.equal(res.body.status, 'KO', what);
   assert.equal(sessionCookieFrom(res), undefined, `${what}: no session issued`);
@@ -32,7 +35,11 @@ for (const backend of backends) {
     const username = 'user01';
 
     beforeAll(async () => {
-      t = await startGatehouse({ ...backend.options, users: testUsers(2), config: { webauthn: { enable_passkey_login: true } } });
+      t = await startGatehouse({
+        ...backend.options,
+        users: testUsers(2),
+        config: { webauthn: { enable_passkey_login: true } },
+      });
       elevated = await elevatedSession(t, username);
       realKey = await enrol(t, elevated, 'Real key');
     });
@@ -41,10 +48,19 @@ for (const backend of backends) {
     for (const vector of vectors.filter((v) => v.kind === 'registration')) {
       it(`${vector.id}: registration refused, no key stored`, async () => {
         await api(t, 'post', '/api/webauthn/registration/options', elevated);
-        const res = await api(t, 'post', '/api/webauthn/registration', elevated, { description: vector.id, response: vector.response });
+        const res = await api(t, 'post', '/api/webauthn/registration', elevated, {
+          description: vector.id,
+          response: vector.response,
+        });
         assertRefused(res, vector.id);
-        assert.equal(await t.gatehouse.adapters.storage.findWebAuthnCredentialByKid((vector.response as { id: string }).id), undefined);
-        assert.deepEqual((await storedKeys(t, username)).map((k) => k.description), ['Real key']);
+        assert.equal(
+          await t.gatehouse.adapters.storage.findWebAuthnCredentialByKid((vector.response as { id: string }).id),
+          undefined,
+        );
+        assert.deepEqual(
+          (await storedKeys(t, username)).map((k) => k.description),
+          ['Real key'],
+        );
       });
     }
 
@@ -63,9 +79,24 @@ for (const backend of backends) {
         const stored = vector.storedCredential!;
         if ((await storage.findWebAuthnCredentialByKid(stored.id)) === undefined) {
           const saved = await storage.saveWebAuthnCredential({
-            createdAt: new Date(), rpid: RP_ID, username, description: vector.id, kid: stored.id, aaguid: null, attestationType: 'none',
-            attachment: '', transports: [], signCount: stored.counter, discoverable: true, present: true, verified: true,
-            backupEligible: false, backupState: false, publicKey: Buffer.from(stored.publicKey, 'base64url'), attestation: null, legacyU2fAppid: null,
+            createdAt: new Date(),
+            rpid: RP_ID,
+            username,
+            description: vector.id,
+            kid: stored.id,
+            aaguid: null,
+            attestationType: 'none',
+            attachment: '',
+            transports: [],
+            signCount: stored.counter,
+            discoverable: true,
+            present: true,
+            verified: true,
+            backupEligible: false,
+            backupState: false,
+            publicKey: Buffer.from(stored.publicKey, 'base64url'),
+            attestation: null,
+            legacyU2fAppid: null,
           });
           assert.ok(saved.saved);
         }
@@ -76,7 +107,10 @@ for (const backend of backends) {
 
         const anonymous = await api(t, 'post', '/api/webauthn/passkey/options');
         const visitor = sessionCookieFrom(anonymous)!;
-        assertRefused(await api(t, 'post', '/api/webauthn/passkey', visitor, { response }), `${vector.id} as a passkey`);
+        assertRefused(
+          await api(t, 'post', '/api/webauthn/passkey', visitor, { response }),
+          `${vector.id} as a passkey`,
+        );
         assert.equal((await state(t, visitor)).authentication_level, 0);
       });
 

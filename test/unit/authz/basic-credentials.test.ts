@@ -9,12 +9,20 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 describe('parseAuthorization', () => {
   it('reads Basic credentials, the scheme in any case', () => {
     for (const scheme of ['Basic', 'basic', 'BASIC', 'BaSIc']) {
-      assert.deepEqual(parseAuthorization(`${scheme} ${b64('john:password')}`), { scheme: 'basic', username: 'john', password: 'password' });
+      assert.deepEqual(parseAuthorization(`${scheme} ${b64('john:password')}`), {
+        scheme: 'basic',
+        username: 'john',
+        password: 'password',
+      });
     }
   });
 
   it('keeps colons in the password and UTF-8 in both', () => {
-    assert.deepEqual(parseAuthorization(`Basic ${b64('jöhn:pa:ss wörd')}`), { scheme: 'basic', username: 'jöhn', password: 'pa:ss wörd' });
+    assert.deepEqual(parseAuthorization(`Basic ${b64('jöhn:pa:ss wörd')}`), {
+      scheme: 'basic',
+      username: 'jöhn',
+      password: 'pa:ss wörd',
+    });
   });
 
   it('recognises a well-formed bearer token (the caller passes it by)', () => {

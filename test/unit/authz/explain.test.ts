@@ -17,21 +17,31 @@ const config = configSchema.parse({
   } satisfies RawConfig['access_control'],
 });
 
-const request = (url: string, extra: Partial<AccessRequest> = {}): AccessRequest => ({ url: new URL(url), method: 'GET', ip: '10.0.0.1', ...extra });
+const request = (url: string, extra: Partial<AccessRequest> = {}): AccessRequest => ({
+  url: new URL(url),
+  method: 'GET',
+  ip: '10.0.0.1',
+  ...extra,
+});
 
 /** The table rows, without the header, keyed by rule number. */
 function rows(output: string): Map<string, string[]> {
   const table = output.split('\n').filter((line) => /^[*~ ]\s*\d+\s/.test(line));
-  return new Map(table.map((line) => {
-    const cells = line.trim().split(/\s+/);
-    const marker = cells[0] === '*' || cells[0] === '~' ? cells.shift()! : '';
-    return [cells[0]!, [marker, ...cells.slice(1)]];
-  }));
+  return new Map(
+    table.map((line) => {
+      const cells = line.trim().split(/\s+/);
+      const marker = cells[0] === '*' || cells[0] === '~' ? cells.shift()! : '';
+      return [cells[0]!, [marker, ...cells.slice(1)]];
+    }),
+  );
 }
 
 describe('explainAccess (gatehouse access-control check-policy)', () => {
   it('prints the request, one line per rule with each criterion, a legend and the decision', () => {
-    const output = explainAccess(config, request('https://app.example.com/x?debug=1', { subject: { username: 'john', groups: ['dev'] } }));
+    const output = explainAccess(
+      config,
+      request('https://app.example.com/x?debug=1', { subject: { username: 'john', groups: ['dev'] } }),
+    );
     assert.equal(
       output,
       [
@@ -55,7 +65,10 @@ describe('explainAccess (gatehouse access-control check-policy)', () => {
     const output = explainAccess(config, request('https://app.example.com/x?debug=1'));
     assert.deepEqual(rows(output).get('3'), ['~', 'hit', '-', '-', '-', 'may', 'hit', 'two_factor']);
     assert.match(output, /by an anonymous user/);
-    assert.match(output, /Rule #3 \(policy 'two_factor'\) applies only to certain users: the request will be sent to sign in/);
+    assert.match(
+      output,
+      /Rule #3 \(policy 'two_factor'\) applies only to certain users: the request will be sent to sign in/,
+    );
   });
 
   it('marks the first fully matching rule with *, and leaves out the later rules (as Authelia without --verbose)', () => {
@@ -73,7 +86,10 @@ describe('explainAccess (gatehouse access-control check-policy)', () => {
   });
 
   it('a subject with groups and no username (check-policy --groups alone) is a signed-in subject', () => {
-    const output = explainAccess(config, request('https://app.example.com/x?debug=1', { subject: { username: '', groups: ['admins'] } }));
+    const output = explainAccess(
+      config,
+      request('https://app.example.com/x?debug=1', { subject: { username: '', groups: ['admins'] } }),
+    );
     assert.match(output, /by a user with no name given \(groups: admins\)/);
     assert.deepEqual(rows(output).get('3'), ['*', 'hit', '-', '-', '-', 'hit', 'hit', 'two_factor']);
   });
@@ -89,7 +105,10 @@ describe('explainAccess (gatehouse access-control check-policy)', () => {
 
   it('names the default policy when no rule matches, and shows the misses', () => {
     const output = explainAccess(config, request('https://other.example.org/', { method: 'post', ip: undefined }));
-    assert.match(output, /^Request: POST https:\/\/other\.example\.org\/ from an unknown address, by an anonymous user\./);
+    assert.match(
+      output,
+      /^Request: POST https:\/\/other\.example\.org\/ from an unknown address, by an anonymous user\./,
+    );
     assert.deepEqual(rows(output).get('2'), ['', 'miss', 'miss', 'miss', 'miss', '-', '-', 'one_factor']);
     assert.ok(![...rows(output).values()].some(([marker]) => marker !== ''));
     assert.match(output, /The policy 'deny' from the default policy will be applied to this request\.$/);

@@ -11,18 +11,53 @@ function compiled(pattern: string, options?: { caseInsensitive?: boolean }): GoR
 
 describe('Go regular expressions: they match as under Go (RE2)', () => {
   const cases: { pattern: string; matches: string[]; rejects: string[]; why: string }[] = [
-    { why: 'plain text and anchors', pattern: '^/api([/?].*)?$', matches: ['/api', '/api/x', '/api?a=1'], rejects: ['/apix', 'x/api'] },
-    { why: '(?P<name>) named groups', pattern: '^(?P<User>\\w+)\\.example\\.com$', matches: ['john.example.com'], rejects: ['john.example.org'] },
+    {
+      why: 'plain text and anchors',
+      pattern: '^/api([/?].*)?$',
+      matches: ['/api', '/api/x', '/api?a=1'],
+      rejects: ['/apix', 'x/api'],
+    },
+    {
+      why: '(?P<name>) named groups',
+      pattern: '^(?P<User>\\w+)\\.example\\.com$',
+      matches: ['john.example.com'],
+      rejects: ['john.example.org'],
+    },
     { why: '(?<name>) named groups (Go 1.22)', pattern: '^(?<Group>\\w+)$', matches: ['admins'], rejects: ['a b'] },
-    { why: '. does not match \\n but does match \\r (Go knows only \\n as a line end)', pattern: '^a.b$', matches: ['a\rb', 'a\u2028b', 'aéb'], rejects: ['a\nb'] },
+    {
+      why: '. does not match \\n but does match \\r (Go knows only \\n as a line end)',
+      pattern: '^a.b$',
+      matches: ['a\rb', 'a\u2028b', 'aéb'],
+      rejects: ['a\nb'],
+    },
     { why: '(?s) lets . match \\n', pattern: '(?s)^a.b$', matches: ['a\nb'], rejects: ['ab'] },
     { why: '(?s:...) is scoped', pattern: '(?s:a.)b.', matches: ['a\nbc'], rejects: ['a\nb\n'] },
     { why: '(?m) makes ^ and $ work at \\n only', pattern: '(?m)^b$', matches: ['a\nb\nc'], rejects: ['a\rb\rc'] },
-    { why: 'without (?m), $ is the very end (not before a final \\n)', pattern: '^a$', matches: ['a'], rejects: ['a\n', 'b\na'] },
-    { why: '(?i) at the start covers the whole pattern', pattern: '(?i)^/Admin', matches: ['/admin', '/ADMIN'], rejects: ['/user'] },
+    {
+      why: 'without (?m), $ is the very end (not before a final \\n)',
+      pattern: '^a$',
+      matches: ['a'],
+      rejects: ['a\n', 'b\na'],
+    },
+    {
+      why: '(?i) at the start covers the whole pattern',
+      pattern: '(?i)^/Admin',
+      matches: ['/admin', '/ADMIN'],
+      rejects: ['/user'],
+    },
     { why: '(?i:...) spanning the whole pattern', pattern: '(?i:^abc$)', matches: ['ABC'], rejects: ['abd'] },
-    { why: '\\d \\w \\s are ASCII only, as in Go', pattern: '^\\d\\w\\s$', matches: ['1a ', '9_\t'], rejects: ['١a ', '1é ', '1a\u00a0', '1a\v'] },
-    { why: '\\D \\W \\S complement them', pattern: '^\\D\\W\\S$', matches: ['a-x', '١é\v'], rejects: ['1-x', 'a_x', 'a- '] },
+    {
+      why: '\\d \\w \\s are ASCII only, as in Go',
+      pattern: '^\\d\\w\\s$',
+      matches: ['1a ', '9_\t'],
+      rejects: ['١a ', '1é ', '1a\u00a0', '1a\v'],
+    },
+    {
+      why: '\\D \\W \\S complement them',
+      pattern: '^\\D\\W\\S$',
+      matches: ['a-x', '١é\v'],
+      rejects: ['1-x', 'a_x', 'a- '],
+    },
     { why: 'classes keep \\S exact inside brackets', pattern: '^[\\S]+$', matches: ['ab\v'], rejects: ['a b'] },
     { why: 'POSIX classes', pattern: '^[[:alpha:][:digit:]]+$', matches: ['abc123'], rejects: ['abc-'] },
     { why: 'negated POSIX classes', pattern: '^[[:^alpha:]]+$', matches: ['12-'], rejects: ['1a'] },
@@ -39,10 +74,20 @@ describe('Go regular expressions: they match as under Go (RE2)', () => {
     { why: 'control escapes', pattern: '^\\a\\f\\t\\n\\r\\v$', matches: ['\x07\f\t\n\r\v'], rejects: [''] },
     { why: 'a { that is no repeat count is literal', pattern: '^a{,2}x{$', matches: ['a{,2}x{'], rejects: ['aa'] },
     { why: 'repeat counts', pattern: '^a{2,3}$', matches: ['aa', 'aaa'], rejects: ['a', 'aaaa'] },
-    { why: 'Unicode classes: categories and scripts', pattern: '^\\pL\\p{Greek}\\PN\\p{^Lu}$', matches: ['aαxa'], rejects: ['aa1a', 'aαxA'] },
+    {
+      why: 'Unicode classes: categories and scripts',
+      pattern: '^\\pL\\p{Greek}\\PN\\p{^Lu}$',
+      matches: ['aαxa'],
+      rejects: ['aa1a', 'aαxA'],
+    },
     { why: 'characters beyond the BMP count as one', pattern: '^😀{2}$', matches: ['😀😀'], rejects: ['😀'] },
     { why: '(?U) swaps greedy and lazy', pattern: '(?U)^(a+)(a*?)$', matches: ['aaa'], rejects: [] },
-    { why: '(?i) may start anywhere and covers what follows', pattern: '^a(?i)b$', matches: ['ab', 'aB'], rejects: ['AB'] },
+    {
+      why: '(?i) may start anywhere and covers what follows',
+      pattern: '^a(?i)b$',
+      matches: ['ab', 'aB'],
+      rejects: ['AB'],
+    },
     { why: '(?i:...) is scoped', pattern: '^(?i:a)b$', matches: ['Ab'], rejects: ['AB'] },
     { why: '(?-i) switches it off again', pattern: '^(?i)a(?-i)b$', matches: ['Ab'], rejects: ['AB'] },
     { why: 'a character beyond the BMP is one character for .', pattern: '^.$', matches: ['😀'], rejects: ['ab'] },
@@ -58,9 +103,9 @@ describe('Go regular expressions: they match as under Go (RE2)', () => {
   }
 
   it('(?U) makes quantifiers lazy, and a trailing ? greedy again', () => {
-    assert.equal(compiled('(?U)(?P<x>a+)').exec('aaa')?.['x'], 'a');
-    assert.equal(compiled('(?U)(?P<x>a+?)').exec('aaa')?.['x'], 'aaa');
-    assert.equal(compiled('(?P<x>a+)').exec('aaa')?.['x'], 'aaa');
+    assert.equal(compiled('(?U)(?P<x>a+)').exec('aaa')?.x, 'a');
+    assert.equal(compiled('(?U)(?P<x>a+?)').exec('aaa')?.x, 'aaa');
+    assert.equal(compiled('(?P<x>a+)').exec('aaa')?.x, 'aaa');
   });
 
   it('lists the named groups in order, Go names starting with a digit included, and gives the first match', () => {
@@ -74,7 +119,7 @@ describe('Go regular expressions: they match as under Go (RE2)', () => {
   });
 
   it('leftmost-first alternation, as Go (not leftmost-longest)', () => {
-    assert.equal(compiled('(?P<x>a|ab)').exec('ab')?.['x'], 'a');
+    assert.equal(compiled('(?P<x>a|ab)').exec('ab')?.x, 'a');
   });
 
   it('caseInsensitive is (?i) over the whole pattern (used for host names)', () => {
@@ -101,7 +146,7 @@ describe('Go regular expressions: linear time, whatever the pattern', () => {
   });
 });
 
-describe('Go regular expressions: refused as Go refuses them, with Go\'s reason', () => {
+describe("Go regular expressions: refused as Go refuses them, with Go's reason", () => {
   const cases: { pattern: string; reason: RegExp }[] = [
     { pattern: '(?=a)', reason: /invalid or unsupported Perl syntax: `\(\?=`/ },
     { pattern: '(?<!a)b', reason: /invalid named capture/ },
@@ -135,7 +180,10 @@ describe('Go regular expressions: refused as Go refuses them, with Go\'s reason'
       const result = compileGoRegex(pattern);
       assert.ok('error' in result, `'${pattern}' should be refused`);
       assert.match(result.error, reason);
-      assert.ok(result.error.startsWith(`invalid regular expression '${pattern}': `), 'the message quotes the pattern as written');
+      assert.ok(
+        result.error.startsWith(`invalid regular expression '${pattern}': `),
+        'the message quotes the pattern as written',
+      );
     });
   }
 });
@@ -163,8 +211,31 @@ describe('the literal-prefix shortcut never changes an answer', () => {
   }
 
   const patterns = [...prefixes.map(([pattern]) => pattern), '^/ADMIN', '^kS/x', '^/admin(?i)X$', '^/a(?m)$'];
-  const texts = ['', '/', '/a', '/api', '/api/x', '/apix', '/admin/', '/ADMIN/', '/Admin/x', 'user-john.example.com', 'USER-john.example.com',
-    '/abc', '/ac', '/a.b', '/aXb', '/b', 'kS/x', 'KS/x', '\u212aS/x', 'k\u017f/x', '/adminx', '/adminX', '/a\n'];
+  const texts = [
+    '',
+    '/',
+    '/a',
+    '/api',
+    '/api/x',
+    '/apix',
+    '/admin/',
+    '/ADMIN/',
+    '/Admin/x',
+    'user-john.example.com',
+    'USER-john.example.com',
+    '/abc',
+    '/ac',
+    '/a.b',
+    '/aXb',
+    '/b',
+    'kS/x',
+    'KS/x',
+    '\u212aS/x',
+    'k\u017f/x',
+    '/adminx',
+    '/adminX',
+    '/a\n',
+  ];
   for (const caseInsensitive of [false, true]) {
     it(`agrees with re2js without it on every pattern and text (caseInsensitive: ${caseInsensitive})`, () => {
       for (const pattern of patterns) {

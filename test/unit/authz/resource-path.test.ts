@@ -49,7 +49,8 @@ describe('canonical resource: Authelia URLPathFullClean and NewObject vectors', 
     expectResource('https://example.com', '/');
     expectResource('https://example.com?a=1', '/?a=1');
   });
-  it('an empty query adds no "?" (Authelia appends RawQuery only when it is not empty)', () => expectResource('https://example.com/a?', '/a'));
+  it('an empty query adds no "?" (Authelia appends RawQuery only when it is not empty)', () =>
+    expectResource('https://example.com/a?', '/a'));
   it('empty segments collapse as in path.Clean, a trailing slash stays', () => {
     expectResource('https://example.com/a//b', '/a/b');
     expectResource('https://example.com/a//', '/a/');
@@ -58,10 +59,12 @@ describe('canonical resource: Authelia URLPathFullClean and NewObject vectors', 
 });
 
 describe('canonical resource: decoding', () => {
-  it('percent-encoded letters are decoded (/%61dmin is /admin)', () => expectResource('https://x.com/%61%64%6Din', '/admin'));
+  it('percent-encoded letters are decoded (/%61dmin is /admin)', () =>
+    expectResource('https://x.com/%61%64%6Din', '/admin'));
   it('an encoded slash is a slash, as Authelia decodes it', () => expectResource('https://x.com/a%2Fb', '/a/b'));
   it('UTF-8 is decoded', () => expectResource('https://x.com/caf%C3%A9', '/café'));
-  it('an encoded ? in the path stays in the path, decoded, as in Authelia', () => expectResource('https://x.com/a%3Fb?c=d', '/a?b?c=d'));
+  it('an encoded ? in the path stays in the path, decoded, as in Authelia', () =>
+    expectResource('https://x.com/a%3Fb?c=d', '/a?b?c=d'));
   it('the query keeps its encoding except unreserved characters (RFC 3986 §6.2.2.2)', () => {
     expectResource('https://x.com/s?%61dmin=1&next=%2Fhome&q=a%20b', '/s?admin=1&next=%2Fhome&q=a%20b');
   });
@@ -87,7 +90,8 @@ describe('canonical resource: traversal forms resolve to the path the upstream s
     '/bypass/x/%2e%2e%2f%2e%2e%2fa/longer/rule/abc',
     '/bypass/./../a/longer/rule/abc',
   ];
-  for (const form of forms) it(`${form} is /a/longer/rule/abc`, () => expectResource(`https://r.example.com${form}`, '/a/longer/rule/abc'));
+  for (const form of forms)
+    it(`${form} is /a/longer/rule/abc`, () => expectResource(`https://r.example.com${form}`, '/a/longer/rule/abc'));
 });
 
 describe('canonical resource: ambiguous paths are refused', () => {
@@ -100,7 +104,10 @@ describe('canonical resource: ambiguous paths are refused', () => {
     ['the same, encoded dots (Authelia vector /a/%2F%2e%2e%2Ft)', '/a/%2F%2e%2e%2Ft'],
     ['Authelia vector /%2f..%2f', '/%2f..%2f'],
     ['Authelia vector /%2e%2e/secret (Authelia clamps to /secret)', '/%2e%2e/secret'],
-    ['Authelia vector /five/%2f..%2f/test (path.Clean gives /test, RFC 3986 /five/test)', '/five/%2f..%2f/test?query=1'],
+    [
+      'Authelia vector /five/%2f..%2f/test (path.Clean gives /test, RFC 3986 /five/test)',
+      '/five/%2f..%2f/test?query=1',
+    ],
     ['Authelia vector /five/%2f%2e%2e%2f/test', '/five/%2f%2e%2e%2f/test'],
     ['a path ending in `..`', '/a/b/..'],
     ['a path ending in `.`', '/a/.'],
@@ -135,7 +142,8 @@ describe('canonical resource: ambiguous paths are refused', () => {
     ['an encoded `..;`', '/bypass/%2e%2e%3b/a/longer/rule/abc'],
     ['a fragment', '/a#b'],
   ];
-  for (const [why, path] of refused) it(`${why}: ${JSON.stringify(path)}`, () => expectRefused(`https://r.example.com${path}`));
+  for (const [why, path] of refused)
+    it(`${why}: ${JSON.stringify(path)}`, () => expectRefused(`https://r.example.com${path}`));
   it('an origin-form target is held to the same rules', () => {
     expectRefused('/bypass/..%5ca');
     expectRefused('/../x');
@@ -150,16 +158,19 @@ describe('canonical resource: ambiguous paths are refused', () => {
 });
 
 describe('canonical resource: the rules engine matches it (Authelia authorizer test, resources on one domain)', () => {
-  const access = compileAccessControl({
-    default_policy: 'deny',
-    networks: [],
-    rules: [
-      { domain: ['resource.example.com'], policy: 'bypass', resources: ['^/bypass/.*$', '^/$', 'embedded'] },
-      { domain: ['resource.example.com'], policy: 'one_factor', resources: ['^/one_factor/.*$'] },
-      { domain: ['resource.example.com'], policy: 'two_factor', resources: ['^/a/longer/rule/.*$'] },
-      { domain: ['resource.example.com'], policy: 'two_factor', resources: ['^/an/exact/path/$'] },
-    ],
-  } as never, { network: {} });
+  const access = compileAccessControl(
+    {
+      default_policy: 'deny',
+      networks: [],
+      rules: [
+        { domain: ['resource.example.com'], policy: 'bypass', resources: ['^/bypass/.*$', '^/$', 'embedded'] },
+        { domain: ['resource.example.com'], policy: 'one_factor', resources: ['^/one_factor/.*$'] },
+        { domain: ['resource.example.com'], policy: 'two_factor', resources: ['^/a/longer/rule/.*$'] },
+        { domain: ['resource.example.com'], policy: 'two_factor', resources: ['^/an/exact/path/$'] },
+      ],
+    } as never,
+    { network: {} },
+  );
   const policyOf = (path: string): string => {
     const raw = `https://resource.example.com${path}`;
     const resource = canonicalResource(raw);

@@ -11,26 +11,58 @@ const ok = (r: ReturnType<typeof readTarget>) => {
 
 describe('readTarget', () => {
   it('auth-request reads X-Original-URL and X-Original-Method', () => {
-    const t = ok(readTarget('auth-request', { 'x-original-url': 'https://app.example.com/a?b=1', 'x-original-method': 'POST' }, 'GET'));
+    const t = ok(
+      readTarget(
+        'auth-request',
+        { 'x-original-url': 'https://app.example.com/a?b=1', 'x-original-method': 'POST' },
+        'GET',
+      ),
+    );
     assert.equal(t.url.href, 'https://app.example.com/a?b=1');
     assert.equal(t.method, 'POST');
   });
 
   it('forward-auth rebuilds the URL from X-Forwarded-Proto, -Host and -Uri', () => {
-    const t = ok(readTarget('forward-auth', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'App.Example.com:8443', 'x-forwarded-uri': '/x/y?z=%20', 'x-forwarded-method': 'GET' }, 'GET'));
+    const t = ok(
+      readTarget(
+        'forward-auth',
+        {
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'App.Example.com:8443',
+          'x-forwarded-uri': '/x/y?z=%20',
+          'x-forwarded-method': 'GET',
+        },
+        'GET',
+      ),
+    );
     assert.equal(t.url.href, 'https://app.example.com:8443/x/y?z=%20');
     assert.equal(t.raw, 'https://App.Example.com:8443/x/y?z=%20');
   });
 
   it('forward-auth compares X-Forwarded-Proto case-insensitively (HTTPS is https)', () => {
-    const t = ok(readTarget('forward-auth', { 'x-forwarded-proto': 'HTTPS', 'x-forwarded-host': 'a.example.com', 'x-forwarded-uri': '/x', 'x-forwarded-method': 'GET' }, 'GET'));
+    const t = ok(
+      readTarget(
+        'forward-auth',
+        {
+          'x-forwarded-proto': 'HTTPS',
+          'x-forwarded-host': 'a.example.com',
+          'x-forwarded-uri': '/x',
+          'x-forwarded-method': 'GET',
+        },
+        'GET',
+      ),
+    );
     assert.equal(t.url.protocol, 'https:');
     assert.equal(t.raw, 'https://a.example.com/x');
   });
 
   it('forward-auth takes an absent or empty X-Forwarded-Uri as the root, and rd keeps it as written (Authelia)', () => {
     for (const uri of [undefined, '']) {
-      const headers: Record<string, string> = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'a.example.com', 'x-forwarded-method': 'GET' };
+      const headers: Record<string, string> = {
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'a.example.com',
+        'x-forwarded-method': 'GET',
+      };
       if (uri !== undefined) headers['x-forwarded-uri'] = uri;
       const t = ok(readTarget('forward-auth', headers, 'GET'));
       assert.equal(t.url.pathname, '/');
@@ -40,25 +72,60 @@ describe('readTarget', () => {
   });
 
   it('auth-request keeps the URL as written for rd, with the scheme lower-cased', () => {
-    assert.equal(ok(readTarget('auth-request', { 'x-original-url': 'HTTPS://a.example.com', 'x-original-method': 'GET' }, 'GET')).raw, 'https://a.example.com');
+    assert.equal(
+      ok(readTarget('auth-request', { 'x-original-url': 'HTTPS://a.example.com', 'x-original-method': 'GET' }, 'GET'))
+        .raw,
+      'https://a.example.com',
+    );
   });
 
   it('verify prefers X-Original-URL, falls back to X-Forwarded-*, and the request method', () => {
     assert.equal(ok(readTarget('verify', { 'x-original-url': 'https://a.example.com/' }, 'PUT')).method, 'PUT');
     // Authelia's legacy endpoint reads X-Forwarded-Method, never X-Original-Method.
-    assert.equal(ok(readTarget('verify', { 'x-original-url': 'https://a.example.com/', 'x-forwarded-method': 'DELETE', 'x-original-method': 'GET' }, 'PUT')).method, 'DELETE');
-    assert.equal(ok(readTarget('verify', { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'GETz' }, 'GET')).method, 'GET');
-    assert.equal(ok(readTarget('verify', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'a.example.com', 'x-forwarded-uri': '/' }, 'GET')).url.host, 'a.example.com');
+    assert.equal(
+      ok(
+        readTarget(
+          'verify',
+          { 'x-original-url': 'https://a.example.com/', 'x-forwarded-method': 'DELETE', 'x-original-method': 'GET' },
+          'PUT',
+        ),
+      ).method,
+      'DELETE',
+    );
+    assert.equal(
+      ok(readTarget('verify', { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'GETz' }, 'GET'))
+        .method,
+      'GET',
+    );
+    assert.equal(
+      ok(
+        readTarget(
+          'verify',
+          { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'a.example.com', 'x-forwarded-uri': '/' },
+          'GET',
+        ),
+      ).url.host,
+      'a.example.com',
+    );
   });
 
   const bad: [string, Record<string, string>][] = [
     ['no headers', {}],
     ['no method', { 'x-original-url': 'https://a.example.com/' }],
-    ['a repeated URL header (joined by Node)', { 'x-original-url': 'https://a.example.com/, https://b.example.com/', 'x-original-method': 'GET' }],
+    [
+      'a repeated URL header (joined by Node)',
+      { 'x-original-url': 'https://a.example.com/, https://b.example.com/', 'x-original-method': 'GET' },
+    ],
     ['a repeated method header', { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'GET, POST' }],
     ['digits in the method', { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'G3T' }],
-    ['a lower-case method (Authelia accepts A-Z only)', { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'get' }],
-    ['a method with a trailing letter case change', { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'GETz' }],
+    [
+      'a lower-case method (Authelia accepts A-Z only)',
+      { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'get' },
+    ],
+    [
+      'a method with a trailing letter case change',
+      { 'x-original-url': 'https://a.example.com/', 'x-original-method': 'GETz' },
+    ],
     ['an empty method', { 'x-original-url': 'https://a.example.com/', 'x-original-method': '' }],
     ['a relative URL', { 'x-original-url': '/x', 'x-original-method': 'GET' }],
     ['a tab in the URL', { 'x-original-url': 'https://a.example.com/\tx', 'x-original-method': 'GET' }],
@@ -66,9 +133,18 @@ describe('readTarget', () => {
     ['credentials in the URL', { 'x-original-url': 'https://user:pw@a.example.com/', 'x-original-method': 'GET' }],
     ['a ws: URL', { 'x-original-url': 'ws://a.example.com/', 'x-original-method': 'GET' }],
     ['an over-long URL', { 'x-original-url': `https://a.example.com/${'x'.repeat(9000)}`, 'x-original-method': 'GET' }],
-    ['a percent-encoded host (the parser would decode it)', { 'x-original-url': 'https://pub%6cic.example.com/', 'x-original-method': 'GET' }],
-    ['a host with a soft hyphen (the parser would drop it)', { 'x-original-url': 'https://pub\u00adlic.example.com/', 'x-original-method': 'GET' }],
-    ['a fragment (the app would get a longer path than judged)', { 'x-original-url': 'https://a.example.com/public#/../admin', 'x-original-method': 'GET' }],
+    [
+      'a percent-encoded host (the parser would decode it)',
+      { 'x-original-url': 'https://pub%6cic.example.com/', 'x-original-method': 'GET' },
+    ],
+    [
+      'a host with a soft hyphen (the parser would drop it)',
+      { 'x-original-url': 'https://pub\u00adlic.example.com/', 'x-original-method': 'GET' },
+    ],
+    [
+      'a fragment (the app would get a longer path than judged)',
+      { 'x-original-url': 'https://a.example.com/public#/../admin', 'x-original-method': 'GET' },
+    ],
   ];
   for (const [name, headers] of bad) {
     it(`is an error for ${name}`, () => {
@@ -89,19 +165,34 @@ describe('readTarget', () => {
   ];
   for (const [name, override] of badForwarded) {
     it(`forward-auth is an error for ${name}`, () => {
-      const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'a.example.com', 'x-forwarded-uri': '/', 'x-forwarded-method': 'GET', ...override };
+      const headers = {
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'a.example.com',
+        'x-forwarded-uri': '/',
+        'x-forwarded-method': 'GET',
+        ...override,
+      };
       assert.ok('error' in readTarget('forward-auth', headers, 'GET'));
     });
   }
 });
 
 describe('/api/verify with both X-Original-URL and X-Forwarded-*', () => {
-  const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'secure.example.com', 'x-forwarded-uri': '/vault' };
+  const forwarded = {
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'secure.example.com',
+    'x-forwarded-uri': '/vault',
+  };
   it('is an error when they disagree (a client cannot override what the proxy set)', () => {
-    assert.ok('error' in readTarget('verify', { ...forwarded, 'x-original-url': 'https://public.example.com/' }, 'GET'));
+    assert.ok(
+      'error' in readTarget('verify', { ...forwarded, 'x-original-url': 'https://public.example.com/' }, 'GET'),
+    );
   });
   it('is the URL when they agree', () => {
-    assert.equal(ok(readTarget('verify', { ...forwarded, 'x-original-url': 'https://secure.example.com/vault' }, 'GET')).url.href, 'https://secure.example.com/vault');
+    assert.equal(
+      ok(readTarget('verify', { ...forwarded, 'x-original-url': 'https://secure.example.com/vault' }, 'GET')).url.href,
+      'https://secure.example.com/vault',
+    );
   });
 });
 
@@ -142,8 +233,14 @@ describe('clientAddress with server.trusted_proxies', () => {
     assert.equal(clientAddress({ 'x-forwarded-for': '203.0.113.9' }, '::ffff:10.0.0.2', trusted), '203.0.113.9');
   });
   it('takes the rightmost entry that is not a trusted proxy: a client cannot prepend its own choice', () => {
-    assert.equal(clientAddress({ 'x-forwarded-for': '10.9.9.9, 203.0.113.9, 10.0.0.3' }, '10.0.0.2', trusted), '203.0.113.9');
-    assert.equal(clientAddress({ 'x-forwarded-for': ['10.9.9.9', '203.0.113.9'] as unknown as string }, '10.0.0.2', trusted), '203.0.113.9');
+    assert.equal(
+      clientAddress({ 'x-forwarded-for': '10.9.9.9, 203.0.113.9, 10.0.0.3' }, '10.0.0.2', trusted),
+      '203.0.113.9',
+    );
+    assert.equal(
+      clientAddress({ 'x-forwarded-for': ['10.9.9.9', '203.0.113.9'] as unknown as string }, '10.0.0.2', trusted),
+      '203.0.113.9',
+    );
   });
   it('takes the leftmost when every hop is trusted (an internal client behind internal proxies)', () => {
     assert.equal(clientAddress({ 'x-forwarded-for': '10.7.7.7, 10.0.0.3' }, '10.0.0.2', trusted), '10.7.7.7');

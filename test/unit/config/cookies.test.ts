@@ -14,7 +14,15 @@ describe('resolveCookies: session-level defaults applied to each cookie domain',
       remember_me: '1w',
       cookies: [
         { ...MINIMAL_COOKIE, default_redirection_url: 'https://www.example.com' },
-        { domain: 'example.org', portal_url: 'https://login.example.org/gatehouse', name: 'org_session', same_site: 'lax', expiration: '30m', inactivity: '1m', remember_me: -1 },
+        {
+          domain: 'example.org',
+          portal_url: 'https://login.example.org/gatehouse',
+          name: 'org_session',
+          same_site: 'lax',
+          expiration: '30m',
+          inactivity: '1m',
+          remember_me: -1,
+        },
         { domain: 'app.localhost', authelia_url: 'http://auth.app.localhost:9091' },
       ],
     },
@@ -107,6 +115,7 @@ describe('hostIsWithin: label-boundary suffix match', () => {
     ['auth.localhost', 'localhost', true],
   ];
   for (const [host, domain, expected] of cases) {
-    it(`'${host}' ${expected ? 'is' : 'is not'} within '${domain}'`, () => assert.equal(hostIsWithin(host, domain), expected));
+    it(`'${host}' ${expected ? 'is' : 'is not'} within '${domain}'`, () =>
+      assert.equal(hostIsWithin(host, domain), expected));
   }
 });

@@ -20,12 +20,21 @@ const decide = (url: string, subject?: { username: string; groups: string[] }) =
 
 describe('the shipped configuration.yml', () => {
   it('is valid, and warns only about the secrets it generates (no shadowed rule)', () => {
-    assert.deepEqual(loaded.warnings.filter((warning) => !/^(session\.secret|identity_validation\.jwt_secret) is not set/.test(warning)), []);
+    assert.deepEqual(
+      loaded.warnings.filter(
+        (warning) => !/^(session\.secret|identity_validation\.jwt_secret) is not set/.test(warning),
+      ),
+      [],
+    );
   });
 
   it('the README quick start: the portal at http://localhost:9091', () => {
     assert.deepEqual(loaded.config.server.address, { host: '127.0.0.1', port: 9091 });
-    assert.ok(loaded.cookies.some((cookie) => cookie.domain === 'localhost' && cookie.portalUrl.href === 'http://localhost:9091/'));
+    assert.ok(
+      loaded.cookies.some(
+        (cookie) => cookie.domain === 'localhost' && cookie.portalUrl.href === 'http://localhost:9091/',
+      ),
+    );
   });
 
   it('a protected app such as http://app.home.localhost is under a cookie domain browsers send to its subdomains', () => {
@@ -34,12 +43,17 @@ describe('the shipped configuration.yml', () => {
     // Browsers refuse Domain=localhost (a top-level name); a two-label domain such as home.localhost is accepted.
     assert.equal(cookie.domain, 'home.localhost');
     assert.equal(cookie.portalUrl.href, 'http://auth.home.localhost:9091/');
-    assert.notEqual(cookie.name, findCookieForHost(loaded.cookies, 'localhost')?.name, 'a nested cookie domain has its own cookie name');
+    assert.notEqual(
+      cookie.name,
+      findCookieForHost(loaded.cookies, 'localhost')?.name,
+      'a nested cookie domain has its own cookie name',
+    );
   });
 
   it('no rule names a host under the bare localhost cookie domain only (its cookie never reaches a subdomain)', () => {
     for (const rule of loaded.config.access_control.rules) {
-      for (const domain of rule.domain ?? []) assert.ok(domain.endsWith('.home.localhost') || domain === 'home.localhost', domain);
+      for (const domain of rule.domain ?? [])
+        assert.ok(domain.endsWith('.home.localhost') || domain === 'home.localhost', domain);
     }
   });
 

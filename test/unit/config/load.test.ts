@@ -7,7 +7,10 @@ describe('embedded defaults', () => {
   it('no file at all starts a localhost trial: the localhost cookie domain with its http portal, on the loopback interface', () => {
     const { config, cookies } = loadConfig({ files: [], env: {} });
     assert.deepEqual(config.server.address, { host: '127.0.0.1', port: 9091 });
-    assert.deepEqual(cookies.map((cookie) => [cookie.domain, cookie.portalUrl.href]), [['localhost', 'http://localhost:9091/']]);
+    assert.deepEqual(
+      cookies.map((cookie) => [cookie.domain, cookie.portalUrl.href]),
+      [['localhost', 'http://localhost:9091/']],
+    );
     assert.equal(config.session.redis, undefined, 'sessions in memory');
     assert.equal(config.storage.postgres, undefined);
     assert.equal(config.storage.local.path, './data/db');
@@ -16,7 +19,10 @@ describe('embedded defaults', () => {
   });
 
   it('without a file, GATEHOUSE_* variables still apply and the portal URL follows the port they set', () => {
-    const { config, cookies } = loadConfig({ files: [], env: { GATEHOUSE_SERVER_ADDRESS: 'tcp://:8080', GATEHOUSE_LOG_LEVEL: 'debug' } });
+    const { config, cookies } = loadConfig({
+      files: [],
+      env: { GATEHOUSE_SERVER_ADDRESS: 'tcp://:8080', GATEHOUSE_LOG_LEVEL: 'debug' },
+    });
     assert.deepEqual(config.server.address, { host: undefined, port: 8080 });
     assert.equal(cookies[0]?.portalUrl.href, 'http://localhost:8080/');
     assert.equal(config.log.level, 'debug');
@@ -24,19 +30,39 @@ describe('embedded defaults', () => {
 
   it('an empty file is not the embedded defaults: a cookie domain is required', () => {
     const problems = problemsOf(() => loadContent(''));
-    assert.deepEqual(problems, [{ path: 'session.cookies', message: 'must have at least one entry (one per protected root domain)' }]);
+    assert.deepEqual(problems, [
+      { path: 'session.cookies', message: 'must have at least one entry (one per protected root domain)' },
+    ]);
   });
 
   it('without a file and without ./users_database.yml, start-up is refused naming the file and how to make one', () => {
-    const problems = problemsOf(() => loadConfig({ files: [], env: { GATEHOUSE_AUTHENTICATION_BACKEND_FILE_PATH: '/nonexistent/users.yml' }, checkReferencedFiles: true }));
-    assert.match(problemAt(problems, 'authentication_backend.file.path').message, /^users file '\/nonexistent\/users.yml': file not found: create it .*hash-password/);
+    const problems = problemsOf(() =>
+      loadConfig({
+        files: [],
+        env: { GATEHOUSE_AUTHENTICATION_BACKEND_FILE_PATH: '/nonexistent/users.yml' },
+        checkReferencedFiles: true,
+      }),
+    );
+    assert.match(
+      problemAt(problems, 'authentication_backend.file.path').message,
+      /^users file '\/nonexistent\/users.yml': file not found: create it .*hash-password/,
+    );
   });
 
   it('a users file with no users starts, with a warning', () => {
     for (const content of ['users: {}\n', 'users:\n']) {
       const users = tempFile(content, 'users.yml');
-      const { warnings } = loadConfig({ files: [tempFile(withMinimal({ authentication_backend: { file: { path: users } } }))], env: {}, checkReferencedFiles: true });
-      assert.ok(warnings.includes(`users file '${users}' has no users: nobody can sign in until some are added (\`gatehouse hash-password\` makes the hashes)`), warnings.join('\n'));
+      const { warnings } = loadConfig({
+        files: [tempFile(withMinimal({ authentication_backend: { file: { path: users } } }))],
+        env: {},
+        checkReferencedFiles: true,
+      });
+      assert.ok(
+        warnings.includes(
+          `users file '${users}' has no users: nobody can sign in until some are added (\`gatehouse hash-password\` makes the hashes)`,
+        ),
+        warnings.join('\n'),
+      );
     }
   });
 
@@ -73,7 +99,10 @@ describe('embedded defaults', () => {
 
   it('an empty file (only a comment) configures nothing', () => {
     const problems = problemsOf(() => loadConfig({ files: [fixture('empty.yml')], env: {} }));
-    assert.deepEqual(problems.map((p) => p.path), ['session.cookies']);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['session.cookies'],
+    );
   });
 
   it('the full SPEC example is accepted as written', () => {
@@ -99,8 +128,14 @@ describe('several files are deep-merged in order', () => {
   });
 
   it('lists are replaced by the later file, not concatenated', () => {
-    assert.deepEqual(config.session.cookies.map((c) => c.domain), ['example.net']);
-    assert.deepEqual(config.access_control.networks.map((n) => n.name), ['office']);
+    assert.deepEqual(
+      config.session.cookies.map((c) => c.domain),
+      ['example.net'],
+    );
+    assert.deepEqual(
+      config.access_control.networks.map((n) => n.name),
+      ['office'],
+    );
   });
 
   it('a key written without a value counts as absent and does not erase the earlier one', () => {
@@ -134,11 +169,15 @@ describe('files that cannot be read', () => {
   it('a top-level list is a problem: the top level must be a map', () => {
     const file = fixture('top-level-list.yml');
     const problems = problemsOf(() => loadConfig({ files: [file], env: {} }));
-    assert.deepEqual(problems, [{ path: file, message: 'the top level must be a map of configuration keys, not a list' }]);
+    assert.deepEqual(problems, [
+      { path: file, message: 'the top level must be a map of configuration keys, not a list' },
+    ]);
   });
 
   it('problems of every file are reported together', () => {
-    const problems = problemsOf(() => loadConfig({ files: ['/nonexistent/a.yml', fixture('malformed.yml'), '/nonexistent/b.yml'], env: {} }));
+    const problems = problemsOf(() =>
+      loadConfig({ files: ['/nonexistent/a.yml', fixture('malformed.yml'), '/nonexistent/b.yml'], env: {} }),
+    );
     assert.equal(problems.length, 3);
   });
 });
@@ -159,37 +198,110 @@ describe('keys the schema does not know', () => {
 
   it('an Authelia option whose absence fails closed is ignored with a warning naming it and what changes', () => {
     const { warnings } = loadConfig({ files: [fixture('authelia.yml')], env: {} });
-    for (const key of ['theme', 'default_2fa_method', 'totp', 'ntp', 'server.endpoints.enable_pprof', 'log.keep_stdout', 'authentication_backend.refresh_interval', 'authentication_backend.password_reset', 'storage.encryption_key']) {
+    for (const key of [
+      'theme',
+      'default_2fa_method',
+      'totp',
+      'ntp',
+      'server.endpoints.enable_pprof',
+      'log.keep_stdout',
+      'authentication_backend.refresh_interval',
+      'authentication_backend.password_reset',
+      'storage.encryption_key',
+    ]) {
       const prefix = `key '${key}' is an Authelia option Gatehouse does not support; it is ignored: `;
-      assert.ok(warnings.some((warning) => warning.startsWith(prefix) && warning.length > prefix.length), `no warning for ${key}`);
+      assert.ok(
+        warnings.some((warning) => warning.startsWith(prefix) && warning.length > prefix.length),
+        `no warning for ${key}`,
+      );
     }
   });
 });
 
 describe('values of the wrong type or form', () => {
   const cases: { name: string; extra: Record<string, unknown>; path: string; message: string | RegExp }[] = [
-    { name: 'a string where a boolean goes', extra: { webauthn: { disable: 'nope' } }, path: 'webauthn.disable', message: 'must be true or false, not a string' },
-    { name: 'a map where a string goes', extra: { log: { level: { x: 1 } } }, path: 'log.level', message: 'must be one of: trace, debug, info, warn, error' },
-    { name: 'a value outside an enum', extra: { log: { format: 'xml' } }, path: 'log.format', message: 'must be one of: json, text' },
-    { name: 'a number out of range', extra: { session: { redis: { port: 70000 } } }, path: 'session.redis.port', message: 'must be at most 65535' },
-    { name: 'a missing required key', extra: { notifier: { smtp: { address: 'smtp://mail:25' } } }, path: 'notifier.smtp.sender', message: 'is required' },
-    { name: 'a boolean where a duration goes', extra: { session: { expiration: true } }, path: 'session.expiration', message: 'must be a string or a number' },
-    { name: 'an unparseable duration', extra: { session: { inactivity: '5 fortnights' } }, path: 'session.inactivity', message: /unknown duration unit/ },
-    { name: 'a malformed duration', extra: { regulation: { ban_time: 'soon' } }, path: 'regulation.ban_time', message: /duration/ },
-    { name: 'a bad listen address', extra: { server: { address: 'http://x' } }, path: 'server.address', message: /must be an address like/ },
-    { name: 'a relative portal URL', extra: { session: { cookies: [{ domain: 'example.com', authelia_url: 'auth.example.com' }] } }, path: 'session.cookies[0].authelia_url', message: /absolute URL/ },
-    { name: 'a wrong type inside a rule', extra: { access_control: { rules: [{ domain: 'a.example.com', policy: 'allow' }] } }, path: 'access_control.rules[0].policy', message: 'must be one of: bypass, one_factor, two_factor, deny' },
+    {
+      name: 'a string where a boolean goes',
+      extra: { webauthn: { disable: 'nope' } },
+      path: 'webauthn.disable',
+      message: 'must be true or false, not a string',
+    },
+    {
+      name: 'a map where a string goes',
+      extra: { log: { level: { x: 1 } } },
+      path: 'log.level',
+      message: 'must be one of: trace, debug, info, warn, error',
+    },
+    {
+      name: 'a value outside an enum',
+      extra: { log: { format: 'xml' } },
+      path: 'log.format',
+      message: 'must be one of: json, text',
+    },
+    {
+      name: 'a number out of range',
+      extra: { session: { redis: { port: 70000 } } },
+      path: 'session.redis.port',
+      message: 'must be at most 65535',
+    },
+    {
+      name: 'a missing required key',
+      extra: { notifier: { smtp: { address: 'smtp://mail:25' } } },
+      path: 'notifier.smtp.sender',
+      message: 'is required',
+    },
+    {
+      name: 'a boolean where a duration goes',
+      extra: { session: { expiration: true } },
+      path: 'session.expiration',
+      message: 'must be a string or a number',
+    },
+    {
+      name: 'an unparseable duration',
+      extra: { session: { inactivity: '5 fortnights' } },
+      path: 'session.inactivity',
+      message: /unknown duration unit/,
+    },
+    {
+      name: 'a malformed duration',
+      extra: { regulation: { ban_time: 'soon' } },
+      path: 'regulation.ban_time',
+      message: /duration/,
+    },
+    {
+      name: 'a bad listen address',
+      extra: { server: { address: 'http://x' } },
+      path: 'server.address',
+      message: /must be an address like/,
+    },
+    {
+      name: 'a relative portal URL',
+      extra: { session: { cookies: [{ domain: 'example.com', authelia_url: 'auth.example.com' }] } },
+      path: 'session.cookies[0].authelia_url',
+      message: /absolute URL/,
+    },
+    {
+      name: 'a wrong type inside a rule',
+      extra: { access_control: { rules: [{ domain: 'a.example.com', policy: 'allow' }] } },
+      path: 'access_control.rules[0].policy',
+      message: 'must be one of: bypass, one_factor, two_factor, deny',
+    },
   ];
   for (const { name, extra, path, message } of cases) {
     it(`${name} is an error at its key path`, () => {
-      const problem = problemAt(problemsOf(() => loadContent(withMinimal(extra))), path);
+      const problem = problemAt(
+        problemsOf(() => loadContent(withMinimal(extra))),
+        path,
+      );
       if (typeof message === 'string') assert.equal(problem.message, message);
       else assert.match(problem.message, message);
     });
   }
 
   it('durations accept Authelia strings and plain seconds', () => {
-    const { config } = loadContent(withMinimal({ session: { expiration: '1h30m', inactivity: 90 }, regulation: { find_time: '1d' } }));
+    const { config } = loadContent(
+      withMinimal({ session: { expiration: '1h30m', inactivity: 90 }, regulation: { find_time: '1d' } }),
+    );
     assert.equal(config.session.expiration, 5400);
     assert.equal(config.session.inactivity, 90);
     assert.equal(config.regulation.find_time, 86400);
@@ -200,7 +312,9 @@ describe('all problems are reported at once', () => {
   it('schema problems from different sections come together, one per line in the message', () => {
     let caught: unknown;
     try {
-      loadContent(withMinimal({ log: { level: 'loud' }, webauthn: { timeout: 'x' }, regulation: { modes: 'user' }, colour: 1 }));
+      loadContent(
+        withMinimal({ log: { level: 'loud' }, webauthn: { timeout: 'x' }, regulation: { modes: 'user' }, colour: 1 }),
+      );
     } catch (error) {
       caught = error;
     }
@@ -215,6 +329,10 @@ describe('all problems are reported at once', () => {
     const problems = problemsOf(() =>
       loadContent(withMinimal({ session: { remember_me: 0 }, regulation: { modes: [] }, webauthn: { timeout: '1s' } })),
     );
-    assert.deepEqual(problems.map((p) => p.path).sort(), ['regulation.modes', 'session.remember_me', 'webauthn.timeout']);
+    assert.deepEqual(problems.map((p) => p.path).sort(), [
+      'regulation.modes',
+      'session.remember_me',
+      'webauthn.timeout',
+    ]);
   });
 });

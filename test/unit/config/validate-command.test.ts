@@ -16,14 +16,23 @@ describe('gatehouse validate-config', () => {
     assert.equal(first, 'Configuration is valid');
     assert.ok(rest.length > 0);
     assert.ok(rest.every((line) => line.startsWith('warning: ')));
-    assert.ok(rest.some((line) => line.startsWith("warning: key 'totp' is an Authelia option Gatehouse does not support; it is ignored: ") && line.includes('security key')));
+    assert.ok(
+      rest.some(
+        (line) =>
+          line.startsWith("warning: key 'totp' is an Authelia option Gatehouse does not support; it is ignored: ") &&
+          line.includes('security key'),
+      ),
+    );
   });
 
   it('an invalid configuration prints every problem as "path: reason" and exits 1', () => {
     const file = tempFile(withMinimal({ log: { level: 'loud' }, server: { prot: 1 } }));
     const result = validateConfigCommand([file], {});
     assert.equal(result.exitCode, 1);
-    assert.deepEqual(result.output.split('\n').sort(), ['log.level: must be one of: trace, debug, info, warn, error', 'server.prot: is not a configuration key Gatehouse knows']);
+    assert.deepEqual(result.output.split('\n').sort(), [
+      'log.level: must be one of: trace, debug, info, warn, error',
+      'server.prot: is not a configuration key Gatehouse knows',
+    ]);
   });
 
   it('a missing file exits 1 naming it', () => {

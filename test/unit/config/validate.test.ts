@@ -17,7 +17,13 @@ interface RefusedCase {
 function refuses(cases: readonly RefusedCase[]): void {
   for (const { rule, content, path, message } of cases) {
     it(rule, () => {
-      assert.match(problemAt(problemsOf(() => loadContent(content)), path).message, message);
+      assert.match(
+        problemAt(
+          problemsOf(() => loadContent(content)),
+          path,
+        ).message,
+        message,
+      );
     });
   }
 }
@@ -58,7 +64,12 @@ describe('session.cookies: domains', () => {
   }
 
   refuses([
-    { rule: 'at least one cookie entry is required', content: { session: { cookies: [] } }, path: 'session.cookies', message: /at least one entry/ },
+    {
+      rule: 'at least one cookie entry is required',
+      content: { session: { cookies: [] } },
+      path: 'session.cookies',
+      message: /at least one entry/,
+    },
     {
       rule: 'an invalid domain is reported at its key path',
       content: cookieConfig({ domain: '.example.com', authelia_url: 'https://auth.example.com' }),
@@ -67,13 +78,20 @@ describe('session.cookies: domains', () => {
     },
     {
       rule: 'a duplicated domain is an error on the later entry',
-      content: cookieConfig(MINIMAL_COOKIE, { domain: 'example.org', authelia_url: 'https://auth.example.org' }, MINIMAL_COOKIE),
+      content: cookieConfig(
+        MINIMAL_COOKIE,
+        { domain: 'example.org', authelia_url: 'https://auth.example.org' },
+        MINIMAL_COOKIE,
+      ),
       path: 'session.cookies[2].domain',
       message: /duplicates session\.cookies\[0\]\.domain/,
     },
     {
       rule: 'a nested cookie domain with the same cookie name is an error (its visits would destroy the parent session)',
-      content: cookieConfig(MINIMAL_COOKIE, { domain: 'internal.example.com', authelia_url: 'https://auth.internal.example.com' }),
+      content: cookieConfig(MINIMAL_COOKIE, {
+        domain: 'internal.example.com',
+        authelia_url: 'https://auth.internal.example.com',
+      }),
       path: 'session.cookies[1].domain',
       message: /lies within session\.cookies\[0\]\.domain 'example\.com' and uses the same cookie name/,
     },
@@ -82,7 +100,11 @@ describe('session.cookies: domains', () => {
   accepts([
     {
       rule: 'nested cookie domains are allowed with distinct cookie names (the most specific one covers its hosts)',
-      content: cookieConfig(MINIMAL_COOKIE, { domain: 'internal.example.com', authelia_url: 'https://auth.internal.example.com', name: 'gatehouse_internal' }),
+      content: cookieConfig(MINIMAL_COOKIE, {
+        domain: 'internal.example.com',
+        authelia_url: 'https://auth.internal.example.com',
+        name: 'gatehouse_internal',
+      }),
     },
   ]);
 });
@@ -146,13 +168,27 @@ describe('session.cookies: portal and default redirection URLs', () => {
   ]);
 
   accepts([
-    { rule: 'portal_url is accepted as an alias of authelia_url', content: cookieConfig({ domain: 'example.com', portal_url: 'https://auth.example.com' }) },
-    { rule: 'the portal may sit on the cookie domain itself, with a path', content: cookieConfig({ domain: 'example.com', authelia_url: 'https://example.com/auth' }) },
+    {
+      rule: 'portal_url is accepted as an alias of authelia_url',
+      content: cookieConfig({ domain: 'example.com', portal_url: 'https://auth.example.com' }),
+    },
+    {
+      rule: 'the portal may sit on the cookie domain itself, with a path',
+      content: cookieConfig({ domain: 'example.com', authelia_url: 'https://example.com/auth' }),
+    },
     {
       rule: 'http is allowed for localhost and .localhost domains',
       content: cookieConfig(
-        { domain: 'localhost', authelia_url: 'http://localhost:9091', default_redirection_url: 'http://localhost:8080' },
-        { domain: 'gatehouse.localhost', authelia_url: 'http://auth.gatehouse.localhost:9091', name: 'gatehouse_local' },
+        {
+          domain: 'localhost',
+          authelia_url: 'http://localhost:9091',
+          default_redirection_url: 'http://localhost:8080',
+        },
+        {
+          domain: 'gatehouse.localhost',
+          authelia_url: 'http://auth.gatehouse.localhost:9091',
+          name: 'gatehouse_local',
+        },
       ),
     },
   ]);
@@ -160,10 +196,30 @@ describe('session.cookies: portal and default redirection URLs', () => {
 
 describe('session durations', () => {
   refuses([
-    { rule: 'remember_me 0 is an error (use -1 to disable)', content: withMinimal({ session: { remember_me: 0 } }), path: 'session.remember_me', message: /-1 \(disabled\) or greater than 0/ },
-    { rule: 'remember_me below -1 is an error', content: withMinimal({ session: { remember_me: -5 } }), path: 'session.remember_me', message: /-1/ },
-    { rule: 'expiration must be greater than 0', content: withMinimal({ session: { expiration: 0 } }), path: 'session.expiration', message: /greater than 0/ },
-    { rule: 'inactivity must be greater than 0', content: withMinimal({ session: { inactivity: '-5m' } }), path: 'session.inactivity', message: /greater than 0/ },
+    {
+      rule: 'remember_me 0 is an error (use -1 to disable)',
+      content: withMinimal({ session: { remember_me: 0 } }),
+      path: 'session.remember_me',
+      message: /-1 \(disabled\) or greater than 0/,
+    },
+    {
+      rule: 'remember_me below -1 is an error',
+      content: withMinimal({ session: { remember_me: -5 } }),
+      path: 'session.remember_me',
+      message: /-1/,
+    },
+    {
+      rule: 'expiration must be greater than 0',
+      content: withMinimal({ session: { expiration: 0 } }),
+      path: 'session.expiration',
+      message: /greater than 0/,
+    },
+    {
+      rule: 'inactivity must be greater than 0',
+      content: withMinimal({ session: { inactivity: '-5m' } }),
+      path: 'session.inactivity',
+      message: /greater than 0/,
+    },
     {
       rule: 'per-cookie overrides follow the same rules',
       content: cookieConfig({ ...MINIMAL_COOKIE, expiration: 0, remember_me: 0 }),
@@ -196,7 +252,12 @@ describe('secrets', () => {
       path: 'identity_validation.jwt_secret',
       message: /required when session\.redis is set/,
     },
-    { rule: 'an empty secret is an error', content: withMinimal({ session: { secret: '' } }), path: 'session.secret', message: /must not be empty/ },
+    {
+      rule: 'an empty secret is an error',
+      content: withMinimal({ session: { secret: '' } }),
+      path: 'session.secret',
+      message: /must not be empty/,
+    },
   ]);
 
   it('without Redis, missing secrets are generated at random with a warning', () => {
@@ -208,11 +269,15 @@ describe('secrets', () => {
     assert.notEqual(first.config.session.secret, second.config.session.secret);
     assert.notEqual(first.config.session.secret, first.config.identity_validation.jwt_secret);
     assert.ok(first.warnings.some((w) => w.startsWith('session.secret is not set; a random one was generated')));
-    assert.ok(first.warnings.some((w) => w.startsWith('identity_validation.jwt_secret is not set; a random one was generated')));
+    assert.ok(
+      first.warnings.some((w) => w.startsWith('identity_validation.jwt_secret is not set; a random one was generated')),
+    );
   });
 
   it('a secret shorter than 32 characters is accepted with a warning', () => {
-    const { warnings, generatedSecrets } = loadContent(withMinimal({ session: { secret: 'short' }, identity_validation: { jwt_secret: LONG_SECRET } }));
+    const { warnings, generatedSecrets } = loadContent(
+      withMinimal({ session: { secret: 'short' }, identity_validation: { jwt_secret: LONG_SECRET } }),
+    );
     assert.deepEqual(generatedSecrets, []);
     assert.deepEqual(warnings, ['session.secret is shorter than 32 characters; use a long random value']);
   });
@@ -243,14 +308,44 @@ describe('notifier', () => {
 
 describe('regulation', () => {
   refuses([
-    { rule: 'modes must not be empty', content: withMinimal({ regulation: { modes: [] } }), path: 'regulation.modes', message: /at least one/ },
-    { rule: 'modes must not repeat', content: withMinimal({ regulation: { modes: ['ip', 'user', 'ip'] } }), path: 'regulation.modes[2]', message: /duplicates 'ip'/ },
-    { rule: 'an unknown mode is an error', content: withMinimal({ regulation: { modes: ['host'] } }), path: 'regulation.modes[0]', message: /one of: user, ip/ },
-    { rule: 'find_time must be greater than 0 while retries are counted', content: withMinimal({ regulation: { find_time: 0 } }), path: 'regulation.find_time', message: /greater than 0/ },
-    { rule: 'ban_time must be greater than 0 while retries are counted', content: withMinimal({ regulation: { ban_time: 0 } }), path: 'regulation.ban_time', message: /greater than 0/ },
+    {
+      rule: 'modes must not be empty',
+      content: withMinimal({ regulation: { modes: [] } }),
+      path: 'regulation.modes',
+      message: /at least one/,
+    },
+    {
+      rule: 'modes must not repeat',
+      content: withMinimal({ regulation: { modes: ['ip', 'user', 'ip'] } }),
+      path: 'regulation.modes[2]',
+      message: /duplicates 'ip'/,
+    },
+    {
+      rule: 'an unknown mode is an error',
+      content: withMinimal({ regulation: { modes: ['host'] } }),
+      path: 'regulation.modes[0]',
+      message: /one of: user, ip/,
+    },
+    {
+      rule: 'find_time must be greater than 0 while retries are counted',
+      content: withMinimal({ regulation: { find_time: 0 } }),
+      path: 'regulation.find_time',
+      message: /greater than 0/,
+    },
+    {
+      rule: 'ban_time must be greater than 0 while retries are counted',
+      content: withMinimal({ regulation: { ban_time: 0 } }),
+      path: 'regulation.ban_time',
+      message: /greater than 0/,
+    },
   ]);
 
-  accepts([{ rule: 'max_retries 0 disables regulation, so the times do not matter', content: withMinimal({ regulation: { max_retries: 0, find_time: 0, ban_time: 0 } }) }]);
+  accepts([
+    {
+      rule: 'max_retries 0 disables regulation, so the times do not matter',
+      content: withMinimal({ regulation: { max_retries: 0, find_time: 0, ban_time: 0 } }),
+    },
+  ]);
 });
 
 describe('webauthn', () => {
@@ -262,9 +357,24 @@ describe('webauthn', () => {
       path: 'webauthn.filtering',
       message: /not both/,
     },
-    { rule: 'a timeout below 10s is an error', content: withMinimal({ webauthn: { timeout: '9s' } }), path: 'webauthn.timeout', message: /between 10s and 10m/ },
-    { rule: 'a timeout above 10m is an error', content: withMinimal({ webauthn: { timeout: '11m' } }), path: 'webauthn.timeout', message: /between 10s and 10m/ },
-    { rule: 'an AAGUID must be a UUID', content: withMinimal({ webauthn: { filtering: { permitted_aaguids: ['nope'] } } }), path: 'webauthn.filtering.permitted_aaguids[0]', message: /UUID/ },
+    {
+      rule: 'a timeout below 10s is an error',
+      content: withMinimal({ webauthn: { timeout: '9s' } }),
+      path: 'webauthn.timeout',
+      message: /between 10s and 10m/,
+    },
+    {
+      rule: 'a timeout above 10m is an error',
+      content: withMinimal({ webauthn: { timeout: '11m' } }),
+      path: 'webauthn.timeout',
+      message: /between 10s and 10m/,
+    },
+    {
+      rule: 'an AAGUID must be a UUID',
+      content: withMinimal({ webauthn: { filtering: { permitted_aaguids: ['nope'] } } }),
+      path: 'webauthn.filtering.permitted_aaguids[0]',
+      message: /UUID/,
+    },
   ]);
 
   accepts([
@@ -277,14 +387,20 @@ describe('telemetry', () => {
   refuses([
     {
       rule: 'enabled metrics must listen on another port than the server',
-      content: withMinimal({ server: { address: 'tcp://:9091' }, telemetry: { metrics: { enabled: true, address: 'tcp://127.0.0.1:9091' } } }),
+      content: withMinimal({
+        server: { address: 'tcp://:9091' },
+        telemetry: { metrics: { enabled: true, address: 'tcp://127.0.0.1:9091' } },
+      }),
       path: 'telemetry.metrics.address',
       message: /another port than server\.address/,
     },
   ]);
 
   accepts([
-    { rule: 'disabled metrics may share the port', content: withMinimal({ telemetry: { metrics: { enabled: false, address: 'tcp://:9091' } } }) },
+    {
+      rule: 'disabled metrics may share the port',
+      content: withMinimal({ telemetry: { metrics: { enabled: false, address: 'tcp://:9091' } } }),
+    },
   ]);
 });
 
@@ -300,8 +416,15 @@ describe('storage.postgres', () => {
   });
 
   it('Redis without storage.postgres is a warning: each replica would keep its own keys and failed-attempt counts', () => {
-    const redis = { session: { secret: LONG_SECRET, redis: { host: 'redis' } }, identity_validation: { jwt_secret: LONG_SECRET } };
-    assert.ok(loadContent(withMinimal(redis)).warnings.some((w) => w.startsWith('session.redis is set but storage.postgres is not')));
+    const redis = {
+      session: { secret: LONG_SECRET, redis: { host: 'redis' } },
+      identity_validation: { jwt_secret: LONG_SECRET },
+    };
+    assert.ok(
+      loadContent(withMinimal(redis)).warnings.some((w) =>
+        w.startsWith('session.redis is set but storage.postgres is not'),
+      ),
+    );
     const withPostgres = loadContent(withMinimal({ ...redis, storage: { postgres: { password: 'pw' } } }));
     assert.ok(!withPostgres.warnings.some((w) => w.startsWith('session.redis is set')));
   });
@@ -311,7 +434,14 @@ describe('access_control (checked by authz/rules-validate)', () => {
   refuses([
     {
       rule: 'an invalid resource regex stops start-up with its key path',
-      content: withMinimal({ access_control: { rules: [{ domain: 'app.example.com', policy: 'one_factor' }, { domain: 'app.example.com', resources: ['^/api(['], policy: 'bypass' }] } }),
+      content: withMinimal({
+        access_control: {
+          rules: [
+            { domain: 'app.example.com', policy: 'one_factor' },
+            { domain: 'app.example.com', resources: ['^/api(['], policy: 'bypass' },
+          ],
+        },
+      }),
       path: 'access_control.rules[1].resources[0]',
       message: /./,
     },
@@ -319,15 +449,28 @@ describe('access_control (checked by authz/rules-validate)', () => {
 
   it('access-control problems come together with the other semantic problems', () => {
     const problems = problemsOf(() =>
-      loadContent(withMinimal({ session: { remember_me: 0 }, access_control: { rules: [{ domain: 'app.example.com', resources: ['(['], policy: 'deny' }] } })),
+      loadContent(
+        withMinimal({
+          session: { remember_me: 0 },
+          access_control: { rules: [{ domain: 'app.example.com', resources: ['(['], policy: 'deny' }] },
+        }),
+      ),
     );
-    assert.deepEqual(problems.map((p) => p.path).sort(), ['access_control.rules[0].resources[0]', 'session.remember_me']);
+    assert.deepEqual(problems.map((p) => p.path).sort(), [
+      'access_control.rules[0].resources[0]',
+      'session.remember_me',
+    ]);
   });
 });
 
 describe('cookie names', () => {
   refuses([
-    { rule: 'a session cookie name with header syntax in it is refused', content: withMinimal({ session: { name: 'a;b' } }), path: 'session.name', message: /cookie name/ },
+    {
+      rule: 'a session cookie name with header syntax in it is refused',
+      content: withMinimal({ session: { name: 'a;b' } }),
+      path: 'session.name',
+      message: /cookie name/,
+    },
     {
       rule: 'a per-cookie name follows the same rule',
       content: cookieConfig({ ...MINIMAL_COOKIE, name: 'x=y; Domain=evil.com' }),

@@ -44,7 +44,8 @@ export function execForm(args: string): string[] {
   const start = args.indexOf('[');
   if (start < 0) throw new Error(`not in exec form: ${args}`);
   const parsed: unknown = JSON.parse(args.slice(start));
-  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) throw new Error(`not a string array: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string'))
+    throw new Error(`not a string array: ${args}`);
   return parsed;
 }
 
@@ -68,7 +69,8 @@ export function yamlDocuments(path: string): unknown[] {
   if (!Array.isArray(docs)) throw new Error(`${path}: not a YAML stream`);
   return docs.map((doc, index) => {
     const problems = [...doc.errors, ...doc.warnings];
-    if (problems.length > 0) throw new Error(`${path} (document ${index + 1}): ${problems.map((p) => p.message).join('; ')}`);
+    if (problems.length > 0)
+      throw new Error(`${path} (document ${index + 1}): ${problems.map((p) => p.message).join('; ')}`);
     return doc.toJS() as unknown;
   });
 }

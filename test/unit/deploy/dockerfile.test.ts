@@ -14,11 +14,19 @@ import { stringify } from 'yaml';
 import { packageRoot } from '../../../src/paths.js';
 import { DEFAULT_USERS, testConfig, usersYaml } from '../../helpers/gatehouse.js';
 import { freePort } from '../../helpers/process.js';
-import { dockerfileInstructions, execForm, filesUnder, readRepoFile, repoPath, type Instruction } from './deploy-files.js';
+import {
+  dockerfileInstructions,
+  execForm,
+  filesUnder,
+  readRepoFile,
+  repoPath,
+  type Instruction,
+} from './deploy-files.js';
 
 const instructions = dockerfileInstructions(readRepoFile('Dockerfile'));
 const finalStage = Math.max(...instructions.map((i) => i.stage));
-const inStage = (stage: number, name: string): Instruction[] => instructions.filter((i) => i.stage === stage && i.name === name);
+const inStage = (stage: number, name: string): Instruction[] =>
+  instructions.filter((i) => i.stage === stage && i.name === name);
 const only = (name: string): Instruction => {
   const found = inStage(finalStage, name);
   assert.equal(found.length, 1, `exactly one ${name} in the runtime stage`);
@@ -44,19 +52,28 @@ function moduleSpecifiers(code: string): string[] {
 describe('Dockerfile', () => {
   it('builds in one stage and runs from a small one with production dependencies only', () => {
     assert.ok(finalStage >= 1, 'multi-stage');
-    const runs = (stage: number) => inStage(stage, 'RUN').map((i) => i.args).join('\n');
+    const runs = (stage: number) =>
+      inStage(stage, 'RUN')
+        .map((i) => i.args)
+        .join('\n');
     assert.match(runs(0), /npm ci\b/);
     assert.match(runs(0), /npm run build/);
     assert.match(runs(finalStage), /npm ci --omit=dev/);
     assert.match(inStage(finalStage, 'FROM')[0]!.args, /^node:\S*-slim\b/);
     const copied = inStage(finalStage, 'COPY').map((i) => i.args);
     for (const needed of ['package.json', 'dist/src', 'views', 'src/storage/migrations']) {
-      assert.ok(copied.some((args) => args.split(/\s+/).some((part) => part === needed || part.endsWith(`/${needed}`))), `runtime copies ${needed}`);
+      assert.ok(
+        copied.some((args) => args.split(/\s+/).some((part) => part === needed || part.endsWith(`/${needed}`))),
+        `runtime copies ${needed}`,
+      );
     }
   });
 
   it('copies only files that exist and that .dockerignore lets into the build context', () => {
-    const ignored = readRepoFile('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const ignored = readRepoFile('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
     const sources = instructions
       .filter((i) => i.name === 'COPY' && !i.args.startsWith('--from'))
       .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
@@ -66,14 +83,18 @@ describe('Dockerfile', () => {
       const top = source.split('/')[0]!;
       assert.ok(!ignored.includes(top) && !ignored.includes(source), `${source} is not in .dockerignore`);
     }
-    for (const secret of ['configuration.yml', 'users_database.yml', 'node_modules', 'dist', '.git']) assert.ok(ignored.includes(secret), `.dockerignore keeps out ${secret}`);
+    for (const secret of ['configuration.yml', 'users_database.yml', 'node_modules', 'dist', '.git'])
+      assert.ok(ignored.includes(secret), `.dockerignore keeps out ${secret}`);
   });
 
   it('runs as an unprivileged user', () => {
     const user = only('USER').args;
     assert.doesNotMatch(user, /^(root|0)(:|$)/);
     const userAt = instructions.indexOf(only('USER'));
-    assert.ok(instructions.slice(userAt + 1).every((i) => i.name !== 'RUN'), 'nothing runs as root after USER');
+    assert.ok(
+      instructions.slice(userAt + 1).every((i) => i.name !== 'RUN'),
+      'nothing runs as root after USER',
+    );
   });
 
   it('exposes 9091 and checks /api/health with node itself', () => {
@@ -121,7 +142,11 @@ describe("the image's entry and health commands against a real Gatehouse", () =>
   async function runHealthCheck(): Promise<number | null> {
     const [program, ...args] = healthCommand;
     assert.equal(program, 'node');
-    const child = spawn(process.execPath, args.map((a) => a.replace(':9091/', `:${port}/`)), { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      args.map((a) => a.replace(':9091/', `:${port}/`)),
+      { stdio: 'ignore' },
+    );
     const [code] = (await once(child, 'exit')) as [number | null];
     return code;
   }
@@ -137,7 +162,11 @@ describe("the image's entry and health commands against a real Gatehouse", () =>
     // ENTRYPOINT + CMD as the image runs them (WORKDIR is the package root), the mounted file's path substituted.
     const [, ...entryArgs] = entrypoint;
     const args = [...entryArgs, ...command.map((a) => (a === '/config/configuration.yml' ? configPath : a))];
-    server = spawn(process.execPath, args, { cwd: packageRoot, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, args, {
+      cwd: packageRoot,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   });
@@ -152,11 +181,12 @@ describe("the image's entry and health commands against a real Gatehouse", () =>
 
   it('reports healthy (exit 0) once Gatehouse serves', async () => {
     const deadline = Date.now() + 20_000;
-    let code: number | null = 1;
-    while ((code = await runHealthCheck()) !== 0) {
+    let code = await runHealthCheck();
+    while (code !== 0) {
       if (server.exitCode !== null) assert.fail(`gatehouse exited with ${server.exitCode}:\n${output}`);
       if (Date.now() > deadline) assert.fail(`health check never passed:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
+      code = await runHealthCheck();
     }
     assert.equal(code, 0);
   });

@@ -9,7 +9,13 @@ import { dirname, join, posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/paths.js';
-import { dockerfileInstructions, filesUnder, nginxDirectiveValues, readRepoFile, yamlDocuments } from './deploy-files.js';
+import {
+  dockerfileInstructions,
+  filesUnder,
+  nginxDirectiveValues,
+  readRepoFile,
+  yamlDocuments,
+} from './deploy-files.js';
 
 type Data = Record<string, unknown>;
 
@@ -28,7 +34,9 @@ function text(value: unknown, what: string): string {
 /** `get(x, 'spec', 'template')`: a path into parsed YAML, asserting each step is a map. */
 function get(value: unknown, ...path: string[]): unknown {
   let node = value;
-  path.forEach((key, i) => (node = record(node, path.slice(0, i).join('.') || 'document')[key]));
+  path.forEach((key, i) => {
+    node = record(node, path.slice(0, i).join('.') || 'document')[key];
+  });
   return node;
 }
 function isSubset(subset: Data, of: Data): boolean {
@@ -68,7 +76,9 @@ describe('YAML under deploy/ and traefik/', () => {
 describe('Kubernetes manifests (deploy/kubernetes)', () => {
   const kustomization = record(yamlDocuments('deploy/kubernetes/kustomization.yaml')[0], 'kustomization');
   const resourceFiles = list(kustomization.resources, 'resources').map((r) => text(r, 'resource'));
-  const objects = resourceFiles.flatMap((file) => yamlDocuments(`deploy/kubernetes/${file}`).map((doc) => record(doc, file)));
+  const objects = resourceFiles.flatMap((file) =>
+    yamlDocuments(`deploy/kubernetes/${file}`).map((doc) => record(doc, file)),
+  );
   const named = (kind: string, name: string): Data | undefined =>
     objects.find((o) => o.kind === kind && get(o, 'metadata', 'name') === name);
   const all = (kind: string): Data[] => objects.filter((o) => o.kind === kind);
@@ -79,7 +89,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   const namespace = text(kustomization.namespace, 'namespace');
 
   it('the kustomization lists every manifest, and each object has a kind and a name', () => {
-    const onDisk = filesUnder('deploy/kubernetes', ['.yaml', '.yml']).map((f) => posix.basename(f)).filter((f) => f !== 'kustomization.yaml');
+    const onDisk = filesUnder('deploy/kubernetes', ['.yaml', '.yml'])
+      .map((f) => posix.basename(f))
+      .filter((f) => f !== 'kustomization.yaml');
     assert.deepEqual([...resourceFiles].sort(), onDisk.sort());
     for (const object of objects) {
       assert.equal(typeof object.apiVersion, 'string');
@@ -100,7 +112,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
     assert.equal(get(podSpec, 'securityContext', 'runAsNonRoot'), true);
     // The pod runs as the image's own user.
-    const dockerUser = dockerfileInstructions(readRepoFile('Dockerfile')).filter((i) => i.name === 'USER').at(-1)!.args;
+    const dockerUser = dockerfileInstructions(readRepoFile('Dockerfile'))
+      .filter((i) => i.name === 'USER')
+      .at(-1)!.args;
     assert.equal(String(get(podSpec, 'securityContext', 'runAsUser')), dockerUser.split(':')[0]);
     assert.deepEqual(container.args, ['serve', '--config', '/config/configuration.yml']);
   });
@@ -111,10 +125,16 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.ok(isSubset(record(get(service, 'spec', 'selector'), 'service selector'), podLabels));
     const servicePorts = list(get(service, 'spec', 'ports'), 'service ports').map((p) => record(p, 'service port'));
     for (const servicePort of servicePorts) {
-      assert.ok(list(container.ports, 'ports').some((p) => get(p, 'name') === servicePort.targetPort), `targetPort ${String(servicePort.targetPort)} names a container port`);
+      assert.ok(
+        list(container.ports, 'ports').some((p) => get(p, 'name') === servicePort.targetPort),
+        `targetPort ${String(servicePort.targetPort)} names a container port`,
+      );
     }
     // Prometheus finds the replicas through the Service: the metrics port must be on it.
-    assert.ok(servicePorts.some((p) => p.targetPort === 'metrics'), 'the Service exposes the metrics port');
+    assert.ok(
+      servicePorts.some((p) => p.targetPort === 'metrics'),
+      'the Service exposes the metrics port',
+    );
 
     const pdbs = all('PodDisruptionBudget');
     assert.equal(pdbs.length, 1);
@@ -129,7 +149,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
           const target = named('Service', text(backend.name, 'backend name'));
           assert.ok(target, `Service ${String(backend.name)} exists`);
           const portName = get(backend, 'port', 'name');
-          assert.ok(list(get(target, 'spec', 'ports'), 'ports').some((p) => get(p, 'name') === portName), `port ${String(portName)} exists`);
+          assert.ok(
+            list(get(target, 'spec', 'ports'), 'ports').some((p) => get(p, 'name') === portName),
+            `port ${String(portName)} exists`,
+          );
         }
       }
     }
@@ -151,26 +174,40 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const fileExists = (path: string) => keysAt.get(dirname(path))?.includes(posix.basename(path)) ?? false;
     assert.ok(fileExists('/config/configuration.yml'), 'the --config file is mounted');
     for (const env of list(container.env, 'env').map((e) => record(e, 'env'))) {
-      if (text(env.name, 'env name').endsWith('_FILE')) assert.ok(fileExists(text(env.value, 'env value')), `${String(env.name)} names a mounted file`);
+      if (text(env.name, 'env name').endsWith('_FILE'))
+        assert.ok(fileExists(text(env.value, 'env value')), `${String(env.name)} names a mounted file`);
     }
   });
 
   it("the ConfigMap's configuration is valid, and the Ingress annotations agree with it and with the Service", () => {
-    const configText = text(get(named('ConfigMap', 'gatehouse-config'), 'data', 'configuration.yml'), 'configuration.yml');
+    const configText = text(
+      get(named('ConfigMap', 'gatehouse-config'), 'data', 'configuration.yml'),
+      'configuration.yml',
+    );
     const { config } = loadConfigText(configText, SECRET_ENV);
     assert.ok(fileInSecret(config.authentication_backend.file.path), 'the users file is in the mounted Secret');
     const portal = config.session.cookies[0]!.authelia_url!;
 
-    const protectedApp = all('Ingress').find((i) => record(get(i, 'metadata', 'annotations') ?? {}, 'annotations')['nginx.ingress.kubernetes.io/auth-url'] !== undefined)!;
+    const protectedApp = all('Ingress').find(
+      (i) =>
+        record(get(i, 'metadata', 'annotations') ?? {}, 'annotations')['nginx.ingress.kubernetes.io/auth-url'] !==
+        undefined,
+    )!;
     const annotations = record(get(protectedApp, 'metadata', 'annotations'), 'annotations');
     const authUrl = new URL(text(annotations['nginx.ingress.kubernetes.io/auth-url'], 'auth-url'));
     assert.equal(authUrl.hostname, `gatehouse.${namespace}.svc.cluster.local`);
-    assert.equal(authUrl.port, String(get(list(get(named('Service', 'gatehouse'), 'spec', 'ports'), 'ports')[0], 'port')));
+    assert.equal(
+      authUrl.port,
+      String(get(list(get(named('Service', 'gatehouse'), 'spec', 'ports'), 'ports')[0], 'port')),
+    );
     assert.equal(authUrl.pathname, '/api/authz/auth-request');
     assert.equal(annotations['nginx.ingress.kubernetes.io/auth-method'], 'GET');
     const signin = new URL(text(annotations['nginx.ingress.kubernetes.io/auth-signin'], 'auth-signin'));
     assert.equal(signin.origin, portal.origin);
-    assert.deepEqual(text(annotations['nginx.ingress.kubernetes.io/auth-response-headers'], 'headers').split(','), FOUR_HEADERS);
+    assert.deepEqual(
+      text(annotations['nginx.ingress.kubernetes.io/auth-response-headers'], 'headers').split(','),
+      FOUR_HEADERS,
+    );
     const portalIngress = named('Ingress', 'gatehouse-portal')!;
     assert.equal(get(list(get(portalIngress, 'spec', 'rules'), 'rules')[0], 'host'), portal.hostname);
   });
@@ -187,14 +224,19 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
   const service = (name: string) => record(services[name], `service ${name}`);
   const labelsOf = (name: string) => record(service(name).labels ?? {}, `${name} labels`);
   const gatehouseConfig = (): LoadedConfig => {
-    const env = Object.fromEntries(Object.entries(record(service('gatehouse').environment, 'environment')).map(([k, v]) => [k, String(v)]));
+    const env = Object.fromEntries(
+      Object.entries(record(service('gatehouse').environment, 'environment')).map(([k, v]) => [k, String(v)]),
+    );
     return loadConfigText(readRepoFile('deploy/gatehouse/configuration.yml'), env);
   };
   /** Container path → repository path, for a service's bind mounts. */
-  const bindMounts = (name: string) => new Map(list(service(name).volumes ?? [], 'volumes')
-    .map((v) => text(v, 'volume').split(':'))
-    .filter(([source]) => source!.startsWith('.'))
-    .map(([source, target]) => [target!, posix.normalize(posix.join('deploy', source!))]));
+  const bindMounts = (name: string) =>
+    new Map(
+      list(service(name).volumes ?? [], 'volumes')
+        .map((v) => text(v, 'volume').split(':'))
+        .filter(([source]) => source!.startsWith('.'))
+        .map(([source, target]) => [target!, posix.normalize(posix.join('deploy', source!))]),
+    );
   /** The repository path behind a container path, through a folder (or file) bind mount; undefined when unmounted. */
   const mountedFrom = (name: string, containerPath: string): string | undefined => {
     for (const [target, source] of bindMounts(name)) {
@@ -203,23 +245,41 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
     }
     return undefined;
   };
-  const isFile = (repoPath: string) => statSync(join(packageRoot, repoPath), { throwIfNoEntry: false })?.isFile() === true;
-  const isFolder = (repoPath: string) => statSync(join(packageRoot, repoPath), { throwIfNoEntry: false })?.isDirectory() === true;
+  const isFile = (repoPath: string) =>
+    statSync(join(packageRoot, repoPath), { throwIfNoEntry: false })?.isFile() === true;
+  const isFolder = (repoPath: string) =>
+    statSync(join(packageRoot, repoPath), { throwIfNoEntry: false })?.isDirectory() === true;
 
   it('has Gatehouse, Redis, PostgreSQL, nginx, Traefik, a mail catcher and two demo apps', () => {
-    const images = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, String(record(s, name).image)]));
+    const images = Object.fromEntries(
+      Object.entries(services).map(([name, s]) => [name, String(record(s, name).image)]),
+    );
     assert.ok(service('gatehouse').build, 'Gatehouse is built from the Dockerfile');
-    for (const [name, image] of [['redis', /^redis:/], ['postgres', /^postgres:/], ['nginx', /^nginx:/], ['traefik', /^traefik:/], ['mailpit', /mailpit/]] as const) {
+    for (const [name, image] of [
+      ['redis', /^redis:/],
+      ['postgres', /^postgres:/],
+      ['nginx', /^nginx:/],
+      ['traefik', /^traefik:/],
+      ['mailpit', /mailpit/],
+    ] as const) {
       assert.match(images[name] ?? '', image, name);
     }
-    assert.deepEqual(Object.entries(images).filter(([, image]) => image.startsWith('traefik/whoami')).map(([name]) => name).sort(), ['app', 'secure']);
+    assert.deepEqual(
+      Object.entries(images)
+        .filter(([, image]) => image.startsWith('traefik/whoami'))
+        .map(([name]) => name)
+        .sort(),
+      ['app', 'secure'],
+    );
     assert.equal(get(service('gatehouse'), 'build', 'dockerfile'), 'Dockerfile');
   });
 
   it('every file it mounts exists and every service it depends on is defined', () => {
     for (const name of Object.keys(services)) {
-      for (const source of bindMounts(name).values()) assert.ok(isFile(source) || isFolder(source), `${name} mounts ${source}`);
-      for (const dependency of Object.keys(record(service(name).depends_on ?? {}, 'depends_on'))) assert.ok(dependency in services, `${name} depends on ${dependency}`);
+      for (const source of bindMounts(name).values())
+        assert.ok(isFile(source) || isFolder(source), `${name} mounts ${source}`);
+      for (const dependency of Object.keys(record(service(name).depends_on ?? {}, 'depends_on')))
+        assert.ok(dependency in services, `${name} depends on ${dependency}`);
     }
   });
 
@@ -242,7 +302,10 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
     const folder = posix.dirname(config.authentication_backend.file.path);
     const source = bindMounts('gatehouse').get(folder);
     assert.ok(source !== undefined && isFolder(source), `the folder ${folder} is a bind mount`);
-    assert.ok(!bindMounts('gatehouse').has(config.authentication_backend.file.path), 'the file itself is not mounted alone');
+    assert.ok(
+      !bindMounts('gatehouse').has(config.authentication_backend.file.path),
+      'the file itself is not mounted alone',
+    );
   });
 
   it('nginx includes the mounted snippets and proxies to services of the stack, for the nginx cookie domain', () => {
@@ -251,7 +314,8 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
     const includes = nginxDirectiveValues(site, 'include');
     assert.ok(includes.length > 0);
     for (const include of includes) assert.ok(mounts.has(include), `${include} is mounted`);
-    for (const target of mounts.values()) if (target.startsWith('nginx/')) assert.doesNotThrow(() => readRepoFile(target));
+    for (const target of mounts.values())
+      if (target.startsWith('nginx/')) assert.doesNotThrow(() => readRepoFile(target));
     for (const server of nginxDirectiveValues(site, 'server')) {
       const host = server.split(':')[0]!;
       assert.ok(host in services, `upstream ${server} is a service of the stack`);
@@ -259,7 +323,10 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
     const cookie = gatehouseConfig().cookies.find((c) => c.domain === 'nginx.localhost')!;
     const serverNames = nginxDirectiveValues(site, 'server_name');
     assert.ok(serverNames.includes(cookie.portalUrl.hostname), 'nginx serves its portal');
-    assert.equal(cookie.portalUrl.port, String(list(service('nginx').ports, 'ports').map((p) => text(p, 'port').split(':').at(-2))[0]));
+    assert.equal(
+      cookie.portalUrl.port,
+      String(list(service('nginx').ports, 'ports').map((p) => text(p, 'port').split(':').at(-2))[0]),
+    );
   });
 
   it('Traefik routes by labels through a forwardAuth middleware that asks Gatehouse', () => {
@@ -286,7 +353,10 @@ describe('Compose stack (deploy/docker-compose.yml)', () => {
       const host = /Host\(`([^`]+)`\)/.exec(text(labels[`traefik.http.routers.${name}.rule`], 'rule'))![1]!;
       assert.ok(host.endsWith(`.${cookie.domain}`), `${host} lies under the Traefik cookie domain`);
     }
-    assert.match(text(labelsOf('gatehouse')['traefik.http.routers.gatehouse.rule'], 'rule'), new RegExp(`^Host\\(\`${cookie.portalUrl.hostname.replaceAll('.', '\\.')}\`\\)`));
+    assert.match(
+      text(labelsOf('gatehouse')['traefik.http.routers.gatehouse.rule'], 'rule'),
+      new RegExp(`^Host\\(\`${cookie.portalUrl.hostname.replaceAll('.', '\\.')}\`\\)`),
+    );
   });
 });
 
@@ -307,13 +377,18 @@ describe('Traefik configuration (traefik/)', () => {
     const serviceNames = Object.keys(record(get(routing, 'http', 'services'), 'services'));
     const routers = record(get(routing, 'http', 'routers'), 'routers');
     for (const [name, router] of Object.entries(routers)) {
-      for (const entryPoint of list(get(router, 'entryPoints'), 'entryPoints')) assert.ok(entryPoints.includes(text(entryPoint, 'entry point')), `${name}: ${String(entryPoint)}`);
+      for (const entryPoint of list(get(router, 'entryPoints'), 'entryPoints'))
+        assert.ok(entryPoints.includes(text(entryPoint, 'entry point')), `${name}: ${String(entryPoint)}`);
       assert.ok(serviceNames.includes(text(get(router, 'service'), 'service')), `${name}'s service exists`);
-      for (const middleware of list(get(router, 'middlewares') ?? [], 'middlewares')) assert.equal(middleware, 'gatehouse@file', name);
+      for (const middleware of list(get(router, 'middlewares') ?? [], 'middlewares'))
+        assert.equal(middleware, 'gatehouse@file', name);
     }
     assert.equal(get(routers.gatehouse, 'middlewares'), undefined);
     assert.equal(get(routing, 'http', 'services', 'gatehouse', 'loadBalancer', 'healthCheck', 'path'), '/api/health');
-    assert.ok(get(staticConfig, 'providers', 'file', 'directory'), 'the file provider reads a directory (dynamic.yml and routers.yml)');
+    assert.ok(
+      get(staticConfig, 'providers', 'file', 'directory'),
+      'the file provider reads a directory (dynamic.yml and routers.yml)',
+    );
   });
 
   it('docker-labels.md declares the same middleware', () => {
@@ -323,22 +398,35 @@ describe('Traefik configuration (traefik/)', () => {
     assert.equal(labels[`${prefix}address`], forwardAuth.address);
     assert.equal(labels[`${prefix}trustForwardHeader`], String(forwardAuth.trustForwardHeader));
     assert.equal(labels[`${prefix}authResponseHeaders`], FOUR_HEADERS.join(','));
-    assert.equal(get(parseYaml(block), 'services', 'app', 'labels', 'traefik.http.routers.app.middlewares'), 'gatehouse@docker');
+    assert.equal(
+      get(parseYaml(block), 'services', 'app', 'labels', 'traefik.http.routers.app.middlewares'),
+      'gatehouse@docker',
+    );
   });
 });
 
 describe('nginx/ and caddy/ (exercised against the real programs in test/e2e/proxies)', () => {
-  it("the example site includes the shipped snippets and declares the upstream the location snippet uses", () => {
+  it('the example site includes the shipped snippets and declares the upstream the location snippet uses', () => {
     const site = readRepoFile('nginx/example-site.conf');
     const snippets = nginxDirectiveValues(site, 'include').map((path) => posix.basename(path));
-    assert.deepEqual([...new Set(snippets)].sort(), ['gatehouse-authrequest.conf', 'gatehouse-location.conf', 'proxy.conf']);
+    assert.deepEqual([...new Set(snippets)].sort(), [
+      'gatehouse-authrequest.conf',
+      'gatehouse-location.conf',
+      'proxy.conf',
+    ]);
     for (const snippet of snippets) assert.doesNotThrow(() => readRepoFile('nginx', snippet));
-    assert.match(readRepoFile('nginx/gatehouse-location.conf'), /proxy_pass http:\/\/gatehouse\/api\/authz\/auth-request;/);
+    assert.match(
+      readRepoFile('nginx/gatehouse-location.conf'),
+      /proxy_pass http:\/\/gatehouse\/api\/authz\/auth-request;/,
+    );
     assert.match(site, /upstream gatehouse \{/);
   });
 
   it('the Caddyfile asks forward-auth and copies the four identity headers', () => {
     const caddyfile = readRepoFile('caddy/Caddyfile');
-    assert.match(caddyfile, /forward_auth gatehouse:9091 \{\s*uri \/api\/authz\/forward-auth\s*copy_headers Remote-User Remote-Groups Remote-Name Remote-Email\s*\}/);
+    assert.match(
+      caddyfile,
+      /forward_auth gatehouse:9091 \{\s*uri \/api\/authz\/forward-auth\s*copy_headers Remote-User Remote-Groups Remote-Name Remote-Email\s*\}/,
+    );
   });
 });

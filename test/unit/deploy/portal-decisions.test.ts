@@ -11,13 +11,23 @@ import { readRepoFile, yamlDocuments } from './deploy-files.js';
 type Data = Record<string, unknown>;
 
 /** What Gatehouse answers as a decision (src/http/server.ts routes exactly these raw paths), and neighbours. */
-const DECISION_PATHS = ['/api/authz/auth-request', '/api/authz/forward-auth', '/api/verify', '/api/authz', '/api/authz/', '/api/verify/'];
+const DECISION_PATHS = [
+  '/api/authz/auth-request',
+  '/api/authz/forward-auth',
+  '/api/verify',
+  '/api/authz',
+  '/api/authz/',
+  '/api/verify/',
+];
 /** The portal itself must stay reachable. */
 const PORTAL_PATHS = ['/', '/api/health', '/api/firstfactor', '/api/state', '/static/app.js'];
 
 // ---- Traefik rules ------------------------------------------------------------------------------------------------
 
-interface Request { host: string; path: string }
+interface Request {
+  host: string;
+  path: string;
+}
 type Matcher = (request: Request) => boolean;
 
 /** A parser for the part of Traefik's rule language the shipped files use; anything else fails the test loudly. */
@@ -27,7 +37,8 @@ function parseTraefikRule(rule: string): Matcher {
   const peek = () => tokens[at];
   const take = (expected?: string) => {
     const token = tokens[at++];
-    if (token === undefined || (expected !== undefined && token !== expected)) throw new Error(`rule ${rule}: expected ${expected ?? 'more'} at ${token}`);
+    if (token === undefined || (expected !== undefined && token !== expected))
+      throw new Error(`rule ${rule}: expected ${expected ?? 'more'} at ${token}`);
     return token;
   };
   const or = (): Matcher => {
@@ -82,7 +93,12 @@ function parseTraefikRule(rule: string): Matcher {
   return matcher;
 }
 
-interface TraefikRouter { name: string; rule: string; priority?: number; service: string }
+interface TraefikRouter {
+  name: string;
+  rule: string;
+  priority?: number;
+  service: string;
+}
 
 /** The service Traefik sends `request` to, or undefined (Traefik's 404). */
 function traefikRoute(routers: readonly TraefikRouter[], request: Request): string | undefined {
@@ -100,18 +116,35 @@ function routersFromLabels(containers: Data): TraefikRouter[] {
       const match = /^traefik\.http\.routers\.([^.]+)\.rule$/.exec(key);
       if (!match) continue;
       const priority = labels[`traefik.http.routers.${match[1]}.priority`];
-      routers.push({ name: match[1]!, rule: value, service: container, ...(priority ? { priority: Number(priority) } : {}) });
+      routers.push({
+        name: match[1]!,
+        rule: value,
+        service: container,
+        ...(priority ? { priority: Number(priority) } : {}),
+      });
     }
   }
   return routers;
 }
 
-function assertPortalWithoutDecisions(routers: readonly TraefikRouter[], portalHost: string, gatehouseService: string): void {
+function assertPortalWithoutDecisions(
+  routers: readonly TraefikRouter[],
+  portalHost: string,
+  gatehouseService: string,
+): void {
   for (const path of PORTAL_PATHS) {
-    assert.equal(traefikRoute(routers, { host: portalHost, path }), gatehouseService, `${portalHost}${path} reaches the portal`);
+    assert.equal(
+      traefikRoute(routers, { host: portalHost, path }),
+      gatehouseService,
+      `${portalHost}${path} reaches the portal`,
+    );
   }
   for (const path of DECISION_PATHS) {
-    assert.notEqual(traefikRoute(routers, { host: portalHost, path }), gatehouseService, `${portalHost}${path} must not reach Gatehouse`);
+    assert.notEqual(
+      traefikRoute(routers, { host: portalHost, path }),
+      gatehouseService,
+      `${portalHost}${path} must not reach Gatehouse`,
+    );
   }
 }
 
@@ -128,10 +161,20 @@ describe('the rule parser of this test reads Traefik rules as Traefik does', () 
 
 describe("Traefik: the portal's router leaves out the decision endpoints", () => {
   it('traefik/routers.yml', () => {
-    const routers = Object.entries((yamlDocuments('traefik/routers.yml')[0] as { http: { routers: Record<string, Data> } }).http.routers)
-      .map(([name, r]) => ({ name, rule: String(r.rule), service: String(r.service), ...(r.priority !== undefined ? { priority: Number(r.priority) } : {}) }));
+    const routers = Object.entries(
+      (yamlDocuments('traefik/routers.yml')[0] as { http: { routers: Record<string, Data> } }).http.routers,
+    ).map(([name, r]) => ({
+      name,
+      rule: String(r.rule),
+      service: String(r.service),
+      ...(r.priority !== undefined ? { priority: Number(r.priority) } : {}),
+    }));
     assertPortalWithoutDecisions(routers, 'auth.example.com', 'gatehouse');
-    assert.equal(traefikRoute(routers, { host: 'app.example.com', path: '/api/verify' }), 'app', 'an app keeps its own paths');
+    assert.equal(
+      traefikRoute(routers, { host: 'app.example.com', path: '/api/verify' }),
+      'app',
+      'an app keeps its own paths',
+    );
   });
 
   it('traefik/docker-labels.md', () => {
@@ -148,7 +191,12 @@ describe("Traefik: the portal's router leaves out the decision endpoints", () =>
 
 // ---- Kubernetes Ingress (ingress-nginx) ----------------------------------------------------------------------------
 
-interface IngressPath { ingress: Data; path: string; pathType: string; service: string }
+interface IngressPath {
+  ingress: Data;
+  path: string;
+  pathType: string;
+  service: string;
+}
 
 function ingressPaths(host: string): IngressPath[] {
   const found: IngressPath[] = [];
@@ -157,7 +205,12 @@ function ingressPaths(host: string): IngressPath[] {
     for (const rule of ((doc.spec as Data).rules as Data[]) ?? []) {
       if (rule.host !== host) continue;
       for (const p of ((rule.http as Data).paths as Data[]) ?? []) {
-        found.push({ ingress: doc, path: String(p.path), pathType: String(p.pathType), service: String(((p.backend as Data).service as Data).name) });
+        found.push({
+          ingress: doc,
+          path: String(p.path),
+          pathType: String(p.pathType),
+          service: String(((p.backend as Data).service as Data).name),
+        });
       }
     }
   }
@@ -169,7 +222,8 @@ function ingressRoute(paths: readonly IngressPath[], path: string): IngressPath 
   const segments = (p: string) => p.split('/').filter(Boolean);
   const matches = paths.filter((candidate) => {
     if (candidate.pathType === 'Exact') return candidate.path === path;
-    if (candidate.pathType !== 'Prefix') throw new Error(`pathType ${candidate.pathType} is not understood by this test`);
+    if (candidate.pathType !== 'Prefix')
+      throw new Error(`pathType ${candidate.pathType} is not understood by this test`);
     const prefix = segments(candidate.path);
     const asked = segments(path);
     return prefix.every((segment, i) => asked[i] === segment);
@@ -181,7 +235,9 @@ function ingressRoute(paths: readonly IngressPath[], path: string): IngressPath 
 /** ingress-nginx refuses every client of that Ingress's locations (403) when it denies all of IPv4 and IPv6. */
 function deniesEveryone(ingress: Data): boolean {
   const annotations = ((ingress.metadata as Data).annotations ?? {}) as Record<string, string>;
-  const denied = (annotations['nginx.ingress.kubernetes.io/denylist-source-range'] ?? '').split(',').map((s) => s.trim());
+  const denied = (annotations['nginx.ingress.kubernetes.io/denylist-source-range'] ?? '')
+    .split(',')
+    .map((s) => s.trim());
   return denied.includes('0.0.0.0/0') && denied.includes('::/0');
 }
 
@@ -207,7 +263,11 @@ describe("Kubernetes (deploy/kubernetes/ingress.yaml): the portal's Ingress does
   it('it needs no snippet annotation (off by default since ingress-nginx 1.9)', () => {
     for (const doc of yamlDocuments('deploy/kubernetes/ingress.yaml') as Data[]) {
       const annotations = Object.keys(((doc.metadata as Data).annotations ?? {}) as Data);
-      assert.deepEqual(annotations.filter((a) => a.endsWith('-snippet')), [], String((doc.metadata as Data).name));
+      assert.deepEqual(
+        annotations.filter((a) => a.endsWith('-snippet')),
+        [],
+        String((doc.metadata as Data).name),
+      );
     }
   });
 });

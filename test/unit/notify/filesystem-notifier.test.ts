@@ -23,27 +23,36 @@ const message = (n: number, extra: Partial<NotificationMessage> = {}): Notificat
 
 describe('filesystem notifier', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('appends a header block, a blank line, the plain-text body and a separator, creating parent directories', async () => {
     const filename = join(dir, 'a', 'b', 'notification.txt');
-    const notifier = new FilesystemNotifier({ filename, subjectTemplate: DEFAULT_SUBJECT_TEMPLATE, now: () => new Date('2030-05-03T14:05:00Z') });
+    const notifier = new FilesystemNotifier({
+      filename,
+      subjectTemplate: DEFAULT_SUBJECT_TEMPLATE,
+      now: () => new Date('2030-05-03T14:05:00Z'),
+    });
     await notifier.send(message(1));
     await notifier.close();
-    assert.equal(readFileSync(filename, 'utf8'), [
-      'Date: Fri, 03 May 2030 14:05:00 GMT',
-      'Recipient: John Doe <john.doe@example.com>',
-      'Subject: [Gatehouse] Message 1',
-      '',
-      'Line one of 1',
-      '',
-      'https://auth.example.com/x?n=1',
-      '',
-      'Last line of 1',
-      MESSAGE_SEPARATOR,
-      '',
-    ].join('\n'));
+    assert.equal(
+      readFileSync(filename, 'utf8'),
+      [
+        'Date: Fri, 03 May 2030 14:05:00 GMT',
+        'Recipient: John Doe <john.doe@example.com>',
+        'Subject: [Gatehouse] Message 1',
+        '',
+        'Line one of 1',
+        '',
+        'https://auth.example.com/x?n=1',
+        '',
+        'Last line of 1',
+        MESSAGE_SEPARATOR,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('writes dates that parse back', async () => {
@@ -70,7 +79,11 @@ describe('filesystem notifier', () => {
     const filename = join(dir, 'concurrent.txt');
     const notifier = new FilesystemNotifier({ filename, subjectTemplate: DEFAULT_SUBJECT_TEMPLATE });
     const bigBody = 'x'.repeat(200_000);
-    await Promise.all(Array.from({ length: 60 }, (_, n) => notifier.send(message(n, n % 10 === 0 ? { text: `${bigBody}\nend ${n}` } : {}))));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, n) =>
+        notifier.send(message(n, n % 10 === 0 ? { text: `${bigBody}\nend ${n}` } : {})),
+      ),
+    );
     const messages = readMessages(filename);
     assert.equal(messages.length, 60);
     messages.forEach((m, n) => {
@@ -96,13 +109,23 @@ describe('filesystem notifier', () => {
 
 describe('createNotifier', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-notify-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function capturingLogger(): { logger: Logger; lines: () => string[] } {
     const chunks: string[] = [];
-    const stream = new Writable({ write(chunk, _enc, done) { chunks.push(String(chunk)); done(); } });
-    return { logger: pino({ level: 'info' }, stream) as Logger, lines: () => chunks.join('').split('\n').filter(Boolean) };
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        chunks.push(String(chunk));
+        done();
+      },
+    });
+    return {
+      logger: pino({ level: 'info' }, stream) as Logger,
+      lines: () => chunks.join('').split('\n').filter(Boolean),
+    };
   }
 
   it('writes to the configured file', async () => {
@@ -127,19 +150,30 @@ describe('createNotifier', () => {
   it('uses SMTP when configured, and warns about a password on smtp://', () => {
     const { logger, lines } = capturingLogger();
     const smtp = {
-      address: 'smtp://127.0.0.1:2525', username: 'gatehouse', password: 'secret-password', sender: 'Gatehouse <gh@example.com>',
-      identifier: 'localhost', subject: '{title}', timeout: 5, tls: { server_name: '', skip_verify: false, minimum_version: 'TLS1.2' as const },
+      address: 'smtp://127.0.0.1:2525',
+      username: 'gatehouse',
+      password: 'secret-password',
+      sender: 'Gatehouse <gh@example.com>',
+      identifier: 'localhost',
+      subject: '{title}',
+      timeout: 5,
+      tls: { server_name: '', skip_verify: false, minimum_version: 'TLS1.2' as const },
     };
     const notifier = createNotifier({ disable_startup_check: false, smtp }, logger);
     assert.ok(notifier instanceof SmtpNotifier);
     assert.ok(lines().some((line) => line.includes('sent in clear')));
-    assert.ok(lines().every((line) => !line.includes('secret-password')), 'the password is never logged');
+    assert.ok(
+      lines().every((line) => !line.includes('secret-password')),
+      'the password is never logged',
+    );
     void notifier.close();
   });
 
   it('falls back to ./data/notification.txt with a warning when no notifier is configured', () => {
     const { logger, lines } = capturingLogger();
     createNotifier({ disable_startup_check: true }, logger);
-    assert.ok(lines().some((line) => line.includes('no notifier configured') && line.includes('./data/notification.txt')));
+    assert.ok(
+      lines().some((line) => line.includes('no notifier configured') && line.includes('./data/notification.txt')),
+    );
   });
 });

@@ -3,16 +3,28 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import {
-  describeDuration, describeTime, identityCheckMessage, keyAddedMessage, keyRemovedMessage, type MessageContent,
+  describeDuration,
+  describeTime,
+  identityCheckMessage,
+  keyAddedMessage,
+  keyRemovedMessage,
+  type MessageContent,
 } from '../../../src/notify/templates.js';
 import { subjectFor } from '../../../src/notify/notifier.js';
 
 const AT = new Date('2030-05-03T14:05:00Z');
-const LINK = 'https://auth.example.com/webauthn/register?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqb2huIn0.c2lnbmF0dXJl&x=1';
+const LINK =
+  'https://auth.example.com/webauthn/register?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqb2huIn0.c2lnbmF0dXJl&x=1';
 
-const identity = () => identityCheckMessage({
-  username: 'john', displayName: 'John Doe', link: LINK, ip: '203.0.113.7', at: AT, validForSeconds: 300,
-});
+const identity = () =>
+  identityCheckMessage({
+    username: 'john',
+    displayName: 'John Doe',
+    link: LINK,
+    ip: '203.0.113.7',
+    at: AT,
+    validForSeconds: 300,
+  });
 
 function assertNoRemoteContent(message: MessageContent): void {
   assert.doesNotMatch(message.html, /<img|<script|<link|<iframe|url\(|src=/i);
@@ -52,7 +64,12 @@ describe('identity check message', () => {
 
   it('escapes hostile names in the HTML and keeps them on one line in the text', () => {
     const message = identityCheckMessage({
-      username: 'eve\nSubject: hi', displayName: '<script>alert(1)</script>\r\nX', link: LINK, ip: '::1', at: AT, validForSeconds: 60,
+      username: 'eve\nSubject: hi',
+      displayName: '<script>alert(1)</script>\r\nX',
+      link: LINK,
+      ip: '::1',
+      at: AT,
+      validForSeconds: 60,
     });
     assert.ok(!message.html.includes('<script>'));
     assert.match(message.html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
@@ -60,7 +77,16 @@ describe('identity check message', () => {
   });
 
   it('refuses a link that is not http(s)', () => {
-    assert.throws(() => identityCheckMessage({ username: 'john', displayName: 'John', link: 'javascript:alert(1)', ip: '', at: AT, validForSeconds: 60 }));
+    assert.throws(() =>
+      identityCheckMessage({
+        username: 'john',
+        displayName: 'John',
+        link: 'javascript:alert(1)',
+        ip: '',
+        at: AT,
+        validForSeconds: 60,
+      }),
+    );
   });
 });
 
@@ -71,7 +97,14 @@ describe('security key added / removed messages', () => {
   ];
   for (const { make, title, verb } of cases) {
     it(`"${title}" names the key, the time and the address`, () => {
-      const message = make({ username: 'john', displayName: 'John Doe', keyName: 'YubiKey <5>', ip: '198.51.100.4', at: AT, settingsUrl: 'https://auth.example.com/settings' });
+      const message = make({
+        username: 'john',
+        displayName: 'John Doe',
+        keyName: 'YubiKey <5>',
+        ip: '198.51.100.4',
+        at: AT,
+        settingsUrl: 'https://auth.example.com/settings',
+      });
       assert.equal(message.title, title);
       assert.match(message.text, verb);
       assert.match(message.text, /Key: YubiKey <5>/);
@@ -84,7 +117,13 @@ describe('security key added / removed messages', () => {
   }
 
   it('keeps a multi-line key name on one line', () => {
-    const message = keyAddedMessage({ username: 'john', displayName: 'John', keyName: 'a\n' + '-'.repeat(72) + '\nb', ip: '', at: AT });
+    const message = keyAddedMessage({
+      username: 'john',
+      displayName: 'John',
+      keyName: `a\n${'-'.repeat(72)}\nb`,
+      ip: '',
+      at: AT,
+    });
     assert.ok(!message.text.split('\n').includes('-'.repeat(72)));
     assert.match(message.text, /From address: unknown/);
   });
@@ -92,8 +131,15 @@ describe('security key added / removed messages', () => {
 
 describe('wording helpers', () => {
   const durations: [number, string][] = [
-    [0, '0 seconds'], [1, '1 second'], [45, '45 seconds'], [60, '1 minute'], [300, '5 minutes'],
-    [90, '1 minute 30 seconds'], [3600, '1 hour'], [5400, '1 hour 30 minutes'], [86_400 + 3_661, '1 day 1 hour'],
+    [0, '0 seconds'],
+    [1, '1 second'],
+    [45, '45 seconds'],
+    [60, '1 minute'],
+    [300, '5 minutes'],
+    [90, '1 minute 30 seconds'],
+    [3600, '1 hour'],
+    [5400, '1 hour 30 minutes'],
+    [86_400 + 3_661, '1 day 1 hour'],
   ];
   for (const [seconds, words] of durations) {
     it(`${seconds}s reads "${words}"`, () => assert.equal(describeDuration(seconds), words));
@@ -110,6 +156,7 @@ describe('wording helpers', () => {
     ['{title} / {title}', '$& $1', '$& $1 / $& $1'],
   ];
   for (const [template, title, subject] of subjects) {
-    it(`subject '${template}' with '${title}' is '${subject}'`, () => assert.equal(subjectFor(template, title), subject));
+    it(`subject '${template}' with '${title}' is '${subject}'`, () =>
+      assert.equal(subjectFor(template, title), subject));
   }
 });

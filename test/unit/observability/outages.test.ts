@@ -15,8 +15,12 @@ function recorder() {
   const counts = { redis: 0, storage: 0 };
   const up = { redis: -1, storage: -1 };
   const metrics = {
-    backendUnavailable: (b: 'redis' | 'storage') => void (counts[b] += 1),
-    backendUp: (b: 'redis' | 'storage', isUp: boolean) => void (up[b] = isUp ? 1 : 0),
+    backendUnavailable: (b: 'redis' | 'storage') => {
+      counts[b] += 1;
+    },
+    backendUp: (b: 'redis' | 'storage', isUp: boolean) => {
+      up[b] = isUp ? 1 : 0;
+    },
   };
   return { lines, logger: logger as never, metrics, counts, up };
 }
@@ -25,11 +29,16 @@ describe('outage log', () => {
   it('logs an outage once, counts every 503, and logs the recovery once', () => {
     const { lines, logger, metrics, counts, up } = recorder();
     const outages = new Outages(logger, metrics);
-    const error = new SessionStoreUnavailableError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
+    const error = new SessionStoreUnavailableError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }),
+    );
     for (let i = 0; i < 100; i++) outages.answered503('redis', error);
     assert.equal(lines.length, 1);
     assert.equal(lines[0]!.level, 'error');
-    assert.deepEqual(lines[0]!.fields, { backend: 'redis', reason: { message: 'connect ECONNREFUSED 127.0.0.1:6379', code: 'ECONNREFUSED' } });
+    assert.deepEqual(lines[0]!.fields, {
+      backend: 'redis',
+      reason: { message: 'connect ECONNREFUSED 127.0.0.1:6379', code: 'ECONNREFUSED' },
+    });
     assert.equal(counts.redis, 100);
     assert.equal(up.redis, 0);
     assert.equal(up.storage, 1);
@@ -58,7 +67,10 @@ describe('outage log', () => {
     answers = true;
     await new Promise((r) => setTimeout(r, 1_100));
     assert.ok(!outages.isDown('storage'));
-    assert.deepEqual(lines.map((l) => l.msg), ['storage unavailable: requests that need it are answered 503 until it is back', 'storage available again']);
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['storage unavailable: requests that need it are answered 503 until it is back', 'storage available again'],
+    );
     outages.close();
   });
 
@@ -66,6 +78,8 @@ describe('outage log', () => {
     assert.equal(backendOf(new SessionStoreUnavailableError(new Error('x'))), 'redis');
     assert.equal(backendOf(new StorageUnavailableError(new Error('x'))), 'storage');
     assert.equal(backendOf(new Error('a bug')), undefined);
-    assert.deepEqual(reasonOf(new StorageUnavailableError(new Error('x'), 'database "d" does not exist on h:1')), { message: 'storage unavailable: database "d" does not exist on h:1' });
+    assert.deepEqual(reasonOf(new StorageUnavailableError(new Error('x'), 'database "d" does not exist on h:1')), {
+      message: 'storage unavailable: database "d" does not exist on h:1',
+    });
   });
 });

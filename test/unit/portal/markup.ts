@@ -10,9 +10,16 @@ export function attributesOf(source: string): Record<string, string> {
   return attrs;
 }
 
-export const textOf = (markup: string): string => markup.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
+export const textOf = (markup: string): string =>
+  markup
+    .replace(/<[^>]*>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 export function elements(doc: string, tag: string): Element[] {
-  const pattern = tag === 'input' ? new RegExp(`<${tag}\\b([^>]*)>`, 'g') : new RegExp(`<${tag}\\b([^>]*)>([\\s\\S]*?)</${tag}>`, 'g');
+  const pattern =
+    tag === 'input'
+      ? new RegExp(`<${tag}\\b([^>]*)>`, 'g')
+      : new RegExp(`<${tag}\\b([^>]*)>([\\s\\S]*?)</${tag}>`, 'g');
   return [...doc.matchAll(pattern)].map((m) => ({ attrs: attributesOf(m[1] ?? ''), text: textOf(m[2] ?? '') }));
 }

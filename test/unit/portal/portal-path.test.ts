@@ -10,11 +10,24 @@ describe('portalPath: only a path on the portal itself is a return page', () => 
     ['/a/../settings', '/settings'],
     ['/settings#top', '/settings'],
   ];
-  for (const [value, expected] of kept) it(`keeps ${value} as ${expected}`, () => assert.equal(portalPath(value), expected));
+  for (const [value, expected] of kept)
+    it(`keeps ${value} as ${expected}`, () => assert.equal(portalPath(value), expected));
 
   const refused: unknown[] = [
-    'https://evil.example.net/', '//evil.example.net/', '/\\evil.example.net', '\\\\evil', 'settings', 'javascript:alert(1)',
-    '/api/identity/start', '/x\ny', '/x\u0000', '', `/${'a'.repeat(300)}`, 42, undefined, ['/settings'],
+    'https://evil.example.net/',
+    '//evil.example.net/',
+    '/\\evil.example.net',
+    '\\\\evil',
+    'settings',
+    'javascript:alert(1)',
+    '/api/identity/start',
+    '/x\ny',
+    '/x\u0000',
+    '',
+    `/${'a'.repeat(300)}`,
+    42,
+    undefined,
+    ['/settings'],
   ];
   for (const value of refused) it(`refuses ${JSON.stringify(value)}`, () => assert.equal(portalPath(value), undefined));
 });

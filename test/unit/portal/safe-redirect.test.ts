@@ -5,7 +5,16 @@ import { safeRedirectTarget } from '../../../src/portal/safe-redirect.js';
 import type { CookieSettings } from '../../../src/session/model.js';
 
 function cookie(domain: string, portal: string): CookieSettings {
-  return { domain, name: 'gatehouse_session', portalUrl: new URL(portal), sameSite: 'lax', expiration: 3600, inactivity: 300, rememberMe: 0, secure: portal.startsWith('https') };
+  return {
+    domain,
+    name: 'gatehouse_session',
+    portalUrl: new URL(portal),
+    sameSite: 'lax',
+    expiration: 3600,
+    inactivity: 300,
+    rememberMe: 0,
+    secure: portal.startsWith('https'),
+  };
 }
 
 const COOKIES = [cookie('example.com', 'https://auth.example.com'), cookie('localhost', 'http://auth.localhost:9091')];
@@ -25,15 +34,37 @@ describe('safeRedirectTarget', () => {
   }
 
   const unsafe: unknown[] = [
-    undefined, null, 42, {}, ['https://app.example.com/'], '',
-    'https://evil.com/', 'https://evilexample.com/', 'https://example.com.evil.com/',
-    '//evil.com/', '///evil.com', '/\\evil.com', '\\\\evil.com', 'https:\\\\evil.com',
-    'https://evil.com\\@app.example.com/', 'https://app.example.com\\@evil.com/',
-    'https://app.example.com@evil.com/', 'https://user:pw@app.example.com/',
-    'http://app.example.com/', 'javascript:alert(1)', 'data:text/html,x', 'ftp://app.example.com/',
-    ' https://app.example.com/', 'https://app.example.com/\n', 'https://app.example.com/\u0000',
-    'https://%65vil.com/', 'https://app.example.com.', `https://app.example.com/${'a'.repeat(5000)}`,
-    'HTTPS://EVIL.COM/', 'https://[::1]/', 'https://127.0.0.1/',
+    undefined,
+    null,
+    42,
+    {},
+    ['https://app.example.com/'],
+    '',
+    'https://evil.com/',
+    'https://evilexample.com/',
+    'https://example.com.evil.com/',
+    '//evil.com/',
+    '///evil.com',
+    '/\\evil.com',
+    '\\\\evil.com',
+    'https:\\\\evil.com',
+    'https://evil.com\\@app.example.com/',
+    'https://app.example.com\\@evil.com/',
+    'https://app.example.com@evil.com/',
+    'https://user:pw@app.example.com/',
+    'http://app.example.com/',
+    'javascript:alert(1)',
+    'data:text/html,x',
+    'ftp://app.example.com/',
+    ' https://app.example.com/',
+    'https://app.example.com/\n',
+    'https://app.example.com/\u0000',
+    'https://%65vil.com/',
+    'https://app.example.com.',
+    `https://app.example.com/${'a'.repeat(5000)}`,
+    'HTTPS://EVIL.COM/',
+    'https://[::1]/',
+    'https://127.0.0.1/',
   ];
   for (const target of unsafe) {
     it(`refuses ${JSON.stringify(target)?.slice(0, 60)}`, () => {

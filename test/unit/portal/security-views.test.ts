@@ -45,18 +45,47 @@ function key(overrides: Partial<SecurityKeyView> = {}): SecurityKeyView {
 
 function credential(overrides: Partial<WebAuthnCredential> = {}): WebAuthnCredential {
   return {
-    id: 3, createdAt: new Date('2025-03-01T10:00:00Z'), lastUsedAt: null, rpid: 'auth.example.com', username: 'john',
-    description: 'Blue key', kid: 'a2lk', aaguid: null, attestationType: 'packed', attachment: 'cross-platform',
-    transports: ['usb'], signCount: 0, cloneWarning: false, discoverable: false, present: true, verified: true,
-    backupEligible: false, backupState: false, publicKey: new Uint8Array(), attestation: null, legacyU2fAppid: null,
+    id: 3,
+    createdAt: new Date('2025-03-01T10:00:00Z'),
+    lastUsedAt: null,
+    rpid: 'auth.example.com',
+    username: 'john',
+    description: 'Blue key',
+    kid: 'a2lk',
+    aaguid: null,
+    attestationType: 'packed',
+    attachment: 'cross-platform',
+    transports: ['usb'],
+    signCount: 0,
+    cloneWarning: false,
+    discoverable: false,
+    present: true,
+    verified: true,
+    backupEligible: false,
+    backupState: false,
+    publicKey: new Uint8Array(),
+    attestation: null,
+    legacyU2fAppid: null,
     ...overrides,
   };
 }
 
 const PAGES: Array<{ name: string; doc: string; script: string }> = [
-  { name: 'second factor with keys', doc: renderSecondFactor({ ...USER, hasKeys: true, rd: 'https://secure.example.com/', rm: 'GET' }), script: 'second-factor.js' },
-  { name: 'second factor without keys', doc: renderSecondFactor({ ...USER, hasKeys: false }), script: 'second-factor.js' },
-  { name: 'settings', doc: renderSettings({ ...USER, keys: [key(), key({ id: 8, name: 'Travel key', u2f: true, lastUsedAt: null })] }), script: 'settings.js' },
+  {
+    name: 'second factor with keys',
+    doc: renderSecondFactor({ ...USER, hasKeys: true, rd: 'https://secure.example.com/', rm: 'GET' }),
+    script: 'second-factor.js',
+  },
+  {
+    name: 'second factor without keys',
+    doc: renderSecondFactor({ ...USER, hasKeys: false }),
+    script: 'second-factor.js',
+  },
+  {
+    name: 'settings',
+    doc: renderSettings({ ...USER, keys: [key(), key({ id: 8, name: 'Travel key', u2f: true, lastUsedAt: null })] }),
+    script: 'settings.js',
+  },
   { name: 'settings without keys', doc: renderSettings({ ...USER, keys: [] }), script: 'settings.js' },
   { name: 'confirm identity', doc: renderConfirmIdentity({ ...USER, token: TOKEN }), script: 'register.js' },
 ];
@@ -66,7 +95,10 @@ describe('SPEC §5: the security-key pages work under the portal CSP and are acc
     it(`${name}: a complete document loading only its own module script`, () => {
       assert.match(doc, /^<!doctype html>\n<html lang="en">/);
       const scripts = elements(doc, 'script');
-      assert.deepEqual(scripts.map((s) => [s.attrs.type, s.attrs.src, s.text]), [['module', `/static/${script}`, '']]);
+      assert.deepEqual(
+        scripts.map((s) => [s.attrs.type, s.attrs.src, s.text]),
+        [['module', `/static/${script}`, '']],
+      );
     });
 
     it(`${name}: no inline style, no event handler attribute, no javascript: URL`, () => {
@@ -85,7 +117,10 @@ describe('SPEC §5: the security-key pages work under the portal CSP and are acc
     });
 
     it(`${name}: says so when the browser has no WebAuthn (hidden until the script finds out)`, () => {
-      assert.match(doc, /<p id="webauthn-unsupported" class="callout error" hidden>This browser cannot use security keys.<\/p>/);
+      assert.match(
+        doc,
+        /<p id="webauthn-unsupported" class="callout error" hidden>This browser cannot use security keys.<\/p>/,
+      );
     });
   }
 });
@@ -96,7 +131,11 @@ describe('SPEC §5: the second-factor page', () => {
     assert.equal(elements(doc, 'h1')[0]?.text, 'Security key');
     const use = elements(doc, 'button').find((b) => b.text === 'Use your security key');
     assert.equal(use?.attrs.type, 'submit');
-    const hidden = Object.fromEntries(elements(doc, 'input').filter((i) => i.attrs.type === 'hidden').map((i) => [i.attrs.name, i.attrs.value]));
+    const hidden = Object.fromEntries(
+      elements(doc, 'input')
+        .filter((i) => i.attrs.type === 'hidden')
+        .map((i) => [i.attrs.name, i.attrs.value]),
+    );
     assert.deepEqual(hidden, { rd: 'https://secure.example.com/a?b=1&amp;c=2', rm: 'POST' });
     assert.deepEqual(links(doc), [{ text: 'Sign out', href: '/logout' }]);
     assert.ok(textOf(doc).includes('Signed in as John Doe (john)'));
@@ -109,7 +148,13 @@ describe('SPEC §5: the second-factor page', () => {
   });
 
   it('escapes a hostile target, display name and username', () => {
-    const doc = renderSecondFactor({ displayName: HOSTILE, username: HOSTILE, hasKeys: true, rd: HOSTILE, rm: HOSTILE });
+    const doc = renderSecondFactor({
+      displayName: HOSTILE,
+      username: HOSTILE,
+      hasKeys: true,
+      rd: HOSTILE,
+      rm: HOSTILE,
+    });
     assert.ok(!doc.includes('<script>alert'));
     assert.equal(elements(doc, 'input').find((i) => i.attrs.name === 'rd')?.attrs.value, ESCAPED);
   });
@@ -120,13 +165,23 @@ describe('SPEC §5: the settings page', () => {
     const doc = renderSettings({ ...USER, keys: [key(), key({ id: 8, name: 'Travel key', lastUsedAt: null })] });
     assert.equal(elements(doc, 'h1')[0]?.text, 'Security keys');
     const items = elements(doc, 'li');
-    assert.deepEqual(items.map((i) => i.attrs['data-id']), ['7', '8']);
+    assert.deepEqual(
+      items.map((i) => i.attrs['data-id']),
+      ['7', '8'],
+    );
     assert.ok(items[0]?.text.includes('Added 1 Mar 2025 · last used 2 Mar 2025, 08:30 UTC'), items[0]?.text);
     assert.ok(items[1]?.text.includes('never used'));
     assert.match(doc, /<time datetime="2025-03-01T10:00:00.000Z" data-style="date">/);
     const rename = elements(doc, 'button').filter((b) => b.text === 'Rename');
-    assert.deepEqual(rename.map((b) => b.attrs['aria-describedby']), ['key-7-name', 'key-8-name']);
-    assert.equal(elements(doc, 'button').filter((b) => b.text === 'Delete').length, 4, 'a Delete and its confirmation per key');
+    assert.deepEqual(
+      rename.map((b) => b.attrs['aria-describedby']),
+      ['key-7-name', 'key-8-name'],
+    );
+    assert.equal(
+      elements(doc, 'button').filter((b) => b.text === 'Delete').length,
+      4,
+      'a Delete and its confirmation per key',
+    );
   });
 
   it('renames in place: a labelled input holding the current name, limited to 64 characters', () => {
@@ -139,8 +194,16 @@ describe('SPEC §5: the settings page', () => {
   });
 
   const kinds: Array<[string, Partial<SecurityKeyView>, string | undefined]> = [
-    ['a known model by name', { model: 'YubiKey 5 Series', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' }, 'YubiKey 5 Series'],
-    ['an unknown model as the kind of authenticator, not as its AAGUID', { aaguid: '01020304-0506-0708-0102-030405060708', attachment: 'cross-platform' }, 'Security key'],
+    [
+      'a known model by name',
+      { model: 'YubiKey 5 Series', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' },
+      'YubiKey 5 Series',
+    ],
+    [
+      'an unknown model as the kind of authenticator, not as its AAGUID',
+      { aaguid: '01020304-0506-0708-0102-030405060708', attachment: 'cross-platform' },
+      'Security key',
+    ],
     ['a built-in authenticator as one', { attachment: 'platform' }, 'Built into a device'],
     ['a U2F key as one', { u2f: true }, 'U2F security key'],
     ['a passkey with a tag', { passkey: true }, 'Passkey'],
@@ -153,9 +216,15 @@ describe('SPEC §5: the settings page', () => {
   }
 
   it('an unknown AAGUID is kept out of the text, in the tooltip only', () => {
-    const doc = renderSettings({ ...USER, keys: [key({ aaguid: '01020304-0506-0708-0102-030405060708', attachment: 'cross-platform' })] });
+    const doc = renderSettings({
+      ...USER,
+      keys: [key({ aaguid: '01020304-0506-0708-0102-030405060708', attachment: 'cross-platform' })],
+    });
     assert.ok(!textOf(doc).includes('01020304'));
-    assert.equal(elements(doc, 'span').find((s) => s.attrs.class === 'key-model')?.attrs.title, 'Model identifier (AAGUID) 01020304-0506-0708-0102-030405060708');
+    assert.equal(
+      elements(doc, 'span').find((s) => s.attrs.class === 'key-model')?.attrs.title,
+      'Model identifier (AAGUID) 01020304-0506-0708-0102-030405060708',
+    );
   });
 
   it('offers "Register a security key", the fresh-check panel (hidden) and the empty state only without keys', () => {
@@ -168,7 +237,8 @@ describe('SPEC §5: the settings page', () => {
   });
 
   it('"Done" goes to the default redirection URL when it is a link the page can trust', () => {
-    const done = (continueUrl?: string) => links(renderSettings({ ...USER, keys: [], continueUrl })).find((l) => l.text === 'Done')?.href;
+    const done = (continueUrl?: string) =>
+      links(renderSettings({ ...USER, keys: [], continueUrl })).find((l) => l.text === 'Done')?.href;
     assert.equal(done('https://www.example.com/'), 'https://www.example.com/');
     assert.equal(done(undefined), '/');
     assert.equal(done('javascript:alert(1)'), '/');
@@ -200,7 +270,10 @@ describe('SPEC §5: "Confirm your identity"', () => {
 
   it('keeps the success actions hidden until the key is registered', () => {
     assert.match(doc, /<div id="registered" hidden>/);
-    assert.deepEqual(links(doc).map((l) => l.text), ['Manage security keys', 'Continue', 'Cancel']);
+    assert.deepEqual(
+      links(doc).map((l) => l.text),
+      ['Manage security keys', 'Continue', 'Cancel'],
+    );
   });
 });
 
@@ -210,14 +283,25 @@ describe('issue 8: the confirm-only link and links that cannot work', () => {
     assert.equal(elements(doc, 'h1')[0]?.text, 'Confirm your identity');
     assert.deepEqual(buttons(doc), ['Confirm and go back']);
     assert.ok('disabled' in elements(doc, 'button')[0]!.attrs);
-    const hidden = Object.fromEntries(elements(doc, 'input').filter((i) => i.attrs.type === 'hidden').map((i) => [i.attrs.name, i.attrs.value]));
+    const hidden = Object.fromEntries(
+      elements(doc, 'input')
+        .filter((i) => i.attrs.type === 'hidden')
+        .map((i) => [i.attrs.name, i.attrs.value]),
+    );
     assert.deepEqual(hidden, { token: TOKEN, then: '/settings?resume=delete&amp;key=7' });
-    assert.deepEqual(elements(doc, 'script').map((s) => s.attrs.src), ['/static/confirm-identity.js']);
+    assert.deepEqual(
+      elements(doc, 'script').map((s) => s.attrs.src),
+      ['/static/confirm-identity.js'],
+    );
     assert.doesNotMatch(doc, /<style\b|\sstyle\s*=|\son[a-z]+\s*=/i);
     assert.ok(!renderConfirmOnly({ ...USER, token: HOSTILE, then: HOSTILE }).includes('<script>alert'));
   });
 
-  for (const [problem, heading] of [['used', 'This link was already used'], ['expired', 'This link has expired'], ['invalid', 'This link is not valid']] as const) {
+  for (const [problem, heading] of [
+    ['used', 'This link was already used'],
+    ['expired', 'This link has expired'],
+    ['invalid', 'This link is not valid'],
+  ] as const) {
     it(`${problem}: "${heading}" with "Email me a new link" as the primary action`, () => {
       const doc = renderLinkProblem({ problem, username: 'john', switchUserUrl: '/logout', returnTo: '/settings' });
       assert.equal(elements(doc, 'h1')[0]?.text, heading);
@@ -225,22 +309,40 @@ describe('issue 8: the confirm-only link and links that cannot work', () => {
       assert.equal(button?.text, 'Email me a new link');
       assert.match(button?.attrs.class ?? '', /\bprimary\b/);
       assert.equal(button?.attrs['data-return-to'], '/settings');
-      assert.deepEqual(elements(doc, 'script').map((s) => s.attrs.src), ['/static/link-problem.js']);
+      assert.deepEqual(
+        elements(doc, 'script').map((s) => s.attrs.src),
+        ['/static/link-problem.js'],
+      );
     });
   }
 
   it('wrong user: names the signed-in user and offers "Sign in as someone else" first, escaped', () => {
-    const doc = renderLinkProblem({ problem: 'wrong_user', username: HOSTILE, switchUserUrl: '/logout?rd=https%3A%2F%2Fauth.example.com%2Fx' });
+    const doc = renderLinkProblem({
+      problem: 'wrong_user',
+      username: HOSTILE,
+      switchUserUrl: '/logout?rd=https%3A%2F%2Fauth.example.com%2Fx',
+    });
     assert.equal(elements(doc, 'h1')[0]?.text, 'This link is for another user');
-    assert.deepEqual(links(doc)[0], { text: 'Sign in as someone else', href: '/logout?rd=https%3A%2F%2Fauth.example.com%2Fx' });
+    assert.deepEqual(links(doc)[0], {
+      text: 'Sign in as someone else',
+      href: '/logout?rd=https%3A%2F%2Fauth.example.com%2Fx',
+    });
     assert.ok(!doc.includes('<script>alert'));
   });
 });
 
 describe('securityKeyView: what the settings page shows of a stored credential', () => {
   const cases: Array<[string, Partial<WebAuthnCredential>, Partial<SecurityKeyView>]> = [
-    ['a known AAGUID names the model', { aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' }, { model: 'YubiKey 5 Series', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' }],
-    ['the all-zero AAGUID says nothing', { aaguid: '00000000-0000-0000-0000-000000000000' }, { model: undefined, aaguid: undefined }],
+    [
+      'a known AAGUID names the model',
+      { aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' },
+      { model: 'YubiKey 5 Series', aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' },
+    ],
+    [
+      'the all-zero AAGUID says nothing',
+      { aaguid: '00000000-0000-0000-0000-000000000000' },
+      { model: undefined, aaguid: undefined },
+    ],
     ['fido-u2f attestation is a U2F key', { attestationType: 'fido-u2f' }, { u2f: true }],
     ['a migrated U2F key is a U2F key', { legacyU2fAppid: 'https://auth.example.com' }, { u2f: true }],
     ['a discoverable credential is a passkey', { discoverable: true }, { passkey: true }],
@@ -249,18 +351,31 @@ describe('securityKeyView: what the settings page shows of a stored credential',
   for (const [name, stored, expected] of cases) {
     it(name, () => {
       const view = securityKeyView(credential(stored));
-      for (const [field, value] of Object.entries(expected)) assert.deepEqual(view[field as keyof SecurityKeyView], value, field);
+      for (const [field, value] of Object.entries(expected))
+        assert.deepEqual(view[field as keyof SecurityKeyView], value, field);
     });
   }
 
   it('keeps id, name and dates', () => {
     const view = securityKeyView(credential({ lastUsedAt: new Date(5) }));
-    assert.deepEqual([view.id, view.name, view.createdAt.toISOString(), view.lastUsedAt?.getTime()], [3, 'Blue key', '2025-03-01T10:00:00.000Z', 5]);
+    assert.deepEqual(
+      [view.id, view.name, view.createdAt.toISOString(), view.lastUsedAt?.getTime()],
+      [3, 'Blue key', '2025-03-01T10:00:00.000Z', 5],
+    );
   });
 });
 
-describe('SPEC §5, issue item 7: the pages\' scripts', () => {
-  const SCRIPTS = ['webauthn-client.js', 'second-factor.js', 'settings.js', 'register.js', 'passkey.js', 'sign-in.js', 'confirm-identity.js', 'link-problem.js'];
+describe("SPEC §5, issue item 7: the pages' scripts", () => {
+  const SCRIPTS = [
+    'webauthn-client.js',
+    'second-factor.js',
+    'settings.js',
+    'register.js',
+    'passkey.js',
+    'sign-in.js',
+    'confirm-identity.js',
+    'link-problem.js',
+  ];
   const source = (name: string) => readFileSync(staticDir + name, 'utf8');
 
   for (const name of SCRIPTS) {
@@ -274,14 +389,17 @@ describe('SPEC §5, issue item 7: the pages\' scripts', () => {
       for (const m of source(name).matchAll(/(?:from\s+|import\()\s*'([^']+)'/g)) {
         const specifier = m[1]!;
         assert.match(specifier, /^\.\/[\w/.-]+\.js$/, specifier);
-        const file = specifier.startsWith('./vendor/simplewebauthn/') ? vendorDir + specifier.slice('./vendor/simplewebauthn/'.length) : staticDir + specifier.slice(2);
+        const file = specifier.startsWith('./vendor/simplewebauthn/')
+          ? vendorDir + specifier.slice('./vendor/simplewebauthn/'.length)
+          : staticDir + specifier.slice(2);
         assert.ok(existsSync(file), `${specifier} -> ${file}`);
       }
     });
   }
 
   it('the vendored @simplewebauthn/browser ES modules import each other by relative .js paths only', () => {
-    const walk = (dir: string): string[] => spawnSync('find', [dir, '-name', '*.js'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const walk = (dir: string): string[] =>
+      spawnSync('find', [dir, '-name', '*.js'], { encoding: 'utf8' }).stdout.trim().split('\n');
     for (const file of walk(vendorDir)) {
       for (const m of readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"\n]*from\s+'([^']+)'/g)) {
         assert.match(m[1]!, /^\.\.?\/[\w/.-]+\.js$/, `${file}: ${m[1]}`);
@@ -297,19 +415,31 @@ describe('SPEC §5, issue item 7: the pages\' scripts', () => {
   });
 
   it('every WebAuthn call carries the target: targetURL and requestMethod from rd / rm', () => {
-    assert.match(source('webauthn-client.js'), /'\/api\/webauthn\/authentication', \{ response: signed\.response, targetURL: rd, requestMethod: rm \}/);
-    assert.match(source('passkey.js'), /'\/api\/webauthn\/passkey', \{ response, targetURL: target\.rd, requestMethod: target\.rm, keepMeLoggedIn \}/);
+    assert.match(
+      source('webauthn-client.js'),
+      /'\/api\/webauthn\/authentication', \{ response: signed\.response, targetURL: rd, requestMethod: rm \}/,
+    );
+    assert.match(
+      source('passkey.js'),
+      /'\/api\/webauthn\/passkey', \{\s*response,\s*targetURL: target\.rd,\s*requestMethod: target\.rm,\s*keepMeLoggedIn,?\s*\}/,
+    );
   });
 
   it('passkey autofill is aborted before the button starts its own request', () => {
     const passkey = source('passkey.js');
-    assert.ok(passkey.indexOf('WebAuthnAbortService.cancelCeremony()') < passkey.indexOf('await passkeyOptions();\n  const picked'));
+    assert.ok(
+      passkey.indexOf('WebAuthnAbortService.cancelCeremony()') <
+        passkey.indexOf('await passkeyOptions();\n  const picked'),
+    );
     assert.match(passkey, /useBrowserAutofill: true/);
   });
 
   it('the password form lets a pending passkey options request finish first (its cookie would replace the signed-in one)', () => {
     const signIn = source('sign-in.js');
-    assert.ok(signIn.indexOf('await quietPasskeys();') < signIn.indexOf("fetch('/api/firstfactor'") || signIn.indexOf('await quietPasskeys();') < signIn.indexOf('reply = await postFirstFactor('));
+    assert.ok(
+      signIn.indexOf('await quietPasskeys();') < signIn.indexOf("fetch('/api/firstfactor'") ||
+        signIn.indexOf('await quietPasskeys();') < signIn.indexOf('reply = await postFirstFactor('),
+    );
     assert.match(source('passkey.js'), /export function quiet\(\)/);
   });
 });

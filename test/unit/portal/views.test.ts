@@ -10,10 +10,11 @@ import { HOSTILE, attributesOf, elements, textOf } from './markup.js';
 // dist/test/unit/portal/ -> repository root
 const staticDir = fileURLToPath(new URL('../../../../views/static/', import.meta.url));
 
-
 const buttonTexts = (doc: string): string[] => [
   ...elements(doc, 'button').map((b) => b.text),
-  ...elements(doc, 'a').filter((a) => (a.attrs.class ?? '').split(' ').includes('button')).map((a) => a.text),
+  ...elements(doc, 'a')
+    .filter((a) => (a.attrs.class ?? '').split(' ').includes('button'))
+    .map((a) => a.text),
 ];
 
 /** The visible label text of the control with this name. */
@@ -26,16 +27,50 @@ function labelFor(doc: string, name: string): string | undefined {
 const signInDefaults = { rememberMeEnabled: true, passkeyEnabled: true };
 
 const PAGES: Array<{ name: string; doc: string }> = [
-  { name: 'sign-in, everything on', doc: renderSignIn({ ...signInDefaults, rd: 'https://app.example.com/', rm: 'GET', username: 'alice', notice: 'You have been signed out.' }) },
+  {
+    name: 'sign-in, everything on',
+    doc: renderSignIn({
+      ...signInDefaults,
+      rd: 'https://app.example.com/',
+      rm: 'GET',
+      username: 'alice',
+      notice: 'You have been signed out.',
+    }),
+  },
   { name: 'sign-in, minimal', doc: renderSignIn({ rememberMeEnabled: false, passkeyEnabled: false }) },
-  { name: 'signed in', doc: renderSignedIn({ displayName: 'Alice Doe', username: 'alice', level: 2, continueUrl: 'https://app.example.com/', logoutUrl: '/logout', settingsUrl: '/settings' }) },
-  { name: 'message, error', doc: renderMessage({ title: 'Link expired', message: 'Ask for a new link.', status: 'error', actionUrl: '/', actionLabel: 'Back to sign-in' }) },
-  { name: 'message, info', doc: renderMessage({ title: 'Check your email', message: 'We sent you a link.', status: 'info' }) },
+  {
+    name: 'signed in',
+    doc: renderSignedIn({
+      displayName: 'Alice Doe',
+      username: 'alice',
+      level: 2,
+      continueUrl: 'https://app.example.com/',
+      logoutUrl: '/logout',
+      settingsUrl: '/settings',
+    }),
+  },
+  {
+    name: 'message, error',
+    doc: renderMessage({
+      title: 'Link expired',
+      message: 'Ask for a new link.',
+      status: 'error',
+      actionUrl: '/',
+      actionLabel: 'Back to sign-in',
+    }),
+  },
+  {
+    name: 'message, info',
+    doc: renderMessage({ title: 'Check your email', message: 'We sent you a link.', status: 'info' }),
+  },
 ];
 
 describe('html template: every interpolated value is escaped', () => {
   it('escapes the five characters that matter in text and quoted attributes', () => {
-    assert.equal(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    assert.equal(
+      escapeHtml(`<a href="x" title='y'>&</a>`),
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
   });
 
   it('escapes strings and numbers but keeps markup made by html itself', () => {
@@ -59,8 +94,14 @@ describe('SPEC §5: hostile values never become markup', () => {
     { name: 'rd and rm on the sign-in page', doc: renderSignIn({ ...signInDefaults, rd: HOSTILE, rm: HOSTILE }) },
     { name: 'a pre-filled username', doc: renderSignIn({ ...signInDefaults, username: HOSTILE }) },
     { name: 'a notice', doc: renderSignIn({ ...signInDefaults, notice: HOSTILE }) },
-    { name: 'a display name and username', doc: renderSignedIn({ displayName: HOSTILE, username: HOSTILE, level: 1, logoutUrl: '/logout' }) },
-    { name: 'a message page', doc: renderMessage({ title: HOSTILE, message: HOSTILE, status: 'error', actionUrl: '/', actionLabel: HOSTILE }) },
+    {
+      name: 'a display name and username',
+      doc: renderSignedIn({ displayName: HOSTILE, username: HOSTILE, level: 1, logoutUrl: '/logout' }),
+    },
+    {
+      name: 'a message page',
+      doc: renderMessage({ title: HOSTILE, message: HOSTILE, status: 'error', actionUrl: '/', actionLabel: HOSTILE }),
+    },
   ];
   for (const { name, doc } of cases) {
     it(`${name} are escaped`, () => {
@@ -95,7 +136,14 @@ describe('SPEC §5: hostile values never become markup', () => {
   }
 
   it('a link the page cannot trust is left out, and sign-out falls back to /logout', () => {
-    const doc = renderSignedIn({ displayName: 'A', username: 'a', level: 1, continueUrl: 'javascript:alert(1)', logoutUrl: 'javascript:alert(2)', settingsUrl: '//evil.example/' });
+    const doc = renderSignedIn({
+      displayName: 'A',
+      username: 'a',
+      level: 1,
+      continueUrl: 'javascript:alert(1)',
+      logoutUrl: 'javascript:alert(2)',
+      settingsUrl: '//evil.example/',
+    });
     assert.ok(!doc.includes('javascript:'));
     assert.ok(!doc.includes('evil.example'));
     assert.deepEqual(buttonTexts(doc), ['Sign out']);
@@ -198,7 +246,11 @@ describe('SPEC §5: the sign-in page', () => {
   });
 
   it('shows a notice when given', () => {
-    assert.ok(renderSignIn({ ...signInDefaults, notice: 'You have been signed out.' }).includes('>You have been signed out.</p>'));
+    assert.ok(
+      renderSignIn({ ...signInDefaults, notice: 'You have been signed out.' }).includes(
+        '>You have been signed out.</p>',
+      ),
+    );
   });
 });
 
@@ -215,7 +267,14 @@ describe('SPEC §5: the signed-in page', () => {
   }
 
   it('says who is signed in and offers Continue, Security keys and Sign out', () => {
-    const doc = renderSignedIn({ displayName: 'Alice Doe', username: 'alice', level: 1, continueUrl: 'https://app.example.com/', logoutUrl: '/logout?rd=https%3A%2F%2Fapp.example.com%2F', settingsUrl: '/settings' });
+    const doc = renderSignedIn({
+      displayName: 'Alice Doe',
+      username: 'alice',
+      level: 1,
+      continueUrl: 'https://app.example.com/',
+      logoutUrl: '/logout?rd=https%3A%2F%2Fapp.example.com%2F',
+      settingsUrl: '/settings',
+    });
     assert.ok(textOf(doc).includes('Signed in as Alice Doe (alice)'));
     const links = elements(doc, 'a');
     assert.equal(links.find((a) => a.text === 'Continue')?.attrs.href, 'https://app.example.com/');
@@ -231,7 +290,13 @@ describe('SPEC §5: the signed-in page', () => {
 
 describe('SPEC §5: the message page', () => {
   it('shows the title, the message and the action', () => {
-    const doc = renderMessage({ title: 'Link expired', message: 'Ask for a new link.', status: 'error', actionUrl: '/', actionLabel: 'Back to sign-in' });
+    const doc = renderMessage({
+      title: 'Link expired',
+      message: 'Ask for a new link.',
+      status: 'error',
+      actionUrl: '/',
+      actionLabel: 'Back to sign-in',
+    });
     assert.match(doc, /<title>Link expired · Gatehouse<\/title>/);
     assert.equal(elements(doc, 'h1')[0]?.text, 'Link expired');
     assert.ok(doc.includes('Ask for a new link.'));
@@ -240,24 +305,55 @@ describe('SPEC §5: the message page', () => {
   });
 
   it('shows a second, less prominent action after the first (e.g. "Go back")', () => {
-    const doc = renderMessage({ title: 'Access denied', message: 'No.', status: 'error', actionUrl: '/logout?rd=x', actionLabel: 'Sign in as someone else', secondaryUrl: 'javascript:alert(1)', secondaryLabel: 'Go back' });
-    assert.deepEqual(elements(doc, 'a').map((l) => [l.text, l.attrs.class]), [['Sign in as someone else', 'button primary']], 'an unsafe second link is left out');
-    const both = renderMessage({ title: 'Access denied', message: 'No.', status: 'error', actionUrl: '/logout?rd=x', actionLabel: 'Sign in as someone else', secondaryUrl: '/', secondaryLabel: 'Go back' });
-    assert.deepEqual(elements(both, 'a').map((l) => [l.text, l.attrs.href, l.attrs.class]), [['Sign in as someone else', '/logout?rd=x', 'button primary'], ['Go back', '/', 'button secondary']]);
+    const doc = renderMessage({
+      title: 'Access denied',
+      message: 'No.',
+      status: 'error',
+      actionUrl: '/logout?rd=x',
+      actionLabel: 'Sign in as someone else',
+      secondaryUrl: 'javascript:alert(1)',
+      secondaryLabel: 'Go back',
+    });
+    assert.deepEqual(
+      elements(doc, 'a').map((l) => [l.text, l.attrs.class]),
+      [['Sign in as someone else', 'button primary']],
+      'an unsafe second link is left out',
+    );
+    const both = renderMessage({
+      title: 'Access denied',
+      message: 'No.',
+      status: 'error',
+      actionUrl: '/logout?rd=x',
+      actionLabel: 'Sign in as someone else',
+      secondaryUrl: '/',
+      secondaryLabel: 'Go back',
+    });
+    assert.deepEqual(
+      elements(both, 'a').map((l) => [l.text, l.attrs.href, l.attrs.class]),
+      [
+        ['Sign in as someone else', '/logout?rd=x', 'button primary'],
+        ['Go back', '/', 'button secondary'],
+      ],
+    );
   });
 
   it('shows no action without a URL, and marks the info style', () => {
-    const doc = renderMessage({ title: 'Check your email', message: 'We sent you a link.', status: 'info', actionLabel: 'Go' });
+    const doc = renderMessage({
+      title: 'Check your email',
+      message: 'We sent you a link.',
+      status: 'info',
+      actionLabel: 'Go',
+    });
     assert.deepEqual(buttonTexts(doc), []);
     assert.ok(doc.includes('class="badge info"'));
   });
 });
 
 describe('SPEC §5: the sign-in script', () => {
-  const script = readFileSync(staticDir + 'sign-in.js', 'utf8');
+  const script = readFileSync(`${staticDir}sign-in.js`, 'utf8');
 
   it('is valid JavaScript', () => {
-    const check = spawnSync(process.execPath, ['--check', staticDir + 'sign-in.js'], { encoding: 'utf8' });
+    const check = spawnSync(process.execPath, ['--check', `${staticDir}sign-in.js`], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
   });
 
@@ -268,6 +364,7 @@ describe('SPEC §5: the sign-in script', () => {
   it('posts JSON to /api/firstfactor with the fields SPEC §6 names', () => {
     assert.ok(script.includes("'/api/firstfactor'"));
     assert.ok(script.includes("'Content-Type': 'application/json'"));
-    for (const key of ['username', 'password', 'keepMeLoggedIn', 'targetURL', 'requestMethod']) assert.ok(script.includes(`${key}:`), key);
+    for (const key of ['username', 'password', 'keepMeLoggedIn', 'targetURL', 'requestMethod'])
+      assert.ok(script.includes(`${key}:`), key);
   });
 });

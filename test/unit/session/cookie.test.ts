@@ -10,7 +10,11 @@ describe('SPEC §4 reading the session cookie', () => {
     ['an empty header', '', []],
     ['the only cookie', 'gatehouse_session=abc', ['abc']],
     ['among others, spaces and tabs around', 'a=1;  gatehouse_session = abc \t; b=2', ['abc']],
-    ['twice (a sibling subdomain set one), in order', 'gatehouse_session=first; x=y; gatehouse_session=second', ['first', 'second']],
+    [
+      'twice (a sibling subdomain set one), in order',
+      'gatehouse_session=first; x=y; gatehouse_session=second',
+      ['first', 'second'],
+    ],
     ['quoted', 'gatehouse_session="abc"', ['abc']],
     ['a lone quote is kept', 'gatehouse_session="abc', ['"abc']],
     ['an empty value', 'gatehouse_session=', ['']],
@@ -20,14 +24,18 @@ describe('SPEC §4 reading the session cookie', () => {
     ['a prefix of the name is another cookie', 'gatehouse_sess=abc', []],
     ['a pair without "=" is skipped', 'gatehouse_session; gatehouse_session=ok', ['ok']],
     ['garbage around', ';;; =;=;gatehouse_session=ok;;\u0000\uffff=', ['ok']],
-    ['at most four values', Array.from({ length: 10 }, (_, i) => `gatehouse_session=v${i}`).join('; '), ['v0', 'v1', 'v2', 'v3']],
+    [
+      'at most four values',
+      Array.from({ length: 10 }, (_, i) => `gatehouse_session=v${i}`).join('; '),
+      ['v0', 'v1', 'v2', 'v3'],
+    ],
   ];
   for (const [label, header, expected] of cases) {
     it(`reads ${label}`, () => assert.deepEqual(readCookieValues(header, name), expected));
   }
 
   it('scans a huge header quickly and finds the cookie at its end', () => {
-    const header = `${'junk=' + 'x'.repeat(1000) + '; '}`.repeat(1000) + 'gatehouse_session=last';
+    const header = `${`${`junk=${'x'.repeat(1000)}; `}`.repeat(1000)}gatehouse_session=last`;
     const started = performance.now();
     assert.deepEqual(readCookieValues(header, name), ['last']);
     assert.ok(performance.now() - started < 100);
@@ -52,7 +60,17 @@ describe('SPEC §8 the session cookie', () => {
   const now = 1_700_000_000_000;
   const session = (rememberMe: boolean): Session => ({
     id: 'AbC_-123',
-    data: { username: 'john', displayName: 'John', emails: [], groups: [], level: 1, cookieDomain: 'example.com', createdAt: now - 10_000, lastActivity: now, rememberMe },
+    data: {
+      username: 'john',
+      displayName: 'John',
+      emails: [],
+      groups: [],
+      level: 1,
+      cookieDomain: 'example.com',
+      createdAt: now - 10_000,
+      lastActivity: now,
+      rememberMe,
+    },
   });
   const attributes = (setCookie: string) => setCookie.split('; ').slice(1).sort();
 
@@ -64,7 +82,12 @@ describe('SPEC §8 the session cookie', () => {
 
   it('is persistent only under remember-me, for its remaining lifetime', () => {
     assert.deepEqual(attributes(sessionCookie(session(true), cookie, now)), [
-      'Domain=example.com', 'HttpOnly', `Max-Age=${2_592_000 - 10}`, 'Path=/', 'SameSite=Lax', 'Secure',
+      'Domain=example.com',
+      'HttpOnly',
+      `Max-Age=${2_592_000 - 10}`,
+      'Path=/',
+      'SameSite=Lax',
+      'Secure',
     ]);
   });
 
@@ -86,7 +109,13 @@ describe('SPEC §8 the session cookie', () => {
     const value = clearSessionCookie(cookie);
     assert.ok(value.startsWith('gatehouse_session=; '));
     assert.deepEqual(attributes(value), [
-      'Domain=example.com', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT', 'HttpOnly', 'Max-Age=0', 'Path=/', 'SameSite=Lax', 'Secure',
+      'Domain=example.com',
+      'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+      'HttpOnly',
+      'Max-Age=0',
+      'Path=/',
+      'SameSite=Lax',
+      'Secure',
     ]);
   });
 });

@@ -23,14 +23,27 @@ describe('SPEC §3 session.redis as client options', () => {
     assert.equal(options.enableOfflineQueue, false);
     assert.ok(options.commandTimeout! <= 2_000);
     assert.ok(options.maxRetriesPerRequest! <= 1);
-    assert.ok(typeof options.retryStrategy === 'function' && Number(options.retryStrategy(1_000)) > 0, 'reconnects forever');
+    assert.ok(
+      typeof options.retryStrategy === 'function' && Number(options.retryStrategy(1_000)) > 0,
+      'reconnects forever',
+    );
     assert.equal(options.sentinels, undefined);
   });
 
   it('maps TLS: server name, verification and minimum version', () => {
-    const options = redisClientOptions({ ...base, tls: { server_name: 'redis.example.com', skip_verify: true, minimum_version: 'TLS1.3' } });
-    assert.deepEqual(options.tls, { servername: 'redis.example.com', rejectUnauthorized: false, minVersion: 'TLSv1.3' });
-    const defaults = redisClientOptions({ ...base, tls: { server_name: '', skip_verify: false, minimum_version: 'TLS1.2' } });
+    const options = redisClientOptions({
+      ...base,
+      tls: { server_name: 'redis.example.com', skip_verify: true, minimum_version: 'TLS1.3' },
+    });
+    assert.deepEqual(options.tls, {
+      servername: 'redis.example.com',
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.3',
+    });
+    const defaults = redisClientOptions({
+      ...base,
+      tls: { server_name: '', skip_verify: false, minimum_version: 'TLS1.2' },
+    });
     assert.deepEqual(defaults.tls, { servername: undefined, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
   });
 
@@ -41,10 +54,16 @@ describe('SPEC §3 session.redis as client options', () => {
       high_availability: {
         sentinel_name: 'mymaster',
         sentinel_password: 'spw',
-        nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }],
+        nodes: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26380 },
+        ],
       },
     });
-    assert.deepEqual(options.sentinels, [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }]);
+    assert.deepEqual(options.sentinels, [
+      { host: 's1', port: 26379 },
+      { host: 's2', port: 26380 },
+    ]);
     assert.equal(options.name, 'mymaster');
     assert.equal(options.sentinelPassword, 'spw');
     assert.equal(options.password, 'pw');

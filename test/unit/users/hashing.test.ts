@@ -16,15 +16,60 @@ const FAST_ARGON2 = { ...DEFAULT_ARGON2_PARAMS, memory: 1024, iterations: 1, par
 // Hashes from independent implementations: the argon2 reference implementation's documented examples and
 // test suite, OpenBSD/Openwall bcrypt vectors, glibc's crypt(3).
 const KNOWN_HASHES: ReadonlyArray<{ name: string; hash: string; password: string; algorithm: string }> = [
-  { name: 'argon2i (reference README, p=4)', hash: '$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG', password: 'password', algorithm: 'argon2i' },
-  { name: 'argon2i (reference tests, m=256)', hash: '$argon2i$v=19$m=256,t=2,p=1$c29tZXNhbHQ$iekCn0Y3spW+sCcFanM2xBT63UP2sghkUoHLIUpWRS8', password: 'password', algorithm: 'argon2i' },
-  { name: 'argon2id (reference tests, m=256)', hash: '$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4', password: 'password', algorithm: 'argon2id' },
-  { name: 'bcrypt $2a$', hash: '$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW', password: 'U*U', algorithm: 'bcrypt' },
-  { name: 'bcrypt $2a$ (second vector)', hash: '$2a$05$XXXXXXXXXXXXXXXXXXXXXOAcXxm9kjPGEMsLznoKqmqw7tc8WCx4a', password: 'U*U*U', algorithm: 'bcrypt' },
-  { name: 'bcrypt $2b$', hash: '$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW', password: 'U*U', algorithm: 'bcrypt' },
-  { name: 'bcrypt $2y$ (PHP, htpasswd)', hash: '$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW', password: 'U*U', algorithm: 'bcrypt' },
-  { name: 'sha512-crypt', hash: '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1', password: 'Hello world!', algorithm: 'sha512-crypt' },
-  { name: 'sha512-crypt with rounds', hash: '$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1', password: 'a very much longer text to encrypt.  This one even stretches over morethan one line.', algorithm: 'sha512-crypt' },
+  {
+    name: 'argon2i (reference README, p=4)',
+    hash: '$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG',
+    password: 'password',
+    algorithm: 'argon2i',
+  },
+  {
+    name: 'argon2i (reference tests, m=256)',
+    hash: '$argon2i$v=19$m=256,t=2,p=1$c29tZXNhbHQ$iekCn0Y3spW+sCcFanM2xBT63UP2sghkUoHLIUpWRS8',
+    password: 'password',
+    algorithm: 'argon2i',
+  },
+  {
+    name: 'argon2id (reference tests, m=256)',
+    hash: '$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4',
+    password: 'password',
+    algorithm: 'argon2id',
+  },
+  {
+    name: 'bcrypt $2a$',
+    hash: '$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW',
+    password: 'U*U',
+    algorithm: 'bcrypt',
+  },
+  {
+    name: 'bcrypt $2a$ (second vector)',
+    hash: '$2a$05$XXXXXXXXXXXXXXXXXXXXXOAcXxm9kjPGEMsLznoKqmqw7tc8WCx4a',
+    password: 'U*U*U',
+    algorithm: 'bcrypt',
+  },
+  {
+    name: 'bcrypt $2b$',
+    hash: '$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW',
+    password: 'U*U',
+    algorithm: 'bcrypt',
+  },
+  {
+    name: 'bcrypt $2y$ (PHP, htpasswd)',
+    hash: '$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW',
+    password: 'U*U',
+    algorithm: 'bcrypt',
+  },
+  {
+    name: 'sha512-crypt',
+    hash: '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1',
+    password: 'Hello world!',
+    algorithm: 'sha512-crypt',
+  },
+  {
+    name: 'sha512-crypt with rounds',
+    hash: '$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1',
+    password: 'a very much longer text to encrypt.  This one even stretches over morethan one line.',
+    algorithm: 'sha512-crypt',
+  },
 ];
 
 const VALID_ARGON2 = '$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4';
@@ -36,24 +81,68 @@ const UNUSABLE_HASHES: ReadonlyArray<{ name: string; hash: string; reason: RegEx
   { name: 'an empty string', hash: '', reason: /must be a password hash/ },
   { name: 'a plain-text password', hash: 'hunter2', reason: /plain-text password/ },
   { name: 'an unknown scheme', hash: '$foo$bar', reason: /unrecognised hash algorithm/ },
-  { name: 'sha256-crypt', hash: '$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZF6yh2uOxyz', reason: /sha256-crypt.*not supported/ },
+  {
+    name: 'sha256-crypt',
+    hash: '$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZF6yh2uOxyz',
+    reason: /sha256-crypt.*not supported/,
+  },
   { name: 'md5-crypt', hash: '$1$saltsalt$qjXMvbEw8oaL.CzflDugX/', reason: /md5-crypt.*not supported/ },
-  { name: 'pbkdf2 (Authelia)', hash: '$pbkdf2-sha512$310000$c8p78n7pUMln0jzvd4aK4Q$JNRBzwAo0ek5qKn50cFzzvE9RXV88h1wJn5KGiHrD0YKtZaR/nCb2CJPOsKaPK0hjf.9yHxzQGZziziccp6Yng', reason: /pbkdf2.*not supported/ },
-  { name: 'scrypt', hash: '$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E', reason: /scrypt.*not supported/ },
+  {
+    name: 'pbkdf2 (Authelia)',
+    hash: '$pbkdf2-sha512$310000$c8p78n7pUMln0jzvd4aK4Q$JNRBzwAo0ek5qKn50cFzzvE9RXV88h1wJn5KGiHrD0YKtZaR/nCb2CJPOsKaPK0hjf.9yHxzQGZziziccp6Yng',
+    reason: /pbkdf2.*not supported/,
+  },
+  {
+    name: 'scrypt',
+    hash: '$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E',
+    reason: /scrypt.*not supported/,
+  },
   { name: 'an argon2 prefix alone', hash: '$argon2id$', reason: /not a well-formed argon2/ },
-  { name: 'argon2 without the hash', hash: '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ', reason: /not a well-formed argon2/ },
+  {
+    name: 'argon2 without the hash',
+    hash: '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ',
+    reason: /not a well-formed argon2/,
+  },
   { name: 'argon2 with padding', hash: `${VALID_ARGON2}=`, reason: /not a well-formed argon2/ },
-  { name: 'argon2 with too little memory', hash: '$argon2id$v=19$m=4,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4', reason: /memory \(m\) below/ },
-  { name: 'argon2 with absurd memory', hash: '$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4', reason: /memory \(m\) above the limit/ },
-  { name: 'argon2 with absurd iterations', hash: '$argon2id$v=19$m=256,t=1000,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4', reason: /iteration count \(t\) above/ },
-  { name: 'argon2 with zero lanes', hash: '$argon2id$v=19$m=256,t=2,p=0$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4', reason: /parallelism/ },
+  {
+    name: 'argon2 with too little memory',
+    hash: '$argon2id$v=19$m=4,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4',
+    reason: /memory \(m\) below/,
+  },
+  {
+    name: 'argon2 with absurd memory',
+    hash: '$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4',
+    reason: /memory \(m\) above the limit/,
+  },
+  {
+    name: 'argon2 with absurd iterations',
+    hash: '$argon2id$v=19$m=256,t=1000,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4',
+    reason: /iteration count \(t\) above/,
+  },
+  {
+    name: 'argon2 with zero lanes',
+    hash: '$argon2id$v=19$m=256,t=2,p=0$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4',
+    reason: /parallelism/,
+  },
   { name: 'bcrypt $2x$', hash: VALID_BCRYPT.replace('$2b$', '$2x$'), reason: /variant other than/ },
   { name: 'a truncated bcrypt hash', hash: VALID_BCRYPT.slice(0, -1), reason: /not a well-formed bcrypt/ },
   { name: 'bcrypt cost 3', hash: VALID_BCRYPT.replace('$05$', '$03$'), reason: /cost outside 4 to 31/ },
   { name: 'bcrypt cost 20', hash: VALID_BCRYPT.replace('$05$', '$20$'), reason: /cost above the limit/ },
-  { name: 'a truncated sha512-crypt hash', hash: `$6$saltstring$${SHA_CHECKSUM.slice(0, 40)}`, reason: /not a well-formed sha512-crypt/ },
-  { name: 'sha512-crypt rounds below the minimum', hash: `$6$rounds=999$saltstring$${SHA_CHECKSUM}`, reason: /below the minimum/ },
-  { name: 'sha512-crypt rounds above the limit', hash: `$6$rounds=900000000$saltstring$${SHA_CHECKSUM}`, reason: /rounds above the limit/ },
+  {
+    name: 'a truncated sha512-crypt hash',
+    hash: `$6$saltstring$${SHA_CHECKSUM.slice(0, 40)}`,
+    reason: /not a well-formed sha512-crypt/,
+  },
+  {
+    name: 'sha512-crypt rounds below the minimum',
+    hash: `$6$rounds=999$saltstring$${SHA_CHECKSUM}`,
+    reason: /below the minimum/,
+  },
+  {
+    name: 'sha512-crypt rounds above the limit',
+    hash: `$6$rounds=900000000$saltstring$${SHA_CHECKSUM}`,
+    reason: /rounds above the limit/,
+  },
 ];
 
 describe('SPEC §2 hash-password: new hashes are argon2id', () => {
@@ -95,7 +184,12 @@ describe('SPEC §8 passwords are compared through the hash’s own verifier', ()
   }
 
   it('argon2d hashes verify too', async () => {
-    const hash = await argon2Hash('password', { algorithm: 0 as Algorithm.Argon2d, memoryCost: 1024, timeCost: 1, parallelism: 1 });
+    const hash = await argon2Hash('password', {
+      algorithm: 0 as Algorithm.Argon2d,
+      memoryCost: 1024,
+      timeCost: 1,
+      parallelism: 1,
+    });
     assert.match(hash, /^\$argon2d\$/);
     assert.deepEqual(describeHash(hash), { algorithm: 'argon2d' });
     assert.equal(await verifyPassword(hash, 'password'), true);
@@ -121,9 +215,14 @@ describe('SPEC §8 passwords are compared through the hash’s own verifier', ()
 
   it('a password longer than 1024 bytes is refused before hashing, whatever the hash', async () => {
     const long = 'p'.repeat(MAX_PASSWORD_BYTES + 1);
-    const expensive = await hashPassword(long.slice(0, MAX_PASSWORD_BYTES), { ...FAST_ARGON2, memory: 65536, iterations: 20 });
+    const expensive = await hashPassword(long.slice(0, MAX_PASSWORD_BYTES), {
+      ...FAST_ARGON2,
+      memory: 65536,
+      iterations: 20,
+    });
     const started = performance.now();
-    for (const hash of [expensive, VALID_BCRYPT, KNOWN_HASHES.at(-1)!.hash]) assert.equal(await verifyPassword(hash, long), false);
+    for (const hash of [expensive, VALID_BCRYPT, KNOWN_HASHES.at(-1)!.hash])
+      assert.equal(await verifyPassword(hash, long), false);
     // Hashing would take a clear fraction of a second with t=20; the guard answers at once.
     assert.ok(performance.now() - started < 50, 'the long password was hashed');
   });

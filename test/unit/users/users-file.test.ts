@@ -46,7 +46,13 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
   it('defaults: the display name is the username, no emails, no groups, enabled', () => {
     const { users, problems } = parseUsersFile(oneUser(''), 'f');
     assert.deepEqual(problems, []);
-    assert.deepEqual(users.get('u')!.details, { username: 'u', displayName: 'u', emails: [], groups: [], disabled: false });
+    assert.deepEqual(users.get('u')!.details, {
+      username: 'u',
+      displayName: 'u',
+      emails: [],
+      groups: [],
+      disabled: false,
+    });
   });
 
   it('the details handed out cannot be changed by a caller', () => {
@@ -60,11 +66,24 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
 
   it('Authelia’s newer profile attributes are accepted and ignored', () => {
     const body = [
-      'given_name: A', 'family_name: B', 'middle_name: C', 'nickname: D', 'gender: x', 'birthdate: 2000-01-01',
-      "website: 'https://a.example'", "profile: 'https://a.example/p'", "picture: 'https://a.example/i.png'",
-      'zoneinfo: Europe/Paris', 'locale: fr-FR', "phone_number: '+33 1 23'", "phone_extension: '12'",
-      'address: { street_address: 1 Main St }', 'extra: { anything: [1, 2] }',
-    ].map((line) => `    ${line}\n`).join('');
+      'given_name: A',
+      'family_name: B',
+      'middle_name: C',
+      'nickname: D',
+      'gender: x',
+      'birthdate: 2000-01-01',
+      "website: 'https://a.example'",
+      "profile: 'https://a.example/p'",
+      "picture: 'https://a.example/i.png'",
+      'zoneinfo: Europe/Paris',
+      'locale: fr-FR',
+      "phone_number: '+33 1 23'",
+      "phone_extension: '12'",
+      'address: { street_address: 1 Main St }',
+      'extra: { anything: [1, 2] }',
+    ]
+      .map((line) => `    ${line}\n`)
+      .join('');
     const { users, problems } = parseUsersFile(oneUser(body), 'f');
     assert.deepEqual(problems, []);
     assert.ok(users.has('u'));
@@ -87,35 +106,135 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
   /** Each case: the file text, and the path and reason of the problem it must produce. */
   const PROBLEMS: ReadonlyArray<{ name: string; text: string; path: string; message: RegExp }> = [
     { name: 'invalid YAML', text: 'users:\n  u: [\n', path: 'f', message: /is not valid YAML: .*line/ },
-    { name: 'a duplicate username', text: `users:\n  u:\n    password: '${HASH}'\n  u:\n    password: '${HASH}'\n`, path: 'f', message: /unique/ },
+    {
+      name: 'a duplicate username',
+      text: `users:\n  u:\n    password: '${HASH}'\n  u:\n    password: '${HASH}'\n`,
+      path: 'f',
+      message: /unique/,
+    },
     { name: 'a document that is a list', text: '- users\n', path: 'f', message: /top-level 'users'/ },
     { name: 'an empty document', text: '', path: 'f', message: /top-level 'users'/ },
     { name: 'no users key', text: 'people: {}\n', path: 'users', message: /is required/ },
     { name: 'an unknown top-level key', text: 'users: {}\nadmins: [john]\n', path: 'admins', message: /unknown key/ },
     { name: 'users as a list', text: 'users: [john]\n', path: 'users', message: /must be a map/ },
     { name: 'a user that is not a map', text: 'users:\n  u: secret\n', path: 'users.u', message: /must be a map/ },
-    { name: 'a missing password', text: 'users:\n  u:\n    displayname: U\n', path: 'users.u.password', message: /is required/ },
-    { name: 'a plain-text password', text: 'users:\n  u:\n    password: hunter2\n', path: 'users.u.password', message: /plain-text password/ },
-    { name: 'an unsupported hash', text: "users:\n  u:\n    password: '$1$saltsalt$qjXMvbEw8oaL.CzflDugX/'\n", path: 'users.u.password', message: /md5-crypt/ },
-    { name: 'a malformed hash', text: "users:\n  u:\n    password: '$argon2id$v=19$m=65536'\n", path: 'users.u.password', message: /not a well-formed argon2/ },
+    {
+      name: 'a missing password',
+      text: 'users:\n  u:\n    displayname: U\n',
+      path: 'users.u.password',
+      message: /is required/,
+    },
+    {
+      name: 'a plain-text password',
+      text: 'users:\n  u:\n    password: hunter2\n',
+      path: 'users.u.password',
+      message: /plain-text password/,
+    },
+    {
+      name: 'an unsupported hash',
+      text: "users:\n  u:\n    password: '$1$saltsalt$qjXMvbEw8oaL.CzflDugX/'\n",
+      path: 'users.u.password',
+      message: /md5-crypt/,
+    },
+    {
+      name: 'a malformed hash',
+      text: "users:\n  u:\n    password: '$argon2id$v=19$m=65536'\n",
+      path: 'users.u.password',
+      message: /not a well-formed argon2/,
+    },
     { name: 'an unknown user key', text: oneUser('    pasword: x\n'), path: 'users.u.pasword', message: /unknown key/ },
-    { name: 'a numeric username', text: `users:\n  007:\n    password: '${HASH}'\n`, path: 'users.7', message: /must be a string \(quote it\)/ },
-    { name: 'an empty username', text: `users:\n  '':\n    password: '${HASH}'\n`, path: 'users.', message: /must not be empty/ },
+    {
+      name: 'a numeric username',
+      text: `users:\n  007:\n    password: '${HASH}'\n`,
+      path: 'users.7',
+      message: /must be a string \(quote it\)/,
+    },
+    {
+      name: 'an empty username',
+      text: `users:\n  '':\n    password: '${HASH}'\n`,
+      path: 'users.',
+      message: /must not be empty/,
+    },
     { name: 'a username with a space', text: oneUser('', "'john doe'"), path: 'users.john doe', message: /whitespace/ },
-    { name: 'a username with a tab', text: oneUser('', '"john\\tdoe"'), path: 'users.john\\u0009doe', message: /whitespace or control/ },
+    {
+      name: 'a username with a tab',
+      text: oneUser('', '"john\\tdoe"'),
+      path: 'users.john\\u0009doe',
+      message: /whitespace or control/,
+    },
     { name: 'a username with a comma', text: oneUser('', "'john,admin'"), path: 'users.john,admin', message: /comma/ },
-    { name: 'a username over 100 characters', text: oneUser('', 'a'.repeat(101)), path: `users.${'a'.repeat(101)}`, message: /at most 100/ },
-    { name: 'a display name that is a number', text: oneUser('    displayname: 42\n'), path: 'users.u.displayname', message: /must be a string/ },
-    { name: 'a display name over 256 characters', text: oneUser(`    displayname: ${'n'.repeat(257)}\n`), path: 'users.u.displayname', message: /at most 256/ },
-    { name: 'both email and emails', text: oneUser('    email: a@x.io\n    emails: [b@x.io]\n'), path: 'users.u.emails', message: /either 'email' or 'emails'/ },
-    { name: 'an email without @', text: oneUser('    email: john.example.com\n'), path: 'users.u.email', message: /email address/ },
-    { name: 'an email list with a bad item', text: oneUser('    emails: [a@x.io, "b@x.io, c@y.io"]\n'), path: 'users.u.emails[1]', message: /email address/ },
-    { name: 'emails as a string', text: oneUser('    emails: a@x.io\n'), path: 'users.u.emails', message: /must be a list/ },
-    { name: 'groups as a string', text: oneUser('    groups: admins\n'), path: 'users.u.groups', message: /must be a list/ },
-    { name: 'a group with a comma', text: oneUser("    groups: ['dev,admins']\n"), path: 'users.u.groups[0]', message: /comma/ },
-    { name: 'a numeric group', text: oneUser('    groups: [dev, 2024]\n'), path: 'users.u.groups[1]', message: /must be a string/ },
-    { name: 'an empty group', text: oneUser("    groups: ['']\n"), path: 'users.u.groups[0]', message: /must not be empty/ },
-    { name: 'disabled as yes', text: oneUser('    disabled: yes\n'), path: 'users.u.disabled', message: /true or false/ },
+    {
+      name: 'a username over 100 characters',
+      text: oneUser('', 'a'.repeat(101)),
+      path: `users.${'a'.repeat(101)}`,
+      message: /at most 100/,
+    },
+    {
+      name: 'a display name that is a number',
+      text: oneUser('    displayname: 42\n'),
+      path: 'users.u.displayname',
+      message: /must be a string/,
+    },
+    {
+      name: 'a display name over 256 characters',
+      text: oneUser(`    displayname: ${'n'.repeat(257)}\n`),
+      path: 'users.u.displayname',
+      message: /at most 256/,
+    },
+    {
+      name: 'both email and emails',
+      text: oneUser('    email: a@x.io\n    emails: [b@x.io]\n'),
+      path: 'users.u.emails',
+      message: /either 'email' or 'emails'/,
+    },
+    {
+      name: 'an email without @',
+      text: oneUser('    email: john.example.com\n'),
+      path: 'users.u.email',
+      message: /email address/,
+    },
+    {
+      name: 'an email list with a bad item',
+      text: oneUser('    emails: [a@x.io, "b@x.io, c@y.io"]\n'),
+      path: 'users.u.emails[1]',
+      message: /email address/,
+    },
+    {
+      name: 'emails as a string',
+      text: oneUser('    emails: a@x.io\n'),
+      path: 'users.u.emails',
+      message: /must be a list/,
+    },
+    {
+      name: 'groups as a string',
+      text: oneUser('    groups: admins\n'),
+      path: 'users.u.groups',
+      message: /must be a list/,
+    },
+    {
+      name: 'a group with a comma',
+      text: oneUser("    groups: ['dev,admins']\n"),
+      path: 'users.u.groups[0]',
+      message: /comma/,
+    },
+    {
+      name: 'a numeric group',
+      text: oneUser('    groups: [dev, 2024]\n'),
+      path: 'users.u.groups[1]',
+      message: /must be a string/,
+    },
+    {
+      name: 'an empty group',
+      text: oneUser("    groups: ['']\n"),
+      path: 'users.u.groups[0]',
+      message: /must not be empty/,
+    },
+    {
+      name: 'disabled as yes',
+      text: oneUser('    disabled: yes\n'),
+      path: 'users.u.disabled',
+      message: /true or false/,
+    },
   ];
 
   for (const testCase of PROBLEMS) {
@@ -124,7 +243,10 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
       const found = problems.find((problem) => problem.path === testCase.path);
       assert.ok(found, `no problem at ${testCase.path}; got ${JSON.stringify(problems)}`);
       assert.match(found.message, testCase.message);
-      assert.ok(![...users.keys()].some((name) => testCase.path.startsWith(`users.${name}`)), 'the faulty user was kept');
+      assert.ok(
+        ![...users.keys()].some((name) => testCase.path.startsWith(`users.${name}`)),
+        'the faulty user was kept',
+      );
     });
   }
 
@@ -141,7 +263,10 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
     ].join('\n');
     const { users, problems } = parseUsersFile(text, 'f');
     assert.deepEqual(problems.map((problem) => problem.path).sort(), [
-      'users.bad.disabled', 'users.bad.groups', 'users.bad.password', 'users.bad.role',
+      'users.bad.disabled',
+      'users.bad.groups',
+      'users.bad.password',
+      'users.bad.role',
     ]);
     assert.deepEqual([...users.keys()], ['good']);
   });
@@ -158,11 +283,19 @@ describe('SPEC §3 users file (Authelia’s format)', () => {
 
 describe('SPEC §4 Remote-* headers: no header injection through the users file', () => {
   const INJECTIONS: ReadonlyArray<{ field: string; yaml: string; path: string }> = [
-    { field: 'a display name with CR LF', yaml: '    displayname: "John\\r\\nRemote-Groups: admins"\n', path: 'users.u.displayname' },
+    {
+      field: 'a display name with CR LF',
+      yaml: '    displayname: "John\\r\\nRemote-Groups: admins"\n',
+      path: 'users.u.displayname',
+    },
     { field: 'a display name with a bare LF', yaml: '    displayname: "John\\nX: y"\n', path: 'users.u.displayname' },
     { field: 'a display name with NUL', yaml: '    displayname: "John\\0"\n', path: 'users.u.displayname' },
     { field: 'a display name with a C1 next-line', yaml: '    displayname: "John\\NX"\n', path: 'users.u.displayname' },
-    { field: 'a display name with a line separator', yaml: '    displayname: "John\\LX"\n', path: 'users.u.displayname' },
+    {
+      field: 'a display name with a line separator',
+      yaml: '    displayname: "John\\LX"\n',
+      path: 'users.u.displayname',
+    },
     { field: 'a display name with DEL', yaml: '    displayname: "John\\x7f"\n', path: 'users.u.displayname' },
     { field: 'an email with CR LF', yaml: '    email: "a@x.io\\r\\nRemote-User: admin"\n', path: 'users.u.email' },
     { field: 'an emails item with LF', yaml: '    emails: ["a@x.io\\nb"]\n', path: 'users.u.emails[0]' },
@@ -189,7 +322,10 @@ describe('SPEC §4 Remote-* headers: no header injection through the users file'
   });
 
   it('non-ASCII names are allowed (they are not control characters)', () => {
-    const { users, problems } = parseUsersFile(oneUser('    displayname: "Zoë Łukasiewicz 李"\n    groups: [développeurs]\n', 'zoë'), 'f');
+    const { users, problems } = parseUsersFile(
+      oneUser('    displayname: "Zoë Łukasiewicz 李"\n    groups: [développeurs]\n', 'zoë'),
+      'f',
+    );
     assert.deepEqual(problems, []);
     assert.equal(users.get('zoë')!.details.displayName, 'Zoë Łukasiewicz 李');
   });

@@ -3,19 +3,28 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import {
-  BadInput, readCredentialId, readDescription, readRegistrationBody, readRegistrationResponse, readSignInBody,
+  BadInput,
+  readCredentialId,
+  readDescription,
+  readRegistrationBody,
+  readRegistrationResponse,
+  readSignInBody,
 } from '../../../src/webauthn/input.js';
 import { putChallenge, takeChallenge } from '../../../src/webauthn/challenges.js';
 import { authenticatorModel } from '../../../src/webauthn/aaguids.js';
 import type { Session } from '../../../src/session/model.js';
 
 const registration = () => ({
-  id: 'AAEC', rawId: 'AAEC', type: 'public-key',
+  id: 'AAEC',
+  rawId: 'AAEC',
+  type: 'public-key',
   response: { clientDataJSON: 'eyJ9', attestationObject: 'o2Nm', transports: ['usb'] },
   clientExtensionResults: {},
 });
 const assertion = () => ({
-  id: 'AAEC', rawId: 'AAEC', type: 'public-key',
+  id: 'AAEC',
+  rawId: 'AAEC',
+  type: 'public-key',
   response: { clientDataJSON: 'eyJ9', authenticatorData: 'AAAA', signature: 'MEUC', userHandle: 'dXNlcg' },
   clientExtensionResults: {},
 });
@@ -60,7 +69,9 @@ describe('reading a registration response', () => {
       clientExtensionResults: { credProps: { rk: true }, prf: { enabled: true } },
     });
     assert.deepEqual(read, {
-      id: 'AAEC', rawId: 'AAEC', type: 'public-key',
+      id: 'AAEC',
+      rawId: 'AAEC',
+      type: 'public-key',
       response: { clientDataJSON: 'eyJ9', attestationObject: 'o2Nm', transports: ['usb', 'nfc'] },
       authenticatorAttachment: 'cross-platform',
       clientExtensionResults: { credProps: { rk: true } },
@@ -72,8 +83,14 @@ describe('reading a sign-in body', () => {
   const bad: [string, unknown][] = [
     ['a body that is a list', []],
     ['no response', {}],
-    ['a signature that is not base64url', { response: { ...assertion(), response: { ...assertion().response, signature: 'ab$' } } }],
-    ['a user handle longer than 64 bytes', { response: { ...assertion(), response: { ...assertion().response, userHandle: 'A'.repeat(100) } } }],
+    [
+      'a signature that is not base64url',
+      { response: { ...assertion(), response: { ...assertion().response, signature: 'ab$' } } },
+    ],
+    [
+      'a user handle longer than 64 bytes',
+      { response: { ...assertion(), response: { ...assertion().response, userHandle: 'A'.repeat(100) } } },
+    ],
     ['a non-boolean appid output', { response: { ...assertion(), clientExtensionResults: { appid: 'true' } } }],
     ['a numeric targetURL', { response: assertion(), targetURL: 5 }],
     ['a huge targetURL', { response: assertion(), targetURL: `https://a.example.com/${'a'.repeat(5000)}` }],
@@ -93,7 +110,9 @@ describe('reading a sign-in body', () => {
   });
 
   it('treats an empty user handle as none', () => {
-    const read = readSignInBody({ response: { ...assertion(), response: { ...assertion().response, userHandle: '' } } });
+    const read = readSignInBody({
+      response: { ...assertion(), response: { ...assertion().response, userHandle: '' } },
+    });
     assert.equal(read.response.response.userHandle, undefined);
   });
 });
@@ -128,7 +147,16 @@ describe('a key name', () => {
 });
 
 describe('a credential ID in the path', () => {
-  const cases: [unknown, number | undefined][] = [['1', 1], ['42', 42], ['0', undefined], ['-1', undefined], ['1e3', undefined], ['01', undefined], ['9'.repeat(16), undefined], [undefined, undefined]];
+  const cases: [unknown, number | undefined][] = [
+    ['1', 1],
+    ['42', 42],
+    ['0', undefined],
+    ['-1', undefined],
+    ['1e3', undefined],
+    ['01', undefined],
+    ['9'.repeat(16), undefined],
+    [undefined, undefined],
+  ];
   for (const [input, output] of cases) {
     it(`${JSON.stringify(input)} → ${output}`, () => assert.equal(readCredentialId(input), output));
   }
@@ -137,7 +165,17 @@ describe('a credential ID in the path', () => {
 describe('ceremony challenges in the session', () => {
   const session = (): Session => ({
     id: 'x',
-    data: { username: 'john', displayName: 'John', emails: [], groups: [], level: 1, cookieDomain: 'example.com', createdAt: 0, lastActivity: 0, rememberMe: false },
+    data: {
+      username: 'john',
+      displayName: 'John',
+      emails: [],
+      groups: [],
+      level: 1,
+      cookieDomain: 'example.com',
+      createdAt: 0,
+      lastActivity: 0,
+      rememberMe: false,
+    },
   });
 
   it('gives a challenge once', () => {

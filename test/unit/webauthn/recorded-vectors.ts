@@ -28,4 +28,3 @@ export function loadVectors(): Vector[] {
     .sort()
     .map((name) => JSON.parse(readFileSync(join(VECTORS_DIR, name), 'utf8')) as Vector);
 }
-

@@ -17,7 +17,8 @@ const DAY_MS = 86_400_000;
 function verificationClock(vector: Vector): number | undefined {
   const clock = vector.expectedOutcome.clock;
   if (clock.verifyAt) return Date.parse(clock.verifyAt);
-  if (clock.dependsOnClock && clock.x5cValidTo && Date.now() > Date.parse(clock.x5cValidTo)) return Date.parse(clock.x5cValidTo) - DAY_MS;
+  if (clock.dependsOnClock && clock.x5cValidTo && Date.now() > Date.parse(clock.x5cValidTo))
+    return Date.parse(clock.x5cValidTo) - DAY_MS;
   return undefined;
 }
 
@@ -126,7 +127,9 @@ describe('recorded WebAuthn vectors through Gatehouse verification (SPEC §6)', 
 
       if (vector.kind === 'registration' && vector.expectedOutcome.result?.userVerified === false) {
         it('is refused when user verification is required (its UV flag is clear)', async () => {
-          const verdict = await atClock(clock, () => verify(vector, { ...vector.expected, requireUserVerification: true }));
+          const verdict = await atClock(clock, () =>
+            verify(vector, { ...vector.expected, requireUserVerification: true }),
+          );
           assert.equal(verdict.verified, false);
         });
       }

@@ -2,9 +2,27 @@
 // algorithm is accepted when everything matches, and each thing a relying party checks is refused when it does not.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { counterAdvanced, verifyAssertion, verifyRegistration, type Expected, type StoredKey } from '../../../src/webauthn/verify.js';
-import { createCredential, getAssertion, legacyU2fCredential, type Algorithm, type AttestationFormat, type CreateOptions, type GetOptions, type SoftCredential } from '../../helpers/soft-authenticator.js';
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+import {
+  counterAdvanced,
+  verifyAssertion,
+  verifyRegistration,
+  type Expected,
+  type StoredKey,
+} from '../../../src/webauthn/verify.js';
+import {
+  createCredential,
+  getAssertion,
+  legacyU2fCredential,
+  type Algorithm,
+  type AttestationFormat,
+  type CreateOptions,
+  type GetOptions,
+  type SoftCredential,
+} from '../../helpers/soft-authenticator.js';
 
 const RP_ID = 'auth.example.com';
 const ORIGIN = 'https://auth.example.com';
@@ -29,14 +47,25 @@ function enrolled(options: CreateOptions = {}): SoftCredential {
 
 describe('registration verification (SPEC §6)', () => {
   const accepted: [AttestationFormat, Algorithm][] = [
-    ['none', 'ES256'], ['none', 'EdDSA'], ['none', 'RS256'],
-    ['packed', 'ES256'], ['packed', 'EdDSA'], ['packed', 'RS256'],
+    ['none', 'ES256'],
+    ['none', 'EdDSA'],
+    ['none', 'RS256'],
+    ['packed', 'ES256'],
+    ['packed', 'EdDSA'],
+    ['packed', 'RS256'],
     ['fido-u2f', 'ES256'],
   ];
   for (const [format, algorithm] of accepted) {
     it(`accepts ${format} attestation with ${algorithm} and extracts the key's facts`, async () => {
       const aaguid = format === 'fido-u2f' ? undefined : 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
-      const { credential, response } = createCredential(creationOptions, { format, algorithm, aaguid, discoverable: true, transports: ['usb', 'nfc'], flags: { be: true, bs: true } });
+      const { credential, response } = createCredential(creationOptions, {
+        format,
+        algorithm,
+        aaguid,
+        discoverable: true,
+        transports: ['usb', 'nfc'],
+        flags: { be: true, bs: true },
+      });
       const verdict = await verifyRegistration(response, expected);
       assert.ok(verdict.verified, verdict.verified ? '' : verdict.reason);
       assert.equal(verdict.value.credentialId, credential.kid);
@@ -87,7 +116,11 @@ describe('assertion verification (SPEC §6)', () => {
   for (const algorithm of ['ES256', 'EdDSA', 'RS256'] as const) {
     it(`accepts an ${algorithm} assertion and reports the new counter`, async () => {
       const credential = enrolled({ algorithm });
-      const verdict = await verifyAssertion(getAssertion(credential, requestOptions, { counter: 7 }), expected, stored(credential, 6));
+      const verdict = await verifyAssertion(
+        getAssertion(credential, requestOptions, { counter: 7 }),
+        expected,
+        stored(credential, 6),
+      );
       assert.ok(verdict.verified, verdict.verified ? '' : verdict.reason);
       assert.equal(verdict.value.newCounter, 7);
       assert.equal(verdict.value.userVerified, true);
@@ -105,7 +138,11 @@ describe('assertion verification (SPEC §6)', () => {
   for (const [what, options, expectation] of refused) {
     it(`refuses ${what}`, async () => {
       const credential = enrolled();
-      const verdict = await verifyAssertion(getAssertion(credential, requestOptions, options), { ...expected, ...expectation }, stored(credential));
+      const verdict = await verifyAssertion(
+        getAssertion(credential, requestOptions, options),
+        { ...expected, ...expectation },
+        stored(credential),
+      );
       assert.equal(verdict.verified, false);
       assert.notEqual(verdict.verified === false && verdict.cloned, true);
     });
@@ -113,7 +150,11 @@ describe('assertion verification (SPEC §6)', () => {
 
   it('refuses a signature made by another key', async () => {
     const [credential, other] = [enrolled(), enrolled()];
-    const verdict = await verifyAssertion(getAssertion(other, requestOptions, { id: credential.kid }), expected, stored(credential));
+    const verdict = await verifyAssertion(
+      getAssertion(other, requestOptions, { id: credential.kid }),
+      expected,
+      stored(credential),
+    );
     assert.equal(verdict.verified, false);
   });
 
@@ -125,7 +166,11 @@ describe('assertion verification (SPEC §6)', () => {
 
   it('marks a counter that went back as a possible clone only when the signature is good', async () => {
     const credential = enrolled();
-    const good = await verifyAssertion(getAssertion(credential, requestOptions, { counter: 4 }), expected, stored(credential, 5));
+    const good = await verifyAssertion(
+      getAssertion(credential, requestOptions, { counter: 4 }),
+      expected,
+      stored(credential, 5),
+    );
     assert.ok(!good.verified && good.cloned === true);
     const forged = getAssertion(enrolled(), requestOptions, { counter: 4, id: credential.kid });
     const bad = await verifyAssertion(forged, expected, stored(credential, 5));
@@ -138,16 +183,40 @@ describe('assertion verification (SPEC §6)', () => {
     assert.deepEqual(response.clientExtensionResults, { appid: true });
     const verdict = await verifyAssertion(response, expected, stored(credential, 0, ORIGIN));
     assert.ok(verdict.verified, verdict.verified ? '' : verdict.reason);
-    assert.equal((await verifyAssertion(getAssertion(credential, requestOptions), expected, stored(credential, 0, 'https://other.example.com'))).verified, false);
+    assert.equal(
+      (
+        await verifyAssertion(
+          getAssertion(credential, requestOptions),
+          expected,
+          stored(credential, 0, 'https://other.example.com'),
+        )
+      ).verified,
+      false,
+    );
     // Signed over the AppID but without saying so: the RP ID hash does not match.
-    assert.equal((await verifyAssertion(getAssertion(credential, requestOptions, { useAppid: false, rpId: ORIGIN }), expected, stored(credential, 0, ORIGIN))).verified, false);
+    assert.equal(
+      (
+        await verifyAssertion(
+          getAssertion(credential, requestOptions, { useAppid: false, rpId: ORIGIN }),
+          expected,
+          stored(credential, 0, ORIGIN),
+        )
+      ).verified,
+      false,
+    );
   });
 });
 
 describe('the sign counter rule (SPEC §6)', () => {
   const cases: [stored: number, received: number, advanced: boolean][] = [
-    [0, 0, true], [0, 1, true], [5, 6, true], [5, 1000, true],
-    [5, 5, false], [5, 4, false], [5, 0, false], [1, 0, false],
+    [0, 0, true],
+    [0, 1, true],
+    [5, 6, true],
+    [5, 1000, true],
+    [5, 5, false],
+    [5, 4, false],
+    [5, 0, false],
+    [1, 0, false],
   ];
   for (const [before, received, advanced] of cases) {
     it(`stored ${before}, received ${received}: ${advanced ? 'accepted' : 'refused'}`, () => {
