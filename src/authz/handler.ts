@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { clientAddress, parseTargetUrl, readTarget, type Target, UNKNOWN_ADDRESS } from './target.js';
 import { parseAuthorization } from './basic-credentials.js';
-import type { AuthnStrategy, AuthzEndpoint, Challenge } from './endpoints.js';
+import type { AuthnStrategy, AuthzEndpoint, Challenge } from '../config/authz-endpoints.js';
 import type { TrustedProxies } from './ip.js';
 import { policyLevel, type CompiledAccessControl } from './rules.js';
 import { cookieForTarget, hostIsWithin } from '../config/cookies.js';
@@ -17,7 +17,7 @@ import type { CookieSettings, Session } from '../session/model.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
 import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-check.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
-import { requestIdOf } from '../http/request-id.js';
+import { requestIdOf } from '../observability/request-id.js';
 import { backendOf, type Outages } from '../observability/outages.js';
 
 export interface AuthzDependencies {

@@ -18,9 +18,10 @@
 import { BlockList, type SocketAddress } from 'node:net';
 import { ConfigError } from '../config/problems.js';
 import type { AccessControlConfig, DefinitionsConfig, Policy, RuleConfig } from '../config/schema.js';
-import { compileGoRegex, type GoRegex } from './go-regex.js';
+import { compileGoRegex, type GoRegex } from '../config/go-regex.js';
 import { parseGoQuery, type GoQuery } from './go-query.js';
-import { addNetwork, clientAddress, parseNetwork, type Network } from './ip.js';
+import { parseNetwork, type Network } from '../config/networks.js';
+import { addNetwork, clientAddress } from './ip.js';
 import { canonicalResource } from './resource-path.js';
 import {
   accessControlProblems,
@@ -35,7 +36,7 @@ import {
   queryOperator,
   type DomainPattern,
   type QueryOperator,
-} from './rules-validate.js';
+} from '../config/access-control-syntax.js';
 
 export interface AccessSubject {
   username: string;

@@ -4,9 +4,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { canonicalResource } from './resource-path.js';
+import type { AuthzFlavour } from '../config/authz-endpoints.js';
 import type { TrustedProxies } from './ip.js';
-
-export type AuthzFlavour = 'auth-request' | 'forward-auth' | 'verify';
 
 export interface Target {
   url: URL;

@@ -2,7 +2,8 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { clientAddress, parseTargetUrl, readTarget } from '../../../src/authz/target.js';
-import { TrustedProxies, parseNetwork, type Network } from '../../../src/authz/ip.js';
+import { TrustedProxies } from '../../../src/authz/ip.js';
+import { parseNetwork, type Network } from '../../../src/config/networks.js';
 
 const ok = (r: ReturnType<typeof readTarget>) => {
   assert.ok('target' in r, JSON.stringify(r));
