@@ -1,7 +1,8 @@
 // SPEC §4: reading the target of an authz call from each proxy flavour's headers, and the client address.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { clientAddress, parseTargetUrl, readTarget } from '../../../src/authz/target.js';
+import { clientAddress, parseTargetUrl } from '../../../src/authz/target.js';
+import { readTarget } from '../../../src/authz/flavours.js';
 import { TrustedProxies } from '../../../src/authz/ip.js';
 import { parseNetwork, type Network } from '../../../src/config/networks.js';
 
