@@ -103,7 +103,10 @@ export interface ChosenTarget {
   raw: string;
   /** X-Original-URL as sent, when the target was read from it. */
   originalUrl?: string;
-  /** X-Forwarded-Uri as sent (empty: the root), when the target was read from it or checked against it. */
+  /**
+   * X-Forwarded-Uri, when the target was read from it or checked against it; empty is the root, and so is absent
+   * when it alone names the target.
+   */
   forwardedUri?: string | undefined;
 }
 
