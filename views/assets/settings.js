@@ -15,7 +15,7 @@ import {
 /** @typedef {import('./webauthn-client.js').ApiReply} ApiReply */
 /** @typedef {{ action: 'rename' | 'delete', id: string, name?: string }} KeyChange */
 
-// The settings page renders these; the functions that use them unchecked run only from the list's own handlers.
+// The settings page renders these; code that uses one unchecked runs only from a handler on it or on the key list.
 const list = /** @type {HTMLElement} */ (document.getElementById('key-list'));
 const status = statusArea('settings-status');
 const elevation = /** @type {HTMLElement} */ (document.getElementById('elevation-needed'));
