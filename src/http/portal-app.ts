@@ -16,7 +16,7 @@ import { identityRoutes, type IdentityRouteDependencies } from '../identity/rout
 import { webauthnRoutes, type WebAuthnRouteDependencies } from '../webauthn/routes.js';
 import { clientAddressOf, html, ko, ok } from '../portal/http-helpers.js';
 import type { TrustedProxies } from '../authz/ip.js';
-import { renderMessage } from '../portal/views/pages.js';
+import { renderMessage } from '../../views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
 import { StorageUnavailableError } from '../storage/storage.js';
 import { backendOf, reasonOf, type Outages } from '../observability/outages.js';
@@ -75,7 +75,7 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
     '/static/vendor/simplewebauthn',
     express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), STATIC_FILES),
   );
-  app.use('/static', express.static(join(packageRoot, 'views', 'static'), STATIC_FILES));
+  app.use('/static', express.static(join(packageRoot, 'views', 'assets'), STATIC_FILES));
 
   app.use(clientAddressOf(deps.trustedProxies));
   app.use(portalContext(deps.cookies, deps.sessions, deps.users));

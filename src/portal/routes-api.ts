@@ -6,7 +6,7 @@ import type { SessionService } from '../session/service.js';
 import { z } from 'zod';
 import { ko, ok, requestIp } from './http-helpers.js';
 import { BadBody, bodyObject, ignoredBody, optionalFlag, optionalText, parseBody } from './body.js';
-import { MAX_USERNAME_LENGTH, hasUnsafeCharacters } from '../regulation/safe-text.js';
+import { MAX_USERNAME_LENGTH, hasUnsafeCharacters } from '../text/safe-text.js';
 import { MAX_PASSWORD_BYTES } from '../users/hashing.js';
 import { PasswordCheckBusyError } from '../users/password-check.js';
 import { endSession, portalLocals, setSessionCookie } from './context.js';

@@ -1,14 +1,14 @@
 // The portal's server-rendered pages (SPEC §5): sign-in, "signed in as", sign-out.
 import { Router, type Request, type Response } from 'express';
 import type { SessionService } from '../session/service.js';
-import { renderMessage, renderSignIn, renderSignedIn } from './views/pages.js';
+import { renderMessage, renderSignIn, renderSignedIn } from '../../views/pages.js';
 import { endSession, portalLocals } from './context.js';
 import { html, requestIp } from './http-helpers.js';
 import { normaliseMethod } from '../authz/target.js';
 import { safeRedirectTarget } from './safe-redirect.js';
 import type { SignIn } from './sign-in.js';
 import type { CookieSettings } from '../session/model.js';
-import { renderSecondFactor } from './views/security-keys.js';
+import { renderSecondFactor } from '../../views/security-keys.js';
 import type { SecurityPageDependencies } from './routes-security-pages.js';
 import { relyingParty } from '../webauthn/options.js';
 import type { Logger } from 'pino';

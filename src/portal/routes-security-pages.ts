@@ -12,8 +12,8 @@ import {
   renderLinkProblem,
   renderSettings,
   securityKeyView,
-} from './views/security-keys.js';
-import { renderMessage } from './views/pages.js';
+} from '../../views/security-keys.js';
+import { renderMessage } from '../../views/pages.js';
 import { portalLink } from '../identity/routes.js';
 import { MAX_TOKEN_LENGTH, type IdentityVerifier } from '../identity/tokens.js';
 import { portalPath } from './portal-path.js';
