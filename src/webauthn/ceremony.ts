@@ -8,7 +8,6 @@ import type { Config } from '../config/schema.js';
 import type { KeyChangeInput, MessageContent } from '../notify/templates.js';
 import type { Notifier } from '../notify/notifier.js';
 import { SecurityEvents } from '../observability/events.js';
-import type { SignIn } from '../portal/sign-in.js';
 import type { Regulator } from '../regulation/regulator.js';
 import type { AuthLevel, CookieSettings, Session } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
@@ -22,6 +21,29 @@ import type { RelyingParty } from './options.js';
 import { Refusal } from './refusal.js';
 import { verifyAssertion, type Expected } from './verify.js';
 
+/**
+ * What a ceremony needs from the portal's sign-in (portal/sign-in.ts's SignIn provides it): a new session at the
+ * level reached, and where the browser goes next. Declared here, where it is used: webauthn sits below the portal.
+ */
+export interface SignInSteps {
+  establish(
+    current: Session | undefined,
+    user: UserDetails,
+    level: AuthLevel,
+    rememberMe: boolean,
+    cookie: CookieSettings,
+    firstFactor?: 'password' | 'passkey',
+  ): Promise<Session>;
+  nextLocation(
+    target: unknown,
+    method: unknown,
+    user: UserDetails,
+    level: AuthLevel,
+    cookie: CookieSettings,
+    ip: string,
+  ): string | undefined;
+}
+
 export interface WebAuthnServiceDependencies {
   webauthn: Config['webauthn'];
   /** `identity_validation.elevation_lifetime`, seconds: how long a passed second factor allows renaming/deleting keys. */
@@ -29,7 +51,7 @@ export interface WebAuthnServiceDependencies {
   storage: Storage;
   sessions: SessionService;
   users: UserProvider;
-  signIn: SignIn;
+  signIn: SignInSteps;
   regulator: Regulator;
   notifier: Pick<Notifier, 'send'>;
   logger: Logger;
