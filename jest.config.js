@@ -3,8 +3,8 @@
 /** @type {import('jest').Config} */
 export default {
   rootDir: '.',
-  // dist/ holds what runs; src/, views/ and test/ are there for `jest --watch`, which looks for the tests related to the .ts
-  // files changed since the last commit (scripts/jest-dependencies.mjs links each compiled file to its source).
+  // dist/ holds what runs; src/, views/ and test/ are there for `jest --watch`, which looks for the tests related to
+  // the .ts files changed since the last commit (scripts/jest-dependencies.mjs links each compiled file to its source).
   roots: ['<rootDir>/dist', '<rootDir>/src', '<rootDir>/views', '<rootDir>/test'],
   dependencyExtractor: '<rootDir>/scripts/jest-dependencies.mjs',
   testMatch: ['<rootDir>/dist/test/**/*.test.js'],
