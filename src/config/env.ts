@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { configKeys, ENV_PREFIX, envNameFor, FILE_SUFFIX } from './reference.js';
 import type { ConfigProblem } from './problems.js';
 import { isMap, setOwn, type ConfigTree } from './yaml-files.js';
-import { AUTHELIA_KEYS, finalKey, type AutheliaKeyEntry } from './authelia-unsupported.js';
+import { AUTHELIA_KEYS, finalKey, type AutheliaKeyEntry } from './authelia-keys.js';
 
 interface EnvKey {
   /** Key path parts, e.g. ['session', 'remember_me']. */

@@ -1,12 +1,12 @@
 // `npm run generate:config`: writes what is generated from the schema (reference.ts) into the repository: the key
-// table of docs/configuration.md and configuration.schema.json (the npm script then formats the JSON with Biome).
+// table and the Authelia key table of docs/configuration.md and configuration.schema.json (the npm script then formats the JSON with Biome).
 // `--check` writes nothing and exits 1 when either is stale (the unit tests check the same).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { packageRoot } from '../paths.js';
-import { jsonSchemaText, withKeyTable } from './reference.js';
+import { jsonSchemaText, withGeneratedTables } from './reference.js';
 
 export const DOCS_PATH = join('docs', 'configuration.md');
 export const JSON_SCHEMA_PATH = 'configuration.schema.json';
@@ -29,8 +29,8 @@ const sameJson = (a: string, b: string): boolean => {
 /** Each generated file with its content as it should be committed. */
 export function generatedFiles(root: string = packageRoot): GeneratedFile[] {
   const docs = readFileSync(join(root, DOCS_PATH), 'utf8');
-  const withTable = withKeyTable(docs);
-  if (withTable === undefined) throw new Error(`${DOCS_PATH} lost the marker comments around the key table`);
+  const withTable = withGeneratedTables(docs);
+  if (withTable === undefined) throw new Error(`${DOCS_PATH} lost the marker comments around a generated table`);
   return [
     { path: DOCS_PATH, content: withTable, matches: (committed) => committed === withTable },
     {

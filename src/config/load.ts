@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_NOTIFICATION_FILE, type Config } from './schema.js';
 import { isMap, readConfigFiles, setOwn, type ConfigTree } from './yaml-files.js';
 import { applyEnvOverrides } from './env.js';
-import { applyAutheliaKeys } from './authelia-unsupported.js';
+import { applyAutheliaKeys } from './authelia-apply.js';
 import { compareKeyPaths, parsePartially } from './partial-parse.js';
 import { validateSemantics } from './validate.js';
 import { referencedFileProblems, type UsersFileCheck } from './referenced-files.js';
