@@ -43,6 +43,10 @@ export interface ConfigKey {
   secret: boolean;
 }
 
+/** The map a list entry is (a matcher written alone or in an AND-list is still that map); undefined for scalars. */
+const mapEntry = (items: JsonSchemaNode | undefined): JsonSchemaNode | undefined =>
+  items?.properties ? items : items?.anyOf?.find((member) => member.properties);
+
 const isRecord = (node: JsonSchemaNode): boolean =>
   node.properties === undefined && typeof node.additionalProperties === 'object';
 
@@ -58,7 +62,8 @@ export function configKeys(schema: JsonSchemaNode = configJsonSchema()): ConfigK
         walk(child, childPath, inList);
       } else if (child.type === 'array') {
         keys.push({ path: childPath, node: child, settable: false, kind: 'list', secret });
-        if (child.items?.properties) walk(child.items, [...childPath, '[]'], true);
+        const entry = mapEntry(child.items);
+        if (entry) walk(entry, [...childPath, '[]'], true);
       } else if (isRecord(child)) {
         keys.push({ path: childPath, node: child, settable: false, kind: 'map', secret });
         const entry = child.additionalProperties as JsonSchemaNode;
@@ -111,7 +116,7 @@ function typeOf(node: JsonSchemaNode, kind: ConfigKey['kind']): string {
   if (kind === 'map') return 'map';
   if (kind === 'list') {
     const items = node.items;
-    if (items?.properties) return 'list of maps';
+    if (mapEntry(items)) return 'list of maps';
     return items?.enum ? `list of ${items.enum.map((v) => code(String(v))).join(' ')}` : 'list';
   }
   if (node.enum) return node.enum.map((v) => code(String(v))).join(' ');
@@ -126,7 +131,7 @@ function defaultOf(node: JsonSchemaNode, kind: ConfigKey['kind']): string {
   if (typeof node.default === 'object') {
     return Array.isArray(node.default) && node.default.length > 0 ? code(JSON.stringify(node.default)) : '';
   }
-  return code(String(node.default));
+  return node.default === '' ? "`''`" : code(String(node.default));
 }
 
 /** The markdown table of every key (between the marker comments in docs/configuration.md). */

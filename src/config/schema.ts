@@ -85,7 +85,7 @@ const tls = z
     skip_verify: z
       .boolean()
       .default(false)
-      .meta({ description: "do not check the server's certificate (a warning is logged)" }),
+      .meta({ description: "do not check the server's certificate (trial setups only)" }),
     minimum_version: z
       .enum(['TLS1.2', 'TLS1.3'])
       .default('TLS1.2')
@@ -358,7 +358,10 @@ export const configSchema = z.strictObject({
                   }),
                 )
                 .default([])
-                .meta({ description: 'the Sentinels (the host and port above are one of them)' }),
+                .meta({
+                  description:
+                    'the Sentinels asked for the master (with high_availability, session.redis.host and port are not used)',
+                }),
             })
             .optional()
             .meta({ description: 'Redis through Sentinel' }),
