@@ -14,6 +14,7 @@ export interface JsonSchemaNode {
   secret?: boolean;
   default?: unknown;
   enum?: unknown[];
+  deprecated?: boolean;
   properties?: Record<string, JsonSchemaNode>;
   items?: JsonSchemaNode;
   additionalProperties?: JsonSchemaNode | boolean;
@@ -178,7 +179,34 @@ export function withGeneratedTables(docs: string): string | undefined {
   return withKeys && replaceBetween(withKeys, AUTHELIA_TABLE_START, AUTHELIA_TABLE_END, autheliaTableMarkdown());
 }
 
-/** configuration.schema.json as committed (two-space indent, final newline). */
+/**
+ * The JSON Schema plus the Authelia keys Gatehouse maps or sets aside with a warning, marked `deprecated` with
+ * what happens to them: an editor then flags them without calling an accepted key an error. Keys refused whatever
+ * their value stay unknown to the schema, so editors report them as errors, as `validate-config` does.
+ */
+export function publishedJsonSchema(): JsonSchemaNode {
+  const schema = structuredClone(configJsonSchema());
+  const covered: string[] = [];
+  // Shorter keys first: an entry covers its whole subtree, so what lies below it needs no node of its own.
+  const entries = [...AUTHELIA_KEYS].sort((a, b) => a.key.split('.').length - b.key.split('.').length);
+  for (const entry of entries) {
+    if (entry.action === 'refuse' && !entry.when) continue;
+    for (const key of [entry.key, ...(entry.with ?? [])]) {
+      if (covered.some((done) => key === done || key.startsWith(`${done}.`))) continue;
+      const parts = key.split('.');
+      let parent: JsonSchemaNode | undefined = schema;
+      for (const part of parts.slice(0, -1)) parent = parent?.properties?.[part];
+      const leaf = parts[parts.length - 1]!;
+      if (!parent?.properties || Object.hasOwn(parent.properties, leaf)) continue;
+      const action = entry.action === 'map' ? "Authelia's older name" : 'Authelia option Gatehouse does not support';
+      parent.properties[leaf] = { deprecated: true, description: `${action}: ${entry.text}` };
+      covered.push(key);
+    }
+  }
+  return schema;
+}
+
+/** configuration.schema.json as committed (two-space indent, final newline; Biome formats it after writing). */
 export function jsonSchemaText(): string {
-  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+  return `${JSON.stringify(publishedJsonSchema(), null, 2)}\n`;
 }

@@ -58,6 +58,16 @@ describe('configuration.schema.json', () => {
     assert.equal(at('session', 'name').secret, undefined);
   });
 
+  it('lists the Authelia keys Gatehouse maps or warns about as deprecated, and leaves refused ones unknown', () => {
+    assert.equal(at('jwt_secret').deprecated, true);
+    assert.match(at('jwt_secret').description ?? '', /identity_validation\.jwt_secret/);
+    assert.equal(at('session', 'remember_me_duration').deprecated, true);
+    assert.equal(at('totp').deprecated, true);
+    assert.equal(schema.properties!.storage!.properties!.mysql, undefined);
+    assert.equal(schema.properties!.authentication_backend!.properties!.ldap, undefined);
+    assert.equal(schema.properties!.server!.properties!.tls, undefined);
+  });
+
   for (const example of EXAMPLES) {
     it(`${example} names it on its first line and satisfies the schema it describes`, () => {
       const text = read(example);
