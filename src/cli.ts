@@ -3,7 +3,7 @@
 // storage user webauthn list/delete/import/export, sessions revoke, help. Usage texts live in cli/usage.ts.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './config/index.js';
+import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './cli/load-config.js';
 import { configSchema } from './config/schema.js';
 import { hashPassword } from './users/hashing.js';
 import { openSqlDriver, openStorage } from './storage/open.js';

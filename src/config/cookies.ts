@@ -1,6 +1,21 @@
 // The resolved cookie domains (session-level defaults applied) and the lookup of the one that covers a host.
 import type { Config } from './schema.js';
-import type { CookieSettings } from '../session/model.js';
+
+/** The resolved settings of one `session.cookies[]` entry, with session-level defaults applied. */
+export interface CookieSettings {
+  domain: string;
+  name: string;
+  portalUrl: URL;
+  defaultRedirectionUrl?: URL;
+  sameSite: 'lax' | 'strict' | 'none';
+  /** Seconds. */
+  expiration: number;
+  inactivity: number;
+  /** Seconds; 0 or less disables "remember me". */
+  rememberMe: number;
+  /** Secure when the portal is https. */
+  secure: boolean;
+}
 
 /** True when `host` is `domain` or a subdomain of it, on a label boundary (`evilexample.com` is not under `example.com`). */
 export function hostIsWithin(host: string, domain: string): boolean {

@@ -4,23 +4,10 @@
 // it is looked up in a table of every leaf key the schema knows.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema } from './schema.js';
+import { configKeys, ENV_PREFIX, envNameFor, FILE_SUFFIX } from './reference.js';
 import type { ConfigProblem } from './problems.js';
 import { isMap, setOwn, type ConfigTree } from './yaml-files.js';
-import { AUTHELIA_KEYS, finalKey, type AutheliaKeyEntry } from './authelia-unsupported.js';
-
-const ENV_PREFIX = 'GATEHOUSE_';
-const FILE_SUFFIX = '_FILE';
-
-/** Keys whose value is a secret: they also read from `GATEHOUSE_..._FILE` and must be set in one place only. */
-const SECRET_KEY_PATHS: readonly string[] = [
-  'session.secret',
-  'session.redis.password',
-  'session.redis.high_availability.sentinel_password',
-  'storage.postgres.password',
-  'notifier.smtp.password',
-  'identity_validation.jwt_secret',
-];
+import { AUTHELIA_KEYS, finalKey, type AutheliaKeyEntry } from './authelia-keys.js';
 
 interface EnvKey {
   /** Key path parts, e.g. ['session', 'remember_me']. */
@@ -28,52 +15,17 @@ interface EnvKey {
   dotted: string;
   /** 'text' keys take the value verbatim; 'scalar' keys parse it as a YAML scalar (`true`, `42`, `5m`). */
   kind: 'text' | 'scalar';
+  /** Marked `secret: true` in the schema: also read from `GATEHOUSE_..._FILE`, and set in one place only. */
   secret: boolean;
   /** True for the `_FILE` variant of a secret key. */
   fromFile: boolean;
 }
 
-// The schema wraps values in these without changing where they sit in the tree.
-interface SchemaDef {
-  type: string;
-  innerType?: unknown;
-  in?: unknown;
-  shape?: Record<string, unknown>;
-}
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
-const TEXT_TYPES = new Set(['string', 'enum', 'literal', 'template_literal']);
-
-function defOf(schema: unknown): SchemaDef {
-  return (schema as { _zod: { def: SchemaDef } })._zod.def;
-}
-
-function unwrap(schema: unknown): SchemaDef {
-  let def = defOf(schema);
-  for (;;) {
-    if (WRAPPERS.has(def.type) && def.innerType) def = defOf(def.innerType);
-    else if (def.type === 'pipe' && def.in)
-      def = defOf(def.in); // transforms: what the YAML holds is the input side
-    else return def;
-  }
-}
-
-/** Every leaf key path of the schema (lists are skipped: a single variable cannot describe one). */
-export function schemaLeafPaths(schema: unknown = configSchema): { path: string[]; kind: 'text' | 'scalar' }[] {
-  const leaves: { path: string[]; kind: 'text' | 'scalar' }[] = [];
-  const walk = (node: unknown, path: string[]): void => {
-    const def = unwrap(node);
-    if (def.type === 'object' && def.shape) {
-      for (const [key, child] of Object.entries(def.shape)) walk(child, [...path, key]);
-    } else if (def.type !== 'array' && def.type !== 'tuple' && def.type !== 'record') {
-      leaves.push({ path, kind: TEXT_TYPES.has(def.type) ? 'text' : 'scalar' });
-    }
-  };
-  walk(schema, []);
-  return leaves;
-}
-
-function envNameFor(path: readonly string[]): string {
-  return ENV_PREFIX + path.join('_').toUpperCase();
+/** Every key one variable can set: the schema's scalars outside lists and maps (see reference.ts). */
+export function schemaLeafPaths(): { path: string[]; kind: 'text' | 'scalar'; secret: boolean }[] {
+  return configKeys()
+    .filter((key) => key.settable)
+    .map((key) => ({ path: key.path, kind: key.kind === 'text' ? 'text' : 'scalar', secret: key.secret }));
 }
 
 let cachedTable: Map<string, EnvKey> | undefined;
@@ -89,7 +41,7 @@ export function envKeyTable(): Map<string, EnvKey> {
   };
   for (const leaf of schemaLeafPaths()) {
     const dotted = leaf.path.join('.');
-    const secret = SECRET_KEY_PATHS.includes(dotted);
+    const secret = leaf.secret;
     // Secrets stay verbatim: a password such as `0x1F` or `1e3` must not turn into a number.
     const key: EnvKey = { path: leaf.path, dotted, kind: secret ? 'text' : leaf.kind, secret, fromFile: false };
     add(envNameFor(leaf.path), key);

@@ -6,13 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_NOTIFICATION_FILE, type Config } from './schema.js';
 import { isMap, readConfigFiles, setOwn, type ConfigTree } from './yaml-files.js';
 import { applyEnvOverrides } from './env.js';
-import { applyAutheliaKeys } from './authelia-unsupported.js';
+import { applyAutheliaKeys } from './authelia-apply.js';
 import { compareKeyPaths, parsePartially } from './partial-parse.js';
 import { validateSemantics } from './validate.js';
-import { referencedFileProblems } from './referenced-files.js';
-import { resolveCookies } from './cookies.js';
-import { ConfigError, formatProblem, type ConfigProblem } from './problems.js';
-import type { CookieSettings } from '../session/model.js';
+import { referencedFileProblems, type UsersFileCheck } from './referenced-files.js';
+import { resolveCookies, type CookieSettings } from './cookies.js';
+import { ConfigError, type ConfigProblem } from './problems.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -23,9 +22,10 @@ export interface LoadOptions {
   env?: Environment;
   /**
    * Also check the files the configuration names (the users file, the embedded storage path) as `serve` uses
-   * them. `serve` and `validate-config` set it; tests that build Gatehouse around their own files need not.
+   * them, the users file with the users backend's reader. `serve` and `validate-config` set it (through
+   * cli/load-config.ts); tests that build Gatehouse around their own files need not.
    */
-  checkReferencedFiles?: boolean;
+  checkReferencedFiles?: { checkUsersFile: UsersFileCheck };
 }
 
 export interface LoadedConfig {
@@ -73,7 +73,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       parsed.isTainted(key) || refused.some((r) => r.path.split('.')[0] === key.split('.')[0]);
     warnings.push(...semantic.warnings);
     if (options.checkReferencedFiles) {
-      const files = referencedFileProblems(config, skip);
+      const files = referencedFileProblems(config, options.checkReferencedFiles.checkUsersFile, skip);
       problems.push(...files.problems);
       warnings.push(...files.warnings);
     }
@@ -127,22 +127,4 @@ function generateMissingSecrets(config: Config, warnings: string[]): string[] {
     (value) => (config.identity_validation.jwt_secret = value),
   );
   return generated;
-}
-
-export interface ValidateConfigResult {
-  exitCode: 0 | 1;
-  output: string;
-}
-
-/** `gatehouse validate-config`: every problem as `path: reason` and exit 1, or `Configuration is valid` and 0. */
-export function validateConfigCommand(files: readonly string[], env?: Environment): ValidateConfigResult {
-  const warningLines = (warnings: readonly string[]) => warnings.map((warning) => `warning: ${warning}`);
-  try {
-    // The same load `serve` does, files named by the configuration included: what validates, starts.
-    const loaded = loadConfig({ files, checkReferencedFiles: true, ...(env === undefined ? {} : { env }) });
-    return { exitCode: 0, output: ['Configuration is valid', ...warningLines(loaded.warnings)].join('\n') };
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return { exitCode: 1, output: [...error.problems.map(formatProblem), ...warningLines(error.warnings)].join('\n') };
-  }
 }

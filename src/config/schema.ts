@@ -78,12 +78,26 @@ const httpUrl = z.string().transform((value, ctx) => {
 
 const tls = z
   .strictObject({
-    server_name: z.string().default(''),
-    skip_verify: z.boolean().default(false),
-    minimum_version: z.enum(['TLS1.2', 'TLS1.3']).default('TLS1.2'),
+    server_name: z
+      .string()
+      .default('')
+      .meta({ description: "name the server's certificate is checked against (empty: the host of the address)" }),
+    skip_verify: z
+      .boolean()
+      .default(false)
+      .meta({ description: "do not check the server's certificate (trial setups only)" }),
+    minimum_version: z
+      .enum(['TLS1.2', 'TLS1.3'])
+      .default('TLS1.2')
+      .meta({ description: 'oldest TLS version accepted' }),
   })
-  .optional();
+  .optional()
+  .meta({ description: 'connect over TLS (absent: plain TCP)' });
 
+/**
+ * Every key carries `.meta({ description })`, and secrets `secret: true`: the docs table, the JSON Schema, the
+ * GATEHOUSE_* list, the `_FILE` variants and the log redaction are generated from them (reference.ts).
+ */
 const secret = z.string().min(1, 'must not be empty');
 
 /** Where identity-verification mails go without a notifier configured (and the filesystem notifier's default). */
@@ -93,40 +107,62 @@ const policy = z.enum(['bypass', 'one_factor', 'two_factor', 'deny']);
 const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 const queryMatcher = z.strictObject({
-  operator: z.enum(['equal', 'not equal', 'present', 'absent', 'pattern', 'not pattern']).optional(),
-  key: z.string().min(1),
-  value: z.string().optional(),
+  operator: z
+    .enum(['equal', 'not equal', 'present', 'absent', 'pattern', 'not pattern'])
+    .optional()
+    .meta({ description: 'how the parameter is compared (absent: `equal` with a value, else `present`)' }),
+  key: z.string().min(1).meta({ description: 'query parameter name' }),
+  value: z.string().optional().meta({ description: 'text or (pattern operators) Go regular expression' }),
 });
 
 const rule = z.strictObject({
-  domain: stringOrList.optional(),
-  domain_regex: stringOrList.optional(),
-  policy,
-  networks: stringOrList.optional(),
+  domain: stringOrList
+    .optional()
+    .meta({ description: 'host names the rule applies to (`*.example.com`, `{user}`, `{group}` allowed)' }),
+  domain_regex: stringOrList
+    .optional()
+    .meta({ description: 'host name Go regular expressions; named groups `User` and `Group` match the subject' }),
+  policy: policy.meta({ description: 'what a matching request needs: bypass, one_factor, two_factor or deny' }),
+  networks: stringOrList.optional().meta({
+    description: 'client addresses or CIDR ranges, or names of access_control.networks / definitions.network',
+  }),
   subject: z
     .union([z.string(), z.array(z.union([z.string(), z.array(z.string())]))])
     .transform((v) => (Array.isArray(v) ? v : [v]).map((inner) => (Array.isArray(inner) ? inner : [inner])))
-    .optional(),
-  methods: stringOrList.optional(),
-  resources: stringOrList.optional(),
+    .optional()
+    .meta({ description: '`user:NAME` or `group:NAME`; a list is OR, a nested list is AND' }),
+  methods: stringOrList.optional().meta({ description: 'HTTP methods (GET, POST, ...)' }),
+  resources: stringOrList
+    .optional()
+    .meta({ description: 'Go regular expressions matched against the path and query of the target' }),
   query: z
     .array(z.union([queryMatcher, z.array(queryMatcher)]).transform((v) => (Array.isArray(v) ? v : [v])))
-    .optional(),
+    .optional()
+    .meta({ description: 'query-parameter matchers: the outer list is OR, an inner list is AND' }),
 });
 
 // Goes into a Set-Cookie header: anything beyond these characters could break or inject into the header.
 const cookieName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a cookie name (letters, digits, _ . -)');
 
+const sameSite = z.enum(['lax', 'strict', 'none']);
+
 const cookie = z.strictObject({
-  domain: z.string().min(1),
-  authelia_url: httpUrl.optional(),
-  portal_url: httpUrl.optional(),
-  default_redirection_url: httpUrl.optional(),
-  name: cookieName.optional(),
-  same_site: z.enum(['lax', 'strict', 'none']).optional(),
-  expiration: optionalDuration,
-  inactivity: optionalDuration,
-  remember_me: optionalDuration,
+  domain: z
+    .string()
+    .min(1)
+    .meta({ description: 'the cookie domain: the protected hosts are this name and the hosts under it' }),
+  authelia_url: httpUrl
+    .optional()
+    .meta({ description: "the portal's URL for this domain (required, unless portal_url is given); under the domain" }),
+  portal_url: httpUrl.optional().meta({ description: 'Gatehouse name for authelia_url (one of the two)' }),
+  default_redirection_url: httpUrl
+    .optional()
+    .meta({ description: 'where the portal sends a user who signed in without a target' }),
+  name: cookieName.optional().meta({ description: 'overrides session.name for this domain' }),
+  same_site: sameSite.optional().meta({ description: 'overrides session.same_site for this domain' }),
+  expiration: optionalDuration.meta({ description: 'overrides session.expiration for this domain' }),
+  inactivity: optionalDuration.meta({ description: 'overrides session.inactivity for this domain' }),
+  remember_me: optionalDuration.meta({ description: 'overrides session.remember_me for this domain' }),
 });
 
 // ---- server (the authz endpoints and whom X-Forwarded-For is believed from) ----
@@ -144,136 +180,244 @@ function toNetworks(entries: string[], ctx: z.RefinementCtx): Network[] {
 
 /** One `server.endpoints.authz.<name>` entry, as Authelia writes it; resolved (and refused where unsupported) in authz/endpoints.ts. */
 const authzEndpoint = z.strictObject({
-  implementation: z.string().optional(),
+  implementation: z.string().optional().meta({
+    description: '`AuthRequest`, `ForwardAuth` or `Legacy` (`ExtAuthz` is refused); `legacy` defaults to Legacy',
+  }),
   authn_strategies: z
     .array(
       z.strictObject({
-        name: z.string().optional(),
-        schemes: z.array(z.string()).optional(),
-        scheme_basic_cache_lifespan: z.union([z.string(), z.number()]).transform(toSeconds).optional(),
+        name: z.string().optional().meta({
+          description:
+            '`HeaderAuthorization`, `HeaderProxyAuthorization` (answers 407), `HeaderAuthRequestProxyAuthorization` (answers 401), `HeaderLegacy` or `CookieSession`',
+        }),
+        schemes: z.array(z.string()).optional().meta({ description: '`[basic]` only (`bearer` is refused)' }),
+        scheme_basic_cache_lifespan: z
+          .union([z.string(), z.number()])
+          .transform(toSeconds)
+          .optional()
+          .meta({ description: 'must be 0: Basic credentials are checked on every request' }),
       }),
     )
-    .optional(),
+    .optional()
+    .meta({
+      description:
+        'tried in order; without them: HeaderAuthorization, the Proxy-Authorization strategy of the implementation, CookieSession (Legacy: HeaderLegacy, CookieSession)',
+    }),
 });
 
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
-      address: listenAddress('tcp://:9091'),
-      trusted_proxies: z.array(z.string()).default([]).transform(toNetworks),
+      address: listenAddress('tcp://:9091').meta({
+        description:
+          'where the portal and the authz endpoints listen: `tcp://:9091`, `tcp://127.0.0.1:9091`, `tcp://[::1]:9091`',
+      }),
+      trusted_proxies: z.array(z.string()).default([]).transform(toNetworks).meta({
+        description:
+          "addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed. Empty: the leftmost entry is the client (as Authelia; the shipped proxy files overwrite the header). Set: only a listed peer's header is read, and the client is the rightmost entry that is not a listed proxy. A blank or garbled header leaves the client unknown (no `networks` rule matches)",
+      }),
       endpoints: z
-        .strictObject({ authz: z.record(z.string(), authzEndpoint).optional() })
+        .strictObject({
+          authz: z.record(z.string(), authzEndpoint).optional().meta({
+            description:
+              'the authz endpoints by name: `legacy` is `/api/verify`, any other name `/api/authz/<name>`; a map replaces the defaults (`legacy`, `auth-request`, `forward-auth`)',
+          }),
+        })
         .prefault({})
         .transform((value, ctx) => {
           const resolved = resolveAuthzEndpoints(value.authz);
           for (const issue of resolved.problems)
             ctx.addIssue({ code: 'custom', message: issue.message, path: ['authz', ...issue.path] });
           return { authz: resolved.endpoints };
-        }),
+        })
+        .meta({ description: 'the endpoints the proxies ask' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'the HTTP server' }),
   log: z
     .strictObject({
-      level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-      format: z.enum(['json', 'text']).default('json'),
+      level: z
+        .enum(['trace', 'debug', 'info', 'warn', 'error'])
+        .default('info')
+        .meta({ description: 'each authz decision (user, target, rule, result) is logged at `debug`' }),
+      format: z
+        .enum(['json', 'text'])
+        .default('json')
+        .meta({ description: 'JSON lines, or one readable line per entry' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'logs, on standard output' }),
   telemetry: z
     .strictObject({
       metrics: z
-        .strictObject({ enabled: z.boolean().default(false), address: listenAddress('tcp://:9959') })
-        .prefault({}),
+        .strictObject({
+          enabled: z.boolean().default(false).meta({ description: 'serve Prometheus metrics' }),
+          address: listenAddress('tcp://:9959').meta({
+            description: 'where `/metrics` is served (that address only; a port other than server.address)',
+          }),
+        })
+        .prefault({})
+        .meta({ description: 'Prometheus text at `/metrics`' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'metrics' }),
   authentication_backend: z
     .strictObject({
       file: z
         .strictObject({
-          path: z.string().min(1).default('./users_database.yml'),
-          watch: z.boolean().default(false),
+          path: z
+            .string()
+            .min(1)
+            .default('./users_database.yml')
+            .meta({ description: "the users file, in Authelia's format (it must exist)" }),
+          watch: z.boolean().default(false).meta({
+            description:
+              'reload the users file when it changes (directory watch + a 3 s poll); an invalid file keeps the previous users',
+          }),
           password: z
             .strictObject({
-              algorithm: z.enum(['argon2', 'argon2id']).default('argon2'),
+              algorithm: z.enum(['argon2', 'argon2id']).default('argon2').meta({
+                description:
+                  'new hashes (`hash-password`) are argon2id whichever is written; existing argon2id, bcrypt (`$2a$/$2b$/$2y$`) and SHA-512 crypt (`$6$`) hashes verify',
+              }),
               argon2: z
                 .strictObject({
-                  variant: z.enum(['argon2id']).default('argon2id'),
-                  iterations: z.number().int().min(1).default(3),
-                  memory: z.number().int().min(1024).default(65536),
-                  parallelism: z.number().int().min(1).max(255).default(4),
-                  key_length: z.number().int().min(16).default(32),
-                  salt_length: z.number().int().min(8).default(16),
+                  variant: z.enum(['argon2id']).default('argon2id').meta({ description: 'argon2id only' }),
+                  iterations: z.number().int().min(1).default(3).meta({ description: 'passes (t)' }),
+                  memory: z.number().int().min(1024).default(65536).meta({ description: 'memory in KiB (m)' }),
+                  parallelism: z.number().int().min(1).max(255).default(4).meta({ description: 'lanes (p)' }),
+                  key_length: z.number().int().min(16).default(32).meta({ description: 'hash length in bytes' }),
+                  salt_length: z.number().int().min(8).default(16).meta({ description: 'salt length in bytes' }),
                 })
-                .prefault({}),
+                .prefault({})
+                .meta({
+                  description:
+                    'argon2id parameters of `gatehouse hash-password` (and of the dummy hash that evens out unknown users)',
+                }),
             })
-            .prefault({}),
+            .prefault({})
+            .meta({ description: 'how new password hashes are made' }),
         })
-        .prefault({}),
+        .prefault({})
+        .meta({ description: 'users from a file (the only backend)' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'where users and their passwords come from' }),
   identity_validation: z
     .strictObject({
-      jwt_secret: secret.optional(),
-      token_lifetime: duration('5m'),
-      elevation_lifetime: duration('10m'),
+      jwt_secret: secret.optional().meta({
+        description: 'signs the emailed identity links; required with session.redis, else generated per process',
+        secret: true,
+      }),
+      token_lifetime: duration('5m').meta({ description: 'how long an emailed link stays valid' }),
+      elevation_lifetime: duration('10m').meta({
+        description: 'how long a session stays elevated (may register security keys) after the link is used',
+      }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'emailed links that elevate a session' }),
   session: z
     .strictObject({
-      secret: secret.optional(),
-      name: cookieName.default('gatehouse_session'),
-      same_site: z.enum(['lax', 'strict', 'none']).default('lax'),
-      expiration: duration('1h'),
-      inactivity: duration('5m'),
-      remember_me: duration('1M'),
-      cookies: z.array(cookie).default([]),
+      secret: secret.optional().meta({
+        description: 'encrypts session data at rest; required with session.redis, else generated per process',
+        secret: true,
+      }),
+      name: cookieName.default('gatehouse_session').meta({ description: 'session cookie name' }),
+      same_site: sameSite.default('lax').meta({ description: 'SameSite of the session cookie' }),
+      expiration: duration('1h').meta({ description: 'a session ends this long after sign-in' }),
+      inactivity: duration('5m').meta({ description: 'a session ends after this long without a request' }),
+      remember_me: duration('1M').meta({
+        description: 'session length with "remember me" ticked; -1 hides the box',
+      }),
+      cookies: z
+        .array(cookie)
+        .default([])
+        .meta({ description: 'one entry per cookie domain (at least one is required)' }),
       redis: z
         .strictObject({
-          host: z.string().min(1).default('127.0.0.1'),
-          port: z.number().int().min(1).max(65535).default(6379),
-          username: z.string().optional(),
-          password: z.string().optional(),
-          database_index: z.number().int().min(0).max(15).default(0),
-          key_prefix: z.string().default('gatehouse:'),
+          host: z.string().min(1).default('127.0.0.1').meta({ description: 'Redis host' }),
+          port: z.number().int().min(1).max(65535).default(6379).meta({ description: 'Redis port' }),
+          username: z.string().optional().meta({ description: 'Redis ACL user' }),
+          password: z.string().optional().meta({ description: 'Redis password', secret: true }),
+          database_index: z.number().int().min(0).max(15).default(0).meta({ description: 'Redis database number' }),
+          key_prefix: z
+            .string()
+            .default('gatehouse:')
+            .meta({ description: 'prefix of every key Gatehouse writes (sessions, locks, counters)' }),
           tls,
           high_availability: z
             .strictObject({
-              sentinel_name: z.string().min(1),
-              sentinel_username: z.string().optional(),
-              sentinel_password: z.string().optional(),
+              sentinel_name: z.string().min(1).meta({ description: 'the master name Sentinel knows' }),
+              sentinel_username: z.string().optional().meta({ description: 'Sentinel ACL user' }),
+              sentinel_password: z.string().optional().meta({ description: 'Sentinel password', secret: true }),
               nodes: z
                 .array(
-                  z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(26379) }),
+                  z.strictObject({
+                    host: z.string().min(1).meta({ description: 'Sentinel host' }),
+                    port: z.number().int().min(1).max(65535).default(26379).meta({ description: 'Sentinel port' }),
+                  }),
                 )
-                .default([]),
+                .default([])
+                .meta({
+                  description:
+                    'the Sentinels asked for the master (with high_availability, session.redis.host and port are not used)',
+                }),
             })
-            .optional(),
+            .optional()
+            .meta({ description: 'Redis through Sentinel' }),
         })
-        .optional(),
+        .optional()
+        .meta({ description: 'shared sessions for several replicas (absent: in memory, one replica)' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'the session: defaults for every cookie domain, and where sessions are kept' }),
   storage: z
     .strictObject({
       postgres: z
         .strictObject({
-          address: serviceAddress('tcp://127.0.0.1:5432', 5432),
-          database: z.string().min(1).default('gatehouse'),
+          address: serviceAddress('tcp://127.0.0.1:5432', 5432).meta({ description: '`tcp://host:port`' }),
+          database: z.string().min(1).default('gatehouse').meta({ description: 'database name' }),
           schema: z
             .string()
             .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case SQL identifier')
-            .default('public'),
-          username: z.string().min(1).default('gatehouse'),
-          password: z.string().default(''),
-          timeout: duration('5s'),
+            .default('public')
+            .meta({ description: 'schema of the tables (created if missing)' }),
+          username: z.string().min(1).default('gatehouse').meta({ description: 'database user' }),
+          password: z.string().default('').meta({ description: 'database password', secret: true }),
+          timeout: duration('5s').meta({ description: 'bound on connecting and on each query' }),
           tls,
         })
-        .optional(),
-      local: z.strictObject({ path: z.string().min(1).default('./data/db') }).prefault({}),
+        .optional()
+        .meta({ description: 'PostgreSQL (absent: the embedded database)' }),
+      local: z
+        .strictObject({
+          path: z
+            .string()
+            .min(1)
+            .default('./data/db')
+            .meta({ description: 'directory of the embedded PostgreSQL (PGlite); one process only' }),
+        })
+        .prefault({})
+        .meta({ description: 'the embedded database, used when storage.postgres is absent' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'where security keys, sign-in history and bans are kept' }),
   notifier: z
     .strictObject({
-      disable_startup_check: z.boolean().default(false),
-      filesystem: z.strictObject({ filename: z.string().min(1).default(DEFAULT_NOTIFICATION_FILE) }).optional(),
+      disable_startup_check: z
+        .boolean()
+        .default(false)
+        .meta({ description: 'start even when the notifier cannot deliver' }),
+      filesystem: z
+        .strictObject({
+          filename: z
+            .string()
+            .min(1)
+            .default(DEFAULT_NOTIFICATION_FILE)
+            .meta({ description: 'the file mails are appended to' }),
+        })
+        .optional()
+        .meta({ description: 'mails written to a file (the default when smtp is absent)' }),
       smtp: z
         .strictObject({
           address: z
@@ -281,56 +425,113 @@ export const configSchema = z.strictObject({
             .regex(
               /^(smtp|submission|submissions):\/\/[^/:\s]+(:\d{1,5})?$/,
               "must be like 'submission://host:587' (smtp, submission or submissions)",
-            ),
-          username: z.string().default(''),
-          password: z.string().default(''),
-          sender: z.string().min(1),
-          identifier: z.string().default('localhost'),
-          subject: z.string().default('[Gatehouse] {title}'),
-          timeout: duration('5s'),
+            )
+            .meta({
+              description:
+                '`smtp://` (STARTTLS when offered), `submission://` (STARTTLS required) or `submissions://` (TLS) with host and port',
+            }),
+          username: z.string().default('').meta({ description: 'SMTP user (empty: no authentication)' }),
+          password: z.string().default('').meta({ description: 'SMTP password', secret: true }),
+          sender: z.string().min(1).meta({ description: 'the From address' }),
+          identifier: z.string().default('localhost').meta({ description: 'the name given in HELO/EHLO' }),
+          subject: z
+            .string()
+            .default('[Gatehouse] {title}')
+            .meta({ description: 'mail subject; `{title}` is replaced' }),
+          timeout: duration('5s').meta({ description: 'bound on connecting and on each command' }),
           tls,
         })
-        .optional(),
+        .optional()
+        .meta({ description: 'mails sent over SMTP' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'how identity-verification mails are sent' }),
   regulation: z
     .strictObject({
-      modes: z.array(z.enum(['user', 'ip'])).default(['user']),
-      max_retries: z.number().int().min(0).default(3),
-      find_time: duration('2m'),
-      ban_time: duration('5m'),
+      modes: z
+        .array(z.enum(['user', 'ip']))
+        .default(['user'])
+        .meta({ description: 'what is banned: the username, the client address, or both' }),
+      max_retries: z
+        .number()
+        .int()
+        .min(0)
+        .default(3)
+        .meta({ description: 'failed sign-ins within find_time that ban; 0 disables regulation' }),
+      find_time: duration('2m').meta({ description: 'the window the failures are counted in' }),
+      ban_time: duration('5m').meta({ description: 'how long a ban lasts after the last failure' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'bans after repeated failed sign-ins' }),
   webauthn: z
     .strictObject({
-      disable: z.boolean().default(false),
-      display_name: z.string().min(1).default('Gatehouse'),
-      attestation_conveyance_preference: z.enum(['none', 'indirect', 'direct']).default('indirect'),
-      user_verification: z.enum(['discouraged', 'preferred', 'required']).default('preferred'),
-      timeout: duration('60s'),
-      enable_passkey_login: z.boolean().default(false),
-      experimental_enable_passkey_uv_two_factors: z.boolean().default(false),
+      disable: z.boolean().default(false).meta({ description: 'turn security keys and passkeys off' }),
+      display_name: z
+        .string()
+        .min(1)
+        .default('Gatehouse')
+        .meta({ description: 'the relying party name authenticators show' }),
+      attestation_conveyance_preference: z
+        .enum(['none', 'indirect', 'direct'])
+        .default('indirect')
+        .meta({ description: 'attestation asked for at registration' }),
+      user_verification: z
+        .enum(['discouraged', 'preferred', 'required'])
+        .default('preferred')
+        .meta({ description: 'user verification (PIN, biometrics) asked of the authenticator' }),
+      timeout: duration('60s').meta({ description: 'how long a ceremony may take (10s to 10m)' }),
+      enable_passkey_login: z
+        .boolean()
+        .default(false)
+        .meta({ description: 'sign in with a passkey first (the password is then the second step)' }),
+      experimental_enable_passkey_uv_two_factors: z
+        .boolean()
+        .default(false)
+        .meta({ description: 'a passkey with user verification counts as both factors' }),
       filtering: z
         .strictObject({
-          permitted_aaguids: z.array(z.string().uuid('must be an AAGUID (UUID)')).default([]),
-          prohibited_aaguids: z.array(z.string().uuid('must be an AAGUID (UUID)')).default([]),
+          permitted_aaguids: z
+            .array(z.string().uuid('must be an AAGUID (UUID)'))
+            .default([])
+            .meta({ description: 'only these authenticator models may register (empty: any)' }),
+          prohibited_aaguids: z
+            .array(z.string().uuid('must be an AAGUID (UUID)'))
+            .default([])
+            .meta({ description: 'these authenticator models may not register' }),
         })
-        .prefault({}),
+        .prefault({})
+        .meta({ description: 'which authenticator models may register (not both lists)' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'security keys and passkeys' }),
   access_control: z
     .strictObject({
-      default_policy: policy.default('deny'),
-      networks: z.array(z.strictObject({ name: z.string().min(1), networks: stringOrList })).default([]),
-      rules: z.array(rule).default([]),
+      default_policy: policy
+        .default('deny')
+        .meta({ description: 'the policy when no rule matches: bypass, one_factor, two_factor or deny' }),
+      networks: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1).meta({ description: 'the name rules use' }),
+            networks: stringOrList.meta({ description: 'addresses or CIDR ranges' }),
+          }),
+        )
+        .default([])
+        .meta({ description: 'named networks (older form of definitions.network)' }),
+      rules: z.array(rule).default([]).meta({ description: 'the rules, first match wins' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'who may reach what' }),
   // Authelia's current home for named networks (access_control.networks is its older form; both are read).
   definitions: z
     .strictObject({
-      network: z.record(z.string().min(1), stringOrList).default({}),
+      network: z.record(z.string().min(1), stringOrList).default({}).meta({
+        description:
+          'named networks (`NAME: [cidr, ...]`), usable in rules[].networks like access_control.networks; a name may not be in both',
+      }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'named values rules refer to' }),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -2,12 +2,11 @@
 // second line of defence: no code logs them on purpose.
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { Config } from '../config/schema.js';
+import { secretRedactPaths } from '../config/reference.js';
 
+// The configuration's secrets come from the schema (`secret: true`); tokens and credential headers are not keys.
 const REDACT = [
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
+  ...secretRedactPaths(),
   'token',
   '*.token',
   'headers.cookie',

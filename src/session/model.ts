@@ -32,21 +32,8 @@ export interface Session {
   data: SessionData;
 }
 
-/** The resolved settings of one `session.cookies[]` entry, with session-level defaults applied. */
-export interface CookieSettings {
-  domain: string;
-  name: string;
-  portalUrl: URL;
-  defaultRedirectionUrl?: URL;
-  sameSite: 'lax' | 'strict' | 'none';
-  /** Seconds. */
-  expiration: number;
-  inactivity: number;
-  /** Seconds; 0 or less disables "remember me". */
-  rememberMe: number;
-  /** Secure when the portal is https. */
-  secure: boolean;
-}
+// Resolved from the configuration, so declared there (config sits below session); re-exported for session's users.
+export type { CookieSettings } from '../config/cookies.js';
 
 /** Raised when the session store cannot answer: callers must fail closed (5xx), never treat it as "anonymous". */
 export class SessionStoreUnavailableError extends Error {

@@ -1,8 +1,11 @@
 // The users file in Authelia's format (SPEC §3): parsed and validated in one pass that reports every problem
 // with its key path, as configuration validation does. Values end up in `Remote-*` headers and in pages, so
 // anything that could split a header (CR, LF, other control characters) or a comma-joined list is refused.
+// `checkUsersFile` reads the file as `validate-config` and `serve` check it before start.
+import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { joinKeyPath, type ConfigProblem } from '../config/problems.js';
+import { statOrError, USERS_PATH_KEY, type ReferencedFileFindings } from '../config/referenced-files.js';
 import { describeHash } from './hashing.js';
 import type { UserDetails } from './provider.js';
 
@@ -274,4 +277,51 @@ function printable(key: unknown): string {
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim().replace(/:$/, '');
+}
+
+/**
+ * The users file exists, is small enough, and every user in it is usable, as `FileUserProvider.open` demands.
+ * A missing file is refused rather than started without users: a portal nobody can sign in to would also hide a
+ * mistyped path. A file with no users starts, with a warning (the users may be added while it runs).
+ */
+export function checkUsersFile(path: string, findings: ReferencedFileFindings): void {
+  const at = (message: string): void =>
+    void findings.problems.push({ path: USERS_PATH_KEY, message: `users file '${path}': ${message}` });
+  const info = statOrError(path);
+  if (typeof info === 'string') {
+    at(
+      info === 'file not found'
+        ? "file not found: create it in Authelia's format (see users_database.yml in the repository; `gatehouse hash-password` makes the hashes) or set authentication_backend.file.path"
+        : info,
+    );
+    return;
+  }
+  if (!info.isFile()) {
+    at('is not a regular file');
+    return;
+  }
+  if (info.size > MAX_USERS_FILE_BYTES) {
+    at(`is larger than ${MAX_USERS_FILE_BYTES} bytes`);
+    return;
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    at(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return;
+  }
+  // Problems inside the file are named by the file and their path in it, which is what the operator edits.
+  const parsed = parseUsersFile(text, path);
+  findings.problems.push(
+    ...parsed.problems.map((problem) => ({
+      path: problem.path === path ? path : `${path}: ${problem.path}`,
+      message: problem.message,
+    })),
+  );
+  if (parsed.problems.length === 0 && parsed.users.size === 0) {
+    findings.warnings.push(
+      `users file '${path}' has no users: nobody can sign in until some are added (\`gatehouse hash-password\` makes the hashes)`,
+    );
+  }
 }

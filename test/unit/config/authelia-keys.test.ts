@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/paths.js';
-import { loadConfig } from '../../../src/config/index.js';
-import { AUTHELIA_KEYS } from '../../../src/config/authelia-unsupported.js';
+import { loadConfig } from '../../../src/cli/load-config.js';
+import { AUTHELIA_KEYS } from '../../../src/config/authelia-keys.js';
 import { schemaLeafPaths } from '../../../src/config/env.js';
 import { loadContent, problemAt, problemsOf, tempFile, withMinimal } from './config-files.js';
 

@@ -2,7 +2,7 @@
 // to write; an older key and its new key both set to different values is a problem naming both.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { AUTHELIA_KEYS, finalKey } from '../../../src/config/authelia-unsupported.js';
+import { AUTHELIA_KEYS, finalKey } from '../../../src/config/authelia-keys.js';
 import { schemaLeafPaths } from '../../../src/config/env.js';
 import { loadContent, problemAt, problemsOf, withMinimal } from './config-files.js';
 

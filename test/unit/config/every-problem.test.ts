@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, validateConfigCommand } from '../../../src/config/index.js';
+import { loadConfig, validateConfigCommand } from '../../../src/cli/load-config.js';
 import { compareKeyPaths, parsePartially } from '../../../src/config/partial-parse.js';
 import { loadContent, problemAt, problemsOf, tempFile, withMinimal } from './config-files.js';
 

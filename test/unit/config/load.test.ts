@@ -1,6 +1,6 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../../src/config/index.js';
+import { ConfigError, loadConfig } from '../../../src/cli/load-config.js';
 import { fixture, loadContent, problemAt, problemsOf, tempFile, withMinimal } from './config-files.js';
 
 describe('embedded defaults', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { validateConfigCommand } from '../../../src/config/index.js';
+import { validateConfigCommand } from '../../../src/cli/load-config.js';
 import { fixture, tempFile, withMinimal } from './config-files.js';
 
 describe('gatehouse validate-config', () => {

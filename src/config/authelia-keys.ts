@@ -1,10 +1,10 @@
-// Keys Authelia's configuration has and Gatehouse does not honour (SPEC §3, issue 7): ONE table, each key with
-// what Gatehouse does about it. Rule: a key that decides who gets in or where data lives, and that Gatehouse
+// Keys Authelia's configuration has and Gatehouse does not read as they are (SPEC §3, issues 7 and 8): ONE table,
+// each key with what Gatehouse does about it: map it to a Gatehouse key, warn, or refuse. Applied by
+// authelia-apply.ts; listed in docs/configuration.md by the generator (reference.ts). Rule: a key that decides who gets in or where data lives, and that Gatehouse
 // cannot honour, is refused (start-up stops, naming the key and what to do); a feature whose absence fails
 // closed is warned about, saying what changes for the users. Nothing is dropped silently. Any key that is
 // neither here nor in the schema is a mistake and stays an error.
-import { isMap, setOwn, type ConfigTree } from './yaml-files.js';
-import type { ConfigProblem } from './problems.js';
+import { isMap, type ConfigTree } from './yaml-files.js';
 import {
   postgresAddress,
   postgresTls,
@@ -13,7 +13,7 @@ import {
   singleCookieRedirect,
   smtpAddress,
   type Converted,
-} from './authelia-renamed.js';
+} from './authelia-conversions.js';
 
 /**
  * What Gatehouse does with an Authelia key present in the configuration.
@@ -31,6 +31,8 @@ export interface AutheliaKeyEntry {
   text: string;
   /** Only when the value satisfies this (e.g. a security option switched on); else the next entry for the key. */
   when?: (value: unknown) => boolean;
+  /** How the docs table words `when` (given with it, by WHEN_TRUE or WHEN_ENABLED). */
+  whenText?: string;
   /** map: the Gatehouse key the value moves to, or (for a key whose place depends on the tree) a function finding it. */
   to?: string | ((tree: ConfigTree) => string[] | string);
   /** map: older keys folded into `to` together with `key` (host and port into one address); any of them triggers it. */
@@ -43,8 +45,11 @@ export interface AutheliaKeyEntry {
   secret?: boolean;
 }
 
-const isTrue = (value: unknown): boolean => value === true;
-const enabled = (value: unknown): boolean => isMap(value) && value.enabled === true;
+const WHEN_TRUE = { when: (value: unknown): boolean => value === true, whenText: '`true`' };
+const WHEN_ENABLED = {
+  when: (value: unknown): boolean => isMap(value) && value.enabled === true,
+  whenText: '`enabled: true`',
+};
 
 const NO_EFFECT = 'Gatehouse ignores it';
 const SECOND_FACTOR_MOVE =
@@ -202,7 +207,7 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   {
     key: 'identity_validation.elevated_session.require_second_factor',
     action: 'refuse',
-    when: isTrue,
+    ...WHEN_TRUE,
     text:
       'Gatehouse elevates a session with an emailed link only, never by a second factor: it cannot require one ' +
       'for registering security keys; remove the key (or set it to false) to accept that',
@@ -210,7 +215,7 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   {
     key: 'webauthn.filtering.prohibit_backup_eligibility',
     action: 'refuse',
-    when: isTrue,
+    ...WHEN_TRUE,
     text:
       'Gatehouse cannot refuse synced (backup-eligible) passkeys; use webauthn.filtering.permitted_aaguids to ' +
       'allow only the authenticators you trust',
@@ -218,7 +223,7 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   {
     key: 'webauthn.metadata',
     action: 'refuse',
-    when: enabled,
+    ...WHEN_ENABLED,
     text:
       'Gatehouse does not check authenticators against the FIDO metadata service, so it would accept keys ' +
       'Authelia refuses; use webauthn.filtering.permitted_aaguids, or set webauthn.metadata.enabled to false',
@@ -420,75 +425,6 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'notifier.smtp.disable_html_emails', action: 'warn', text: 'emails carry an HTML and a text part' },
 ];
 
-/** Keys whose action depends on their value: a template there hides the value, so it cannot be waved through. */
-const CONDITIONAL_KEYS = AUTHELIA_KEYS.filter((entry) => entry.when).map((entry) => entry.key);
-
-export interface AutheliaKeyFindings {
-  problems: ConfigProblem[];
-  warnings: string[];
-  /** Keys removed whatever their value (no conditional entry in them): nothing inside them matters any more. */
-  removed: string[];
-}
-
-function autheliaKeyWarning(entry: AutheliaKeyEntry): string {
-  return `key '${entry.key}' is an Authelia option Gatehouse does not support; it is ignored: ${entry.text}`;
-}
-
-// ---- paths in the untyped tree (lists are indexed by their position as text) ----
-
-type Node = Record<string, unknown>;
-const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null;
-
-function lookup(tree: ConfigTree, parts: readonly string[]): { present: boolean; value: unknown } {
-  let node: unknown = tree;
-  for (const part of parts) {
-    if (!isNode(node) || !Object.hasOwn(node, part)) return { present: false, value: undefined };
-    node = node[part];
-  }
-  return { present: true, value: node };
-}
-
-/** Deletes the key, then every map left empty on the way up: an emptied section must not trigger its own entry. */
-function remove(tree: ConfigTree, parts: readonly string[]): void {
-  const chain: Node[] = [tree];
-  for (const part of parts.slice(0, -1)) {
-    const next = chain[chain.length - 1]![part];
-    if (!isNode(next)) return;
-    chain.push(next);
-  }
-  delete chain[chain.length - 1]![parts[parts.length - 1]!];
-  for (let i = chain.length - 1; i > 0; i--) {
-    if (Array.isArray(chain[i]) || Object.keys(chain[i]!).length > 0) break;
-    delete chain[i - 1]![parts[i - 1]!];
-  }
-}
-
-/** Sets the key, creating maps on the way; false when something that is not a map is in the way. */
-function place(tree: ConfigTree, parts: readonly string[], value: unknown): boolean {
-  let node: Node = tree;
-  for (const part of parts.slice(0, -1)) {
-    if (!Object.hasOwn(node, part)) setOwn(node, part, {});
-    const next = node[part];
-    if (!isNode(next)) return false;
-    node = next;
-  }
-  setOwn(node, parts[parts.length - 1]!, value);
-  return true;
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!isNode(a) || !isNode(b) || Array.isArray(a) !== Array.isArray(b)) return false;
-  const keys = Object.keys(a);
-  return (
-    keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && sameValue(a[key], b[key]))
-  );
-}
-
-const quoteAll = (keys: readonly string[]): string => keys.map((key) => `'${key}'`).join(' and ');
-const dotted = (parts: readonly string[]): string =>
-  parts.map((part, i) => (/^\d+$/.test(part) && i > 0 ? `[${part}]` : `${i > 0 ? '.' : ''}${part}`)).join('');
-
 /** Where a chain of older names ends: `host` is read as `server.host`, itself read as `server.address`. */
 export function finalKey(to: string): string {
   const next = AUTHELIA_KEYS.find(
@@ -498,113 +434,4 @@ export function finalKey(to: string): string {
       (entry.key === to || to.startsWith(`${entry.key}.`) || entry.with?.includes(to)),
   );
   return next && typeof next.to === 'string' ? finalKey(next.to) : to;
-}
-
-/**
- * The `map` entries, in table order (a chain such as `host` → `server.host` → `server.address` works because the
- * first link comes first). Each moves its value, or reports why it cannot; a value already at the new key is kept
- * when equal (a warning) and is a problem naming both keys when it differs: guessing which one is meant could
- * change who gets in.
- */
-function applyMaps(tree: ConfigTree, findings: AutheliaKeyFindings): void {
-  const origins = new Map<string, string>(); // new key → the older keys that set it
-  for (const entry of AUTHELIA_KEYS) {
-    if (entry.action !== 'map' || !entry.to) continue;
-    const keys = [entry.key, ...(entry.with ?? [])];
-    const found = keys.map((key) => lookup(tree, key.split('.')));
-    if (!found[0]!.present && (entry.withOnlyAlongside || !found.some((f) => f.present))) continue;
-    const present = keys.filter((_, i) => found[i]!.present);
-    for (const key of present) remove(tree, key.split('.'));
-    const named = quoteAll(present);
-    const at = present[0]!;
-    const target = typeof entry.to === 'string' ? entry.to.split('.') : entry.to(tree);
-    if (typeof target === 'string') {
-      findings.problems.push({ path: at, message: `is Authelia's older form; Gatehouse cannot map it: ${target}` });
-      continue;
-    }
-    const to = dotted(target);
-    const converted = entry.convert ? entry.convert(found.map((f) => f.value)) : { value: found[0]!.value };
-    if (typeof converted === 'string') {
-      findings.problems.push({
-        path: at,
-        message: `is Authelia's older form of '${to}' and cannot be mapped: ${converted}`,
-      });
-      continue;
-    }
-    const existing = lookup(tree, target);
-    const origin = origins.get(to);
-    const newKey = origin ? `'${to}' (set from ${origin})` : `'${to}'`;
-    if (existing.present && converted.value !== undefined) {
-      if (sameValue(existing.value, converted.value)) {
-        findings.warnings.push(
-          `${named} ${present.length > 1 ? 'are' : 'is'} Authelia's older name for ${newKey}, which is also set, to the same value: remove ${named}`,
-        );
-      } else {
-        findings.problems.push({
-          path: at,
-          message: `${named} and ${newKey} are both set, to different values: keep only '${to}'`,
-        });
-      }
-      continue;
-    }
-    if (converted.value !== undefined && !place(tree, target, converted.value)) {
-      findings.problems.push({
-        path: at,
-        message: `is Authelia's older form of '${to}', which cannot be set: a parent of it is not a map`,
-      });
-      continue;
-    }
-    origins.set(to, named);
-    const plural = present.length > 1 ? 'keys' : 'key';
-    const verb = present.length > 1 ? 'are' : 'is';
-    if (converted.value === undefined) {
-      findings.warnings.push(
-        `${plural} ${named} ${verb} Authelia's older form of '${to}', and sets nothing there (${entry.text}): remove ${named}`,
-      );
-      continue;
-    }
-    const shown = entry.secret ? '' : ` = ${JSON.stringify(converted.value)}`;
-    const final = finalKey(to);
-    findings.warnings.push(
-      `${plural} ${named} ${verb} Authelia's older form of '${to}' and ${verb} read as ${to}${shown}: write '${final}' instead`,
-    );
-  }
-}
-
-/**
- * Applies the table to `tree` (in place, before strict validation): older names are mapped first (`map`); then
- * every listed key present is removed, with a problem (refuse) or a warning (warn). Then the one rule that spans
- * keys: a backend named without `file` is an error, never the default users file.
- */
-export function applyAutheliaKeys(tree: ConfigTree): AutheliaKeyFindings {
-  const findings: AutheliaKeyFindings = { problems: [], warnings: [], removed: [] };
-  const backendNamed = isMap(tree.authentication_backend) ? Object.keys(tree.authentication_backend) : [];
-  applyMaps(tree, findings);
-  for (const entry of AUTHELIA_KEYS) {
-    if (entry.action === 'map') continue;
-    const parts = entry.key.split('.');
-    let node: unknown = tree;
-    for (const part of parts.slice(0, -1)) node = isMap(node) && Object.hasOwn(node, part) ? node[part] : undefined;
-    const leaf = parts[parts.length - 1]!;
-    if (!isMap(node) || !Object.hasOwn(node, leaf)) continue;
-    if (entry.when && !entry.when(node[leaf])) continue;
-    delete node[leaf];
-    if (!CONDITIONAL_KEYS.some((key) => key === entry.key || key.startsWith(`${entry.key}.`)))
-      findings.removed.push(entry.key);
-    if (entry.action === 'refuse')
-      findings.problems.push({
-        path: entry.key,
-        message: `is an Authelia option Gatehouse cannot honour: ${entry.text}`,
-      });
-    else findings.warnings.push(autheliaKeyWarning(entry));
-  }
-  const backend = tree.authentication_backend;
-  if (backendNamed.length > 0 && !backendNamed.includes('ldap') && isMap(backend) && !Object.hasOwn(backend, 'file')) {
-    findings.problems.push({
-      path: 'authentication_backend.file',
-      message:
-        'is required when authentication_backend is configured: Gatehouse reads users only from a users file and will not fall back to ./users_database.yml',
-    });
-  }
-  return findings;
 }
