@@ -358,7 +358,7 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
   { key: 'definitions.user_attributes', action: 'warn', text: NO_EFFECT },
   { key: 'server.asset_path', action: 'warn', text: 'the portal serves its own assets' },
   { key: 'server.disable_healthcheck', action: 'warn', text: NO_EFFECT },
-  // server.endpoints.authz is read (schema.ts, authz/endpoints.ts); only these parts are not.
+  // server.endpoints.authz is read (schema.ts, authz-endpoints.ts); only these parts are not.
   { key: 'server.endpoints.enable_pprof', action: 'warn', text: 'Gatehouse has no profiling endpoints' },
   { key: 'server.endpoints.enable_expvars', action: 'warn', text: 'Gatehouse has no expvars endpoints' },
   {

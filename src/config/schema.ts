@@ -178,7 +178,7 @@ function toNetworks(entries: string[], ctx: z.RefinementCtx): Network[] {
   return networks;
 }
 
-/** One `server.endpoints.authz.<name>` entry, as Authelia writes it; resolved (and refused where unsupported) in authz/endpoints.ts. */
+/** One `server.endpoints.authz.<name>` entry, as Authelia writes it; resolved (and refused where unsupported) in authz-endpoints.ts. */
 const authzEndpoint = z.strictObject({
   implementation: z.string().optional().meta({
     description: '`AuthRequest`, `ForwardAuth` or `Legacy` (`ExtAuthz` is refused); `legacy` defaults to Legacy',

@@ -430,7 +430,7 @@ describe('storage.postgres', () => {
   });
 });
 
-describe('access_control (checked by authz/rules-validate)', () => {
+describe('access_control (checked by config/access-control-syntax)', () => {
   refuses([
     {
       rule: 'an invalid resource regex stops start-up with its key path',
