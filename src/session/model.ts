@@ -48,10 +48,5 @@ export interface CookieSettings {
   secure: boolean;
 }
 
-/** Raised when the session store cannot answer: callers must fail closed (5xx), never treat it as "anonymous". */
-export class SessionStoreUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super('session store unavailable', { cause });
-    this.name = 'SessionStoreUnavailableError';
-  }
-}
+// Declared in observability (the layer below) so the outage log needs no session import; re-exported for the stores.
+export { SessionStoreUnavailableError } from '../observability/backend-errors.js';

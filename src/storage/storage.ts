@@ -67,13 +67,8 @@ export interface IdentityVerification {
   action: string;
 }
 
-export class StorageUnavailableError extends Error {
-  /** `detail` names the cause for an operator (e.g. "connection refused at db:5432"); the message carries it. */
-  constructor(cause: unknown, detail?: string) {
-    super(detail ? `storage unavailable: ${detail}` : 'storage unavailable', { cause });
-    this.name = 'StorageUnavailableError';
-  }
-}
+// Declared in observability (the layer below) so the outage log needs no storage import; re-exported for the drivers.
+export { StorageUnavailableError } from '../observability/backend-errors.js';
 
 export interface Storage {
   readonly kind: 'postgres' | 'embedded';
