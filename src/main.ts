@@ -177,6 +177,7 @@ async function build(
     outages,
     identity: {
       sessions,
+      locks: sessions,
       storage,
       verifier,
       notifier,
