@@ -114,4 +114,10 @@ export interface Storage {
   consumeIdentityVerification(jti: string, ip: string, at?: Date): Promise<boolean>;
   /** Whether the token is known, not consumed and not expired at `at` (default now); reads only. */
   isIdentityVerificationPending(jti: string, at?: Date): Promise<boolean>;
+
+  /**
+   * Deletes at most `batchSize` authentication log rows older than `olderThan`, oldest first; resolves how many.
+   * Resolves undefined, deleting nothing, while another replica is pruning the same schema.
+   */
+  pruneAuthenticationLogs(olderThan: Date, batchSize: number): Promise<number | undefined>;
 }
