@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy,
-// storage user webauthn list/delete/import/export, sessions revoke, help. Usage texts live in cli/usage.ts.
+// storage user webauthn list/delete/import/export, sessions revoke, help. Usage texts live in cli/usage.ts, the
+// option parsing (node:util parseArgs) in cli/arguments.ts.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './cli/load-config.js';
@@ -18,87 +19,23 @@ import { askNewPassword, readLine } from './cli/prompt.js';
 import { deleteKeys, KeyAdminError, listKeys, type DeleteSelector } from './cli/webauthn-admin.js';
 import { revokeSessions, SessionsCommandError } from './cli/sessions.js';
 import { SqlStorage } from './storage/sql-storage.js';
+import { type CliOptions, commandWords, parseCommandLine, UsageError } from './cli/arguments.js';
 
-/** A command line that names no command, or misuses one: exit 2, with a pointer to that command's help. */
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly command: readonly string[] = [],
-  ) {
-    super(message);
-  }
-}
-
-interface Parsed {
-  command: string[];
-  options: Map<string, string[]>;
-}
-
-const VALUE_OPTIONS = new Set([
-  'config',
-  'password',
-  'url',
-  'method',
-  'username',
-  'groups',
-  'ip',
-  'description',
-  'kid',
-]);
-
-function parseArgs(argv: readonly string[]): Parsed {
-  const command: string[] = [];
-  const options = new Map<string, string[]>();
-  const add = (name: string, value: string) => options.set(name, [...(options.get(name) ?? []), value]);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') {
-      options.set('help', ['']);
-    } else if (arg === '--version') {
-      options.set('version', ['']);
-    } else if (arg === '--all') {
-      options.set('all', ['']);
-    } else if (arg === '--verbose' || arg === '--verbose=true') {
-      options.set('verbose', ['']);
-    } else if (arg === '--verbose=false') {
-      options.delete('verbose');
-    } else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
-      if (!VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`, commandWords(command));
-      const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined) throw new UsageError(`--${name} needs a value`, commandWords(command));
-      add(name, value);
-    } else if (arg === '-c') {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError('-c needs a value', commandWords(command));
-      add('config', value);
-    } else {
-      command.push(arg);
-    }
-  }
-  return { command, options };
-}
-
-function configFiles(options: Map<string, string[]>): string[] {
-  const given = options.get('config');
+function configFiles(options: CliOptions): string[] {
+  const given = options.config;
   if (given) return given;
   return existsSync('configuration.yml') ? ['configuration.yml'] : [];
 }
 
-function one(options: Map<string, string[]>, name: string): string | undefined {
-  return options.get(name)?.at(-1);
-}
-
 /** `checkReferencedFiles`: also check the users file and storage path, exactly as `validate-config` does. */
-function load(options: Map<string, string[]>, checkReferencedFiles = false): LoadedConfig {
+function load(options: CliOptions, checkReferencedFiles = false): LoadedConfig {
   return loadConfig({ files: configFiles(options), checkReferencedFiles });
 }
 
 /** How long a failed start may spend closing what it opened before the process exits anyway. */
 const FATAL_CLOSE_MS = 1_000;
 
-async function serve(options: Map<string, string[]>): Promise<number> {
+async function serve(options: CliOptions): Promise<number> {
   const loaded = load(options, true);
   let gatehouse: Gatehouse | undefined;
   try {
@@ -135,7 +72,7 @@ async function serve(options: Map<string, string[]>): Promise<number> {
 }
 
 /** `storage user webauthn ACTION ...`: the words after `storage`, checked before anything is opened. */
-async function storageCommand(args: readonly string[], options: Map<string, string[]>): Promise<number> {
+async function storageCommand(args: readonly string[], options: CliOptions): Promise<number> {
   const [user, webauthn, action, ...rest] = args;
   const words = ['storage', 'user', 'webauthn', ...(action === undefined ? [] : [action])];
   if (user !== 'user' || webauthn !== 'webauthn' || action === undefined)
@@ -167,10 +104,10 @@ async function storageCommand(args: readonly string[], options: Map<string, stri
   }
 }
 
-function deleteSelector(options: Map<string, string[]>, words: readonly string[]): DeleteSelector {
-  const description = one(options, 'description');
-  const kid = one(options, 'kid');
-  const given = [options.has('all'), description !== undefined, kid !== undefined].filter(Boolean).length;
+function deleteSelector(options: CliOptions, words: readonly string[]): DeleteSelector {
+  const description = options.description;
+  const kid = options.kid;
+  const given = [options.all, description !== undefined, kid !== undefined].filter(Boolean).length;
   if (given !== 1) throw new UsageError('give exactly one of --all, --description NAME, --kid KID', words);
   if (description !== undefined) return { description };
   if (kid !== undefined) return { kid };
@@ -187,11 +124,7 @@ async function migratedStorage(driver: SqlDriver): Promise<SqlStorage> {
  * `storage user webauthn import|export FILE`. Not while an embedded-storage server runs on the same directory:
  * the embedded database is for one process at a time.
  */
-async function webauthnTransfer(
-  action: 'import' | 'export',
-  file: string,
-  options: Map<string, string[]>,
-): Promise<number> {
+async function webauthnTransfer(action: 'import' | 'export', file: string, options: CliOptions): Promise<number> {
   const loaded = load(options);
   const [format, migration] = await Promise.all([
     import('./webauthn/authelia-export.js'),
@@ -237,7 +170,7 @@ async function withSqlDriver(loaded: LoadedConfig, use: (driver: SqlDriver) => P
 
 /** The configuration for check-policy, which needs only the rules and cookie domains: missing or unreadable secrets
  * (required with Redis, or in files only the service may read) are no reason to refuse, nor to generate any. */
-function loadForPolicy(options: Map<string, string[]>): LoadedConfig {
+function loadForPolicy(options: CliOptions): LoadedConfig {
   try {
     return load(options);
   } catch (error) {
@@ -258,7 +191,7 @@ function loadForPolicy(options: Map<string, string[]>): LoadedConfig {
   }
 }
 
-function checkPolicy(sub: string | undefined, positional: readonly string[], options: Map<string, string[]>): number {
+function checkPolicy(sub: string | undefined, positional: readonly string[], options: CliOptions): number {
   const words = ['access-control', 'check-policy'];
   if (sub !== 'check-policy')
     throw new UsageError(
@@ -266,7 +199,7 @@ function checkPolicy(sub: string | undefined, positional: readonly string[], opt
       words,
     );
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, words);
-  const url = one(options, 'url');
+  const url = options.url;
   if (url === undefined) throw new UsageError('--url is required', words);
   let target: URL;
   try {
@@ -279,15 +212,15 @@ function checkPolicy(sub: string | undefined, positional: readonly string[], opt
   if (typeof resource !== 'string')
     throw new UsageError(`--url: the endpoints answer 400 to this path (${resource.error})`, words);
   // As the endpoints (target.ts): a method is upper-case letters, else they answer 400; say so rather than guess.
-  const method = one(options, 'method') ?? 'GET';
+  const method = options.method ?? 'GET';
   if (!/^[A-Z]{1,32}$/.test(method))
     throw new UsageError(
       `--method: the endpoints answer 400 to '${method}' (upper-case letters only, like GET)`,
       words,
     );
   // As Authelia's command: --groups repeated or comma-separated, and a subject with groups but no username.
-  const username = one(options, 'username') ?? '';
-  const groups = (options.get('groups') ?? [])
+  const username = options.username ?? '';
+  const groups = (options.groups ?? [])
     .flatMap((list) => list.split(','))
     .map((g) => g.trim())
     .filter(Boolean);
@@ -307,18 +240,18 @@ function checkPolicy(sub: string | undefined, positional: readonly string[], opt
         url: target,
         resource,
         method,
-        ip: one(options, 'ip'),
+        ip: options.ip,
         subject: username !== '' || groups.length > 0 ? { username, groups } : undefined,
       },
-      { verbose: options.has('verbose') },
+      { verbose: options.verbose },
     ),
   );
   return 0;
 }
 
-async function hashPasswordCommand(positional: readonly string[], options: Map<string, string[]>): Promise<number> {
+async function hashPasswordCommand(positional: readonly string[], options: CliOptions): Promise<number> {
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, ['hash-password']);
-  let password = one(options, 'password');
+  let password = options.password;
   if (password === undefined) {
     if (process.stdin.isTTY) {
       password = await askNewPassword();
@@ -332,9 +265,10 @@ async function hashPasswordCommand(positional: readonly string[], options: Map<s
   }
   if (password.length === 0) throw new UsageError('an empty password cannot be hashed', ['hash-password']);
   // Parameters from the configuration when one is given, else the defaults (argon2id m=65536,t=3,p=4).
-  const params = options.has('config')
-    ? load(options).config.authentication_backend.file.password.argon2
-    : configSchema.parse({}).authentication_backend.file.password.argon2;
+  const params =
+    options.config !== undefined
+      ? load(options).config.authentication_backend.file.password.argon2
+      : configSchema.parse({}).authentication_backend.file.password.argon2;
   console.log(await hashPassword(password, params));
   return 0;
 }
@@ -351,25 +285,17 @@ function help(words: readonly string[]): number {
   return 0;
 }
 
-/** The command words of `command` that name a known command (for `--help` after positional arguments). */
-function commandWords(command: readonly string[]): string[] {
-  for (let n = command.length; n > 0; n--) {
-    if (commandsFor(command.slice(0, n)).length > 0) return command.slice(0, n);
-  }
-  return [];
-}
-
 function noArguments(name: string, positional: readonly string[]): void {
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, [name]);
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const { command, options } = parseArgs(argv);
-  if (options.has('version')) {
+  const { command, options } = parseCommandLine(argv);
+  if (options.version) {
     console.log((JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version);
     return 0;
   }
-  if (options.has('help')) return help(command[0] === 'help' ? command.slice(1) : commandWords(command));
+  if (options.help) return help(command[0] === 'help' ? command.slice(1) : commandWords(command));
   const [name = 'serve', sub, ...more] = command;
   switch (name) {
     case 'help':

@@ -19,6 +19,7 @@ import type { UserProvider } from './users/provider.js';
 import { FileUserProvider } from './users/file-provider.js';
 import { PasswordChecker } from './users/password-check.js';
 import { Regulator } from './regulation/regulator.js';
+import { AuthenticationLogPruner, authenticationLogRetentionSeconds } from './regulation/log-pruner.js';
 import { compileAccessControl } from './authz/rules.js';
 import { createAuthzHandler } from './authz/handler.js';
 import { TrustedProxies } from './authz/ip.js';
@@ -123,6 +124,12 @@ async function build(
   const adapters: Adapters = { storage, sessionStore, users };
 
   const regulator = new Regulator(storage, config.regulation);
+  // Old attempts are deleted in the background (now, then hourly); stopped before storage is closed.
+  const pruner = new AuthenticationLogPruner(storage, logger, {
+    retentionSeconds: authenticationLogRetentionSeconds(config.regulation),
+  });
+  opened.push(() => pruner.stop());
+  pruner.start();
   const passwords = new PasswordChecker(
     users,
     regulator,
@@ -177,6 +184,7 @@ async function build(
     outages,
     identity: {
       sessions,
+      locks: sessions,
       storage,
       verifier,
       notifier,
@@ -226,6 +234,7 @@ async function build(
     async close() {
       await Promise.all([stopServer(server), metricsServer ? stopServer(metricsServer) : undefined]);
       outages.close();
+      await pruner.stop();
       await Promise.allSettled([users.close(), sessionStore.close(), storage.close(), notifier.close()]);
       logger.info('gatehouse stopped');
     },

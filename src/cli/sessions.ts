@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.js';
 import { createRedisSessionStore } from '../session/redis-store.js';
 import { SessionService } from '../session/service.js';
-import { SessionStoreUnavailableError } from '../session/model.js';
+import { SessionStoreUnavailableError } from '../observability/backend-errors.js';
 import { safeText } from '../text/safe-text.js';
 
 export class SessionsCommandError extends Error {}

@@ -10,6 +10,8 @@ import { ko, ok, requestIp } from '../portal/http-helpers.js';
 import type { SessionService } from '../session/service.js';
 import type { Storage } from '../storage/storage.js';
 import type { UserProvider } from '../users/provider.js';
+import type { AttemptLocks } from '../users/password-check.js';
+import { MailThrottle } from './mail-throttle.js';
 import { z } from 'zod';
 import { bodyObject, firstMessage } from '../portal/body.js';
 import { portalPath } from '../portal/portal-path.js';
@@ -21,6 +23,8 @@ export interface IdentityRouteDependencies {
   verifier: IdentityVerifier;
   notifier: Notifier;
   users: UserProvider;
+  /** The shared lock (session store) that holds each user's email interval across replicas. */
+  locks: AttemptLocks;
   /** `identity_validation.elevation_lifetime`, seconds. */
   elevationLifetimeSeconds: number;
   logger: Logger;
@@ -35,8 +39,8 @@ const ACTION_PAGES = { register_webauthn: 'webauthn/register' } as const;
  */
 const CONFIRM_PAGE = 'identity/confirm';
 
-/** One email per user per this many ms: a double click or a script cannot flood the user's inbox. */
-const EMAIL_INTERVAL_MS = 10_000;
+/** One email per user per this many seconds, on all replicas together (mail-throttle.ts). */
+const EMAIL_INTERVAL_SECONDS = 10;
 
 const REDEEM_FAILURES: Record<Exclude<RedeemResult, 'ok'>, [status: number, message: string]> = {
   invalid: [400, 'This link is not valid.'],
@@ -58,33 +62,6 @@ export function portalLink(portalUrl: URL, path: string, query: Record<string, s
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
   for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   return url.href;
-}
-
-/**
- * Remembers when each user was last mailed. Per process: with several replicas a user may get one email per
- * replica per interval, which still bounds the flood.
- */
-class MailThrottle {
-  readonly #lastSent = new Map<string, number>();
-
-  constructor(readonly intervalMs: number) {}
-
-  /** Claims the user's slot; false while the previous email is younger than the interval. */
-  claim(username: string, now: number): boolean {
-    const last = this.#lastSent.get(username);
-    if (last !== undefined && now - last < this.intervalMs) return false;
-    if (this.#lastSent.size > 10_000) this.#prune(now);
-    this.#lastSent.set(username, now);
-    return true;
-  }
-
-  release(username: string): void {
-    this.#lastSent.delete(username);
-  }
-
-  #prune(now: number): void {
-    for (const [username, at] of this.#lastSent) if (now - at >= this.intervalMs) this.#lastSent.delete(username);
-  }
 }
 
 const startBody = bodyObject({
@@ -109,7 +86,7 @@ const finishBody = bodyObject({
 export function identityRoutes(deps: IdentityRouteDependencies): Router {
   const router = Router();
   const now = deps.now ?? Date.now;
-  const throttle = new MailThrottle(EMAIL_INTERVAL_MS);
+  const throttle = new MailThrottle(deps.locks, EMAIL_INTERVAL_SECONDS);
 
   router.post('/api/identity/start', async (req: Request, res: Response) => {
     const { cookie, session } = portalLocals(res);
@@ -124,8 +101,9 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
     const to = user.emails[0];
     if (to === undefined) return ko(res, 400, 'Your account has no email address. Ask your administrator to add one.');
     // 429, not a silent OK: the caller is the account's own signed-in user, so this tells nobody anything new.
-    if (!throttle.claim(username, now())) {
-      res.setHeader('Retry-After', String(Math.ceil(EMAIL_INTERVAL_MS / 1000)));
+    const slot = await throttle.claim(username);
+    if (slot === undefined) {
+      res.setHeader('Retry-After', String(EMAIL_INTERVAL_SECONDS));
       return ko(res, 429, 'An email was sent a moment ago. Check your inbox, or try again in a few seconds.');
     }
     const ip = requestIp(req);
@@ -148,14 +126,14 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
         await deps.notifier.send({ to, toName: user.displayName, ...message });
       } catch (error) {
         deps.logger.error({ err: error, username, action }, 'identity verification email could not be sent');
-        throttle.release(username);
+        await slot.release();
         return ko(res, 503, 'The email could not be sent. Try again later.');
       }
       // The jti names the token without being usable: the signature is needed to redeem it.
       deps.logger.info({ username, action, jti, ip }, 'identity verification emailed');
       ok(res);
     } catch (error) {
-      throttle.release(username);
+      await slot.release();
       throw error;
     }
   });

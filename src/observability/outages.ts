@@ -3,8 +3,7 @@
 // and count. While a backend is down it is probed every second, so the recovery is seen without traffic and
 // whether it was hung or refused.
 import type { Logger } from 'pino';
-import { SessionStoreUnavailableError } from '../session/model.js';
-import { StorageUnavailableError } from '../storage/storage.js';
+import { SessionStoreUnavailableError, StorageUnavailableError } from './backend-errors.js';
 
 export type Backend = 'redis' | 'storage';
 export const BACKENDS: readonly Backend[] = ['redis', 'storage'];

@@ -35,10 +35,5 @@ export interface Session {
 // Resolved from the configuration, so declared there (config sits below session); re-exported for session's users.
 export type { CookieSettings } from '../config/cookies.js';
 
-/** Raised when the session store cannot answer: callers must fail closed (5xx), never treat it as "anonymous". */
-export class SessionStoreUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super('session store unavailable', { cause });
-    this.name = 'SessionStoreUnavailableError';
-  }
-}
+// Declared in observability (the layer below) so the outage log needs no session import; re-exported for the stores.
+export { SessionStoreUnavailableError } from '../observability/backend-errors.js';

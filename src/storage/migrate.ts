@@ -1,6 +1,6 @@
-// Schema migrations: numbered SQL files (NNNN_name.sql) applied in order, one transaction each, recorded in the
-// `migrations` table. Replicas starting together against one PostgreSQL are serialised by an advisory lock
-// taken inside each transaction, so every migration is applied exactly once.
+// Schema migrations: numbered SQL files (NNNN_name.sql) applied in order, all pending ones in one transaction,
+// recorded in the `migrations` table. Replicas starting together against one PostgreSQL are serialised by an
+// advisory lock taken inside that transaction, so every migration is applied exactly once, by one replica.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -46,22 +46,25 @@ export async function loadMigrations(directory: string = migrationsDirectory()):
   return migrations;
 }
 
-/** Applies the migrations not yet recorded, in order; resolves the names it applied. */
+/**
+ * Applies the migrations not yet recorded, in order, in ONE transaction under the lock: replicas starting together
+ * never split a release's migrations between them, and a failing migration leaves the schema as it was.
+ * Resolves the names it applied.
+ */
 export async function applyMigrations(driver: SqlDriver, migrations: readonly Migration[]): Promise<string[]> {
-  const applied: string[] = [];
-  for (const migration of migrations) {
-    const didApply = await driver.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [LOCK_CLASS, driver.schema]);
-      await ensureBookkeeping(tx, driver.schema);
-      const done = await tx.query('SELECT 1 FROM migrations WHERE name = $1', [migration.name]);
-      if (done.length > 0) return false;
+  return driver.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [LOCK_CLASS, driver.schema]);
+    await ensureBookkeeping(tx, driver.schema);
+    const done = new Set((await tx.query<{ name: string }>('SELECT name FROM migrations')).map((row) => row.name));
+    const applied: string[] = [];
+    for (const migration of migrations) {
+      if (done.has(migration.name)) continue;
       await tx.exec(migration.sql);
       await tx.query('INSERT INTO migrations (name, applied_at) VALUES ($1, now())', [migration.name]);
-      return true;
-    });
-    if (didApply) applied.push(migration.name);
-  }
-  return applied;
+      applied.push(migration.name);
+    }
+    return applied;
+  });
 }
 
 /** The schema and the `migrations` table; called under the lock, so concurrent creators cannot collide. */

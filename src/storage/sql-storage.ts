@@ -329,4 +329,28 @@ export class SqlStorage implements Storage {
     );
     return rows.length > 0;
   }
+
+  async pruneAuthenticationLogs(olderThan: Date, batchSize: number): Promise<number | undefined> {
+    return this.driver.transaction(async (tx) => {
+      // Try, never wait: while one replica prunes, the others skip this round rather than queue behind it.
+      const [lock] = await tx.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1::int4, hashtext($2::text)) AS locked',
+        [PRUNE_LOCK_CLASS, this.driver.schema],
+      );
+      if (lock?.locked !== true) return undefined;
+      // By primary key in bounded batches: a short transaction each, so sign-ins never wait on a long delete.
+      const [gone] = await tx.query<{ count: number }>(
+        `WITH gone AS (
+           DELETE FROM authentication_logs WHERE id IN (
+             SELECT id FROM authentication_logs WHERE time < $1 ORDER BY time LIMIT $2
+           ) RETURNING 1
+         ) SELECT count(*)::int AS count FROM gone`,
+        [olderThan, batchSize],
+      );
+      return Number(gone?.count ?? 0);
+    });
+  }
 }
+
+/** First key of the advisory lock held while pruning ("Prun" in ASCII); the second is a hash of the schema name. */
+const PRUNE_LOCK_CLASS = 0x5072756e;

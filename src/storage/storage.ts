@@ -73,13 +73,8 @@ export interface IdentityVerification {
   action: string;
 }
 
-export class StorageUnavailableError extends Error {
-  /** `detail` names the cause for an operator (e.g. "connection refused at db:5432"); the message carries it. */
-  constructor(cause: unknown, detail?: string) {
-    super(detail ? `storage unavailable: ${detail}` : 'storage unavailable', { cause });
-    this.name = 'StorageUnavailableError';
-  }
-}
+// Declared in observability (the layer below) so the outage log needs no storage import; re-exported for the drivers.
+export { StorageUnavailableError } from '../observability/backend-errors.js';
 
 export interface Storage {
   readonly kind: 'postgres' | 'embedded';
@@ -125,4 +120,10 @@ export interface Storage {
   consumeIdentityVerification(jti: string, ip: string, at?: Date): Promise<boolean>;
   /** Whether the token is known, not consumed and not expired at `at` (default now); reads only. */
   isIdentityVerificationPending(jti: string, at?: Date): Promise<boolean>;
+
+  /**
+   * Deletes at most `batchSize` authentication log rows older than `olderThan`, oldest first; resolves how many.
+   * Resolves undefined, deleting nothing, while another replica is pruning the same schema.
+   */
+  pruneAuthenticationLogs(olderThan: Date, batchSize: number): Promise<number | undefined>;
 }

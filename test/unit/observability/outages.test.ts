@@ -3,8 +3,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Outages, backendOf, reasonOf } from '../../../src/observability/outages.js';
-import { SessionStoreUnavailableError } from '../../../src/session/model.js';
-import { StorageUnavailableError } from '../../../src/storage/storage.js';
+import { SessionStoreUnavailableError, StorageUnavailableError } from '../../../src/observability/backend-errors.js';
 
 function recorder() {
   const lines: Array<{ level: 'error' | 'info'; fields: Record<string, unknown>; msg: string }> = [];
