@@ -10,7 +10,8 @@ import type { Notifier } from '../notify/notifier.js';
 import type { Regulator } from '../regulation/regulator.js';
 import type { AuthLevel, CookieSettings, Session } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
-import type { SignIn } from '../portal/sign-in.js';
+import type { SignIn } from '../web/sign-in.js';
+import { PortalError } from '../web/errors.js';
 import type { NewWebAuthnCredential, Storage, WebAuthnCredential } from '../storage/storage.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
 import { authenticatorModel, UNKNOWN_AAGUID } from './aaguids.js';
@@ -41,16 +42,13 @@ export interface PortalRequest {
   ip: string;
 }
 
-/** An expected refusal: the status and the short message of the KO reply. */
-export class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    /** For the security event, where the message alone does not tell (a passkey failure says nothing on purpose). */
-    readonly reason?: string,
-  ) {
-    super(message);
-    this.name = 'Refusal';
+/**
+ * The portal's one error (web/errors.ts) under the name this file uses; its log detail is the security event's
+ * reason, where the message alone does not tell (a passkey failure says nothing on purpose).
+ */
+export class Refusal extends PortalError {
+  get reason(): string | undefined {
+    return this.logDetail;
   }
 }
 
