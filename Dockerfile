@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY views ./views
 RUN npm run build
 
 # ---- runtime: production dependencies, the compiled code and the files it reads at run time ----
@@ -23,7 +24,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
-COPY views ./views
+# The compiled page templates; the browser assets (CSS, logo, the pages' scripts) are served as they are.
+COPY --from=build /app/dist/views ./dist/views
+COPY views/assets ./views/assets
 COPY src/storage/migrations ./src/storage/migrations
 
 # An unprivileged user of its own, by number so that Kubernetes' runAsNonRoot can check it. /data holds the embedded

@@ -3,9 +3,9 @@
 /** @type {import('jest').Config} */
 export default {
   rootDir: '.',
-  // dist/ holds what runs; src/ and test/ are there for `jest --watch`, which looks for the tests related to the .ts
-  // files changed since the last commit (scripts/jest-dependencies.mjs links each compiled file to its source).
-  roots: ['<rootDir>/dist', '<rootDir>/src', '<rootDir>/test'],
+  // dist/ holds what runs; src/, views/ and test/ are there for `jest --watch`, which looks for the tests related to
+  // the .ts files changed since the last commit (scripts/jest-dependencies.mjs links each compiled file to its source).
+  roots: ['<rootDir>/dist', '<rootDir>/src', '<rootDir>/views', '<rootDir>/test'],
   dependencyExtractor: '<rootDir>/scripts/jest-dependencies.mjs',
   testMatch: ['<rootDir>/dist/test/**/*.test.js'],
   testEnvironment: 'node',
@@ -19,7 +19,7 @@ export default {
   testTimeout: 120_000,
   reporters: ['default', '<rootDir>/scripts/jest-summary.mjs'],
   coverageProvider: 'v8',
-  collectCoverageFrom: ['<rootDir>/dist/src/**/*.js'],
+  collectCoverageFrom: ['<rootDir>/dist/src/**/*.js', '<rootDir>/dist/views/**/*.js'],
   coverageDirectory: '<rootDir>/coverage',
   coverageReporters: ['text-summary', 'text', 'html', 'lcov'],
 };

@@ -1,6 +1,7 @@
 // Rules-engine micro-benchmark: 50 realistic rules, compiled once, evaluated for a handful of typical requests.
 // Run: npx tsc -p . && node dist/bench/rules.js
-import { compileAccessControl, type AccessRequest } from '../src/authz/rules.js';
+import { compileAccessControl } from '../src/authz/rules.js';
+import type { AccessRequest } from '../src/authz/rules-request.js';
 import { configSchema, type RawConfig } from '../src/config/schema.js';
 
 type RawRule = NonNullable<NonNullable<RawConfig['access_control']>['rules']>[number];

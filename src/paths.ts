@@ -1,5 +1,5 @@
-// The package's own directory, found from this file's location, so that assets that tsc does not copy
-// (views/static, SQL migrations) are found both from dist/ and from a Docker image.
+// The package's own directory, found from this file's location, so that files tsc does not copy (the pages' browser
+// assets in views/assets/, SQL migrations) are found both from dist/ and from a Docker image.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -2,8 +2,8 @@
 // decides, like Authelia's command of the same name. It runs the compiled rules' own matchers (rules.ts), so the
 // explanation cannot drift from what the authz endpoints do.
 import type { Config } from '../config/schema.js';
+import { compileAccessControl } from './rules.js';
 import {
-  compileAccessControl,
   HIT,
   MAY,
   MISS,
@@ -11,7 +11,7 @@ import {
   type AccessRequest,
   type CriterionKind,
   type Match,
-} from './rules.js';
+} from './rules-request.js';
 
 const COLUMNS: readonly (readonly [CriterionKind, string])[] = [
   ['domain', 'Domain'],

@@ -1,13 +1,14 @@
 // The proxy's question, answered top to bottom (SPEC §4) as Authelia's authz handler answers it: parse the target,
 // find its cookie domain and portal, find the identity (the endpoint's authn strategies, in order), evaluate the
 // rules, answer. Served straight from node:http, outside Express, because this path runs for every request to every
-// protected app.
+// protected app. What differs between the proxy flavours is their row in flavours.ts, read here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { clientAddress, parseTargetUrl, readTarget, type Target, UNKNOWN_ADDRESS } from './target.js';
+import { clientAddress, parseTargetUrl, type Target, UNKNOWN_ADDRESS } from './target.js';
+import { FLAVOURS, type Flavour, readTarget } from './flavours.js';
 import { parseAuthorization } from './basic-credentials.js';
-import type { AuthnStrategy, AuthzEndpoint, Challenge } from './endpoints.js';
+import type { AuthnStrategy, AuthzEndpoint, Challenge } from '../config/authz-endpoints.js';
 import type { TrustedProxies } from './ip.js';
 import { policyLevel, type CompiledAccessControl } from './rules.js';
 import { cookieForTarget, hostIsWithin } from '../config/cookies.js';
@@ -17,7 +18,7 @@ import type { CookieSettings, Session } from '../session/model.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
 import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-check.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
-import { requestIdOf } from '../http/request-id.js';
+import { requestIdOf } from '../observability/request-id.js';
 import { backendOf, type Outages } from '../observability/outages.js';
 
 export interface AuthzDependencies {
@@ -111,8 +112,9 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     res: ServerResponse,
   ): Promise<AuthzResult> {
     const flavour = endpoint.flavour;
-    if (flavour !== 'verify' && req.method !== 'GET' && req.method !== 'HEAD') {
-      answer(res, 405, ['Allow', 'GET, HEAD']);
+    const row = FLAVOURS[flavour];
+    if (row.callMethods !== undefined && !row.callMethods.includes(req.method ?? '')) {
+      answer(res, 405, ['Allow', row.callMethods.join(', ')]);
       return 'bad_request';
     }
     const parsed = readTarget(flavour, req.headers, req.method ?? 'GET');
@@ -120,7 +122,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const target = parsed.target;
     const cookie = cookieForTarget(deps.cookies, target.url);
     if ('error' in cookie) return answerBadRequest(endpoint, req, res, cookie.error);
-    const portal = portalFor(endpoint, req, cookie);
+    const portal = portalFor(row, req, cookie);
     if (portal !== null && 'error' in portal) return answerBadRequest(endpoint, req, res, portal.error);
     const ip = clientAddress(req.headers, req.socket.remoteAddress, deps.trustedProxies);
     if (ip === undefined && debug()) {
@@ -158,7 +160,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
         break;
       case 'bad_credentials':
       case 'sign_in':
-        answerSignIn(endpoint, req, res, target, portal);
+        answerSignIn(row, req, res, target, portal);
         break;
     }
     return outcome.result;
@@ -286,22 +288,15 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 
   /**
-   * The portal to send a visitor to: `authelia_url` (auth-request, forward-auth; else the cookie domain's portal), or
-   * `rd` / X-Authelia-URL (legacy; else none: a bare 401). A given portal must lie under the target's own cookie
-   * domain (another domain's portal would set a cookie the target never sees: a sign-in loop), https unless that
-   * domain's portal is http (localhost trials). null: no portal (legacy only).
+   * The portal to send a visitor to: the one the caller names where the flavour reads it, else the flavour's
+   * fallback. A given portal must lie under the target's own cookie domain (another domain's portal would set a
+   * cookie the target never sees: a sign-in loop), https unless that domain's portal is http (localhost trials).
+   * null: no portal.
    */
-  function portalFor(
-    endpoint: AuthzEndpoint,
-    req: IncomingMessage,
-    cookie: CookieSettings,
-  ): URL | null | { error: string } {
-    const legacy = endpoint.flavour === 'verify';
-    const header = req.headers['x-authelia-url'];
-    const raw = legacy
-      ? (queryParam(req.url, 'rd') ?? (typeof header === 'string' ? header : undefined))
-      : queryParam(req.url, 'authelia_url');
-    if (raw === undefined || raw === '') return legacy ? null : cookie.portalUrl;
+  function portalFor(row: Flavour, req: IncomingMessage, cookie: CookieSettings): URL | null | { error: string } {
+    const header = row.portal.header === undefined ? undefined : req.headers[row.portal.header];
+    const raw = queryParam(req.url, row.portal.query) ?? (typeof header === 'string' ? header : undefined);
+    if (raw === undefined || raw === '') return row.portal.otherwise === 'none' ? null : cookie.portalUrl;
     if (raw.length > 4096) return { error: 'portal URL too long' };
     const url = parseTargetUrl(raw);
     if ('error' in url) return { error: `malformed portal URL: ${url.error}` };
@@ -320,26 +315,24 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   ): AuthzResult {
     if (debug())
       deps.logger.debug({ requestId: requestIdOf(req), flavour: endpoint.flavour, reason }, 'authz bad request');
-    // Authelia's legacy endpoint answers what it cannot use with 401 (no Location), the others with 400.
-    answer(res, endpoint.flavour === 'verify' ? 401 : 400);
+    answer(res, FLAVOURS[endpoint.flavour].unusableStatus);
     return 'bad_request';
   }
 
   function answerSignIn(
-    endpoint: AuthzEndpoint,
+    row: Flavour,
     req: IncomingMessage,
     res: ServerResponse,
     target: Target,
     portal: URL | null,
   ): void {
     if (portal === null) {
-      // Legacy without rd or X-Authelia-URL: nowhere to send the visitor.
+      // No portal named and none to fall back on: nowhere to send the visitor.
       answer(res, 401);
       return;
     }
     const location = portalRedirect(portal, target);
-    // nginx turns the auth-request 401 into a redirect with the Location it copies from here.
-    if (endpoint.flavour === 'auth-request' || wantsStatusOnly(req)) answerLocation(res, 401, target, location);
+    if (row.signIn === 'status' || wantsStatusOnly(req)) answerLocation(res, 401, target, location);
     else
       answerLocation(
         res,

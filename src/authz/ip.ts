@@ -1,33 +1,8 @@
-// Client addresses and the networks of access-control rules (IPv4 and IPv6, single addresses or CIDR ranges).
-// Matching uses node:net's BlockList, which already treats an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as the
-// IPv4 address, in both directions.
+// Client addresses matched against the networks of access-control rules and trusted proxies (IPv4 and IPv6,
+// single addresses or CIDR ranges; their syntax is config/networks.ts). Matching uses node:net's BlockList, which
+// already treats an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as the IPv4 address, in both directions.
 import { BlockList, SocketAddress, isIP } from 'node:net';
-
-export interface Network {
-  readonly address: string;
-  readonly prefix: number;
-  readonly family: 'ipv4' | 'ipv6';
-}
-
-/**
- * Parses `10.0.0.1`, `10.0.0.0/8`, `2001:db8::/32` or `::1`. Strict on purpose: no zone (`%eth0`), no leading
- * zeros (`010.0.0.1` reads as octal to some tools), a prefix of plain digits within the family's size.
- */
-export function parseNetwork(text: string): Network | { error: string } {
-  const slash = text.indexOf('/');
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const version = address.includes('%') ? 0 : isIP(address);
-  if (version === 0)
-    return { error: `'${text}' is not an IP address or a CIDR range (like 10.0.0.0/8 or 2001:db8::/32)` };
-  const family = version === 4 ? 'ipv4' : 'ipv6';
-  const bits = version === 4 ? 32 : 128;
-  if (slash < 0) return { address, prefix: bits, family };
-  const prefixText = text.slice(slash + 1);
-  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= bits))
-    return { error: `'${text}' has an invalid prefix length: it must be 0 to ${bits}` };
-  return { address, prefix, family };
-}
+import type { Network } from '../config/networks.js';
 
 export function addNetwork(list: BlockList, network: Network): void {
   if (network.prefix === (network.family === 'ipv4' ? 32 : 128)) list.addAddress(network.address, network.family);

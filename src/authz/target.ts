@@ -1,12 +1,10 @@
-// Reads "which request is the proxy asking about?" from the headers each proxy flavour sends (SPEC §4).
-// Every header is hostile: anything missing, repeated or malformed is refused (400; 401 on the legacy endpoint, as
-// Authelia), never a pass and never a redirect.
+// Reads "which request is the proxy asking about?" from the headers the proxies send (SPEC §4); which of these
+// readers a flavour uses is its row in flavours.ts. Every header is hostile: anything missing, repeated or malformed
+// is refused (400; 401 on the legacy endpoint, as Authelia), never a pass and never a redirect.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { canonicalResource } from './resource-path.js';
 import type { TrustedProxies } from './ip.js';
-
-export type AuthzFlavour = 'auth-request' | 'forward-auth' | 'verify';
 
 export interface Target {
   url: URL;
@@ -52,6 +50,19 @@ function parseMethod(raw: string | undefined): string | { error: string } {
 }
 
 /**
+ * The original request's method from the header `name`; when `requestMethod` is given, an absent or empty header
+ * means the method of the authz request itself (Authelia's legacy endpoint).
+ */
+export function readMethod(
+  headers: IncomingHttpHeaders,
+  name: 'x-original-method' | 'x-forwarded-method',
+  requestMethod?: string,
+): string | { error: string } {
+  const sent = singleHeader(headers, name);
+  return parseMethod(requestMethod !== undefined && (sent === undefined || sent === '') ? requestMethod : sent);
+}
+
+/**
  * An absolute http(s) URL with a host and no userinfo; the caller still checks scheme against the cookie domain.
  * The host must be written plainly: the WHATWG parser rewrites percent-encoded and some non-ASCII hosts
  * (`pub%6cic.example.com` becomes `public.example.com`) while a proxy routes on the raw text, so any host the parser
@@ -83,10 +94,23 @@ export function parseTargetUrl(
   return url;
 }
 
-interface ParsedUrl {
+/**
+ * The target URL a reader chose, with the header texts it read the path from: the resource is worked out from
+ * those raw texts (the parsed URL has already resolved dot segments and clamped a `..` above the root).
+ */
+export interface ChosenTarget {
   url: URL;
   raw: string;
+  /** X-Original-URL as sent, when the target was read from it. */
+  originalUrl?: string;
+  /**
+   * X-Forwarded-Uri, when the target was read from it or checked against it; empty is the root, and so is absent
+   * when it alone names the target.
+   */
+  forwardedUri?: string | undefined;
 }
+
+type Chosen = ChosenTarget | { error: string };
 
 /** Scheme names are case-insensitive (`HTTPS` is https, as in Authelia); the rest is kept as written. */
 function lowerScheme(raw: string): string {
@@ -95,16 +119,18 @@ function lowerScheme(raw: string): string {
   return scheme === 'https' || scheme === 'http' ? raw : `${scheme.toLowerCase()}${raw.slice(colon)}`;
 }
 
-function fromOriginalUrl(raw: string | undefined): ParsedUrl | { error: string } {
+/** X-Original-URL (nginx auth_request, and Authelia's legacy endpoint). */
+export function fromOriginalUrl(headers: IncomingHttpHeaders): Chosen {
+  const raw = singleHeader(headers, 'x-original-url');
   const url = parseTargetUrl(raw);
-  return 'error' in url ? url : { url, raw: lowerScheme(raw!) };
+  return 'error' in url ? url : { url, raw: lowerScheme(raw!), originalUrl: raw! };
 }
 
 /**
  * An absent or empty X-Forwarded-Uri is the root, as in Authelia (its tests send `https://app.example.com` that way);
  * X-Forwarded-Proto is compared case-insensitively.
  */
-function fromForwardedHeaders(headers: IncomingHttpHeaders): ParsedUrl | { error: string } {
+export function fromForwardedHeaders(headers: IncomingHttpHeaders): Chosen {
   const rawProto = singleHeader(headers, 'x-forwarded-proto');
   const host = singleHeader(headers, 'x-forwarded-host');
   const uri = singleHeader(headers, 'x-forwarded-uri') ?? '';
@@ -117,52 +143,31 @@ function fromForwardedHeaders(headers: IncomingHttpHeaders): ParsedUrl | { error
     return { error: 'malformed X-Forwarded-Uri' };
   const raw = `${proto}://${host}${uri}`;
   const url = parseTargetUrl(raw);
-  return 'error' in url ? url : { url, raw };
-}
-
-/** The target of an authz call, per flavour (SPEC §4 table). */
-export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, requestMethod: string): TargetResult {
-  let url: ParsedUrl | { error: string };
-  let method: string | { error: string };
-  switch (flavour) {
-    case 'auth-request':
-      url = fromOriginalUrl(singleHeader(headers, 'x-original-url'));
-      method = parseMethod(singleHeader(headers, 'x-original-method'));
-      break;
-    case 'forward-auth':
-      url = fromForwardedHeaders(headers);
-      method = parseMethod(singleHeader(headers, 'x-forwarded-method'));
-      break;
-    case 'verify': {
-      // Authelia's legacy endpoint: X-Original-URL, else X-Forwarded-*; the method is X-Forwarded-Method, else the
-      // request's own (X-Original-Method is not read there).
-      url = verifyTarget(headers);
-      const forwardedMethod = singleHeader(headers, 'x-forwarded-method');
-      method = parseMethod(forwardedMethod === undefined || forwardedMethod === '' ? requestMethod : forwardedMethod);
-      break;
-    }
-  }
-  if ('error' in url) return url;
-  if (typeof method !== 'string') return method;
-  const resource = resourceOf(flavour, headers);
-  if (typeof resource !== 'string') return resource;
-  return { target: { url: url.url, raw: url.raw, method, resource } };
+  return 'error' in url ? url : { url, raw, forwardedUri: uri === '' ? '/' : uri };
 }
 
 /**
- * The rules' resource, from the raw header text (the parsed URL has already resolved dot segments and clamped a
- * `..` above the root), from the header the flavour reads; verify reads both, and when both are sent they must agree.
+ * Authelia's legacy endpoint: X-Original-URL, else X-Forwarded-*. Behind Traefik, the proxy sets X-Forwarded-*
+ * itself but passes any other client header through, so a client's own X-Original-URL must not override them: when
+ * both are sent they must name the same URL (and the same resource).
  */
-function resourceOf(flavour: AuthzFlavour, headers: IncomingHttpHeaders): string | { error: string } {
-  const original = flavour === 'forward-auth' ? undefined : singleHeader(headers, 'x-original-url');
-  const forwardedHeader = flavour === 'auth-request' ? undefined : singleHeader(headers, 'x-forwarded-uri');
-  // An empty or absent X-Forwarded-Uri is the root (see fromForwardedHeaders) when no X-Original-URL names the target.
-  const forwarded =
-    forwardedHeader === '' || (forwardedHeader === undefined && original === undefined && flavour !== 'auth-request')
-      ? '/'
-      : forwardedHeader;
-  const fromOriginal = original === undefined ? undefined : canonicalResource(original);
-  const fromForwarded = forwarded === undefined ? undefined : canonicalResource(forwarded);
+export function fromOriginalUrlOrForwarded(headers: IncomingHttpHeaders): Chosen {
+  if (singleHeader(headers, 'x-original-url') === undefined) return fromForwardedHeaders(headers);
+  const url = fromOriginalUrl(headers);
+  const forwardedSent = headers['x-forwarded-host'] !== undefined || headers['x-forwarded-uri'] !== undefined;
+  if ('error' in url || !forwardedSent) return url;
+  const forwarded = fromForwardedHeaders(headers);
+  if ('error' in forwarded) return forwarded;
+  if (forwarded.url.href !== url.url.href) return { error: 'X-Original-URL and X-Forwarded-* disagree' };
+  // Only a path actually sent is compared: X-Forwarded-Host alone says nothing about the path.
+  const uri = singleHeader(headers, 'x-forwarded-uri');
+  return { ...url, forwardedUri: uri === '' ? '/' : uri };
+}
+
+/** The target, from the URL a reader chose and the method: the rules' resource is read from the chosen headers. */
+export function targetOf(chosen: ChosenTarget, method: string): TargetResult {
+  const fromOriginal = chosen.originalUrl === undefined ? undefined : canonicalResource(chosen.originalUrl);
+  const fromForwarded = chosen.forwardedUri === undefined ? undefined : canonicalResource(chosen.forwardedUri);
   const resource = fromOriginal ?? fromForwarded;
   if (resource === undefined) return { error: 'missing target URL' };
   if (typeof resource !== 'string') return { error: `refused target path: ${resource.error}` };
@@ -170,22 +175,7 @@ function resourceOf(flavour: AuthzFlavour, headers: IncomingHttpHeaders): string
     return { error: `refused target path: ${fromForwarded.error}` };
   if (fromOriginal !== undefined && fromForwarded !== undefined && fromOriginal !== fromForwarded)
     return { error: 'X-Original-URL and X-Forwarded-Uri disagree' };
-  return resource;
-}
-
-/**
- * Behind Traefik, the proxy sets X-Forwarded-* itself but passes any other client header through, so a client's own
- * X-Original-URL must not override them: when both are sent they must name the same URL.
- */
-function verifyTarget(headers: IncomingHttpHeaders): ParsedUrl | { error: string } {
-  const original = singleHeader(headers, 'x-original-url');
-  const forwardedSent = headers['x-forwarded-host'] !== undefined || headers['x-forwarded-uri'] !== undefined;
-  if (original === undefined) return fromForwardedHeaders(headers);
-  const url = fromOriginalUrl(original);
-  if ('error' in url || !forwardedSent) return url;
-  const forwarded = fromForwardedHeaders(headers);
-  if ('error' in forwarded) return forwarded;
-  return forwarded.url.href === url.url.href ? url : { error: 'X-Original-URL and X-Forwarded-* disagree' };
+  return { target: { url: chosen.url, raw: chosen.raw, method, resource } };
 }
 
 /** An address that could not be known: it matches no `networks` rule, and regulation counts such attempts together. */

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { createRedisSessionStore } from '../session/redis-store.js';
 import { SessionService } from '../session/service.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
-import { safeText } from '../regulation/safe-text.js';
+import { safeText } from '../text/safe-text.js';
 
 export class SessionsCommandError extends Error {}
 

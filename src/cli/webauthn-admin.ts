@@ -2,7 +2,7 @@
 // and the way out for a user who lost theirs. Names are printed escaped: a key's name is chosen by its user and
 // must not drive the operator's terminal.
 import type { WebAuthnCredential } from '../storage/storage.js';
-import { safeText } from '../regulation/safe-text.js';
+import { safeText } from '../text/safe-text.js';
 
 export interface KeyStore {
   listWebAuthnCredentials(username: string): Promise<WebAuthnCredential[]>;

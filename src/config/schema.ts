@@ -2,8 +2,8 @@
 // (with key paths) for everything Gatehouse reads from YAML. Key names follow Authelia's.
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { parseNetwork, type Network } from '../authz/ip.js';
-import { resolveAuthzEndpoints } from '../authz/endpoints.js';
+import { parseNetwork, type Network } from './networks.js';
+import { resolveAuthzEndpoints } from './authz-endpoints.js';
 
 function toSeconds(value: string | number, ctx: z.RefinementCtx): number {
   const parsed = parseDuration(value);

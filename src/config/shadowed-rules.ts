@@ -15,7 +15,7 @@
 // Not linted: `default_policy` other than deny (non-members of the subject then get the default policy).
 import type { AccessControlConfig, RuleConfig } from './schema.js';
 import { joinKeyPath } from './problems.js';
-import { parseDomainPattern } from '../authz/rules-validate.js';
+import { parseDomainPattern } from './access-control-syntax.js';
 
 type Pattern = ReturnType<typeof parseDomainPattern>;
 

@@ -3,7 +3,7 @@
 import type { Config, CookieConfig } from './schema.js';
 import { hostIsWithin, isLocalhostDomain } from './cookies.js';
 import { joinKeyPath, type ConfigProblem } from './problems.js';
-import { accessControlProblems } from '../authz/rules-validate.js';
+import { accessControlProblems } from './access-control-syntax.js';
 import { shadowedRuleWarnings } from './shadowed-rules.js';
 
 export interface SemanticFindings {

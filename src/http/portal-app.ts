@@ -13,7 +13,7 @@ import { clientAddressOf } from '../web/client-address.js';
 import { PortalError } from '../web/errors.js';
 import { html, ko } from '../web/replies.js';
 import type { TrustedProxies } from '../authz/ip.js';
-import { renderMessage } from '../portal/views/pages.js';
+import { renderMessage } from '../../views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
 import { StorageUnavailableError } from '../storage/storage.js';
 import { backendOf } from '../observability/outages.js';
@@ -70,7 +70,7 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
     '/static/vendor/simplewebauthn',
     express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), STATIC_FILES),
   );
-  app.use('/static', express.static(join(packageRoot, 'views', 'static'), STATIC_FILES));
+  app.use('/static', express.static(join(packageRoot, 'views', 'assets'), STATIC_FILES));
 
   app.use(clientAddressOf(deps.trustedProxies));
   app.use(portalContext(deps.cookies, deps.sessions, deps.users));

@@ -1,8 +1,8 @@
 // One node:http server for everything: the authz endpoints are answered directly (the hot path: Express's router
 // and middleware cost more than the whole decision), the rest goes to the portal's Express app.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { requestIdOf } from './request-id.js';
-import type { AuthzEndpoint } from '../authz/endpoints.js';
+import { requestIdOf } from '../observability/request-id.js';
+import type { AuthzEndpoint } from '../config/authz-endpoints.js';
 
 /** Time allowed for a request's headers (slow-header clients are dropped after this, with a 408). */
 export const HEADERS_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
 // The messages Gatehouse sends (SPEC §7), each as a title plus a plain-text and an HTML part. Every message is made
 // by `compose` from the same parts, so both renderings always say the same thing. The HTML is inline-styled (mail
 // clients drop <style> and block remote content), loads nothing remote, and escapes every value through `html`.
-import { html, type SafeHtml } from '../portal/views/html.js';
+import { html, type SafeHtml } from '../text/html.js';
 import { oneLine } from './notifier.js';
 
 export interface MessageContent {

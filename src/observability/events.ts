@@ -4,7 +4,7 @@
 // nothing a client chooses (the username, a key's name) can come before the address and forge another one.
 // Never a password, token, session ID or one-time code here; text from the client is escaped (safe-text.ts).
 import type { Logger } from 'pino';
-import { MAX_USERNAME_LENGTH, safeText } from '../regulation/safe-text.js';
+import { MAX_USERNAME_LENGTH, safeText } from '../text/safe-text.js';
 
 export type SignInMethod = 'password' | 'basic' | 'webauthn' | 'passkey';
 export type Outcome = 'success' | 'failure';

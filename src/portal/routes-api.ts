@@ -8,7 +8,7 @@ import { ok } from '../web/replies.js';
 import { requestIp } from '../web/client-address.js';
 import { PortalError } from '../web/errors.js';
 import { bodyObject, ignoredBody, optionalFlag, optionalText, parseBody } from '../web/body.js';
-import { MAX_USERNAME_LENGTH, hasUnsafeCharacters } from '../regulation/safe-text.js';
+import { MAX_USERNAME_LENGTH, hasUnsafeCharacters } from '../text/safe-text.js';
 import { MAX_PASSWORD_BYTES } from '../users/hashing.js';
 import { PasswordCheckBusyError } from '../users/password-check.js';
 import { endSession, portalLocals, setSessionCookie } from '../web/context.js';

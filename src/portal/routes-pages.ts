@@ -2,7 +2,7 @@
 // mounts these handlers.
 import type { Request, Response } from 'express';
 import type { SessionService } from '../session/service.js';
-import { renderMessage, renderSignIn, renderSignedIn } from './views/pages.js';
+import { renderMessage, renderSignIn, renderSignedIn } from '../../views/pages.js';
 import { endSession, portalLocals } from '../web/context.js';
 import { html } from '../web/replies.js';
 import { requestIp } from '../web/client-address.js';
@@ -10,7 +10,7 @@ import { normaliseMethod } from '../authz/target.js';
 import { safeRedirectTarget } from '../web/safe-redirect.js';
 import type { SignIn } from '../web/sign-in.js';
 import type { CookieSettings } from '../session/model.js';
-import { renderSecondFactor } from './views/security-keys.js';
+import { renderSecondFactor } from '../../views/security-keys.js';
 import type { SecurityPageDependencies } from './routes-security-pages.js';
 import { relyingParty } from '../webauthn/options.js';
 import type { Logger } from 'pino';

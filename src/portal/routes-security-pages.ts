@@ -12,8 +12,8 @@ import {
   renderLinkProblem,
   renderSettings,
   securityKeyView,
-} from './views/security-keys.js';
-import { renderMessage } from './views/pages.js';
+} from '../../views/security-keys.js';
+import { renderMessage } from '../../views/pages.js';
 import { MAX_TOKEN_LENGTH, type IdentityVerifier } from '../identity/tokens.js';
 import { portalLink, portalPath } from '../web/portal-paths.js';
 import { relyingParty } from '../webauthn/options.js';

@@ -3,7 +3,7 @@
 // are counted in storage, so every replica agrees.
 import type { Config } from '../config/schema.js';
 import type { Storage } from '../storage/storage.js';
-import { MAX_USERNAME_LENGTH, safeText } from './safe-text.js';
+import { MAX_USERNAME_LENGTH, safeText } from '../text/safe-text.js';
 
 export interface AttemptRecord {
   username: string;

@@ -26,6 +26,7 @@ interface AttemptRow {
   request_method: string;
 }
 
+/** A `webauthn_credentials` row as either driver returns it; toCredential maps it to the one credential record. */
 interface CredentialRow {
   id: string | number;
   created_at: Date;

@@ -19,7 +19,12 @@ export interface UserPreferences {
   secondFactorMethod: string | null;
 }
 
-/** A registered WebAuthn credential (security key or passkey). */
+/**
+ * A registered WebAuthn credential (security key or passkey): the one declaration of the credential record. The
+ * port holds it because storage sits below every user of it (webauthn, cli, the pages) and may import none of them.
+ * Other shapes of a key derive from it (`Pick`/`Omit`) or map to and from it in one function each; they are listed
+ * at the top of src/webauthn/credential.ts.
+ */
 export interface WebAuthnCredential {
   id: number;
   createdAt: Date;
@@ -51,6 +56,7 @@ export interface WebAuthnCredential {
   legacyU2fAppid: string | null;
 }
 
+/** What a registration stores: the database assigns the ID, and a new key has no use or clone history yet. */
 export type NewWebAuthnCredential = Omit<WebAuthnCredential, 'id' | 'lastUsedAt' | 'cloneWarning'>;
 
 export type SaveCredentialResult = { saved: true; id: number } | { saved: false; conflict: 'kid' | 'description' };

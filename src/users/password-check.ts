@@ -3,7 +3,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { UserDetails, UserProvider } from './provider.js';
 import type { Regulator } from '../regulation/regulator.js';
-import { hasUnsafeCharacters, MAX_USERNAME_LENGTH, safeText } from '../regulation/safe-text.js';
+import { hasUnsafeCharacters, MAX_USERNAME_LENGTH, safeText } from '../text/safe-text.js';
 import { NO_EVENTS, type FailureReason, type SecurityEvents } from '../observability/events.js';
 
 export interface PasswordAttempt {

@@ -9,7 +9,11 @@ import { readDescription } from './input.js';
 
 export const EXPORT_ROOT = 'webauthn_credentials';
 
-/** One credential as the export file holds it, decoded. */
+/**
+ * One credential as the export file holds it, decoded. Authelia's record, not Gatehouse's (storage's
+ * WebAuthnCredential): its RP ID, raw credential ID, attestation type beside format and raw U2F keys mean what they
+ * mean in Authelia. It maps to and from Gatehouse's record in authelia-migration.ts (fromExported, toExported) only.
+ */
 export interface ExportedCredential {
   createdAt: Date;
   lastUsedAt: Date | null;

@@ -6,7 +6,7 @@
 import type { CookieSettings } from '../session/model.js';
 import type { SqlDriver, SqlExecutor } from '../storage/sql-driver.js';
 import { SqlStorage } from '../storage/sql-storage.js';
-import type { NewWebAuthnCredential, WebAuthnCredential } from '../storage/storage.js';
+import type { WebAuthnCredential } from '../storage/storage.js';
 import { cose, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
 import { EXPORT_ROOT, ExportFileError, type ExportedCredential } from './authelia-export.js';
 import { relyingParty, type RelyingParty } from './options.js';
@@ -16,13 +16,12 @@ import { SUPPORTED_ALGORITHMS } from './verify.js';
 const U2F_FORMAT = 'fido-u2f';
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 
-/** A credential ready to store, with what saveWebAuthnCredential does not take. */
+/** A credential ready to store. */
 export interface PlannedCredential {
   /** Where it came from in the file, for messages: `webauthn_credentials[3]`. */
   source: string;
-  record: NewWebAuthnCredential;
-  lastUsedAt: Date | null;
-  cloneWarning: boolean;
+  /** The whole record but its ID (the database assigns it); its history too, which a registration has not. */
+  credential: Omit<WebAuthnCredential, 'id'>;
 }
 
 export interface ImportPlan {
@@ -138,32 +137,7 @@ export function planImport(exported: readonly ExportedCredential[], cookies: rea
     }
     firstWithName.set(nameKey, source);
 
-    planned.push({
-      source,
-      lastUsedAt: c.lastUsedAt,
-      cloneWarning: c.cloneWarning,
-      record: {
-        createdAt: c.createdAt,
-        rpid: rp.id,
-        username: c.username,
-        description: c.description,
-        kid: Buffer.from(c.credentialId).toString('base64url'),
-        aaguid: c.aaguid,
-        // Gatehouse keeps the attestation statement format here; older Authelia versions wrote it as the type.
-        attestationType: c.attestationFormat || c.attestationType,
-        attachment: c.attachment,
-        transports: c.transports,
-        signCount: c.signCount,
-        discoverable: c.discoverable,
-        present: c.present,
-        verified: c.verified,
-        backupEligible: c.backupEligible,
-        backupState: c.backupState,
-        publicKey,
-        attestation: c.attestation,
-        legacyU2fAppid,
-      },
-    });
+    planned.push({ source, credential: fromExported(c, { rpid: rp.id, publicKey, legacyU2fAppid }) });
   }
   if (problems.length > 0) throw new ExportFileError(problems);
   return { planned, warnings };
@@ -191,7 +165,8 @@ export async function storePlanned(driver: SqlDriver, planned: readonly PlannedC
     const storage = new SqlStorage(withinTransaction(driver, tx));
     const skipped: string[] = [];
     const clashes: string[] = [];
-    for (const { source, record, lastUsedAt, cloneWarning } of planned) {
+    for (const { source, credential } of planned) {
+      const { lastUsedAt, cloneWarning, ...record } = credential;
       const saved = await storage.saveWebAuthnCredential(record);
       if (!saved.saved) {
         if (saved.conflict === 'kid')
@@ -211,6 +186,39 @@ export async function storePlanned(driver: SqlDriver, planned: readonly PlannedC
     if (clashes.length > 0) throw new ExportFileError(clashes);
     return { imported: planned.length - skipped.length, skipped };
   });
+}
+
+/**
+ * An exported credential as Gatehouse stores it, once planImport has placed it: the portal it belongs to, and its
+ * public key as COSE with the AppID of a key enrolled through U2F.
+ */
+export function fromExported(
+  c: ExportedCredential,
+  placed: Pick<WebAuthnCredential, 'rpid' | 'publicKey' | 'legacyU2fAppid'>,
+): Omit<WebAuthnCredential, 'id'> {
+  return {
+    createdAt: c.createdAt,
+    lastUsedAt: c.lastUsedAt,
+    rpid: placed.rpid,
+    username: c.username,
+    description: c.description,
+    kid: Buffer.from(c.credentialId).toString('base64url'),
+    aaguid: c.aaguid,
+    // Gatehouse keeps the attestation statement format here; older Authelia versions wrote it as the type.
+    attestationType: c.attestationFormat || c.attestationType,
+    attachment: c.attachment,
+    transports: c.transports,
+    signCount: c.signCount,
+    cloneWarning: c.cloneWarning,
+    discoverable: c.discoverable,
+    present: c.present,
+    verified: c.verified,
+    backupEligible: c.backupEligible,
+    backupState: c.backupState,
+    publicKey: placed.publicKey,
+    attestation: c.attestation,
+    legacyU2fAppid: placed.legacyU2fAppid,
+  };
 }
 
 /** A stored credential as Authelia's export writes it (legacy U2F keys back in their raw form and origin RP ID). */

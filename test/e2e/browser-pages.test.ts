@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
 import { ORIGIN, serveStaticPortal } from './helpers/static-portal.js';
-import { renderSignIn } from '../../src/portal/views/pages.js';
-import { renderSecondFactor, renderSettings, type SecurityKeyView } from '../../src/portal/views/security-keys.js';
+import { renderSignIn } from '../../views/pages.js';
+import { renderSecondFactor, renderSettings, type SecurityKeyView } from '../../views/security-keys.js';
 
 const LONG_NAME = 'MyVeryLongSecurityKeyNameWithoutAnySpacesThatKeepsGoingOnAndOn64';
 const USER = { displayName: 'John Doe', username: 'john' };

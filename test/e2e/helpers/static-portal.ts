@@ -11,7 +11,7 @@ export const ORIGIN = 'https://auth.example.com';
 
 // dist/test/e2e/helpers/ -> repository root
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const STATIC = join(root, 'views', 'static');
+const STATIC = join(root, 'views', 'assets');
 const VENDOR = dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser')));
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };

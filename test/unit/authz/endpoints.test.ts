@@ -2,7 +2,7 @@
 // honoured (with the key named), as Authelia's validator names its keys.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { resolveAuthzEndpoints } from '../../../src/authz/endpoints.js';
+import { resolveAuthzEndpoints } from '../../../src/config/authz-endpoints.js';
 
 const problemsOf = (config: Parameters<typeof resolveAuthzEndpoints>[0]) =>
   resolveAuthzEndpoints(config).problems.map((p) => `${p.path.join('.')}: ${p.message}`);

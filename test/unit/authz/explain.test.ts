@@ -1,7 +1,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { explainAccess } from '../../../src/authz/explain.js';
-import type { AccessRequest } from '../../../src/authz/rules.js';
+import type { AccessRequest } from '../../../src/authz/rules-request.js';
 import { configSchema, type RawConfig } from '../../../src/config/schema.js';
 
 const config = configSchema.parse({

@@ -1,7 +1,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { RE2JS } from 're2js';
-import { anchoredPrefix, compileGoRegex, type GoRegex } from '../../../src/authz/go-regex.js';
+import { anchoredPrefix, compileGoRegex, type GoRegex } from '../../../src/config/go-regex.js';
 
 function compiled(pattern: string, options?: { caseInsensitive?: boolean }): GoRegex {
   const result = compileGoRegex(pattern, options);

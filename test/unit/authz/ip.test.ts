@@ -1,7 +1,8 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
-import { addNetwork, clientAddress, parseNetwork, type Network } from '../../../src/authz/ip.js';
+import { parseNetwork, type Network } from '../../../src/config/networks.js';
+import { addNetwork, clientAddress } from '../../../src/authz/ip.js';
 
 describe('parseNetwork: addresses and CIDR ranges from the configuration', () => {
   const valid: [string, Network][] = [

@@ -4,7 +4,8 @@
 // validator refuses them too), and `oauth2:client:` subjects (Gatehouse refuses them: it has no OAuth 2.0 clients).
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { compileAccessControl, type AccessSubject } from '../../../src/authz/rules.js';
+import { compileAccessControl } from '../../../src/authz/rules.js';
+import type { AccessSubject } from '../../../src/authz/rules-request.js';
 import { canonicalResource } from '../../../src/authz/resource-path.js';
 import { configSchema, type Policy, type RawConfig } from '../../../src/config/schema.js';
 

@@ -1,6 +1,6 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { accessControlProblems } from '../../../src/authz/rules-validate.js';
+import { accessControlProblems } from '../../../src/config/access-control-syntax.js';
 import { configSchema, type RawConfig } from '../../../src/config/schema.js';
 
 type RawAccessControl = NonNullable<RawConfig['access_control']>;

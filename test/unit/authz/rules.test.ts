@@ -1,13 +1,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import {
-  compileAccessControl,
-  MAY,
-  MISS,
-  policyLevel,
-  type AccessDecision,
-  type AccessRequest,
-} from '../../../src/authz/rules.js';
+import { compileAccessControl, policyLevel } from '../../../src/authz/rules.js';
+import { MAY, MISS, type AccessDecision, type AccessRequest } from '../../../src/authz/rules-request.js';
 import { ConfigError } from '../../../src/config/problems.js';
 import { configSchema, type AccessControlConfig, type RawConfig } from '../../../src/config/schema.js';
 

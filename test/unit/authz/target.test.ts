@@ -1,8 +1,10 @@
 // SPEC §4: reading the target of an authz call from each proxy flavour's headers, and the client address.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { clientAddress, parseTargetUrl, readTarget } from '../../../src/authz/target.js';
-import { TrustedProxies, parseNetwork, type Network } from '../../../src/authz/ip.js';
+import { clientAddress, parseTargetUrl } from '../../../src/authz/target.js';
+import { readTarget } from '../../../src/authz/flavours.js';
+import { TrustedProxies } from '../../../src/authz/ip.js';
+import { parseNetwork, type Network } from '../../../src/config/networks.js';
 
 const ok = (r: ReturnType<typeof readTarget>) => {
   assert.ok('target' in r, JSON.stringify(r));
@@ -253,5 +255,49 @@ describe('clientAddress with server.trusted_proxies', () => {
     assert.equal(clientAddress({ 'x-forwarded-for': '' }, '10.0.0.2', trusted), undefined);
     // Left of the client a garbled entry does not matter: the walk has stopped.
     assert.equal(clientAddress({ 'x-forwarded-for': 'nonsense, 203.0.113.9' }, '10.0.0.2', trusted), '203.0.113.9');
+  });
+});
+
+describe('the resource is read from the header text the target came from', () => {
+  const original = { 'x-original-url': 'https://a.example.com/x/%2e%2e/admin?q=1', 'x-original-method': 'GET' };
+  const forwarded = {
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'a.example.com',
+    'x-forwarded-uri': '/x/%2e%2e/admin?q=1',
+    'x-forwarded-method': 'GET',
+  };
+  it('auth-request: from X-Original-URL', () => {
+    assert.equal(ok(readTarget('auth-request', original, 'GET')).resource, '/admin?q=1');
+  });
+  it('forward-auth: from X-Forwarded-Uri; absent or empty, the root', () => {
+    assert.equal(ok(readTarget('forward-auth', forwarded, 'GET')).resource, '/admin?q=1');
+    assert.equal(ok(readTarget('forward-auth', { ...forwarded, 'x-forwarded-uri': '' }, 'GET')).resource, '/');
+    const { 'x-forwarded-uri': _uri, ...withoutUri } = forwarded;
+    assert.equal(ok(readTarget('forward-auth', withoutUri, 'GET')).resource, '/');
+  });
+  it('verify: from whichever header it read, and from both when both are sent', () => {
+    assert.equal(
+      ok(readTarget('verify', { 'x-original-url': original['x-original-url'] }, 'GET')).resource,
+      '/admin?q=1',
+    );
+    assert.equal(ok(readTarget('verify', forwarded, 'GET')).resource, '/admin?q=1');
+    assert.equal(ok(readTarget('verify', { ...forwarded, ...original }, 'GET')).resource, '/admin?q=1');
+  });
+  it('verify: X-Forwarded-Host alone is checked against X-Original-URL, but names no path to compare', () => {
+    const headers = {
+      'x-original-url': 'https://a.example.com/',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'a.example.com',
+    };
+    assert.equal(ok(readTarget('verify', headers, 'GET')).resource, '/');
+  });
+  it('a path climbing above the root is refused though the URL parser would clamp it, for every flavour', () => {
+    const climbing = '/../../admin';
+    assert.ok(
+      'error' in
+        readTarget('auth-request', { ...original, 'x-original-url': `https://a.example.com${climbing}` }, 'GET'),
+    );
+    assert.ok('error' in readTarget('forward-auth', { ...forwarded, 'x-forwarded-uri': climbing }, 'GET'));
+    assert.ok('error' in readTarget('verify', { ...forwarded, 'x-forwarded-uri': climbing }, 'GET'));
   });
 });

@@ -61,7 +61,7 @@ describe('Dockerfile', () => {
     assert.match(runs(finalStage), /npm ci --omit=dev/);
     assert.match(inStage(finalStage, 'FROM')[0]!.args, /^node:\S*-slim\b/);
     const copied = inStage(finalStage, 'COPY').map((i) => i.args);
-    for (const needed of ['package.json', 'dist/src', 'views', 'src/storage/migrations']) {
+    for (const needed of ['package.json', 'dist/src', 'dist/views', 'views/assets', 'src/storage/migrations']) {
       assert.ok(
         copied.some((args) => args.split(/\s+/).some((part) => part === needed || part.endsWith(`/${needed}`))),
         `runtime copies ${needed}`,
@@ -118,7 +118,7 @@ describe('Dockerfile', () => {
     const builtins = new Set(builtinModules);
     const seen = new Set<string>();
     const missing = new Set<string>();
-    for (const file of filesUnder('dist/src', ['.js'])) {
+    for (const file of ['dist/src', 'dist/views'].flatMap((dir) => filesUnder(dir, ['.js']))) {
       const code = readRepoFile(file);
       for (const specifier of moduleSpecifiers(code)) {
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;

@@ -12,13 +12,13 @@ import {
   renderSettings,
   securityKeyView,
   type SecurityKeyView,
-} from '../../../src/portal/views/security-keys.js';
+} from '../../../views/security-keys.js';
 import type { WebAuthnCredential } from '../../../src/storage/storage.js';
 import { HOSTILE, elements, textOf } from './markup.js';
 
 // dist/test/unit/portal/ -> repository root
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const staticDir = `${root}views/static/`;
+const staticDir = `${root}views/assets/`;
 const vendorDir = `${root}node_modules/@simplewebauthn/browser/esm/`;
 
 const ESCAPED = '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;';

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { escapeHtml, html } from '../../../src/portal/views/html.js';
-import { linkTarget, renderMessage, renderSignIn, renderSignedIn } from '../../../src/portal/views/pages.js';
+import { escapeHtml, html } from '../../../src/text/html.js';
+import { linkTarget, renderMessage, renderSignIn, renderSignedIn } from '../../../views/pages.js';
 import { HOSTILE, attributesOf, elements, textOf } from './markup.js';
 
 // dist/test/unit/portal/ -> repository root
-const staticDir = fileURLToPath(new URL('../../../../views/static/', import.meta.url));
+const staticDir = fileURLToPath(new URL('../../../../views/assets/', import.meta.url));
 
 const buttonTexts = (doc: string): string[] => [
   ...elements(doc, 'button').map((b) => b.text),
@@ -180,7 +180,7 @@ describe('SPEC §5: every page is a complete document that works under the porta
 
     it(`${name}: every /static/ asset it refers to exists`, () => {
       for (const m of doc.matchAll(/(?:src|href)="\/static\/([^"]+)"/g)) {
-        assert.ok(existsSync(staticDir + m[1]), `views/static/${m[1]}`);
+        assert.ok(existsSync(staticDir + m[1]), `views/assets/${m[1]}`);
       }
     });
   }

@@ -2,7 +2,7 @@
 // NUL byte or a megabyte cannot turn an attempt into a storage error (no delay, no log, no count).
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { hasUnsafeCharacters, MAX_LOGGED_LENGTH, safeText } from '../../../src/regulation/safe-text.js';
+import { hasUnsafeCharacters, MAX_LOGGED_LENGTH, safeText } from '../../../src/text/safe-text.js';
 
 describe('safe text for the authentication log', () => {
   const cases: Array<[string, string]> = [

@@ -8,8 +8,9 @@ import {
 } from './vendor/simplewebauthn/index.js';
 import { api, carriedTarget, ceremony, goNext, MESSAGES, statusArea, webAuthnAvailable } from './webauthn-client.js';
 
-const form = document.getElementById('sign-in');
-const button = document.getElementById('passkey-sign-in');
+// Both are on the page that loads this module; the handlers are attached only when they are there (see the end).
+const form = /** @type {HTMLFormElement} */ (document.getElementById('sign-in'));
+const button = /** @type {HTMLButtonElement} */ (document.getElementById('passkey-sign-in'));
 const status = statusArea('sign-in-status');
 
 /** Set while the button's request runs: an autofill request must not start then, or it would abort that one. */
@@ -39,10 +40,14 @@ export function resume() {
   quieted = false;
 }
 
-/** Sends the passkey's answer; on success follows the safe redirect or the portal's next step for rd / rm. */
+/**
+ * Sends the passkey's answer; on success follows the safe redirect or the portal's next step for rd / rm.
+ * @param {import('./vendor/simplewebauthn/index.js').AuthenticationResponseJSON} response
+ */
 async function finish(response) {
   const target = carriedTarget(form);
-  const keepMeLoggedIn = form.elements.namedItem('keepMeLoggedIn')?.checked === true;
+  const remember = /** @type {HTMLInputElement | null} */ (form.elements.namedItem('keepMeLoggedIn'));
+  const keepMeLoggedIn = remember?.checked === true;
   const signedIn = await api('POST', '/api/webauthn/passkey', {
     response,
     targetURL: target.rd,

@@ -1,6 +1,6 @@
 // Decorative line icons, drawn inline so they follow the text colour (currentColor) in both themes. Every shape is
 // defined once here, whichever pages draw it and at whatever size (the class).
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../src/text/html.js';
 
 const SHAPES = {
   key: html`<circle cx="8" cy="15" r="4"/><path d="M10.8 12.2 20 3M16.5 6.5l2.5 2.5M14 9l2 2"/>`,

@@ -1,11 +1,11 @@
 // Checks the access_control section beyond what the schema's types can say, reporting every problem at once with
-// its key path. The parsers here are the only reading of each criterion's syntax: the rules compiler (rules.ts)
-// uses them too, so what validates is exactly what compiles.
+// its key path. The parsers here are the only reading of each criterion's syntax: the rules compiler
+// (authz/rules-compile.ts) uses them too, so what validates is exactly what compiles.
 import { domainToASCII } from 'node:url';
-import type { ConfigProblem } from '../config/problems.js';
-import type { AccessControlConfig, DefinitionsConfig, Policy, RuleConfig } from '../config/schema.js';
+import type { ConfigProblem } from './problems.js';
+import type { AccessControlConfig, DefinitionsConfig, Policy, RuleConfig } from './schema.js';
 import { compileGoRegex, type GoRegex } from './go-regex.js';
-import { parseNetwork, type Network } from './ip.js';
+import { parseNetwork, type Network } from './networks.js';
 
 type Failure = { error: string };
 const failed = <T extends object>(value: T | Failure): value is Failure => 'error' in value;

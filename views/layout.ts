@@ -1,8 +1,8 @@
 // The frame every portal page shares: head, header with the logo, a centred card.
 // Pages are served under a CSP without 'unsafe-inline', so styles and scripts come only from /static/.
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../src/text/html.js';
 
-/** URL path the static assets (views/static/) are served under. */
+/** URL path the static assets (views/assets/) are served under. */
 const STATIC_PATH = '/static';
 
 export interface DocumentParts {

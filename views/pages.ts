@@ -1,8 +1,8 @@
 // The portal's server-rendered pages (SPEC §5). Each returns a complete HTML document.
 // Every value from a request or the users file goes through `html`, which escapes it; links are
 // additionally checked so a hostile value can never become a `javascript:` or off-scheme href.
-import type { AuthLevel } from '../../session/model.js';
-import { html, type SafeHtml } from './html.js';
+import type { AuthLevel } from '../src/session/model.js';
+import { html, type SafeHtml } from '../src/text/html.js';
 import { icon } from './icons.js';
 import { renderDocument } from './layout.js';
 

@@ -2,7 +2,7 @@
 // the same purpose (a confirm-only link carries its return page).
 import { requestRegistrationEmail, statusArea } from './webauthn-client.js';
 
-const button = document.getElementById('request-new-link');
+const button = /** @type {HTMLButtonElement | null} */ (document.getElementById('request-new-link'));
 const status = statusArea('link-status');
 
 if (button) {

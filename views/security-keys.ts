@@ -1,10 +1,10 @@
 // The security-key pages (SPEC §5): the second factor, the settings page that lists and manages the user's keys,
 // and "Confirm your identity" behind the emailed link. The pages' scripts do the WebAuthn ceremonies; everything
 // here is rendered through `html`, so key names and user details are escaped.
-import type { WebAuthnCredential } from '../../storage/storage.js';
-import { authenticatorModel, UNKNOWN_AAGUID } from '../../webauthn/aaguids.js';
-import { DESCRIPTION_MAX_LENGTH } from '../../webauthn/input.js';
-import { html, type SafeHtml } from './html.js';
+import type { WebAuthnCredential } from '../src/storage/storage.js';
+import { authenticatorModel, UNKNOWN_AAGUID } from '../src/webauthn/aaguids.js';
+import { DESCRIPTION_MAX_LENGTH } from '../src/webauthn/input.js';
+import { html, type SafeHtml } from '../src/text/html.js';
 import { renderDocument } from './layout.js';
 import { icon } from './icons.js';
 import { hiddenTarget, linkTarget, NO_WEBAUTHN } from './pages.js';

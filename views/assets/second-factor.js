@@ -13,11 +13,12 @@ import {
   webAuthnAvailable,
 } from './webauthn-client.js';
 
-const form = document.getElementById('second-factor');
-const useKey = document.getElementById('use-security-key');
-const requestRegistration = document.getElementById('request-registration');
+const form = /** @type {HTMLFormElement | null} */ (document.getElementById('second-factor'));
+const useKey = /** @type {HTMLButtonElement | null} */ (document.getElementById('use-security-key'));
+const requestRegistration = /** @type {HTMLButtonElement | null} */ (document.getElementById('request-registration'));
 const status = statusArea('second-factor-status');
 
+/** @param {SubmitEvent} event */
 async function useSecurityKey(event) {
   event.preventDefault();
   if (!useKey || useKey.disabled) return;

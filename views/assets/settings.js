@@ -12,20 +12,33 @@ import {
   webAuthnAvailable,
 } from './webauthn-client.js';
 
-const list = document.getElementById('key-list');
-const status = statusArea('settings-status');
-const elevation = document.getElementById('elevation-needed');
-const reverify = document.getElementById('reverify');
+/** @typedef {import('./webauthn-client.js').ApiReply} ApiReply */
+/** @typedef {{ action: 'rename' | 'delete', id: string, name?: string }} KeyChange */
 
-/** The change refused for want of a fresh proof, replayed once the proof is given. */
+// The settings page renders these; code that uses one unchecked runs only from a handler on it or on the key list.
+const list = /** @type {HTMLElement} */ (document.getElementById('key-list'));
+const status = statusArea('settings-status');
+const elevation = /** @type {HTMLElement} */ (document.getElementById('elevation-needed'));
+const reverify = /** @type {HTMLButtonElement} */ (document.getElementById('reverify'));
+
+/**
+ * The change refused for want of a fresh proof, replayed once the proof is given.
+ * @type {(() => Promise<void>) | undefined}
+ */
 let retryAfterProof;
-/** The same change as the emailed link's return page names it: `{ action, id, name? }`. */
+/**
+ * The same change as the emailed link's return page names it.
+ * @type {KeyChange | undefined}
+ */
 let pendingChange;
 
 /** Far below the server's limit on a return path (src/portal/portal-path.ts). */
 const RETURN_PATH_LIMIT = 240;
 
-/** `/settings?resume=…&key=…[&name=…]`: after the emailed proof, this page reopens the change. */
+/**
+ * `/settings?resume=…&key=…[&name=…]`: after the emailed proof, this page reopens the change.
+ * @param {KeyChange} change
+ */
 function returnPathFor(change) {
   const query = new URLSearchParams({ resume: change.action, key: change.id });
   if (change.name) query.set('name', change.name);
@@ -35,24 +48,60 @@ function returnPathFor(change) {
   return `/settings?${query}`;
 }
 
+/**
+ * One of a key's parts: every key is rendered with all of them (views/security-keys.ts).
+ * @param {HTMLElement} item
+ * @param {string} name
+ */
 function part(item, name) {
-  return item.querySelector(`[data-part="${name}"]`);
+  return /** @type {HTMLElement} */ (item.querySelector(`[data-part="${name}"]`));
 }
 
-/** Shows one of the key's parts (its buttons, the rename form, the delete question) and hides the others. */
+/**
+ * The ID of a key's list item (its `data-id`, always rendered).
+ * @param {HTMLElement} item
+ */
+function keyId(item) {
+  return /** @type {string} */ (item.dataset.id);
+}
+
+/**
+ * A key's button for this action, if it is there.
+ * @param {ParentNode} root
+ * @param {string} action
+ */
+function actionButton(root, action) {
+  return /** @type {HTMLButtonElement | null} */ (root.querySelector(`[data-action="${action}"]`));
+}
+
+/**
+ * Shows one of the key's parts (its buttons, the rename form, the delete question) and hides the others.
+ * @param {HTMLElement} item
+ * @param {string} name
+ */
 function showPart(item, name) {
   for (const candidate of ['actions', 'rename', 'delete']) part(item, candidate).hidden = candidate !== name;
 }
 
+/** @param {HTMLElement} item */
 function keyName(item) {
   return item.querySelector('.key-name')?.textContent ?? '';
 }
 
+/**
+ * @param {HTMLElement} item
+ * @param {boolean} busy
+ */
 function setBusy(item, busy) {
   for (const button of item.querySelectorAll('button')) button.disabled = busy;
 }
 
-/** A 403 means "prove it is you first": remember the change and show how to give the proof. */
+/**
+ * A 403 means "prove it is you first": remember the change and show how to give the proof.
+ * @param {ApiReply} reply
+ * @param {() => Promise<void>} retry
+ * @param {KeyChange} change
+ */
 function needsProof(reply, retry, change) {
   if (reply.status !== 403) return false;
   retryAfterProof = retry;
@@ -63,8 +112,12 @@ function needsProof(reply, retry, change) {
   return true;
 }
 
+/**
+ * @param {HTMLElement} item
+ * @param {HTMLFormElement} form
+ */
 async function rename(item, form) {
-  const input = form.elements.namedItem('description');
+  const input = /** @type {HTMLInputElement} */ (form.elements.namedItem('description'));
   const name = input.value.trim();
   if (!name) {
     status.show('Give the key a name.');
@@ -76,7 +129,7 @@ async function rename(item, form) {
     return;
   }
   setBusy(item, true);
-  const reply = await api('PUT', `/api/webauthn/credentials/${encodeURIComponent(item.dataset.id)}`, {
+  const reply = await api('PUT', `/api/webauthn/credentials/${encodeURIComponent(keyId(item))}`, {
     description: name,
   });
   setBusy(item, false);
@@ -85,29 +138,30 @@ async function rename(item, form) {
     input.defaultValue = name;
     showPart(item, 'actions');
     status.show(`Renamed to “${name}”.`, 'info');
-    item.querySelector('[data-action="rename"]')?.focus();
+    actionButton(item, 'rename')?.focus();
     return;
   }
-  if (needsProof(reply, () => rename(item, form), { action: 'rename', id: item.dataset.id, name })) return;
+  if (needsProof(reply, () => rename(item, form), { action: 'rename', id: keyId(item), name })) return;
   status.show(reply.status === 409 ? `You already have a key named “${name}”. Choose another name.` : reply.message);
   input.focus();
 }
 
+/** @param {HTMLElement} item */
 async function remove(item) {
   const name = keyName(item);
   setBusy(item, true);
-  const reply = await api('DELETE', `/api/webauthn/credentials/${encodeURIComponent(item.dataset.id)}`);
+  const reply = await api('DELETE', `/api/webauthn/credentials/${encodeURIComponent(keyId(item))}`);
   setBusy(item, false);
   if (reply.ok || reply.status === 404) {
     // Focus moves to the neighbouring key (or the register button), not to the top of the page.
     const neighbour = item.nextElementSibling ?? item.previousElementSibling;
     item.remove();
-    (neighbour?.querySelector('[data-action="rename"]') ?? document.getElementById('request-registration'))?.focus();
-    document.getElementById('no-keys').hidden = list.children.length > 0;
+    ((neighbour && actionButton(neighbour, 'rename')) ?? document.getElementById('request-registration'))?.focus();
+    /** @type {HTMLElement} */ (document.getElementById('no-keys')).hidden = list.children.length > 0;
     status.show(reply.ok ? `“${name}” was deleted.` : `“${name}” was already gone.`, 'info');
     return;
   }
-  if (needsProof(reply, () => remove(item), { action: 'delete', id: item.dataset.id })) return;
+  if (needsProof(reply, () => remove(item), { action: 'delete', id: keyId(item) })) return;
   status.show(reply.message);
 }
 
@@ -127,22 +181,33 @@ async function giveProof() {
   await retry?.();
 }
 
+/**
+ * @param {HTMLElement} item
+ * @param {string} [name]  the new name to offer, else the key's own
+ */
 function openRename(item, name) {
   showPart(item, 'rename');
-  const input = part(item, 'rename').elements.namedItem('description');
+  const form = /** @type {HTMLFormElement} */ (part(item, 'rename'));
+  const input = /** @type {HTMLInputElement} */ (form.elements.namedItem('description'));
   input.value = name ?? keyName(item);
   input.select();
   input.focus();
 }
 
-/** Closes a key's rename form or delete question, focus back on the button that opened it. */
+/**
+ * Closes a key's rename form or delete question, focus back on the button that opened it.
+ * @param {HTMLElement} item
+ * @param {string | undefined} from  the part being closed
+ */
 function closeParts(item, from) {
   showPart(item, 'actions');
-  item.querySelector(`[data-action="${from === 'delete' ? 'delete' : 'rename'}"]`)?.focus();
+  actionButton(item, from === 'delete' ? 'delete' : 'rename')?.focus();
 }
 
 list?.addEventListener('click', (event) => {
+  /** @type {HTMLButtonElement | null} */
   const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
+  /** @type {HTMLElement | null | undefined} */
   const item = button?.closest('li.key');
   if (!button || !item) return;
   status.clear();
@@ -152,10 +217,10 @@ list?.addEventListener('click', (event) => {
       break;
     case 'delete':
       showPart(item, 'delete');
-      part(item, 'delete').querySelector('[data-action="cancel"]')?.focus();
+      actionButton(part(item, 'delete'), 'cancel')?.focus();
       break;
     case 'cancel':
-      closeParts(item, button.closest('[data-part]')?.dataset.part);
+      closeParts(item, /** @type {HTMLElement | null} */ (button.closest('[data-part]'))?.dataset.part);
       break;
     case 'confirm-delete':
       remove(item);
@@ -165,8 +230,9 @@ list?.addEventListener('click', (event) => {
 
 list?.addEventListener('submit', (event) => {
   const form = event.target;
+  /** @type {HTMLElement | null} */
   const item = form instanceof HTMLFormElement ? form.closest('li.key') : null;
-  if (!item) return;
+  if (!item || !(form instanceof HTMLFormElement)) return;
   event.preventDefault();
   rename(item, form);
 });
@@ -174,7 +240,9 @@ list?.addEventListener('submit', (event) => {
 // Escape closes an open rename form or delete question, as Cancel does.
 list?.addEventListener('keydown', (event) => {
   if (event.key !== 'Escape' || !(event.target instanceof Element)) return;
+  /** @type {HTMLElement | null} */
   const open = event.target.closest('[data-part="rename"], [data-part="delete"]');
+  /** @type {HTMLElement | null | undefined} */
   const item = open?.closest('li.key');
   if (!open || !item) return;
   event.preventDefault();
@@ -190,16 +258,15 @@ function resumeChange() {
   const action = query.get('resume');
   if (!action) return;
   history.replaceState(null, '', location.pathname);
-  const item = [...(list?.querySelectorAll('li.key') ?? [])].find(
-    (candidate) => candidate.dataset.id === query.get('key'),
-  );
+  const keys = /** @type {NodeListOf<HTMLElement> | undefined} */ (list?.querySelectorAll('li.key'));
+  const item = [...(keys ?? [])].find((candidate) => candidate.dataset.id === query.get('key'));
   if (!item) return status.show('That key is no longer on your list.', 'info');
   if (action === 'rename') {
     openRename(item, query.get('name') ?? undefined);
     status.show('Identity confirmed. Press Save to rename the key.', 'info');
   } else if (action === 'delete') {
     showPart(item, 'delete');
-    part(item, 'delete').querySelector('[data-action="confirm-delete"]')?.focus();
+    actionButton(part(item, 'delete'), 'confirm-delete')?.focus();
     status.show('Identity confirmed. Press Delete to remove the key.', 'info');
   }
 }
@@ -207,9 +274,11 @@ function resumeChange() {
 reverify?.addEventListener('click', giveProof);
 document
   .getElementById('request-registration')
-  ?.addEventListener('click', (event) => requestRegistrationEmail(status, event.currentTarget));
+  ?.addEventListener('click', (event) =>
+    requestRegistrationEmail(status, /** @type {HTMLButtonElement} */ (event.currentTarget)),
+  );
 // The emailed proof for a rename or delete: its link only confirms the user and comes back here.
-const emailProof = document.getElementById('email-proof');
+const emailProof = /** @type {HTMLButtonElement | null} */ (document.getElementById('email-proof'));
 emailProof?.addEventListener('click', () =>
   requestRegistrationEmail(status, emailProof, pendingChange ? returnPathFor(pendingChange) : '/settings'),
 );

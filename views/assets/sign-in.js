@@ -5,10 +5,14 @@
 const UNREACHABLE = 'Gatehouse cannot be reached. Try again.';
 const FAILED = 'Sign-in failed. Try again.';
 
-const form = document.getElementById('sign-in');
-const status = document.getElementById('sign-in-status');
+// Both are on the sign-in page; the handlers below are attached only when they are there (see the end).
+const form = /** @type {HTMLFormElement} */ (document.getElementById('sign-in'));
+const status = /** @type {HTMLElement} */ (document.getElementById('sign-in-status'));
 
-/** The passkey module, once asked for (see setUpPasskeys). */
+/**
+ * The passkey module, once asked for (see setUpPasskeys).
+ * @type {Promise<typeof import('./passkey.js')> | undefined}
+ */
 let passkeys;
 
 /** Longest wait for the passkey module's pending request before the password is sent anyway. */
@@ -17,25 +21,34 @@ const QUIET_LIMIT_MS = 3_000;
 /** Lets a pending passkey options request finish first: its answer would otherwise replace the new session cookie. */
 async function quietPasskeys() {
   if (!passkeys) return undefined;
+  /** @type {Promise<undefined>} */
   const limit = new Promise((resolve) => setTimeout(resolve, QUIET_LIMIT_MS));
   const module = await Promise.race([passkeys.catch(() => undefined), limit]);
   if (module?.quiet) await Promise.race([module.quiet(), limit]);
   return module;
 }
 
-/** Shows a message in the live region (announced politely); an empty text clears it. */
+/**
+ * Shows a message in the live region (announced politely); an empty text clears it.
+ * @param {string} text
+ * @param {'error' | 'info'} [kind]
+ */
 function showStatus(text, kind = 'error') {
   status.textContent = text;
   if (text) status.dataset.kind = kind;
   else delete status.dataset.kind;
 }
 
+/** @param {string} name */
 function field(name) {
   const element = form.elements.namedItem(name);
   return element instanceof HTMLInputElement ? element : null;
 }
 
-/** The hidden rd / rm carried over from the query; undefined when absent so JSON leaves them out. */
+/**
+ * The hidden rd / rm carried over from the query; undefined when absent so JSON leaves them out.
+ * @param {string} name
+ */
 function carried(name) {
   return field(name)?.value || undefined;
 }
@@ -51,6 +64,7 @@ function nextStepUrl() {
   return search ? `/?${search}` : '/';
 }
 
+/** @param {boolean} invalid */
 function markInvalid(invalid) {
   for (const name of ['username', 'password']) {
     const input = field(name);
@@ -60,6 +74,10 @@ function markInvalid(invalid) {
   }
 }
 
+/**
+ * @param {{ username: string, password: string, keepMeLoggedIn: boolean, targetURL?: string, requestMethod?: string }} body
+ * @returns {Promise<any>} the API's JSON reply, or a refusal when the body is not JSON
+ */
 async function postFirstFactor(body) {
   const response = await fetch('/api/firstfactor', {
     method: 'POST',
@@ -71,9 +89,10 @@ async function postFirstFactor(body) {
   return response.json().catch(() => ({ status: 'KO' }));
 }
 
+/** @param {SubmitEvent} event */
 async function signIn(event) {
   event.preventDefault();
-  const button = form.querySelector('button[type="submit"]');
+  const button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
   const password = field('password');
   button.disabled = true;
   showStatus('');
@@ -114,7 +133,7 @@ async function signIn(event) {
  * fails to load, password sign-in still works. Without WebAuthn the page says so instead.
  */
 function setUpPasskeys() {
-  const passkeyButton = document.getElementById('passkey-sign-in');
+  const passkeyButton = /** @type {HTMLButtonElement | null} */ (document.getElementById('passkey-sign-in'));
   if (!passkeyButton) return;
   if (window.PublicKeyCredential) {
     passkeys = import('./passkey.js');
@@ -135,7 +154,7 @@ if (form && status) {
   form.addEventListener('submit', signIn);
   form.addEventListener('input', () => markInvalid(false));
   // Rendered disabled: until this script runs, Enter must not post the form natively (the API answers JSON).
-  const submit = form.querySelector('button[type="submit"]');
+  const submit = /** @type {HTMLButtonElement | null} */ (form.querySelector('button[type="submit"]'));
   if (submit) submit.disabled = false;
 }
 setUpPasskeys();

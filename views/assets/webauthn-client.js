@@ -3,6 +3,20 @@
 // CSP). Text from the server only ever reaches the page through textContent, never as HTML.
 import { browserSupportsWebAuthn, startAuthentication } from './vendor/simplewebauthn/index.js';
 
+/** @typedef {{ rd?: string, rm?: string }} Target  Where the user was heading (SPEC §5 rd / rm). */
+/** @typedef {'authentication' | 'passkey' | 'registration'} CeremonyKind */
+/**
+ * What the portal API answered: `data` is the API's JSON `data`, whose shape each endpoint defines.
+ * @typedef {{ ok: true, status: number, data: any } | { ok: false, status: number, message: string }} ApiReply
+ */
+/** @typedef {{ ok: false, status: 0, message: string, superseded: boolean }} CeremonyFailure */
+/**
+ * How a WebAuthn ceremony ended.
+ * @template T
+ * @typedef {{ ok: true, response: T } | CeremonyFailure} CeremonyResult
+ */
+/** @typedef {ReturnType<typeof statusArea>} StatusArea */
+
 export const MESSAGES = {
   unsupported: 'This browser cannot use security keys.',
   cancelled: 'The security key request was cancelled or timed out. Try again.',
@@ -26,7 +40,12 @@ export const MESSAGES = {
  */
 const INSTANT_REFUSAL_MS = 1_000;
 
-/** A ceremony that ended without a credential: what the user should read. */
+/**
+ * A ceremony that ended without a credential: what the user should read.
+ * @param {any} error  whatever the ceremony threw
+ * @param {{ kind?: CeremonyKind, elapsedMs?: number }} [context]
+ * @returns {string}
+ */
 export function ceremonyMessage(error, { kind, elapsedMs } = {}) {
   if (!browserSupportsWebAuthn()) return MESSAGES.unsupported;
   if (error?.name === 'NotAllowedError' && elapsedMs !== undefined && elapsedMs < INSTANT_REFUSAL_MS) {
@@ -47,7 +66,10 @@ export function ceremonyMessage(error, { kind, elapsedMs } = {}) {
   }
 }
 
-/** True when the error only says that a newer ceremony (or the page) cancelled this one. */
+/**
+ * True when the error only says that a newer ceremony (or the page) cancelled this one.
+ * @param {any} error
+ */
 export function wasSuperseded(error) {
   return error?.name === 'AbortError' || error?.code === 'ERROR_CEREMONY_ABORTED';
 }
@@ -57,8 +79,13 @@ export const webAuthnAvailable = browserSupportsWebAuthn;
 /**
  * Calls the portal API. Resolves `{ ok: true, status, data }` or `{ ok: false, status, message }`; never rejects,
  * so every caller has one place to put the message.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]  sent as JSON when given
+ * @returns {Promise<ApiReply>}
  */
 export async function api(method, path, body) {
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -77,15 +104,26 @@ export async function api(method, path, body) {
   return { ok: false, status: response.status, message };
 }
 
-/** Buttons are rendered disabled (`data-needs-script`) so that none looks usable before its page's script runs. */
+/**
+ * Buttons are rendered disabled (`data-needs-script`) so that none looks usable before its page's script runs.
+ * @param {ParentNode} [root]
+ */
 export function enableScriptedButtons(root = document) {
-  for (const button of root.querySelectorAll('button[data-needs-script]')) button.disabled = false;
+  const buttons = /** @type {NodeListOf<HTMLButtonElement>} */ (root.querySelectorAll('button[data-needs-script]'));
+  for (const button of buttons) button.disabled = false;
 }
 
-/** The polite live region with this ID; an empty text clears it. */
+/**
+ * The polite live region with this ID; an empty text clears it.
+ * @param {string} id
+ */
 export function statusArea(id) {
   const element = document.getElementById(id);
   return {
+    /**
+     * @param {string} text
+     * @param {'error' | 'info' | 'success'} [kind]
+     */
     show(text, kind = 'error') {
       if (!element) return;
       element.textContent = text;
@@ -101,16 +139,22 @@ export function statusArea(id) {
 /**
  * Hides what cannot work without WebAuthn (the elements given, and every `[data-needs-webauthn]`: instructions
  * about touching a key) and shows the page's "cannot use security keys" note.
+ * @param {Iterable<HTMLElement | null>} elements
  */
 export function showUnsupported(elements) {
-  for (const element of [...elements, ...document.querySelectorAll('[data-needs-webauthn]')])
-    if (element) element.hidden = true;
+  const needsWebAuthn = /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-needs-webauthn]'));
+  for (const element of [...elements, ...needsWebAuthn]) if (element) element.hidden = true;
   const note = document.getElementById('webauthn-unsupported');
   if (note) note.hidden = false;
 }
 
-/** The rd / rm a page carries in hidden inputs (SPEC §5), so the target survives every step. */
+/**
+ * The rd / rm a page carries in hidden inputs (SPEC §5), so the target survives every step.
+ * @param {HTMLFormElement | null} form
+ * @returns {Target}
+ */
 export function carriedTarget(form) {
+  /** @param {string} name */
   const value = (name) => {
     const input = form?.elements.namedItem(name);
     return input instanceof HTMLInputElement && input.value ? input.value : undefined;
@@ -118,7 +162,10 @@ export function carriedTarget(form) {
   return { rd: value('rd'), rm: value('rm') };
 }
 
-/** The portal's own next step for a target: `/` decides what the session may do with it now. */
+/**
+ * The portal's own next step for a target: `/` decides what the session may do with it now.
+ * @param {Target} [target]
+ */
 export function portalStepUrl({ rd, rm } = {}) {
   const query = new URLSearchParams();
   if (rd) query.set('rd', rd);
@@ -127,7 +174,11 @@ export function portalStepUrl({ rd, rm } = {}) {
   return search ? `/?${search}` : '/';
 }
 
-/** Follows the server's `data.redirect` (only an http(s) URL), else lets the portal show the next step. */
+/**
+ * Follows the server's `data.redirect` (only an http(s) URL), else lets the portal show the next step.
+ * @param {any} data  the API's answer data
+ * @param {Target} [target]
+ */
 export function goNext(data, target) {
   const redirect = data?.redirect;
   if (typeof redirect === 'string' && redirect) {
@@ -147,6 +198,10 @@ export function goNext(data, target) {
 /**
  * Runs a WebAuthn ceremony; resolves `{ ok: true, response }` or `{ ok: false, message, superseded }`. `kind`
  * ('authentication', 'passkey', 'registration') lets an instant refusal be named for what it likely is.
+ * @template T
+ * @param {() => Promise<T>} start
+ * @param {CeremonyKind} [kind]
+ * @returns {Promise<CeremonyResult<T>>}
  */
 export async function ceremony(start, kind) {
   const started = performance.now();
@@ -166,6 +221,8 @@ export async function ceremony(start, kind) {
 /**
  * The second factor (SPEC §6): options, the key's signature, verification. The target (rd / rm) is passed on so
  * the server can answer with the safe redirect; JSON leaves out the parts that are undefined.
+ * @param {Target} [target]
+ * @returns {Promise<ApiReply | CeremonyFailure>}
  */
 export async function verifyWithSecurityKey({ rd, rm } = {}) {
   const options = await api('POST', '/api/webauthn/authentication/options', {});
@@ -178,6 +235,9 @@ export async function verifyWithSecurityKey({ rd, rm } = {}) {
 /**
  * Asks for the emailed link (SPEC §6 /api/identity/start) and says what happened. With `returnTo` (a portal path)
  * the link only confirms the user and leads back there; without, it registers a new key.
+ * @param {StatusArea} status
+ * @param {HTMLButtonElement | null} [button]
+ * @param {string} [returnTo]
  */
 export async function requestRegistrationEmail(status, button, returnTo) {
   if (button) button.disabled = true;
@@ -190,7 +250,10 @@ export async function requestRegistrationEmail(status, button, returnTo) {
   return sent.ok;
 }
 
-/** How far back "2 hours ago" reads better than a date; the largest unit first. */
+/**
+ * How far back "2 hours ago" reads better than a date; the largest unit first.
+ * @type {Array<[Intl.RelativeTimeFormatUnit, number]>}
+ */
 const RELATIVE_UNITS = [
   ['day', 86_400_000],
   ['hour', 3_600_000],
@@ -198,18 +261,26 @@ const RELATIVE_UNITS = [
 ];
 const RELATIVE_LIMIT_MS = 7 * 86_400_000;
 
+/**
+ * @param {Date} when
+ * @param {number} now
+ */
 function relativeTime(when, now) {
   const ago = now - when.getTime();
   if (ago < 0 || ago >= RELATIVE_LIMIT_MS) return undefined;
   if (ago < 60_000) return 'just now';
   const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-  const [unit, size] = RELATIVE_UNITS.find(([, ms]) => ago >= ms);
+  // At least a minute ago here, so a unit always matches.
+  const [unit, size] = /** @type {[Intl.RelativeTimeFormatUnit, number]} */ (
+    RELATIVE_UNITS.find(([, ms]) => ago >= ms)
+  );
   return format.format(-Math.floor(ago / size), unit);
 }
 
 /**
  * Shows the server's UTC `<time datetime>` elements in local time: `data-style="date"` as a date, `"recent"` as
  * "2 hours ago" while recent, else as date and time.
+ * @param {ParentNode} [root]
  */
 export function localiseTimes(root = document) {
   const formats = {
@@ -217,8 +288,9 @@ export function localiseTimes(root = document) {
     recent: new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }),
   };
   const now = Date.now();
-  for (const element of root.querySelectorAll('time[datetime]')) {
-    const when = new Date(element.getAttribute('datetime'));
+  for (const element of /** @type {NodeListOf<HTMLTimeElement>} */ (root.querySelectorAll('time[datetime]'))) {
+    // The selector asks for the attribute, so it is there.
+    const when = new Date(/** @type {string} */ (element.getAttribute('datetime')));
     if (Number.isNaN(when.getTime())) continue;
     const style = element.dataset.style === 'date' ? 'date' : 'recent';
     const local = formats[style].format(when);
@@ -235,6 +307,7 @@ export function localiseTimes(root = document) {
 const TARGET_KEY = 'gatehouse.pending-target';
 const TARGET_LIFETIME_MS = 30 * 60_000;
 
+/** @param {Target} [target] */
 export function rememberTarget({ rd, rm } = {}) {
   try {
     if (rd) localStorage.setItem(TARGET_KEY, JSON.stringify({ rd, rm, at: Date.now() }));
@@ -243,7 +316,10 @@ export function rememberTarget({ rd, rm } = {}) {
   }
 }
 
-/** The remembered target, once; undefined when none, too old, or unreadable. */
+/**
+ * The remembered target, once; undefined when none, too old, or unreadable.
+ * @returns {Target | undefined}
+ */
 export function recallTarget() {
   try {
     const saved = JSON.parse(localStorage.getItem(TARGET_KEY) ?? 'null');

@@ -15,25 +15,42 @@ import {
   webAuthnAvailable,
 } from './webauthn-client.js';
 
-const form = document.getElementById('register-key');
-const nameInput = document.getElementById('key-name');
-const status = statusArea('register-status');
-const newLink = document.getElementById('request-registration');
+/** @typedef {import('./webauthn-client.js').ApiReply} ApiReply */
 
-/** The key's registration answer, kept while only the name needs fixing. */
+/**
+ * An element the registration page always renders (the server's template, views/security-keys.ts).
+ * @param {string} id
+ */
+const pageElement = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+// Both are on the page; the handlers below are attached only when they are there (see the end).
+const form = /** @type {HTMLFormElement} */ (document.getElementById('register-key'));
+const nameInput = /** @type {HTMLInputElement} */ (document.getElementById('key-name'));
+const status = statusArea('register-status');
+const newLink = /** @type {HTMLButtonElement | null} */ (document.getElementById('request-registration'));
+
+/**
+ * The key's registration answer, kept while only the name needs fixing.
+ * @type {import('./vendor/simplewebauthn/index.js').RegistrationResponseJSON | undefined}
+ */
 let pendingResponse;
 
+/** @param {string} name */
 function field(name) {
   const element = form.elements.namedItem(name);
   return element instanceof HTMLInputElement ? element : null;
 }
 
+/** @param {boolean} invalid */
 function markNameInvalid(invalid) {
   if (invalid) nameInput.setAttribute('aria-invalid', 'true');
   else nameInput.removeAttribute('aria-invalid');
 }
 
-/** The emailed token is redeemed once; a session that is still elevated (a retry on this page) skips it. */
+/**
+ * The emailed token is redeemed once; a session that is still elevated (a retry on this page) skips it.
+ * @returns {Promise<{ ok: true } | ApiReply>}
+ */
 async function elevate() {
   const state = await api('GET', '/api/state');
   if (state.ok && state.data?.elevated === true) return { ok: true };
@@ -46,7 +63,7 @@ async function elevate() {
 function offerNewLink() {
   const actions = document.getElementById('new-link');
   if (!actions || !newLink) return;
-  form.querySelector('button[type="submit"]').hidden = true;
+  /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]')).hidden = true;
   actions.hidden = false;
 }
 
@@ -57,15 +74,16 @@ async function createCredential() {
   return ceremony(() => startRegistration({ optionsJSON: options.data }));
 }
 
+/** @param {string} name */
 function showRegistered(name) {
   form.hidden = true;
-  document.getElementById('register-heading').textContent = 'Security key registered';
-  document.getElementById('register-lead').textContent = `“${name}” is ready: use it the next time you sign in.`;
-  const badge = document.getElementById('register-badge');
+  pageElement('register-heading').textContent = 'Security key registered';
+  pageElement('register-lead').textContent = `“${name}” is ready: use it the next time you sign in.`;
+  const badge = pageElement('register-badge');
   badge.classList.replace('info', 'success');
   // Back to where the user was heading before the email, if this browser remembers it (the portal checks it again).
   const target = recallTarget();
-  const continueLink = document.getElementById('continue');
+  const continueLink = /** @type {HTMLAnchorElement | null} */ (document.getElementById('continue'));
   if (target && continueLink) {
     // Registering in the middle of a sign-in: going on is what the user came for, so it leads.
     continueLink.href = portalStepUrl(target);
@@ -74,17 +92,18 @@ function showRegistered(name) {
     const manage = document.querySelector('#registered a[href="/settings"]');
     manage?.classList.replace('primary', 'secondary');
     continueLink.parentElement?.prepend(continueLink);
-    document.getElementById('register-lead').textContent =
+    pageElement('register-lead').textContent =
       `“${name}” is ready. Continue signing in: you will be asked to touch it once more, then taken where you were going.`;
   }
-  document.getElementById('registered').hidden = false;
-  document.getElementById('register-cancel').hidden = true;
-  document.querySelector('#registered a')?.focus();
+  pageElement('registered').hidden = false;
+  pageElement('register-cancel').hidden = true;
+  /** @type {HTMLAnchorElement | null} */ (document.querySelector('#registered a'))?.focus();
 }
 
+/** @param {SubmitEvent} event */
 async function register(event) {
   event.preventDefault();
-  const button = form.querySelector('button[type="submit"]');
+  const button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
   const name = nameInput.value.trim();
   if (!name) {
     markNameInvalid(true);
@@ -127,7 +146,8 @@ if (form && nameInput) {
   if (!webAuthnAvailable()) showUnsupported([form]);
   else {
     form.addEventListener('submit', register);
-    for (const button of form.querySelectorAll('[data-needs-script]')) button.disabled = false;
+    for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (form.querySelectorAll('[data-needs-script]')))
+      button.disabled = false;
     nameInput.addEventListener('input', () => markNameInvalid(false));
   }
 }

@@ -1,6 +1,9 @@
 // The authz endpoints Gatehouse serves and how each finds who is asking: Authelia's `server.endpoints.authz`
-// (implementations and authn strategies), resolved once at start-up into plain values the hot path reads.
-import type { AuthzFlavour } from './target.js';
+// (implementations and authn strategies), resolved once at start-up, while the configuration is read, into plain
+// values the authz hot path (authz/handler.ts) reads.
+
+/** The proxy protocol an endpoint speaks; how each reads its target and answers is authz/flavours.ts. */
+export type AuthzFlavour = 'auth-request' | 'forward-auth' | 'verify';
 
 /**
  * How an endpoint finds an identity, tried in order (Authelia's authn strategies). Header strategies read Basic

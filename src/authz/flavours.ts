@@ -1,0 +1,83 @@
+// What differs between the proxy protocols (SPEC §4), one row per flavour, so the handler reads as one path for all
+// of them: where the target and its method come from, which calls are allowed, how an unusable request is answered,
+// where a visitor is sent to sign in and how. Each answer is Authelia's for the same implementation.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthzFlavour } from '../config/authz-endpoints.js';
+import {
+  type ChosenTarget,
+  fromForwardedHeaders,
+  fromOriginalUrl,
+  fromOriginalUrlOrForwarded,
+  readMethod,
+  type TargetResult,
+  targetOf,
+} from './target.js';
+
+export interface Flavour {
+  /** The methods a proxy may call the endpoint with (any other: 405 with this Allow list); undefined: any method. */
+  readonly callMethods: readonly string[] | undefined;
+  /** The header(s) naming the original URL. */
+  readonly targetUrl: (headers: IncomingHttpHeaders) => ChosenTarget | { error: string };
+  /** The header naming the original method (`requestMethod`: the authz request's own). */
+  readonly targetMethod: (headers: IncomingHttpHeaders, requestMethod: string) => string | { error: string };
+  /** The answer to a request it cannot use (a missing or malformed target, portal or cookie domain). */
+  readonly unusableStatus: 400 | 401;
+  /**
+   * Where the portal a caller names is read: a query parameter, then a header if any. When none is named: the
+   * cookie domain's portal, or none (a bare 401 to an anonymous visitor).
+   */
+  readonly portal: {
+    readonly query: 'authelia_url' | 'rd';
+    readonly header?: 'x-authelia-url';
+    readonly otherwise: 'cookie-domain-portal' | 'none';
+  };
+  /**
+   * How a visitor is sent to the portal: 'redirect' is 302 (303 after an unsafe method), or 401 with the Location
+   * for a client that cannot follow one (XHR, no text/html); 'status' is always 401 with the Location.
+   */
+  readonly signIn: 'redirect' | 'status';
+}
+
+const SAFE_CALLS: readonly string[] = ['GET', 'HEAD'];
+
+export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
+  // nginx auth_request: only the status of the subrequest counts, so the sign-in answer is a 401 whose Location
+  // nginx copies into its own redirect.
+  'auth-request': {
+    callMethods: SAFE_CALLS,
+    targetUrl: fromOriginalUrl,
+    targetMethod: (headers) => readMethod(headers, 'x-original-method'),
+    unusableStatus: 400,
+    portal: { query: 'authelia_url', otherwise: 'cookie-domain-portal' },
+    signIn: 'status',
+  },
+  // Traefik, Caddy, HAProxy: the answer is relayed to the client as it is.
+  'forward-auth': {
+    callMethods: SAFE_CALLS,
+    targetUrl: fromForwardedHeaders,
+    targetMethod: (headers) => readMethod(headers, 'x-forwarded-method'),
+    unusableStatus: 400,
+    portal: { query: 'authelia_url', otherwise: 'cookie-domain-portal' },
+    signIn: 'redirect',
+  },
+  // Authelia's legacy /api/verify: any method, either header set; what it cannot use is a 401 without Location,
+  // and so is a visitor to sign in when no `rd` or X-Authelia-URL names the portal.
+  verify: {
+    callMethods: undefined,
+    targetUrl: fromOriginalUrlOrForwarded,
+    targetMethod: (headers, requestMethod) => readMethod(headers, 'x-forwarded-method', requestMethod),
+    unusableStatus: 401,
+    portal: { query: 'rd', header: 'x-authelia-url', otherwise: 'none' },
+    signIn: 'redirect',
+  },
+};
+
+/** The target of an authz call, read as the flavour's row says (SPEC §4 table). */
+export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, requestMethod: string): TargetResult {
+  const row = FLAVOURS[flavour];
+  const chosen = row.targetUrl(headers);
+  if ('error' in chosen) return chosen;
+  const method = row.targetMethod(headers, requestMethod);
+  if (typeof method !== 'string') return method;
+  return targetOf(chosen, method);
+}
