@@ -25,7 +25,7 @@ import { createAuthzHandler } from './authz/handler.js';
 import { TrustedProxies } from './authz/ip.js';
 import { createPortalApp } from './http/portal-app.js';
 import { createGatehouseServer } from './http/server.js';
-import { SignIn } from './portal/sign-in.js';
+import { SignIn } from './web/sign-in.js';
 import { createNotifier } from './notify/open.js';
 import type { Notifier } from './notify/notifier.js';
 import { IdentityVerifier } from './identity/tokens.js';

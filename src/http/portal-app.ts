@@ -1,42 +1,30 @@
-// The portal's Express application: pages, JSON API, static assets (SPEC §5, §6). The authz endpoints do not go
+// The portal's Express application: pages, JSON API, static assets (SPEC §5, §6), in the order each request meets
+// them. Which routes exist and what guards them is the route table's (routes.ts). The authz endpoints do not go
 // through here (see http/server.ts).
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from 'pino';
 import { packageRoot } from '../paths.js';
 import { securityHeaders } from './security-headers.js';
 import { accessLog } from './access-log.js';
-import { portalContext } from '../portal/context.js';
-import { originGuard } from '../portal/origin-guard.js';
-import { apiRoutes, type ApiDependencies } from '../portal/routes-api.js';
-import { pageRoutes, type PageDependencies } from '../portal/routes-pages.js';
-import { securityPageRoutes } from '../portal/routes-security-pages.js';
-import { identityRoutes, type IdentityRouteDependencies } from '../identity/routes.js';
-import { webauthnRoutes, type WebAuthnRouteDependencies } from '../webauthn/routes.js';
-import { clientAddressOf, html, ko, ok } from '../portal/http-helpers.js';
+import { isPageRoute, mountPortalRoutes, type PortalRouteDependencies } from './routes.js';
+import { portalContext } from '../web/context.js';
+import { clientAddressOf } from '../web/client-address.js';
+import { PortalError } from '../web/errors.js';
+import { html, ko } from '../web/replies.js';
 import type { TrustedProxies } from '../authz/ip.js';
 import { renderMessage } from '../../views/pages.js';
 import { SessionStoreUnavailableError } from '../session/model.js';
 import { StorageUnavailableError } from '../storage/storage.js';
-import { backendOf, reasonOf, type Outages } from '../observability/outages.js';
+import { backendOf } from '../observability/outages.js';
 import type { CookieSettings } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import type { UserProvider } from '../users/provider.js';
 
-export interface PortalAppDependencies extends ApiDependencies, PageDependencies {
+export interface PortalAppDependencies extends PortalRouteDependencies {
   cookies: readonly CookieSettings[];
   sessions: SessionService;
   users: UserProvider;
-  logger: Logger;
-  /** Resolves when Redis and storage both answer; rejects otherwise (with the failing backend's error). */
-  healthCheck: () => Promise<void>;
-  /** Told of each 503 owed to Redis or storage: it logs the outage once and counts (absent: logged per request). */
-  outages?: Pick<Outages, 'answered503'>;
-  /** `/api/identity/*` (SPEC §6). */
-  identity: IdentityRouteDependencies;
-  /** `/api/webauthn/*` (SPEC §6). */
-  webauthn: WebAuthnRouteDependencies;
   /** `server.trusted_proxies`: whose X-Forwarded-For names the client (the same rule as the authz endpoints). */
   trustedProxies: TrustedProxies;
 }
@@ -47,27 +35,34 @@ const STATIC_FILES = {
   setHeaders: (res: Response) => res.setHeader('Cache-Control', 'public, max-age=300'),
 };
 
+function notFound(req: Request, res: Response): void {
+  if (req.path.startsWith('/api/')) {
+    ko(res, 404, 'Not found.');
+    return;
+  }
+  html(
+    res,
+    404,
+    renderMessage({
+      title: 'Page not found',
+      message: 'There is nothing here.',
+      status: 'error',
+      actionUrl: '/',
+      actionLabel: 'Go to sign in',
+    }),
+  );
+}
+
 export function createPortalApp(deps: PortalAppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  const routes = mountPortalRoutes(deps, notFound);
 
   app.use(accessLog(deps.logger));
   app.use(securityHeaders(deps.cookies.some((c) => c.portalUrl.protocol === 'https:')));
-
-  app.get('/api/health', async (_req, res) => {
-    try {
-      await deps.healthCheck();
-      ok(res);
-    } catch (error) {
-      // Monitors call this every few seconds: an outage is told once by `outages`, not once per call.
-      const backend = deps.outages ? backendOf(error) : undefined;
-      if (backend !== undefined) deps.outages!.answered503(backend, error);
-      else deps.logger.warn({ reason: reasonOf(error) }, 'health check failed');
-      ko(res, 503, 'Redis or storage cannot be reached.');
-    }
-  });
+  app.use(routes.anyHost);
 
   // The pages' WebAuthn helper, served from Gatehouse itself (no CDN); its ES modules import each other by relative
   // .js paths, so the directory works as is. Mounted before /static, whose handler answers 404 for unknown files.
@@ -80,31 +75,14 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
   app.use(clientAddressOf(deps.trustedProxies));
   app.use(portalContext(deps.cookies, deps.sessions, deps.users));
   app.use(express.json({ limit: '16kb', strict: true }));
-  app.use(originGuard);
-  app.use(apiRoutes(deps));
-  app.use(identityRoutes(deps.identity));
-  app.use(webauthnRoutes(deps.webauthn));
-  app.use(securityPageRoutes(deps.securityPages));
-  app.use(pageRoutes(deps));
+  app.use(routes.portal);
+  app.use(...routes.fallback);
 
-  app.use((req: Request, res: Response) => {
-    if (req.path.startsWith('/api/')) return ko(res, 404, 'Not found.');
-    html(
-      res,
-      404,
-      renderMessage({
-        title: 'Page not found',
-        message: 'There is nothing here.',
-        status: 'error',
-        actionUrl: '/',
-        actionLabel: 'Go to sign in',
-      }),
-    );
-  });
-
-  // Expected failures become short 4xx/5xx answers here; anything else is logged with the request ID and is a
-  // plain 500 without details.
+  // The one place a portal request's failure becomes an answer. A PortalError is an expected refusal: its status
+  // and public message, as JSON or, on a page, as the message page. Anything else is logged with the request ID
+  // (an outage of Redis or storage once, by `outages`) and answered without details.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof PortalError) return refuse(error, req, res);
     const status = errorStatus(error);
     const backend = status === 503 && deps.outages ? backendOf(error) : undefined;
     if (backend !== undefined) deps.outages!.answered503(backend, error);
@@ -142,6 +120,7 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
         ),
       );
     }
+    // Express's own refusals (the body parser's): a fixed word per status, never the parser's message.
     const message =
       status === 503
         ? 'Gatehouse cannot reach its session store or storage. Try again shortly.'
@@ -156,6 +135,34 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
                 : 'Internal error.';
     ko(res, status, message);
   });
+
+  /** A PortalError's answer; its log detail (never sent) goes to the debug log with the request ID. */
+  function refuse(error: PortalError, req: Request, res: Response): void {
+    if (error.logDetail !== undefined)
+      deps.logger.debug(
+        { requestId: res.getHeader('X-Request-Id'), path: req.path, status: error.status, detail: error.logDetail },
+        'portal request refused',
+      );
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (isPageRoute(res) && req.accepts(['application/json', 'text/html']) === 'text/html') {
+      html(
+        res,
+        error.status,
+        renderMessage({
+          title: 'This request was refused',
+          message: error.publicMessage,
+          status: 'error',
+          actionUrl: '/',
+          actionLabel: 'Go to sign in',
+        }),
+      );
+      return;
+    }
+    ko(res, error.status, error.publicMessage);
+  }
   return app;
 }
 

@@ -1,20 +1,24 @@
 // The emailed identity check (SPEC §5 "Registering a key", §6 `/api/identity/*`): a signed-in user asks for a link,
 // Gatehouse mails it, and redeeming it (once, as the same user) elevates the session for `elevation_lifetime`,
-// which registering a security key requires.
-import { Router, type Request, type Response } from 'express';
+// which registering a security key requires. The route table (http/routes.ts) mounts these handlers behind the
+// signed-in guard.
+import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Notifier } from '../notify/notifier.js';
 import { identityCheckMessage } from '../notify/templates.js';
-import { portalLocals, setSessionCookie } from '../portal/context.js';
-import { ko, ok, requestIp } from '../portal/http-helpers.js';
+import { portalLocals, setSessionCookie } from '../web/context.js';
+import { ok } from '../web/replies.js';
+import { requestIp } from '../web/client-address.js';
+import { PortalError } from '../web/errors.js';
+import { GUARD_MESSAGES, signedInSession } from '../web/guards.js';
 import type { SessionService } from '../session/service.js';
 import type { Storage } from '../storage/storage.js';
 import type { UserProvider } from '../users/provider.js';
 import type { AttemptLocks } from '../users/password-check.js';
 import { MailThrottle } from './mail-throttle.js';
 import { z } from 'zod';
-import { bodyObject, firstMessage } from '../portal/body.js';
-import { portalPath } from '../portal/portal-path.js';
+import { bodyObject, parseBody } from '../web/body.js';
+import { portalLink, portalPath } from '../web/portal-paths.js';
 import { isIdentityAction, type IdentityAction, type IdentityVerifier, type RedeemResult } from './tokens.js';
 
 export interface IdentityRouteDependencies {
@@ -42,27 +46,15 @@ const CONFIRM_PAGE = 'identity/confirm';
 /** One email per user per this many seconds, on all replicas together (mail-throttle.ts). */
 const EMAIL_INTERVAL_SECONDS = 10;
 
-const REDEEM_FAILURES: Record<Exclude<RedeemResult, 'ok'>, [status: number, message: string]> = {
-  invalid: [400, 'This link is not valid.'],
-  expired: [400, 'This link has expired.'],
-  used: [400, 'This link was already used.'],
-  wrong_user: [403, 'This link belongs to another user.'],
+/** The refusal for each way a link can fail to redeem (the result itself goes to the log). */
+const REDEEM_REFUSALS: Record<Exclude<RedeemResult, 'ok'>, { status: number; message: string }> = {
+  invalid: { status: 400, message: 'This link is not valid.' },
+  expired: { status: 400, message: 'This link has expired.' },
+  used: { status: 400, message: 'This link was already used.' },
+  wrong_user: { status: 403, message: 'This link belongs to another user.' },
 };
 
-const SIGN_IN_FIRST = 'Sign in first.';
-
-/**
- * `<portal URL>/<path>?<query>`, keeping a path the portal URL may have (`https://example.org/auth` →
- * `https://example.org/auth/webauthn/register`).
- */
-export function portalLink(portalUrl: URL, path: string, query: Record<string, string> = {}): string {
-  const url = new URL(portalUrl.href);
-  url.search = '';
-  url.hash = '';
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
-  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-  return url.href;
-}
+const SIGN_IN_FIRST = GUARD_MESSAGES.signInFirst;
 
 const startBody = bodyObject({
   action: z
@@ -83,28 +75,28 @@ const finishBody = bodyObject({
     .max(4096, { error: 'This link is not valid.' }),
 });
 
-export function identityRoutes(deps: IdentityRouteDependencies): Router {
-  const router = Router();
+/** The handlers of `POST /api/identity/start` and `POST /api/identity/finish`; both need a signed-in session. */
+export function identityHandlers(deps: IdentityRouteDependencies) {
   const now = deps.now ?? Date.now;
   const throttle = new MailThrottle(deps.locks, EMAIL_INTERVAL_SECONDS);
 
-  router.post('/api/identity/start', async (req: Request, res: Response) => {
-    const { cookie, session } = portalLocals(res);
-    if (!session || session.data.level < 1) return ko(res, 401, SIGN_IN_FIRST);
-    const body = startBody.safeParse(req.body);
-    if (!body.success) return ko(res, 400, firstMessage(body.error));
-    const action = body.data.action as IdentityAction;
-    const returnTo = portalPath(body.data.returnTo);
+  async function start(req: Request, res: Response): Promise<void> {
+    const { cookie } = portalLocals(res);
+    const session = signedInSession(res);
+    const body = parseBody(startBody, req.body);
+    const action = body.action as IdentityAction;
+    const returnTo = portalPath(body.returnTo);
     const username = session.data.username;
     const user = deps.users.get(username);
-    if (!user) return ko(res, 401, SIGN_IN_FIRST);
+    if (!user) throw new PortalError(401, SIGN_IN_FIRST);
     const to = user.emails[0];
-    if (to === undefined) return ko(res, 400, 'Your account has no email address. Ask your administrator to add one.');
+    if (to === undefined)
+      throw new PortalError(400, 'Your account has no email address. Ask your administrator to add one.');
     // 429, not a silent OK: the caller is the account's own signed-in user, so this tells nobody anything new.
     const slot = await throttle.claim(username);
     if (slot === undefined) {
       res.setHeader('Retry-After', String(EMAIL_INTERVAL_SECONDS));
-      return ko(res, 429, 'An email was sent a moment ago. Check your inbox, or try again in a few seconds.');
+      throw new PortalError(429, 'An email was sent a moment ago. Check your inbox, or try again in a few seconds.');
     }
     const ip = requestIp(req);
     try {
@@ -126,41 +118,39 @@ export function identityRoutes(deps: IdentityRouteDependencies): Router {
         await deps.notifier.send({ to, toName: user.displayName, ...message });
       } catch (error) {
         deps.logger.error({ err: error, username, action }, 'identity verification email could not be sent');
-        await slot.release();
-        return ko(res, 503, 'The email could not be sent. Try again later.');
+        throw new PortalError(503, 'The email could not be sent. Try again later.');
       }
       // The jti names the token without being usable: the signature is needed to redeem it.
       deps.logger.info({ username, action, jti, ip }, 'identity verification emailed');
       ok(res);
     } catch (error) {
+      // Nothing was mailed (the token could not be issued or the email not sent): the user may try again at once.
       await slot.release();
       throw error;
     }
-  });
+  }
 
-  router.post('/api/identity/finish', async (req: Request, res: Response) => {
-    const { cookie, session } = portalLocals(res);
-    if (!session || session.data.level < 1) return ko(res, 401, SIGN_IN_FIRST);
-    const body = finishBody.safeParse(req.body);
-    if (!body.success) return ko(res, 400, firstMessage(body.error));
-    const { token } = body.data;
+  async function finish(req: Request, res: Response): Promise<void> {
+    const { cookie } = portalLocals(res);
+    const session = signedInSession(res);
+    const { token } = parseBody(finishBody, req.body);
     const username = session.data.username;
     const ip = requestIp(req);
     const result = await deps.verifier.redeem({ token, username, action: 'register_webauthn', ip });
     if (result !== 'ok') {
       deps.logger.info({ username, result, ip }, 'identity verification refused');
-      const [status, message] = REDEEM_FAILURES[result];
-      return ko(res, status, message);
+      const refusal = REDEEM_REFUSALS[result];
+      throw new PortalError(refusal.status, refusal.message, result);
     }
     // A privilege change: the elevated session gets a new ID, like a change of level does.
     session.data.elevatedUntil = now() + deps.elevationLifetimeSeconds * 1000;
     const elevated = await deps.sessions.regenerate(session, cookie);
     // Ended meanwhile (signed out elsewhere, `gatehouse sessions revoke`): nothing to elevate.
-    if (elevated === undefined) return ko(res, 401, SIGN_IN_FIRST);
+    if (elevated === undefined) throw new PortalError(401, SIGN_IN_FIRST);
     setSessionCookie(res, elevated, cookie);
     deps.logger.info({ username, ip }, 'identity verified: session elevated');
     ok(res, { elevated: true });
-  });
+  }
 
-  return router;
+  return { start, finish };
 }

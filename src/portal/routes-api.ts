@@ -1,16 +1,18 @@
-// The portal's own JSON API (SPEC §6): state, firstfactor, logout. Identity and WebAuthn routes live beside their
-// services.
-import { Router, type Request, type Response } from 'express';
+// The portal's own JSON API (SPEC §6): state, firstfactor, logout. The route table (http/routes.ts) mounts these
+// handlers with their guards; identity and WebAuthn handlers live beside their services.
+import type { Request, Response } from 'express';
 import type { PasswordChecker } from '../users/password-check.js';
 import type { SessionService } from '../session/service.js';
 import { z } from 'zod';
-import { ko, ok, requestIp } from './http-helpers.js';
-import { BadBody, bodyObject, ignoredBody, optionalFlag, optionalText, parseBody } from './body.js';
+import { ok } from '../web/replies.js';
+import { requestIp } from '../web/client-address.js';
+import { PortalError } from '../web/errors.js';
+import { bodyObject, ignoredBody, optionalFlag, optionalText, parseBody } from '../web/body.js';
 import { MAX_USERNAME_LENGTH, hasUnsafeCharacters } from '../text/safe-text.js';
 import { MAX_PASSWORD_BYTES } from '../users/hashing.js';
 import { PasswordCheckBusyError } from '../users/password-check.js';
-import { endSession, portalLocals, setSessionCookie } from './context.js';
-import type { SignIn } from './sign-in.js';
+import { endSession, portalLocals, setSessionCookie } from '../web/context.js';
+import type { SignIn } from '../web/sign-in.js';
 import type { UserDetails } from '../users/provider.js';
 import type { AuthLevel, CookieSettings } from '../session/model.js';
 import type { Logger } from 'pino';
@@ -84,11 +86,11 @@ function redirectAfterSignIn(
   return signIn.nextLocation(body.targetURL, body.requestMethod, ...rest);
 }
 
-export function apiRoutes(deps: ApiDependencies): Router {
-  const router = Router();
+/** The handlers of `/api/state`, `/api/firstfactor` and `/api/logout`. */
+export function apiHandlers(deps: ApiDependencies) {
   const events = deps.logger === undefined ? NO_EVENTS : new SecurityEvents(deps.logger);
 
-  router.get('/api/state', (_req: Request, res: Response) => {
+  function state(_req: Request, res: Response): void {
     const { session } = portalLocals(res);
     const data = session?.data;
     ok(res, {
@@ -96,16 +98,10 @@ export function apiRoutes(deps: ApiDependencies): Router {
       authentication_level: data?.level ?? 0,
       elevated: data !== undefined && data.level > 0 && (data.elevatedUntil ?? 0) > Date.now(),
     });
-  });
+  }
 
-  router.post('/api/firstfactor', async (req: Request, res: Response) => {
-    let body: z.output<typeof firstFactorBody>;
-    try {
-      body = parseBody(firstFactorBody, req.body);
-    } catch (error) {
-      if (error instanceof BadBody) return ko(res, error.status, error.message);
-      throw error;
-    }
+  async function firstFactor(req: Request, res: Response): Promise<void> {
+    const body = parseBody(firstFactorBody, req.body);
     const { cookie, session } = portalLocals(res);
     const ip = requestIp(req);
     let user: Awaited<ReturnType<typeof deps.passwords.check>>;
@@ -125,9 +121,9 @@ export function apiRoutes(deps: ApiDependencies): Router {
       // Waiting for other checks of this account took too long: not a wrong password, so not "check your credentials".
       if (!(error instanceof PasswordCheckBusyError)) throw error;
       res.setHeader('Retry-After', '1');
-      return ko(res, 503, BUSY);
+      throw new PortalError(503, BUSY);
     }
-    if (user === undefined) return ko(res, 401, AUTH_FAILED);
+    if (user === undefined) throw new PortalError(401, AUTH_FAILED);
     // A password sign-in starts again at level 1 with a new session ID, except as the second step after a
     // passkey of the same user, which makes two factors.
     const level = deps.signIn.passwordLevel(session, user);
@@ -141,21 +137,16 @@ export function apiRoutes(deps: ApiDependencies): Router {
     setSessionCookie(res, next, cookie);
     const redirect = redirectAfterSignIn(deps.signIn, body, user, level, cookie, ip);
     ok(res, redirect === undefined ? {} : { redirect });
-  });
+  }
 
-  router.post('/api/logout', async (req: Request, res: Response) => {
-    try {
-      parseBody(logoutBody, req.body);
-    } catch (error) {
-      if (error instanceof BadBody) return ko(res, error.status, error.message);
-      throw error;
-    }
+  async function logout(req: Request, res: Response): Promise<void> {
+    parseBody(logoutBody, req.body);
     const { cookie, session } = portalLocals(res);
     await endSession(res, deps.sessions, session, cookie);
     if (session !== undefined && session.data.level > 0)
       events.signOut({ remoteIp: requestIp(req), user: session.data.username });
     ok(res);
-  });
+  }
 
-  return router;
+  return { state, firstFactor, logout };
 }

@@ -1,12 +1,14 @@
-// The portal's server-rendered pages (SPEC §5): sign-in, "signed in as", sign-out.
-import { Router, type Request, type Response } from 'express';
+// The portal's server-rendered pages (SPEC §5): sign-in, "signed in as", sign-out. The route table (http/routes.ts)
+// mounts these handlers.
+import type { Request, Response } from 'express';
 import type { SessionService } from '../session/service.js';
 import { renderMessage, renderSignIn, renderSignedIn } from '../../views/pages.js';
-import { endSession, portalLocals } from './context.js';
-import { html, requestIp } from './http-helpers.js';
+import { endSession, portalLocals } from '../web/context.js';
+import { html } from '../web/replies.js';
+import { requestIp } from '../web/client-address.js';
 import { normaliseMethod } from '../authz/target.js';
-import { safeRedirectTarget } from './safe-redirect.js';
-import type { SignIn } from './sign-in.js';
+import { safeRedirectTarget } from '../web/safe-redirect.js';
+import type { SignIn } from '../web/sign-in.js';
 import type { CookieSettings } from '../session/model.js';
 import { renderSecondFactor } from '../../views/security-keys.js';
 import type { SecurityPageDependencies } from './routes-security-pages.js';
@@ -29,10 +31,9 @@ function queryString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= 4096 ? value : undefined;
 }
 
-export function pageRoutes(deps: PageDependencies): Router {
-  const router = Router();
-
-  router.get('/', async (req: Request, res: Response) => {
+/** The handlers of `GET /` (sign-in, next step, "signed in as") and `GET /logout`. */
+export function pageHandlers(deps: PageDependencies) {
+  async function signInPage(req: Request, res: Response): Promise<void> {
     const { cookie, session, user } = portalLocals(res);
     const rd = queryString(req.query.rd);
     // An unsafe rd is dropped here so that it never reaches the page, the script or a later redirect.
@@ -137,16 +138,16 @@ export function pageRoutes(deps: PageDependencies): Router {
         settingsUrl: webauthnEnabled ? '/settings' : undefined,
       }),
     );
-  });
+  }
 
-  router.get('/logout', async (req: Request, res: Response) => {
+  async function logout(req: Request, res: Response): Promise<void> {
     const { cookie, session } = portalLocals(res);
     await endSession(res, deps.sessions, session, cookie);
     if (deps.logger && session !== undefined && session.data.level > 0)
       new SecurityEvents(deps.logger).signOut({ remoteIp: requestIp(req), user: session.data.username });
     const target = safeRedirectTarget(queryString(req.query.rd), deps.cookies);
     res.redirect(302, target ? target.url.href : '/?signed_out');
-  });
+  }
 
-  return router;
+  return { signInPage, logout };
 }

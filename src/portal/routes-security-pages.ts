@@ -1,11 +1,11 @@
 // The security-key pages (SPEC §5): `GET /settings` lists and manages the user's keys; `GET /webauthn/register` is
 // where the emailed link lands. Both need a signed-in session; without one the browser is sent to sign in and comes
-// back to the same page (its full URL, token included, rides along as rd).
-import { Router, type Request, type Response } from 'express';
+// back to the same page (its full URL, token included, rides along as rd), after the page has checked its link.
+import type { Request, Response } from 'express';
 import type { Storage } from '../storage/storage.js';
 import type { CookieSettings } from '../session/model.js';
-import { portalLocals } from './context.js';
-import { html } from './http-helpers.js';
+import { portalLocals } from '../web/context.js';
+import { html } from '../web/replies.js';
 import {
   renderConfirmIdentity,
   renderConfirmOnly,
@@ -14,9 +14,8 @@ import {
   securityKeyView,
 } from '../../views/security-keys.js';
 import { renderMessage } from '../../views/pages.js';
-import { portalLink } from '../identity/routes.js';
 import { MAX_TOKEN_LENGTH, type IdentityVerifier } from '../identity/tokens.js';
-import { portalPath } from './portal-path.js';
+import { portalLink, portalPath } from '../web/portal-paths.js';
 import { relyingParty } from '../webauthn/options.js';
 
 export interface SecurityPageDependencies {
@@ -53,10 +52,9 @@ const KEYS_DISABLED = {
   actionLabel: 'Back',
 };
 
-export function securityPageRoutes(deps: SecurityPageDependencies): Router {
-  const router = Router();
-
-  router.get('/settings', async (_req: Request, res: Response) => {
+/** The handlers of `GET /settings`, `GET /webauthn/register` and `GET /identity/confirm`. */
+export function securityPageHandlers(deps: SecurityPageDependencies) {
+  async function settings(_req: Request, res: Response): Promise<void> {
     const { cookie, user } = portalLocals(res);
     if (user === undefined) return signInFirst(res, cookie, 'settings');
     if (!deps.webauthnEnabled) return html(res, 200, renderMessage(KEYS_DISABLED));
@@ -73,7 +71,7 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
         continueUrl: cookie.defaultRedirectionUrl?.href,
       }),
     );
-  });
+  }
 
   /**
    * The pages behind the emailed links: the link is checked (not spent) as the page opens, so one that belongs to
@@ -104,7 +102,7 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     return true;
   }
 
-  router.get('/webauthn/register', async (req: Request, res: Response) => {
+  async function registerLink(req: Request, res: Response): Promise<void> {
     const { cookie, user } = portalLocals(res);
     const token = req.query.token;
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token)) {
@@ -114,11 +112,11 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     if (!deps.webauthnEnabled) return html(res, 200, renderMessage(KEYS_DISABLED));
     if (await linkProblem(res, user.username, token, { token }, 'webauthn/register', cookie)) return;
     html(res, 200, renderConfirmIdentity({ displayName: user.displayName, username: user.username, token }));
-  });
+  }
 
   // A link that only confirms the user (asked for to rename or delete a key without one at hand): confirming
   // elevates the session and returns to the portal page it names, which finishes the change.
-  router.get('/identity/confirm', async (req: Request, res: Response) => {
+  async function confirmLink(req: Request, res: Response): Promise<void> {
     const { cookie, user } = portalLocals(res);
     const token = req.query.token;
     const then = portalPath(req.query.then);
@@ -134,7 +132,7 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     if (!deps.webauthnEnabled) return html(res, 200, renderMessage(KEYS_DISABLED));
     if (await linkProblem(res, user.username, token, { token, then }, 'identity/confirm', cookie)) return;
     html(res, 200, renderConfirmOnly({ displayName: user.displayName, username: user.username, token, then }));
-  });
+  }
 
-  return router;
+  return { settings, registerLink, confirmLink };
 }

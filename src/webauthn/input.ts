@@ -8,11 +8,12 @@ import type {
   AuthenticationResponseJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { BadBody, firstMessage, optionalFlag, optionalText } from '../portal/body.js';
+import { optionalFlag, optionalText, parseBody } from '../web/body.js';
+import { PortalError } from '../web/errors.js';
 
-/** A problem with the request, said in a few words fit for the JSON reply: the portal's one body refusal. */
-export const BadInput = BadBody;
-export type BadInput = BadBody;
+/** A problem with the request, said in a few words fit for the JSON reply: the portal's one error, a 400. */
+export const BadInput = PortalError;
+export type BadInput = PortalError;
 
 /** Sizes in base64url characters: generous for real authenticators, small enough to bound the work. */
 const LIMITS = {
@@ -158,24 +159,22 @@ const description = z
 
 const BODY = 'The request body';
 
-const registrationBody = object(BODY, { description, response: registrationResponse });
+/** `POST /api/webauthn/registration`: `{description, response}`. */
+export const registrationBody = object(BODY, { description, response: registrationResponse });
 
 /** `{response, targetURL?}` (SPEC §6); `requestMethod` and `keepMeLoggedIn` as `/api/firstfactor` takes them. */
-const signInBody = object(BODY, {
+export const signInBody = object(BODY, {
   response: authenticationResponse,
   targetURL: optionalText('targetURL', LIMITS.targetURL),
   requestMethod: optionalText('requestMethod', LIMITS.requestMethod),
   keepMeLoggedIn: optionalFlag('keepMeLoggedIn'),
 });
 
-const renameBody = object(BODY, { description });
+/** `PUT /api/webauthn/credentials/:id`: `{description}`. */
+export const renameBody = object(BODY, { description });
 
-/** The schema's typed output, or BadInput naming the first problem. */
-function read<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new BadInput(firstMessage(result.error));
-  return result.data;
-}
+/** The schema's typed output, or a 400 PortalError naming the first problem (web/body.ts). */
+const read = parseBody;
 
 export function readRegistrationResponse(value: unknown): RegistrationResponseJSON {
   return read(registrationResponse, value);

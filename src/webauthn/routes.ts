@@ -1,36 +1,22 @@
-// The WebAuthn rows of the JSON API (SPEC §6). Handlers only read the body (input.ts's zod schemas; the options rows
-// take no body but refuse one that is not a JSON object), call the service and answer;
-// expected refusals (Refusal, BadInput) become short KO replies here, anything else goes to the app's error handler
-// (503 when Redis or storage is down, else a plain 500).
-import { Router, type NextFunction, type Request, type Response } from 'express';
-import { portalLocals, setSessionCookie } from '../portal/context.js';
-import { ko, ok, requestIp } from '../portal/http-helpers.js';
-import { BadInput, readCredentialId, readRegistrationBody, readRenameBody, readSignInBody } from './input.js';
-import { ignoredBody, parseBody } from '../portal/body.js';
-import {
-  Refusal,
-  WebAuthnService,
-  type PortalRequest,
-  type SignedIn,
-  type WebAuthnServiceDependencies,
-} from './service.js';
+// The WebAuthn rows of the JSON API (SPEC §6). The route table (http/routes.ts) mounts these handlers with their
+// guards (signed-in level, elevation) and only when WebAuthn (and, for the passkey rows, passkey sign-in) is on.
+// Handlers only read the body through its zod schema (input.ts; the options rows take no body but refuse one that
+// is not a JSON object), call the service and answer; a refusal is thrown (a PortalError) and rendered by the
+// portal app's error handler, like anything else that goes wrong (503 when Redis or storage is down, else a 500).
+import type { Request, Response } from 'express';
+import { portalLocals, setSessionCookie } from '../web/context.js';
+import { ok } from '../web/replies.js';
+import { requestIp } from '../web/client-address.js';
+import { ignoredBody, parseBody } from '../web/body.js';
+import { readCredentialId, registrationBody, renameBody, signInBody } from './input.js';
+import { WebAuthnService, type PortalRequest, type SignedIn, type WebAuthnServiceDependencies } from './service.js';
 
 export type WebAuthnRouteDependencies = WebAuthnServiceDependencies;
 
-type Handler = (req: Request, res: Response, portal: PortalRequest) => Promise<void>;
-
-/** Runs a handler with the portal context, turning expected refusals into KO replies. */
-function handle(handler: Handler) {
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const { cookie, session } = portalLocals(res);
-    try {
-      await handler(req, res, { cookie, session, ip: requestIp(req) });
-    } catch (error) {
-      if (error instanceof Refusal) return ko(res, error.status, error.message);
-      if (error instanceof BadInput) return ko(res, error.status, error.message);
-      next(error);
-    }
-  };
+/** The request as the service sees it. */
+function portalRequest(req: Request, res: Response): PortalRequest {
+  const { cookie, session } = portalLocals(res);
+  return { cookie, session, ip: requestIp(req) };
 }
 
 function answerSignIn(res: Response, portal: PortalRequest, signedIn: SignedIn): void {
@@ -38,91 +24,68 @@ function answerSignIn(res: Response, portal: PortalRequest, signedIn: SignedIn):
   ok(res, signedIn.redirect === undefined ? {} : { redirect: signedIn.redirect });
 }
 
-export function webauthnRoutes(deps: WebAuthnRouteDependencies): Router {
-  const router = Router();
-  if (deps.webauthn.disable) {
-    router.all('/api/webauthn/{*rest}', (_req: Request, res: Response) => ko(res, 404, 'Not found.'));
-    return router;
-  }
+/** The handlers of `/api/webauthn/*`, over one service. */
+export function webauthnHandlers(deps: WebAuthnRouteDependencies) {
   const service = new WebAuthnService(deps);
 
-  router.post(
-    '/api/webauthn/registration/options',
-    handle(async (req, res, portal) => {
-      parseBody(ignoredBody, req.body);
-      ok(res, await service.registrationOptions(portal));
-    }),
-  );
+  async function registrationOptions(req: Request, res: Response): Promise<void> {
+    parseBody(ignoredBody, req.body);
+    ok(res, await service.registrationOptions(portalRequest(req, res)));
+  }
 
-  router.post(
-    '/api/webauthn/registration',
-    handle(async (req, res, portal) => {
-      const body = readRegistrationBody(req.body);
-      ok(res, await service.register(portal, body), 201);
-    }),
-  );
+  async function register(req: Request, res: Response): Promise<void> {
+    const body = parseBody(registrationBody, req.body);
+    ok(res, await service.register(portalRequest(req, res), body), 201);
+  }
 
-  router.post(
-    '/api/webauthn/authentication/options',
-    handle(async (req, res, portal) => {
-      parseBody(ignoredBody, req.body);
-      ok(res, await service.authenticationOptions(portal));
-    }),
-  );
+  async function authenticationOptions(req: Request, res: Response): Promise<void> {
+    parseBody(ignoredBody, req.body);
+    ok(res, await service.authenticationOptions(portalRequest(req, res)));
+  }
 
-  router.post(
-    '/api/webauthn/authentication',
-    handle(async (req, res, portal) => {
-      const body = readSignInBody(req.body);
-      answerSignIn(res, portal, await service.authenticate(portal, body));
-    }),
-  );
+  async function authenticate(req: Request, res: Response): Promise<void> {
+    const body = parseBody(signInBody, req.body);
+    const portal = portalRequest(req, res);
+    answerSignIn(res, portal, await service.authenticate(portal, body));
+  }
 
-  // Without `enable_passkey_login` the passkey rows do not exist, whatever the body.
-  const passkeys = deps.webauthn.enable_passkey_login;
+  async function passkeyOptions(req: Request, res: Response): Promise<void> {
+    parseBody(ignoredBody, req.body);
+    const portal = portalRequest(req, res);
+    const { options, session, created } = await service.passkeyOptions(portal);
+    if (created) setSessionCookie(res, session, portal.cookie);
+    ok(res, options);
+  }
 
-  router.post(
-    '/api/webauthn/passkey/options',
-    handle(async (req, res, portal) => {
-      if (!passkeys) return ko(res, 404, 'Not found.');
-      parseBody(ignoredBody, req.body);
-      const { options, session, created } = await service.passkeyOptions(portal);
-      if (created) setSessionCookie(res, session, portal.cookie);
-      ok(res, options);
-    }),
-  );
+  async function passkeySignIn(req: Request, res: Response): Promise<void> {
+    const body = parseBody(signInBody, req.body);
+    const portal = portalRequest(req, res);
+    answerSignIn(res, portal, await service.passkeySignIn(portal, body));
+  }
 
-  router.post(
-    '/api/webauthn/passkey',
-    handle(async (req, res, portal) => {
-      if (!passkeys) return ko(res, 404, 'Not found.');
-      const body = readSignInBody(req.body);
-      answerSignIn(res, portal, await service.passkeySignIn(portal, body));
-    }),
-  );
+  async function list(req: Request, res: Response): Promise<void> {
+    ok(res, await service.list(portalRequest(req, res)));
+  }
 
-  router.get(
-    '/api/webauthn/credentials',
-    handle(async (_req, res, portal) => {
-      ok(res, await service.list(portal));
-    }),
-  );
+  async function rename(req: Request, res: Response): Promise<void> {
+    const { description } = parseBody(renameBody, req.body);
+    ok(res, await service.rename(portalRequest(req, res), readCredentialId(req.params.id), description));
+  }
 
-  router.put(
-    '/api/webauthn/credentials/:id',
-    handle(async (req, res, portal) => {
-      const description = readRenameBody(req.body);
-      ok(res, await service.rename(portal, readCredentialId(req.params.id), description));
-    }),
-  );
+  async function remove(req: Request, res: Response): Promise<void> {
+    await service.remove(portalRequest(req, res), readCredentialId(req.params.id));
+    ok(res);
+  }
 
-  router.delete(
-    '/api/webauthn/credentials/:id',
-    handle(async (req, res, portal) => {
-      await service.remove(portal, readCredentialId(req.params.id));
-      ok(res);
-    }),
-  );
-
-  return router;
+  return {
+    registrationOptions,
+    register,
+    authenticationOptions,
+    authenticate,
+    passkeyOptions,
+    passkeySignIn,
+    list,
+    rename,
+    remove,
+  };
 }

@@ -10,7 +10,7 @@ import { DEFAULT_USERS, startGatehouse, type StartOptions, type TestGatehouse } 
 import { sessionCookieFrom, signIn } from '../../helpers/flows.js';
 import { extractLink, lastIdentityToken, lastMessage, readMessages } from '../../helpers/mail.js';
 import { IdentityVerifier } from '../../../src/identity/tokens.js';
-import { portalLink } from '../../../src/identity/routes.js';
+import { portalLink } from '../../../src/web/portal-paths.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
 import { Relay } from '../../helpers/relay.js';
 

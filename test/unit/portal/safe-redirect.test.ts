@@ -1,7 +1,7 @@
 // SPEC §5: a safe redirect target is an https URL (http only where the portal is http) under a cookie domain.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { safeRedirectTarget } from '../../../src/portal/safe-redirect.js';
+import { safeRedirectTarget } from '../../../src/web/safe-redirect.js';
 import type { CookieSettings } from '../../../src/session/model.js';
 
 function cookie(domain: string, portal: string): CookieSettings {

@@ -1,23 +1,18 @@
 // JSON API bodies are read through a zod schema at the route: the handler gets typed values or the client gets one
 // short 400 naming the first problem. Nothing in a body reaches a service, storage or a log unchecked.
 import { z } from 'zod';
-
-/** A body the route cannot use; `message` is public (short, never echoes the body). */
-export class BadBody extends Error {
-  readonly status = 400;
-  constructor(message: string) {
-    super(message);
-    this.name = 'BadBody';
-  }
-}
+import { PortalError } from './errors.js';
 
 export const NOT_AN_OBJECT = 'The request body must be a JSON object.';
 
-/** The typed body, or BadBody with the schema's message for the first problem found. */
+/**
+ * The typed body, or a 400 PortalError with the schema's message for the first problem found (every schema here
+ * words its messages for the client, and none of them echoes the value).
+ */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw new BadBody(firstMessage(result.error));
+  throw new PortalError(400, firstMessage(result.error));
 }
 
 /** The schema's own message for the first problem (every schema here words its messages for the client). */

@@ -1,6 +1,19 @@
-// A page of the portal itself, named by its path: where an emailed identity link returns once it has confirmed
-// the user (the settings page, to finish a rename or delete). Only a same-origin absolute path passes, normalised,
-// so the value can never lead off the portal, whatever the request carried.
+// Paths of the portal itself: the links Gatehouse builds to its own pages (emailed links, sign-in's rd), and the
+// return page an emailed identity link names (the settings page, to finish a rename or delete). Only a same-origin
+// absolute path passes as a return page, normalised, so the value can never lead off the portal.
+
+/**
+ * `<portal URL>/<path>?<query>`, keeping a path the portal URL may have (`https://example.org/auth` →
+ * `https://example.org/auth/webauthn/register`).
+ */
+export function portalLink(portalUrl: URL, path: string, query: Record<string, string> = {}): string {
+  const url = new URL(portalUrl.href);
+  url.search = '';
+  url.hash = '';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+  return url.href;
+}
 
 /** Far above any portal page's path and query. */
 export const PORTAL_PATH_MAX_LENGTH = 256;

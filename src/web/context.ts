@@ -5,7 +5,7 @@ import type { CookieSettings, Session } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
 import { readCookieValues, sessionCookie, clearSessionCookie } from '../session/cookie.js';
-import { ko } from './http-helpers.js';
+import { PortalError } from './errors.js';
 
 export interface PortalLocals {
   cookie: CookieSettings;
@@ -26,7 +26,7 @@ export function portalContext(cookies: readonly CookieSettings[], sessions: Sess
   return async function loadPortalContext(req: Request, res: Response, next: NextFunction): Promise<void> {
     const cookie = portalForHost(cookies, req.headers.host);
     if (cookie === undefined) {
-      ko(res, 400, 'This host is not a Gatehouse portal.');
+      next(new PortalError(400, 'This host is not a Gatehouse portal.'));
       return;
     }
     let session = await sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);

@@ -1,7 +1,7 @@
-// Where an emailed confirm-only link returns (src/portal/portal-path.ts): a path on the portal, never elsewhere.
+// Where an emailed confirm-only link returns (src/web/portal-paths.ts): a path on the portal, never elsewhere.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { portalPath } from '../../../src/portal/portal-path.js';
+import { portalPath } from '../../../src/web/portal-paths.js';
 
 describe('portalPath: only a path on the portal itself is a return page', () => {
   const kept: Array<[string, string]> = [

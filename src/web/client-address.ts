@@ -1,21 +1,7 @@
-// Small pieces every portal route uses: the JSON reply envelope, HTML pages and the portal's client address.
+// The client address of a portal request, found once per request by the authz endpoints' rule.
 import type { NextFunction, Request, Response } from 'express';
 import { clientAddress, UNKNOWN_ADDRESS } from '../authz/target.js';
 import type { TrustedProxies } from '../authz/ip.js';
-
-/** `{"status":"OK","data":...}` (SPEC §6). */
-export function ok(res: Response, data?: unknown, status = 200): void {
-  res.status(status).json(data === undefined ? { status: 'OK' } : { status: 'OK', data });
-}
-
-/** `{"status":"KO","message":"..."}` with a fitting 4xx/5xx code: short, never a stack trace. */
-export function ko(res: Response, status: number, message: string): void {
-  res.status(status).json({ status: 'KO', message });
-}
-
-export function html(res: Response, status: number, page: string): void {
-  res.status(status).type('html').send(page);
-}
 
 const addresses = new WeakMap<Request, string>();
 

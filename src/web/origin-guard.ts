@@ -2,9 +2,12 @@
 // portal's own origin. Bodies must be JSON, which a cross-site form cannot send without a CORS preflight.
 import type { NextFunction, Request, Response } from 'express';
 import { portalLocals } from './context.js';
-import { ko } from './http-helpers.js';
+import { PortalError } from './errors.js';
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const CROSS_ORIGIN = 'Cross-origin request refused.';
+
+/** Methods a browser may send cross-site without asking (they change nothing here). */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function originGuard(req: Request, res: Response, next: NextFunction): void {
   if (SAFE_METHODS.has(req.method)) {
@@ -14,19 +17,19 @@ export function originGuard(req: Request, res: Response, next: NextFunction): vo
   const { cookie } = portalLocals(res);
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== cookie.portalUrl.origin) {
-    ko(res, 403, 'Cross-origin request refused.');
+    next(new PortalError(403, CROSS_ORIGIN));
     return;
   }
   // Browsers that send Fetch Metadata but no Origin still say where the request came from.
   const site = req.headers['sec-fetch-site'];
   if (origin === undefined && site !== undefined && site !== 'same-origin' && site !== 'none') {
-    ko(res, 403, 'Cross-origin request refused.');
+    next(new PortalError(403, CROSS_ORIGIN));
     return;
   }
   const length = Number(req.headers['content-length'] ?? 0);
   const hasBody = length > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && !req.is('application/json')) {
-    ko(res, 415, 'Request bodies must be application/json.');
+    next(new PortalError(415, 'Request bodies must be application/json.'));
     return;
   }
   next();
