@@ -18,7 +18,7 @@ import { storedKey } from './credential.js';
 import type { SignInBody } from './input.js';
 import { MESSAGES } from './messages.js';
 import type { RelyingParty } from './options.js';
-import { Refusal } from './refusal.js';
+import { PortalError } from '../web/errors.js';
 import { verifyAssertion, type Expected } from './verify.js';
 
 /**
@@ -84,7 +84,7 @@ export class CeremonySteps {
   }
 
   signedIn(req: PortalRequest): Session {
-    if (req.session === undefined || req.session.data.level < 1) throw new Refusal(401, MESSAGES.notSignedIn);
+    if (req.session === undefined || req.session.data.level < 1) throw new PortalError(401, MESSAGES.notSignedIn);
     return req.session;
   }
 
@@ -107,24 +107,24 @@ export class CeremonySteps {
     const now = this.now();
     putChallenge(session, ceremony, challenge, now + this.deps.webauthn.timeout * 1000, now);
     // In place only: a session ended meanwhile (logout elsewhere) is not written back.
-    if (!(await this.deps.sessions.save(session, cookie))) throw new Refusal(401, MESSAGES.notSignedIn);
+    if (!(await this.deps.sessions.save(session, cookie))) throw new PortalError(401, MESSAGES.notSignedIn);
     await this.deps.sessions.markOnce(challenge, this.deps.webauthn.timeout);
   }
 
   /** Takes the challenge out of the session and saves that before anything is verified: one attempt per challenge. */
   async useChallenge(session: Session, cookie: CookieSettings, ceremony: Ceremony): Promise<string> {
-    if (session.data.pending?.[ceremony] === undefined) throw new Refusal(400, MESSAGES.noChallenge);
+    if (session.data.pending?.[ceremony] === undefined) throw new PortalError(400, MESSAGES.noChallenge);
     const challenge = takeChallenge(session, ceremony, this.now());
-    if (!(await this.deps.sessions.save(session, cookie))) throw new Refusal(401, MESSAGES.notSignedIn);
+    if (!(await this.deps.sessions.save(session, cookie))) throw new PortalError(401, MESSAGES.notSignedIn);
     // Two requests racing with the same session both read the challenge; only one may spend it.
     if (challenge === undefined || !(await this.deps.sessions.useOnce(challenge)))
-      throw new Refusal(400, MESSAGES.noChallenge);
+      throw new PortalError(400, MESSAGES.noChallenge);
     return challenge;
   }
 
   /**
    * Verifies one use of a stored key and records it (counter, last use); a counter that went back marks the key as
-   * possibly cloned (SPEC §6). Resolves whether the user was verified; throws a 401 Refusal otherwise.
+   * possibly cloned (SPEC §6). Resolves whether the user was verified; throws a 401 PortalError otherwise.
    */
   async verifyUse(
     credential: WebAuthnCredential,
@@ -141,7 +141,7 @@ export class CeremonySteps {
         { username: credential.username, credential: credential.id },
         'webauthn key flagged as possibly cloned was refused',
       );
-      throw new Refusal(401, MESSAGES.cloned);
+      throw new PortalError(401, MESSAGES.cloned);
     }
     if (!verdict.verified) {
       if (verdict.cloned) {
@@ -150,13 +150,13 @@ export class CeremonySteps {
           { username: credential.username, credential: credential.id, reason: verdict.reason },
           'webauthn key marked as possibly cloned',
         );
-        throw new Refusal(401, MESSAGES.cloned);
+        throw new PortalError(401, MESSAGES.cloned);
       }
       log.info(
         { username: credential.username, credential: credential.id, reason: verdict.reason },
         'webauthn assertion refused',
       );
-      throw new Refusal(401, failure, 'not_verified');
+      throw new PortalError(401, failure, 'not_verified');
     }
     await this.deps.storage.updateWebAuthnCredentialUsage(credential.id, verdict.value.newCounter, now, false);
     return verdict.value.userVerified;

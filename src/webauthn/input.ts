@@ -9,11 +9,6 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { optionalFlag, optionalText, parseBody } from '../web/body.js';
-import { PortalError } from '../web/errors.js';
-
-/** A problem with the request, said in a few words fit for the JSON reply: the portal's one error, a 400. */
-export const BadInput = PortalError;
-export type BadInput = PortalError;
 
 /** Sizes in base64url characters: generous for real authenticators, small enough to bound the work. */
 const LIMITS = {

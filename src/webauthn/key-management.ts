@@ -7,7 +7,7 @@ import type { CeremonySteps, PortalRequest } from './ceremony.js';
 import { credentialView, type CredentialView } from './credential.js';
 import { MESSAGES } from './messages.js';
 import { relyingParty } from './options.js';
-import { Refusal } from './refusal.js';
+import { PortalError } from '../web/errors.js';
 
 export class KeyManagement {
   readonly #steps: CeremonySteps;
@@ -27,21 +27,21 @@ export class KeyManagement {
 
   async rename(req: PortalRequest, id: number | undefined, description: string): Promise<CredentialView> {
     const session = this.#recentlyProven(req);
-    if (id === undefined) throw new Refusal(404, MESSAGES.keyNotFound);
+    if (id === undefined) throw new PortalError(404, MESSAGES.keyNotFound);
     const key = await this.#ownKey(session, req.cookie, id);
     const result = await this.#steps.deps.storage.renameWebAuthnCredential(session.data.username, key.id, description);
-    if (result === 'duplicate') throw new Refusal(409, MESSAGES.nameTaken);
-    if (result === 'not-found') throw new Refusal(404, MESSAGES.keyNotFound);
+    if (result === 'duplicate') throw new PortalError(409, MESSAGES.nameTaken);
+    if (result === 'not-found') throw new PortalError(404, MESSAGES.keyNotFound);
     return credentialView({ ...key, description });
   }
 
   async remove(req: PortalRequest, id: number | undefined): Promise<void> {
     const steps = this.#steps;
     const session = this.#recentlyProven(req);
-    if (id === undefined) throw new Refusal(404, MESSAGES.keyNotFound);
+    if (id === undefined) throw new PortalError(404, MESSAGES.keyNotFound);
     const key = await this.#ownKey(session, req.cookie, id);
     if (!(await steps.deps.storage.deleteWebAuthnCredential(session.data.username, key.id)))
-      throw new Refusal(404, MESSAGES.keyNotFound);
+      throw new PortalError(404, MESSAGES.keyNotFound);
     steps.events.keyRemoved({
       remoteIp: req.ip,
       user: session.data.username,
@@ -61,14 +61,14 @@ export class KeyManagement {
       session.data.level === 2 &&
       secondFactorAt !== undefined &&
       now - secondFactorAt <= this.#steps.deps.elevationLifetime * 1000;
-    if (!elevated && !recentSecondFactor) throw new Refusal(403, MESSAGES.noRecentProof);
+    if (!elevated && !recentSecondFactor) throw new PortalError(403, MESSAGES.noRecentProof);
     return session;
   }
 
   async #ownKey(session: Session, cookie: CookieSettings, id: number): Promise<WebAuthnCredential> {
     const keys = await this.#steps.deps.storage.listWebAuthnCredentials(session.data.username, relyingParty(cookie).id);
     const key = keys.find((c) => c.id === id);
-    if (key === undefined) throw new Refusal(404, MESSAGES.keyNotFound);
+    if (key === undefined) throw new PortalError(404, MESSAGES.keyNotFound);
     return key;
   }
 }

@@ -1,6 +1,6 @@
 // The short messages of the ceremonies' KO replies, in one table: a security event names its reason after the
 // message it carries (`unknownKey` → `unknown_key`), so a message and its reason cannot drift apart.
-import type { Refusal } from './refusal.js';
+import type { PortalError } from '../web/errors.js';
 
 export const MESSAGES = {
   notSignedIn: 'Sign in first.',
@@ -24,14 +24,14 @@ export const MESSAGES = {
 const FLOW_ERRORS = new Set(['not_signed_in', 'password_next', 'passkey_off']);
 
 /** The event's reason: the refusal's own, else the name of its message (`unknownKey` → `unknown_key`). */
-function refusalReason(refusal: Refusal): string {
-  if (refusal.reason !== undefined) return refusal.reason;
+function refusalReason(refusal: PortalError): string {
+  if (refusal.logDetail !== undefined) return refusal.logDetail;
   const name = Object.entries(MESSAGES).find(([, message]) => message === refusal.message)?.[0] ?? 'refused';
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
 /** The reason a failed sign-in attempt is reported with; undefined when the refusal was a step of the flow. */
-export function attemptFailureReason(refusal: Refusal): string | undefined {
+export function attemptFailureReason(refusal: PortalError): string | undefined {
   const reason = refusalReason(refusal);
   return FLOW_ERRORS.has(reason) ? undefined : reason;
 }

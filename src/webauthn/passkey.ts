@@ -9,10 +9,10 @@ import type { CeremonySteps, PortalRequest, SignedIn } from './ceremony.js';
 import type { SignInBody } from './input.js';
 import { attemptFailureReason, MESSAGES } from './messages.js';
 import { authenticationOptions, relyingParty, type RelyingParty } from './options.js';
-import { Refusal } from './refusal.js';
+import { PortalError } from '../web/errors.js';
 
 /** A refusal after the key named its user, who the failure event then names. */
-type AttributedRefusal = Refusal & { user?: string };
+type AttributedRefusal = PortalError & { user?: string };
 
 export class PasskeySignIn {
   readonly #steps: CeremonySteps;
@@ -53,7 +53,7 @@ export class PasskeySignIn {
       });
       return signedIn;
     } catch (error) {
-      const reason = error instanceof Refusal ? attemptFailureReason(error) : undefined;
+      const reason = error instanceof PortalError ? attemptFailureReason(error) : undefined;
       if (reason !== undefined) {
         events.firstFactor({
           remoteIp: req.ip,
@@ -71,14 +71,14 @@ export class PasskeySignIn {
     const steps = this.#steps;
     const { regulator, storage, webauthn } = steps.deps;
     this.#enabled();
-    if (req.session === undefined) throw new Refusal(400, MESSAGES.noChallenge);
+    if (req.session === undefined) throw new PortalError(400, MESSAGES.noChallenge);
     const rp = relyingParty(req.cookie);
     const challenge = await steps.useChallenge(req.session, req.cookie, 'passkey');
     const credential = await storage.findWebAuthnCredentialByKid(body.response.id);
     const owner =
       credential && credential.rpid === rp.id ? await this.#owner(rp, credential, body.response) : undefined;
     if (credential === undefined || owner === undefined) {
-      throw new Refusal(401, MESSAGES.passkeyFailed, 'unknown_key');
+      throw new PortalError(401, MESSAGES.passkeyFailed, 'unknown_key');
     }
     const attempt = {
       username: owner,
@@ -87,7 +87,7 @@ export class PasskeySignIn {
       requestUri: body.targetURL ?? '',
       requestMethod: body.requestMethod ?? '',
     };
-    const failed = async (refusal: Refusal, banned = false): Promise<AttributedRefusal> => {
+    const failed = async (refusal: PortalError, banned = false): Promise<AttributedRefusal> => {
       const banStarted = await regulator.record({ ...attempt, successful: false, banned });
       if (banStarted)
         steps.events.ban({
@@ -99,10 +99,10 @@ export class PasskeySignIn {
       return Object.assign(refusal, { user: owner });
     };
     const user = steps.activeUser(owner);
-    if (user === undefined) throw await failed(new Refusal(401, MESSAGES.passkeyFailed, 'user_disabled'));
+    if (user === undefined) throw await failed(new PortalError(401, MESSAGES.passkeyFailed, 'user_disabled'));
     // A ban is silent (SPEC §8): the usual failure, and the attempt is logged without counting.
     if (await regulator.isBanned(owner, req.ip))
-      throw await failed(new Refusal(401, MESSAGES.passkeyFailed, 'banned'), true);
+      throw await failed(new PortalError(401, MESSAGES.passkeyFailed, 'banned'), true);
     let userVerified: boolean;
     try {
       userVerified = await steps.verifyUse(
@@ -112,7 +112,7 @@ export class PasskeySignIn {
         MESSAGES.passkeyFailed,
       );
     } catch (error) {
-      if (error instanceof Refusal) throw await failed(error);
+      if (error instanceof PortalError) throw await failed(error);
       throw error;
     }
     await regulator.record({ ...attempt, successful: true });
@@ -122,7 +122,7 @@ export class PasskeySignIn {
   }
 
   #enabled(): void {
-    if (!this.#steps.deps.webauthn.enable_passkey_login) throw new Refusal(404, MESSAGES.passkeyOff);
+    if (!this.#steps.deps.webauthn.enable_passkey_login) throw new PortalError(404, MESSAGES.passkeyOff);
   }
 
   /** The user whose stored handle the authenticator returned, when it is the credential's owner. */

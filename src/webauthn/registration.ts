@@ -8,7 +8,7 @@ import { credentialView, newCredential, type CredentialView } from './credential
 import type { RegistrationBody } from './input.js';
 import { MESSAGES } from './messages.js';
 import { registrationOptions, relyingParty } from './options.js';
-import { Refusal } from './refusal.js';
+import { PortalError } from '../web/errors.js';
 import { verifyRegistration } from './verify.js';
 
 export class Registration {
@@ -45,19 +45,19 @@ export class Registration {
     const rp = relyingParty(req.cookie);
     // A taken name is answered before the challenge is used, so the page can ask for another name and resend.
     const existing = await storage.listWebAuthnCredentials(username, rp.id);
-    if (existing.some((c) => c.description === body.description)) throw new Refusal(409, MESSAGES.nameTaken);
+    if (existing.some((c) => c.description === body.description)) throw new PortalError(409, MESSAGES.nameTaken);
 
     const challenge = await steps.useChallenge(session, req.cookie, 'registration');
     const verdict = await verifyRegistration(body.response, steps.expected(rp, challenge));
     if (!verdict.verified) {
       logger.info({ username, reason: verdict.reason }, 'webauthn registration refused');
-      throw new Refusal(400, MESSAGES.notVerified);
+      throw new PortalError(400, MESSAGES.notVerified);
     }
     const key = verdict.value;
-    if (await storage.findWebAuthnCredentialByKid(key.credentialId)) throw new Refusal(409, MESSAGES.keyTaken);
+    if (await storage.findWebAuthnCredentialByKid(key.credentialId)) throw new PortalError(409, MESSAGES.keyTaken);
     if (!this.#aaguidAllowed(key.aaguid)) {
       logger.info({ username, aaguid: key.aaguid }, 'webauthn registration refused by AAGUID filtering');
-      throw new Refusal(403, MESSAGES.aaguidRefused);
+      throw new PortalError(403, MESSAGES.aaguidRefused);
     }
     const record = newCredential(key, {
       createdAt: new Date(steps.now()),
@@ -66,7 +66,7 @@ export class Registration {
       description: body.description,
     });
     const saved = await storage.saveWebAuthnCredential(record);
-    if (!saved.saved) throw new Refusal(409, saved.conflict === 'kid' ? MESSAGES.keyTaken : MESSAGES.nameTaken);
+    if (!saved.saved) throw new PortalError(409, saved.conflict === 'kid' ? MESSAGES.keyTaken : MESSAGES.nameTaken);
     steps.events.keyAdded({ remoteIp: req.ip, user: username, credentialId: saved.id, description: body.description });
     await steps.notify(session, req, body.description, keyAddedMessage);
     return credentialView({ ...record, id: saved.id, lastUsedAt: null, cloneWarning: false });
@@ -75,7 +75,7 @@ export class Registration {
   /** SPEC §5: registering a key needs the emailed identity check (elevation), still running. */
   #elevated(req: PortalRequest): Session {
     const session = this.#steps.signedIn(req);
-    if (!((session.data.elevatedUntil ?? 0) > this.#steps.now())) throw new Refusal(403, MESSAGES.notElevated);
+    if (!((session.data.elevatedUntil ?? 0) > this.#steps.now())) throw new PortalError(403, MESSAGES.notElevated);
     return session;
   }
 

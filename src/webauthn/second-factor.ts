@@ -7,7 +7,7 @@ import type { CeremonySteps, PortalRequest, SignedIn } from './ceremony.js';
 import type { SignInBody } from './input.js';
 import { attemptFailureReason, MESSAGES } from './messages.js';
 import { authenticationOptions, relyingParty } from './options.js';
-import { Refusal } from './refusal.js';
+import { PortalError } from '../web/errors.js';
 
 export class SecondFactor {
   readonly #steps: CeremonySteps;
@@ -20,7 +20,7 @@ export class SecondFactor {
     const session = this.#candidate(req);
     const rp = relyingParty(req.cookie);
     const allowed = await this.#steps.deps.storage.listWebAuthnCredentials(session.data.username, rp.id);
-    if (allowed.length === 0) throw new Refusal(400, MESSAGES.noKeys);
+    if (allowed.length === 0) throw new PortalError(400, MESSAGES.noKeys);
     const options = await authenticationOptions(this.#steps.deps.webauthn, { rp, allowed });
     await this.#steps.holdChallenge(session, req.cookie, 'authentication', options.challenge);
     return options;
@@ -34,7 +34,7 @@ export class SecondFactor {
       events.secondFactor({ remoteIp: req.ip, method: 'webauthn', user, outcome: 'success' });
       return signedIn;
     } catch (error) {
-      const reason = error instanceof Refusal ? attemptFailureReason(error) : undefined;
+      const reason = error instanceof PortalError ? attemptFailureReason(error) : undefined;
       if (reason !== undefined)
         events.secondFactor({ remoteIp: req.ip, method: 'webauthn', user, outcome: 'failure', reason });
       throw error;
@@ -50,18 +50,18 @@ export class SecondFactor {
     const credential = await steps.deps.storage.findWebAuthnCredentialByKid(body.response.id);
     if (credential === undefined || credential.username !== username || credential.rpid !== rp.id) {
       steps.deps.logger.info({ username }, 'webauthn second factor with a key not registered to the user');
-      throw new Refusal(401, MESSAGES.unknownKey);
+      throw new PortalError(401, MESSAGES.unknownKey);
     }
     await steps.verifyUse(credential, body.response, steps.expected(rp, challenge), MESSAGES.notVerified);
     const user = steps.activeUser(username);
-    if (user === undefined) throw new Refusal(401, MESSAGES.notSignedIn);
+    if (user === undefined) throw new PortalError(401, MESSAGES.notSignedIn);
     return steps.establish(req, user, 2, session.data.rememberMe, body);
   }
 
   /** A signed-in session whose first factor was the password: after a passkey the key is already spent (SPEC §5). */
   #candidate(req: PortalRequest): Session {
     const session = this.#steps.signedIn(req);
-    if (session.data.firstFactor === 'passkey') throw new Refusal(400, MESSAGES.passwordNext);
+    if (session.data.firstFactor === 'passkey') throw new PortalError(400, MESSAGES.passwordNext);
     return session;
   }
 }

@@ -2,7 +2,7 @@
 // ceremony lives in its own module: registration.ts (enrolment, elevated sessions only), second-factor.ts (level
 // 1 → 2), passkey.ts (passwordless sign-in), key-management.ts (list, rename, delete); what they share is in
 // ceremony.ts. Each method takes the request's portal context and either returns what the reply carries or throws
-// a Refusal (an expected 4xx).
+// a PortalError (web/errors.ts: an expected 4xx).
 import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
@@ -18,7 +18,6 @@ import { SecondFactor } from './second-factor.js';
 
 export type { PortalRequest, SignedIn, WebAuthnServiceDependencies } from './ceremony.js';
 export type { CredentialView } from './credential.js';
-export { Refusal } from './refusal.js';
 
 export class WebAuthnService {
   readonly #registration: Registration;

@@ -1,9 +1,9 @@
 // SPEC §6: the WebAuthn API's bodies are checked before any WebAuthn code sees them; hostile shapes are a 400's
-// BadInput, never an exception from deeper down. Also the small pure pieces: challenges, AAGUID names.
+// PortalError, never an exception from deeper down. Also the small pure pieces: challenges, AAGUID names.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
+import { PortalError } from '../../../src/web/errors.js';
 import {
-  BadInput,
   readCredentialId,
   readDescription,
   readRegistrationBody,
@@ -56,7 +56,7 @@ describe('reading a registration response', () => {
   ];
   for (const [what, mutate] of bad) {
     it(`refuses ${what}`, () => {
-      assert.throws(() => readRegistrationResponse(mutate(registration())), BadInput);
+      assert.throws(() => readRegistrationResponse(mutate(registration())), PortalError);
     });
   }
 
@@ -98,7 +98,7 @@ describe('reading a sign-in body', () => {
   ];
   for (const [what, body] of bad) {
     it(`refuses ${what}`, () => {
-      assert.throws(() => readSignInBody(body), BadInput);
+      assert.throws(() => readSignInBody(body), PortalError);
     });
   }
 
@@ -136,13 +136,13 @@ describe('a key name', () => {
   ];
   for (const [input, output] of cases) {
     it(`${JSON.stringify(input)} is ${output === undefined ? 'refused' : `read as ${JSON.stringify(output)}`}`, () => {
-      if (output === undefined) assert.throws(() => readDescription(input), BadInput);
+      if (output === undefined) assert.throws(() => readDescription(input), PortalError);
       else assert.equal(readDescription(input), output);
     });
   }
 
   it('is required in a registration body', () => {
-    assert.throws(() => readRegistrationBody({ response: registration() }), BadInput);
+    assert.throws(() => readRegistrationBody({ response: registration() }), PortalError);
   });
 });
 
