@@ -14,10 +14,10 @@ import { PortalError } from '../web/errors.js';
 import { html, ko } from '../web/replies.js';
 import type { TrustedProxies } from '../authz/ip.js';
 import { renderMessage } from '../../views/pages.js';
-import { SessionStoreUnavailableError } from '../session/model.js';
-import { StorageUnavailableError } from '../storage/storage.js';
+import { SessionStoreUnavailableError } from '../observability/backend-errors.js';
+import { StorageUnavailableError } from '../observability/backend-errors.js';
 import { backendOf } from '../observability/outages.js';
-import type { CookieSettings } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { SessionService } from '../session/service.js';
 import type { UserProvider } from '../users/provider.js';
 

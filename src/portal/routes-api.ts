@@ -14,7 +14,8 @@ import { PasswordCheckBusyError } from '../users/password-check.js';
 import { endSession, portalLocals, setSessionCookie } from '../web/context.js';
 import type { SignIn } from '../web/sign-in.js';
 import type { UserDetails } from '../users/provider.js';
-import type { AuthLevel, CookieSettings } from '../session/model.js';
+import type { AuthLevel } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { Logger } from 'pino';
 import { NO_EVENTS, SecurityEvents } from '../observability/events.js';
 

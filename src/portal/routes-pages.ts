@@ -9,7 +9,7 @@ import { requestIp } from '../web/client-address.js';
 import { normaliseMethod } from '../authz/target.js';
 import { safeRedirectTarget } from '../web/safe-redirect.js';
 import type { SignIn } from '../web/sign-in.js';
-import type { CookieSettings } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import { renderSecondFactor } from '../../views/security-keys.js';
 import type { SecurityPageDependencies } from './routes-security-pages.js';
 import { relyingParty } from '../webauthn/options.js';

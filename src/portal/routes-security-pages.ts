@@ -3,7 +3,7 @@
 // back to the same page (its full URL, token included, rides along as rd), after the page has checked its link.
 import type { Request, Response } from 'express';
 import type { Storage } from '../storage/storage.js';
-import type { CookieSettings } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import { portalLocals } from '../web/context.js';
 import { html } from '../web/replies.js';
 import {

@@ -1,6 +1,7 @@
 // Reading the session cookie from a Cookie header, and writing Set-Cookie values for it (SPEC §8).
 import { serialize, type SerializeOptions } from 'cookie';
-import type { CookieSettings, Session } from './model.js';
+import type { Session } from './model.js';
+import type { CookieSettings } from '../config/cookies.js';
 
 /** Enough for a duplicate set by a sibling subdomain; anything beyond is not worth scanning for. */
 const MAX_VALUES = 4;

@@ -1,6 +1,6 @@
 // The in-process SessionStore: the embedded default when no Redis is configured. One replica only, since
 // another process cannot see these sessions (SPEC §9 asks for Redis as soon as there are several).
-import { SessionStoreUnavailableError } from './model.js';
+import { SessionStoreUnavailableError } from '../observability/backend-errors.js';
 import type { SessionStore } from './store.js';
 
 interface Entry {

@@ -31,9 +31,3 @@ export interface Session {
   id: string;
   data: SessionData;
 }
-
-// Resolved from the configuration, so declared there (config sits below session); re-exported for session's users.
-export type { CookieSettings } from '../config/cookies.js';
-
-// Declared in observability (the layer below) so the outage log needs no session import; re-exported for the stores.
-export { SessionStoreUnavailableError } from '../observability/backend-errors.js';

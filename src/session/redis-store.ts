@@ -5,7 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { SessionStoreUnavailableError } from './model.js';
+import { SessionStoreUnavailableError } from '../observability/backend-errors.js';
 import type { SessionStore } from './store.js';
 import { minimumTlsVersion } from '../config/tls.js';
 import type { OutageReporter } from '../observability/outages.js';

@@ -2,7 +2,8 @@
 // every change of authentication level (SPEC §4, §8). Store failures surface as SessionStoreUnavailableError and
 // are never mistaken for "no session".
 import { hashedStoreKey, isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from './crypto.js';
-import type { CookieSettings, Session, SessionData } from './model.js';
+import type { Session, SessionData } from './model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { SessionStore } from './store.js';
 
 export interface SessionServiceOptions {

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { surfaceAsUnavailable, type SqlDriver, type SqlExecutor } from './sql-driver.js';
-import { StorageUnavailableError } from './storage.js';
+import { StorageUnavailableError } from '../observability/backend-errors.js';
 import { describeEmbeddedError } from './causes.js';
 
 const IN_MEMORY = 'memory://';

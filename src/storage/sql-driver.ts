@@ -1,7 +1,7 @@
 // The few SQL operations the Storage implementation needs, so PostgreSQL (pg) and embedded PGlite run the
 // same queries through the same code. Every failure a driver reports is a StorageUnavailableError: callers
 // must answer 5xx, never treat a broken database as "no such session/user/attempt".
-import { StorageUnavailableError } from './storage.js';
+import { StorageUnavailableError } from '../observability/backend-errors.js';
 
 export interface SqlExecutor {
   /** One parameterised statement; resolves the rows. */

@@ -74,7 +74,6 @@ export interface IdentityVerification {
 }
 
 // Declared in observability (the layer below) so the outage log needs no storage import; re-exported for the drivers.
-export { StorageUnavailableError } from '../observability/backend-errors.js';
 
 export interface Storage {
   readonly kind: 'postgres' | 'embedded';

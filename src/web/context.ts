@@ -1,7 +1,8 @@
 // Per-request portal context: which cookie domain's portal was asked for (by Host), its session, and the signed-in
 // user.
 import type { NextFunction, Request, Response } from 'express';
-import type { CookieSettings, Session } from '../session/model.js';
+import type { Session } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { SessionService } from '../session/service.js';
 import type { UserDetails, UserProvider } from '../users/provider.js';
 import { readCookieValues, sessionCookie, clearSessionCookie } from '../session/cookie.js';

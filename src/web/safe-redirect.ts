@@ -1,5 +1,5 @@
 // Where Gatehouse may send a browser after sign-in or sign-out (SPEC §5): only back to a protected app.
-import type { CookieSettings } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import { cookieForTarget } from '../config/cookies.js';
 import { parseTargetUrl } from '../authz/target.js';
 

@@ -1,6 +1,7 @@
 // What signing in changes: a fresh session ID at every new authentication level (no fixation, SPEC §8), and where
 // the browser may go next.
-import type { CookieSettings, Session, AuthLevel } from '../session/model.js';
+import type { Session, AuthLevel } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { SessionService } from '../session/service.js';
 import type { UserDetails } from '../users/provider.js';
 import { policyLevel, type CompiledAccessControl } from '../authz/rules.js';

@@ -3,7 +3,7 @@
 // their keys. Keys Authelia carried over from its FIDO U2F days (attestation `fido-u2f` with the raw U2F point as
 // public key, its RP ID empty or the portal's origin) are stored as legacy U2F keys whose AppID is the portal's
 // origin: they sign in through the `appid` extension (SPEC §6). An import is one transaction: all or nothing.
-import type { CookieSettings } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { SqlDriver, SqlExecutor } from '../storage/sql-driver.js';
 import { SqlStorage } from '../storage/sql-storage.js';
 import type { WebAuthnCredential } from '../storage/storage.js';

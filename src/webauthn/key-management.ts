@@ -1,7 +1,8 @@
 // The user's own keys (SPEC §6): listing needs a signed-in session; renaming and deleting need a recent proof of
 // identity, and reach only the user's keys on this portal. The user is told by email of every key removed.
 import { keyRemovedMessage } from '../notify/templates.js';
-import type { CookieSettings, Session } from '../session/model.js';
+import type { Session } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { WebAuthnCredential } from '../storage/storage.js';
 import type { CeremonySteps, PortalRequest } from './ceremony.js';
 import { credentialView, type CredentialView } from './credential.js';

@@ -8,7 +8,7 @@ import {
 } from '@simplewebauthn/server';
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Config } from '../config/schema.js';
-import type { CookieSettings } from '../session/model.js';
+import type { CookieSettings } from '../config/cookies.js';
 import type { WebAuthnCredential } from '../storage/storage.js';
 import { SUPPORTED_ALGORITHMS } from './verify.js';
 

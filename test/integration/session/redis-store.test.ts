@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { SessionStoreUnavailableError } from '../../../src/session/model.js';
+import { SessionStoreUnavailableError } from '../../../src/observability/backend-errors.js';
 import { createRedisSessionStore, type RedisConfig, type RedisSessionStore } from '../../../src/session/redis-store.js';
 import { redisTestTarget } from '../../helpers/redis.js';
 

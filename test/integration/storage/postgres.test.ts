@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { pino } from 'pino';
 import { openStorage } from '../../../src/storage/open.js';
-import { StorageUnavailableError, type Storage } from '../../../src/storage/storage.js';
+import type { Storage } from '../../../src/storage/storage.js';
+import { StorageUnavailableError } from '../../../src/observability/backend-errors.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
 import { Relay } from '../../helpers/relay.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage } from '../../../src/storage/open.js';
-import { StorageUnavailableError } from '../../../src/storage/storage.js';
+import { StorageUnavailableError } from '../../../src/observability/backend-errors.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
 import { freePort } from '../../helpers/process.js';
 import { Relay } from '../../helpers/relay.js';

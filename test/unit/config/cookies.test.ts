@@ -1,7 +1,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { findCookieForHost, hostIsWithin } from '../../../src/config/index.js';
-import type { CookieSettings } from '../../../src/session/model.js';
+import type { CookieSettings } from '../../../src/config/cookies.js';
 import { loadContent, MINIMAL_COOKIE } from './config-files.js';
 
 describe('resolveCookies: session-level defaults applied to each cookie domain', () => {

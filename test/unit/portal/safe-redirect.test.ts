@@ -2,7 +2,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { safeRedirectTarget } from '../../../src/web/safe-redirect.js';
-import type { CookieSettings } from '../../../src/session/model.js';
+import type { CookieSettings } from '../../../src/config/cookies.js';
 
 function cookie(domain: string, portal: string): CookieSettings {
   return {

@@ -1,7 +1,8 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { clearSessionCookie, readCookieValues, sessionCookie } from '../../../src/session/cookie.js';
-import type { CookieSettings, Session } from '../../../src/session/model.js';
+import type { Session } from '../../../src/session/model.js';
+import type { CookieSettings } from '../../../src/config/cookies.js';
 
 describe('SPEC §4 reading the session cookie', () => {
   const name = 'gatehouse_session';

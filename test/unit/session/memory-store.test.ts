@@ -1,7 +1,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { MemorySessionStore } from '../../../src/session/memory-store.js';
-import { SessionStoreUnavailableError } from '../../../src/session/model.js';
+import { SessionStoreUnavailableError } from '../../../src/observability/backend-errors.js';
 
 describe('the in-memory session store (one replica)', () => {
   it('forgets a key once its TTL has passed, when asked', async () => {

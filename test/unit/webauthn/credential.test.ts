@@ -3,7 +3,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import type { CookieSettings } from '../../../src/session/model.js';
+import type { CookieSettings } from '../../../src/config/cookies.js';
 import type { WebAuthnCredential } from '../../../src/storage/storage.js';
 import { UNKNOWN_AAGUID } from '../../../src/webauthn/aaguids.js';
 import { planImport, toExported } from '../../../src/webauthn/authelia-migration.js';
