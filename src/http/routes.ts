@@ -15,11 +15,11 @@ import {
   type RequiredElevation,
   type RequiredLevel,
 } from '../web/guards.js';
-import { apiHandlers, type ApiDependencies } from '../portal/routes-api.js';
-import { pageHandlers, type PageDependencies } from '../portal/routes-pages.js';
-import { securityPageHandlers } from '../portal/routes-security-pages.js';
-import { identityHandlers, type IdentityRouteDependencies } from '../identity/routes.js';
-import { webauthnHandlers, type WebAuthnRouteDependencies } from '../webauthn/routes.js';
+import { apiHandlers, type ApiDependencies } from '../portal/api-handlers.js';
+import { pageHandlers, type PageDependencies } from '../portal/page-handlers.js';
+import { securityPageHandlers } from '../portal/security-page-handlers.js';
+import { identityHandlers, type IdentityRouteDependencies } from '../identity/handlers.js';
+import { webauthnHandlers, type WebAuthnRouteDependencies } from '../webauthn/handlers.js';
 import { healthHandler, type HealthDependencies } from './health.js';
 import type { Logger } from 'pino';
 

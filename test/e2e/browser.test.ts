@@ -13,7 +13,7 @@ import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session
 const SECURE_APP = 'https://secure.example.com/dashboard?tab=keys';
 /** one_factor in the test rules. */
 const APP = 'https://app.example.com/inbox';
-/** The identity route sends one email per user per 10 s (src/identity/routes.ts). */
+/** The identity route sends one email per user per 10 s (src/identity/mail-throttle.ts). */
 const EMAIL_INTERVAL_MS = 10_000;
 
 describe('browser: security keys from enrolment to passkey sign-in (Chromium, virtual authenticators)', () => {

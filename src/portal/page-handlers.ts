@@ -11,7 +11,7 @@ import { safeRedirectTarget } from '../web/safe-redirect.js';
 import type { SignIn } from '../web/sign-in.js';
 import type { CookieSettings } from '../config/cookies.js';
 import { renderSecondFactor } from '../../views/security-keys.js';
-import type { SecurityPageDependencies } from './routes-security-pages.js';
+import type { SecurityPageDependencies } from './security-page-handlers.js';
 import { relyingParty } from '../webauthn/options.js';
 import type { Logger } from 'pino';
 import { SecurityEvents } from '../observability/events.js';
