@@ -1,12 +1,15 @@
 // The short messages of the ceremonies' KO replies, in one table: a security event names its reason after the
 // message it carries (`unknownKey` → `unknown_key`), so a message and its reason cannot drift apart.
 import type { PortalError } from '../web/errors.js';
+import { GUARD_MESSAGES } from '../web/guards.js';
 
 export const MESSAGES = {
-  notSignedIn: 'Sign in first.',
+  // The route table's guards (web/guards.ts) say these first; the ceremonies check again (a session may end
+  // between the guard and the ceremony) in the same words.
+  notSignedIn: GUARD_MESSAGES.signInFirst,
   passwordNext: 'You signed in with a passkey: enter your password to complete the second step.',
-  notElevated: 'Confirm your identity first: registering a security key needs the link we email you.',
-  noRecentProof: 'Confirm your identity or use your security key again first.',
+  notElevated: GUARD_MESSAGES.notElevated,
+  noRecentProof: GUARD_MESSAGES.noRecentProof,
   noChallenge: 'No security key request is in progress, or it expired. Start again.',
   notVerified: 'The security key could not be verified.',
   unknownKey: 'This security key is not registered to your account.',
