@@ -20,30 +20,11 @@ import type { SignInBody } from './input.js';
 import { MESSAGES } from './messages.js';
 import type { RelyingParty } from './options.js';
 import { PortalError } from '../web/errors.js';
+import type { SignIn } from '../web/sign-in.js';
 import { verifyAssertion, type Expected } from './verify.js';
 
-/**
- * What a ceremony needs from the portal's sign-in (portal/sign-in.ts's SignIn provides it): a new session at the
- * level reached, and where the browser goes next. Declared here, where it is used: webauthn sits below the portal.
- */
-export interface SignInSteps {
-  establish(
-    current: Session | undefined,
-    user: UserDetails,
-    level: AuthLevel,
-    rememberMe: boolean,
-    cookie: CookieSettings,
-    firstFactor?: 'password' | 'passkey',
-  ): Promise<Session>;
-  nextLocation(
-    target: unknown,
-    method: unknown,
-    user: UserDetails,
-    level: AuthLevel,
-    cookie: CookieSettings,
-    ip: string,
-  ): string | undefined;
-}
+/** What a ceremony needs of the sign-in (web/sign-in.ts): a new session at the level reached, and where to go next. */
+export type SignInSteps = Pick<SignIn, 'establish' | 'nextLocation'>;
 
 export interface WebAuthnServiceDependencies {
   webauthn: Config['webauthn'];
