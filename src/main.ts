@@ -13,7 +13,10 @@ import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/storage.js';
 import { StorageUnavailableError } from './observability/backend-errors.js';
 import type { SessionStore } from './session/store.js';
-import { createRedisSessionStore } from './session/redis-store.js';
+import { createRedisSessionStore, redisClientOptions } from './session/redis-store.js';
+import { SessionCache } from './session/session-cache.js';
+import { RedisInvalidationFeed } from './session/invalidation.js';
+import { sessionKeyPrefix } from './session/crypto.js';
 import { MemorySessionStore } from './session/memory-store.js';
 import { SessionService } from './session/service.js';
 import type { UserProvider } from './users/provider.js';
@@ -108,9 +111,14 @@ async function build(
   outages.setProbe('redis', () => sessionStore.ping());
   outages.setProbe('storage', () => storage.ping());
   opened.push(() => sessionStore.close());
+  const sessionCache = options.adapters?.sessionStore
+    ? undefined
+    : openSessionCache(config.session.redis, logger, metrics);
+  if (sessionCache) opened.push(() => sessionCache.feed.close());
   const sessions = new SessionService(sessionStore, {
     secret: config.session.secret!,
     keyPrefix: config.session.redis?.key_prefix,
+    cache: sessionCache?.cache,
   });
   const users =
     options.adapters?.users ??
@@ -236,7 +244,13 @@ async function build(
       await Promise.all([stopServer(server), metricsServer ? stopServer(metricsServer) : undefined]);
       outages.close();
       await pruner.stop();
-      await Promise.allSettled([users.close(), sessionStore.close(), storage.close(), notifier.close()]);
+      await Promise.allSettled([
+        users.close(),
+        sessionCache?.feed.close(),
+        sessionStore.close(),
+        storage.close(),
+        notifier.close(),
+      ]);
       logger.info('gatehouse stopped');
     },
   };
@@ -250,6 +264,31 @@ function openSessionStore(
   if (redis) return createRedisSessionStore(redis, logger, outages.reporter('redis'));
   logger.warn('sessions are kept in memory: run a single replica, or configure session.redis');
   return new MemorySessionStore();
+}
+
+/**
+ * With Redis, warm sessions are answered from memory while Redis reports every change of a session key to this
+ * process (session/invalidation.ts); `local_cache.max_entries: 0` turns it off (every load reads Redis, as before).
+ * The memory store needs none: it is in this process already.
+ */
+function openSessionCache(
+  redis: LoadedConfig['config']['session']['redis'],
+  logger: Logger,
+  metrics: Metrics | undefined,
+): { cache: SessionCache; feed: RedisInvalidationFeed } | undefined {
+  if (!redis || redis.local_cache.max_entries === 0) return undefined;
+  const cache = new SessionCache(
+    { maxEntries: redis.local_cache.max_entries, maxBytes: redis.local_cache.max_bytes },
+    metrics,
+  );
+  const feed = new RedisInvalidationFeed({
+    redis: redisClientOptions(redis),
+    prefix: sessionKeyPrefix(redis.key_prefix),
+    sink: cache,
+    logger,
+  });
+  feed.start();
+  return { cache, feed };
 }
 
 /** A notifier that cannot deliver stops start-up (unless `disable_startup_check`): identity links would be lost. */

@@ -365,6 +365,18 @@ export const configSchema = z.strictObject({
             })
             .optional()
             .meta({ description: 'Redis through Sentinel' }),
+          local_cache: z
+            .strictObject({
+              max_entries: z.number().int().min(0).default(10_000).meta({
+                description:
+                  'sessions kept decoded in each replica and answered without Redis while Redis reports every change (0: off)',
+              }),
+              max_bytes: z.number().int().min(0).default(16_777_216).meta({
+                description: 'approximate memory bound of that cache in bytes; least recently used sessions go first',
+              }),
+            })
+            .prefault({})
+            .meta({ description: 'the in-process session cache, kept honest by Redis client tracking' }),
         })
         .optional()
         .meta({ description: 'shared sessions for several replicas (absent: in memory, one replica)' }),

@@ -10,7 +10,14 @@ export interface AuthzMetrics {
   observe(result: AuthzResult, seconds: number): void;
 }
 
-export class Metrics implements AuthzMetrics, OutageMetrics {
+/** The session cache's counters (session/session-cache.ts): what the bench and dashboards read. */
+export interface SessionCacheMetrics {
+  sessionCacheHit(): void;
+  sessionCacheMiss(): void;
+  sessionCacheReset(): void;
+}
+
+export class Metrics implements AuthzMetrics, OutageMetrics, SessionCacheMetrics {
   readonly registry = new Registry();
   private readonly unavailable = new Counter({
     name: 'gatehouse_backend_unavailable_total',
@@ -37,6 +44,19 @@ export class Metrics implements AuthzMetrics, OutageMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5],
     registers: [this.registry],
   });
+  private readonly sessionCache = new Counter({
+    name: 'gatehouse_session_cache_total',
+    help: 'Session loads answered from the in-process cache (hit) or read from Redis (miss).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly sessionCacheResets = new Counter({
+    name: 'gatehouse_session_cache_resets_total',
+    help: 'Times the whole session cache was dropped: invalidation feed down or back, Redis flushed, a user revoked.',
+    registers: [this.registry],
+  });
+  private readonly sessionCacheHits = this.sessionCache.labels('hit');
+  private readonly sessionCacheMisses = this.sessionCache.labels('miss');
   // Pre-bound children: the hot path does no label lookup.
   private readonly children = new Map<AuthzResult, { count: { inc(): void }; time: { observe(v: number): void } }>();
 
@@ -57,6 +77,18 @@ export class Metrics implements AuthzMetrics, OutageMetrics {
 
   backendUnavailable(backend: Backend): void {
     this.unavailable.labels(backend).inc();
+  }
+
+  sessionCacheHit(): void {
+    this.sessionCacheHits.inc();
+  }
+
+  sessionCacheMiss(): void {
+    this.sessionCacheMisses.inc();
+  }
+
+  sessionCacheReset(): void {
+    this.sessionCacheResets.inc();
   }
 
   backendUp(backend: Backend, up: boolean): void {

@@ -35,6 +35,11 @@ export function sessionStoreKey(prefix: string, id: string): string {
   return hashedStoreKey(prefix, 'session', id);
 }
 
+/** What every session key starts with (and no other key): the prefix Redis tracks for the session cache. */
+export function sessionKeyPrefix(prefix: string): string {
+  return `${prefix}session:`;
+}
+
 // Fixed HKDF inputs: they separate this key from any other use of session.secret.
 const HKDF_SALT = 'gatehouse/session-store/v1';
 const HKDF_INFO = 'gatehouse session data encryption (AES-256-GCM)';

@@ -5,6 +5,7 @@ import { hashedStoreKey, isWellFormedSessionId, newSessionId, SessionCipher, ses
 import type { Session, SessionData } from './model.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionStore } from './store.js';
+import { SessionCache } from './session-cache.js';
 
 export interface SessionServiceOptions {
   /** `session.secret`: the encryption key is derived from it. */
@@ -12,6 +13,11 @@ export interface SessionServiceOptions {
   /** `session.redis.key_prefix`, so several deployments can share one Redis database. */
   keyPrefix?: string;
   now?: () => number;
+  /**
+   * Decoded sessions kept in this process. Trusted by an invalidation feed (invalidation.ts), a warm session is
+   * answered with no store command; without one (memory store, the CLI) it only saves decoding an unchanged blob.
+   */
+  cache?: SessionCache;
 }
 
 /** A cookie name may legitimately appear twice (a sibling subdomain set its own); more is noise or an attack. */
@@ -22,30 +28,30 @@ const TOUCH_INTERVAL_MS = 1_000;
 export type NewSessionData = Omit<SessionData, 'createdAt' | 'lastActivity' | 'cookieDomain'>;
 
 /**
- * Decoded sessions this process has seen, by ID: the store key (a SHA-256) and the exact blob last read or written.
- * The store is still asked on every load, so a session deleted or changed elsewhere is seen at once; only when it
- * returns the very same authenticated blob are the hash, the decryption and the JSON parse skipped (the authz hot
- * path). Bounded; the oldest entries go first.
+ * Without a cache given: decoded sessions this process has seen, by ID, never trusted to answer alone. The store is
+ * asked on every load, so a session deleted or changed elsewhere is seen at once; only when it returns the very same
+ * authenticated blob are the hash, the decryption and the JSON parse skipped.
  */
-const DECODED_CACHE_SIZE = 10_000;
-interface Decoded {
-  key: string;
-  blob: string;
-  data: SessionData;
-}
+const DEFAULT_MEMO_LIMITS = { maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 };
 
 export class SessionService {
   readonly #store: SessionStore;
   readonly #cipher: SessionCipher;
   readonly #keyPrefix: string;
   readonly #now: () => number;
-  readonly #decoded = new Map<string, Decoded>();
+  readonly #cache: SessionCache;
 
   constructor(store: SessionStore, options: SessionServiceOptions) {
     this.#store = store;
     this.#cipher = new SessionCipher(options.secret);
     this.#keyPrefix = options.keyPrefix ?? 'gatehouse:';
     this.#now = options.now ?? Date.now;
+    this.#cache = options.cache ?? new SessionCache(DEFAULT_MEMO_LIMITS);
+  }
+
+  /** The cache's counters and size (the bench and tests report them). */
+  get cache(): Pick<SessionCache, 'counters' | 'size' | 'bytes' | 'trusted'> {
+    return this.#cache;
   }
 
   /** The live session named by one of the cookie values, or undefined; one store round trip in the common case. */
@@ -80,25 +86,49 @@ export class SessionService {
     const key = this.#key(session.id);
     const remainingMs = remainingLifeMs(session.data, cookie, this.#now());
     if (remainingMs <= 0) {
-      this.#forget(session.id);
-      await this.#store.delete(key);
+      await this.#end(session.id, key, () => this.#store.delete(key));
       return false;
     }
     const blob = this.#cipher.seal(JSON.stringify(session.data), key);
-    if (inPlace) {
-      if (!(await this.#store.replace(key, blob, remainingMs / 1000))) {
-        this.#forget(session.id);
-        return false;
+    // Taken before the write: if another change of this key is reported meanwhile, what is written here is not
+    // cached fresh (the writer's own change is reported too, shortly after; the next load then reads it once).
+    const ticket = this.#cache.begin(key);
+    try {
+      if (inPlace) {
+        if (!(await this.#store.replace(key, blob, remainingMs / 1000))) {
+          this.#cache.release(ticket);
+          this.#cache.forget(session.id);
+          return false;
+        }
+      } else {
+        await this.#store.set(key, blob, remainingMs / 1000);
       }
-    } else {
-      await this.#store.set(key, blob, remainingMs / 1000);
-      // A new ID (create, regenerate): listed under its user until its absolute end, which later writes never move,
-      // so in-place writes (the authz hot path) need not touch the list.
-      if (session.data.username !== '')
-        await this.#store.indexAdd(this.#userKey(session.data.username), key, absoluteEndMs(session.data, cookie));
+    } catch (error) {
+      this.#cache.release(ticket);
+      this.#cache.forget(session.id);
+      throw error;
     }
-    this.#remember(session.id, { key, blob, data: copyData(session.data) });
+    this.#cache.store(session.id, ticket, { key, blob, data: copyData(session.data) });
+    // A new ID (create, regenerate): listed under its user until its absolute end, which later writes never move,
+    // so in-place writes (the authz hot path) need not touch the list.
+    if (!inPlace && session.data.username !== '')
+      await this.#store.indexAdd(this.#userKey(session.data.username), key, absoluteEndMs(session.data, cookie));
     return true;
+  }
+
+  /**
+   * Ends a session here and in the store. The key is invalidated in this process before the store is asked (a read
+   * in flight is not cached fresh) and again after (a read that overtook the deletion is dropped), so no later load
+   * on this replica can answer the ended session; other replicas hear it from Redis.
+   */
+  async #end<T>(id: string, key: string, remove: () => Promise<T>): Promise<T> {
+    this.#cache.forget(id);
+    this.#cache.invalidate([key]);
+    try {
+      return await remove();
+    } finally {
+      this.#cache.invalidate([key]);
+    }
   }
 
   /**
@@ -112,9 +142,8 @@ export class SessionService {
     const renewed: Session = { id: newSessionId(), data: { ...session.data } };
     // Listed under its user before the old one is taken: a revoke running meanwhile sees one or the other.
     await this.#write(renewed, cookie, false);
-    this.#forget(session.id);
     const key = this.#key(session.id);
-    const existed = (await this.#store.take(key)) !== null;
+    const existed = (await this.#end(session.id, key, () => this.#store.take(key))) !== null;
     if (session.data.username !== '') await this.#store.indexRemove(this.#userKey(session.data.username), key);
     if (existed) return renewed;
     await this.destroy(renewed);
@@ -122,9 +151,8 @@ export class SessionService {
   }
 
   async destroy(session: Session): Promise<void> {
-    this.#forget(session.id);
     const key = this.#key(session.id);
-    await this.#store.delete(key);
+    await this.#end(session.id, key, () => this.#store.delete(key));
     if (session.data.username !== '') await this.#store.indexRemove(this.#userKey(session.data.username), key);
   }
 
@@ -134,8 +162,15 @@ export class SessionService {
    * that completes after it starts a new session.
    */
   async revokeUser(username: string): Promise<number> {
-    this.#decoded.clear();
-    return this.#store.deleteIndexed(this.#userKey(username));
+    // The user's keys are not known here before the store answers: drop everything, before (reads in flight are not
+    // cached fresh) and after (reads that overtook the deletion are dropped). Rare, and other replicas lose only that
+    // user's entries, through Redis's reports.
+    this.#cache.reset();
+    try {
+      return await this.#store.deleteIndexed(this.#userKey(username));
+    } finally {
+      this.#cache.reset();
+    }
   }
 
   /**
@@ -154,26 +189,41 @@ export class SessionService {
   }
 
   async #loadOne(id: string, cookie: CookieSettings): Promise<Session | undefined> {
-    const known = this.#decoded.get(id);
+    // Warm: no store command. The session's own deadlines are still checked here, on every load: one past its
+    // inactivity or absolute end (or for another cookie domain) is read again, and refused below as before.
+    const fresh = this.#cache.fresh(id);
+    if (fresh !== undefined && this.#isAlive(fresh.data, cookie)) return { id, data: copyData(fresh.data) };
+
+    const known = this.#cache.memo(id);
     const key = known?.key ?? this.#key(id);
-    const blob = await this.#store.get(key);
+    const ticket = this.#cache.begin(key);
+    let blob: string | null;
+    try {
+      blob = await this.#store.get(key);
+    } catch (error) {
+      this.#cache.release(ticket);
+      throw error;
+    }
     if (blob === null) {
-      this.#forget(id);
+      this.#cache.release(ticket);
+      this.#cache.forget(id);
       return undefined;
     }
     const unchanged = known !== undefined && known.blob === blob;
     // A copy: callers may change their session (touch, elevation) without touching the cached one.
     const data = unchanged ? copyData(known.data) : this.#decode(blob, key);
-    const alive =
-      data !== undefined && data.cookieDomain === cookie.domain && remainingLifeMs(data, cookie, this.#now()) > 0;
-    if (!alive) {
+    if (data === undefined || !this.#isAlive(data, cookie)) {
       // Undecryptable (secret rotated), for another cookie domain, or past its time: it can never be valid again.
-      this.#forget(id);
-      await this.#store.delete(key);
+      this.#cache.release(ticket);
+      await this.#end(id, key, () => this.#store.delete(key));
       return undefined;
     }
-    if (!unchanged) this.#remember(id, { key, blob, data: copyData(data) });
+    this.#cache.store(id, ticket, { key, blob, data: copyData(data) });
     return { id, data };
+  }
+
+  #isAlive(data: SessionData, cookie: CookieSettings): boolean {
+    return data.cookieDomain === cookie.domain && remainingLifeMs(data, cookie, this.#now()) > 0;
   }
 
   /**
@@ -205,16 +255,6 @@ export class SessionService {
 
   async unlock(name: string, owner: string): Promise<void> {
     await this.#store.deleteIfEquals(hashedStoreKey(this.#keyPrefix, 'lock', name), owner);
-  }
-
-  #remember(id: string, decoded: Decoded): void {
-    this.#decoded.delete(id);
-    this.#decoded.set(id, decoded);
-    if (this.#decoded.size > DECODED_CACHE_SIZE) this.#decoded.delete(this.#decoded.keys().next().value!);
-  }
-
-  #forget(id: string): void {
-    this.#decoded.delete(id);
   }
 
   #decode(blob: string, key: string): SessionData | undefined {

@@ -9,6 +9,7 @@ const base: RedisConfig = {
   password: 'pw',
   database_index: 3,
   key_prefix: 'gatehouse:',
+  local_cache: { max_entries: 10_000, max_bytes: 16_777_216 },
 };
 
 describe('SPEC §3 session.redis as client options', () => {
