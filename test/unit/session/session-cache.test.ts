@@ -1,0 +1,150 @@
+// The session cache's own rules, without Redis: when an entry may answer alone (fresh), how a change racing a read
+// is caught, what losing the feed drops, and the bounds on entries and bytes.
+import { describe, it } from '@jest/globals';
+import assert from 'node:assert/strict';
+import { SessionCache, type CachedSession } from '../../../src/session/session-cache.js';
+import type { SessionData } from '../../../src/session/model.js';
+
+const LIMITS = { maxEntries: 100, maxBytes: 1_000_000 };
+
+function data(username = 'john'): SessionData {
+  return {
+    username,
+    displayName: username,
+    emails: [],
+    groups: [],
+    level: 1,
+    cookieDomain: 'example.com',
+    createdAt: 0,
+    lastActivity: 0,
+    rememberMe: false,
+  };
+}
+
+function entry(key: string, blob = `blob-of-${key}`): CachedSession {
+  return { key, blob, data: data() };
+}
+
+/** A trusted cache holding `id` fresh under `key`. */
+function warm(id = 'id1', key = 'k1'): SessionCache {
+  const cache = new SessionCache(LIMITS);
+  cache.setTrusted(true);
+  cache.store(id, cache.begin(key), entry(key));
+  return cache;
+}
+
+describe('fresh entries: only while the feed is trusted, and since before the read', () => {
+  it('an entry read while trusted answers alone; a hit and a miss are counted', () => {
+    const cache = warm();
+    assert.ok(cache.fresh('id1'));
+    assert.equal(cache.fresh('other'), undefined);
+    assert.deepEqual({ hits: cache.counters.hits, misses: cache.counters.misses }, { hits: 1, misses: 1 });
+  });
+
+  it('without a trusted feed nothing answers alone, but the memo is kept (same blob, no decoding)', () => {
+    const cache = new SessionCache(LIMITS);
+    cache.store('id1', cache.begin('k1'), entry('k1'));
+    assert.equal(cache.fresh('id1'), undefined);
+    assert.equal(cache.memo('id1')?.blob, 'blob-of-k1');
+  });
+
+  it('losing the feed drops everything; regaining it does not make older entries fresh', () => {
+    const cache = warm();
+    cache.setTrusted(false);
+    assert.equal(cache.size, 0);
+    assert.equal(cache.counters.resets, 1);
+    const ticket = cache.begin('k1');
+    cache.setTrusted(true);
+    // Read while distrusted, answered after trust came back: it may have missed an invalidation.
+    cache.store('id1', ticket, entry('k1'));
+    assert.equal(cache.fresh('id1'), undefined);
+  });
+
+  it('an invalidation of the key while the read is in flight keeps the answer from being fresh', () => {
+    const cache = new SessionCache(LIMITS);
+    cache.setTrusted(true);
+    const ticket = cache.begin('k1');
+    cache.invalidate(['k1']);
+    cache.store('id1', ticket, entry('k1'));
+    assert.equal(cache.fresh('id1'), undefined);
+    // The next read, with nothing racing it, is fresh again.
+    cache.store('id1', cache.begin('k1'), entry('k1'));
+    assert.ok(cache.fresh('id1'));
+  });
+
+  it('an invalidation of another key does not spoil the read', () => {
+    const cache = new SessionCache(LIMITS);
+    cache.setTrusted(true);
+    const ticket = cache.begin('k1');
+    cache.invalidate(['k2']);
+    cache.store('id1', ticket, entry('k1'));
+    assert.ok(cache.fresh('id1'));
+  });
+
+  it('of two reads of one key in flight, an invalidation between them spoils only the earlier one', () => {
+    const cache = new SessionCache(LIMITS);
+    cache.setTrusted(true);
+    const early = cache.begin('k1');
+    cache.invalidate(['k1']);
+    const late = cache.begin('k1');
+    cache.store('id1', early, entry('k1'));
+    assert.equal(cache.fresh('id1'), undefined);
+    cache.store('id1', late, entry('k1'));
+    assert.ok(cache.fresh('id1'));
+  });
+
+  it('an invalidation of a cached key ends its freshness (the memo stays for an identical blob)', () => {
+    const cache = warm();
+    cache.invalidate(['k1']);
+    assert.equal(cache.fresh('id1'), undefined);
+    assert.equal(cache.memo('id1')?.key, 'k1');
+    assert.equal(cache.counters.invalidations, 1);
+  });
+
+  it('a flush (reset) drops everything and spoils the reads in flight', () => {
+    const cache = warm();
+    const ticket = cache.begin('k2');
+    cache.reset();
+    assert.equal(cache.size, 0);
+    cache.store('id2', ticket, entry('k2'));
+    assert.equal(cache.fresh('id2'), undefined);
+  });
+
+  it('forget removes an entry outright', () => {
+    const cache = warm();
+    cache.forget('id1');
+    assert.equal(cache.memo('id1'), undefined);
+    assert.equal(cache.bytes, 0);
+  });
+});
+
+describe('memory is bounded: entries and bytes, least recently used first out', () => {
+  it('keeps at most max_entries, evicting the least recently used', () => {
+    const cache = new SessionCache({ maxEntries: 3, maxBytes: 1_000_000 });
+    cache.setTrusted(true);
+    for (const n of [1, 2, 3]) cache.store(`id${n}`, cache.begin(`k${n}`), entry(`k${n}`));
+    assert.ok(cache.fresh('id1')); // id1 now most recently used: id2 goes first
+    cache.store('id4', cache.begin('k4'), entry('k4'));
+    assert.equal(cache.size, 3);
+    assert.equal(cache.memo('id2'), undefined);
+    for (const id of ['id1', 'id3', 'id4']) assert.ok(cache.memo(id), id);
+  });
+
+  it('keeps the byte count under max_bytes, and never holds an entry larger than the bound', () => {
+    const cache = new SessionCache({ maxEntries: 1_000, maxBytes: 10_000 });
+    cache.setTrusted(true);
+    for (let n = 0; n < 100; n++) cache.store(`id${n}`, cache.begin(`k${n}`), entry(`k${n}`, 'x'.repeat(500)));
+    assert.ok(cache.bytes <= 10_000, `${cache.bytes} bytes`);
+    assert.ok(cache.size > 0 && cache.size < 100, `${cache.size} entries`);
+    cache.store('huge', cache.begin('kh'), entry('kh', 'x'.repeat(20_000)));
+    assert.equal(cache.memo('huge'), undefined);
+    assert.ok(cache.bytes <= 10_000);
+  });
+
+  it('counts bytes back down as entries go', () => {
+    const cache = warm();
+    assert.ok(cache.bytes > 0);
+    cache.setTrusted(false);
+    assert.equal(cache.bytes, 0);
+  });
+});
