@@ -12,11 +12,7 @@ import { configSchema } from '../../../src/config/schema.js';
 import { sessionKeyPrefix, sessionStoreKey } from '../../../src/session/crypto.js';
 import { RedisInvalidationFeed } from '../../../src/session/invalidation.js';
 import type { Session } from '../../../src/session/model.js';
-import {
-  createRedisSessionStore,
-  redisClientOptions,
-  type RedisConfig,
-} from '../../../src/session/redis-store.js';
+import { createRedisSessionStore, redisClientOptions, type RedisConfig } from '../../../src/session/redis-store.js';
 import { SessionCache } from '../../../src/session/session-cache.js';
 import { SessionService, type NewSessionData } from '../../../src/session/service.js';
 import type { SessionStore } from '../../../src/session/store.js';
@@ -155,8 +151,8 @@ describe('issue 10 §1 session cache over a real Redis', () => {
   });
 
   /** A session made on b, loaded once on a (which reads it from Redis and caches it). */
-  async function warmOnA(): Promise<Session> {
-    const session = await b.service.create(john, cookie);
+  async function warmOnA(data: NewSessionData = john): Promise<Session> {
+    const session = await b.service.create(data, cookie);
     assert.ok(await a.service.load([session.id], cookie));
     await until('warm on a', async () => {
       const before = a.store.gets;
@@ -194,9 +190,10 @@ describe('issue 10 §1 session cache over a real Redis', () => {
   });
 
   it('"sign out everywhere" (revokeUser) on one replica ends every cached session of the user on the other', async () => {
-    const one = await warmOnA();
-    const two = await warmOnA();
-    assert.equal(await b.service.revokeUser('john'), 2);
+    const mary = { ...john, username: 'mary' };
+    const one = await warmOnA(mary);
+    const two = await warmOnA(mary);
+    assert.equal(await b.service.revokeUser('mary'), 2);
     await until('both refused on a', async () => {
       const [x, y] = await Promise.all([a.service.load([one.id], cookie), a.service.load([two.id], cookie)]);
       return x === undefined && y === undefined;
