@@ -16,7 +16,7 @@ export interface InvalidationSink {
   setTrusted(trusted: boolean): void;
 }
 
-export type InvalidationLogger = Pick<Logger, 'warn' | 'info'>;
+export type InvalidationLogger = Pick<Logger, 'info'>;
 
 const CHANNEL = '__redis__:invalidate';
 /**
@@ -128,7 +128,9 @@ export class RedisInvalidationFeed {
     if (this.#closing) return;
     if (this.#trusted && !this.#downLogged) {
       this.#downLogged = true;
-      this.#logger?.warn({ reason }, 'session cache off: the invalidation feed is down; sessions are read from redis');
+      // Info, not warn: Gatehouse stays correct (every load reads Redis), and a Redis outage is already reported once
+      // by the outage log.
+      this.#logger?.info({ reason }, 'session cache off: the invalidation feed is down; sessions are read from redis');
     }
     this.#setTrusted(false);
   }

@@ -105,8 +105,12 @@ describe('outages are logged once, counted, and bounded by the configured timeou
   it('Redis hung: authz answers 503 within about 2 s (the documented bound)', async () => {
     redisRelay.hang();
     try {
+      // A warm session may be answered from the session cache until its heartbeat notices the hang (well under a
+      // second; docs/decisions.md "Session cache"): the bound runs from the hang to the first 503.
       const started = performance.now();
-      const res = await authRequest(t, 'https://app.example.com/', { cookie: john });
+      let res = await authRequest(t, 'https://app.example.com/', { cookie: john });
+      while (res.status === 200 && performance.now() - started < 2_600)
+        res = await authRequest(t, 'https://app.example.com/', { cookie: john });
       const elapsed = performance.now() - started;
       assert.equal(res.status, 503);
       assert.ok(elapsed < 2_600, `answered after ${Math.round(elapsed)} ms`);
