@@ -5,7 +5,7 @@
 //   - a tracking connection: CLIENT TRACKING on REDIRECT <subscriber id> BCAST PREFIX <prefix>session:
 // The cache is trusted only while both connections are up, the subscription is confirmed and tracking is on; any
 // close, error or unanswered heartbeat drops the cache until all of that is true again.
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** What the feed drives (the SessionCache). */
@@ -16,7 +16,7 @@ export interface InvalidationSink {
   setTrusted(trusted: boolean): void;
 }
 
-export type InvalidationLogger = Pick<Logger, 'info'>;
+export type InvalidationLogger = Pick<Logger, 'info' | 'warn'>;
 
 const CHANNEL = '__redis__:invalidate';
 /**
@@ -26,6 +26,11 @@ const CHANNEL = '__redis__:invalidate';
  */
 const HEARTBEAT_INTERVAL_MS = 250;
 const HEARTBEAT_TIMEOUT_MS = 500;
+/**
+ * Redis refused a step (too old for CLIENT TRACKING, an ACL without CLIENT or SUBSCRIBE): try again this much later
+ * rather than reconnecting in a tight loop. The cache stays off meanwhile, so every load reads Redis, as before.
+ */
+const RETRY_AFTER_REFUSAL_MS = 10_000;
 
 export interface InvalidationFeedOptions {
   /** The session store's connection options (`redisClientOptions(config)`): same server, credentials and TLS. */
@@ -49,6 +54,7 @@ export class RedisInvalidationFeed {
   #trusted = false;
   /** Whether the loss of the feed was already logged (once per outage). */
   #downLogged = false;
+  #refusalLogged = false;
   #tracking: Promise<void> = Promise.resolve();
   #heartbeat: NodeJS.Timeout | undefined;
   #beating = false;
@@ -175,8 +181,10 @@ export class RedisInvalidationFeed {
         this.#subscriberId !== id
       )
         return;
-      if (this.#downLogged) this.#logger?.info('session cache on again: the invalidation feed is back');
+      if (this.#downLogged || this.#refusalLogged)
+        this.#logger?.info('session cache on again: the invalidation feed is back');
       this.#downLogged = false;
+      this.#refusalLogged = false;
       this.#setTrusted(true);
     } catch (error) {
       this.#restart(this.#tracker, generation, error);
@@ -187,7 +195,24 @@ export class RedisInvalidationFeed {
   #restart(connection: Redis, generation: number, error: unknown): void {
     if (this.#closing || generation !== this.#generationOf(connection)) return;
     this.#down(connection, `could not enable invalidations: ${(error as Error).message}`);
-    connection.disconnect(true);
+    if (!(error instanceof ReplyError)) {
+      // Timed out or lost: the path, not Redis; the client's own reconnection (with its back-off) starts over.
+      connection.disconnect(true);
+      return;
+    }
+    // Refused by Redis: a deployment problem the operator should hear about (once per refusal, not per retry).
+    if (!this.#refusalLogged) {
+      this.#refusalLogged = true;
+      this.#logger?.warn(
+        { err: { message: (error as Error).message } },
+        'session cache off: redis refused client tracking (needs redis 6+ and the CLIENT and SUBSCRIBE commands); sessions are read from redis',
+      );
+    }
+    connection.disconnect();
+    const retry = setTimeout(() => {
+      if (!this.#closing) connection.connect().catch(() => undefined);
+    }, RETRY_AFTER_REFUSAL_MS);
+    retry.unref();
   }
 
   async #beat(): Promise<void> {

@@ -278,6 +278,34 @@ describe('issue 10 §1 session cache over a real Redis', () => {
     }
   });
 
+  it('Redis refusing client tracking (an ACL without CLIENT): cache off, said once at warn, every load reads Redis', async () => {
+    await raw.call('ACL', 'SETUSER', 'no-tracking', 'on', '>a-password', '~*', '&*', '+@all', '-client');
+    const warnings: string[] = [];
+    const cache = new SessionCache({ maxEntries: 100, maxBytes: 1_000_000 });
+    const feed = new RedisInvalidationFeed({
+      redis: redisClientOptions({ ...config, username: 'no-tracking', password: 'a-password' }),
+      prefix: sessionKeyPrefix(PREFIX),
+      sink: cache,
+      logger: { info: () => undefined, warn: (_: unknown, message: string) => warnings.push(message) } as never,
+    });
+    const store = new CountingStore(createRedisSessionStore(config));
+    const service = new SessionService(store, { secret: SECRET, keyPrefix: PREFIX, cache });
+    feed.start();
+    try {
+      await until('refusal logged', () => warnings.length > 0);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /refused client tracking/);
+      const session = await service.create(john, cookie);
+      for (let i = 0; i < 3; i++) assert.ok(await service.load([session.id], cookie));
+      assert.equal(store.gets, 3);
+      assert.equal(feed.trusted, false);
+    } finally {
+      await feed.close();
+      await store.close();
+      await raw.call('ACL', 'DELUSER', 'no-tracking');
+    }
+  });
+
   describe('the feed down or hung: the cache is distrusted, every load reads Redis', () => {
     it('cut: dropped at once; a revocation during the cut is honoured at once; back to warm after', async () => {
       const session = await warmOnA();

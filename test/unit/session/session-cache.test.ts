@@ -4,6 +4,7 @@ import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { SessionCache, type CachedSession } from '../../../src/session/session-cache.js';
 import type { SessionData } from '../../../src/session/model.js';
+import { Metrics } from '../../../src/observability/metrics.js';
 
 const LIMITS = { maxEntries: 100, maxBytes: 1_000_000 };
 
@@ -146,5 +147,22 @@ describe('memory is bounded: entries and bytes, least recently used first out', 
     assert.ok(cache.bytes > 0);
     cache.setTrusted(false);
     assert.equal(cache.bytes, 0);
+  });
+});
+
+describe('metrics: hits, misses and resets are counted for Prometheus', () => {
+  it('gatehouse_session_cache_total{result} and gatehouse_session_cache_resets_total', async () => {
+    const metrics = new Metrics();
+    const cache = new SessionCache(LIMITS, metrics);
+    cache.setTrusted(true);
+    cache.store('id1', cache.begin('k1'), entry('k1'));
+    cache.fresh('id1');
+    cache.fresh('id1');
+    cache.fresh('nobody');
+    cache.reset();
+    const text = await metrics.registry.metrics();
+    assert.match(text, /gatehouse_session_cache_total\{result="hit"\} 2/);
+    assert.match(text, /gatehouse_session_cache_total\{result="miss"\} 1/);
+    assert.match(text, /gatehouse_session_cache_resets_total 1/);
   });
 });
