@@ -98,7 +98,7 @@ export class AccessControl implements CompiledAccessControl {
         const x = exact[e]!;
         const y = bySuffix[s]!;
         const z = anyHost[a]!;
-        const next = x < y ? (x < z ? x : z) : y < z ? y : z;
+        const next = Math.min(x, y, z);
         if (next === END) return this.defaultDecision;
         if (x === next) e++;
         if (y === next) s++;
