@@ -162,7 +162,7 @@ export function measureRulesScaling(options: RulesScalingOptions = {}): RulesSca
 /** The figures as a small table (lines), for this script and for the combined table of `npm run bench`. */
 export function formatRulesScaling(scaling: RulesScaling): string[] {
   const labels = Object.keys(scaling.sizes[0]!.perRequestNs);
-  const cell = (text: string) => text.padStart(14);
+  const cell = (text: string) => text.padStart(18);
   const lines = [`${'rules'.padEnd(26)}${scaling.sizes.map((size) => cell(String(size.rules))).join('')}`];
   for (const label of labels) {
     const cells = scaling.sizes.map((size) =>
