@@ -72,7 +72,10 @@ export function clusterClientSetup(
  * one of them meanwhile, is gone when it resolves. A sign-in completing meanwhile may be ended too (it was listed
  * during the revocation); one completing after it is not.
  */
-export async function deleteIndexedAcrossSlots(client: Cluster, indexKey: string): Promise<number> {
+export async function deleteIndexedAcrossSlots(
+  client: Pick<Cluster, 'zrange' | 'zrem' | 'del'>,
+  indexKey: string,
+): Promise<number> {
   let ended = 0;
   for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
     const members = await client.zrange(indexKey, 0, '-1');

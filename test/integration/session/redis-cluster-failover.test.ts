@@ -40,6 +40,7 @@ describe('a Redis Cluster primary killed under load', () => {
   beforeAll(async () => {
     cluster = await startRedisCluster();
     t = await startGatehouse({
+      storage: 'postgres',
       config: { session: { redis: { key_prefix: KEY_PREFIX, cluster: { nodes: cluster.nodes } } } },
     });
   });

@@ -9,8 +9,13 @@ import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, signIn } from '../../helpers/flows.js';
 import { runCli } from '../../helpers/process.js';
 import { startRedisCluster, type RedisClusterUnderTest } from '../../helpers/redis-cluster.js';
-import { sessionStoreKey } from '../../../src/session/crypto.js';
+import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
+import type { Cluster } from 'ioredis';
+import { hashedStoreKey, sessionStoreKey } from '../../../src/session/crypto.js';
 import type { Session } from '../../../src/session/model.js';
+import { createRedisSessionStore } from '../../../src/session/redis-store.js';
+import { deleteIndexedAcrossSlots } from '../../../src/session/redis-cluster.js';
+import { SessionService } from '../../../src/session/service.js';
 
 const TARGET = 'https://app.example.com/'; // a one_factor rule in the test configuration
 const KEY_PREFIX = `gh_cluster_${process.pid}:`;
@@ -19,17 +24,21 @@ describe('sessions in a Redis Cluster, two replicas', () => {
   let cluster: RedisClusterUnderTest;
   let a: TestGatehouse;
   let b: TestGatehouse;
+  let postgres: PostgresTestTarget;
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
+    // Replicas share their storage as in production (PostgreSQL), and their sessions through the cluster.
+    postgres = await postgresTestTarget();
     const config = { session: { redis: { key_prefix: KEY_PREFIX, cluster: { nodes: cluster.nodes } } } };
-    a = await startGatehouse({ config });
-    b = await startGatehouse({ config });
+    a = await startGatehouse({ config, storage: 'postgres', postgres });
+    b = await startGatehouse({ config, storage: 'postgres', postgres });
   });
 
   afterAll(async () => {
     await a?.close();
     await b?.close();
+    await postgres?.cleanup();
     await cluster?.stop();
   });
 
@@ -138,6 +147,44 @@ describe('sessions in a Redis Cluster, two replicas', () => {
     console.log(
       `regenerate vs revoke: the regenerate got its new ID first in ${renewedBeforeRevoke} of ${rounds} rounds`,
     );
+  });
+
+  it('ending wins even when a regenerate runs whole between reading the index and deleting its keys', async () => {
+    // The revocation is paused, on the real cluster, at the one point where the regenerate can take the old key
+    // first; the random races above rarely land there.
+    const redis = a.loaded.config.session.redis!;
+    const store = createRedisSessionStore(redis);
+    try {
+      const service = new SessionService(store, { secret: a.loaded.config.session.secret!, keyPrefix: KEY_PREFIX });
+      const cookie = cookieDomain();
+      const username = 'paused-racer';
+      const old = await service.create(userData(username), cookie);
+      const client = store.client as Cluster;
+      let renewed: Session | undefined;
+      let paused = false;
+      const pausedAfterRead = {
+        zrange: async (indexKey: string, start: number, stop: string) => {
+          const members = await client.zrange(indexKey, start, stop);
+          if (!paused) {
+            paused = true;
+            renewed = await service.regenerate(old, cookie);
+          }
+          return members;
+        },
+        del: (k: string) => client.del(k),
+        zrem: (k: string, ...members: string[]) => client.zrem(k, ...members),
+      } as unknown as Pick<Cluster, 'zrange' | 'zrem' | 'del'>;
+      const ended = await deleteIndexedAcrossSlots(
+        pausedAfterRead,
+        hashedStoreKey(KEY_PREFIX, 'user-sessions', username),
+      );
+      assert.ok(renewed, 'the regenerate took the old key before the revocation deleted it');
+      assert.equal(await service.load([renewed.id], cookie), undefined, 'the renewed session is ended too');
+      assert.equal(await service.load([old.id], cookie), undefined);
+      assert.equal(ended, 1, 'the old key was already gone; the renewed one was ended');
+    } finally {
+      await store.close();
+    }
   });
 });
 
