@@ -12,7 +12,7 @@ export interface BenchRedis {
   private: boolean;
   /** Commands executed so far, by every client (INFO itself left out). */
   commandCount(): Promise<number>;
-  /** Bytes (MEMORY USAGE) of every key under `prefix`, by Redis type. */
+  /** Bytes (MEMORY USAGE) of every key that holds `prefix` (also inside a {hash tag}), by Redis type. */
   memoryByType(prefix: string): Promise<Map<string, { keys: number; bytes: number }>>;
   close(): Promise<void>;
 }
@@ -66,7 +66,7 @@ export async function openBenchRedis(): Promise<BenchRedis> {
       const byType = new Map<string, { keys: number; bytes: number }>();
       let cursor = '0';
       do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 1000);
+        const [next, keys] = await client.scan(cursor, 'MATCH', `*${escapeGlob(prefix)}*`, 'COUNT', 1000);
         cursor = next;
         for (const key of keys) {
           const [type, bytes] = await Promise.all([client.type(key), client.memory('USAGE', key)]);
