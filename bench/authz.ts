@@ -12,6 +12,7 @@ import { type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from '.
 import { CONNECTIONS, DURATION_S, type Figures, measure, WARMUP_S } from './load.js';
 import { type BenchNginx, nginxBinary, startNginx } from './nginx.js';
 import { type Child, freePort, startNode, waitUntil } from './processes.js';
+import { openBenchStorage } from './postgres.js';
 import { openBenchRedis, type BenchRedis } from './redis.js';
 import { type Goal, ratioGoal, renderTable, type Row } from './report.js';
 import { BENCH_HOST, BENCH_URL } from './rule-sets.js';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   const began = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const redis = await openBenchRedis();
+  const storage = await openBenchStorage();
   const cacheConfigurable = sessionCacheConfigurable();
   const nginx = nginxBinary();
   const stops: (() => Promise<void>)[] = [];
@@ -116,7 +118,11 @@ async function main(): Promise<void> {
     await bareGet.child.stop();
 
     // Gatehouse with every request reading Redis (the cache off; or no cache in this build).
-    const cold = await startGatehouse(dir, redis, { rules: SMALL, cacheEntries: cacheConfigurable ? 0 : undefined });
+    const cold = await startGatehouse(dir, redis, {
+      storage,
+      rules: SMALL,
+      cacheEntries: cacheConfigurable ? 0 : undefined,
+    });
     stops.push(() => cold.child.stop());
     const coldName = cacheConfigurable ? 'gatehouse authz, cache off (max_entries 0)' : 'gatehouse authz (no cache)';
     record('cold', coldName, await measure(direct(cold), redis));
@@ -127,7 +133,7 @@ async function main(): Promise<void> {
     let primary = cold;
     if (cacheConfigurable) {
       await cold.child.stop();
-      primary = await startGatehouse(dir, redis, { rules: SMALL, nodeArgs: profile });
+      primary = await startGatehouse(dir, redis, { storage, rules: SMALL, nodeArgs: profile });
       stops.push(() => primary.child.stop());
       record('warm', 'gatehouse authz, warm cache (default)', await measure(direct(primary), redis));
     } else {
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
     const base = cacheConfigurable ? 'warm' : 'cold';
 
     // The same with 1,000 rules, the request decided by the last.
-    const large = await startGatehouse(dir, redis, { rules: LARGE });
+    const large = await startGatehouse(dir, redis, { storage, rules: LARGE });
     const largeName = `gatehouse authz, ${LARGE.toLocaleString('en')} rules${cacheConfigurable ? ', warm cache' : ''}`;
     record('large', largeName, await measure(direct(large), redis));
     await large.child.stop();
@@ -239,6 +245,7 @@ async function main(): Promise<void> {
     footer.push(
       `${CONNECTIONS} connections, ${DURATION_S} s per run after ${WARMUP_S} s of warm-up; load generator (autocannon) in this process`,
       `Redis: ${redis.private ? 'a private redis-server (only the bench counted)' : `shared at ${redis.host}:${redis.port} (command counts include its other clients)`}`,
+      `storage: ${storage.description}`,
       `machine: ${machine()}; the load generator shares the cores, so runs vary: compare ratios within one run`,
       `bench took ${((Date.now() - began) / 1000).toFixed(0)} s`,
     );
@@ -246,6 +253,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await redis.close();
+    await storage.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
 }

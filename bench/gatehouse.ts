@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { packageRoot } from '../src/paths.js';
 import { hashPassword } from '../src/users/hashing.js';
 import { type Child, freePort, startNode, waitUntil } from './processes.js';
+import type { BenchStorage } from './postgres.js';
 import type { BenchRedis } from './redis.js';
 import { BENCH_DOMAIN, BENCH_URL, benchRules, PORTAL_URL } from './rule-sets.js';
 
@@ -43,6 +44,7 @@ function propertyOf(node: unknown, name: string): unknown {
 }
 
 export interface GatehouseOptions {
+  storage: BenchStorage;
   rules: number;
   /** `session.redis.local_cache.max_entries` to write (0 = cache off); undefined leaves the key out (the default). */
   cacheEntries?: number;
@@ -103,7 +105,7 @@ async function writeConfig(dir: string, port: number, redis: BenchRedis, prefix:
         cookies: [{ domain: BENCH_DOMAIN, authelia_url: PORTAL_URL }],
         redis: redisConfig,
       },
-      storage: { local: { path: join(dir, `db-${port}`) } },
+      storage: options.storage.section(dir, port),
       notifier: { filesystem: { filename: join(dir, 'notification.txt') } },
       access_control: { default_policy: 'deny', rules: benchRules(options.rules) },
     }),

@@ -41,6 +41,8 @@ export async function openBenchRedis(): Promise<BenchRedis> {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
   });
+  // Failures reach the commands that fail; the event would only print them a second time (e.g. while it starts).
+  client.on('error', () => undefined);
   if (server) {
     const started = server;
     await waitUntil('redis-server', started, async () => {
