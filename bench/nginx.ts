@@ -32,7 +32,8 @@ function substitute(text: string, pairs: readonly [find: string, replace: string
   return out;
 }
 
-function siteConfig(listen: number, upstream: number, app: number): string {
+/** The shipped site with the bench's addresses: nginx on `listen`, `upstream gatehouse` = `upstream`, apps = `app`. */
+export function benchNginxSite(listen: number, upstream: number, app: number): string {
   return substitute(readFileSync(join(packageRoot, SITE), 'utf8'), [
     ['server gatehouse:9091;', `server 127.0.0.1:${upstream};`],
     // The app hop is not what is measured: keep its connections too, so it does not open one per request.
@@ -88,7 +89,7 @@ export async function startNginx(
   chmodSync(dir, 0o755);
   const [listen, app] = [await freePort(), await freePort()];
   const site = join(dir, 'site.conf');
-  writeFileSync(site, siteConfig(listen, upstreamPort, app));
+  writeFileSync(site, benchNginxSite(listen, upstreamPort, app));
   const main = join(dir, 'nginx.conf');
   writeFileSync(main, mainConfig(dir, site, app));
   const child: Child = startChild(binary, ['-c', main, '-p', `${dir}/`, '-e', join(dir, 'error.log')]);
