@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       const toGatehouse = await startNginx(nginx, primary.port, path, headers);
       record(
         'nginxGatehouse',
-        'nginx auth_request -> gatehouse',
+        `nginx auth_request -> gatehouse${cacheConfigurable ? ' (warm)' : ''}`,
         await measure(throughNginx(toGatehouse, primary.cookie, primary.child, primary.port), redis),
       );
       await toGatehouse.stop();

@@ -45,7 +45,9 @@ function cells(f: Figures): string[] {
 function notes(f: Figures): string {
   const parts: string[] = [];
   if (Number.isFinite(f.proxyCpuUsPerRequest)) parts.push(`nginx ${f.proxyCpuUsPerRequest.toFixed(1)} µs/req`);
-  if (Number.isFinite(f.upstreamTimeWait)) parts.push(`${f.upstreamTimeWait} upstream conns closed`);
+  // Near 0 when nginx reuses its upstream connections, near 1 when it opens one per request.
+  if (Number.isFinite(f.upstreamTimeWait))
+    parts.push(`${(f.upstreamTimeWait / f.requests).toFixed(2)} upstream conns closed/req`);
   if (f.non2xx) parts.push(`non-2xx ${f.non2xx}`);
   if (f.errors) parts.push(`errors ${f.errors}`);
   return parts.join(', ');
