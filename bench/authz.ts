@@ -1,15 +1,16 @@
-// `npm run bench`: issue 10's one table. In one run, on this machine, each at CONNECTIONS connections for
-// DURATION_S seconds after a warm-up: the two node:http floors (no I/O; one Redis GET per request), Gatehouse's
-// /api/authz/auth-request with the session cache off and warm, with 1,000 rules instead of 50, and real nginx's
-// auth_request in front of Gatehouse and in front of the bare server; then the goals, met or not. Figures, not
-// assertions: tests check correctness, people read speed. Knobs: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS,
-// BENCH_REDIS_URL (default: a private redis-server), BENCH_CPU_PROF=DIR (a V8 profile of the warm Gatehouse).
+// `npm run bench`: issue 10's one table. In one run, on this machine, at CONNECTIONS connections: the two node:http
+// floors (no I/O; one Redis GET per request), Gatehouse's /api/authz/auth-request with the session cache off and
+// warm and with 1,000 rules instead of 50 (all of them taking turns, ROUNDS times), then real nginx's auth_request
+// in front of Gatehouse and in front of the bare server (in turns too); then the goals, met or not. Figures, not
+// assertions: tests check correctness, people read speed. Knobs: BENCH_DURATION (s per target), BENCH_ROUNDS,
+// BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL,
+// BENCH_CPU_PROF=DIR (a V8 profile of the warm Gatehouse).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from './gatehouse.js';
-import { CONNECTIONS, DURATION_S, type Figures, measure, WARMUP_S } from './load.js';
+import { CONNECTIONS, DURATION_S, type Figures, measureInTurns, ROUNDS, WARMUP_S } from './load.js';
 import { type BenchNginx, nginxBinary, startNginx } from './nginx.js';
 import { type Child, freePort, startNode, waitUntil } from './processes.js';
 import { openBenchStorage } from './postgres.js';
@@ -48,7 +49,7 @@ async function startBare(mode: 'none' | 'get', redis: BenchRedis): Promise<{ chi
   return { child, port };
 }
 
-function direct(gatehouse: BenchGatehouse) {
+function directTo(gatehouse: BenchGatehouse) {
   return {
     url: `http://127.0.0.1:${gatehouse.port}/api/authz/auth-request`,
     headers: gatehouse.authzHeaders,
@@ -109,14 +110,11 @@ async function main(): Promise<void> {
   };
   const footer: string[] = [];
   try {
-    // The floors, first, while nothing else runs.
+    // Every server the direct runs compare, started first: they then take turns (measureInTurns).
     const bare = await startBare('none', redis);
     stops.push(() => bare.child.stop());
     const bareGet = await startBare('get', redis);
-    record('bare', 'bare node:http, no I/O', await measure(bareOf(bare), redis));
-    record('bareGet', 'bare node:http + one Redis GET', await measure(bareOf(bareGet), redis));
-    await bareGet.child.stop();
-
+    stops.push(() => bareGet.child.stop());
     // Gatehouse with every request reading Redis (the cache off; or no cache in this build).
     const cold = await startGatehouse(dir, redis, {
       storage,
@@ -124,48 +122,51 @@ async function main(): Promise<void> {
       cacheEntries: cacheConfigurable ? 0 : undefined,
     });
     stops.push(() => cold.child.stop());
-    const coldName = cacheConfigurable ? 'gatehouse authz, cache off (max_entries 0)' : 'gatehouse authz (no cache)';
-    record('cold', coldName, await measure(direct(cold), redis));
     footer.push(`Redis per signed-in session: ${await bytesPerSession(redis, cold)}`);
-
-    // Gatehouse as shipped (the cache on by default), warm: the session was read once before the warm-up.
+    // Gatehouse as shipped (the cache on by default), warm after its first warm-up.
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    let primary = cold;
-    if (cacheConfigurable) {
-      await cold.child.stop();
-      primary = await startGatehouse(dir, redis, { storage, rules: SMALL, nodeArgs: profile });
-      stops.push(() => primary.child.stop());
-      record('warm', 'gatehouse authz, warm cache (default)', await measure(direct(primary), redis));
-    } else {
-      record('warm', 'gatehouse authz, warm cache', 'n/a (session.redis.local_cache is not in this build)');
-    }
-    const base = cacheConfigurable ? 'warm' : 'cold';
-
+    const warm = cacheConfigurable
+      ? await startGatehouse(dir, redis, { storage, rules: SMALL, nodeArgs: profile })
+      : undefined;
+    if (warm) stops.push(() => warm.child.stop());
     // The same with 1,000 rules, the request decided by the last.
     const large = await startGatehouse(dir, redis, { storage, rules: LARGE });
-    const largeName = `gatehouse authz, ${LARGE.toLocaleString('en')} rules${cacheConfigurable ? ', warm cache' : ''}`;
-    record('large', largeName, await measure(direct(large), redis));
-    await large.child.stop();
+    stops.push(() => large.child.stop());
 
-    // nginx's auth_request with the shipped snippets: in front of Gatehouse, then in front of the bare server.
+    const direct = [bareOf(bare), bareOf(bareGet), directTo(cold), ...(warm ? [directTo(warm)] : []), directTo(large)];
+    const [bareFigures, bareGetFigures, coldFigures, ...rest] = await measureInTurns(direct, redis);
+    record('bare', 'bare node:http, no I/O', bareFigures!);
+    record('bareGet', 'bare node:http + one Redis GET', bareGetFigures!);
+    await bareGet.child.stop();
+    const coldName = cacheConfigurable ? 'gatehouse authz, cache off (max_entries 0)' : 'gatehouse authz (no cache)';
+    record('cold', coldName, coldFigures!);
+    if (warm) record('warm', 'gatehouse authz, warm cache (default)', rest.shift()!);
+    else record('warm', 'gatehouse authz, warm cache', 'n/a (session.redis.local_cache is not in this build)');
+    const largeName = `gatehouse authz, ${LARGE.toLocaleString('en')} rules${warm ? ', warm cache' : ''}`;
+    record('large', largeName, rest.shift()!);
+    await large.child.stop();
+    const primary = warm ?? cold;
+    if (warm) await cold.child.stop();
+    const base = warm ? 'warm' : 'cold';
+
+    // nginx's auth_request with the shipped snippets, in front of Gatehouse and in front of the bare server, in turns.
     if (nginx) {
       const url = new URL(BENCH_URL);
       const path = `${url.pathname}${url.search}`;
       const headers = { Host: BENCH_HOST, Cookie: primary.cookie };
       const toGatehouse = await startNginx(nginx, primary.port, path, headers);
-      record(
-        'nginxGatehouse',
-        `nginx auth_request -> gatehouse${cacheConfigurable ? ' (warm)' : ''}`,
-        await measure(throughNginx(toGatehouse, primary.cookie, primary.child, primary.port), redis),
-      );
-      await toGatehouse.stop();
+      stops.push(() => toGatehouse.stop());
       const toBare = await startNginx(nginx, bare.port, path, headers);
-      record(
-        'nginxBare',
-        'nginx auth_request -> bare (empty body)',
-        await measure(throughNginx(toBare, primary.cookie, bare.child, bare.port), redis),
+      stops.push(() => toBare.stop());
+      const [throughGatehouse, throughBare] = await measureInTurns(
+        [
+          throughNginx(toGatehouse, primary.cookie, primary.child, primary.port),
+          throughNginx(toBare, primary.cookie, bare.child, bare.port),
+        ],
+        redis,
       );
-      await toBare.stop();
+      record('nginxGatehouse', `nginx auth_request -> gatehouse${warm ? ' (warm)' : ''}`, throughGatehouse!);
+      record('nginxBare', 'nginx auth_request -> bare (empty body)', throughBare!);
     } else {
       record('nginxGatehouse', 'nginx auth_request -> gatehouse', 'n/a (nginx not installed)');
       record('nginxBare', 'nginx auth_request -> bare (empty body)', 'n/a (nginx not installed)');
@@ -178,41 +179,41 @@ async function main(): Promise<void> {
         `${many.rules} rules ${many.nsPerEvaluation.toFixed(0)} ns per evaluation (decided by rule ${small.decidedBy} and ${many.decidedBy})`,
     );
 
-    const warm = figures.get('warm');
+    const warmFigures = figures.get('warm');
     const goals: Goal[] = [
       ratioGoal(
         'authz CPU/req vs bare no-I/O (today 2.5x)',
-        ratio(warm, figures.get('bare'), (f) => f.cpuUsPerRequest),
+        ratio(warmFigures, figures.get('bare'), (f) => f.cpuUsPerRequest),
         1.3,
         true,
         'x',
       ),
       ratioGoal(
         'authz CPU/req vs bare + GET',
-        ratio(warm, figures.get('bareGet'), (f) => f.cpuUsPerRequest),
+        ratio(warmFigures, figures.get('bareGet'), (f) => f.cpuUsPerRequest),
         1.3,
         true,
         'x',
       ),
       ratioGoal(
         'authz req/s vs bare no-I/O',
-        ratio(warm, figures.get('bare'), (f) => f.rps),
+        ratio(warmFigures, figures.get('bare'), (f) => f.rps),
         0.85,
         false,
         '%',
       ),
       ratioGoal(
         'authz req/s vs bare + GET',
-        ratio(warm, figures.get('bareGet'), (f) => f.rps),
+        ratio(warmFigures, figures.get('bareGet'), (f) => f.rps),
         0.85,
         false,
         '%',
       ),
       {
         name: 'Redis commands per warm request',
-        value: typeof warm === 'object' ? warm.redisCommandsPerRequest.toFixed(3) : undefined,
+        value: typeof warmFigures === 'object' ? warmFigures.redisCommandsPerRequest.toFixed(3) : undefined,
         target: `< ${NO_COMMANDS}`,
-        met: typeof warm === 'object' ? warm.redisCommandsPerRequest < NO_COMMANDS : undefined,
+        met: typeof warmFigures === 'object' ? warmFigures.redisCommandsPerRequest < NO_COMMANDS : undefined,
       },
       ratioGoal(
         'nginx -> gatehouse vs nginx -> bare',
@@ -243,7 +244,7 @@ async function main(): Promise<void> {
       })(),
     ];
     footer.push(
-      `${CONNECTIONS} connections, ${DURATION_S} s per run after ${WARMUP_S} s of warm-up; load generator (autocannon) in this process`,
+      `${CONNECTIONS} connections; ${DURATION_S} s per target in ${ROUNDS} turns (best kept), after ${WARMUP_S} s of warm-up; load generator (autocannon) in this process`,
       `Redis: ${redis.private ? 'a private redis-server (only the bench counted)' : `shared at ${redis.host}:${redis.port} (command counts include its other clients)`}`,
       `storage: ${storage.description}`,
       `machine: ${machine()}; the load generator shares the cores, so runs vary: compare ratios within one run`,

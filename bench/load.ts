@@ -5,8 +5,12 @@ import { cpuSeconds, rssBytes, timeWaitSockets } from './processes.js';
 import type { BenchRedis } from './redis.js';
 
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+/** Measured seconds per target, split over the rounds. */
 export const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+/** Warm-up before a target's first round (JIT, connections, the session cache); later rounds get one second. */
 export const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
+/** Targets compared with each other take turns this many times, so a burst of other work hits them alike. */
+export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 
 export interface Target {
   url: string;
@@ -37,9 +41,10 @@ export interface Figures {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-export async function measure(target: Target, redis: BenchRedis): Promise<Figures> {
+/** One warm-up, then one measured run of `seconds`. */
+async function measureOnce(target: Target, redis: BenchRedis, warmupS: number, seconds: number): Promise<Figures> {
   const options = { url: target.url, connections: CONNECTIONS, headers: target.headers };
-  await autocannon({ ...options, duration: WARMUP_S });
+  await autocannon({ ...options, duration: warmupS });
   let maxRss = target.rssPid ? rssBytes(target.rssPid) : Number.NaN;
   const sampler = setInterval(() => {
     if (target.rssPid) maxRss = Math.max(maxRss, rssBytes(target.rssPid));
@@ -49,7 +54,7 @@ export async function measure(target: Target, redis: BenchRedis): Promise<Figure
   const cpuBefore = sum(target.cpuPids().map(cpuSeconds));
   const proxyPids = target.proxyPids?.() ?? [];
   const proxyBefore = sum(proxyPids.map(cpuSeconds));
-  const result = await autocannon({ ...options, duration: DURATION_S });
+  const result = await autocannon({ ...options, duration: seconds });
   const cpu = sum(target.cpuPids().map(cpuSeconds)) - cpuBefore;
   const proxyCpu = sum(proxyPids.map(cpuSeconds)) - proxyBefore;
   const commands = (await redis.commandCount()) - commandsBefore;
@@ -70,4 +75,20 @@ export async function measure(target: Target, redis: BenchRedis): Promise<Figure
     maxRssBytes: maxRss,
     upstreamTimeWait: Math.max(0, timeWaitAfter - timeWaitBefore),
   };
+}
+
+/**
+ * The targets measured in turns, ROUNDS times, DURATION_S / ROUNDS seconds each time; each target's figures are its
+ * best round's (most requests/s: the round least disturbed by anything else), with the highest RSS of all rounds.
+ */
+export async function measureInTurns(targets: readonly Target[], redis: BenchRedis): Promise<Figures[]> {
+  const rounds: Figures[][] = targets.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, target] of targets.entries())
+      rounds[i]!.push(await measureOnce(target, redis, round === 0 ? WARMUP_S : 1, DURATION_S / ROUNDS));
+  }
+  return rounds.map((figures) => {
+    const best = figures.reduce((a, b) => (b.rps > a.rps ? b : a));
+    return { ...best, maxRssBytes: Math.max(...figures.map((f) => f.maxRssBytes)) };
+  });
 }
