@@ -1,225 +1,271 @@
-// `npm run bench`: the authz hot path against a floor. Drives /api/authz/auth-request of a real Gatehouse process
-// (sessions in Redis, ~50 rules, a signed-in session) and, in the same run, a bare node:http server that does one
-// Redis GET per request, each at 64 concurrent connections; prints requests/s, p50/p99 latency and their ratio.
-// Figures, not assertions: the targets (>= 70% of the bare server's requests/s, p99 < 10 ms) are read by people.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `npm run bench`: issue 10's one table. In one run, on this machine, at CONNECTIONS connections: the two node:http
+// floors (no I/O; one Redis GET per request), Gatehouse's /api/authz/auth-request with the session cache off and
+// warm and with 1,000 rules instead of 50 (all of them taking turns, ROUNDS times), then real nginx's auth_request
+// in front of Gatehouse and in front of the bare server (in turns too); then the goals, met or not. Figures, not
+// assertions: tests check correctness, people read speed. Knobs: BENCH_DURATION (s per target), BENCH_ROUNDS,
+// BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL,
+// BENCH_CPU_PROF=DIR (a V8 profile of the warm Gatehouse).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import autocannon from 'autocannon';
-import { hashPassword } from '../src/users/hashing.js';
-import { packageRoot } from '../src/paths.js';
+import { type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from './gatehouse.js';
+import { CONNECTIONS, DURATION_S, type Figures, measureInTurns, ROUNDS, WARMUP_S } from './load.js';
+import { type BenchNginx, nginxBinary, startNginx } from './nginx.js';
+import { type Child, freePort, startNode, waitUntil } from './processes.js';
+import { openBenchStorage } from './postgres.js';
+import { openBenchRedis, type BenchRedis } from './redis.js';
+import { type Goal, ratioGoal, renderTable, type Row } from './report.js';
+import { BENCH_HOST, BENCH_URL } from './rule-sets.js';
+import { measureRuleEvaluation } from './rules-scaling.js';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
-const WARMUP_S = 2;
-const REDIS = new URL(process.env.GATEHOUSE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-const PREFIX = `gh_bench_${process.pid}:`;
+const SMALL = 50;
+const LARGE = 1000;
+/** Sessions signed in to weigh what one costs in Redis (the user index is shared by them). */
+const WEIGHED_SESSIONS = 10;
+/** Fewer Redis commands than this per request counts as none (a background command now and then is not per request). */
+const NO_COMMANDS = 0.01;
 
-/** ~50 realistic rules; the request is decided by one near the end, so every rule is looked at. */
-function rules(): Record<string, unknown>[] {
-  const list: Record<string, unknown>[] = [];
-  for (let i = 0; i < 20; i++)
-    list.push({ domain: `app${i}.example.com`, policy: i % 2 ? 'one_factor' : 'two_factor' });
-  for (let i = 0; i < 10; i++)
-    list.push({ domain: `*.team${i}.example.com`, subject: [[`group:team${i}`]], policy: 'one_factor' });
-  for (let i = 0; i < 10; i++)
-    list.push({
-      domain_regex: `^svc${i}-[a-z]+\\.example\\.com$`,
-      resources: ['^/api([/?].*)?$'],
-      methods: ['GET', 'POST'],
-      policy: 'one_factor',
-    });
-  for (let i = 0; i < 8; i++)
-    list.push({ domain: `intra${i}.example.com`, networks: ['10.0.0.0/8', '192.168.0.0/16'], policy: 'bypass' });
-  list.push({
-    domain: 'bench.example.com',
-    resources: ['^/admin([/?].*)?$'],
-    subject: 'group:admins',
-    policy: 'two_factor',
-  });
-  list.push({ domain: 'bench.example.com', policy: 'one_factor' });
-  return list;
-}
-
-async function writeConfig(dir: string): Promise<string> {
-  const usersPath = join(dir, 'users.yml');
-  const hash = await hashPassword('bench-password', {
-    variant: 'argon2id',
-    iterations: 1,
-    memory: 1024,
-    parallelism: 1,
-    key_length: 32,
-    salt_length: 16,
-  });
-  writeFileSync(
-    usersPath,
-    stringify({
-      users: { bench: { displayname: 'Bench User', password: hash, email: 'bench@example.com', groups: ['dev'] } },
-    }),
-  );
-  const configPath = join(dir, 'configuration.yml');
-  writeFileSync(
-    configPath,
-    stringify({
-      server: { address: 'tcp://127.0.0.1:19091' },
-      log: { level: 'warn' },
-      authentication_backend: { file: { path: usersPath } },
-      identity_validation: { jwt_secret: 'bench-jwt-secret-bench-jwt-secret-0123456789' },
-      session: {
-        secret: 'bench-session-secret-bench-session-secret-0123',
-        cookies: [{ domain: 'example.com', authelia_url: 'https://auth.example.com' }],
-        redis: {
-          host: REDIS.hostname,
-          port: Number(REDIS.port || 6379),
-          key_prefix: PREFIX,
-          database_index: Number(REDIS.pathname.slice(1) || 0),
-        },
-      },
-      storage: { local: { path: join(dir, 'db') } },
-      notifier: { filesystem: { filename: join(dir, 'notification.txt') } },
-      access_control: { default_policy: 'deny', rules: rules() },
-    }),
-  );
-  return configPath;
-}
-
-function start(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, args, {
-    cwd: packageRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return child;
-}
-
-async function waitFor(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.status < 500) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; cookie: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers }, (res) => {
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
       res.resume();
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, cookie: (res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }),
-      );
+      res.on('end', () => resolve(true));
     });
-    req.on('error', reject);
-    req.end(body);
+    req.on('error', () => resolve(false));
+    req.end();
   });
 }
 
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  cpuUsPerRequest: number;
+async function startBare(mode: 'none' | 'get', redis: BenchRedis): Promise<{ child: Child; port: number }> {
+  const port = await freePort();
+  const child = startNode([], 'dist/bench/bare-server.js', [], {
+    BARE_PORT: String(port),
+    BARE_MODE: mode,
+    BARE_REDIS_URL: `redis://${redis.host}:${redis.port}/${redis.db}`,
+    BARE_KEY: `gh_bench_${process.pid}_bare`,
+  });
+  await waitUntil(`bare server (${mode})`, child, () => answers(port));
+  return { child, port };
 }
 
-/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-async function load(url: string, headers: Record<string, string>, server: ChildProcess): Promise<Figures> {
-  await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_S, headers });
-  const cpuBefore = cpuSeconds(server.pid!);
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
-  const cpu = cpuSeconds(server.pid!) - cpuBefore;
+function directTo(gatehouse: BenchGatehouse) {
   return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    cpuUsPerRequest: (cpu * 1e6) / result.requests.total,
+    url: `http://127.0.0.1:${gatehouse.port}/api/authz/auth-request`,
+    headers: gatehouse.authzHeaders,
+    cpuPids: () => [gatehouse.child.pid],
+    rssPid: gatehouse.child.pid,
   };
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+/** What the browser sends nginx: the app's host and the session cookie. */
+function throughNginx(nginx: BenchNginx, cookie: string, upstream: Child, upstreamPort: number) {
+  const url = new URL(BENCH_URL);
+  return {
+    url: `http://127.0.0.1:${nginx.port}${url.pathname}${url.search}`,
+    headers: { Host: BENCH_HOST, Cookie: cookie },
+    cpuPids: () => [upstream.pid],
+    proxyPids: () => nginx.pids(),
+    rssPid: upstream.pid,
+    upstreamPort,
+  };
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-  const configPath = await writeConfig(dir);
-  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Gatehouse process there (open it in Chrome DevTools).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const gatehouse = start([...profile, 'dist/src/cli.js', 'serve', '--config', configPath]);
-  let bare: ChildProcess | undefined;
+/** Redis bytes (MEMORY USAGE) per signed-in session: its own key(s) plus its share of the user index. */
+async function bytesPerSession(redis: BenchRedis, gatehouse: BenchGatehouse): Promise<string> {
+  for (let i = 1; i < WEIGHED_SESSIONS; i++) await gatehouse.signIn();
+  const byType = await redis.memoryByType(gatehouse.keyPrefix);
+  const total = [...byType.values()].reduce((sum, entry) => sum + entry.bytes, 0);
+  if (total === 0) return 'n/a (no keys found under the prefix)';
+  const parts = [...byType].map(([type, entry]) => `${entry.keys} ${type} ${entry.bytes} B`).join(', ');
+  return `${Math.round(total / WEIGHED_SESSIONS)} B per session (${WEIGHED_SESSIONS} sessions of one user: ${parts})`;
+}
+
+function machine(): string {
+  let model = cpus()[0]?.model ?? 'unknown CPU';
   try {
-    await waitFor('http://127.0.0.1:19091/api/health');
-    const signIn = await post(
-      'http://127.0.0.1:19091/api/firstfactor',
-      JSON.stringify({ username: 'bench', password: 'bench-password' }),
-      {
-        // The portal is found by Host, which fetch() will not set: hence node:http here.
-        Host: 'auth.example.com',
-        Origin: 'https://auth.example.com',
-        'Content-Type': 'application/json',
-      },
-    );
-    const cookie = signIn.cookie;
-    if (signIn.status !== 200 || !cookie.startsWith('gatehouse_session='))
-      throw new Error(`bench sign-in failed: ${signIn.status}`);
-    const headers = {
-      'X-Original-URL': 'https://bench.example.com/dashboard?tab=1',
-      'X-Original-Method': 'GET',
-      Cookie: cookie,
-    };
-    const check = await fetch('http://127.0.0.1:19091/api/authz/auth-request', { headers });
-    if (check.status !== 200) throw new Error(`bench session is not allowed: ${check.status}`);
+    model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model;
+  } catch {
+    // not Linux: os.cpus() said what it could
+  }
+  return `${cpus().length} cores (${model}), Node ${process.version}`;
+}
 
-    const gh = await load('http://127.0.0.1:19091/api/authz/auth-request', headers, gatehouse);
-    await stop(gatehouse);
+const ratio = (a: Figures | string | undefined, b: Figures | string | undefined, pick: (f: Figures) => number) =>
+  typeof a === 'object' && typeof b === 'object' ? pick(a) / pick(b) : undefined;
 
-    bare = start(['dist/bench/bare-server.js'], {
-      BARE_PORT: '19092',
-      BARE_REDIS_URL: REDIS.href,
-      BARE_KEY: `${PREFIX}bare`,
+async function main(): Promise<void> {
+  const began = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const redis = await openBenchRedis();
+  const storage = await openBenchStorage();
+  const cacheConfigurable = sessionCacheConfigurable();
+  const nginx = nginxBinary();
+  const stops: (() => Promise<void>)[] = [];
+  const figures = new Map<string, Figures | string>();
+  const rows: Row[] = [];
+  const record = (key: string, name: string, value: Figures | string) => {
+    figures.set(key, value);
+    rows.push({ name, figures: value });
+  };
+  const footer: string[] = [];
+  try {
+    // Every server the direct runs compare, started first: they then take turns (measureInTurns).
+    const bare = await startBare('none', redis);
+    stops.push(() => bare.child.stop());
+    const bareGet = await startBare('get', redis);
+    stops.push(() => bareGet.child.stop());
+    // Gatehouse with every request reading Redis (the cache off; or no cache in this build).
+    const cold = await startGatehouse(dir, redis, {
+      storage,
+      rules: SMALL,
+      cacheEntries: cacheConfigurable ? 0 : undefined,
     });
-    await waitFor('http://127.0.0.1:19092/');
-    const floor = await load('http://127.0.0.1:19092/', { Cookie: cookie }, bare);
+    stops.push(() => cold.child.stop());
+    footer.push(`Redis per signed-in session: ${await bytesPerSession(redis, cold)}`);
+    // Gatehouse as shipped (the cache on by default), warm after its first warm-up.
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const warm = cacheConfigurable
+      ? await startGatehouse(dir, redis, { storage, rules: SMALL, nodeArgs: profile })
+      : undefined;
+    if (warm) stops.push(() => warm.child.stop());
+    // The same with 1,000 rules, the request decided by the last.
+    const large = await startGatehouse(dir, redis, { storage, rules: LARGE });
+    stops.push(() => large.child.stop());
 
-    const row = (name: string, f: Figures) =>
-      `${name.padEnd(34)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms   ${f.cpuUsPerRequest.toFixed(0).padStart(3)} µs CPU/request   non-2xx ${f.non2xx}   errors ${f.errors}`;
-    console.log(
-      `\nauthz benchmark: ${CONNECTIONS} connections, ${DURATION_S} s each (after ${WARMUP_S} s warm-up), ${rules().length} rules`,
+    const direct = [bareOf(bare), bareOf(bareGet), directTo(cold), ...(warm ? [directTo(warm)] : []), directTo(large)];
+    const [bareFigures, bareGetFigures, coldFigures, ...rest] = await measureInTurns(direct, redis);
+    record('bare', 'bare node:http, no I/O', bareFigures!);
+    record('bareGet', 'bare node:http + one Redis GET', bareGetFigures!);
+    await bareGet.child.stop();
+    const coldName = cacheConfigurable ? 'gatehouse authz, cache off (max_entries 0)' : 'gatehouse authz (no cache)';
+    record('cold', coldName, coldFigures!);
+    if (warm) record('warm', 'gatehouse authz, warm cache (default)', rest.shift()!);
+    else record('warm', 'gatehouse authz, warm cache', 'n/a (session.redis.local_cache is not in this build)');
+    const largeName = `gatehouse authz, ${LARGE.toLocaleString('en')} rules${warm ? ', warm cache' : ''}`;
+    record('large', largeName, rest.shift()!);
+    await large.child.stop();
+    const primary = warm ?? cold;
+    if (warm) await cold.child.stop();
+    const base = warm ? 'warm' : 'cold';
+
+    // nginx's auth_request with the shipped snippets, in front of Gatehouse and in front of the bare server, in turns.
+    if (nginx) {
+      const url = new URL(BENCH_URL);
+      const path = `${url.pathname}${url.search}`;
+      const headers = { Host: BENCH_HOST, Cookie: primary.cookie };
+      const toGatehouse = await startNginx(nginx, primary.port, path, headers);
+      stops.push(() => toGatehouse.stop());
+      const toBare = await startNginx(nginx, bare.port, path, headers);
+      stops.push(() => toBare.stop());
+      const [throughGatehouse, throughBare] = await measureInTurns(
+        [
+          throughNginx(toGatehouse, primary.cookie, primary.child, primary.port),
+          throughNginx(toBare, primary.cookie, bare.child, bare.port),
+        ],
+        redis,
+      );
+      record('nginxGatehouse', `nginx auth_request -> gatehouse${warm ? ' (warm)' : ''}`, throughGatehouse!);
+      record('nginxBare', 'nginx auth_request -> bare (empty body)', throughBare!);
+    } else {
+      record('nginxGatehouse', 'nginx auth_request -> gatehouse', 'n/a (nginx not installed)');
+      record('nginxBare', 'nginx auth_request -> bare (empty body)', 'n/a (nginx not installed)');
+    }
+
+    const small = measureRuleEvaluation(SMALL);
+    const many = measureRuleEvaluation(LARGE);
+    footer.push(
+      `rules engine alone (this process): ${small.rules} rules ${small.nsPerEvaluation.toFixed(0)} ns, ` +
+        `${many.rules} rules ${many.nsPerEvaluation.toFixed(0)} ns per evaluation (decided by rule ${small.decidedBy} and ${many.decidedBy})`,
     );
-    console.log(row('gatehouse /api/authz/auth-request', gh));
-    console.log(row('bare node:http + one Redis GET', floor));
-    console.log(
-      `ratio: ${((gh.rps / floor.rps) * 100).toFixed(1)}% of the bare server's requests/s (target >= 70%), gatehouse p99 ${gh.p99} ms (target < 10 ms)`,
+
+    const warmFigures = figures.get('warm');
+    const goals: Goal[] = [
+      ratioGoal(
+        'authz CPU/req vs bare no-I/O (today 2.5x)',
+        ratio(warmFigures, figures.get('bare'), (f) => f.cpuUsPerRequest),
+        1.3,
+        true,
+        'x',
+      ),
+      ratioGoal(
+        'authz CPU/req vs bare + GET',
+        ratio(warmFigures, figures.get('bareGet'), (f) => f.cpuUsPerRequest),
+        1.3,
+        true,
+        'x',
+      ),
+      ratioGoal(
+        'authz req/s vs bare no-I/O',
+        ratio(warmFigures, figures.get('bare'), (f) => f.rps),
+        0.85,
+        false,
+        '%',
+      ),
+      ratioGoal(
+        'authz req/s vs bare + GET',
+        ratio(warmFigures, figures.get('bareGet'), (f) => f.rps),
+        0.85,
+        false,
+        '%',
+      ),
+      {
+        name: 'Redis commands per warm request',
+        value: typeof warmFigures === 'object' ? warmFigures.redisCommandsPerRequest.toFixed(3) : undefined,
+        target: `< ${NO_COMMANDS}`,
+        met: typeof warmFigures === 'object' ? warmFigures.redisCommandsPerRequest < NO_COMMANDS : undefined,
+      },
+      ratioGoal(
+        'nginx -> gatehouse vs nginx -> bare',
+        ratio(figures.get('nginxGatehouse'), figures.get('nginxBare'), (f) => f.rps),
+        0.9,
+        false,
+        '%',
+      ),
+      ratioGoal(
+        `req/s with ${LARGE} rules vs ${SMALL}`,
+        ratio(figures.get('large'), figures.get(base), (f) => f.rps),
+        0.95,
+        false,
+        '%',
+      ),
+      (() => {
+        const gatehouseRows = ['cold', 'warm', 'large', 'nginxGatehouse'].map((key) => figures.get(key));
+        const rss = gatehouseRows.flatMap((f) =>
+          typeof f === 'object' && Number.isFinite(f.maxRssBytes) ? [f.maxRssBytes] : [],
+        );
+        const max = rss.length ? Math.max(...rss) / 2 ** 20 : undefined;
+        return {
+          name: 'gatehouse RSS under load (max)',
+          value: max === undefined ? undefined : `${max.toFixed(0)} MB`,
+          target: '< 150 MB',
+          met: max === undefined ? undefined : max < 150,
+        };
+      })(),
+    ];
+    footer.push(
+      `${CONNECTIONS} connections; ${DURATION_S} s per target in ${ROUNDS} turns (best kept), after ${WARMUP_S} s of warm-up; load generator (autocannon) in this process`,
+      `Redis: ${redis.private ? 'a private redis-server (only the bench counted)' : `shared at ${redis.host}:${redis.port} (command counts include its other clients)`}`,
+      `storage: ${storage.description}`,
+      `machine: ${machine()}; the load generator shares the cores, so runs vary: compare ratios within one run`,
+      `bench took ${((Date.now() - began) / 1000).toFixed(0)} s`,
     );
+    console.log(`\n${renderTable('npm run bench (issue 10)', rows, goals, footer)}`);
   } finally {
-    await stop(gatehouse);
-    if (bare) await stop(bare);
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await redis.close();
+    await storage.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function bareOf(bare: { child: Child; port: number }) {
+  return {
+    url: `http://127.0.0.1:${bare.port}/`,
+    headers: {},
+    cpuPids: () => [bare.child.pid],
+    rssPid: bare.child.pid,
+  };
 }
 
 main().catch((error: unknown) => {

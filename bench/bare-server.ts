@@ -1,24 +1,38 @@
-// The floor for `npm run bench`: a bare node:http server doing one Redis GET per request, nothing else.
-import { createServer } from 'node:http';
+// The floors for `npm run bench`: a bare node:http server that answers 200 with an empty body (Content-Length: 0,
+// which lets a proxy keep the connection), and nothing else. BARE_MODE=get adds one Redis GET per request
+// (ioredis, auto-pipelined like Gatehouse's client), which is what Gatehouse costs without its session cache.
+import { createServer, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 
-const redis = new Redis(process.env.BARE_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const mode = process.env.BARE_MODE ?? 'none';
+const port = Number(process.env.BARE_PORT ?? 19092);
 const key = process.env.BARE_KEY ?? 'gh_bench_bare';
-await redis.set(key, 'x'.repeat(300), 'EX', 600);
 
-const server = createServer((_req, res) => {
-  redis.get(key).then(
-    (value) => {
-      res.writeHead(value ? 200 : 404, { 'Content-Type': 'text/plain' });
-      res.end('ok');
-    },
-    () => {
-      res.writeHead(503).end();
-    },
-  );
-});
-server.listen(Number(process.env.BARE_PORT ?? 19092), '127.0.0.1');
+function answer(res: ServerResponse, status: number): void {
+  res.writeHead(status, { 'Content-Length': '0' });
+  res.end();
+}
+
+let redis: Redis | undefined;
+if (mode === 'get') {
+  redis = new Redis(process.env.BARE_REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+  await redis.set(key, 'x'.repeat(300), 'EX', 600);
+}
+
+const server = createServer(
+  redis
+    ? (_req, res) => {
+        redis.get(key).then(
+          (value) => answer(res, value ? 200 : 404),
+          () => answer(res, 503),
+        );
+      }
+    : (_req, res) => answer(res, 200),
+);
+server.keepAliveTimeout = 65_000;
+server.listen(port, '127.0.0.1');
 process.on('SIGTERM', () => {
   server.close();
-  void redis.del(key).finally(() => redis.disconnect());
+  server.closeAllConnections();
+  if (redis) void redis.del(key).finally(() => redis.disconnect());
 });

@@ -36,13 +36,21 @@ export interface Flavour {
    * for a client that cannot follow one (XHR, no text/html); 'status' is always 401 with the Location.
    */
   readonly signIn: 'redirect' | 'status';
+  /**
+   * Which answers carry a body, so that the proxy can keep its connection to Gatehouse (docs/decisions.md,
+   * "Keep-alive answers"): a proxy reuses a connection only once it has read the whole answer, and an answer it
+   * never shows is never read. 'none': no answer has one (nginx's auth_request never reads the subrequest's body and
+   * closes the connection rather than read it). 'refusals': the proxy relays every answer but a pass to the client
+   * as it is, so those keep Authelia's bodies; the pass, never shown, has none.
+   */
+  readonly bodies: 'none' | 'refusals';
 }
 
 const SAFE_CALLS: readonly string[] = ['GET', 'HEAD'];
 
 export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
-  // nginx auth_request: only the status of the subrequest counts, so the sign-in answer is a 401 whose Location
-  // nginx copies into its own redirect.
+  // nginx auth_request: only the status and headers of the subrequest count, so the sign-in answer is a 401 whose
+  // Location nginx copies into its own redirect, and nothing has a body.
   'auth-request': {
     callMethods: SAFE_CALLS,
     targetUrl: fromOriginalUrl,
@@ -50,6 +58,7 @@ export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
     unusableStatus: 400,
     portal: { query: 'authelia_url', otherwise: 'cookie-domain-portal' },
     signIn: 'status',
+    bodies: 'none',
   },
   // Traefik, Caddy, HAProxy: the answer is relayed to the client as it is.
   'forward-auth': {
@@ -59,6 +68,7 @@ export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
     unusableStatus: 400,
     portal: { query: 'authelia_url', otherwise: 'cookie-domain-portal' },
     signIn: 'redirect',
+    bodies: 'refusals',
   },
   // Authelia's legacy /api/verify: any method, either header set; what it cannot use is a 401 without Location,
   // and so is a visitor to sign in when no `rd` or X-Authelia-URL names the portal.
@@ -69,6 +79,7 @@ export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
     unusableStatus: 401,
     portal: { query: 'rd', header: 'x-authelia-url', otherwise: 'none' },
     signIn: 'redirect',
+    bodies: 'refusals',
   },
 };
 

@@ -92,7 +92,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
           { requestId: requestIdOf(req), flavour: endpoint.flavour },
           'basic credentials not checked: another check of this user is in progress',
         );
-        answer(res, 503, ['Retry-After', '1']);
+        answer(res, FLAVOURS[endpoint.flavour], 503, ['Retry-After', '1']);
         return;
       }
       // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
@@ -101,7 +101,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       const backend = deps.outages ? backendOf(error) : undefined;
       if (backend !== undefined) deps.outages!.answered503(backend, error);
       else deps.logger.error({ err: error, requestId: requestIdOf(req), flavour: endpoint.flavour }, 'authz failed');
-      answer(res, 503);
+      answer(res, FLAVOURS[endpoint.flavour], 503);
     } finally {
       deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);
     }
@@ -115,7 +115,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const flavour = endpoint.flavour;
     const row = FLAVOURS[flavour];
     if (row.callMethods !== undefined && !row.callMethods.includes(req.method ?? '')) {
-      answer(res, 405, ['Allow', row.callMethods.join(', ')]);
+      answer(res, row, 405, ['Allow', row.callMethods.join(', ')]);
       return 'bad_request';
     }
     const parsed = readTarget(flavour, req.headers, req.method ?? 'GET');
@@ -149,15 +149,15 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       );
     }
     if (outcome.challenge !== undefined && outcome.result !== 'allowed' && outcome.result !== 'forbidden') {
-      answer(res, outcome.challenge.status, [outcome.challenge.header, REALM]);
+      answer(res, row, outcome.challenge.status, [outcome.challenge.header, REALM]);
       return outcome.result;
     }
     switch (outcome.result) {
       case 'allowed':
-        answer(res, 200, outcome.user ? identityHeaders(outcome.user) : undefined);
+        answerAllowed(res, outcome.user);
         break;
       case 'forbidden':
-        answer(res, 403);
+        answer(res, row, 403);
         break;
       case 'bad_credentials':
       case 'sign_in':
@@ -316,7 +316,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   ): AuthzResult {
     if (debug())
       deps.logger.debug({ requestId: requestIdOf(req), flavour: endpoint.flavour, reason }, 'authz bad request');
-    answer(res, FLAVOURS[endpoint.flavour].unusableStatus);
+    const row = FLAVOURS[endpoint.flavour];
+    answer(res, row, row.unusableStatus);
     return 'bad_request';
   }
 
@@ -329,14 +330,15 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   ): void {
     if (portal === null) {
       // No portal named and none to fall back on: nowhere to send the visitor.
-      answer(res, 401);
+      answer(res, row, 401);
       return;
     }
     const location = portalRedirect(portal, target);
-    if (row.signIn === 'status' || wantsStatusOnly(req)) answerLocation(res, 401, target, location);
+    if (row.signIn === 'status' || wantsStatusOnly(req)) answerLocation(res, row, 401, target, location);
     else
       answerLocation(
         res,
+        row,
         target.method === 'GET' || target.method === 'HEAD' || target.method === 'OPTIONS' ? 302 : 303,
         target,
         location,
@@ -358,10 +360,20 @@ function challengeOf(strategy: AuthnStrategy): Challenge | undefined {
 }
 
 /**
- * A Location answer as Authelia writes it: an HTML body linking to it (`<a href="...">302 Found</a>`, the URL
- * HTML-escaped), none when the original request was a HEAD.
+ * A Location answer as Authelia writes it where the proxy shows it: an HTML body linking to it
+ * (`<a href="...">302 Found</a>`, the URL HTML-escaped), none when the original request was a HEAD.
  */
-function answerLocation(res: ServerResponse, status: 302 | 303 | 401, target: Target, location: string): void {
+function answerLocation(
+  res: ServerResponse,
+  row: Flavour,
+  status: 302 | 303 | 401,
+  target: Target,
+  location: string,
+): void {
+  if (!hasBody(row, status)) {
+    answerEmpty(res, status, ['Location', location]);
+    return;
+  }
   const text = status === 302 ? 'Found' : status === 303 ? 'See Other' : 'Unauthorized';
   const body =
     target.method === 'HEAD' || res.req.method === 'HEAD'
@@ -425,14 +437,16 @@ function queryEscape(value: string): string {
 }
 
 /**
- * Identity headers for the upstream. Values are sent as UTF-8 bytes (Node writes header strings as latin1, so the
- * UTF-8 bytes are passed through as latin1 code units); the users file refuses control characters in them.
+ * Identity headers for the upstream, after the empty answer's own (a pass is never shown to a client). Values are
+ * sent as UTF-8 bytes (Node writes header strings as latin1, so the UTF-8 bytes are passed through as latin1 code
+ * units); the users file refuses control characters in them.
  */
-function identityHeaders(user: UserDetails): HeaderList {
-  // The provider hands out the same object until the users file changes, so the encoded headers are made once.
-  let headers = identityHeaderCache.get(user);
+function allowedHeaders(user: UserDetails): HeaderList {
+  // The provider hands out the same object until the users file changes, so the list is made once per user.
+  let headers = allowedHeaderCache.get(user);
   if (headers === undefined) {
     headers = [
+      ...EMPTY_ANSWER,
       'Remote-User',
       utf8Header(user.username),
       'Remote-Groups',
@@ -442,12 +456,12 @@ function identityHeaders(user: UserDetails): HeaderList {
       'Remote-Email',
       utf8Header(user.emails[0] ?? ''),
     ];
-    identityHeaderCache.set(user, headers);
+    allowedHeaderCache.set(user, headers);
   }
   return headers;
 }
 
-const identityHeaderCache = new WeakMap<UserDetails, HeaderList>();
+const allowedHeaderCache = new WeakMap<UserDetails, HeaderList>();
 
 function utf8Header(value: string): string {
   // eslint-disable-next-line no-control-regex
@@ -464,16 +478,39 @@ function queryParam(rawUrl: string | undefined, name: string): string | undefine
 /** Headers as a flat [name, value, ...] list: Node's fastest path for writing them. */
 type HeaderList = string[];
 
-/** `<status> <text>` as the body, as Authelia answers (its tests compare it). */
-function answer(res: ServerResponse, status: number, headers?: HeaderList): void {
-  const body =
-    status === 200
-      ? '200 OK'
-      : status === 302
-        ? '302 Found'
-        : status === 303
-          ? '303 See Other'
-          : `${status} ${STATUS_TEXT[status] ?? ''}`;
+/**
+ * The headers of an answer without a body. `Content-Length: 0` (never chunked framing, never no length at all) is
+ * the one framing after which nginx keeps the upstream connection without reading anything, and Go's client
+ * (Traefik, Caddy) hands it back to its pool at once. Nothing to type, so no Content-Type. Never modified.
+ */
+const EMPTY_ANSWER: HeaderList = ['Content-Length', '0', 'Cache-Control', 'no-store'];
+
+/** Whether the flavour's proxy may show this answer to a client, and so whether it has a body (Flavour.bodies). */
+function hasBody(row: Flavour, status: number): boolean {
+  return row.bodies === 'refusals' && status !== 200;
+}
+
+/** The pass, for every flavour: no body (never shown), the user's identity headers when someone is named. */
+function answerAllowed(res: ServerResponse, user: UserDetails | undefined): void {
+  res.writeHead(200, user === undefined ? EMPTY_ANSWER : allowedHeaders(user));
+  res.end();
+}
+
+function answerEmpty(res: ServerResponse, status: number, headers?: HeaderList): void {
+  res.writeHead(status, headers === undefined ? EMPTY_ANSWER : [...EMPTY_ANSWER, ...headers]);
+  res.end();
+}
+
+/**
+ * A refusal: `<status> <text>` as the body, as Authelia answers (its tests compare it), where the proxy relays it to
+ * the client; no body where it never does (nginx's auth_request).
+ */
+function answer(res: ServerResponse, row: Flavour, status: number, headers?: HeaderList): void {
+  if (!hasBody(row, status)) {
+    answerEmpty(res, status, headers);
+    return;
+  }
+  const body = `${status} ${STATUS_TEXT[status] ?? ''}`;
   const list = [
     'Content-Type',
     'text/plain; charset=utf-8',

@@ -3,6 +3,7 @@
 // are used here too: what validates is exactly what compiles.
 import {
   parseDomainPattern,
+  type DomainPattern,
   parseDomainRegex,
   parseResourceRegex,
   parseRuleNetwork,
@@ -36,8 +37,35 @@ export interface CompiledRule {
   readonly criteria: readonly Criterion[];
   readonly matched: AccessDecision;
   readonly potential: AccessDecision;
-  /** The hosts, when the domain criterion is nothing but exact hosts (see RulesByHost). */
-  readonly exactHosts: readonly string[] | undefined;
+  /** Which hosts the domain criterion can match at all, for the rules index (rules-index.ts). */
+  readonly reach: DomainReach;
+}
+
+/**
+ * The hosts a rule's domain criterion can match, as the rules index files them: `exact` hosts; `suffixes` such as
+ * `.example.com`, from `*.example.com` and from the templates `{user}.example.com` and `{group}-app.example.com`
+ * (whatever the template stands for, the host ends with the part from the suffix's first dot on); `anyHost` when a
+ * `domain_regex` could match any host. A host outside all three makes the domain criterion MISS.
+ */
+export interface DomainReach {
+  readonly exact: readonly string[];
+  readonly suffixes: readonly string[];
+  readonly anyHost: boolean;
+}
+
+function domainReach(domains: readonly DomainPattern[], regexCount: number): DomainReach {
+  const exact: string[] = [];
+  const suffixes: string[] = [];
+  for (const domain of domains) {
+    if (domain.kind === 'exact') exact.push(domain.host);
+    // A template's suffix is the rest of its first label (maybe empty), then a dot and the domain.
+    else suffixes.push(domain.kind === 'wildcard' ? domain.suffix : domain.suffix.slice(domain.suffix.indexOf('.')));
+  }
+  return Object.freeze({
+    exact: Object.freeze([...new Set(exact)]),
+    suffixes: Object.freeze([...new Set(suffixes)]),
+    anyHost: regexCount > 0,
+  });
 }
 
 export function compileRule(
@@ -87,13 +115,12 @@ export function compileRule(
   }
   const decision = (subjectRequired: boolean): AccessDecision =>
     Object.freeze({ policy: rule.policy, rule: position, subjectRequired });
-  const exactHosts = domains.flatMap((domain) => (domain.kind === 'exact' ? [domain.host] : []));
   return {
     position,
     policy: rule.policy,
     criteria,
     matched: decision(false),
     potential: decision(true),
-    exactHosts: domainRegexes.length === 0 && exactHosts.length === domains.length ? exactHosts : undefined,
+    reach: domainReach(domains, domainRegexes.length),
   };
 }

@@ -1,8 +1,9 @@
 // The access-control rules engine (SPEC §3, Authelia's semantics): rules are compiled once, at start, into plain
 // matchers that the authz hot path only reads. `evaluate` walks the rules top to bottom and stops at the first
-// whose every criterion matches. The decisions are made in advance and the per-request scratch state is reused
-// (evaluation is synchronous, so it is never shared by two requests at once); what a request needs is worked out
-// once and only when a rule asks (its query string, its client address). Regexes run on RE2 (config/go-regex.ts).
+// whose every criterion matches, skipping the rules whose domain cannot match the host (rules-index.ts). The
+// decisions are made in advance and the per-request scratch state is reused (evaluation is synchronous, so it is
+// never shared by two requests at once); what a request needs is worked out once and only when a rule asks (its
+// query string, its client address). Regexes run on RE2 (config/go-regex.ts).
 //
 // Each criterion answers HIT, MISS, or MAY: "matches if the user turns out to be the right one", which only an
 // anonymous request can get, from `subject`, a `{user}`/`{group}` domain or a User/Group regex group. A rule with
@@ -10,8 +11,9 @@
 // then evaluates again with the real subject, for whom every criterion is a plain HIT or MISS.
 //
 // Read top to bottom: rules-request.ts (the question, the answer, the per-request state), rules-subject.ts (names
-// and regex groups against the subject), rules-criteria.ts (the six criteria), rules-compile.ts (one rule), then
-// this file: which rules can match a host, and the evaluation loop of the hot path.
+// and regex groups against the subject), rules-criteria.ts (the six criteria), rules-compile.ts (one rule),
+// rules-index.ts (which rules can match a host), then this file: the evaluation loop of the hot path, which visits
+// only the rules the index gives for the host, in their configured order.
 //
 // Choices where Authelia's documentation is silent (documented here, tested in test/unit/authz/rules.test.ts):
 // - `resources` match the canonical path + query of resource-path.ts: decoded, dot segments resolved, as Authelia.
@@ -25,6 +27,7 @@ import { parseNetwork } from '../config/networks.js';
 import { ConfigError } from '../config/problems.js';
 import type { AccessControlConfig, DefinitionsConfig, Policy } from '../config/schema.js';
 import { compileRule, valid, type CompiledRule } from './rules-compile.js';
+import { END, RulesIndex } from './rules-index.js';
 import {
   MAY,
   MISS,
@@ -52,42 +55,28 @@ export interface RuleInspection {
   criteria: Partial<Record<CriterionKind, Match>>;
 }
 
-/**
- * A pre-filter, so evaluation does not test every rule's domain: for a host, the rules that can possibly match it,
- * in order: those naming the host exactly, and those with a wildcard, template or regex. Every other rule's domain
- * criterion would MISS, so leaving them out changes no decision.
- */
-class RulesByHost {
-  private readonly byHost = new Map<string, readonly CompiledRule[]>();
-  private readonly anyHost: readonly CompiledRule[];
-
-  constructor(rules: readonly CompiledRule[]) {
-    this.anyHost = rules.filter((rule) => rule.exactHosts === undefined);
-    const hosts = new Set(rules.flatMap((rule) => rule.exactHosts ?? []));
-    for (const host of hosts) {
-      this.byHost.set(
-        host,
-        rules.filter((rule) => rule.exactHosts === undefined || rule.exactHosts.includes(host)),
-      );
-    }
+/** The rule's decision if every criterion matches (HIT, or MAY for an anonymous request), else undefined. */
+function decide(rule: CompiledRule, state: RequestState): AccessDecision | undefined {
+  let potential = false;
+  for (const criterion of rule.criteria) {
+    const match = criterion.test(state);
+    if (match === MISS) return undefined;
+    if (match === MAY) potential = true;
   }
-
-  for(host: string): readonly CompiledRule[] {
-    return this.byHost.get(host) ?? this.anyHost;
-  }
+  return potential ? rule.potential : rule.matched;
 }
 
 export class AccessControl implements CompiledAccessControl {
   private readonly state = new RequestState();
   private readonly defaultDecision: AccessDecision;
-  private readonly candidates: RulesByHost;
+  private readonly index: RulesIndex;
 
   constructor(
     private readonly rules: readonly CompiledRule[],
     defaultPolicy: Policy,
   ) {
     this.defaultDecision = Object.freeze({ policy: defaultPolicy, rule: 0, subjectRequired: false });
-    this.candidates = new RulesByHost(rules);
+    this.index = new RulesIndex(rules);
   }
 
   get ruleCount(): number {
@@ -98,16 +87,25 @@ export class AccessControl implements CompiledAccessControl {
     const state = this.state;
     state.load(request);
     try {
-      rules: for (const rule of this.candidates.for(state.host)) {
-        let potential = false;
-        for (const criterion of rule.criteria) {
-          const match = criterion.test(state);
-          if (match === MISS) continue rules;
-          if (match === MAY) potential = true;
-        }
-        return potential ? rule.potential : rule.matched;
+      const { exact, bySuffix } = this.index.candidates(state.host);
+      const anyHost = this.index.anyHost;
+      // Merges the three ascending lists (each ends in END) into the rules in their configured order, each once
+      // (a rule naming a host and one of its suffixes is in two lists).
+      let e = 0;
+      let s = 0;
+      let a = 0;
+      for (;;) {
+        const x = exact[e]!;
+        const y = bySuffix[s]!;
+        const z = anyHost[a]!;
+        const next = Math.min(x, y, z);
+        if (next === END) return this.defaultDecision;
+        if (x === next) e++;
+        if (y === next) s++;
+        if (z === next) a++;
+        const decision = decide(this.rules[next]!, state);
+        if (decision !== undefined) return decision;
       }
-      return this.defaultDecision;
     } finally {
       state.clear();
     }

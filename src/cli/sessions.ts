@@ -1,7 +1,7 @@
 // `gatehouse sessions revoke USER`: ends every session of a user in Redis, on every replica at once (the session
 // service lists each user's sessions; see session/service.ts). Only Redis can be reached from outside the server.
 import type { Config } from '../config/schema.js';
-import { createRedisSessionStore } from '../session/redis-store.js';
+import { createRedisSessionStore, describeRedisTarget } from '../session/redis-store.js';
 import { SessionService } from '../session/service.js';
 import { SessionStoreUnavailableError } from '../observability/backend-errors.js';
 import { safeText } from '../text/safe-text.js';
@@ -27,7 +27,7 @@ export async function revokeSessions(config: Config, username: string): Promise<
   } catch (error) {
     if (error instanceof SessionStoreUnavailableError) {
       const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new SessionsCommandError(`Redis at ${redis.host}:${redis.port} did not answer${cause}`);
+      throw new SessionsCommandError(`${describeRedisTarget(redis)} did not answer${cause}`);
     }
     throw error;
   } finally {

@@ -377,6 +377,26 @@ export const configSchema = z.strictObject({
             })
             .prefault({})
             .meta({ description: 'the in-process session cache, kept honest by Redis client tracking' }),
+          cluster: z
+            .strictObject({
+              nodes: z
+                .array(
+                  z.strictObject({
+                    host: z.string().min(1).meta({ description: 'cluster node host' }),
+                    port: z.number().int().min(1).max(65535).default(6379).meta({ description: 'cluster node port' }),
+                  }),
+                )
+                .min(1, 'must list at least one node of the cluster')
+                .meta({
+                  description:
+                    'some nodes of the cluster, asked for the rest (with cluster, session.redis.host and port are not used)',
+                }),
+            })
+            .optional()
+            .meta({
+              description:
+                'Redis Cluster or Valkey Cluster (username, password, tls and key_prefix from session.redis; database 0 only)',
+            }),
         })
         .optional()
         .meta({ description: 'shared sessions for several replicas (absent: in memory, one replica)' }),

@@ -237,6 +237,23 @@ const checkStorage: Check = (config, findings) => {
   }
 };
 
+// A cluster has one database (0) and no Sentinel; a hash tag in the prefix would put every key in one slot, on one
+// primary, which is what a cluster is meant to avoid.
+const checkRedisCluster: Check = (config, findings) => {
+  const redis = config.session.redis;
+  if (redis?.cluster === undefined) return;
+  if (redis.high_availability !== undefined)
+    problem(findings, 'session.redis', 'configure one of cluster or high_availability (Sentinel), not both');
+  if (redis.database_index !== 0)
+    problem(findings, 'session.redis.database_index', 'must be 0 with cluster: a Redis Cluster has only database 0');
+  if (/[{}]/.test(redis.key_prefix))
+    problem(
+      findings,
+      'session.redis.key_prefix',
+      'must not contain { or } with cluster: a hash tag would put every key in one hash slot, on one node',
+    );
+};
+
 const checkAccessControl: Check = (config, findings) => {
   const problems = accessControlProblems(config.access_control, config.definitions);
   findings.problems.push(...problems);
@@ -253,5 +270,6 @@ const CHECKS: readonly Check[] = [
   checkWebauthn,
   checkTelemetry,
   checkStorage,
+  checkRedisCluster,
   checkAccessControl,
 ];

@@ -40,6 +40,10 @@ export function createGatehouseServer(
       portal(req, res);
     },
   );
+  // Proxies ask over connections they keep (docs/operators-guide.md, "Keeping the proxy's connections to Gatehouse
+  // open"). An idle one is kept longer here than nginx keeps it (upstream keepalive_timeout, 60 s by default), so
+  // nginx is the side that closes it and never sends a question down a connection Gatehouse is closing. Go's client
+  // (Traefik, Caddy: 90 s, 2 min) retries a GET that meets a connection the server closed while idle.
   server.keepAliveTimeout = 65_000;
   return server;
 }

@@ -1,14 +1,15 @@
-// The Redis SessionStore (standalone or Sentinel). It fails closed and fast: while Redis cannot answer, every
+// The Redis SessionStore (standalone, Sentinel or Cluster). It fails closed and fast: while Redis cannot answer, every
 // call rejects within about two seconds with SessionStoreUnavailableError (answered 5xx, never "signed out",
 // SPEC §4), and the client keeps reconnecting in the background so the gate recovers by itself.
 import type { ConnectionOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { SessionStoreUnavailableError } from '../observability/backend-errors.js';
 import type { SessionStore } from './store.js';
 import { minimumTlsVersion } from '../config/tls.js';
 import type { OutageReporter } from '../observability/outages.js';
+import { clusterClientSetup, deleteIndexedAcrossSlots, type NodeOptions } from './redis-cluster.js';
 
 export type RedisConfig = NonNullable<Config['session']['redis']>;
 export type RedisStoreLogger = Pick<Logger, 'warn' | 'info'>;
@@ -33,15 +34,28 @@ const DELETE_IF_EQUALS =
 const INDEX_ADD =
   "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3]) redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES') redis.call('PEXPIREAT', KEYS[1], last[2]) return 1";
 // The set and every key in it deleted in one step, so a regenerate (take the old key, keep the new one listed) racing
-// with it loses either way. The member keys are not declared: Gatehouse runs on standalone Redis or Sentinel only.
+// with it loses either way. The member keys are not declared, which only a single node allows: on a cluster they
+// are in other slots, and `deleteIndexedAcrossSlots` does this in rounds instead.
 const DELETE_INDEXED =
   "local members = redis.call('ZRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) local n = 0 for _, key in ipairs(members) do n = n + redis.call('DEL', key) end return n";
 const EXPIRE_IF_EQUALS =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 export interface RedisSessionStore extends SessionStore {
-  /** The underlying client, for the benchmark and tests; the store owns its lifecycle. */
-  readonly client: Redis;
+  /** The underlying client (a Cluster with `session.redis.cluster`), for the benchmark and tests; the store owns its lifecycle. */
+  readonly client: Redis | Cluster;
+}
+
+/** Whether sessions live in a Redis Cluster: there is then no single node to open a connection to. */
+export function isRedisCluster(config: RedisConfig): boolean {
+  return config.cluster !== undefined;
+}
+
+/** Where the store is, for messages (never credentials). */
+export function describeRedisTarget(config: RedisConfig): string {
+  if (config.cluster) return `Redis Cluster (${config.cluster.nodes.map((n) => `${n.host}:${n.port}`).join(', ')})`;
+  if (config.high_availability) return `Redis Sentinel master '${config.high_availability.sentinel_name}'`;
+  return `Redis at ${config.host}:${config.port}`;
 }
 
 function tlsOptions(tls: RedisConfig['tls']): ConnectionOptions | undefined {
@@ -53,28 +67,38 @@ function tlsOptions(tls: RedisConfig['tls']): ConnectionOptions | undefined {
   };
 }
 
-/**
- * ioredis options from the config. `key_prefix` is not used here: the SessionService puts it in the key itself,
- * since the key is also the encryption's associated data. `maximum_active_connections` has no meaning for ioredis,
- * which pipelines every command over one connection.
- */
-export function redisClientOptions(config: RedisConfig): RedisOptions {
-  const tls = tlsOptions(config.tls);
-  const common: RedisOptions = {
+/** What every connection shares, single node or cluster node: credentials, TLS, timeouts, its name. */
+function connectionOptions(config: RedisConfig): NodeOptions {
+  return {
     username: config.username,
     password: config.password,
-    db: config.database_index,
-    tls,
-    enableOfflineQueue: false,
+    tls: tlsOptions(config.tls),
     // Commands issued in the same event-loop tick (concurrent authz calls) go out in one write: fewer syscalls on the
     // hot path, same answers.
     enableAutoPipelining: true,
     commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
+    connectionName: 'gatehouse',
+  };
+}
+
+/**
+ * ioredis options from the config, for one Redis (standalone or the Sentinel master). `key_prefix` is not used
+ * here: the SessionService puts it in the key itself, since the key is also the encryption's associated data.
+ * `maximum_active_connections` has no meaning for ioredis, which pipelines every command over one connection.
+ * A cluster has no one node to connect to: `session.redis.cluster` throws here rather than connect to the unused
+ * host and port (check `isRedisCluster` first).
+ */
+export function redisClientOptions(config: RedisConfig): RedisOptions {
+  if (isRedisCluster(config))
+    throw new Error('session.redis.cluster: a Redis Cluster is reached through the Cluster client, not one node');
+  const common: RedisOptions = {
+    ...connectionOptions(config),
+    db: config.database_index,
+    enableOfflineQueue: false,
     // Never give up reconnecting: the gate must come back without a restart once Redis does.
     retryStrategy: reconnectDelay,
-    connectionName: 'gatehouse',
   };
   const sentinel = config.high_availability;
   if (sentinel === undefined) return { ...common, host: config.host, port: config.port };
@@ -86,19 +110,25 @@ export function redisClientOptions(config: RedisConfig): RedisOptions {
     sentinelPassword: sentinel.sentinel_password,
     sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
     sentinelRetryStrategy: reconnectDelay,
-    enableTLSForSentinelMode: tls !== undefined,
-    sentinelTLS: tls,
+    enableTLSForSentinelMode: common.tls !== undefined,
+    sentinelTLS: common.tls,
   };
 }
 
+function openClient(config: RedisConfig): Redis | Cluster {
+  if (!isRedisCluster(config)) return new Redis(redisClientOptions(config));
+  const { nodes, options } = clusterClientSetup(config, connectionOptions(config), reconnectDelay);
+  return new Cluster(nodes, options);
+}
+
 class IoRedisSessionStore implements RedisSessionStore {
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   /** Pending until the first connection attempt ends either way; calls made during start-up wait for it. */
   #firstAttempt: Promise<void> | undefined;
   #closing = false;
 
   constructor(config: RedisConfig, logger?: RedisStoreLogger, outage?: OutageReporter) {
-    this.client = new Redis(redisClientOptions(config));
+    this.client = openClient(config);
     this.#firstAttempt = this.#settleOnFirstAttempt();
     if (outage) this.#reportConnectionChanges(outage);
     else this.#logConnectionChanges(logger);
@@ -150,7 +180,9 @@ class IoRedisSessionStore implements RedisSessionStore {
   }
 
   async deleteIndexed(indexKey: string): Promise<number> {
-    return (await this.#run(() => this.client.eval(DELETE_INDEXED, 1, indexKey))) as number;
+    const client = this.client;
+    if (client instanceof Cluster) return this.#run(() => deleteIndexedAcrossSlots(client, indexKey));
+    return (await this.#run(() => client.eval(DELETE_INDEXED, 1, indexKey))) as number;
   }
 
   async ping(): Promise<void> {

@@ -39,6 +39,9 @@ describe('fail closed when Redis or PostgreSQL is away, recover when back', () =
     assert.equal(nginx.headers['remote-user'], undefined);
     const traefik = await forwardAuth(t, 'https://app.example.com/', { cookie: john });
     assert.equal(traefik.status, 503);
+    // No body where the proxy never reads one (nginx: keepalive-answers.test.ts); Authelia's words where it shows them.
+    assert.equal(nginx.headers['content-length'], '0');
+    assert.equal(traefik.text, '503 Service Unavailable');
     const portal = await request(t.url).get('/api/state').set('Host', 'auth.example.com').set('Cookie', john);
     assert.equal(portal.status, 503);
     assert.equal(portal.body.status, 'KO');
