@@ -40,6 +40,8 @@ export class SessionService {
   readonly #keyPrefix: string;
   readonly #now: () => number;
   readonly #cache: SessionCache;
+  /** Sessions whose activity touch is in flight (at most one per session at a time). */
+  readonly #touching = new Set<string>();
 
   constructor(store: SessionStore, options: SessionServiceOptions) {
     this.#store = store;
@@ -179,13 +181,24 @@ export class SessionService {
    */
   async touch(session: Session, cookie: CookieSettings): Promise<void> {
     if (!this.touchDue(session, cookie)) return;
-    session.data.lastActivity = this.#now();
-    await this.save(session, cookie);
+    // Until this write is answered, loads still see the old timestamp: without this mark every request in that
+    // window would write too (a burst of writes, and as many reports to every replica, at high concurrency).
+    this.#touching.add(session.id);
+    try {
+      session.data.lastActivity = this.#now();
+      await this.save(session, cookie);
+    } finally {
+      this.#touching.delete(session.id);
+    }
   }
 
   /** Whether `touch` would write: lets the hot path skip the call (and its promise) in the common case. */
   touchDue(session: Session, cookie: CookieSettings): boolean {
-    return !isRememberMe(session.data, cookie) && this.#now() - session.data.lastActivity >= TOUCH_INTERVAL_MS;
+    return (
+      !isRememberMe(session.data, cookie) &&
+      this.#now() - session.data.lastActivity >= TOUCH_INTERVAL_MS &&
+      !this.#touching.has(session.id)
+    );
   }
 
   async #loadOne(id: string, cookie: CookieSettings): Promise<Session | undefined> {
