@@ -1,24 +1,26 @@
 // A throw-away Redis Cluster on loopback ports for tests: three primaries with one replica each, six `redis-server
 // --cluster-enabled yes` processes in a temporary directory joined by `redis-cli --cluster create`. The node timeout
 // is short so a killed primary's replica takes over in a few seconds. `stop` kills them all and removes the files.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { freePort } from './process.js';
+import {
+  HOST,
+  infoField as field,
+  type RedisProcess as NodeProcess,
+  startRedisServer,
+  stopRedisServer as stopNode,
+  until,
+  withRedisAt as withNode,
+} from './redis-server.js';
 
-const HOST = '127.0.0.1';
 const PRIMARIES = 3;
 const REPLICAS_PER_PRIMARY = 1;
 /** A node silent this long is flagged failing; its replica then stands for election. Short so a test is quick. */
 const NODE_TIMEOUT_MS = 1000;
-
-interface NodeProcess {
-  port: number;
-  child: ChildProcess;
-  output(): string;
-}
 
 /** One line of CLUSTER NODES, the parts tests need. */
 export interface ClusterNodeInfo {
@@ -48,54 +50,6 @@ export interface RedisClusterUnderTest {
   /** Resolves with the port of the replica promoted in place of the killed primary, once the cluster is ok again. */
   waitForFailover(killedPort: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
-}
-
-function client(port: number): Redis {
-  const redis = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  return redis;
-}
-
-async function withNode<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = client(port);
-  try {
-    await redis.connect();
-    return await use(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    const value = await probe().catch((error: unknown) => {
-      lastError = error;
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`${what}: not reached within ${timeoutMs} ms${why}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A field of an INFO or CLUSTER INFO reply (`name:value` lines). */
-function field(info: string, name: string): string | undefined {
-  return info
-    .split(/\r?\n/)
-    .find((line) => line.startsWith(`${name}:`))
-    ?.slice(name.length + 1);
 }
 
 /** CLUSTER NODES: `<id> <ip:port@bus> <flags> <primary|-> <ping> <pong> <epoch> <link> <slot>...` per line. */
@@ -141,31 +95,7 @@ async function startNode(dir: string): Promise<NodeProcess> {
     '--dir',
     dir,
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (error) => reject(new Error(`cannot start redis-server (is it installed?): ${error.message}`)));
-  });
-  const node = { port, child, output: () => output };
-  await until(`redis-server on ${port} answers`, 5000, async () => {
-    if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited:\n${output}`);
-    return (await withNode(port, (redis) => redis.ping())) === 'PONG' ? true : undefined;
-  }).catch(async (error: unknown) => {
-    await stopNode(node);
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${output}`);
-  });
-  return node;
-}
-
-function stopNode(node: NodeProcess): Promise<void> {
-  if (node.child.exitCode !== null || node.child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    node.child.once('exit', () => resolve());
-    node.child.kill('SIGKILL');
-  });
+  return startRedisServer(args, port);
 }
 
 function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {

@@ -1,26 +1,26 @@
 // A throw-away Redis Sentinel deployment on loopback ports for tests: one primary, one replica and three
 // sentinels, all started from Debian's `redis-server` binary (`--sentinel` runs it as a sentinel). Timings are
 // short so a failover completes in a few seconds.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { freePort } from './process.js';
+import {
+  HOST,
+  infoField,
+  type RedisProcess,
+  startRedisServer as startRedis,
+  stopRedisServer as stopProcess,
+  until,
+  withRedisAt as withClient,
+} from './redis-server.js';
 
 export const MASTER_NAME = 'mymaster';
-const HOST = '127.0.0.1';
 const QUORUM = 2;
 const SENTINELS = 3;
 /** A primary silent this long is subjectively down; short so the test is quick. */
 const DOWN_AFTER_MS = 1000;
 const FAILOVER_TIMEOUT_MS = 5000;
-
-interface RedisProcess {
-  port: number;
-  child: ChildProcess;
-  output(): string;
-}
 
 export interface SentinelCluster {
   primaryPort: number;
@@ -40,81 +40,12 @@ export interface SentinelCluster {
   stop(): Promise<void>;
 }
 
-function client(port: number): Redis {
-  const redis = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  return redis;
-}
-
-async function withClient<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = client(port);
-  try {
-    await redis.connect();
-    return await use(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A field of an INFO section (`name:value` lines). */
-function infoField(info: string, name: string): string | undefined {
-  return info
-    .split(/\r?\n/)
-    .find((line) => line.startsWith(`${name}:`))
-    ?.slice(name.length + 1);
-}
-
 /** SENTINEL MASTER's flat [name, value, ...] reply as a map. */
 function pairs(reply: unknown): Map<string, string> {
   const list = Array.isArray(reply) ? (reply as string[]) : [];
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < list.length; i += 2) map.set(list[i]!, list[i + 1]!);
   return map;
-}
-
-async function startRedis(args: string[], port: number): Promise<RedisProcess> {
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const spawned = new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (error) => reject(new Error(`cannot start redis-server (is it installed?): ${error.message}`)));
-  });
-  await spawned;
-  await until(`redis-server on ${port} answers`, 5000, async () => {
-    if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited:\n${output}`);
-    return (await withClient(port, (redis) => redis.ping())) === 'PONG' ? true : undefined;
-  }).catch((error: unknown) => {
-    child.kill('SIGKILL');
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${output}`);
-  });
-  return { port, child, output: () => output };
-}
-
-function stopProcess(node: RedisProcess): Promise<void> {
-  if (node.child.exitCode !== null || node.child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    node.child.once('exit', () => resolve());
-    node.child.kill('SIGKILL');
-  });
 }
 
 export async function startSentinelCluster(): Promise<SentinelCluster> {

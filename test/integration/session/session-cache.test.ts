@@ -3,10 +3,10 @@
 // two replicas, each with its own cache and feed.
 import { describe, it, beforeAll, afterAll, beforeEach, afterEach } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from '../../helpers/process.js';
 import { Relay } from '../../helpers/relay.js';
+import { type RedisProcess, startRedisServer, stopRedisServer } from '../../helpers/redis-server.js';
 import type { CookieSettings } from '../../../src/config/cookies.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { sessionKeyPrefix, sessionStoreKey } from '../../../src/session/crypto.js';
@@ -104,7 +104,7 @@ async function replica(config: RedisConfig, feedPort: number, now?: () => number
 }
 
 describe('issue 10 §1 session cache over a real Redis', () => {
-  let server: ChildProcess;
+  let server: RedisProcess | undefined;
   let port: number;
   let config: RedisConfig;
   let raw: Redis;
@@ -114,12 +114,9 @@ describe('issue 10 §1 session cache over a real Redis', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    server = spawn(
-      'redis-server',
+    server = await startRedisServer(
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
+      port,
     );
     raw = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 100 });
     raw.on('error', () => undefined);
@@ -135,7 +132,7 @@ describe('issue 10 §1 session cache over a real Redis', () => {
   afterAll(async () => {
     await relay?.cut();
     raw?.disconnect();
-    server?.kill('SIGKILL');
+    if (server) await stopRedisServer(server);
   });
 
   beforeEach(async () => {
