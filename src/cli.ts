@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy,
-// storage user webauthn list/delete/import/export, sessions revoke, help. Usage texts live in cli/usage.ts, the
+// storage user webauthn list/delete/import/export, sessions list/revoke, help. Usage texts live in cli/usage.ts, the
 // option parsing (node:util parseArgs) in cli/arguments.ts.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { cookieForTarget } from './config/cookies.js';
 import { commandsFor, manual, usageOf } from './cli/usage.js';
 import { askNewPassword, readLine } from './cli/prompt.js';
 import { deleteKeys, KeyAdminError, listKeys, type DeleteSelector } from './cli/webauthn-admin.js';
-import { revokeSessions, SessionsCommandError } from './cli/sessions.js';
+import { listSessions, revokeSessions, SessionsCommandError } from './cli/sessions.js';
 import { SqlStorage } from './storage/sql-storage.js';
 import { type CliOptions, commandWords, parseCommandLine, UsageError } from './cli/arguments.js';
 
@@ -289,6 +289,29 @@ function noArguments(name: string, positional: readonly string[]): void {
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`, [name]);
 }
 
+/** `sessions list --user U`, `sessions revoke --user U`, and the older `sessions revoke USER`. */
+async function sessionsCommand(sub: string | undefined, more: readonly string[], options: CliOptions): Promise<number> {
+  if (sub !== 'list' && sub !== 'revoke')
+    throw new UsageError(
+      sub === undefined ? "'sessions' needs a command: list or revoke" : `unknown command 'sessions ${sub}'`,
+      ['sessions'],
+    );
+  const words = ['sessions', sub];
+  const given = [...more, ...(options.user === undefined ? [] : [options.user])];
+  if (given.length !== 1 || given[0] === '')
+    throw new UsageError(
+      sub === 'list'
+        ? "'sessions list' takes exactly one --user USER"
+        : "'sessions revoke' takes exactly one USER (or --user USER)",
+      words,
+    );
+  if (sub === 'list' && more.length > 0) throw new UsageError("'sessions list' takes the user as --user USER", words);
+  const username = given[0]!;
+  const { config } = load(options);
+  console.log(sub === 'list' ? await listSessions(config, username) : await revokeSessions(config, username));
+  return 0;
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   const { command, options } = parseCommandLine(argv);
   if (options.version) {
@@ -327,17 +350,8 @@ async function run(argv: readonly string[]): Promise<number> {
       return checkPolicy(sub, more, options);
     case 'storage':
       return storageCommand(command.slice(1), options);
-    case 'sessions': {
-      const words = ['sessions', 'revoke'];
-      if (sub !== 'revoke')
-        throw new UsageError(
-          sub === undefined ? "'sessions' needs a command: revoke" : `unknown command 'sessions ${sub}'`,
-          words,
-        );
-      if (more.length !== 1 || more[0] === '') throw new UsageError("'sessions revoke' takes exactly one USER", words);
-      console.log(await revokeSessions(load(options).config, more[0]!));
-      return 0;
-    }
+    case 'sessions':
+      return sessionsCommand(sub, more, options);
     default:
       throw new UsageError(`unknown command '${name}'`);
   }

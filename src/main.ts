@@ -19,8 +19,9 @@ import { RedisInvalidationFeed } from './session/invalidation.js';
 import { sessionKeyPrefix } from './session/crypto.js';
 import { MemorySessionStore } from './session/memory-store.js';
 import { SessionService } from './session/service.js';
+import { safeText } from './text/safe-text.js';
 import type { UserProvider } from './users/provider.js';
-import { FileUserProvider } from './users/file-provider.js';
+import { FileUserProvider, type UsersChange } from './users/file-provider.js';
 import { PasswordChecker } from './users/password-check.js';
 import { Regulator } from './regulation/regulator.js';
 import { AuthenticationLogPruner, authenticationLogRetentionSeconds } from './regulation/log-pruner.js';
@@ -130,6 +131,8 @@ async function build(
       dummyHashParams: config.authentication_backend.file.password.argon2,
     }));
   opened.push(() => users.close());
+  if (users instanceof FileUserProvider)
+    users.onChange((change) => void endSessionsOfGoneUsers(change, sessions, logger));
   const adapters: Adapters = { storage, sessionStore, users };
 
   const regulator = new Regulator(storage, config.regulation);
@@ -369,4 +372,26 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * A user removed from the users file, or disabled in it, loses every session at once (issue 11), not only at the
+ * next request (which refuses them anyway: the users file is read on every one). Every replica hears its own reload
+ * and does the same; ending sessions already ended ends nothing, so that is harmless.
+ */
+async function endSessionsOfGoneUsers(change: UsersChange, sessions: SessionService, logger: Logger): Promise<void> {
+  const gone = [...new Set([...change.removed, ...change.disabled])];
+  for (const username of gone) {
+    const reason = change.removed.includes(username) ? 'removed' : 'disabled';
+    try {
+      const ended = await sessions.revokeUser(username);
+      logger.info({ user: safeText(username), reason, ended }, 'sessions of a user removed or disabled ended');
+    } catch (error) {
+      // The authz path and the portal still refuse them at their next request; only the early end failed.
+      logger.error(
+        { err: error, user: safeText(username), reason },
+        'could not end the sessions of a user removed or disabled',
+      );
+    }
+  }
 }

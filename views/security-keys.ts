@@ -69,7 +69,7 @@ const FORMATS = {
   date: new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }),
   recent: new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }),
 };
-function dateTime(when: Date, style: keyof typeof FORMATS): SafeHtml {
+export function dateTime(when: Date, style: keyof typeof FORMATS): SafeHtml {
   const text = style === 'date' ? FORMATS.date.format(when) : `${FORMATS.recent.format(when)} UTC`;
   return html`<time datetime="${when.toISOString()}" data-style="${style}">${text}</time>`;
 }
@@ -78,7 +78,7 @@ function whoLine(p: SignedInUser): SafeHtml {
   return html`Signed in as <strong>${p.displayName}</strong> (${p.username})`;
 }
 
-function statusRegion(id: string): SafeHtml {
+export function statusRegion(id: string): SafeHtml {
   return html`<div id="${id}" class="status" role="status" aria-live="polite"></div>`;
 }
 
@@ -203,7 +203,7 @@ ${unsupportedNote}
 <button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.plus}Register a security key</button>
 <a class="button secondary" href="${linkTarget(p.continueUrl) ?? '/'}">Done</a>
 </div>
-<p class="note"><a href="/logout">Sign out</a></p>
+<p class="note"><a href="/settings/sessions">Your sessions</a> · <a href="/logout">Sign out</a></p>
 </div>`;
   return renderDocument({ title: 'Security keys', card, scripts: ['settings.js'] });
 }

@@ -24,6 +24,7 @@ const OPTIONS = {
   ip: { type: 'string' },
   description: { type: 'string' },
   kid: { type: 'string' },
+  user: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   all: { type: 'boolean' },
@@ -42,6 +43,8 @@ export interface CliOptions {
   ip?: string;
   description?: string;
   kid?: string;
+  /** `sessions list|revoke --user U`. */
+  user?: string;
   help: boolean;
   version: boolean;
   all: boolean;
@@ -80,6 +83,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       ip: values.ip,
       description: values.description,
       kid: values.kid,
+      user: values.user,
       help: values.help === true,
       version: values.version === true,
       all: values.all === true,

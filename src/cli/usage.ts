@@ -90,10 +90,22 @@ export const COMMANDS: readonly CommandHelp[] = [
     details: CONFIG,
   },
   {
+    name: 'sessions list',
+    synopsis: 'gatehouse sessions list --user USER [--config FILE]...',
+    summary:
+      "list USER's live sessions in Redis: handle, browser / OS, address at sign-in, first and last seen, level, cookie domain",
+    details: [
+      '  --user USER         the user name as in the users file',
+      '  Needs session.redis and session.secret (sessions are stored encrypted).',
+      CONFIG,
+    ].join('\n'),
+  },
+  {
     name: 'sessions revoke',
-    synopsis: 'gatehouse sessions revoke USER [--config FILE]...',
+    synopsis: 'gatehouse sessions revoke (--user USER | USER) [--config FILE]...',
     summary: 'sign USER out everywhere: end every session of theirs in Redis (the user name as in the users file)',
     details: [
+      '  --user USER         the user name as in the users file (or give it as the only argument)',
       '  Needs session.redis: without it, sessions live in the server process only (restart it to end them all).',
       CONFIG,
     ].join('\n'),

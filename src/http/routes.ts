@@ -18,6 +18,7 @@ import {
 import { apiHandlers, type ApiDependencies } from '../portal/api-handlers.js';
 import { pageHandlers, type PageDependencies } from '../portal/page-handlers.js';
 import { securityPageHandlers } from '../portal/security-page-handlers.js';
+import { sessionListHandlers } from '../portal/session-handlers.js';
 import { identityHandlers, type IdentityRouteDependencies } from '../identity/handlers.js';
 import { webauthnHandlers, type WebAuthnRouteDependencies } from '../webauthn/handlers.js';
 import { healthHandler, type HealthDependencies } from './health.js';
@@ -112,6 +113,13 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
   row('PUT', '/api/webauthn/credentials/:id', 'webauthn.rename', ORIGIN, SIGNED_IN, RECENTLY_PROVEN, WEBAUTHN),
   row('DELETE', '/api/webauthn/credentials/:id', 'webauthn.remove', ORIGIN, SIGNED_IN, RECENTLY_PROVEN, WEBAUTHN),
 
+  // The user's sessions (issue 11): listed and ended by their opaque handles; a first factor is enough (see
+  // docs/decisions.md). The page sends an anonymous visitor to sign in itself, like the settings page.
+  row('GET', '/settings/sessions', 'pages.sessions'),
+  row('GET', '/api/sessions', 'sessions.list', SIGNED_IN),
+  row('POST', '/api/sessions/end', 'sessions.end', ORIGIN, SIGNED_IN),
+  row('POST', '/api/sessions/end-others', 'sessions.endOthers', ORIGIN, SIGNED_IN),
+
   // Anything else: 404 (a page for a browser, KO on /api/), after the origin guard like any state change.
   row('ANY', '*', 'notFound', ORIGIN),
 ];
@@ -133,6 +141,7 @@ function portalHandlers(deps: PortalRouteDependencies, notFound: RequestHandler)
   const keyPages = securityPageHandlers(deps.securityPages);
   const identity = identityHandlers(deps.identity);
   const webauthn = webauthnHandlers(deps.webauthn);
+  const sessionList = sessionListHandlers(deps);
   return {
     health: healthHandler(deps),
     'pages.signIn': pages.signInPage,
@@ -154,6 +163,10 @@ function portalHandlers(deps: PortalRouteDependencies, notFound: RequestHandler)
     'webauthn.list': webauthn.list,
     'webauthn.rename': webauthn.rename,
     'webauthn.remove': webauthn.remove,
+    'pages.sessions': sessionList.page,
+    'sessions.list': sessionList.list,
+    'sessions.end': sessionList.end,
+    'sessions.endOthers': sessionList.endOthers,
     notFound,
   } satisfies Record<string, RequestHandler>;
 }

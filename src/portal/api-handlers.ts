@@ -134,6 +134,8 @@ export function apiHandlers(deps: ApiDependencies) {
       level,
       body.keepMeLoggedIn || (session?.data.rememberMe ?? false),
       cookie,
+      'password',
+      { userAgent: req.headers['user-agent'], address: ip },
     );
     setSessionCookie(res, next, cookie);
     const redirect = redirectAfterSignIn(deps.signIn, body, user, level, cookie, ip);

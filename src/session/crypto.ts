@@ -1,5 +1,5 @@
 // Session IDs, the store key derived from them, and the encryption of session data at rest (SPEC §8).
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const ID_BYTES = 32;
 /**
@@ -93,4 +93,31 @@ export class SessionCipher {
       return undefined;
     }
   }
+}
+
+// A separate HKDF output: the handle key is never the encryption key.
+const HANDLE_INFO = 'gatehouse session handle (HMAC-SHA-256)';
+/** 128 bits: unguessable, and short enough for a table. */
+const HANDLE_BYTES = 16;
+
+/**
+ * Names a session in the session list and the API without exposing anything that could become a cookie: an HMAC of
+ * the store key (itself a SHA-256 of the ID) under a key derived from `session.secret`. One-way twice over, and
+ * keyed, so a Redis dump cannot be matched against handles either.
+ */
+export class SessionHandles {
+  readonly #key: Buffer;
+
+  constructor(secret: string) {
+    this.#key = Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, HANDLE_INFO, 32));
+  }
+
+  of(storeKey: string): string {
+    return createHmac('sha256', this.#key).update(storeKey).digest().subarray(0, HANDLE_BYTES).toString('base64url');
+  }
+}
+
+/** What a handle looks like (22 base64url characters): anything else is refused before any lookup. */
+export function isWellFormedHandle(value: string): boolean {
+  return /^[A-Za-z0-9_-]{22}$/.test(value);
 }

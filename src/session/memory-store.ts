@@ -110,6 +110,16 @@ export class MemorySessionStore implements SessionStore {
     if (index?.size === 0) this.#indexes.delete(indexKey);
   }
 
+  async indexMembers(indexKey: string): Promise<string[]> {
+    this.#assertOpen();
+    const index = this.#indexes.get(indexKey);
+    if (index === undefined) return [];
+    const now = this.#now();
+    for (const [key, expiresAt] of index) if (expiresAt <= now) index.delete(key);
+    if (index.size === 0) this.#indexes.delete(indexKey);
+    return [...index.keys()];
+  }
+
   async deleteIndexed(indexKey: string): Promise<number> {
     this.#assertOpen();
     const index = this.#indexes.get(indexKey);

@@ -22,6 +22,11 @@ export interface SessionData {
   secondFactorAt?: number;
   /** Elevation through the emailed identity check lasts until this instant (epoch ms). */
   elevatedUntil?: number;
+  /** Where the session was signed in, as its owner's session list shows it (labels from user-agent.ts, not the raw header). */
+  browser?: string;
+  os?: string;
+  /** The client address at sign-in. */
+  address?: string;
   /** Short-lived ceremony state (WebAuthn challenges), keyed by ceremony name. */
   pending?: Record<string, { value: string; expiresAt: number; extra?: Record<string, unknown> }>;
 }

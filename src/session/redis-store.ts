@@ -38,6 +38,9 @@ const INDEX_ADD =
 // are in other slots, and `deleteIndexedAcrossSlots` does this in rounds instead.
 const DELETE_INDEXED =
   "local members = redis.call('ZRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) local n = 0 for _, key in ipairs(members) do n = n + redis.call('DEL', key) end return n";
+// Members past their time are dropped before the rest is read (one key: a cluster takes it too).
+const INDEX_MEMBERS =
+  "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) return redis.call('ZRANGE', KEYS[1], 0, -1)";
 const EXPIRE_IF_EQUALS =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
@@ -177,6 +180,10 @@ class IoRedisSessionStore implements RedisSessionStore {
 
   async indexRemove(indexKey: string, member: string): Promise<void> {
     await this.#run(() => this.client.zrem(indexKey, member));
+  }
+
+  async indexMembers(indexKey: string): Promise<string[]> {
+    return (await this.#run(() => this.client.eval(INDEX_MEMBERS, 1, indexKey, Date.now()))) as string[];
   }
 
   async deleteIndexed(indexKey: string): Promise<number> {

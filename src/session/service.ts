@@ -2,7 +2,8 @@
 // every change of authentication level (SPEC §4, §8). Store failures surface as SessionStoreUnavailableError and
 // are never mistaken for "no session".
 import { hashedStoreKey, isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from './crypto.js';
-import type { Session, SessionData } from './model.js';
+import { isWellFormedHandle, SessionHandles } from './crypto.js';
+import type { AuthLevel, Session, SessionData } from './model.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionStore } from './store.js';
 import { SessionCache } from './session-cache.js';
@@ -27,6 +28,31 @@ const TOUCH_INTERVAL_MS = 1_000;
 
 export type NewSessionData = Omit<SessionData, 'createdAt' | 'lastActivity' | 'cookieDomain'>;
 
+/** One session as its owner's list shows it: named by an opaque handle, never by anything that could be a cookie. */
+export interface ListedSession {
+  handle: string;
+  browser: string | undefined;
+  os: string | undefined;
+  address: string | undefined;
+  /** Epoch milliseconds: the sign-in, and the last activity the session recorded. */
+  createdAt: number;
+  lastActivity: number;
+  level: AuthLevel;
+  rememberMe: boolean;
+  cookieDomain: string;
+  /** The session the list was asked from ("this device"). */
+  current: boolean;
+}
+
+/** The cookie settings of a cookie domain (to tell whether a listed session is still alive), if it is configured. */
+export type CookieLookup = (domain: string) => CookieSettings | undefined;
+
+/**
+ * Rounds of `endOthers` before giving up: only sessions of the same user created while it runs make another round,
+ * so this is never reached in practice (as `deleteIndexedAcrossSlots`).
+ */
+const MAX_END_ROUNDS = 50;
+
 /**
  * Without a cache given: decoded sessions this process has seen, by ID, never trusted to answer alone. The store is
  * asked on every load, so a session deleted or changed elsewhere is seen at once; only when it returns the very same
@@ -42,6 +68,7 @@ export class SessionService {
   readonly #cache: SessionCache;
   /** Sessions whose activity touch is in flight (at most one per session at a time). */
   readonly #touching = new Set<string>();
+  readonly #handles: SessionHandles;
 
   constructor(store: SessionStore, options: SessionServiceOptions) {
     this.#store = store;
@@ -49,6 +76,7 @@ export class SessionService {
     this.#keyPrefix = options.keyPrefix ?? 'gatehouse:';
     this.#now = options.now ?? Date.now;
     this.#cache = options.cache ?? new SessionCache(DEFAULT_MEMO_LIMITS);
+    this.#handles = new SessionHandles(options.secret);
   }
 
   /** The cache's counters and size (the bench and tests report them). */
@@ -172,6 +200,96 @@ export class SessionService {
       return await this.#store.deleteIndexed(this.#userKey(username));
     } finally {
       this.#cache.reset();
+    }
+  }
+
+  /**
+   * The live sessions of `username` (the user's list, `gatehouse sessions list`), most recently active first.
+   * Read from the store, not the cache: this is not the hot path. Keys listed whose session has already ended
+   * (inactivity ends a session before the absolute end its index entry carries) are dropped from the index here.
+   */
+  async listUser(username: string, cookies: CookieLookup, current?: Session): Promise<ListedSession[]> {
+    const userKey = this.#userKey(username);
+    const currentKey = current === undefined ? undefined : this.#key(current.id);
+    const keys = await this.#store.indexMembers(userKey);
+    const blobs = await Promise.all(keys.map((key) => this.#store.get(key)));
+    const now = this.#now();
+    const listed: ListedSession[] = [];
+    const gone: string[] = [];
+    keys.forEach((key, i) => {
+      const blob = blobs[i] ?? null;
+      if (blob === null) {
+        gone.push(key);
+        return;
+      }
+      const data = this.#decode(blob, key);
+      // Undecryptable (secret rotated) or not this user's: nothing to show; its next load removes it.
+      if (data === undefined || data.username !== username || data.level < 1) return;
+      const cookie = cookies(data.cookieDomain);
+      if (cookie === undefined || remainingLifeMs(data, cookie, now) <= 0) return;
+      listed.push({
+        handle: this.#handles.of(key),
+        browser: data.browser,
+        os: data.os,
+        address: data.address,
+        createdAt: data.createdAt,
+        lastActivity: data.lastActivity,
+        level: data.level,
+        rememberMe: isRememberMe(data, cookie),
+        cookieDomain: data.cookieDomain,
+        current: key === currentKey,
+      });
+    });
+    await Promise.all(gone.map((key) => this.#store.indexRemove(userKey, key)));
+    return listed.sort((a, b) => Number(b.current) - Number(a.current) || b.lastActivity - a.lastActivity);
+  }
+
+  /**
+   * Ends the session of `username` with this handle, on every replica (the cache hears it through Redis); false when
+   * no live session of theirs has it. Only the user's own index is searched, so a handle of another user's session
+   * ends nothing.
+   */
+  async endByHandle(username: string, handle: string): Promise<boolean> {
+    if (!isWellFormedHandle(handle)) return false;
+    const userKey = this.#userKey(username);
+    const key = (await this.#store.indexMembers(userKey)).find((member) => this.#handles.of(member) === handle);
+    if (key === undefined) return false;
+    const existed = (await this.#endKey(key, () => this.#store.take(key))) !== null;
+    await this.#store.indexRemove(userKey, key);
+    return existed;
+  }
+
+  /**
+   * Ends every session of `username` except `keep` ("sign out everywhere else"); resolves how many were live. In
+   * rounds, like `deleteIndexedAcrossSlots`: a regenerate racing with it lists its new key before taking the old
+   * one, so either it finds the old key gone and gives up, or the next round sees and ends the new key.
+   */
+  async endOthers(username: string, keep: Session | undefined): Promise<number> {
+    const userKey = this.#userKey(username);
+    const keepKey = keep === undefined ? undefined : this.#key(keep.id);
+    let ended = 0;
+    for (let round = 0; round < MAX_END_ROUNDS; round++) {
+      const others = (await this.#store.indexMembers(userKey)).filter((key) => key !== keepKey);
+      if (others.length === 0) return ended;
+      const taken = await Promise.all(others.map((key) => this.#endKey(key, () => this.#store.take(key))));
+      for (const blob of taken) if (blob !== null) ended++;
+      await Promise.all(others.map((key) => this.#store.indexRemove(userKey, key)));
+    }
+    throw new Error('sessions of this user kept being created while they were being ended');
+  }
+
+  /** The opaque handle of a session, as `listUser` names it. */
+  handleOf(session: Session): string {
+    return this.#handles.of(this.#key(session.id));
+  }
+
+  /** As `#end`, for a session known only by its store key: this process's cache entry is no longer fresh. */
+  async #endKey<T>(key: string, remove: () => Promise<T>): Promise<T> {
+    this.#cache.invalidate([key]);
+    try {
+      return await remove();
+    } finally {
+      this.#cache.invalidate([key]);
     }
   }
 
@@ -333,6 +451,7 @@ function remainingLifeMs(data: SessionData, cookie: CookieSettings, now: number)
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
 const isOptionalNumber = (value: unknown) => value === undefined || Number.isFinite(value);
+const isOptionalLabel = (value: unknown) => value === undefined || (typeof value === 'string' && value.length <= 100);
 
 /**
  * Authenticated encryption proves we wrote the blob, but perhaps with an older shape: anything that does not
@@ -354,6 +473,9 @@ function isSessionData(value: unknown): value is SessionData {
     (data.firstFactor === undefined || data.firstFactor === 'password' || data.firstFactor === 'passkey') &&
     isOptionalNumber(data.secondFactorAt) &&
     isOptionalNumber(data.elevatedUntil) &&
+    isOptionalLabel(data.browser) &&
+    isOptionalLabel(data.os) &&
+    isOptionalLabel(data.address) &&
     (data.pending === undefined || (typeof data.pending === 'object' && data.pending !== null))
   );
 }

@@ -20,6 +20,8 @@ export interface SessionStore {
    */
   indexAdd(indexKey: string, member: string, expiresAtMs: number): Promise<void>;
   indexRemove(indexKey: string, member: string): Promise<void>;
+  /** The members of the set not yet past their time (those past it are dropped); one key, so fine on a cluster. */
+  indexMembers(indexKey: string): Promise<string[]>;
   /** Deletes every key listed in the set, and the set; resolves how many of those keys still existed. */
   deleteIndexed(indexKey: string): Promise<number>;
   /** Rejects when the store is unreachable (used by /api/health). */

@@ -7,6 +7,13 @@ import type { UserDetails } from '../users/provider.js';
 import { policyLevel, type CompiledAccessControl } from '../authz/rules.js';
 import { safeRedirectTarget } from './safe-redirect.js';
 import { normaliseMethod } from '../authz/target.js';
+import { describeUserAgent } from '../session/user-agent.js';
+
+/** The device a sign-in comes from, remembered in the session for its owner's list of sessions. */
+export interface SignInClient {
+  userAgent: string | undefined;
+  address: string;
+}
 
 export class SignIn {
   constructor(
@@ -23,8 +30,13 @@ export class SignIn {
     rememberMe: boolean,
     cookie: CookieSettings,
     firstFactor: 'password' | 'passkey' = 'password',
+    client?: SignInClient,
   ): Promise<Session> {
     if (current) await this.sessions.destroy(current);
+    // Without a client given, a new level keeps what the session it replaces recorded.
+    const device = client
+      ? { ...describeUserAgent(client.userAgent), address: client.address }
+      : { browser: current?.data.browser, os: current?.data.os, address: current?.data.address };
     return this.sessions.create(
       {
         username: user.username,
@@ -35,6 +47,7 @@ export class SignIn {
         rememberMe: rememberMe && cookie.rememberMe > 0,
         firstFactor,
         ...(level === 2 ? { secondFactorAt: Date.now() } : {}),
+        ...definedOnly(device),
       },
       cookie,
     );
@@ -90,4 +103,11 @@ export class SignIn {
     const level = policyLevel(decision.policy);
     return level === 'deny' ? undefined : { url: safe.url.href, level };
   }
+}
+
+/** Absent labels stay absent (undefined is not a value the session data's JSON keeps anyway). */
+function definedOnly(labels: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(labels).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

@@ -45,6 +45,8 @@ export interface PortalRequest {
   cookie: CookieSettings;
   session: Session | undefined;
   ip: string;
+  /** The User-Agent header, for the user's list of sessions. */
+  userAgent?: string;
 }
 
 /** A sign-in's outcome: the new session (new ID) and where the browser goes next, when anywhere. */
@@ -153,7 +155,8 @@ export class CeremonySteps {
     firstFactor: 'password' | 'passkey' = 'password',
   ): Promise<SignedIn> {
     const { signIn } = this.deps;
-    const session = await signIn.establish(req.session, user, level, rememberMe, req.cookie, firstFactor);
+    const client = { userAgent: req.userAgent, address: req.ip };
+    const session = await signIn.establish(req.session, user, level, rememberMe, req.cookie, firstFactor, client);
     const redirect = signIn.nextLocation(body.targetURL, body.requestMethod, user, level, req.cookie, req.ip);
     return { session, level, redirect };
   }

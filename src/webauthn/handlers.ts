@@ -16,7 +16,7 @@ export type WebAuthnRouteDependencies = WebAuthnServiceDependencies;
 /** The request as the service sees it. */
 function portalRequest(req: Request, res: Response): PortalRequest {
   const { cookie, session } = portalLocals(res);
-  return { cookie, session, ip: requestIp(req) };
+  return { cookie, session, ip: requestIp(req), userAgent: req.headers['user-agent'] };
 }
 
 function answerSignIn(res: Response, portal: PortalRequest, signedIn: SignedIn): void {

@@ -81,6 +81,10 @@ class CountingStore implements SessionStore {
     this.calls.delete++;
     return this.inner.indexRemove(key, member);
   }
+  indexMembers(key: string) {
+    this.calls.get++;
+    return this.inner.indexMembers(key);
+  }
   deleteIndexed(key: string) {
     this.calls.delete++;
     return this.inner.deleteIndexed(key);

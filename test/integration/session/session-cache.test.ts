@@ -57,6 +57,7 @@ class CountingStore implements SessionStore {
   expireIfEquals = (key: string, value: string, ttl: number) => this.inner.expireIfEquals(key, value, ttl);
   indexAdd = (key: string, member: string, at: number) => this.inner.indexAdd(key, member, at);
   indexRemove = (key: string, member: string) => this.inner.indexRemove(key, member);
+  indexMembers = (key: string) => this.inner.indexMembers(key);
   deleteIndexed = (key: string) => this.inner.deleteIndexed(key);
   ping = () => this.inner.ping();
   close = () => this.inner.close();
