@@ -70,7 +70,7 @@ ${statusRegion('sessions-status')}
 ${p.sessions.map(sessionItem)}
 </ul>
 <div class="actions">
-<button type="button" id="end-others" class="button primary danger" disabled data-needs-script${others === 0 && html` hidden`}>Sign out everywhere else</button>
+<button type="button" id="end-others" class="button secondary danger" disabled data-needs-script${others === 0 && html` hidden`}>Sign out everywhere else</button>
 <a class="button secondary" href="/settings">Security keys</a>
 </div>
 <p class="note"><a href="/logout">Sign out</a></p>
