@@ -34,6 +34,10 @@ describe('the route table as it reads', () => {
         'GET /api/webauthn/credentials - 1FA none [webauthn]',
         'PUT /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
         'DELETE /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
+        'GET /settings/sessions - anonymous none',
+        'GET /api/sessions - 1FA none',
+        'POST /api/sessions/end origin 1FA none',
+        'POST /api/sessions/end-others origin 1FA none',
         'ANY * origin anonymous none',
       ],
     );
