@@ -47,7 +47,7 @@ endOthers.addEventListener('click', async () => {
   endOthers.disabled = false;
   if (!reply.ok) return showFailure(reply);
   for (const item of list.querySelectorAll('li[data-handle]:not([data-current])')) item.remove();
-  const ended = /** @type {{ ended?: number }} */ (reply.data ?? {}).ended ?? 0;
+  const ended = /** @type {{ ended?: number } | undefined} */ (reply.data)?.ended ?? 0;
   status.show(`Signed out ${ended} other session${ended === 1 ? '' : 's'}.`, 'success');
   updateEndOthers();
 });

@@ -36,7 +36,7 @@ describe('issue 11 §1: gatehouse sessions list|revoke', () => {
     assert.equal(lines.length, 3);
     assert.ok(
       lines.some((line) =>
-        /^[A-Za-z0-9_-]{22}  Firefox 133 \/ Linux +127\.0\.0\.1 .* one_factor +example\.com$/.test(line),
+        /^[A-Za-z0-9_-]{22} {2}Firefox 133 \/ Linux +127\.0\.0\.1 .* one_factor +example\.com$/.test(line),
       ),
       res.stdout,
     );

@@ -243,7 +243,10 @@ describe('issue 11 §1: users removed from or disabled in the users file lose ev
   it('removing john and disabling harry ends their sessions in the store; others keep theirs', async () => {
     const john = [await signInFrom(a, 'john', FIREFOX), await signInFrom(b, 'john', IPHONE)];
     const harry = await signInFrom(a, 'harry', FIREFOX);
-    const users: Record<string, TestUser> = { ...DEFAULT_USERS, alice: { displayname: 'Alice', email: 'alice@example.com' } };
+    const users: Record<string, TestUser> = {
+      ...DEFAULT_USERS,
+      alice: { displayname: 'Alice', email: 'alice@example.com' },
+    };
     await a.writeUsers(users);
     await b.writeUsers(users);
     const alice = await eventuallySignIn(a, 'alice');
