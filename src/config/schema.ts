@@ -173,8 +173,28 @@ const cookie = z.strictObject({
   }),
 });
 
-/** An HTTP header name (RFC 9110 token): it is written into the authz answer. */
-const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
+/** Headers the authz answer already writes: the token's header must be another one. */
+const ANSWER_HEADERS = [
+  'remote-user',
+  'remote-groups',
+  'remote-name',
+  'remote-email',
+  'content-length',
+  'content-type',
+  'cache-control',
+  'location',
+  'set-cookie',
+  'www-authenticate',
+  'proxy-authenticate',
+  'retry-after',
+  'allow',
+];
+
+/** An HTTP header name (RFC 9110 token) of the authz answer, not one it already writes. */
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
+  .refine((name) => !ANSWER_HEADERS.includes(name.toLowerCase()), 'must not be a header the authz answer already sets');
 
 // ---- server (the authz endpoints and whom X-Forwarded-For is believed from) ----
 

@@ -139,6 +139,9 @@ describe('which passes carry a token', () => {
     assert.equal(problems.success, false);
     const paths = problems.error!.issues.map((issue) => issue.path.join('.')).sort();
     assert.deepEqual(paths, ['identity_token.header', 'identity_token.key_rotation', 'identity_token.lifetime']);
+    // Nor a header the answer already carries (the identity headers would be overwritten or doubled).
+    assert.equal(configSchema.safeParse({ identity_token: { header: 'remote-user' } }).success, false);
+    assert.equal(configSchema.safeParse({ identity_token: { header: 'X-Gatehouse-Identity' } }).success, true);
   });
 });
 
