@@ -163,7 +163,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     }
     switch (outcome.result) {
       case 'allowed':
-        // A signed-in pass to a target that wants the identity token carries it (none from the cache: 503, below).
+        // A signed-in pass to a target that wants the identity token carries it (no key loaded: 503, by the catch).
         if (outcome.identity !== undefined && deps.identityTokens?.wanted(cookie, outcome.rule))
           answerAllowed(res, outcome.user, await identityToken(deps.identityTokens, outcome.identity, cookie, target));
         else answerAllowed(res, outcome.user);
