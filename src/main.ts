@@ -33,6 +33,8 @@ import { SignIn } from './web/sign-in.js';
 import { createNotifier } from './notify/open.js';
 import type { Notifier } from './notify/notifier.js';
 import { IdentityVerifier } from './identity/tokens.js';
+import { IdentityTokenKeys } from './authz/identity-token-keys.js';
+import { IdentityTokens, identityTokenSettings, identityTokensWanted } from './authz/identity-token.js';
 
 export interface Adapters {
   storage: Storage;
@@ -153,8 +155,27 @@ async function build(
     lifetimeSeconds: config.identity_validation.token_lifetime,
   });
 
+  // Signed identity tokens (identity_token): keys shared through storage, loaded before the first request and
+  // refreshed in the background; without a loaded key a token pass is a 503, never a pass without the token.
+  const tokenSettings = identityTokenSettings(config);
+  let tokenKeys: IdentityTokenKeys | undefined;
+  if (identityTokensWanted(tokenSettings)) {
+    tokenKeys = new IdentityTokenKeys(storage, {
+      algorithm: config.identity_token.algorithm,
+      rotationSeconds: config.identity_token.key_rotation,
+      tokenLifetimeSeconds: config.identity_token.lifetime,
+      secret: config.identity_token.encryption_key ?? config.session.secret!,
+      logger,
+    });
+    const keys = tokenKeys;
+    opened.push(() => keys.stop());
+    await keys.start();
+  }
+  const identityTokens = tokenKeys && new IdentityTokens(tokenSettings, (now) => tokenKeys.signingKey(now));
+
   const trustedProxies = new TrustedProxies(config.server.trusted_proxies);
   const authz = createAuthzHandler({
+    identityTokens,
     cookies,
     sessions,
     users,
@@ -191,6 +212,7 @@ async function build(
       ]);
     },
     outages,
+    jwks: tokenKeys,
     identity: {
       sessions,
       locks: sessions,
@@ -244,6 +266,7 @@ async function build(
       await Promise.all([stopServer(server), metricsServer ? stopServer(metricsServer) : undefined]);
       outages.close();
       await pruner.stop();
+      await tokenKeys?.stop();
       await Promise.allSettled([
         users.close(),
         sessionCache?.feed.close(),

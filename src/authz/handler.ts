@@ -21,6 +21,7 @@ import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/request-id.js';
 import { backendOf, type Outages } from '../observability/outages.js';
+import type { IdentityTokens } from './identity-token.js';
 
 export interface AuthzDependencies {
   cookies: readonly CookieSettings[];
@@ -36,6 +37,8 @@ export interface AuthzDependencies {
   trustedProxies?: TrustedProxies;
   /** Failed Basic credentials are answered no sooner than this (SPEC §4: about 2 s, against guessing). */
   basicFailureFloorMs: number;
+  /** Signed identity tokens for the passes that want one (identity_token); absent: none configured. */
+  identityTokens?: IdentityTokens;
 }
 
 /** Who is asking, when anyone is: a signed-in session's user, or a user whose Basic credentials checked out. */
@@ -71,7 +74,13 @@ interface Question {
 
 /** The answer, with who asked and which rule decided (1-based; 0 = default_policy) for the debug log. */
 type Outcome =
-  | { result: 'allowed' | 'forbidden' | 'sign_in'; user?: UserDetails; rule: number; challenge?: Challenge }
+  | {
+      result: 'allowed' | 'forbidden' | 'sign_in';
+      user?: UserDetails;
+      rule: number;
+      challenge?: Challenge;
+      identity?: Identity;
+    }
   | { result: 'bad_credentials'; user?: undefined; rule: number; challenge: Challenge };
 
 const FAILED = 'failed';
@@ -198,7 +207,10 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     }
     switch (outcome.result) {
       case 'allowed':
-        answerAllowed(res, outcome.user);
+        // A signed-in pass to a target that wants the identity token carries it (no key loaded: 503, by the catch).
+        if (outcome.identity !== undefined && deps.identityTokens?.wanted(cookie, outcome.rule))
+          answerAllowed(res, outcome.user, await identityToken(deps.identityTokens, outcome.identity, cookie, target));
+        else answerAllowed(res, outcome.user);
         break;
       case 'forbidden':
         answer(res, row, 403);
@@ -236,7 +248,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule, challenge };
     const required = policyLevel(decision.policy);
     if (required === 'deny') return { result: 'forbidden', user, rule };
-    if ((identity?.level ?? 0) >= required) return { result: 'allowed', user, rule };
+    if ((identity?.level ?? 0) >= required) return { result: 'allowed', user, rule, identity };
     // Basic credentials count as level 1 at most: a two-factor resource answers them with the challenge (Authelia),
     // never with a portal redirect the client cannot use.
     return { result: 'sign_in', user, rule, challenge };
@@ -428,6 +440,19 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 }
 
+/** The identity token's header and value for this pass (throws, so the answer is 503, when no key is loaded). */
+async function identityToken(
+  tokens: IdentityTokens,
+  identity: Identity,
+  cookie: CookieSettings,
+  target: Target,
+): Promise<HeaderList> {
+  const auth = identity.session
+    ? { kind: 'session' as const, id: identity.session.id, data: identity.session.data }
+    : { kind: 'basic' as const };
+  return [tokens.header, await tokens.token(identity.user, auth, identity.level, cookie, target.url.origin)];
+}
+
 function sameUsername(header: string | string[], username: string): boolean {
   return typeof header === 'string' && header.toLowerCase() === username.toLowerCase();
 }
@@ -573,8 +598,9 @@ function hasBody(row: Flavour, status: number): boolean {
 }
 
 /** The pass, for every flavour: no body (never shown), the user's identity headers when someone is named. */
-function answerAllowed(res: ServerResponse, user: UserDetails | undefined): void {
-  res.writeHead(200, user === undefined ? EMPTY_ANSWER : allowedHeaders(user));
+function answerAllowed(res: ServerResponse, user: UserDetails | undefined, extra?: HeaderList): void {
+  const headers = user === undefined ? EMPTY_ANSWER : allowedHeaders(user);
+  res.writeHead(200, extra === undefined ? headers : [...headers, ...extra]);
   res.end();
 }
 

@@ -21,6 +21,7 @@ import { securityPageHandlers } from '../portal/security-page-handlers.js';
 import { identityHandlers, type IdentityRouteDependencies } from '../identity/handlers.js';
 import { webauthnHandlers, type WebAuthnRouteDependencies } from '../webauthn/handlers.js';
 import { healthHandler, type HealthDependencies } from './health.js';
+import { jwksHandler, type JwksDependencies } from './jwks.js';
 import type { Logger } from 'pino';
 
 // --- The guards a row can name ------------------------------------------------------------------------------------
@@ -112,13 +113,20 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
   row('PUT', '/api/webauthn/credentials/:id', 'webauthn.rename', ORIGIN, SIGNED_IN, RECENTLY_PROVEN, WEBAUTHN),
   row('DELETE', '/api/webauthn/credentials/:id', 'webauthn.remove', ORIGIN, SIGNED_IN, RECENTLY_PROVEN, WEBAUTHN),
 
+  // The public keys of the identity tokens upstream apps verify (404 while no domain or rule asks for tokens).
+  row('GET', '/.well-known/jwks.json', 'jwks', ANY_HOST),
+
   // Anything else: 404 (a page for a browser, KO on /api/), after the origin guard like any state change.
   row('ANY', '*', 'notFound', ORIGIN),
 ];
 
 // --- From declaration to Express ------------------------------------------------------------------------------------
 
-export interface PortalRouteDependencies extends ApiDependencies, PageDependencies, HealthDependencies {
+export interface PortalRouteDependencies
+  extends ApiDependencies,
+    PageDependencies,
+    HealthDependencies,
+    JwksDependencies {
   logger: Logger;
   /** `/api/identity/*` (SPEC §6). */
   identity: IdentityRouteDependencies;
@@ -135,6 +143,7 @@ function portalHandlers(deps: PortalRouteDependencies, notFound: RequestHandler)
   const webauthn = webauthnHandlers(deps.webauthn);
   return {
     health: healthHandler(deps),
+    jwks: jwksHandler(deps),
     'pages.signIn': pages.signInPage,
     'pages.logout': pages.logout,
     'pages.settings': keyPages.settings,

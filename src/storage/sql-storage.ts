@@ -6,6 +6,7 @@ import { applyMigrations, loadMigrations } from './migrate.js';
 import { sqlState, UNIQUE_VIOLATION, type SqlDriver } from './sql-driver.js';
 import type {
   AuthenticationAttempt,
+  IdentityTokenKeyRecord,
   IdentityVerification,
   NewWebAuthnCredential,
   RenameCredentialResult,
@@ -330,6 +331,40 @@ export class SqlStorage implements Storage {
     return rows.length > 0;
   }
 
+  async ensureIdentityTokenKeys(
+    pruneBefore: Date,
+    plan: (keys: readonly IdentityTokenKeyRecord[]) => Promise<IdentityTokenKeyRecord | undefined>,
+  ): Promise<IdentityTokenKeyRecord[]> {
+    return this.driver.transaction(async (tx) => {
+      // Waiting, not trying: replicas starting together must end with one new key between them, never one each.
+      await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [
+        IDENTITY_TOKEN_KEYS_LOCK_CLASS,
+        this.driver.schema,
+      ]);
+      await tx.query('DELETE FROM identity_token_keys WHERE not_after < $1', [pruneBefore]);
+      const columns = 'kid, algorithm, public_jwk, private_key, created_at, active_from, not_after';
+      const read = async () =>
+        (
+          await tx.query<IdentityTokenKeyRow>(
+            `SELECT ${columns} FROM identity_token_keys ORDER BY active_from, created_at, kid`,
+          )
+        ).map(toIdentityTokenKey);
+      const keys = await read();
+      const added = await plan(keys);
+      if (added === undefined) return keys;
+      await tx.query(`INSERT INTO identity_token_keys (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        added.kid,
+        added.algorithm,
+        added.publicJwk,
+        added.privateKey,
+        added.createdAt,
+        added.activeFrom,
+        added.notAfter,
+      ]);
+      return read();
+    });
+  }
+
   async pruneAuthenticationLogs(olderThan: Date, batchSize: number): Promise<number | undefined> {
     return this.driver.transaction(async (tx) => {
       // Try, never wait: while one replica prunes, the others skip this round rather than queue behind it.
@@ -351,6 +386,31 @@ export class SqlStorage implements Storage {
     });
   }
 }
+
+interface IdentityTokenKeyRow {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  private_key: Uint8Array;
+  created_at: Date;
+  active_from: Date;
+  not_after: Date;
+}
+
+function toIdentityTokenKey(row: IdentityTokenKeyRow): IdentityTokenKeyRecord {
+  return {
+    kid: row.kid,
+    algorithm: row.algorithm,
+    publicJwk: row.public_jwk,
+    privateKey: toPlainBytes(row.private_key),
+    createdAt: row.created_at,
+    activeFrom: row.active_from,
+    notAfter: row.not_after,
+  };
+}
+
+/** First key of the advisory lock held while the identity token keys are read and rotated ("JWKs" in ASCII). */
+const IDENTITY_TOKEN_KEYS_LOCK_CLASS = 0x4a574b73;
 
 /** First key of the advisory lock held while pruning ("Prun" in ASCII); the second is a hash of the schema name. */
 const PRUNE_LOCK_CLASS = 0x5072756e;

@@ -73,6 +73,25 @@ export interface IdentityVerification {
   action: string;
 }
 
+/**
+ * A key that signs the identity tokens of authz answers (authz/identity-token-keys.ts), shared by every replica.
+ * The private key is sealed by the caller; storage never sees it in the clear.
+ */
+export interface IdentityTokenKeyRecord {
+  kid: string;
+  /** 'ES256' or 'EdDSA'. */
+  algorithm: string;
+  /** The public key as JWK JSON text. */
+  publicJwk: string;
+  /** The private key, sealed (authz/identity-token-keys.ts). */
+  privateKey: Uint8Array;
+  createdAt: Date;
+  /** Signing starts at this instant (a successor is published before it signs). */
+  activeFrom: Date;
+  /** Signing stops at this instant; the public key stays published until its last token has expired. */
+  notAfter: Date;
+}
+
 // Declared in observability (the layer below) so the outage log needs no storage import; re-exported for the drivers.
 
 export interface Storage {
@@ -125,4 +144,14 @@ export interface Storage {
    * Resolves undefined, deleting nothing, while another replica is pruning the same schema.
    */
   pruneAuthenticationLogs(olderThan: Date, batchSize: number): Promise<number | undefined>;
+
+  /**
+   * Under a lock every replica shares (one at a time, waiting): deletes the keys whose `notAfter` is before
+   * `pruneBefore`, reads the others, hands them to `plan`, stores the key `plan` returns (if any), and resolves every
+   * kept key, oldest first. The first replica that needs a key creates it; the others then read it.
+   */
+  ensureIdentityTokenKeys(
+    pruneBefore: Date,
+    plan: (keys: readonly IdentityTokenKeyRecord[]) => Promise<IdentityTokenKeyRecord | undefined>,
+  ): Promise<IdentityTokenKeyRecord[]>;
 }

@@ -34,6 +34,7 @@ describe('the route table as it reads', () => {
         'GET /api/webauthn/credentials - 1FA none [webauthn]',
         'PUT /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
         'DELETE /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
+        'GET /.well-known/jwks.json - anonymous none [any host]',
         'ANY * origin anonymous none',
       ],
     );
@@ -76,10 +77,11 @@ describe('rules every row keeps', () => {
     );
   });
 
-  it('only the health check answers for any Host; the fallback is the one last row', () => {
+  it('only the health check and the public keys answer for any Host; the fallback is the one last row', () => {
+    // The identity tokens' keys too: an upstream app may fetch them from Gatehouse directly on the internal network.
     assert.deepEqual(
       PORTAL_ROUTES.filter((r) => r.anyHost).map((r) => r.path),
-      ['/api/health'],
+      ['/api/health', '/.well-known/jwks.json'],
     );
     assert.deepEqual(
       PORTAL_ROUTES.filter((r) => r.method === 'ANY').map((r) => r.path),
