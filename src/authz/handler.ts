@@ -21,7 +21,7 @@ import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/request-id.js';
 import { backendOf, type Outages } from '../observability/outages.js';
-import type { IdentityTokens } from './identity-token.js';
+import type { Authentication, IdentityTokens } from './identity-token.js';
 
 export interface AuthzDependencies {
   cookies: readonly CookieSettings[];
@@ -184,8 +184,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 
   /** From the identity found to the answer written: the rules, then the answer for the proxy. */
-  function conclude(question: Question, authn: Authn): AuthzResult {
-    const { endpoint, row, req, res, target, portal } = question;
+  function conclude(question: Question, authn: Authn): AuthzResult | Promise<AuthzResult> {
+    const { endpoint, row, req, res, target, portal, cookie } = question;
     const outcome = decide(question, authn);
     if (debug()) {
       deps.logger.debug(
@@ -207,10 +207,20 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     }
     switch (outcome.result) {
       case 'allowed':
-        // A signed-in pass to a target that wants the identity token carries it (no key loaded: 503, by the catch).
-        if (outcome.identity !== undefined && deps.identityTokens?.wanted(cookie, outcome.rule))
-          answerAllowed(res, outcome.user, await identityToken(deps.identityTokens, outcome.identity, cookie, target));
-        else answerAllowed(res, outcome.user);
+        // A signed-in pass to a target that wants the identity token carries it: the cached one at once, else signed
+        // first (no key loaded: it throws, and the answer is 503).
+        if (outcome.identity !== undefined && deps.identityTokens?.wanted(cookie, outcome.rule)) {
+          const tokens = deps.identityTokens;
+          const auth = authenticationOf(outcome.identity);
+          const audience = target.url.origin;
+          const cached = tokens.cached(outcome.identity.user, auth, outcome.identity.level, audience);
+          if (cached !== undefined) answerAllowed(res, outcome.user, [tokens.header, cached]);
+          else
+            return tokens.token(outcome.identity.user, auth, outcome.identity.level, cookie, audience).then((token) => {
+              answerAllowed(res, outcome.user, [tokens.header, token]);
+              return outcome.result;
+            });
+        } else answerAllowed(res, outcome.user);
         break;
       case 'forbidden':
         answer(res, row, 403);
@@ -440,17 +450,11 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 }
 
-/** The identity token's header and value for this pass (throws, so the answer is 503, when no key is loaded). */
-async function identityToken(
-  tokens: IdentityTokens,
-  identity: Identity,
-  cookie: CookieSettings,
-  target: Target,
-): Promise<HeaderList> {
-  const auth = identity.session
-    ? { kind: 'session' as const, id: identity.session.id, data: identity.session.data }
-    : { kind: 'basic' as const };
-  return [tokens.header, await tokens.token(identity.user, auth, identity.level, cookie, target.url.origin)];
+/** What the identity token says of how the identity was proven. */
+function authenticationOf(identity: Identity): Authentication {
+  return identity.session
+    ? { kind: 'session', id: identity.session.id, data: identity.session.data }
+    : { kind: 'basic' };
 }
 
 function sameUsername(header: string | string[], username: string): boolean {

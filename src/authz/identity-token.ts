@@ -161,20 +161,11 @@ export class IdentityTokens {
     cookie: CookieSettings,
     audience: string,
   ): Promise<string> {
+    const cached = this.cached(user, auth, level, audience);
+    if (cached !== undefined) return cached;
     const now = this.#now();
+    const cacheKey = cacheKeyOf(user, auth, audience);
     const authTime = authTimeOf(auth, now);
-    const cacheKey =
-      auth.kind === 'session' ? `s\u0000${auth.id}\u0000${audience}` : `b\u0000${user.username}\u0000${audience}`;
-    const cached = this.#cache.get(cacheKey);
-    if (
-      cached !== undefined &&
-      now < cached.renewAt &&
-      cached.user === user &&
-      cached.level === level &&
-      (auth.kind === 'basic' || cached.authTime === authTime)
-    )
-      return cached.token;
-
     const key = this.#key(now);
     const claims = identityClaims(
       user,
@@ -198,6 +189,19 @@ export class IdentityTokens {
     return token;
   }
 
+  /** The cached token `token` would answer with, when there is one (no promise: the authz path stays synchronous). */
+  cached(user: UserDetails, auth: Authentication, level: 1 | 2, audience: string): string | undefined {
+    const cached = this.#cache.get(cacheKeyOf(user, auth, audience));
+    if (cached === undefined) return undefined;
+    const now = this.#now();
+    return now < cached.renewAt &&
+      cached.user === user &&
+      cached.level === level &&
+      (auth.kind === 'basic' || cached.authTime === authTimeOf(auth, now))
+      ? cached.token
+      : undefined;
+  }
+
   #issuer(cookie: CookieSettings): string {
     let issuer = this.#issuers.get(cookie);
     if (issuer === undefined) {
@@ -206,4 +210,8 @@ export class IdentityTokens {
     }
     return issuer;
   }
+}
+
+function cacheKeyOf(user: UserDetails, auth: Authentication, audience: string): string {
+  return auth.kind === 'session' ? `s\u0000${auth.id}\u0000${audience}` : `b\u0000${user.username}\u0000${audience}`;
 }
