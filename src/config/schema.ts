@@ -139,6 +139,10 @@ const rule = z.strictObject({
     .array(z.union([queryMatcher, z.array(queryMatcher)]).transform((v) => (Array.isArray(v) ? v : [v])))
     .optional()
     .meta({ description: 'query-parameter matchers: the outer list is OR, an inner list is AND' }),
+  max_auth_age: optionalDuration.meta({
+    description:
+      "step-up, only with policy two_factor: the session's last security-key use must be at most this old (`10m`, `1h`); an older one is sent to the portal to touch the key again (not the password)",
+  }),
 });
 
 // Goes into a Set-Cookie header: anything beyond these characters could break or inject into the header.
