@@ -64,7 +64,10 @@ const recent = 60 * 1000;
 
 /** The portal's page for a visitor who arrives with `rd`. */
 function portalPage(t: TestGatehouse, cookie: string, rd: string) {
-  return request(t.url).get(`/?rd=${encodeURIComponent(rd)}&rm=GET`).set('Host', HOST).set('Cookie', cookie);
+  return request(t.url)
+    .get(`/?rd=${encodeURIComponent(rd)}&rm=GET`)
+    .set('Host', HOST)
+    .set('Cookie', cookie);
 }
 
 for (const backend of BACKENDS) {

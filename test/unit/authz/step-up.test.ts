@@ -80,7 +80,8 @@ describe('max_auth_age in the configuration', () => {
 
   it('stops compiling: the rules engine never starts with a misplaced max age', () => {
     assert.throws(
-      () => compileAccessControl(parse({ rules: [{ domain: 'a.example.com', policy: 'one_factor', max_auth_age: 60 }] })),
+      () =>
+        compileAccessControl(parse({ rules: [{ domain: 'a.example.com', policy: 'one_factor', max_auth_age: 60 }] })),
       (error: unknown) => error instanceof ConfigError && /max_auth_age/.test(error.message),
     );
   });
