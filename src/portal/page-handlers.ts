@@ -119,7 +119,7 @@ export function pageHandlers(deps: PageDependencies) {
         );
       }
       if (needed !== undefined && needed.level === 2) {
-        // Only reached without WebAuthn: a missing (or, with max_auth_age, too old) key cannot be given.
+        // A missing second factor; or, with WebAuthn off, a too old one (no key can be given then either).
         if (webauthnEnabled) return secondFactor(safeRd);
         return html(
           res,
