@@ -19,6 +19,8 @@ export interface SecondFactorPage extends SignedInUser {
   rd?: string;
   rm?: string;
   hasKeys: boolean;
+  /** Why the key is asked for, when not for the first time (step-up: a rule's max_auth_age). */
+  notice?: string;
 }
 
 /** One key as the settings page shows it. */
@@ -106,6 +108,7 @@ export function renderSecondFactor(p: SecondFactorPage): string {
 <div class="badge info">${ICONS.keyBadge}</div>
 <h1>Security key</h1>
 <p class="lead">${whoLine(p)}</p>
+${p.notice && html`<p class="callout info" id="second-factor-notice">${p.notice}</p>`}
 <form id="second-factor" method="post">
 ${hiddenTarget(p.rd, p.rm)}
 ${

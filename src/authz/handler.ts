@@ -10,7 +10,7 @@ import { FLAVOURS, type Flavour, readTarget } from './flavours.js';
 import { parseAuthorization } from './basic-credentials.js';
 import type { AuthnStrategy, AuthzEndpoint, Challenge } from '../config/authz-endpoints.js';
 import type { TrustedProxies } from './ip.js';
-import { policyLevel, type CompiledAccessControl } from './rules.js';
+import { policyLevel, secondFactorTooOld, type CompiledAccessControl } from './rules.js';
 import { cookieForTarget, hostIsWithin } from '../config/cookies.js';
 import { readCookieValues } from '../session/cookie.js';
 import type { SessionService } from '../session/service.js';
@@ -258,7 +258,14 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule, challenge };
     const required = policyLevel(decision.policy);
     if (required === 'deny') return { result: 'forbidden', user, rule };
-    if ((identity?.level ?? 0) >= required) return { result: 'allowed', user, rule, identity };
+    if ((identity?.level ?? 0) >= required) {
+      // Step-up (max_auth_age): a second factor used too long ago is answered exactly as a missing one.
+      if (
+        decision.maxAuthAge === undefined ||
+        !secondFactorTooOld(decision, identity?.session?.data.secondFactorAt, Date.now())
+      )
+        return { result: 'allowed', user, rule, identity };
+    }
     // Basic credentials count as level 1 at most: a two-factor resource answers them with the challenge (Authelia),
     // never with a portal redirect the client cannot use.
     return { result: 'sign_in', user, rule, challenge };

@@ -143,6 +143,10 @@ const rule = z.strictObject({
     description:
       "true: a signed-in pass of this rule carries the signed identity token (`identity_token.header`); false: it never does; absent: the cookie domain's `identity_token` decides",
   }),
+  max_auth_age: optionalDuration.meta({
+    description:
+      "step-up, only with policy two_factor: the session's last security-key use must be at most this old (`10m`, `1h`); an older one is sent to the portal to touch the key again (not the password)",
+  }),
 });
 
 // Goes into a Set-Cookie header: anything beyond these characters could break or inject into the header.

@@ -78,7 +78,7 @@ export class SignIn {
     user: UserDetails,
     cookie: CookieSettings,
     ip: string,
-  ): { url: string; level: 0 | 1 | 2 } | undefined {
+  ): { url: string; level: 0 | 1 | 2; maxAuthAge?: number } | undefined {
     const safe = safeRedirectTarget(target, this.cookies);
     if (safe === undefined || safe.cookie.domain !== cookie.domain) return undefined;
     const decision = this.access.evaluate({
@@ -88,6 +88,10 @@ export class SignIn {
       subject: { username: user.username, groups: user.groups },
     });
     const level = policyLevel(decision.policy);
-    return level === 'deny' ? undefined : { url: safe.url.href, level };
+    if (level === 'deny') return undefined;
+    // Step-up: the rule's max_auth_age travels with the level, so the portal can ask for the key again.
+    return decision.maxAuthAge === undefined
+      ? { url: safe.url.href, level }
+      : { url: safe.url.href, level, maxAuthAge: decision.maxAuthAge };
   }
 }
