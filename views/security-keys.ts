@@ -8,6 +8,7 @@ import { html, type SafeHtml } from '../src/text/html.js';
 import { renderDocument } from './layout.js';
 import { icon } from './icons.js';
 import { hiddenTarget, linkTarget, NO_WEBAUTHN } from './pages.js';
+import { recoveryCodeForm, recoveryCodesSection, type RecoveryCodesView } from './recovery-codes.js';
 
 export interface SignedInUser {
   displayName: string;
@@ -19,6 +20,8 @@ export interface SecondFactorPage extends SignedInUser {
   rd?: string;
   rm?: string;
   hasKeys: boolean;
+  /** The user has unused recovery codes: "Use a recovery code instead" is offered (also with keys). */
+  recoveryCodes?: boolean;
 }
 
 /** One key as the settings page shows it. */
@@ -45,6 +48,8 @@ export interface SettingsPage extends SignedInUser {
   keys: readonly SecurityKeyView[];
   /** Where "Done" leads (the default redirection URL), else the portal's start page. */
   continueUrl?: string;
+  /** The recovery codes section (issue 11), when the page shows it. */
+  recovery?: RecoveryCodesView;
 }
 
 export interface ConfirmIdentityPage extends SignedInUser {
@@ -119,12 +124,13 @@ ${statusRegion('second-factor-status')}
 }
 </form>
 ${unsupportedNote}
+${(p.hasKeys || p.recoveryCodes === true) && recoveryCodeForm()}
 <div class="actions secondary-actions">
 ${p.hasKeys && html`<button type="button" id="request-registration" class="link-button" disabled data-needs-script>Lost your key? Register a new one</button>`}
 <a class="button secondary" href="/logout">Sign out</a>
 </div>
 <noscript><p class="callout error">Security keys need JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
-  return renderDocument({ title: 'Security key', card, scripts: ['second-factor.js'] });
+  return renderDocument({ title: 'Security key', card, scripts: ['second-factor.js', 'recovery-sign-in.js'] });
 }
 
 /** What a key is, in words: its model when its AAGUID is known, else the kind of authenticator it is. */
@@ -203,9 +209,14 @@ ${unsupportedNote}
 <button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.plus}Register a security key</button>
 <a class="button secondary" href="${linkTarget(p.continueUrl) ?? '/'}">Done</a>
 </div>
+${p.recovery && recoveryCodesSection(p.recovery)}
 <p class="note"><a href="/logout">Sign out</a></p>
 </div>`;
-  return renderDocument({ title: 'Security keys', card, scripts: ['settings.js'] });
+  return renderDocument({
+    title: 'Security keys',
+    card,
+    scripts: p.recovery ? ['settings.js', 'recovery-codes.js'] : ['settings.js'],
+  });
 }
 
 export function renderConfirmIdentity(p: ConfirmIdentityPage): string {
