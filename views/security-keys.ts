@@ -130,7 +130,7 @@ ${p.hasKeys && html`<button type="button" id="request-registration" class="link-
 <a class="button secondary" href="/logout">Sign out</a>
 </div>
 <noscript><p class="callout error">Security keys need JavaScript. Turn it on for this site, then reload the page.</p></noscript>`;
-  return renderDocument({ title: 'Security key', card, scripts: ['second-factor.js', 'recovery-sign-in.js'] });
+  return renderDocument({ title: 'Security key', card, scripts: ['second-factor.js'] });
 }
 
 /** What a key is, in words: its model when its AAGUID is known, else the kind of authenticator it is. */
@@ -212,11 +212,7 @@ ${unsupportedNote}
 ${p.recovery && recoveryCodesSection(p.recovery)}
 <p class="note"><a href="/logout">Sign out</a></p>
 </div>`;
-  return renderDocument({
-    title: 'Security keys',
-    card,
-    scripts: p.recovery ? ['settings.js', 'recovery-codes.js'] : ['settings.js'],
-  });
+  return renderDocument({ title: 'Security keys', card, scripts: ['settings.js'] });
 }
 
 export function renderConfirmIdentity(p: ConfirmIdentityPage): string {

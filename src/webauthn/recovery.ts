@@ -97,7 +97,13 @@ export class RecoveryCodes {
       requestMethod: body.requestMethod ?? '',
     };
     const fail = (reason: string) =>
-      steps.events.secondFactor({ remoteIp: req.ip, method: 'recovery_code', user: username, outcome: 'failure', reason });
+      steps.events.secondFactor({
+        remoteIp: req.ip,
+        method: 'recovery_code',
+        user: username,
+        outcome: 'failure',
+        reason,
+      });
 
     const user = steps.activeUser(username);
     if (user === undefined) {

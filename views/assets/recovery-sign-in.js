@@ -1,6 +1,6 @@
 // Second-factor page (issue 11): "Use a recovery code instead" opens a one-field form; a code that works brings the
 // session to level 2 and follows the safe redirect to the target carried in the page's rd / rm, else goes to the
-// settings page, where a user who lost their key registers a new one.
+// settings page, where a user who lost their key registers a new one. Loaded by second-factor.js.
 import { api, carriedTarget, enableScriptedButtons, goNext, statusArea } from './webauthn-client.js';
 
 const open = /** @type {HTMLButtonElement | null} */ (document.getElementById('use-recovery-code'));

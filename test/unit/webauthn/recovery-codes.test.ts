@@ -44,7 +44,14 @@ describe('reading a typed code back', () => {
   it('forgives case, spaces, dashes and the look-alikes i, l (as 1) and o (as 0)', () => {
     const expected = normaliseRecoveryCode('1a0b-2c3d-4e5f');
     assert.equal(expected, '1A0B2C3D4E5F');
-    for (const typed of ['1A0B-2C3D-4E5F', ' 1a0b 2c3d 4e5f ', '1a0b2c3d4e5f', 'la0b-2c3d-4e5f', 'Ia0B–2C3D—4E5F', '1aob-2c3d-4e5f'])
+    for (const typed of [
+      '1A0B-2C3D-4E5F',
+      ' 1a0b 2c3d 4e5f ',
+      '1a0b2c3d4e5f',
+      'la0b-2c3d-4e5f',
+      'Ia0B–2C3D—4E5F',
+      '1aob-2c3d-4e5f',
+    ])
       assert.equal(normaliseRecoveryCode(typed), expected, typed);
   });
 
