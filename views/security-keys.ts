@@ -8,6 +8,7 @@ import { html, type SafeHtml } from '../src/text/html.js';
 import { renderDocument } from './layout.js';
 import { icon } from './icons.js';
 import { hiddenTarget, linkTarget, NO_WEBAUTHN } from './pages.js';
+import { recoveryCodeForm, recoveryCodesSection, type RecoveryCodesView } from './recovery-codes.js';
 
 export interface SignedInUser {
   displayName: string;
@@ -21,6 +22,8 @@ export interface SecondFactorPage extends SignedInUser {
   hasKeys: boolean;
   /** Why the key is asked for, when not for the first time (step-up: a rule's max_auth_age). */
   notice?: string;
+  /** The user has unused recovery codes: "Use a recovery code instead" is offered (also with keys). */
+  recoveryCodes?: boolean;
 }
 
 /** One key as the settings page shows it. */
@@ -47,6 +50,8 @@ export interface SettingsPage extends SignedInUser {
   keys: readonly SecurityKeyView[];
   /** Where "Done" leads (the default redirection URL), else the portal's start page. */
   continueUrl?: string;
+  /** The recovery codes section (issue 11), when the page shows it. */
+  recovery?: RecoveryCodesView;
 }
 
 export interface ConfirmIdentityPage extends SignedInUser {
@@ -122,6 +127,7 @@ ${statusRegion('second-factor-status')}
 }
 </form>
 ${unsupportedNote}
+${(p.hasKeys || p.recoveryCodes === true) && recoveryCodeForm()}
 <div class="actions secondary-actions">
 ${p.hasKeys && html`<button type="button" id="request-registration" class="link-button" disabled data-needs-script>Lost your key? Register a new one</button>`}
 <a class="button secondary" href="/logout">Sign out</a>
@@ -206,6 +212,7 @@ ${unsupportedNote}
 <button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.plus}Register a security key</button>
 <a class="button secondary" href="${linkTarget(p.continueUrl) ?? '/'}">Done</a>
 </div>
+${p.recovery && recoveryCodesSection(p.recovery)}
 <p class="note"><a href="/logout">Sign out</a></p>
 </div>`;
   return renderDocument({ title: 'Security keys', card, scripts: ['settings.js'] });

@@ -20,6 +20,7 @@ import { pageHandlers, type PageDependencies } from '../portal/page-handlers.js'
 import { securityPageHandlers } from '../portal/security-page-handlers.js';
 import { identityHandlers, type IdentityRouteDependencies } from '../identity/handlers.js';
 import { webauthnHandlers, type WebAuthnRouteDependencies } from '../webauthn/handlers.js';
+import { recoveryCodeHandlers } from '../webauthn/recovery-handlers.js';
 import { healthHandler, type HealthDependencies } from './health.js';
 import { jwksHandler, type JwksDependencies } from './jwks.js';
 import type { Logger } from 'pino';
@@ -115,6 +116,11 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
 
   // The public keys of the identity tokens upstream apps verify (404 while no domain or rule asks for tokens).
   row('GET', '/.well-known/jwks.json', 'jwks', ANY_HOST),
+  // Recovery codes (issue 11): how many are left; a new set behind the same identity check as a new key; a code
+  // as the second factor (signed in with the password, like the key it stands in for).
+  row('GET', '/api/recovery-codes', 'recovery.summary', SIGNED_IN, WEBAUTHN),
+  row('POST', '/api/recovery-codes', 'recovery.generate', ORIGIN, SIGNED_IN, ELEVATED, WEBAUTHN),
+  row('POST', '/api/recovery-codes/use', 'recovery.use', ORIGIN, SIGNED_IN, WEBAUTHN),
 
   // Anything else: 404 (a page for a browser, KO on /api/), after the origin guard like any state change.
   row('ANY', '*', 'notFound', ORIGIN),
@@ -141,6 +147,7 @@ function portalHandlers(deps: PortalRouteDependencies, notFound: RequestHandler)
   const keyPages = securityPageHandlers(deps.securityPages);
   const identity = identityHandlers(deps.identity);
   const webauthn = webauthnHandlers(deps.webauthn);
+  const recovery = recoveryCodeHandlers(deps.webauthn);
   return {
     health: healthHandler(deps),
     jwks: jwksHandler(deps),
@@ -163,6 +170,9 @@ function portalHandlers(deps: PortalRouteDependencies, notFound: RequestHandler)
     'webauthn.list': webauthn.list,
     'webauthn.rename': webauthn.rename,
     'webauthn.remove': webauthn.remove,
+    'recovery.summary': recovery.summary,
+    'recovery.generate': recovery.generate,
+    'recovery.use': recovery.use,
     notFound,
   } satisfies Record<string, RequestHandler>;
 }

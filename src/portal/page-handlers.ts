@@ -89,6 +89,7 @@ export function pageHandlers(deps: PageDependencies) {
               rd: target,
               rm: target && safeRm,
               hasKeys: await hasKeys(),
+              recoveryCodes: ((await storage.findRecoveryCodeSet(user.username))?.remaining ?? 0) > 0,
             }),
           );
     if (safeRd !== undefined) {

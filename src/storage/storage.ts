@@ -92,6 +92,25 @@ export interface IdentityTokenKeyRecord {
   notAfter: Date;
 }
 
+/** A user's current set of recovery codes (issue 11): never the codes, only what the pages and checks need. */
+export interface RecoveryCodeSet {
+  id: number;
+  username: string;
+  createdAt: Date;
+  /** Random per set; each code is stored as SHA-256(salt ‖ normalised code). */
+  salt: Uint8Array;
+  /** How many codes of the set are still unused. */
+  remaining: number;
+}
+
+/** What generating a set stores: the hashes only. */
+export interface NewRecoveryCodeSet {
+  username: string;
+  createdAt: Date;
+  salt: Uint8Array;
+  hashes: Uint8Array[];
+}
+
 // Declared in observability (the layer below) so the outage log needs no storage import; re-exported for the drivers.
 
 export interface Storage {
@@ -138,6 +157,19 @@ export interface Storage {
   consumeIdentityVerification(jti: string, ip: string, at?: Date): Promise<boolean>;
   /** Whether the token is known, not consumed and not expired at `at` (default now); reads only. */
   isIdentityVerificationPending(jti: string, at?: Date): Promise<boolean>;
+
+  /**
+   * Stores a new set of recovery codes for the user and deletes the previous one (and its codes) in the same
+   * transaction, so no moment exists with both sets or with neither; resolves the new set's ID.
+   */
+  replaceRecoveryCodes(set: NewRecoveryCodeSet): Promise<number>;
+  /** The user's current set, with its count of unused codes; undefined when they have none. */
+  findRecoveryCodeSet(username: string): Promise<RecoveryCodeSet | undefined>;
+  /**
+   * Marks the code with this hash in this set used, atomically: true for exactly one caller; false when the set
+   * was replaced meanwhile, the hash is not in it, or the code was already used.
+   */
+  useRecoveryCode(setId: number, codeHash: Uint8Array, usedAt: Date, ip: string): Promise<boolean>;
 
   /**
    * Deletes at most `batchSize` authentication log rows older than `olderThan`, oldest first; resolves how many.

@@ -23,6 +23,8 @@ export class SignIn {
     rememberMe: boolean,
     cookie: CookieSettings,
     firstFactor: 'password' | 'passkey' = 'password',
+    /** False for a recovery code: level 2 without a key use, so `secondFactorAt` stays unset (docs/decisions.md). */
+    keyUse = true,
   ): Promise<Session> {
     if (current) await this.sessions.destroy(current);
     return this.sessions.create(
@@ -34,7 +36,7 @@ export class SignIn {
         level,
         rememberMe: rememberMe && cookie.rememberMe > 0,
         firstFactor,
-        ...(level === 2 ? { secondFactorAt: Date.now() } : {}),
+        ...(level === 2 && keyUse ? { secondFactorAt: Date.now() } : {}),
       },
       cookie,
     );

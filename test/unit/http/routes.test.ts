@@ -35,6 +35,9 @@ describe('the route table as it reads', () => {
         'PUT /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
         'DELETE /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
         'GET /.well-known/jwks.json - anonymous none [any host]',
+        'GET /api/recovery-codes - 1FA none [webauthn]',
+        'POST /api/recovery-codes origin 1FA identity [webauthn]',
+        'POST /api/recovery-codes/use origin 1FA none [webauthn]',
         'ANY * origin anonymous none',
       ],
     );
@@ -62,6 +65,8 @@ describe('rules every row keeps', () => {
     assert.equal(elevation('POST', '/api/webauthn/registration'), 'identity');
     assert.equal(elevation('PUT', '/api/webauthn/credentials/:id'), 'identity-or-2fa');
     assert.equal(elevation('DELETE', '/api/webauthn/credentials/:id'), 'identity-or-2fa');
+    // Recovery codes are a second factor like a key: making them needs the same emailed identity check.
+    assert.equal(elevation('POST', '/api/recovery-codes'), 'identity');
   });
 
   it('an elevation guard always comes with a signed-in level', () => {
