@@ -111,11 +111,18 @@ describe('issue 10: the session cache on a Redis Cluster, two replicas', () => {
     return total;
   }
 
-  /** At least `count` sessions made on a, and more until every primary holds some (their IDs are random). */
-  async function spreadSessions(count: number, data = john): Promise<{ session: Session; port: number }[]> {
-    const primaries = (await live()).filter((n) => n.primary && n.slots.length > 0).length;
-    const made = [];
-    while (made.length < count || new Set(made.map((m) => m.port)).size < primaries) {
+  /**
+   * At least `count` sessions made on a, and more until every primary holds some (their IDs are random), or the
+   * primaries that have a replica with `replicated`.
+   */
+  async function spreadSessions(count: number, data = john, replicated = false) {
+    const view = await live();
+    const primaries = view.filter(
+      (n) => n.primary && n.slots.length > 0 && (!replicated || view.some((r) => r.primaryId === n.id)),
+    );
+    const covered = (made: { port: number }[]) => primaries.every((p) => made.some((m) => m.port === p.port));
+    const made: { session: Session; port: number }[] = [];
+    while (made.length < count || !covered(made)) {
       const session = await sessions(a).create(data, cookieDomain());
       made.push({ session, port: await primaryOf(session) });
     }
@@ -246,15 +253,7 @@ describe('issue 10: the session cache on a Redis Cluster, two replicas', () => {
     const resetsA = sessions(a).cache.counters.resets;
     const resetsB = sessions(b).cache.counters.resets;
     const primaries = (await live()).filter((n) => n.primary && n.slots.length > 0);
-    const [from, to] = [primaries[0]!, primaries[1]!];
-    // A slot of `from` with no key in it: moved by the CLUSTER SETSLOT steps alone.
-    let slot = Number(from.slots[0]!.split('-')[0]);
-    while (Number(await cluster.withNode(from.port, (r) => r.call('CLUSTER', 'COUNTKEYSINSLOT', String(slot)))) > 0)
-      slot++;
-    await cluster.withNode(to.port, (r) => r.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', from.id));
-    await cluster.withNode(from.port, (r) => r.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', to.id));
-    for (const node of [to, from])
-      await cluster.withNode(node.port, (r) => r.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id));
+    assert.equal(await cluster.moveEmptySlots(primaries[0]!.port, primaries[1]!.port, 1), 1);
     await until(
       'both caches dropped',
       () => sessions(a).cache.counters.resets > resetsA && sessions(b).cache.counters.resets > resetsB,
@@ -263,6 +262,37 @@ describe('issue 10: the session cache on a Redis Cluster, two replicas', () => {
     const reads = await sessionReads();
     assert.ok(await sessions(b).load([made[0]!.session.id], cookieDomain()));
     assert.equal(await sessionReads(), reads + 1, 'read from Redis once after the change');
+  });
+
+  it('a primary added and given slots: the cache is dropped, the new primary is followed and reports its changes', async () => {
+    const dropped = async (what: string, before: number[]) => {
+      await until(what, () => [a, b].every((t, i) => sessions(t).cache.counters.resets > before[i]!));
+      await until('trusted again', () => trusted(a) && trusted(b));
+    };
+    const resets = () => [a, b].map((t) => sessions(t).cache.counters.resets);
+    let before = resets();
+    const port = await cluster.addPrimary();
+    await dropped('both caches dropped when the primary joined', before);
+    const clients = String(await cluster.withNode(port, (r) => r.call('CLIENT', 'LIST'))).split('\n');
+    assert.equal(clients.filter((line) => line.includes('name=gatehouse-tracking ')).length, 2, 'followed by both');
+    before = resets();
+    const from = (await live()).find((n) => n.primary && n.slots.length > 0)!.port;
+    assert.ok((await cluster.moveEmptySlots(from, port, 300)) > 0);
+    await dropped('both caches dropped when slots moved to it', before);
+    // A session that lands on the new primary: warm on b, ended on a, refused on b by the new primary's report.
+    let session: Session | undefined;
+    for (let i = 0; i < 5_000 && session === undefined; i++) {
+      const made = await sessions(a).create(john, cookieDomain());
+      if ((await primaryOf(made)) === port) session = made;
+    }
+    assert.ok(session, 'a session on the new primary');
+    await warm(b, session);
+    await sessions(a).destroy(session);
+    await until(
+      'refused on b',
+      async () => (await sessions(b).load([session.id], cookieDomain())) === undefined,
+      1_000,
+    );
   });
 
   it('a primary killed under load: cache dropped, no ended session ever allowed, trusted again after the failover', async () => {
@@ -278,7 +308,7 @@ describe('issue 10: the session cache on a Redis Cluster, two replicas', () => {
       status: number;
       user: unknown;
     }
-    const visitors: Visitor[] = await spreadSessions(30);
+    const visitors: Visitor[] = await spreadSessions(30, john, true);
     // Ended before the load starts: never allowed at all.
     const endedBefore = visitors.slice(0, 6);
     for (const v of endedBefore) {
@@ -287,8 +317,13 @@ describe('issue 10: the session cache on a Redis Cluster, two replicas', () => {
     }
     await cluster.waitForReplication();
     const liveVisitors = visitors.slice(6);
+    // Only a primary with a replica can be replaced (the one added above has none).
+    const view = await live();
+    const replaceable = new Set(
+      view.filter((n) => n.primary && view.some((r) => r.primaryId === n.id)).map((n) => n.port),
+    );
     const counts = new Map<number, number>();
-    for (const v of liveVisitors) counts.set(v.port, (counts.get(v.port) ?? 0) + 1);
+    for (const v of liveVisitors) if (replaceable.has(v.port)) counts.set(v.port, (counts.get(v.port) ?? 0) + 1);
     const victim = [...counts.entries()].sort((x, y) => y[1] - x[1])[0]![0];
     const onVictim = liveVisitors.filter((v) => v.port === victim);
     const elsewhere = liveVisitors.filter((v) => v.port !== victim);
