@@ -121,11 +121,6 @@ export class RedisClusterInvalidationFeed implements InvalidationFeed {
     return this.#trusted;
   }
 
-  /** The primaries with a feed now, as `host:port` (tests read it). */
-  get primaries(): string[] {
-    return [...this.#feeds.values()].map(({ primary }) => `${primary.host}:${primary.port}`).sort();
-  }
-
   start(): void {
     const { cluster } = this.#options;
     // A node the store's client meets or loses (a redirection to a new primary, a lost connection): distrusted at
@@ -224,26 +219,28 @@ export class RedisClusterInvalidationFeed implements InvalidationFeed {
         existing.primary = primary;
         continue;
       }
-      const node: NodeFeed = { primary, trusted: false, feed: undefined as unknown as RedisInvalidationFeed };
       const sink = this.#options.sink;
-      node.feed = new RedisInvalidationFeed({
+      const feed: RedisInvalidationFeed = new RedisInvalidationFeed({
         redis: this.#options.nodeOptions({ host: primary.host, port: primary.port }),
         prefix: this.#options.prefix,
         // Reports are passed on from any feed, even one being replaced: one report too many costs a read.
         sink: {
           invalidate: (keys) => sink.invalidate(keys),
           reset: () => sink.reset(),
-          setTrusted: (trusted) => this.#onFeedTrust(key, node, trusted),
+          setTrusted: (trusted) => this.#onFeedTrust(key, feed, trusted),
         },
         logger: warningsOnly(this.#options.logger, `${primary.host}:${primary.port}`),
       });
+      const node: NodeFeed = { primary, feed, trusted: false };
       this.#feeds.set(key, node);
       node.feed.start();
     }
   }
 
-  #onFeedTrust(key: string, node: NodeFeed, trusted: boolean): void {
-    if (this.#feeds.get(key) !== node || node.trusted === trusted) return;
+  #onFeedTrust(key: string, feed: RedisInvalidationFeed, trusted: boolean): void {
+    const node = this.#feeds.get(key);
+    // A feed no longer in the map is being closed: its word no longer counts.
+    if (node?.feed !== feed || node.trusted === trusted) return;
     node.trusted = trusted;
     this.#changes++;
     if (!trusted) this.#distrust(`the invalidation feed of ${node.primary.host}:${node.primary.port} is down`);

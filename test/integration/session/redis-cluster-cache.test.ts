@@ -13,9 +13,13 @@ import { authRequest } from '../../helpers/flows.js';
 import { startRedisCluster, type RedisClusterUnderTest } from '../../helpers/redis-cluster.js';
 import { infoField } from '../../helpers/redis-server.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
-import { sessionStoreKey } from '../../../src/session/crypto.js';
+import { sessionKeyPrefix, sessionStoreKey } from '../../../src/session/crypto.js';
 import type { Session } from '../../../src/session/model.js';
-import type { NewSessionData } from '../../../src/session/service.js';
+import { SessionService, type NewSessionData } from '../../../src/session/service.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { RedisClusterInvalidationFeed } from '../../../src/session/cluster-invalidation.js';
+import { clusterNodeClientOptions, createRedisSessionStore } from '../../../src/session/redis-store.js';
+import { SessionCache } from '../../../src/session/session-cache.js';
 
 const TARGET = 'https://app.example.com/'; // a one_factor rule in the test configuration
 const KEY_PREFIX = `gh_cluster_cache_${process.pid}:`;
@@ -262,6 +266,57 @@ describe('issue 10: the session cache on a Redis Cluster, two replicas', () => {
     const reads = await sessionReads();
     assert.ok(await sessions(b).load([made[0]!.session.id], cookieDomain()));
     assert.equal(await sessionReads(), reads + 1, 'read from Redis once after the change');
+  });
+
+  it('primaries refusing client tracking (an ACL without CLIENT): one warning per node naming it, cache off', async () => {
+    const primaries = (await live()).filter((n) => n.primary);
+    for (const node of primaries)
+      await cluster.withNode(node.port, (r) =>
+        r.call('ACL', 'SETUSER', 'no-tracking', 'on', '>a-password', '~*', '&*', '+@all', '-client'),
+      );
+    const config = configSchema.shape.session
+      .unwrap()
+      .shape.redis.unwrap()
+      .parse({ key_prefix: KEY_PREFIX, cluster: { nodes: cluster.nodes } });
+    const store = createRedisSessionStore(config);
+    const cache = new SessionCache({ maxEntries: 100, maxBytes: 1_000_000 });
+    const warnings: { node?: string; message: string }[] = [];
+    const feed = new RedisClusterInvalidationFeed({
+      cluster: store.client,
+      nodeOptions: (node) =>
+        clusterNodeClientOptions({ ...config, username: 'no-tracking', password: 'a-password' }, node),
+      prefix: sessionKeyPrefix(KEY_PREFIX),
+      sink: cache,
+      logger: {
+        info: () => undefined,
+        warn: (fields: { node?: string }, message: string) => warnings.push({ node: fields.node, message }),
+      } as never,
+    });
+    const service = new SessionService(store, {
+      secret: 'a-test-session-secret-of-at-least-32-chars',
+      keyPrefix: KEY_PREFIX,
+      cache,
+    });
+    feed.start();
+    try {
+      await until('a warning from every primary', () => warnings.length >= primaries.length);
+      await sleep(500);
+      assert.equal(warnings.length, primaries.length, 'once per node, not per retry');
+      assert.deepEqual(
+        warnings.map((w) => Number(w.node!.split(':').at(-1))).sort(),
+        primaries.map((n) => n.port).sort(),
+      );
+      for (const w of warnings) assert.match(w.message, /refused client tracking/);
+      const session = await service.create(john, cookieDomain());
+      const reads = await sessionReads();
+      for (let i = 0; i < 3; i++) assert.ok(await service.load([session.id], cookieDomain()));
+      assert.equal(await sessionReads(), reads + 3, 'every load read Redis');
+      assert.equal(feed.trusted, false);
+    } finally {
+      await feed.close();
+      await store.close();
+      for (const node of primaries) await cluster.withNode(node.port, (r) => r.call('ACL', 'DELUSER', 'no-tracking'));
+    }
   });
 
   it('a primary added and given slots: the cache is dropped, the new primary is followed and reports its changes', async () => {
