@@ -13,9 +13,16 @@ import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/storage.js';
 import { StorageUnavailableError } from './observability/backend-errors.js';
 import type { SessionStore } from './session/store.js';
-import { createRedisSessionStore, isRedisCluster, redisClientOptions } from './session/redis-store.js';
+import {
+  clusterNodeClientOptions,
+  createRedisSessionStore,
+  isRedisCluster,
+  redisClientOptions,
+  type RedisSessionStore,
+} from './session/redis-store.js';
 import { SessionCache } from './session/session-cache.js';
-import { RedisInvalidationFeed } from './session/invalidation.js';
+import { type InvalidationFeed, RedisInvalidationFeed } from './session/invalidation.js';
+import { RedisClusterInvalidationFeed } from './session/cluster-invalidation.js';
 import { sessionKeyPrefix } from './session/crypto.js';
 import { MemorySessionStore } from './session/memory-store.js';
 import { SessionService } from './session/service.js';
@@ -115,7 +122,7 @@ async function build(
   opened.push(() => sessionStore.close());
   const sessionCache = options.adapters?.sessionStore
     ? undefined
-    : openSessionCache(config.session.redis, logger, metrics);
+    : openSessionCache(config.session.redis, sessionStore, logger, metrics);
   if (sessionCache) opened.push(() => sessionCache.feed.close());
   const sessions = new SessionService(sessionStore, {
     secret: config.session.secret!,
@@ -296,25 +303,29 @@ function openSessionStore(
  */
 function openSessionCache(
   redis: LoadedConfig['config']['session']['redis'],
+  store: SessionStore,
   logger: Logger,
   metrics: Metrics | undefined,
-): { cache: SessionCache; feed: RedisInvalidationFeed } | undefined {
+): { cache: SessionCache; feed: InvalidationFeed } | undefined {
   if (!redis || redis.local_cache.max_entries === 0) return undefined;
-  if (isRedisCluster(redis)) {
-    // Tracking is per node: a feed per primary, re-done on every slot move, is not built yet. Every load reads Redis.
-    logger.info('session cache off: not yet available with session.redis.cluster');
-    return undefined;
-  }
   const cache = new SessionCache(
     { maxEntries: redis.local_cache.max_entries, maxBytes: redis.local_cache.max_bytes },
     metrics,
   );
-  const feed = new RedisInvalidationFeed({
-    redis: redisClientOptions(redis),
-    prefix: sessionKeyPrefix(redis.key_prefix),
-    sink: cache,
-    logger,
-  });
+  const prefix = sessionKeyPrefix(redis.key_prefix);
+  let feed: InvalidationFeed;
+  if (isRedisCluster(redis)) {
+    // Tracking is per node: a feed per primary, following the cluster's view through the store's own client
+    // (session/cluster-invalidation.ts), so the feeds are on the very nodes its reads go to.
+    if (!('client' in store)) return undefined;
+    feed = new RedisClusterInvalidationFeed({
+      cluster: (store as RedisSessionStore).client,
+      nodeOptions: (node) => clusterNodeClientOptions(redis, node),
+      prefix,
+      sink: cache,
+      logger,
+    });
+  } else feed = new RedisInvalidationFeed({ redis: redisClientOptions(redis), prefix, sink: cache, logger });
   feed.start();
   return { cache, feed };
 }
