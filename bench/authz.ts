@@ -129,11 +129,23 @@ async function main(): Promise<void> {
       ? await startGatehouse(dir, redis, { storage, rules: SMALL, nodeArgs: profile })
       : undefined;
     if (warm) stops.push(() => warm.child.stop());
+    // The warm one again with the signed identity token on (issue 11): what signing, cached per session, costs.
+    const tokened = cacheConfigurable
+      ? await startGatehouse(dir, redis, { storage, rules: SMALL, identityToken: true })
+      : undefined;
+    if (tokened) stops.push(() => tokened.child.stop());
     // The same with 1,000 rules, the request decided by the last.
     const large = await startGatehouse(dir, redis, { storage, rules: LARGE });
     stops.push(() => large.child.stop());
 
-    const direct = [bareOf(bare), bareOf(bareGet), directTo(cold), ...(warm ? [directTo(warm)] : []), directTo(large)];
+    const direct = [
+      bareOf(bare),
+      bareOf(bareGet),
+      directTo(cold),
+      ...(warm ? [directTo(warm)] : []),
+      directTo(large),
+      ...(tokened ? [directTo(tokened)] : []),
+    ];
     const [bareFigures, bareGetFigures, coldFigures, ...rest] = await measureInTurns(direct, redis);
     record('bare', 'bare node:http, no I/O', bareFigures!);
     record('bareGet', 'bare node:http + one Redis GET', bareGetFigures!);
@@ -145,6 +157,10 @@ async function main(): Promise<void> {
     const largeName = `gatehouse authz, ${LARGE.toLocaleString('en')} rules${warm ? ', warm cache' : ''}`;
     record('large', largeName, rest.shift()!);
     await large.child.stop();
+    if (tokened) {
+      record('token', 'gatehouse authz, warm cache + identity token', rest.shift()!);
+      await tokened.child.stop();
+    }
     const primary = warm ?? cold;
     if (warm) await cold.child.stop();
     const base = warm ? 'warm' : 'cold';
@@ -229,8 +245,15 @@ async function main(): Promise<void> {
         false,
         '%',
       ),
+      ratioGoal(
+        'identity token: CPU/req vs warm without',
+        ratio(figures.get('token'), warmFigures, (f) => f.cpuUsPerRequest),
+        1.15,
+        true,
+        'x',
+      ),
       (() => {
-        const gatehouseRows = ['cold', 'warm', 'large', 'nginxGatehouse'].map((key) => figures.get(key));
+        const gatehouseRows = ['cold', 'warm', 'large', 'token', 'nginxGatehouse'].map((key) => figures.get(key));
         const rss = gatehouseRows.flatMap((f) =>
           typeof f === 'object' && Number.isFinite(f.maxRssBytes) ? [f.maxRssBytes] : [],
         );

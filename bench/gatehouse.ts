@@ -50,6 +50,8 @@ export interface GatehouseOptions {
   cacheEntries?: number;
   /** Extra arguments for node (a CPU profile). */
   nodeArgs?: readonly string[];
+  /** The cookie domain's `identity_token` on: every pass carries a signed JWT (issue 11, item 5). */
+  identityToken?: boolean;
 }
 
 export interface BenchGatehouse {
@@ -102,7 +104,13 @@ async function writeConfig(dir: string, port: number, redis: BenchRedis, prefix:
       identity_validation: { jwt_secret: 'bench-jwt-secret-bench-jwt-secret-0123456789' },
       session: {
         secret: 'bench-session-secret-bench-session-secret-0123',
-        cookies: [{ domain: BENCH_DOMAIN, authelia_url: PORTAL_URL }],
+        cookies: [
+          {
+            domain: BENCH_DOMAIN,
+            authelia_url: PORTAL_URL,
+            ...(options.identityToken ? { identity_token: true } : {}),
+          },
+        ],
         redis: redisConfig,
       },
       storage: options.storage.section(dir, port),

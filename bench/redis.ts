@@ -45,8 +45,10 @@ export async function openBenchRedis(): Promise<BenchRedis> {
   client.on('error', () => undefined);
   if (server) {
     const started = server;
+    // Only the first attempt connects: after a refusal (the server not listening yet) ioredis reconnects by itself,
+    // and a second connect() would throw "already connecting" on every poll until the deadline.
     await waitUntil('redis-server', started, async () => {
-      await client.connect();
+      if (client.status === 'wait') await client.connect().catch(() => undefined);
       return (await client.ping()) === 'PONG';
     });
   } else {

@@ -13,9 +13,16 @@ import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/storage.js';
 import { StorageUnavailableError } from './observability/backend-errors.js';
 import type { SessionStore } from './session/store.js';
-import { createRedisSessionStore, isRedisCluster, redisClientOptions } from './session/redis-store.js';
+import {
+  clusterNodeClientOptions,
+  createRedisSessionStore,
+  isRedisCluster,
+  redisClientOptions,
+  type RedisSessionStore,
+} from './session/redis-store.js';
 import { SessionCache } from './session/session-cache.js';
-import { RedisInvalidationFeed } from './session/invalidation.js';
+import { type InvalidationFeed, RedisInvalidationFeed } from './session/invalidation.js';
+import { RedisClusterInvalidationFeed } from './session/cluster-invalidation.js';
 import { sessionKeyPrefix } from './session/crypto.js';
 import { MemorySessionStore } from './session/memory-store.js';
 import { SessionService } from './session/service.js';
@@ -34,6 +41,8 @@ import { SignIn } from './web/sign-in.js';
 import { createNotifier } from './notify/open.js';
 import type { Notifier } from './notify/notifier.js';
 import { IdentityVerifier } from './identity/tokens.js';
+import { IdentityTokenKeys } from './authz/identity-token-keys.js';
+import { IdentityTokens, identityTokenSettings, identityTokensWanted } from './authz/identity-token.js';
 
 export interface Adapters {
   storage: Storage;
@@ -114,7 +123,7 @@ async function build(
   opened.push(() => sessionStore.close());
   const sessionCache = options.adapters?.sessionStore
     ? undefined
-    : openSessionCache(config.session.redis, logger, metrics);
+    : openSessionCache(config.session.redis, sessionStore, logger, metrics);
   if (sessionCache) opened.push(() => sessionCache.feed.close());
   const sessions = new SessionService(sessionStore, {
     secret: config.session.secret!,
@@ -156,8 +165,27 @@ async function build(
     lifetimeSeconds: config.identity_validation.token_lifetime,
   });
 
+  // Signed identity tokens (identity_token): keys shared through storage, loaded before the first request and
+  // refreshed in the background; without a loaded key a token pass is a 503, never a pass without the token.
+  const tokenSettings = identityTokenSettings(config);
+  let tokenKeys: IdentityTokenKeys | undefined;
+  if (identityTokensWanted(tokenSettings)) {
+    tokenKeys = new IdentityTokenKeys(storage, {
+      algorithm: config.identity_token.algorithm,
+      rotationSeconds: config.identity_token.key_rotation,
+      tokenLifetimeSeconds: config.identity_token.lifetime,
+      secret: config.identity_token.encryption_key ?? config.session.secret!,
+      logger,
+    });
+    const keys = tokenKeys;
+    opened.push(() => keys.stop());
+    await keys.start();
+  }
+  const identityTokens = tokenKeys && new IdentityTokens(tokenSettings, (now) => tokenKeys.signingKey(now));
+
   const trustedProxies = new TrustedProxies(config.server.trusted_proxies);
   const authz = createAuthzHandler({
+    identityTokens,
     cookies,
     sessions,
     users,
@@ -194,6 +222,7 @@ async function build(
       ]);
     },
     outages,
+    jwks: tokenKeys,
     identity: {
       sessions,
       locks: sessions,
@@ -247,6 +276,7 @@ async function build(
       await Promise.all([stopServer(server), metricsServer ? stopServer(metricsServer) : undefined]);
       outages.close();
       await pruner.stop();
+      await tokenKeys?.stop();
       await Promise.allSettled([
         users.close(),
         sessionCache?.feed.close(),
@@ -276,25 +306,29 @@ function openSessionStore(
  */
 function openSessionCache(
   redis: LoadedConfig['config']['session']['redis'],
+  store: SessionStore,
   logger: Logger,
   metrics: Metrics | undefined,
-): { cache: SessionCache; feed: RedisInvalidationFeed } | undefined {
+): { cache: SessionCache; feed: InvalidationFeed } | undefined {
   if (!redis || redis.local_cache.max_entries === 0) return undefined;
-  if (isRedisCluster(redis)) {
-    // Tracking is per node: a feed per primary, re-done on every slot move, is not built yet. Every load reads Redis.
-    logger.info('session cache off: not yet available with session.redis.cluster');
-    return undefined;
-  }
   const cache = new SessionCache(
     { maxEntries: redis.local_cache.max_entries, maxBytes: redis.local_cache.max_bytes },
     metrics,
   );
-  const feed = new RedisInvalidationFeed({
-    redis: redisClientOptions(redis),
-    prefix: sessionKeyPrefix(redis.key_prefix),
-    sink: cache,
-    logger,
-  });
+  const prefix = sessionKeyPrefix(redis.key_prefix);
+  let feed: InvalidationFeed;
+  if (isRedisCluster(redis)) {
+    // Tracking is per node: a feed per primary, following the cluster's view through the store's own client
+    // (session/cluster-invalidation.ts), so the feeds are on the very nodes its reads go to.
+    if (!('client' in store)) return undefined;
+    feed = new RedisClusterInvalidationFeed({
+      cluster: (store as RedisSessionStore).client,
+      nodeOptions: (node) => clusterNodeClientOptions(redis, node),
+      prefix,
+      sink: cache,
+      logger,
+    });
+  } else feed = new RedisInvalidationFeed({ redis: redisClientOptions(redis), prefix, sink: cache, logger });
   feed.start();
   return { cache, feed };
 }

@@ -8,6 +8,7 @@ import { html, type SafeHtml } from '../src/text/html.js';
 import { renderDocument } from './layout.js';
 import { icon } from './icons.js';
 import { hiddenTarget, linkTarget, NO_WEBAUTHN } from './pages.js';
+import { recoveryCodeForm, recoveryCodesSection, type RecoveryCodesView } from './recovery-codes.js';
 
 export interface SignedInUser {
   displayName: string;
@@ -19,6 +20,10 @@ export interface SecondFactorPage extends SignedInUser {
   rd?: string;
   rm?: string;
   hasKeys: boolean;
+  /** Why the key is asked for, when not for the first time (step-up: a rule's max_auth_age). */
+  notice?: string;
+  /** The user has unused recovery codes: "Use a recovery code instead" is offered (also with keys). */
+  recoveryCodes?: boolean;
 }
 
 /** One key as the settings page shows it. */
@@ -45,6 +50,8 @@ export interface SettingsPage extends SignedInUser {
   keys: readonly SecurityKeyView[];
   /** Where "Done" leads (the default redirection URL), else the portal's start page. */
   continueUrl?: string;
+  /** The recovery codes section (issue 11), when the page shows it. */
+  recovery?: RecoveryCodesView;
 }
 
 export interface ConfirmIdentityPage extends SignedInUser {
@@ -106,6 +113,7 @@ export function renderSecondFactor(p: SecondFactorPage): string {
 <div class="badge info">${ICONS.keyBadge}</div>
 <h1>Security key</h1>
 <p class="lead">${whoLine(p)}</p>
+${p.notice && html`<p class="callout info" id="second-factor-notice">${p.notice}</p>`}
 <form id="second-factor" method="post">
 ${hiddenTarget(p.rd, p.rm)}
 ${
@@ -119,6 +127,7 @@ ${statusRegion('second-factor-status')}
 }
 </form>
 ${unsupportedNote}
+${(p.hasKeys || p.recoveryCodes === true) && recoveryCodeForm()}
 <div class="actions secondary-actions">
 ${p.hasKeys && html`<button type="button" id="request-registration" class="link-button" disabled data-needs-script>Lost your key? Register a new one</button>`}
 <a class="button secondary" href="/logout">Sign out</a>
@@ -203,6 +212,7 @@ ${unsupportedNote}
 <button type="button" id="request-registration" class="button primary" disabled data-needs-script>${ICONS.plus}Register a security key</button>
 <a class="button secondary" href="${linkTarget(p.continueUrl) ?? '/'}">Done</a>
 </div>
+${p.recovery && recoveryCodesSection(p.recovery)}
 <p class="note"><a href="/settings/sessions">Your sessions</a> · <a href="/logout">Sign out</a></p>
 </div>`;
   return renderDocument({ title: 'Security keys', card, scripts: ['settings.js'] });

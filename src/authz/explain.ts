@@ -60,7 +60,10 @@ export function explainAccess(
   const hidden = inspected.length - shown.length;
   const more =
     hidden > 0 ? [`(${hidden} later rule${hidden === 1 ? '' : 's'} not shown: --verbose shows every rule)`] : [];
-  return [describeRequest(request), '', ...table, ...more, '', ...LEGEND, '', conclusion(decision)].join('\n');
+  const stepUp = decision.maxAuthAge === undefined ? [] : [maxAgeLine(decision.maxAuthAge)];
+  return [describeRequest(request), '', ...table, ...more, '', ...LEGEND, '', conclusion(decision), ...stepUp].join(
+    '\n',
+  );
 }
 
 function describeRequest(request: AccessRequest): string {
@@ -85,6 +88,23 @@ function conclusion(decision: AccessDecision): string {
     );
   }
   return `The policy '${decision.policy}' from rule #${decision.rule} will be applied to this request.`;
+}
+
+/** Step-up: the deciding rule's max_auth_age, as written in the configuration's duration style. */
+function maxAgeLine(seconds: number): string {
+  return (
+    `Max auth age: ${goDuration(seconds)} (max_auth_age): a security key used longer ago than that is asked for ` +
+    'again at the portal (not the password) before the request passes.'
+  );
+}
+
+/** 600 -> "10m", 5400 -> "1h30m", 2.5 -> "2.5s": the shape the configuration's durations are written in. */
+function goDuration(seconds: number): string {
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = Math.round((seconds % 60) * 1000) / 1000;
+  const text = `${hours > 0 ? `${hours}h` : ''}${minutes > 0 ? `${minutes}m` : ''}${rest > 0 ? `${rest}s` : ''}`;
+  return text === '' ? '0s' : text;
 }
 
 function formatTable(rows: readonly (readonly string[])[]): string[] {

@@ -10,7 +10,7 @@ import { FLAVOURS, type Flavour, readTarget } from './flavours.js';
 import { parseAuthorization } from './basic-credentials.js';
 import type { AuthnStrategy, AuthzEndpoint, Challenge } from '../config/authz-endpoints.js';
 import type { TrustedProxies } from './ip.js';
-import { policyLevel, type CompiledAccessControl } from './rules.js';
+import { policyLevel, secondFactorTooOld, type CompiledAccessControl } from './rules.js';
 import { cookieForTarget, hostIsWithin } from '../config/cookies.js';
 import { readCookieValues } from '../session/cookie.js';
 import type { SessionService } from '../session/service.js';
@@ -21,6 +21,7 @@ import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/request-id.js';
 import { backendOf, type Outages } from '../observability/outages.js';
+import type { Authentication, IdentityTokens } from './identity-token.js';
 
 export interface AuthzDependencies {
   cookies: readonly CookieSettings[];
@@ -36,13 +37,16 @@ export interface AuthzDependencies {
   trustedProxies?: TrustedProxies;
   /** Failed Basic credentials are answered no sooner than this (SPEC §4: about 2 s, against guessing). */
   basicFailureFloorMs: number;
+  /** Signed identity tokens for the passes that want one (identity_token); absent: none configured. */
+  identityTokens?: IdentityTokens;
 }
 
 /** Who is asking, when anyone is: a signed-in session's user, or a user whose Basic credentials checked out. */
 interface Identity {
   user: UserDetails;
   level: 1 | 2;
-  session?: Session;
+  /** Read-only: it may be the session cache's own object (`SessionService.peek`). */
+  session?: Readonly<Session>;
 }
 
 /**
@@ -56,12 +60,32 @@ interface Authn {
   challenger?: Challenge;
 }
 
+/** What one question is about, read once from the proxy's request. */
+interface Question {
+  endpoint: AuthzEndpoint;
+  row: Flavour;
+  req: IncomingMessage;
+  res: ServerResponse;
+  target: Target;
+  ip: string | undefined;
+  cookie: CookieSettings;
+  portal: URL | null;
+}
+
 /** The answer, with who asked and which rule decided (1-based; 0 = default_policy) for the debug log. */
 type Outcome =
-  | { result: 'allowed' | 'forbidden' | 'sign_in'; user?: UserDetails; rule: number; challenge?: Challenge }
+  | {
+      result: 'allowed' | 'forbidden' | 'sign_in';
+      user?: UserDetails;
+      rule: number;
+      challenge?: Challenge;
+      identity?: Identity;
+    }
   | { result: 'bad_credentials'; user?: undefined; rule: number; challenge: Challenge };
 
 const FAILED = 'failed';
+/** A live session that names nobody yet (level 0: it carries ceremony state only). */
+const ANONYMOUS = 'anonymous';
 /** The common answer of the strategies (no credentials, no session): shared, nothing allocated per request. */
 const NOBODY: Authn = Object.freeze({});
 const REALM = 'Basic realm="Authorization Required"';
@@ -79,39 +103,60 @@ const STATUS_TEXT: Record<number, string> = {
 export function createAuthzHandler(deps: AuthzDependencies) {
   const debug = () => deps.logger.isLevelEnabled('debug');
 
-  return async function handleAuthz(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Answers one question. Not an async function: when nothing needs I/O (no credentials to check, a warm session or
+   * none) the answer is written before this returns, inside the request's own callback, with no promise made; only
+   * a store read or a password check goes asynchronous.
+   */
+  return function handleAuthz(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
-    let result: AuthzResult = 'error';
+    let decided: AuthzResult | Promise<AuthzResult>;
     try {
-      result = await decideAndAnswer(endpoint, req, res);
+      decided = decideAndAnswer(endpoint, req, res);
     } catch (error) {
-      if (error instanceof PasswordCheckBusyError) {
-        // Another check of the same user's password held the lock for the whole wait: not an outage, not wrong
-        // credentials; the client may simply try again.
-        deps.logger.info(
-          { requestId: requestIdOf(req), flavour: endpoint.flavour },
-          'basic credentials not checked: another check of this user is in progress',
-        );
-        answer(res, FLAVOURS[endpoint.flavour], 503, ['Retry-After', '1']);
-        return;
-      }
-      // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
-      // sign-in redirect that would log everybody out during an outage. An outage is logged once, not per
-      // request (thousands a second); anything else is a bug, logged in full.
-      const backend = deps.outages ? backendOf(error) : undefined;
-      if (backend !== undefined) deps.outages!.answered503(backend, error);
-      else deps.logger.error({ err: error, requestId: requestIdOf(req), flavour: endpoint.flavour }, 'authz failed');
-      answer(res, FLAVOURS[endpoint.flavour], 503);
-    } finally {
-      deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);
+      failed(endpoint, req, res, error, started);
+      return;
     }
+    if (typeof decided === 'string') observe(decided, started);
+    else
+      decided.then(
+        (result) => observe(result, started),
+        (error: unknown) => failed(endpoint, req, res, error, started),
+      );
   };
 
-  async function decideAndAnswer(
+  function observe(result: AuthzResult, started: bigint): void {
+    deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  function failed(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse, error: unknown, started: bigint) {
+    if (error instanceof PasswordCheckBusyError) {
+      // Another check of the same user's password held the lock for the whole wait: not an outage, not wrong
+      // credentials; the client may simply try again.
+      deps.logger.info(
+        { requestId: requestIdOf(req), flavour: endpoint.flavour },
+        'basic credentials not checked: another check of this user is in progress',
+      );
+      answer(res, FLAVOURS[endpoint.flavour], 503, ['Retry-After', '1']);
+      observe('error', started);
+      return;
+    }
+    // Redis or storage could not answer (or a bug): fail closed with a 5xx, never a pass and never a
+    // sign-in redirect that would log everybody out during an outage. An outage is logged once, not per
+    // request (thousands a second); anything else is a bug, logged in full.
+    const backend = deps.outages ? backendOf(error) : undefined;
+    if (backend !== undefined) deps.outages!.answered503(backend, error);
+    else deps.logger.error({ err: error, requestId: requestIdOf(req), flavour: endpoint.flavour }, 'authz failed');
+    if (!res.headersSent) answer(res, FLAVOURS[endpoint.flavour], 503);
+    observe('error', started);
+  }
+
+  /** The question read, the identity found (at once when it can be, else after I/O), the answer written. */
+  function decideAndAnswer(
     endpoint: AuthzEndpoint,
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<AuthzResult> {
+  ): AuthzResult | Promise<AuthzResult> {
     const flavour = endpoint.flavour;
     const row = FLAVOURS[flavour];
     if (row.callMethods !== undefined && !row.callMethods.includes(req.method ?? '')) {
@@ -132,13 +177,21 @@ export function createAuthzHandler(deps: AuthzDependencies) {
         'client address unknown (blank or garbled X-Forwarded-For): no networks rule matches',
       );
     }
+    const question: Question = { endpoint, row, req, res, target, ip, cookie, portal };
+    const known = authenticateAtOnce(endpoint, req, cookie);
+    if (known !== undefined) return conclude(question, known);
+    return authenticate(endpoint, req, target, ip, cookie).then((authn) => conclude(question, authn));
+  }
 
-    const outcome = await decide(endpoint, req, target, ip, cookie);
+  /** From the identity found to the answer written: the rules, then the answer for the proxy. */
+  function conclude(question: Question, authn: Authn): AuthzResult | Promise<AuthzResult> {
+    const { endpoint, row, req, res, target, portal, cookie } = question;
+    const outcome = decide(question, authn);
     if (debug()) {
       deps.logger.debug(
         {
           requestId: requestIdOf(req),
-          flavour,
+          flavour: endpoint.flavour,
           user: outcome.user?.username,
           target: target.url.href,
           method: target.method,
@@ -154,7 +207,20 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     }
     switch (outcome.result) {
       case 'allowed':
-        answerAllowed(res, outcome.user);
+        // A signed-in pass to a target that wants the identity token carries it: the cached one at once, else signed
+        // first (no key loaded: it throws, and the answer is 503).
+        if (outcome.identity !== undefined && deps.identityTokens?.wanted(cookie, outcome.rule)) {
+          const tokens = deps.identityTokens;
+          const auth = authenticationOf(outcome.identity);
+          const audience = target.url.origin;
+          const cached = tokens.cached(outcome.identity.user, auth, outcome.identity.level, audience);
+          if (cached !== undefined) answerAllowed(res, outcome.user, [tokens.header, cached]);
+          else
+            return tokens.token(outcome.identity.user, auth, outcome.identity.level, cookie, audience).then((token) => {
+              answerAllowed(res, outcome.user, [tokens.header, token]);
+              return outcome.result;
+            });
+        } else answerAllowed(res, outcome.user);
         break;
       case 'forbidden':
         answer(res, row, 403);
@@ -167,14 +233,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     return outcome.result;
   }
 
-  async function decide(
-    endpoint: AuthzEndpoint,
-    req: IncomingMessage,
-    target: Target,
-    ip: string | undefined,
-    cookie: CookieSettings,
-  ): Promise<Outcome> {
-    const authn = await authenticate(endpoint, req, target, ip, cookie);
+  function decide(question: Question, authn: Authn): Outcome {
+    const { target, ip, cookie } = question;
     const identity = authn.identity;
     const user = identity?.user;
     // The user record is itself the rules' subject (a username and groups): nothing to copy per request.
@@ -198,10 +258,49 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if (user === undefined && decision.subjectRequired) return { result: 'sign_in', rule, challenge };
     const required = policyLevel(decision.policy);
     if (required === 'deny') return { result: 'forbidden', user, rule };
-    if ((identity?.level ?? 0) >= required) return { result: 'allowed', user, rule };
+    if ((identity?.level ?? 0) >= required) {
+      // Step-up (max_auth_age): a second factor used too long ago is answered exactly as a missing one.
+      if (
+        decision.maxAuthAge === undefined ||
+        !secondFactorTooOld(decision, identity?.session?.data.secondFactorAt, Date.now())
+      )
+        return { result: 'allowed', user, rule, identity };
+    }
     // Basic credentials count as level 1 at most: a two-factor resource answers them with the challenge (Authelia),
     // never with a portal redirect the client cannot use.
     return { result: 'sign_in', user, rule, challenge };
+  }
+
+  /**
+   * The strategies' answer when it needs no I/O: no credentials sent to any header strategy, and the cookie either
+   * names no session or names one the session cache may answer for alone, whose user is present, enabled and the
+   * one the proxy expects. undefined: ask `authenticate` (a store read, a password check, or a session to end).
+   */
+  function authenticateAtOnce(
+    endpoint: AuthzEndpoint,
+    req: IncomingMessage,
+    cookie: CookieSettings,
+  ): Authn | undefined {
+    let last: AuthnStrategy | undefined;
+    for (const strategy of endpoint.strategies) {
+      last = strategy;
+      if (strategy.kind !== 'cookie') {
+        // As `fromHeader` reads them: credentials sent (or required by ?auth=basic) need the password check.
+        if (strategy.kind === 'legacy' && queryParam(req.url, 'auth') === 'basic') return undefined;
+        if (hasValue(req.headers[strategy.kind === 'header' ? strategy.header : 'proxy-authorization']))
+          return undefined;
+        continue;
+      }
+      const values = readCookieValues(req.headers.cookie, cookie.name);
+      if (values.length === 0) continue;
+      const session = deps.sessions.peek(values, cookie);
+      if (session === undefined) return undefined;
+      const found = identityOf(session, req);
+      if (found === undefined) return undefined;
+      if (found !== ANONYMOUS) return { identity: found, challenger: challengeOf(strategy) };
+    }
+    const challenger = last === undefined ? undefined : challengeOf(last);
+    return challenger === undefined ? NOBODY : { challenger };
   }
 
   /** The endpoint's strategies in order, as Authelia's authn loop: the first identity wins, the first failure ends it. */
@@ -261,26 +360,38 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     return user ? { user, level: 1 } : FAILED;
   }
 
-  /** The session's user, undefined when anonymous. */
+  /** The session's user, undefined when anonymous (ending the session when its user may no longer use it). */
   async function fromSession(req: IncomingMessage, cookie: CookieSettings): Promise<Identity | undefined> {
     const session = await deps.sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
-    if (session === undefined || session.data.level === 0) return undefined;
-    // Disabling a user or removing them from the users file ends their sessions at their next request (SPEC §8).
-    // A proxy may name the user it expects in Session-Username (Authelia): another user's cookie ends there too.
+    if (session === undefined) return undefined;
+    const found = identityOf(session, req);
+    if (found === ANONYMOUS) return undefined;
+    if (found === undefined) {
+      await deps.sessions.destroy(session);
+      return undefined;
+    }
+    return found;
+  }
+
+  /**
+   * Who a live session names: ANONYMOUS for a level-0 session; undefined when the session must end: disabling a
+   * user or removing them from the users file ends their sessions at their next request (SPEC §8), and a proxy may
+   * name the user it expects in Session-Username (Authelia), where another user's cookie ends too.
+   */
+  function identityOf(session: Readonly<Session>, req: IncomingMessage): Identity | typeof ANONYMOUS | undefined {
+    if (session.data.level === 0) return ANONYMOUS;
     const user = deps.users.get(session.data.username);
     const expected = req.headers['session-username'];
     if (
       user === undefined ||
       user.disabled ||
       (expected !== undefined && !sameUsername(expected, session.data.username))
-    ) {
-      await deps.sessions.destroy(session);
+    )
       return undefined;
-    }
     return { user, level: session.data.level, session };
   }
 
-  async function touch(session: Session, cookie: CookieSettings): Promise<void> {
+  async function touch(session: Readonly<Session>, cookie: CookieSettings): Promise<void> {
     try {
       await deps.sessions.touch(session, cookie);
     } catch (error) {
@@ -344,6 +455,13 @@ export function createAuthzHandler(deps: AuthzDependencies) {
         location,
       );
   }
+}
+
+/** What the identity token says of how the identity was proven. */
+function authenticationOf(identity: Identity): Authentication {
+  return identity.session
+    ? { kind: 'session', id: identity.session.id, data: identity.session.data }
+    : { kind: 'basic' };
 }
 
 function sameUsername(header: string | string[], username: string): boolean {
@@ -491,8 +609,9 @@ function hasBody(row: Flavour, status: number): boolean {
 }
 
 /** The pass, for every flavour: no body (never shown), the user's identity headers when someone is named. */
-function answerAllowed(res: ServerResponse, user: UserDetails | undefined): void {
-  res.writeHead(200, user === undefined ? EMPTY_ANSWER : allowedHeaders(user));
+function answerAllowed(res: ServerResponse, user: UserDetails | undefined, extra?: HeaderList): void {
+  const headers = user === undefined ? EMPTY_ANSWER : allowedHeaders(user);
+  res.writeHead(200, extra === undefined ? headers : [...headers, ...extra]);
   res.end();
 }
 

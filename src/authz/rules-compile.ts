@@ -114,7 +114,11 @@ export function compileRule(
     criteria.push(subjectCriterion(branches));
   }
   const decision = (subjectRequired: boolean): AccessDecision =>
-    Object.freeze({ policy: rule.policy, rule: position, subjectRequired });
+    Object.freeze(
+      rule.max_auth_age === undefined
+        ? { policy: rule.policy, rule: position, subjectRequired }
+        : { policy: rule.policy, rule: position, subjectRequired, maxAuthAge: rule.max_auth_age },
+    );
   return {
     position,
     policy: rule.policy,

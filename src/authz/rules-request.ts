@@ -31,6 +31,11 @@ export interface AccessDecision {
   rule: number;
   /** An anonymous request met a rule that depends on who the user is: sign in, then evaluate again. */
   subjectRequired: boolean;
+  /**
+   * The matched rule's `max_auth_age` in seconds (step-up), present only on such rules: a second factor used longer
+   * ago than this counts as missing.
+   */
+  maxAuthAge?: number;
 }
 
 export const MISS = 0;

@@ -48,6 +48,20 @@ const LEVELS = { bypass: 0, one_factor: 1, two_factor: 2, deny: 'deny' } as cons
 /** The authentication level a policy needs: bypass 0, one_factor 1, two_factor 2, or 'deny'. */
 export const policyLevel = (policy: Policy): 0 | 1 | 2 | 'deny' => LEVELS[policy];
 
+/**
+ * Step-up (a rule's `max_auth_age`): whether a session's second factor is too old for the decision, so that the
+ * request is answered as if the factor were missing. No max age: never. No recorded key use: too old (fail closed).
+ */
+export function secondFactorTooOld(
+  decision: Pick<AccessDecision, 'maxAuthAge'>,
+  secondFactorAt: number | undefined,
+  now: number,
+): boolean {
+  const maxAge = decision.maxAuthAge;
+  if (maxAge === undefined) return false;
+  return secondFactorAt === undefined || now - secondFactorAt > maxAge * 1000;
+}
+
 /** One rule's answer per criterion it has (absent criteria are left out), for `check-policy`. */
 export interface RuleInspection {
   position: number;

@@ -265,6 +265,14 @@ function ruleProblems(rule: RuleConfig, at: string, networkNames: ReadonlySet<st
     if (failed(parsed)) report(`${at}.networks[${j}]`, parsed.error);
   });
   if (bypass && rule.subject?.length) report(`${at}.policy`, `${SUBJECT_DEPENDENT_BYPASS} 'subject'`);
+  if (rule.max_auth_age !== undefined) {
+    if (rule.policy !== 'two_factor')
+      report(
+        `${at}.max_auth_age`,
+        `only applies to 'two_factor' rules (this one is '${rule.policy}'): it limits the age of the security-key use, which only 'two_factor' asks for`,
+      );
+    else if (!(rule.max_auth_age > 0)) report(`${at}.max_auth_age`, 'must be longer than 0 (like 10m)');
+  }
   rule.subject?.forEach((all, j) => {
     if (all.length === 0) report(`${at}.subject[${j}]`, 'must not be an empty list');
     all.forEach((text, k) => {

@@ -139,6 +139,14 @@ const rule = z.strictObject({
     .array(z.union([queryMatcher, z.array(queryMatcher)]).transform((v) => (Array.isArray(v) ? v : [v])))
     .optional()
     .meta({ description: 'query-parameter matchers: the outer list is OR, an inner list is AND' }),
+  identity_token: z.boolean().optional().meta({
+    description:
+      "true: a signed-in pass of this rule carries the signed identity token (`identity_token.header`); false: it never does; absent: the cookie domain's `identity_token` decides",
+  }),
+  max_auth_age: optionalDuration.meta({
+    description:
+      "step-up, only with policy two_factor: the session's last security-key use must be at most this old (`10m`, `1h`); an older one is sent to the portal to touch the key again (not the password)",
+  }),
 });
 
 // Goes into a Set-Cookie header: anything beyond these characters could break or inject into the header.
@@ -163,7 +171,34 @@ const cookie = z.strictObject({
   expiration: optionalDuration.meta({ description: 'overrides session.expiration for this domain' }),
   inactivity: optionalDuration.meta({ description: 'overrides session.inactivity for this domain' }),
   remember_me: optionalDuration.meta({ description: 'overrides session.remember_me for this domain' }),
+  identity_token: z.boolean().default(false).meta({
+    description:
+      "signed-in passes to this domain's hosts carry the signed identity token (`identity_token`), unless a rule's own `identity_token` says otherwise; its issuer is this domain's portal URL",
+  }),
 });
+
+/** Headers the authz answer already writes: the token's header must be another one. */
+const ANSWER_HEADERS = [
+  'remote-user',
+  'remote-groups',
+  'remote-name',
+  'remote-email',
+  'content-length',
+  'content-type',
+  'cache-control',
+  'location',
+  'set-cookie',
+  'www-authenticate',
+  'proxy-authenticate',
+  'retry-after',
+  'allow',
+];
+
+/** An HTTP header name (RFC 9110 token) of the authz answer, not one it already writes. */
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
+  .refine((name) => !ANSWER_HEADERS.includes(name.toLowerCase()), 'must not be a header the authz answer already sets');
 
 // ---- server (the authz endpoints and whom X-Forwarded-For is believed from) ----
 
@@ -478,6 +513,36 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: 'how identity-verification mails are sent' }),
+  identity_token: z
+    .strictObject({
+      header: headerName.default('Remote-JWT').meta({
+        description:
+          'the header of the authz answer that carries the token (the proxy copies it to the upstream, replacing any value the client sent)',
+      }),
+      algorithm: z
+        .enum(['ES256', 'EdDSA'])
+        .default('ES256')
+        .meta({ description: 'signature algorithm of new keys: ES256 (P-256) or EdDSA (Ed25519)' }),
+      lifetime: duration('1m')
+        .refine((seconds) => seconds >= 30 && seconds <= 600, 'must be between 30s and 10m')
+        .meta({ description: 'how long a token is valid (`exp` - `iat`); a replica reuses one until 15 s before' }),
+      key_rotation: duration('1d')
+        .refine((seconds) => seconds >= 3600, 'must be at least 1h')
+        .meta({
+          description:
+            'a new signing key is used this often; it is published ahead of use, and old public keys stay published until their tokens expire',
+        }),
+      encryption_key: secret.optional().meta({
+        description:
+          'seals the private signing keys in storage (absent: derived from session.secret; a key that no longer unseals is replaced)',
+        secret: true,
+      }),
+    })
+    .prefault({})
+    .meta({
+      description:
+        'the signed identity token (JWT) for upstream apps, switched on per cookie domain or per rule; public keys at `/.well-known/jwks.json`',
+    }),
   regulation: z
     .strictObject({
       modes: z

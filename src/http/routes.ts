@@ -21,7 +21,9 @@ import { securityPageHandlers } from '../portal/security-page-handlers.js';
 import { sessionListHandlers } from '../portal/session-handlers.js';
 import { identityHandlers, type IdentityRouteDependencies } from '../identity/handlers.js';
 import { webauthnHandlers, type WebAuthnRouteDependencies } from '../webauthn/handlers.js';
+import { recoveryCodeHandlers } from '../webauthn/recovery-handlers.js';
 import { healthHandler, type HealthDependencies } from './health.js';
+import { jwksHandler, type JwksDependencies } from './jwks.js';
 import type { Logger } from 'pino';
 
 // --- The guards a row can name ------------------------------------------------------------------------------------
@@ -113,6 +115,14 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
   row('PUT', '/api/webauthn/credentials/:id', 'webauthn.rename', ORIGIN, SIGNED_IN, RECENTLY_PROVEN, WEBAUTHN),
   row('DELETE', '/api/webauthn/credentials/:id', 'webauthn.remove', ORIGIN, SIGNED_IN, RECENTLY_PROVEN, WEBAUTHN),
 
+  // The public keys of the identity tokens upstream apps verify (404 while no domain or rule asks for tokens).
+  row('GET', '/.well-known/jwks.json', 'jwks', ANY_HOST),
+  // Recovery codes (issue 11): how many are left; a new set behind the same identity check as a new key; a code
+  // as the second factor (signed in with the password, like the key it stands in for).
+  row('GET', '/api/recovery-codes', 'recovery.summary', SIGNED_IN, WEBAUTHN),
+  row('POST', '/api/recovery-codes', 'recovery.generate', ORIGIN, SIGNED_IN, ELEVATED, WEBAUTHN),
+  row('POST', '/api/recovery-codes/use', 'recovery.use', ORIGIN, SIGNED_IN, WEBAUTHN),
+
   // The user's sessions (issue 11): listed and ended by their opaque handles; a first factor is enough (see
   // docs/decisions.md). The page sends an anonymous visitor to sign in itself, like the settings page.
   row('GET', '/settings/sessions', 'pages.sessions'),
@@ -126,7 +136,11 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
 
 // --- From declaration to Express ------------------------------------------------------------------------------------
 
-export interface PortalRouteDependencies extends ApiDependencies, PageDependencies, HealthDependencies {
+export interface PortalRouteDependencies
+  extends ApiDependencies,
+    PageDependencies,
+    HealthDependencies,
+    JwksDependencies {
   logger: Logger;
   /** `/api/identity/*` (SPEC §6). */
   identity: IdentityRouteDependencies;
@@ -141,9 +155,11 @@ function portalHandlers(deps: PortalRouteDependencies, notFound: RequestHandler)
   const keyPages = securityPageHandlers(deps.securityPages);
   const identity = identityHandlers(deps.identity);
   const webauthn = webauthnHandlers(deps.webauthn);
+  const recovery = recoveryCodeHandlers(deps.webauthn);
   const sessionList = sessionListHandlers(deps);
   return {
     health: healthHandler(deps),
+    jwks: jwksHandler(deps),
     'pages.signIn': pages.signInPage,
     'pages.logout': pages.logout,
     'pages.settings': keyPages.settings,
@@ -163,6 +179,9 @@ function portalHandlers(deps: PortalRouteDependencies, notFound: RequestHandler)
     'webauthn.list': webauthn.list,
     'webauthn.rename': webauthn.rename,
     'webauthn.remove': webauthn.remove,
+    'recovery.summary': recovery.summary,
+    'recovery.generate': recovery.generate,
+    'recovery.use': recovery.use,
     'pages.sessions': sessionList.page,
     'sessions.list': sessionList.list,
     'sessions.end': sessionList.end,

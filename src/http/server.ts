@@ -7,7 +7,7 @@ import type { AuthzEndpoint } from '../config/authz-endpoints.js';
 /** Time allowed for a request's headers (slow-header clients are dropped after this, with a 408). */
 export const HEADERS_TIMEOUT_MS = 10_000;
 
-export type AuthzHandler = (endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type AuthzHandler = (endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse) => void;
 export type PortalHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** `endpoints`: the authz endpoints of `server.endpoints.authz` (config/schema.ts resolves them, defaults included). */
@@ -33,7 +33,7 @@ export function createGatehouseServer(
       if (endpoint !== undefined) {
         // Answers to the proxy carry only what it needs (no X-Request-Id); the handler takes the proxy's own request
         // ID (nginx $request_id, Traefik's) for its logs, and makes one only when it logs.
-        void authz(endpoint, req, res);
+        authz(endpoint, req, res);
         return;
       }
       res.setHeader('X-Request-Id', requestIdOf(req));

@@ -191,3 +191,55 @@ export function keyAddedMessage(input: KeyChangeInput): MessageContent {
 export function keyRemovedMessage(input: KeyChangeInput): MessageContent {
   return keyChangeMessage(input, 'removed');
 }
+
+export interface RecoveryCodeInput {
+  username: string;
+  displayName: string;
+  ip: string;
+  at: Date;
+  /** `<portal>/settings`, where the user makes a new set and manages their keys. */
+  settingsUrl?: string;
+}
+
+/** Sent when a recovery code was used as the second factor: said at once, with how many codes are left. */
+export function recoveryCodeUsedMessage(input: RecoveryCodeInput & { remaining: number }): MessageContent {
+  const left =
+    input.remaining === 0
+      ? 'It was your last one: make a new set on the security keys page.'
+      : `You have ${input.remaining} unused recovery code${input.remaining === 1 ? '' : 's'} left.`;
+  return compose({
+    title: 'A recovery code was used',
+    displayName: input.displayName,
+    intro: [
+      `A recovery code was used instead of a security key to sign in to your Gatehouse account “${oneLine(input.username)}”. ${left}`,
+    ],
+    action: input.settingsUrl ? { label: 'Review your security keys', url: input.settingsUrl } : undefined,
+    facts: [
+      ['Used', describeTime(input.at)],
+      ['From address', input.ip || 'unknown'],
+      ['Codes left', String(input.remaining)],
+    ],
+    outro: [
+      'If that was you, register a new security key if you lost yours. If it wasn’t, someone has your password and one of your recovery codes: sign in, make a new set of codes (the old ones then stop working) and change your password.',
+    ],
+  });
+}
+
+/** Sent when a new set of recovery codes was made (the earlier set, if any, stopped working). */
+export function recoveryCodesGeneratedMessage(input: RecoveryCodeInput & { count: number }): MessageContent {
+  return compose({
+    title: 'New recovery codes were made',
+    displayName: input.displayName,
+    intro: [
+      `A new set of ${input.count} recovery codes was made for your Gatehouse account “${oneLine(input.username)}”. Any codes made before no longer work.`,
+    ],
+    action: input.settingsUrl ? { label: 'Review your security keys', url: input.settingsUrl } : undefined,
+    facts: [
+      ['Made', describeTime(input.at)],
+      ['From address', input.ip || 'unknown'],
+    ],
+    outro: [
+      'If that was you, there is nothing to do: keep the codes somewhere safe. If it wasn’t, sign in, make a new set and change your password.',
+    ],
+  });
+}

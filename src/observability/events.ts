@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { MAX_USERNAME_LENGTH, safeText } from '../text/safe-text.js';
 
-export type SignInMethod = 'password' | 'basic' | 'webauthn' | 'passkey';
+export type SignInMethod = 'password' | 'basic' | 'webauthn' | 'passkey' | 'recovery_code';
 export type Outcome = 'success' | 'failure';
 
 /** Every event name, in one place. */
@@ -17,6 +17,7 @@ export const EVENT = {
   keyAdded: 'webauthn_key_added',
   keyRemoved: 'webauthn_key_removed',
   signOut: 'sign_out',
+  recoveryCodesGenerated: 'recovery_codes_generated',
 } as const;
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
 
@@ -28,6 +29,7 @@ export const MESSAGE = {
   webauthn_key_added: 'security key added',
   webauthn_key_removed: 'security key removed',
   sign_out: 'signed out',
+  recovery_codes_generated: 'recovery codes generated',
 } as const;
 
 /** Why a sign-in failed (first or second factor). */
@@ -98,6 +100,20 @@ export class SecurityEvents {
     this.logger.info(
       { event: EVENT.signOut, outcome: 'success', remote_ip: address(change.remoteIp), user: user(change.user) },
       MESSAGE.sign_out,
+    );
+  }
+
+  /** A new set of recovery codes replaced any earlier one (never a code here). */
+  recoveryCodesGenerated(change: { remoteIp: string; user: string; count: number }): void {
+    this.logger.info(
+      {
+        event: EVENT.recoveryCodesGenerated,
+        outcome: 'success',
+        remote_ip: address(change.remoteIp),
+        user: user(change.user),
+        count: change.count,
+      },
+      MESSAGE.recovery_codes_generated,
     );
   }
 

@@ -135,6 +135,7 @@ export function apiHandlers(deps: ApiDependencies) {
       body.keepMeLoggedIn || (session?.data.rememberMe ?? false),
       cookie,
       'password',
+      true,
       { userAgent: req.headers['user-agent'], address: ip },
     );
     setSessionCookie(res, next, cookie);

@@ -13,6 +13,7 @@ import type { CookieSettings } from '../config/cookies.js';
 import { renderSecondFactor } from '../../views/security-keys.js';
 import type { SecurityPageDependencies } from './security-page-handlers.js';
 import { relyingParty } from '../webauthn/options.js';
+import { secondFactorTooOld } from '../authz/rules.js';
 import type { Logger } from 'pino';
 import { SecurityEvents } from '../observability/events.js';
 
@@ -26,6 +27,9 @@ export interface PageDependencies {
   /** Where sign-outs are logged (observability/events.ts). */
   logger?: Pick<Logger, 'info'>;
 }
+
+/** What the step-up page says (a rule's max_auth_age): why a signed-in user is asked for the key again. */
+export const STEP_UP_NOTICE = 'This page needs a recent security-key check';
 
 function queryString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= 4096 ? value : undefined;
@@ -85,6 +89,7 @@ export function pageHandlers(deps: PageDependencies) {
               rd: target,
               rm: target && safeRm,
               hasKeys: await hasKeys(),
+              recoveryCodes: ((await storage.findRecoveryCodeSet(user.username))?.remaining ?? 0) > 0,
             }),
           );
     if (safeRd !== undefined) {
@@ -92,8 +97,30 @@ export function pageHandlers(deps: PageDependencies) {
       // control rules are written for the protected apps, not for the portal.
       if (new URL(safeRd).origin === cookie.portalUrl.origin) return res.redirect(302, safeRd);
       const needed = deps.signIn.levelNeeded(safeRd, safeRm, user, cookie, requestIp(req));
-      if (needed !== undefined && needed.level <= level) return res.redirect(302, needed.url);
+      // Step-up: a level-2 session whose key use is older than the rule's max_auth_age is not sent back (the authz
+      // endpoint would send it here again: a loop) but asked for the key only, never the password.
+      const stale =
+        needed !== undefined &&
+        needed.level === 2 &&
+        level === 2 &&
+        secondFactorTooOld(needed, session.data.secondFactorAt, Date.now());
+      if (needed !== undefined && needed.level <= level && !stale) return res.redirect(302, needed.url);
+      if (stale && webauthnEnabled) {
+        return html(
+          res,
+          200,
+          renderSecondFactor({
+            displayName: user.displayName,
+            username: user.username,
+            rd: safeRd,
+            rm: safeRm,
+            hasKeys: await hasKeys(),
+            notice: STEP_UP_NOTICE,
+          }),
+        );
+      }
       if (needed !== undefined && needed.level === 2) {
+        // A missing second factor; or, with WebAuthn off, a too old one (no key can be given then either).
         if (webauthnEnabled) return secondFactor(safeRd);
         return html(
           res,

@@ -17,6 +17,7 @@ import { renderMessage } from '../../views/pages.js';
 import { MAX_TOKEN_LENGTH, type IdentityVerifier } from '../identity/tokens.js';
 import { portalLink, portalPath } from '../web/portal-paths.js';
 import { relyingParty } from '../webauthn/options.js';
+import { RECOVERY_CODE_COUNT } from '../webauthn/recovery-codes.js';
 
 export interface SecurityPageDependencies {
   storage: Storage;
@@ -59,6 +60,7 @@ export function securityPageHandlers(deps: SecurityPageDependencies) {
     if (user === undefined) return signInFirst(res, cookie, 'settings');
     if (!deps.webauthnEnabled) return html(res, 200, renderMessage(KEYS_DISABLED));
     const credentials = await deps.storage.listWebAuthnCredentials(user.username, relyingParty(cookie).id);
+    const recoverySet = await deps.storage.findRecoveryCodeSet(user.username);
     html(
       res,
       200,
@@ -69,6 +71,13 @@ export function securityPageHandlers(deps: SecurityPageDependencies) {
           .map(securityKeyView)
           .map((key) => ({ ...key, passkey: key.passkey && deps.passkeyLogin === true })),
         continueUrl: cookie.defaultRedirectionUrl?.href,
+        recovery: {
+          username: user.username,
+          hasKeys: credentials.length > 0,
+          remaining: recoverySet?.remaining ?? 0,
+          total: RECOVERY_CODE_COUNT,
+          createdAt: recoverySet?.createdAt,
+        },
       }),
     );
   }

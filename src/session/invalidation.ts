@@ -18,6 +18,14 @@ export interface InvalidationSink {
 
 export type InvalidationLogger = Pick<Logger, 'info' | 'warn'>;
 
+/** A feed as main.ts holds it: one node's (below) or a cluster's, one per primary (cluster-invalidation.ts). */
+export interface InvalidationFeed {
+  /** Whether the cache may currently answer without Redis. */
+  readonly trusted: boolean;
+  start(): void;
+  close(): Promise<void>;
+}
+
 const CHANNEL = '__redis__:invalidate';
 /**
  * A hung path (no FIN, nothing delivered) is noticed by a heartbeat on both connections: a PING answered on the
@@ -41,7 +49,7 @@ export interface InvalidationFeedOptions {
   logger?: InvalidationLogger;
 }
 
-export class RedisInvalidationFeed {
+export class RedisInvalidationFeed implements InvalidationFeed {
   readonly #subscriber: Redis;
   readonly #tracker: Redis;
   readonly #prefix: string;

@@ -118,6 +118,20 @@ export function redisClientOptions(config: RedisConfig): RedisOptions {
   };
 }
 
+/**
+ * ioredis options for a connection of our own to one node of the cluster (the session cache's invalidation feed on
+ * each primary): the same credentials, TLS and timeouts as the store's node connections, reconnecting without end.
+ */
+export function clusterNodeClientOptions(config: RedisConfig, node: { host: string; port: number }): RedisOptions {
+  return {
+    ...connectionOptions(config),
+    host: node.host,
+    port: node.port,
+    enableOfflineQueue: false,
+    retryStrategy: reconnectDelay,
+  };
+}
+
 function openClient(config: RedisConfig): Redis | Cluster {
   if (!isRedisCluster(config)) return new Redis(redisClientOptions(config));
   const { nodes, options } = clusterClientSetup(config, connectionOptions(config), reconnectDelay);

@@ -84,6 +84,18 @@ export class SessionService {
     return this.#cache;
   }
 
+  /**
+   * The authz path's read, with no promise and no copy: the session named by the first well-formed cookie value when
+   * the cache alone may answer it (fresh, as `load` would use it, and within its deadlines); otherwise undefined,
+   * and the caller asks `load`. The data is the cached object itself: read it, never change it (`touch` copies).
+   */
+  peek(cookieValues: readonly string[], cookie: CookieSettings): Readonly<Session> | undefined {
+    const id = firstCandidateId(cookieValues);
+    if (id === undefined) return undefined;
+    const fresh = this.#cache.fresh(id, false);
+    return fresh !== undefined && this.#isAlive(fresh.data, cookie) ? { id, data: fresh.data } : undefined;
+  }
+
   /** The live session named by one of the cookie values, or undefined; one store round trip in the common case. */
   async load(cookieValues: readonly string[], cookie: CookieSettings): Promise<Session | undefined> {
     for (const id of candidateIds(cookieValues)) {
@@ -297,21 +309,21 @@ export class SessionService {
    * Refreshes the inactivity timestamp. Every authz request may ask, so it writes at most once per second per
    * session, and never under remember-me (where inactivity is not enforced).
    */
-  async touch(session: Session, cookie: CookieSettings): Promise<void> {
+  async touch(session: Readonly<Session>, cookie: CookieSettings): Promise<void> {
     if (!this.touchDue(session, cookie)) return;
     // Until this write is answered, loads still see the old timestamp: without this mark every request in that
     // window would write too (a burst of writes, and as many reports to every replica, at high concurrency).
     this.#touching.add(session.id);
     try {
-      session.data.lastActivity = this.#now();
-      await this.save(session, cookie);
+      // A copy: the session may be the cached object itself (`peek`).
+      await this.save({ id: session.id, data: { ...copyData(session.data), lastActivity: this.#now() } }, cookie);
     } finally {
       this.#touching.delete(session.id);
     }
   }
 
   /** Whether `touch` would write: lets the hot path skip the call (and its promise) in the common case. */
-  touchDue(session: Session, cookie: CookieSettings): boolean {
+  touchDue(session: Readonly<Session>, cookie: CookieSettings): boolean {
     return (
       !isRememberMe(session.data, cookie) &&
       this.#now() - session.data.lastActivity >= TOUCH_INTERVAL_MS &&
@@ -407,6 +419,12 @@ export class SessionService {
   #userKey(username: string): string {
     return hashedStoreKey(this.#keyPrefix, 'user-sessions', username);
   }
+}
+
+/** The first well-formed ID, the one `load` tries first. */
+function firstCandidateId(cookieValues: readonly string[]): string | undefined {
+  for (const value of cookieValues) if (isWellFormedSessionId(value)) return value;
+  return undefined;
 }
 
 /** The first few distinct well-formed IDs: malformed values are never looked up. */

@@ -85,9 +85,10 @@ export class SessionCache {
 
   /**
    * The entry for `id` when it may answer without the store: the feed is trusted and has been since the entry was
-   * read. Counts a hit or a miss. The caller still checks the session's own deadlines.
+   * read. Counts a hit, and a miss unless `countMiss` is false (a caller that will ask again through the store path,
+   * which counts it). The caller still checks the session's own deadlines.
    */
-  fresh(id: string): CachedSession | undefined {
+  fresh(id: string, countMiss = true): CachedSession | undefined {
     const entry = this.#byId.get(id);
     if (entry !== undefined && this.#trusted && entry.freshIn === this.#epoch) {
       // Most recently used goes last.
@@ -97,6 +98,7 @@ export class SessionCache {
       this.#metrics?.sessionCacheHit();
       return entry;
     }
+    if (!countMiss) return undefined;
     this.counters.misses++;
     this.#metrics?.sessionCacheMiss();
     return undefined;

@@ -6,8 +6,11 @@ import { applyMigrations, loadMigrations } from './migrate.js';
 import { sqlState, UNIQUE_VIOLATION, type SqlDriver } from './sql-driver.js';
 import type {
   AuthenticationAttempt,
+  IdentityTokenKeyRecord,
   IdentityVerification,
+  NewRecoveryCodeSet,
   NewWebAuthnCredential,
+  RecoveryCodeSet,
   RenameCredentialResult,
   SaveCredentialResult,
   Storage,
@@ -330,6 +333,92 @@ export class SqlStorage implements Storage {
     return rows.length > 0;
   }
 
+  async ensureIdentityTokenKeys(
+    pruneBefore: Date,
+    plan: (keys: readonly IdentityTokenKeyRecord[]) => Promise<IdentityTokenKeyRecord | undefined>,
+  ): Promise<IdentityTokenKeyRecord[]> {
+    return this.driver.transaction(async (tx) => {
+      // Waiting, not trying: replicas starting together must end with one new key between them, never one each.
+      await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [
+        IDENTITY_TOKEN_KEYS_LOCK_CLASS,
+        this.driver.schema,
+      ]);
+      await tx.query('DELETE FROM identity_token_keys WHERE not_after < $1', [pruneBefore]);
+      const columns = 'kid, algorithm, public_jwk, private_key, created_at, active_from, not_after';
+      const read = async () =>
+        (
+          await tx.query<IdentityTokenKeyRow>(
+            `SELECT ${columns} FROM identity_token_keys ORDER BY active_from, created_at, kid`,
+          )
+        ).map(toIdentityTokenKey);
+      const keys = await read();
+      const added = await plan(keys);
+      if (added === undefined) return keys;
+      await tx.query(`INSERT INTO identity_token_keys (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        added.kid,
+        added.algorithm,
+        added.publicJwk,
+        added.privateKey,
+        added.createdAt,
+        added.activeFrom,
+        added.notAfter,
+      ]);
+      return read();
+    });
+  }
+
+  async replaceRecoveryCodes(set: NewRecoveryCodeSet): Promise<number> {
+    return this.driver.transaction(async (tx) => {
+      // Two generations for one user at once: the second waits here for the first to commit, then replaces its set
+      // (without the lock it would miss the first's new row and fail on the unique username).
+      await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [RECOVERY_LOCK_CLASS, set.username]);
+      await tx.query('DELETE FROM recovery_code_sets WHERE username = $1', [set.username]);
+      const [inserted] = await tx.query<{ id: string | number }>(
+        'INSERT INTO recovery_code_sets (username, created_at, salt) VALUES ($1, $2, $3) RETURNING id',
+        [set.username, set.createdAt, set.salt],
+      );
+      if (!inserted) throw new Error('the recovery code set was not stored');
+      const id = Number(inserted.id);
+      for (const hash of set.hashes)
+        await tx.query('INSERT INTO recovery_codes (set_id, code_hash) VALUES ($1, $2)', [id, hash]);
+      return id;
+    });
+  }
+
+  async findRecoveryCodeSet(username: string): Promise<RecoveryCodeSet | undefined> {
+    const [row] = await this.driver.query<{
+      id: string | number;
+      username: string;
+      created_at: Date;
+      salt: Uint8Array;
+      remaining: string | number;
+    }>(
+      `SELECT s.id, s.username, s.created_at, s.salt,
+         (SELECT count(*) FROM recovery_codes c WHERE c.set_id = s.id AND c.used_at IS NULL)::int AS remaining
+       FROM recovery_code_sets s WHERE s.username = $1`,
+      [username],
+    );
+    return (
+      row && {
+        id: Number(row.id),
+        username: row.username,
+        createdAt: row.created_at,
+        salt: toPlainBytes(row.salt),
+        remaining: Number(row.remaining),
+      }
+    );
+  }
+
+  async useRecoveryCode(setId: number, codeHash: Uint8Array, usedAt: Date, ip: string): Promise<boolean> {
+    // One statement: the row lock makes a concurrent second use re-check `used_at IS NULL` and miss.
+    const rows = await this.driver.query(
+      `UPDATE recovery_codes SET used_at = $3, used_ip = $4
+       WHERE set_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING id`,
+      [setId, codeHash, usedAt, ip],
+    );
+    return rows.length > 0;
+  }
+
   async pruneAuthenticationLogs(olderThan: Date, batchSize: number): Promise<number | undefined> {
     return this.driver.transaction(async (tx) => {
       // Try, never wait: while one replica prunes, the others skip this round rather than queue behind it.
@@ -351,6 +440,33 @@ export class SqlStorage implements Storage {
     });
   }
 }
+
+interface IdentityTokenKeyRow {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  private_key: Uint8Array;
+  created_at: Date;
+  active_from: Date;
+  not_after: Date;
+}
+
+function toIdentityTokenKey(row: IdentityTokenKeyRow): IdentityTokenKeyRecord {
+  return {
+    kid: row.kid,
+    algorithm: row.algorithm,
+    publicJwk: row.public_jwk,
+    privateKey: toPlainBytes(row.private_key),
+    createdAt: row.created_at,
+    activeFrom: row.active_from,
+    notAfter: row.not_after,
+  };
+}
+
+/** First key of the advisory lock held while the identity token keys are read and rotated ("JWKs" in ASCII). */
+const IDENTITY_TOKEN_KEYS_LOCK_CLASS = 0x4a574b73;
+/** First key of the advisory lock held while replacing a user's recovery codes ("Reco"); the second hashes the user. */
+const RECOVERY_LOCK_CLASS = 0x5265636f;
 
 /** First key of the advisory lock held while pruning ("Prun" in ASCII); the second is a hash of the schema name. */
 const PRUNE_LOCK_CLASS = 0x5072756e;

@@ -73,6 +73,44 @@ export interface IdentityVerification {
   action: string;
 }
 
+/**
+ * A key that signs the identity tokens of authz answers (authz/identity-token-keys.ts), shared by every replica.
+ * The private key is sealed by the caller; storage never sees it in the clear.
+ */
+export interface IdentityTokenKeyRecord {
+  kid: string;
+  /** 'ES256' or 'EdDSA'. */
+  algorithm: string;
+  /** The public key as JWK JSON text. */
+  publicJwk: string;
+  /** The private key, sealed (authz/identity-token-keys.ts). */
+  privateKey: Uint8Array;
+  createdAt: Date;
+  /** Signing starts at this instant (a successor is published before it signs). */
+  activeFrom: Date;
+  /** Signing stops at this instant; the public key stays published until its last token has expired. */
+  notAfter: Date;
+}
+
+/** A user's current set of recovery codes (issue 11): never the codes, only what the pages and checks need. */
+export interface RecoveryCodeSet {
+  id: number;
+  username: string;
+  createdAt: Date;
+  /** Random per set; each code is stored as SHA-256(salt ‖ normalised code). */
+  salt: Uint8Array;
+  /** How many codes of the set are still unused. */
+  remaining: number;
+}
+
+/** What generating a set stores: the hashes only. */
+export interface NewRecoveryCodeSet {
+  username: string;
+  createdAt: Date;
+  salt: Uint8Array;
+  hashes: Uint8Array[];
+}
+
 // Declared in observability (the layer below) so the outage log needs no storage import; re-exported for the drivers.
 
 export interface Storage {
@@ -121,8 +159,31 @@ export interface Storage {
   isIdentityVerificationPending(jti: string, at?: Date): Promise<boolean>;
 
   /**
+   * Stores a new set of recovery codes for the user and deletes the previous one (and its codes) in the same
+   * transaction, so no moment exists with both sets or with neither; resolves the new set's ID.
+   */
+  replaceRecoveryCodes(set: NewRecoveryCodeSet): Promise<number>;
+  /** The user's current set, with its count of unused codes; undefined when they have none. */
+  findRecoveryCodeSet(username: string): Promise<RecoveryCodeSet | undefined>;
+  /**
+   * Marks the code with this hash in this set used, atomically: true for exactly one caller; false when the set
+   * was replaced meanwhile, the hash is not in it, or the code was already used.
+   */
+  useRecoveryCode(setId: number, codeHash: Uint8Array, usedAt: Date, ip: string): Promise<boolean>;
+
+  /**
    * Deletes at most `batchSize` authentication log rows older than `olderThan`, oldest first; resolves how many.
    * Resolves undefined, deleting nothing, while another replica is pruning the same schema.
    */
   pruneAuthenticationLogs(olderThan: Date, batchSize: number): Promise<number | undefined>;
+
+  /**
+   * Under a lock every replica shares (one at a time, waiting): deletes the keys whose `notAfter` is before
+   * `pruneBefore`, reads the others, hands them to `plan`, stores the key `plan` returns (if any), and resolves every
+   * kept key, oldest first. The first replica that needs a key creates it; the others then read it.
+   */
+  ensureIdentityTokenKeys(
+    pruneBefore: Date,
+    plan: (keys: readonly IdentityTokenKeyRecord[]) => Promise<IdentityTokenKeyRecord | undefined>,
+  ): Promise<IdentityTokenKeyRecord[]>;
 }

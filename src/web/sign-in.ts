@@ -30,6 +30,8 @@ export class SignIn {
     rememberMe: boolean,
     cookie: CookieSettings,
     firstFactor: 'password' | 'passkey' = 'password',
+    /** False for a recovery code: level 2 without a key use, so `secondFactorAt` stays unset (docs/decisions.md). */
+    keyUse = true,
     client?: SignInClient,
   ): Promise<Session> {
     if (current) await this.sessions.destroy(current);
@@ -46,7 +48,7 @@ export class SignIn {
         level,
         rememberMe: rememberMe && cookie.rememberMe > 0,
         firstFactor,
-        ...(level === 2 ? { secondFactorAt: Date.now() } : {}),
+        ...(level === 2 && keyUse ? { secondFactorAt: Date.now() } : {}),
         ...definedOnly(device),
       },
       cookie,
@@ -91,7 +93,7 @@ export class SignIn {
     user: UserDetails,
     cookie: CookieSettings,
     ip: string,
-  ): { url: string; level: 0 | 1 | 2 } | undefined {
+  ): { url: string; level: 0 | 1 | 2; maxAuthAge?: number } | undefined {
     const safe = safeRedirectTarget(target, this.cookies);
     if (safe === undefined || safe.cookie.domain !== cookie.domain) return undefined;
     const decision = this.access.evaluate({
@@ -101,7 +103,11 @@ export class SignIn {
       subject: { username: user.username, groups: user.groups },
     });
     const level = policyLevel(decision.policy);
-    return level === 'deny' ? undefined : { url: safe.url.href, level };
+    if (level === 'deny') return undefined;
+    // Step-up: the rule's max_auth_age travels with the level, so the portal can ask for the key again.
+    return decision.maxAuthAge === undefined
+      ? { url: safe.url.href, level }
+      : { url: safe.url.href, level, maxAuthAge: decision.maxAuthAge };
   }
 }
 

@@ -156,7 +156,7 @@ export class CeremonySteps {
   ): Promise<SignedIn> {
     const { signIn } = this.deps;
     const client = { userAgent: req.userAgent, address: req.ip };
-    const session = await signIn.establish(req.session, user, level, rememberMe, req.cookie, firstFactor, client);
+    const session = await signIn.establish(req.session, user, level, rememberMe, req.cookie, firstFactor, true, client);
     const redirect = signIn.nextLocation(body.targetURL, body.requestMethod, user, level, req.cookie, req.ip);
     return { session, level, redirect };
   }

@@ -55,13 +55,18 @@ export class SecondFactor {
     await steps.verifyUse(credential, body.response, steps.expected(rp, challenge), MESSAGES.notVerified);
     const user = steps.activeUser(username);
     if (user === undefined) throw new PortalError(401, MESSAGES.notSignedIn);
-    return steps.establish(req, user, 2, session.data.rememberMe, body);
+    // A step-up (max_auth_age) after a passkey sign-in keeps how the session began.
+    return steps.establish(req, user, 2, session.data.rememberMe, body, session.data.firstFactor);
   }
 
-  /** A signed-in session whose first factor was the password: after a passkey the key is already spent (SPEC §5). */
+  /**
+   * A signed-in session whose first factor was the password: after a passkey the key is already spent (SPEC §5),
+   * until both factors are passed; then the key may be touched again (step-up: a rule's max_auth_age).
+   */
   #candidate(req: PortalRequest): Session {
     const session = this.#steps.signedIn(req);
-    if (session.data.firstFactor === 'passkey') throw new PortalError(400, MESSAGES.passwordNext);
+    if (session.data.firstFactor === 'passkey' && session.data.level < 2)
+      throw new PortalError(400, MESSAGES.passwordNext);
     return session;
   }
 }

@@ -47,6 +47,10 @@ export interface RedisClusterUnderTest {
   withNode<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T>;
   /** SIGKILL to the primary on `port`: it vanishes without a goodbye, as a crashed host would. */
   killPrimary(port: number): Promise<void>;
+  /** Starts one more node and joins it as a primary without slots; resolves with its port once every node knows it. */
+  addPrimary(): Promise<number>;
+  /** Moves empty slots (no key in them) from their owner to the primary `toPort`; resolves with how many moved. */
+  moveEmptySlots(fromPort: number, toPort: number, count: number): Promise<number>;
   /** Resolves with the port of the replica promoted in place of the killed primary, once the cluster is ok again. */
   waitForFailover(killedPort: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
@@ -71,7 +75,7 @@ export function parseClusterNodes(reply: string): ClusterNodeInfo[] {
     });
 }
 
-async function startNode(dir: string): Promise<NodeProcess> {
+async function startNode(dir: string): Promise<NodeProcess & { busPort: number }> {
   const port = await freePort();
   // The cluster bus defaults to port + 10000, which may be taken or past 65535: name a free one.
   const busPort = await freePort();
@@ -95,7 +99,7 @@ async function startNode(dir: string): Promise<NodeProcess> {
     '--dir',
     dir,
   ];
-  return startRedisServer(args, port);
+  return { ...(await startRedisServer(args, port)), busPort };
 }
 
 function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
@@ -188,6 +192,39 @@ export async function startRedisCluster(): Promise<RedisClusterUnderTest> {
         }
       },
       withNode,
+      async addPrimary() {
+        const node = await startNode(dir);
+        started.push(node);
+        await withNode(alive()[0]!.port, (r) =>
+          // The bus port is named: it is not the default port + 10000 here.
+          r.call('CLUSTER', 'MEET', HOST, String(node.port), String(node.busPort)),
+        );
+        await until(`node ${node.port} joined`, 30_000, settled);
+        return node.port;
+      },
+      async moveEmptySlots(fromPort, toPort, count) {
+        const view = await clusterNodes();
+        const from = view.find((node) => node.port === fromPort && node.primary)!;
+        const to = view.find((node) => node.port === toPort && node.primary)!;
+        let moved = 0;
+        await withNode(fromPort, (source) =>
+          withNode(toPort, async (target) => {
+            for (const range of from.slots) {
+              const [start, end] = range.split('-').map(Number);
+              for (let slot = start!; slot <= (end ?? start)! && moved < count; slot++) {
+                if (Number(await source.call('CLUSTER', 'COUNTKEYSINSLOT', String(slot))) > 0) continue;
+                // The documented steps of a slot move; with no key to migrate, the last one ends it.
+                await target.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', from.id);
+                await source.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', to.id);
+                await target.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
+                await source.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
+                moved++;
+              }
+            }
+          }),
+        );
+        return moved;
+      },
       async killPrimary(port) {
         const view = await clusterNodes();
         const primary = view.find((node) => node.port === port && node.primary);

@@ -12,6 +12,8 @@ import {
   verifyWithSecurityKey,
   webAuthnAvailable,
 } from './webauthn-client.js';
+// "Use a recovery code instead" (issue 11): its own module, loaded with this page's script.
+import './recovery-sign-in.js';
 
 const form = /** @type {HTMLFormElement | null} */ (document.getElementById('second-factor'));
 const useKey = /** @type {HTMLButtonElement | null} */ (document.getElementById('use-security-key'));

@@ -11,6 +11,8 @@ import {
   verifyWithSecurityKey,
   webAuthnAvailable,
 } from './webauthn-client.js';
+// The recovery codes section (issue 11): its own module, loaded with this page's script.
+import './recovery-codes.js';
 
 /** @typedef {import('./webauthn-client.js').ApiReply} ApiReply */
 /** @typedef {{ action: 'rename' | 'delete', id: string, name?: string }} KeyChange */

@@ -116,12 +116,16 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-/** nginx with nginx/example-site.conf (and the snippets it includes, unchanged) in front of the backends. */
-export async function startNginx(backends: Backends): Promise<ProxyProcess> {
+/**
+ * nginx with nginx/example-site.conf (and the snippets it includes, unchanged) in front of the backends; `edit`
+ * turns on what the shipped site leaves commented (the identity token snippet).
+ */
+export async function startNginx(backends: Backends, edit?: (site: string) => string): Promise<ProxyProcess> {
   const dir = tempDir('gatehouse-nginx-');
   const ports = await listeners();
   const tls = selfSignedCertificate(dir);
-  return runNginx(dir, ports, nginxTestSite(backends, ports, tls), 'https://app.example.com/', tls.ca);
+  const site = nginxTestSite(backends, ports, tls);
+  return runNginx(dir, ports, edit ? edit(site) : site, 'https://app.example.com/', tls.ca);
 }
 
 /** nginx with the laptop stack's site (deploy/nginx/gatehouse.conf): plain HTTP on `httpPort`. */

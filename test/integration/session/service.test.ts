@@ -190,12 +190,15 @@ function sessionServiceContract(label: string, open: () => Promise<Backend>): vo
       clock += 1;
       await service.touch(session, cookie);
       assert.equal(store.calls.set, 1);
-      assert.equal(session.data.lastActivity, clock);
-      await service.touch(session, cookie);
+      // touch writes a copy (the session given may be the cache's own object): the caller's is left as it was.
+      assert.equal(session.data.lastActivity, clock - 1000);
+      const touched = (await service.load([session.id], cookie))!;
+      assert.equal(touched.data.lastActivity, clock);
+      await service.touch(touched, cookie);
       assert.equal(store.calls.set, 1);
       // 250 s more of activity, then 299 s of idleness: alive, counted from the last refresh.
       clock += 250_000;
-      await service.touch(session, cookie);
+      await service.touch(touched, cookie);
       clock += 299_000;
       assert.equal((await service.load([session.id], cookie))?.data.lastActivity, clock - 299_000);
     });

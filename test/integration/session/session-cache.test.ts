@@ -168,6 +168,24 @@ describe('issue 10 §1 session cache over a real Redis', () => {
     assert.ok(a.cache.counters.hits >= 1_000);
   });
 
+  it('peek (the authz fast path) answers only what the cache may answer alone, and a touch never changes the cached copy', async () => {
+    const cold = await b.service.create(john, cookie);
+    assert.equal(a.service.peek([cold.id], cookie), undefined, 'never read on a: not fresh there');
+    const session = await warmOnA();
+    const before = a.store.gets;
+    const seen = a.service.peek(['not-a-session-id', session.id], cookie);
+    assert.equal(seen?.data.username, 'john');
+    assert.equal(a.store.gets, before, 'no store read');
+    // The first well-formed value is the one load tries first: peek never answers for a later one.
+    assert.equal(a.service.peek([cold.id, session.id], cookie), undefined);
+    assert.equal(a.service.peek([session.id], { ...cookie, domain: 'other.example' }), undefined, 'another domain');
+    const lastActivity = seen!.data.lastActivity;
+    await a.service.touch(seen!, cookie);
+    assert.equal(seen!.data.lastActivity, lastActivity, 'the cached object is left as it was');
+    await b.service.destroy(session);
+    await until('peek stops answering on a', async () => a.service.peek([session.id], cookie) === undefined);
+  });
+
   it('sign-out (destroy) on one replica is refused by the other once Redis reports it', async () => {
     const session = await warmOnA();
     await b.service.destroy(session);

@@ -84,6 +84,7 @@ describe('configuration.schema.json', () => {
 describe('secrets come from the schema', () => {
   it('the secret keys are the ones marked secret: true', () => {
     assert.deepEqual(secretKeyPaths().sort(), [
+      'identity_token.encryption_key',
       'identity_validation.jwt_secret',
       'notifier.smtp.password',
       'session.redis.high_availability.sentinel_password',

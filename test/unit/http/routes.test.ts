@@ -34,6 +34,10 @@ describe('the route table as it reads', () => {
         'GET /api/webauthn/credentials - 1FA none [webauthn]',
         'PUT /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
         'DELETE /api/webauthn/credentials/:id origin 1FA identity-or-2fa [webauthn]',
+        'GET /.well-known/jwks.json - anonymous none [any host]',
+        'GET /api/recovery-codes - 1FA none [webauthn]',
+        'POST /api/recovery-codes origin 1FA identity [webauthn]',
+        'POST /api/recovery-codes/use origin 1FA none [webauthn]',
         'GET /settings/sessions - anonymous none',
         'GET /api/sessions - 1FA none',
         'POST /api/sessions/end origin 1FA none',
@@ -65,6 +69,8 @@ describe('rules every row keeps', () => {
     assert.equal(elevation('POST', '/api/webauthn/registration'), 'identity');
     assert.equal(elevation('PUT', '/api/webauthn/credentials/:id'), 'identity-or-2fa');
     assert.equal(elevation('DELETE', '/api/webauthn/credentials/:id'), 'identity-or-2fa');
+    // Recovery codes are a second factor like a key: making them needs the same emailed identity check.
+    assert.equal(elevation('POST', '/api/recovery-codes'), 'identity');
   });
 
   it('an elevation guard always comes with a signed-in level', () => {
@@ -80,10 +86,11 @@ describe('rules every row keeps', () => {
     );
   });
 
-  it('only the health check answers for any Host; the fallback is the one last row', () => {
+  it('only the health check and the public keys answer for any Host; the fallback is the one last row', () => {
+    // The identity tokens' keys too: an upstream app may fetch them from Gatehouse directly on the internal network.
     assert.deepEqual(
       PORTAL_ROUTES.filter((r) => r.anyHost).map((r) => r.path),
-      ['/api/health'],
+      ['/api/health', '/.well-known/jwks.json'],
     );
     assert.deepEqual(
       PORTAL_ROUTES.filter((r) => r.method === 'ANY').map((r) => r.path),

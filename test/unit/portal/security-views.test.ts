@@ -375,6 +375,8 @@ describe("SPEC §5, issue item 7: the pages' scripts", () => {
     'sign-in.js',
     'confirm-identity.js',
     'link-problem.js',
+    'recovery-codes.js',
+    'recovery-sign-in.js',
   ];
   const source = (name: string) => readFileSync(staticDir + name, 'utf8');
 

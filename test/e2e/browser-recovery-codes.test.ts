@@ -1,0 +1,204 @@
+// Issue 11 §3 in a real browser: headless Chromium with a CDP virtual authenticator enrols a key, makes recovery
+// codes on the settings page through the emailed identity check (shown once, downloaded as a text file, copied),
+// then, with the key unplugged, signs in with the password and a recovery code and lands on the target; the used
+// code is refused the second time. Each page is saved under test-output/screenshots/ to be looked at.
+import { describe, it, beforeAll, afterAll } from '@jest/globals';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PASSWORD } from '../helpers/gatehouse.js';
+import { readMessages } from '../helpers/mail.js';
+import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
+import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
+import { join } from 'node:path';
+
+/** two_factor in the test rules. */
+const SECURE_APP = 'https://secure.example.com/vault?tab=recovery';
+/** The identity route sends one email per user per 10 s (src/identity/mail-throttle.ts). */
+const EMAIL_INTERVAL_MS = 10_000;
+const CODE = /^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$/;
+
+describe('browser: recovery codes, from making them to signing in with one (Chromium, virtual authenticator)', () => {
+  let portal: BrowserPortal;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let keys: VirtualKeys;
+  let key: string;
+  let lastEmailAt = 0;
+  let codes: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    portal = await startBrowserPortal();
+    browser = await launchChromium();
+    context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      acceptDownloads: true,
+      viewport: { width: 1024, height: 900 },
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: portal.portal });
+    await context.route(
+      (url) => url.hostname !== 'auth.example.com',
+      (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'text/html',
+          body: '<!doctype html><title>App</title><h1>Vault</h1>',
+        }),
+    );
+    page = await context.newPage();
+    page.setDefaultTimeout(8_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      // Refusals the flow provokes on purpose (401, 403) are logged by the browser too; CSP violations are not those.
+      if (
+        message.type() === 'error' &&
+        !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())
+      )
+        pageErrors.push(message.text());
+    });
+    keys = await VirtualKeys.attach(context, page);
+    key = await keys.add('ctap2');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.close();
+  });
+
+  const url = (path: string) => `${portal.portal}${path}`;
+  const status = () => page.locator('[role="status"]:visible').first();
+
+  async function onPage(heading: string) {
+    await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+    await page.waitForLoadState('load');
+  }
+
+  async function signInWithPassword(target: string) {
+    await page.goto(url(`/?rd=${encodeURIComponent(target)}`));
+    await page.getByLabel('Username').fill('john');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+
+  async function emailLink(button: RegExp): Promise<string> {
+    const wait = lastEmailAt + EMAIL_INTERVAL_MS + 200 - Date.now();
+    if (wait > 0) await sleep(wait);
+    const before = portal.messageCount();
+    await page.getByRole('button', { name: button }).click();
+    await status().getByText('We sent you an email').waitFor();
+    lastEmailAt = Date.now();
+    return portal.identityLink(before);
+  }
+
+  it('enrols a key through the emailed link', async () => {
+    await signInWithPassword(SECURE_APP);
+    await onPage('Security key');
+    const link = await emailLink(/Register a security key/);
+    await page.goto(link);
+    await onPage('Confirm your identity');
+    await page.getByLabel('Name for the new key').fill('Only key');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.getByRole('heading', { name: 'Security key registered' }).waitFor();
+    // Signed in again with both factors: the elevation of the enrolment is spent with that session.
+    await page.goto(url('/logout'));
+    await signInWithPassword(SECURE_APP);
+    await onPage('Security key');
+    await page.getByRole('button', { name: 'Use your security key' }).click();
+    await page.waitForURL(SECURE_APP);
+  });
+
+  it('makes ten codes on the settings page after the emailed identity check, and shows them once', async () => {
+    await page.goto(url('/settings'));
+    await onPage('Security keys');
+    await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
+    assert.match((await page.locator('#recovery-summary').textContent()) ?? '', /no recovery codes yet/);
+    await screenshot(page, 'recovery-01-settings-none');
+
+    await page.getByRole('button', { name: 'Make recovery codes' }).click();
+    await page.locator('#recovery-elevation').waitFor();
+    const link = await emailLink(/^Email me a link$/);
+    assert.match(link, /\/identity\/confirm\?token=/);
+    assert.equal(new URL(link).searchParams.get('then'), '/settings?recovery=generate');
+    await page.goto(link);
+    await onPage('Confirm your identity');
+    await page.getByRole('button', { name: 'Confirm and go back' }).click();
+    await page.waitForURL(url('/settings'));
+    await onPage('Security keys');
+    await status().getByText('Identity confirmed').waitFor();
+
+    await page.getByRole('button', { name: 'Make recovery codes' }).click();
+    await page.locator('#recovery-new').waitFor();
+    codes = await page.locator('#recovery-code-list code').allTextContents();
+    assert.equal(codes.length, 10);
+    for (const code of codes) assert.match(code, CODE);
+    assert.equal(new Set(codes).size, 10);
+    await screenshot(page, 'recovery-02-codes-shown');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download as text file' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'gatehouse-recovery-codes.txt');
+    const file = readFileSync((await download.path())!, 'utf8');
+    for (const code of codes) assert.ok(file.includes(code), `${code} is in the file`);
+    assert.match(file, /Account: john/);
+
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
+    await status().getByText('Copied').waitFor();
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), codes.join('\n'));
+
+    await page.getByRole('button', { name: 'Done, I saved them' }).click();
+    assert.equal(await page.locator('#recovery-code-list code').count(), 0);
+    // Never shown again: not on the page once reloaded, only how many are left.
+    await page.reload();
+    await onPage('Security keys');
+    assert.match((await page.locator('#recovery-summary').textContent()) ?? '', /10 of 10 recovery codes left/);
+    const html = await page.content();
+    for (const code of codes) assert.equal(html.includes(code), false);
+    const mail = readMessages(join(portal.gatehouse.dir, 'notification.txt')).at(-1);
+    assert.match(mail?.subject ?? '', /New recovery codes were made/);
+  });
+
+  it('with the key lost, signs in with the password and a recovery code and lands on the target', async () => {
+    await keys.remove(key);
+    await page.goto(url('/logout'));
+    await signInWithPassword(SECURE_APP);
+    await onPage('Security key');
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
+    await screenshot(page, 'recovery-03-code-form');
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.waitForURL(SECURE_APP);
+    const mail = readMessages(join(portal.gatehouse.dir, 'notification.txt')).at(-1);
+    assert.match(mail?.subject ?? '', /A recovery code was used/);
+    assert.match(mail?.body ?? '', /9 unused recovery codes left/);
+  });
+
+  it('refuses the used code the second time; another one works, and the settings page counts eight left', async () => {
+    await page.goto(url('/logout'));
+    await signInWithPassword(SECURE_APP);
+    await onPage('Security key');
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code').fill(codes[0]!);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await status().getByText('not valid, or it was already used').waitFor();
+    await screenshot(page, 'recovery-04-code-used');
+    assert.equal(new URL(page.url()).hostname, 'auth.example.com');
+
+    await page.getByLabel('Recovery code').fill(codes[1]!);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.waitForURL(SECURE_APP);
+    await page.goto(url('/settings'));
+    await onPage('Security keys');
+    assert.match((await page.locator('#recovery-summary').textContent()) ?? '', /8 of 10 recovery codes left/);
+    // After a recovery code, a new key is enrolled through the usual emailed link: the button is there.
+    await page.getByRole('button', { name: /Register a security key/ }).waitFor();
+  });
+
+  it('raised no script error and no CSP violation on any page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
