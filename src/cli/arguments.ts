@@ -24,10 +24,14 @@ const OPTIONS = {
   ip: { type: 'string' },
   description: { type: 'string' },
   kid: { type: 'string' },
+  user: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   all: { type: 'boolean' },
   verbose: { type: 'boolean' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 export interface CliOptions {
@@ -42,10 +46,16 @@ export interface CliOptions {
   ip?: string;
   description?: string;
   kid?: string;
+  /** `sessions list|revoke --user U`. */
+  user?: string;
   help: boolean;
   version: boolean;
   all: boolean;
   verbose: boolean;
+  /** `storage authentication-log list`: a duration back from now or an RFC 3339 time, a row count, JSON lines. */
+  since?: string;
+  limit?: string;
+  json: boolean;
 }
 
 export interface CommandLine {
@@ -80,10 +90,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       ip: values.ip,
       description: values.description,
       kid: values.kid,
+      user: values.user,
       help: values.help === true,
       version: values.version === true,
       all: values.all === true,
       verbose,
+      since: values.since,
+      limit: values.limit,
+      json: values.json === true,
     },
   };
 }
