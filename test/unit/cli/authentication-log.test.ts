@@ -29,7 +29,7 @@ function attempt(over: Partial<AuthenticationAttempt> = {}): AuthenticationAttem
   };
 }
 
-const valueOf = <T>(parsed: { value: T } | { error: string }): T => {
+const accepted = <T>(parsed: { value: T } | { error: string }): T => {
   assert.ok('value' in parsed, 'error' in parsed ? parsed.error : '');
   return parsed.value;
 };
@@ -49,18 +49,18 @@ describe('--since', () => {
       ['45s', 45],
       ['3600', 3600],
     ] as const)
-      assert.equal(valueOf(parseSince(text, NOW)).getTime(), NOW - seconds * 1000, text);
+      assert.equal(accepted(parseSince(text, NOW)).getTime(), NOW - seconds * 1000, text);
   });
 
   it('takes an RFC 3339 time in UTC or with an offset, and fractions of a second', () => {
-    assert.equal(valueOf(parseSince('2026-11-27T10:00:00Z', NOW)).toISOString(), '2026-11-27T10:00:00.000Z');
-    assert.equal(valueOf(parseSince('2026-11-27T11:00:00+01:00', NOW)).toISOString(), '2026-11-27T10:00:00.000Z');
-    assert.equal(valueOf(parseSince('2026-11-26T23:30:00-05:00', NOW)).toISOString(), '2026-11-27T04:30:00.000Z');
-    assert.equal(valueOf(parseSince('2026-11-27 10:00:00.5z', NOW)).toISOString(), '2026-11-27T10:00:00.500Z');
+    assert.equal(accepted(parseSince('2026-11-27T10:00:00Z', NOW)).toISOString(), '2026-11-27T10:00:00.000Z');
+    assert.equal(accepted(parseSince('2026-11-27T11:00:00+01:00', NOW)).toISOString(), '2026-11-27T10:00:00.000Z');
+    assert.equal(accepted(parseSince('2026-11-26T23:30:00-05:00', NOW)).toISOString(), '2026-11-27T04:30:00.000Z');
+    assert.equal(accepted(parseSince('2026-11-27 10:00:00.5z', NOW)).toISOString(), '2026-11-27T10:00:00.500Z');
   });
 
   it('a duration longer than the epoch reaches back to the start: every attempt', () => {
-    assert.equal(valueOf(parseSince('100000y', NOW)).getTime(), 0);
+    assert.equal(accepted(parseSince('100000y', NOW)).getTime(), 0);
   });
 
   it('refuses what is neither, a date that does not exist, a time without its zone, and a time to come', () => {
@@ -95,9 +95,9 @@ describe('--since', () => {
 
 describe('--limit', () => {
   it(`is ${DEFAULT_LOG_LIMIT} when absent, else a whole number from 1 to 100000`, () => {
-    assert.equal(valueOf(parseLimit(undefined)), 100);
-    assert.equal(valueOf(parseLimit('1')), 1);
-    assert.equal(valueOf(parseLimit('100000')), 100_000);
+    assert.equal(accepted(parseLimit(undefined)), 100);
+    assert.equal(accepted(parseLimit('1')), 1);
+    assert.equal(accepted(parseLimit('100000')), 100_000);
     for (const text of ['0', '-1', '1.5', '1e3', '100001', '', 'ten', '0x10'])
       assert.match(errorOf(parseLimit(text)), /^--limit takes a whole number from 1 to 100000/, text);
   });
