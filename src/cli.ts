@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy,
-// storage user webauthn list/delete/import/export, sessions list/revoke, help. Usage texts live in cli/usage.ts, the
-// option parsing (node:util parseArgs) in cli/arguments.ts.
+// storage user webauthn list/delete/import/export, storage authentication-log list, sessions list/revoke, help. Usage
+// texts live in cli/usage.ts, the option parsing (node:util parseArgs) in cli/arguments.ts.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './cli/load-config.js';
@@ -20,6 +20,13 @@ import { deleteKeys, KeyAdminError, listKeys, type DeleteSelector } from './cli/
 import { listSessions, revokeSessions, SessionsCommandError } from './cli/sessions.js';
 import { SqlStorage } from './storage/sql-storage.js';
 import { type CliOptions, commandWords, parseCommandLine, UsageError } from './cli/arguments.js';
+import {
+  formatJsonLines,
+  formatTable,
+  listAuthenticationLog,
+  parseLimit,
+  parseSince,
+} from './cli/authentication-log.js';
 
 function configFiles(options: CliOptions): string[] {
   const given = options.config;
@@ -73,10 +80,14 @@ async function serve(options: CliOptions): Promise<number> {
 
 /** `storage user webauthn ACTION ...`: the words after `storage`, checked before anything is opened. */
 async function storageCommand(args: readonly string[], options: CliOptions): Promise<number> {
+  if (args[0] === 'authentication-log') return authenticationLogCommand(args.slice(1), options);
   const [user, webauthn, action, ...rest] = args;
   const words = ['storage', 'user', 'webauthn', ...(action === undefined ? [] : [action])];
   if (user !== 'user' || webauthn !== 'webauthn' || action === undefined)
-    throw new UsageError("'storage' needs one of: user webauthn list|delete|import|export", words.slice(0, 1));
+    throw new UsageError(
+      "'storage' needs one of: user webauthn list|delete|import|export, authentication-log list",
+      words.slice(0, 1),
+    );
   switch (action) {
     case 'import':
     case 'export':
@@ -102,6 +113,36 @@ async function storageCommand(args: readonly string[], options: CliOptions): Pro
     default:
       throw new UsageError(`unknown command 'storage user webauthn ${action}'`, words.slice(0, 3));
   }
+}
+
+/** `storage authentication-log list`: every option checked before the database is opened. */
+async function authenticationLogCommand(args: readonly string[], options: CliOptions): Promise<number> {
+  const [action, ...rest] = args;
+  const words = ['storage', 'authentication-log', ...(action === 'list' ? ['list'] : [])];
+  if (action !== 'list')
+    throw new UsageError(
+      action === undefined
+        ? "'storage authentication-log' needs a command: list"
+        : `unknown command 'storage authentication-log ${action}'`,
+      words,
+    );
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}': give the user as --user U`, words);
+  if (options.user === '') throw new UsageError('--user needs a username', words);
+  const since = options.since === undefined ? undefined : parseSince(options.since);
+  if (since && 'error' in since) throw new UsageError(since.error, words);
+  const limit = parseLimit(options.limit);
+  if ('error' in limit) throw new UsageError(limit.error, words);
+  await withSqlDriver(load(options), async (driver) => {
+    const attempts = await listAuthenticationLog(await migratedStorage(driver), {
+      username: options.user,
+      since: since?.value,
+      limit: limit.value,
+    });
+    if (options.json) {
+      if (attempts.length > 0) console.log(formatJsonLines(attempts));
+    } else console.log(formatTable(attempts));
+  });
+  return 0;
 }
 
 function deleteSelector(options: CliOptions, words: readonly string[]): DeleteSelector {

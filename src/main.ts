@@ -147,7 +147,7 @@ async function build(
   const regulator = new Regulator(storage, config.regulation);
   // Old attempts are deleted in the background (now, then hourly); stopped before storage is closed.
   const pruner = new AuthenticationLogPruner(storage, logger, {
-    retentionSeconds: authenticationLogRetentionSeconds(config.regulation),
+    retentionSeconds: authenticationLogRetentionSeconds(config),
   });
   opened.push(() => pruner.stop());
   pruner.start();

@@ -29,6 +29,9 @@ const OPTIONS = {
   version: { type: 'boolean' },
   all: { type: 'boolean' },
   verbose: { type: 'boolean' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 export interface CliOptions {
@@ -49,6 +52,10 @@ export interface CliOptions {
   version: boolean;
   all: boolean;
   verbose: boolean;
+  /** `storage authentication-log list`: a duration back from now or an RFC 3339 time, a row count, JSON lines. */
+  since?: string;
+  limit?: string;
+  json: boolean;
 }
 
 export interface CommandLine {
@@ -88,6 +95,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       version: values.version === true,
       all: values.all === true,
       verbose,
+      since: values.since,
+      limit: values.limit,
+      json: values.json === true,
     },
   };
 }

@@ -59,6 +59,22 @@ export const COMMANDS: readonly CommandHelp[] = [
     ].join('\n'),
   },
   {
+    name: 'storage authentication-log list',
+    synopsis:
+      'gatehouse storage authentication-log list [--user U] [--since 1h|TIME] [--limit N] [--json] [--config FILE]...',
+    summary: 'show the recorded sign-in attempts, newest first: time (UTC), user, result, type, address, target URL',
+    details: [
+      '  --user U            only the attempts made under this username (as typed at sign-in)',
+      '  --since 1h|TIME     only the attempts since a duration ago (90m, 1h30m, 7d) or an RFC 3339 time',
+      '                      (2026-01-02T15:04:05Z)',
+      '  --limit N           at most N rows (default 100, at most 100000)',
+      '  --json              one JSON object per line, every value whole (the table shortens long ones)',
+      '  Values came from clients: control characters are printed escaped (\\x1b), never as they are.',
+      '  Attempts are kept for storage.authentication_log.retention (default 30 days).',
+      CONFIG,
+    ].join('\n'),
+  },
+  {
     name: 'storage user webauthn list',
     synopsis: 'gatehouse storage user webauthn list [USER] [--config FILE]...',
     summary: "list the stored WebAuthn keys (of USER, or everyone's)",

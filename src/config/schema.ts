@@ -466,6 +466,15 @@ export const configSchema = z.strictObject({
         })
         .prefault({})
         .meta({ description: 'the embedded database, used when storage.postgres is absent' }),
+      authentication_log: z
+        .strictObject({
+          retention: optionalDuration.meta({
+            description:
+              'how long sign-in attempts are kept before the hourly pruning deletes them; at least regulation.find_time + regulation.ban_time (bans are counted from this log). Absent: 30 days, or find_time + ban_time when that is longer',
+          }),
+        })
+        .prefault({})
+        .meta({ description: 'the record of sign-in attempts (`gatehouse storage authentication-log list`)' }),
     })
     .prefault({})
     .meta({ description: 'where security keys, sign-in history and bans are kept' }),

@@ -237,6 +237,22 @@ const checkStorage: Check = (config, findings) => {
   }
 };
 
+// Bans are counted from the authentication log: a retention shorter than the window regulation reads would delete
+// the failures a ban rests on, so the operator is told rather than the value silently raised.
+const checkAuthenticationLog: Check = (config, findings) => {
+  const retention = config.storage.authentication_log.retention;
+  if (retention === undefined) return;
+  const path = 'storage.authentication_log.retention';
+  if (!(retention > 0)) return problem(findings, path, 'must be greater than 0');
+  const { max_retries, find_time, ban_time } = config.regulation;
+  if (max_retries > 0 && retention < find_time + ban_time)
+    problem(
+      findings,
+      path,
+      `must be at least regulation.find_time + regulation.ban_time (${find_time + ban_time}s): bans are counted from this log`,
+    );
+};
+
 // A cluster has one database (0) and no Sentinel; a hash tag in the prefix would put every key in one slot, on one
 // primary, which is what a cluster is meant to avoid.
 const checkRedisCluster: Check = (config, findings) => {
@@ -270,6 +286,7 @@ const CHECKS: readonly Check[] = [
   checkWebauthn,
   checkTelemetry,
   checkStorage,
+  checkAuthenticationLog,
   checkRedisCluster,
   checkAccessControl,
 ];

@@ -8,13 +8,21 @@ import { reasonOf } from '../observability/outages.js';
 import type { Storage } from '../storage/storage.js';
 
 /**
- * Attempts are kept at least this long, for an operator looking into what happened (as an audit trail), even when
- * regulation needs much less. Fixed for now; issue 11 makes the retention configurable.
+ * Without `storage.authentication_log.retention`, attempts are kept at least this long, for an operator looking into
+ * what happened (as an audit trail), even when regulation needs much less.
  */
 export const AUTHENTICATION_LOG_MIN_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
-/** How long attempts are kept: the audit floor, or longer when regulation looks further back (a long ban_time). */
-export function authenticationLogRetentionSeconds(regulation: Config['regulation']): number {
+/**
+ * How long attempts are kept: `storage.authentication_log.retention` when set (validation refuses one shorter than
+ * find_time + ban_time while regulation is on), else the audit floor, or longer when regulation looks further back.
+ */
+export function authenticationLogRetentionSeconds(config: Pick<Config, 'regulation' | 'storage'>): number {
+  const { regulation } = config;
+  const needed = regulation.max_retries > 0 ? regulation.find_time + regulation.ban_time : 0;
+  const configured = config.storage.authentication_log.retention;
+  // Never below what regulation reads, even for a configuration that skipped validation.
+  if (configured !== undefined) return Math.max(configured, needed);
   return Math.max(AUTHENTICATION_LOG_MIN_RETENTION_SECONDS, regulation.find_time + regulation.ban_time);
 }
 

@@ -33,6 +33,7 @@ describe('help, --version and usage errors', () => {
       'hash-password',
       'migrate',
       'access-control check-policy',
+      'storage authentication-log list',
       'storage user webauthn list',
       'storage user webauthn delete',
       'storage user webauthn import',
@@ -57,7 +58,7 @@ describe('help, --version and usage errors', () => {
     assert.match(hash.stdout, /twice without showing it/);
     // A group of commands: every command under it.
     const storage = await runCli(['help', 'storage']);
-    assert.equal((storage.stdout.match(/^Usage: /gm) ?? []).length, 4);
+    assert.equal((storage.stdout.match(/^Usage: /gm) ?? []).length, 5);
   });
 
   it('a usage error prints the error and one line pointing at help, and exits 2', async () => {

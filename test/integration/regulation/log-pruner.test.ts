@@ -14,10 +14,9 @@ import type { Storage } from '../../../src/storage/storage.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
 
 const DAY_MS = 86_400_000;
-const regulation: Config['regulation'] = configSchema.shape.regulation
-  .unwrap()
-  .parse({ max_retries: 3, find_time: '2m', ban_time: '5m' });
-const RETENTION_MS = authenticationLogRetentionSeconds(regulation) * 1000;
+const config = configSchema.parse({ regulation: { max_retries: 3, find_time: '2m', ban_time: '5m' } });
+const regulation: Config['regulation'] = config.regulation;
+const RETENTION_MS = authenticationLogRetentionSeconds(config) * 1000;
 
 /** Records what the pruner logs. */
 function logRecorder() {
@@ -120,11 +119,42 @@ function runCases(storageOf: () => Storage, siblingOf?: () => Storage) {
 }
 
 describe('authentication log retention', () => {
-  it('is 30 days, or find_time + ban_time when regulation looks further back', () => {
+  const withRetention = (retention: string, over: Record<string, unknown> = {}) =>
+    configSchema.parse({ storage: { authentication_log: { retention } }, regulation: { ...regulation, ...over } });
+
+  it('is 30 days by default, or find_time + ban_time when regulation looks further back', () => {
     assert.equal(AUTHENTICATION_LOG_MIN_RETENTION_SECONDS, 30 * 24 * 3600);
-    assert.equal(authenticationLogRetentionSeconds(regulation), 30 * 24 * 3600);
-    const long = { ...regulation, find_time: 3600, ban_time: 40 * 24 * 3600 };
+    assert.equal(authenticationLogRetentionSeconds(config), 30 * 24 * 3600);
+    const long = { ...config, regulation: { ...regulation, find_time: 3600, ban_time: 40 * 24 * 3600 } };
     assert.equal(authenticationLogRetentionSeconds(long), 40 * 24 * 3600 + 3600);
+  });
+
+  it('is storage.authentication_log.retention when set, shorter or longer than 30 days', () => {
+    assert.equal(authenticationLogRetentionSeconds(withRetention('7d')), 7 * 24 * 3600);
+    assert.equal(authenticationLogRetentionSeconds(withRetention('1y')), 365 * 24 * 3600);
+  });
+
+  it('never drops below find_time + ban_time while regulation is on, even for an unvalidated value', () => {
+    assert.equal(authenticationLogRetentionSeconds(withRetention('1m')), 7 * 60);
+    assert.equal(authenticationLogRetentionSeconds(withRetention('1m', { max_retries: 0 })), 60);
+  });
+
+  it('is pruned by the configured retention: a row older than it goes, a younger one stays', async () => {
+    const storage = await openStorage({ local: { path: 'memory://' } });
+    try {
+      await storage.migrate();
+      const seconds = authenticationLogRetentionSeconds(withRetention('2d'));
+      const now = Date.now();
+      await logAttempt(storage, 'three-days', new Date(now - 3 * DAY_MS));
+      await logAttempt(storage, 'one-day', new Date(now - DAY_MS));
+      const pruner = new AuthenticationLogPruner(storage, logRecorder().logger, { retentionSeconds: seconds });
+      await pruner.runOnce();
+      await pruner.stop();
+      assert.equal(await countOf(storage, 'three-days'), 0);
+      assert.equal(await countOf(storage, 'one-day'), 1);
+    } finally {
+      await storage.close();
+    }
   });
 });
 

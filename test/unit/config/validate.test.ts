@@ -479,3 +479,34 @@ describe('cookie names', () => {
     },
   ]);
 });
+
+describe('storage.authentication_log.retention', () => {
+  const retention = (value: unknown, regulation: Record<string, unknown> = {}) =>
+    withMinimal({ storage: { authentication_log: { retention: value } }, regulation });
+  refuses([
+    {
+      rule: 'refuses a retention shorter than find_time + ban_time: the bans are counted from the log',
+      content: retention('5m', { find_time: '2m', ban_time: '5m' }),
+      path: 'storage.authentication_log.retention',
+      message: /at least regulation\.find_time \+ regulation\.ban_time \(420s\)/,
+    },
+    {
+      rule: 'refuses a retention of 0',
+      content: retention(0),
+      path: 'storage.authentication_log.retention',
+      message: /greater than 0/,
+    },
+    {
+      rule: 'refuses a retention that is not a duration',
+      content: retention('forever'),
+      path: 'storage.authentication_log.retention',
+      message: /could not parse duration/,
+    },
+  ]);
+  accepts([
+    { rule: 'accepts no retention (the default)', content: withMinimal({}) },
+    { rule: 'accepts exactly find_time + ban_time', content: retention('7m', { find_time: '2m', ban_time: '5m' }) },
+    { rule: 'accepts a year', content: retention('1y') },
+    { rule: 'accepts a short retention when regulation is off', content: retention('1m', { max_retries: 0 }) },
+  ]);
+});
