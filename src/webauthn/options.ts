@@ -1,12 +1,10 @@
 // The options handed to `navigator.credentials.create/get` (SPEC §6), from configuration and the user's keys.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type AuthenticationExtensionsClientInputs,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
+import type {
+  AuthenticationExtensionsClientInputs,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
+import { webauthnLibrary } from './library.js';
 import type { Config } from '../config/schema.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { WebAuthnCredential } from '../storage/storage.js';
@@ -43,12 +41,13 @@ export async function registrationOptions(
   const extensions: AuthenticationExtensionsClientInputs & { appidExclude?: string } = {};
   // A key enrolled through U2F answers only under its AppID: appidExclude stops it being enrolled a second time.
   if (input.existing.some((c) => c.legacyU2fAppid !== null)) extensions.appidExclude = input.rp.origin;
+  const { generateRegistrationOptions } = await webauthnLibrary();
   const options = await generateRegistrationOptions({
     rpName: config.display_name,
     rpID: input.rp.id,
     userName: input.username,
     userDisplayName: input.displayName,
-    userID: isoBase64URL.toBuffer(input.userHandle),
+    userID: new Uint8Array(Buffer.from(input.userHandle, 'base64url')),
     timeout: config.timeout * 1000,
     excludeCredentials: input.existing.map(descriptor),
     // Discoverable when the authenticator can (so the key also works as a passkey), never demanded.
@@ -66,10 +65,11 @@ export interface AuthenticationOptionsInput {
   allowed: readonly WebAuthnCredential[];
 }
 
-export function authenticationOptions(
+export async function authenticationOptions(
   config: WebAuthnConfig,
   input: AuthenticationOptionsInput,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthnLibrary();
   const extensions: AuthenticationExtensionsClientInputs = {};
   // SPEC §6: keys registered through U2F with the portal URL as AppID sign over the AppID's hash.
   if (input.allowed.some((c) => c.legacyU2fAppid !== null)) extensions.appid = input.rp.origin;

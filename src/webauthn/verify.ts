@@ -2,12 +2,13 @@
 // verdict out. Every library exception becomes a refusal with its reason (for the log, not for the visitor), so no
 // malformed response can surface as a 500. Gatehouse's own rules sit here too: the response's id must be the
 // credential it carries, the U2F AppID is accepted only for keys registered under one, and the sign counter rule.
-import {
+import type {
+  AuthenticationResponseJSON,
+  RegistrationResponseJSON,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { webauthnLibrary } from './library.js';
 
 /** What this relying party asked for: its challenge, origin and RP ID (SPEC §6). */
 export interface Expected {
@@ -55,6 +56,7 @@ export async function verifyRegistration(
 ): Promise<Verdict<RegisteredKey>> {
   let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
+    const { verifyRegistrationResponse } = await webauthnLibrary();
     result = await verifyRegistrationResponse({
       response,
       expectedChallenge: expected.challenge,
@@ -121,6 +123,7 @@ export async function verifyAssertion(
     return refuse('the AppID extension was used for a key not registered through U2F');
   let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
+    const { verifyAuthenticationResponse } = await webauthnLibrary();
     result = await verifyAuthenticationResponse({
       response,
       expectedChallenge: expected.challenge,
