@@ -28,6 +28,7 @@ const OPTIONS = {
   version: { type: 'boolean' },
   all: { type: 'boolean' },
   verbose: { type: 'boolean' },
+  'check-ldap': { type: 'boolean' },
 } as const;
 
 export interface CliOptions {
@@ -46,6 +47,8 @@ export interface CliOptions {
   version: boolean;
   all: boolean;
   verbose: boolean;
+  /** validate-config: also connect to the LDAP directory and bind as the service user. */
+  checkLdap: boolean;
 }
 
 export interface CommandLine {
@@ -84,6 +87,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       version: values.version === true,
       all: values.all === true,
       verbose,
+      checkLdap: values['check-ldap'] === true,
     },
   };
 }
