@@ -105,6 +105,10 @@ export class LdapUserProvider implements UserProvider {
     if (password === '' || username === '') return undefined;
     const found = await this.withService((client) => this.findUser(client, username));
     if (found === undefined) return undefined;
+    // Only the exact username (or one of the exact email values when the filter allows email): the directory
+    // matches case and spaces loosely, and each spelling ("ALICE", " alice") would otherwise be a fresh regulation
+    // subject for guessing the same password.
+    if (username !== found.details.username && !found.details.emails.includes(username)) return undefined;
     if (!(await this.bindAs(found.dn, password))) return undefined;
     const details = await this.withService((client) => this.withGroups(client, found, username));
     this.hold(details);

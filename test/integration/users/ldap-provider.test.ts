@@ -62,6 +62,13 @@ describe('LDAP sign-in: the user is found by users_filter and their password che
     assert.equal(users.get('alice'), undefined);
   });
 
+  it('accepts only the exact username: other spellings the directory would match are refused (regulation subjects)', async () => {
+    const users = provider();
+    for (const spelling of ['ALICE', 'Alice', ' alice', 'alice ']) {
+      assert.equal(await users.checkPassword(spelling, LDAP_USERS.alice.password), undefined, spelling);
+    }
+  });
+
   it('refuses a user the filter excludes as locked (ppolicy pwdAccountLockedTime), even with the right password', async () => {
     assert.equal(await provider().checkPassword('carol', LDAP_USERS.carol.password), undefined);
   });
