@@ -222,6 +222,9 @@ export class LdapUserProvider implements UserProvider {
     attributes: string[],
     sizeLimit = SIZE_LIMIT,
   ): Promise<Entry[]> {
+    // ldapts reconnects a closed connection by itself, unbound and without StartTLS: a search there would run
+    // anonymously (finding nobody, so ending sessions) or in clear. Refused; the pool replaces the connection.
+    if (!client.isConnected || !client.isBound) throw new Error('the directory connection was closed');
     // Referrals (searchReferences) are never chased: an entry found only behind one is not found.
     const result = await client.search(base, {
       scope: 'sub',
@@ -364,7 +367,7 @@ class ConnectionPool {
   private async acquire(): Promise<Client> {
     if (this.closed) throw new Error('connection pool closed');
     const idle = this.idle.pop();
-    if (idle?.isConnected) return idle;
+    if (idle?.isConnected && idle.isBound) return idle;
     if (idle) this.discard(idle);
     if (this.open < this.settings.count) {
       this.open += 1;
