@@ -163,6 +163,18 @@ describe('the directory down: sign-in fails closed, sessions go on', () => {
     assert.equal((await firstFactor(t, { username: 'bob', password: LDAP_USERS.bob.password })).status, 200);
   });
 
+  it('Gatehouse does not start while the directory cannot be reached (as Authelia), naming it', async () => {
+    await ldap.stop();
+    try {
+      await assert.rejects(
+        startGatehouse({ config: { authentication_backend: { ldap: ldap.backendConfig({ timeout: '1s' }) } } }),
+        (error: Error) => error.name === 'UserDirectoryUnavailableError' && error.message.includes(ldap.url),
+      );
+    } finally {
+      await ldap.start();
+    }
+  });
+
   it('a restarted Gatehouse reads a session user back from the directory; with the directory down it answers 503, not a sign-out', async () => {
     const alice = await signInAs('alice');
     const restarted = await ldapGatehouse({ redis: t.redis, postgres: t.postgres });
