@@ -123,7 +123,8 @@ export class LdapUserProvider implements UserProvider {
     this.held.clear();
   }
 
-  private async read(username: string): Promise<UserDetails | undefined> {
+  /** `used`: asked for by a request (a refresh keeps the time of the last use, so idle users are still dropped). */
+  private async read(username: string, used = true): Promise<UserDetails | undefined> {
     const details = await this.withService(async (client) => {
       const found = await this.findUser(client, username);
       // The filter may match the email too: only the entry whose username is this one is this user.
@@ -131,13 +132,14 @@ export class LdapUserProvider implements UserProvider {
       return this.withGroups(client, found, username);
     });
     if (details === undefined) this.held.delete(username);
-    else this.hold(details);
+    else this.hold(details, used);
     return details;
   }
 
-  private hold(details: UserDetails): void {
+  private hold(details: UserDetails, used = true): void {
     if (this.closed) return;
-    this.held.set(details.username, { details, lastUsed: Date.now() });
+    const lastUsed = used ? Date.now() : (this.held.get(details.username)?.lastUsed ?? Date.now());
+    this.held.set(details.username, { details, lastUsed });
   }
 
   /** Every held user read again; one not found is dropped; a directory that fails keeps what is held. */
@@ -152,7 +154,7 @@ export class LdapUserProvider implements UserProvider {
           continue;
         }
         try {
-          const details = await this.lookup(username);
+          const details = await this.read(username, false);
           if (details === undefined)
             this.options.logger?.info({ user: username }, 'user no longer found in the directory: sessions end');
         } catch (error) {

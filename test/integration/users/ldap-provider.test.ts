@@ -135,6 +135,17 @@ describe('LDAP refresh: nothing held longer than refresh_interval', () => {
     assert.equal((await users.lookup('bob'))?.username, 'bob');
   });
 
+  it('a held user nobody asks for is dropped (bounded memory), refreshes do not count as use', async () => {
+    const users = new LdapUserProvider({ config: ldapConfig(), refreshInterval: 1, idleDropMs: 1500 });
+    providers.push(users);
+    assert.ok(await users.checkPassword('jose', LDAP_USERS.jose.password));
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    assert.equal(users.get('jose'), undefined);
+    // Read again on the next request.
+    assert.equal((await users.lookup('jose'))?.username, 'jose');
+    assert.equal(users.get('jose')?.username, 'jose');
+  });
+
   it('refresh_interval always: the session checks are told to read the directory every time', () => {
     assert.equal(provider({}, 'always').alwaysLookup, true);
     assert.equal(provider({}, 300).alwaysLookup, false);
