@@ -105,6 +105,14 @@ describe('sign-in -> security key -> authz against the directory', () => {
     }
   });
 
+  it('regulation bans a directory user after max_retries failures; the right password is then refused too', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      assert.equal((await firstFactor(t, { username: 'jose', password: `wrong ${i}` })).status, 401);
+    }
+    const banned = await firstFactor(t, { username: 'jose', password: LDAP_USERS.jose.password });
+    assert.equal(banned.status, 401);
+  });
+
   it('Basic credentials are checked against the directory too', async () => {
     const ok = await authRequest(t, 'https://app.example.com/', {
       headers: { Authorization: basic('bob', LDAP_USERS.bob.password) },
