@@ -547,11 +547,14 @@ export const configSchema = z.strictObject({
         .meta({ description: 'users from a file (unused when ldap is set)' }),
       ldap,
       refresh_interval: z
-        .union([z.literal('always'), z.literal('disable'), z.string(), z.number()])
+        .union([z.string(), z.number()])
         .default('5m')
-        .transform((value, ctx): number | 'always' | 'disable' =>
-          value === 'always' || value === 'disable' ? value : toSeconds(value, ctx),
-        )
+        .transform((value, ctx): number | 'always' | 'disable' => {
+          if (value === 'always' || value === 'disable') return value;
+          const seconds = toSeconds(value, ctx);
+          if (seconds < 0) ctx.addIssue({ code: 'custom', message: 'must not be negative' });
+          return seconds;
+        })
         .meta({
           description:
             'LDAP: how often the details of a signed-in user are re-read from the directory (a duration; `always`: on every request, a directory query each; `disable`: never). The users file is re-read on change instead',
