@@ -191,6 +191,12 @@ describe('the directory down: sign-in fails closed, sessions go on', () => {
       try {
         const down = await authRequest(restarted, 'https://app.example.com/', { cookie: alice });
         assert.equal(down.status, 503);
+        const portal = await request(restarted.url)
+          .get('/api/state')
+          .set('Host', 'auth.example.com')
+          .set('Cookie', alice);
+        assert.equal(portal.status, 503);
+        assert.match(JSON.stringify(portal.body), /cannot reach the user directory/);
       } finally {
         await ldap.start();
       }
