@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadConfig, validateConfigCommand, ConfigError, type LoadedConfig } from './cli/load-config.js';
 import { configSchema } from './config/schema.js';
 import { hashPassword } from './users/hashing.js';
+import { LdapUserProvider } from './users/ldap-provider.js';
 import { openSqlDriver, openStorage } from './storage/open.js';
 import type { SqlDriver } from './storage/sql-driver.js';
 import { explainAccess } from './authz/explain.js';
@@ -371,7 +372,8 @@ async function run(argv: readonly string[]): Promise<number> {
       noArguments(name, command.slice(1));
       const result = validateConfigCommand(configFiles(options));
       (result.exitCode === 0 ? process.stdout : process.stderr).write(`${result.output.trimEnd()}\n`);
-      return result.exitCode;
+      if (result.exitCode !== 0 || !options.checkLdap) return result.exitCode;
+      return checkLdap(load(options));
     }
     case 'hash-password':
       return hashPasswordCommand(command.slice(1), options);
@@ -420,3 +422,23 @@ run(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
+
+/** `validate-config --check-ldap`: one connection to the directory, bound as the service user, as `serve` opens it. */
+async function checkLdap(loaded: LoadedConfig): Promise<number> {
+  const backend = loaded.config.authentication_backend;
+  if (backend.ldap === undefined) {
+    process.stderr.write('--check-ldap: authentication_backend.ldap is not configured\n');
+    return 1;
+  }
+  const ldap = new LdapUserProvider({ config: backend.ldap, refreshInterval: 'disable' });
+  try {
+    await ldap.check();
+    console.log(`LDAP: connected to ${backend.ldap.address.url} and bound as ${backend.ldap.user}`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`LDAP: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await ldap.close();
+  }
+}

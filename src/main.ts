@@ -29,6 +29,7 @@ import { SessionService } from './session/service.js';
 import { safeText } from './text/safe-text.js';
 import type { UserProvider } from './users/provider.js';
 import { FileUserProvider, type UsersChange } from './users/file-provider.js';
+import { LdapUserProvider } from './users/ldap-provider.js';
 import { PasswordChecker } from './users/password-check.js';
 import { Regulator } from './regulation/regulator.js';
 import { AuthenticationLogPruner, authenticationLogRetentionSeconds } from './regulation/log-pruner.js';
@@ -130,15 +131,7 @@ async function build(
     keyPrefix: config.session.redis?.key_prefix,
     cache: sessionCache?.cache,
   });
-  const users =
-    options.adapters?.users ??
-    (await FileUserProvider.open({
-      path: config.authentication_backend.file.path,
-      watch: config.authentication_backend.file.watch,
-      logger,
-      // Unknown users are checked against a hash made like the real ones, so they cost the same time.
-      dummyHashParams: config.authentication_backend.file.password.argon2,
-    }));
+  const users = options.adapters?.users ?? (await openUsers(config.authentication_backend, logger));
   opened.push(() => users.close());
   if (users instanceof FileUserProvider)
     users.onChange((change) => void endSessionsOfGoneUsers(change, sessions, logger));
@@ -287,6 +280,34 @@ async function build(
       logger.info('gatehouse stopped');
     },
   };
+}
+
+/** The users file, or the LDAP directory when configured (a directory that cannot be reached stops the start). */
+async function openUsers(
+  backend: LoadedConfig['config']['authentication_backend'],
+  logger: Logger,
+): Promise<UserProvider> {
+  if (backend.ldap !== undefined) {
+    const ldap = new LdapUserProvider({ config: backend.ldap, refreshInterval: backend.refresh_interval, logger });
+    try {
+      await ldap.check();
+    } catch (error) {
+      await ldap.close();
+      throw error;
+    }
+    logger.info(
+      { address: backend.ldap.address.url, refreshInterval: backend.refresh_interval },
+      'user directory reached',
+    );
+    return ldap;
+  }
+  return FileUserProvider.open({
+    path: backend.file.path,
+    watch: backend.file.watch,
+    logger,
+    // Unknown users are checked against a hash made like the real ones, so they cost the same time.
+    dummyHashParams: backend.file.password.argon2,
+  });
 }
 
 function openSessionStore(

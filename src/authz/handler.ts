@@ -16,8 +16,9 @@ import { readCookieValues } from '../session/cookie.js';
 import type { SessionService } from '../session/service.js';
 import type { Session } from '../session/model.js';
 import type { CookieSettings } from '../config/cookies.js';
-import type { UserDetails, UserProvider } from '../users/provider.js';
+import { currentUser, type UserDetails, type UserProvider } from '../users/provider.js';
 import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-check.js';
+import { UserDirectoryUnavailableError } from '../observability/backend-errors.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/request-id.js';
 import { backendOf, type Outages } from '../observability/outages.js';
@@ -130,6 +131,14 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 
   function failed(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse, error: unknown, started: bigint) {
+    if (error instanceof UserDirectoryUnavailableError) {
+      // LDAP down while Basic credentials (or a session whose user is not held in memory) needed it: fail closed,
+      // never a sign-in redirect (which would end nothing but tell the user to retype a password that cannot be checked).
+      deps.logger.warn({ requestId: requestIdOf(req), err: error }, 'authz answered 503: user directory unavailable');
+      if (!res.headersSent) answer(res, FLAVOURS[endpoint.flavour], 503, ['Retry-After', '1']);
+      observe('error', started);
+      return;
+    }
     if (error instanceof PasswordCheckBusyError) {
       // Another check of the same user's password held the lock for the whole wait: not an outage, not wrong
       // credentials; the client may simply try again.
@@ -295,6 +304,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       if (values.length === 0) continue;
       const session = deps.sessions.peek(values, cookie);
       if (session === undefined) return undefined;
+      // A user the backend does not hold (LDAP after a restart, or refresh_interval always) is read asynchronously.
+      if (session.data.level > 0 && mustLookUp(session.data.username)) return undefined;
       const found = identityOf(session, req);
       if (found === undefined) return undefined;
       if (found !== ANONYMOUS) return { identity: found, challenger: challengeOf(strategy) };
@@ -364,6 +375,9 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   async function fromSession(req: IncomingMessage, cookie: CookieSettings): Promise<Identity | undefined> {
     const session = await deps.sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
     if (session === undefined) return undefined;
+    // LDAP: read the user from the directory when not held (it is held afterwards); throws when it cannot answer.
+    if (session.data.level > 0 && mustLookUp(session.data.username))
+      await currentUser(deps.users, session.data.username);
     const found = identityOf(session, req);
     if (found === ANONYMOUS) return undefined;
     if (found === undefined) {
@@ -378,6 +392,13 @@ export function createAuthzHandler(deps: AuthzDependencies) {
    * user or removing them from the users file ends their sessions at their next request (SPEC §8), and a proxy may
    * name the user it expects in Session-Username (Authelia), where another user's cookie ends too.
    */
+  /** True when the user must be read from the backend first (no query for the users file or a held LDAP user). */
+  function mustLookUp(username: string): boolean {
+    return (
+      deps.users.lookup !== undefined && (deps.users.alwaysLookup === true || deps.users.get(username) === undefined)
+    );
+  }
+
   function identityOf(session: Readonly<Session>, req: IncomingMessage): Identity | typeof ANONYMOUS | undefined {
     if (session.data.level === 0) return ANONYMOUS;
     const user = deps.users.get(session.data.username);

@@ -32,6 +32,7 @@ const OPTIONS = {
   since: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  'check-ldap': { type: 'boolean' },
 } as const;
 
 export interface CliOptions {
@@ -56,6 +57,8 @@ export interface CliOptions {
   since?: string;
   limit?: string;
   json: boolean;
+  /** validate-config: also connect to the LDAP directory and bind as the service user. */
+  checkLdap: boolean;
 }
 
 export interface CommandLine {
@@ -98,6 +101,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       since: values.since,
       limit: values.limit,
       json: values.json === true,
+      checkLdap: values['check-ldap'] === true,
     },
   };
 }

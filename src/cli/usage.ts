@@ -22,9 +22,12 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'validate-config',
-    synopsis: 'gatehouse validate-config [--config FILE]...',
+    synopsis: 'gatehouse validate-config [--check-ldap] [--config FILE]...',
     summary: 'check a configuration and print every problem and warning (exit 1 when invalid)',
-    details: CONFIG,
+    details: [
+      CONFIG,
+      '  --check-ldap        also connect to authentication_backend.ldap and bind as its user (exit 1 when that fails)',
+    ].join('\n'),
   },
   {
     name: 'hash-password',

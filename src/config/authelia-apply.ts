@@ -173,11 +173,17 @@ export function applyAutheliaKeys(tree: ConfigTree): AutheliaKeyFindings {
     else findings.warnings.push(autheliaKeyWarning(entry));
   }
   const backend = tree.authentication_backend;
+  if (backendNamed.includes('ldap') && backendNamed.includes('file')) {
+    findings.problems.push({
+      path: 'authentication_backend',
+      message: 'names both file and ldap: configure one users backend (Authelia refuses both too)',
+    });
+  }
   if (backendNamed.length > 0 && !backendNamed.includes('ldap') && isMap(backend) && !Object.hasOwn(backend, 'file')) {
     findings.problems.push({
       path: 'authentication_backend.file',
       message:
-        'is required when authentication_backend is configured: Gatehouse reads users only from a users file and will not fall back to ./users_database.yml',
+        'is required when authentication_backend is configured: Gatehouse reads users from a users file or LDAP and will not fall back to ./users_database.yml',
     });
   }
   return findings;

@@ -190,13 +190,23 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
     text: 'read as webauthn.user_verification (Gatehouse reads the setting under that name)',
   },
   // ---- who gets in ----
-  {
-    key: 'authentication_backend.ldap',
-    action: 'refuse',
-    text:
-      'Gatehouse has no LDAP backend and will not fall back to a users file: export the users to a users file in ' +
-      "Authelia's format and set authentication_backend.file.path, or keep Authelia for this deployment",
-  },
+  // LDAP keys under the older names Authelia still reads.
+  ...(
+    [
+      ['url', 'address'],
+      ['username_attribute', 'attributes.username'],
+      ['mail_attribute', 'attributes.mail'],
+      ['display_name_attribute', 'attributes.display_name'],
+      ['group_name_attribute', 'attributes.group_name'],
+    ] as const
+  ).map(
+    ([from, to]): AutheliaKeyEntry => ({
+      key: `authentication_backend.ldap.${from}`,
+      action: 'map',
+      to: `authentication_backend.ldap.${to}`,
+      text: `read as authentication_backend.ldap.${to}`,
+    }),
+  ),
   {
     key: 'server.tls',
     action: 'refuse',
@@ -292,11 +302,6 @@ export const AUTHELIA_KEYS: readonly AutheliaKeyEntry[] = [
     key: 'identity_validation.elevated_session',
     action: 'warn',
     text: 'elevation is by an emailed link valid for identity_validation.token_lifetime, lasting identity_validation.elevation_lifetime',
-  },
-  {
-    key: 'authentication_backend.refresh_interval',
-    action: 'warn',
-    text: 'user details are re-read when the users file changes (authentication_backend.file.watch), not on an interval',
   },
   {
     key: 'authentication_backend.file.search',

@@ -68,7 +68,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       if (!parsed.isTainted(path) && !refused.some((r) => within(path, r.path))) problems.push({ ...problem, path });
     }
     // A path taken out for a type error would be checked as its default: only paths as written are checked.
-    // A refused section (LDAP, MySQL) leaves defaults behind: their files are not what the operator meant either.
+    // A refused section (MySQL) leaves defaults behind: their files are not what the operator meant either.
     const skip = (key: string): boolean =>
       parsed.isTainted(key) || refused.some((r) => r.path.split('.')[0] === key.split('.')[0]);
     warnings.push(...semantic.warnings);

@@ -24,7 +24,9 @@ export function referencedFileProblems(
   skip: (key: string) => boolean = () => false,
 ): ReferencedFileFindings {
   const findings: ReferencedFileFindings = { problems: [], warnings: [] };
-  if (!skip(USERS_PATH_KEY)) checkUsersFile(config.authentication_backend.file.path, findings);
+  // With LDAP the users file is not read, so its (default) path is not checked either.
+  if (!skip(USERS_PATH_KEY) && config.authentication_backend.ldap === undefined)
+    checkUsersFile(config.authentication_backend.file.path, findings);
   if (!skip(LOCAL_STORAGE_KEY) && !skip('storage.postgres')) findings.problems.push(...localStorageProblems(config));
   return findings;
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseNetwork, type Network } from './networks.js';
 import { resolveAuthzEndpoints } from './authz-endpoints.js';
+import { filterProblems, GROUPS_FILTER_VALUES, USERS_FILTER_VALUES } from './ldap-filter.js';
+import { LDAP_IMPLEMENTATIONS, resolveLdapSettings } from './ldap-presets.js';
 
 function toSeconds(value: string | number, ctx: z.RefinementCtx): number {
   const parsed = parseDuration(value);
@@ -99,6 +101,214 @@ const tls = z
  * GATEHOUSE_* list, the `_FILE` variants and the log redaction are generated from them (reference.ts).
  */
 const secret = z.string().min(1, 'must not be empty');
+
+/** An LDAP server address: `ldap://host[:389]` or `ldaps://host[:636]`. */
+const ldapAddress = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `must be an address like 'ldap://ldap.example.com', not '${value}'` });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an ldap:// or ldaps:// address (ldapi is not supported), not '${value}'`,
+    });
+    return z.NEVER;
+  }
+  if (
+    url.hostname === '' ||
+    url.username ||
+    url.password ||
+    (url.pathname !== '' && url.pathname !== '/') ||
+    url.search ||
+    url.hash
+  ) {
+    ctx.addIssue({ code: 'custom', message: 'must name a host and nothing else (no path, query, credentials)' });
+    return z.NEVER;
+  }
+  const scheme = url.protocol === 'ldaps:' ? 'ldaps' : 'ldap';
+  const port = url.port === '' ? (scheme === 'ldaps' ? 636 : 389) : Number(url.port);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return {
+    scheme,
+    host,
+    port,
+    url: `${scheme}://${url.host.includes(':') && url.port === '' ? url.host : url.hostname.includes(':') ? `[${host}]` : host}:${port}`,
+  } as const;
+});
+
+const ldapAttribute = z
+  .string()
+  .regex(/^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)$/, 'must be an LDAP attribute name')
+  .optional();
+
+const ldap = z
+  .strictObject({
+    address: ldapAddress.meta({ description: 'the directory: `ldap://host[:389]` or `ldaps://host[:636]`' }),
+    implementation: z.enum(LDAP_IMPLEMENTATIONS).default('custom').meta({
+      description:
+        "Authelia's preset of filters, extra DNs and attribute names for unset keys: custom, activedirectory, rfc2307bis, freeipa, lldap, glauth",
+    }),
+    timeout: duration('5s').meta({ description: 'connecting and each operation give up after this long' }),
+    start_tls: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'upgrade an ldap:// connection with StartTLS before binding (ignored for ldaps://)' }),
+    tls: z
+      .strictObject({
+        server_name: z
+          .string()
+          .default('')
+          .meta({ description: "name the server's certificate is checked against (empty: the host of the address)" }),
+        skip_verify: z
+          .boolean()
+          .default(false)
+          .meta({ description: "do not check the directory's certificate (trial setups only)" }),
+        minimum_version: z
+          .enum(['TLS1.2', 'TLS1.3'])
+          .default('TLS1.2')
+          .meta({ description: 'oldest TLS version accepted' }),
+        maximum_version: z
+          .enum(['TLS1.2', 'TLS1.3'])
+          .default('TLS1.3')
+          .meta({ description: 'newest TLS version offered' }),
+        certificate_chain: z
+          .string()
+          .optional()
+          .meta({ description: 'client certificate (PEM, leaf first) for directories that ask for one' }),
+        private_key: secret.optional().meta({ description: 'private key (PEM) of certificate_chain', secret: true }),
+      })
+      .prefault({})
+      .meta({
+        description:
+          'TLS of ldaps:// and StartTLS; the server certificate must chain to a CA Node trusts (system CAs, NODE_EXTRA_CA_CERTS)',
+      }),
+    pooling: z
+      .strictObject({
+        enable: z.boolean().default(false).meta({ description: 'keep service-bound connections open and reuse them' }),
+        count: z.number().int().min(1).max(100).default(5).meta({ description: 'connections in the pool' }),
+        retries: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .default(2)
+          .meta({ description: 'times a failed pooled connection is replaced before the operation fails' }),
+        timeout: duration('10s').meta({ description: 'how long an operation waits for a free pooled connection' }),
+      })
+      .prefault({})
+      .meta({ description: 'connections reused for searches (binds as a user always use a connection of their own)' }),
+    base_dn: z.string().trim().min(1, 'must name the base of the tree, e.g. dc=example,dc=com').meta({
+      description: 'the base of the tree; users and groups are searched under it (subtree)',
+    }),
+    additional_users_dn: z.string().optional().meta({
+      description: 'prepended to base_dn for the users search (preset default for lldap: ou=people)',
+    }),
+    users_filter: z.string().optional().meta({
+      description:
+        'finds the user: must contain {input} (the escaped username typed); may use {username_attribute}, {mail_attribute}, {display_name_attribute}, {date-time:generalized|microsoft-nt|unix}; required with custom. Disabled accounts are excluded here, as in Authelia',
+    }),
+    users_reset_filter: z
+      .string()
+      .optional()
+      .meta({ description: "accepted for Authelia's configuration; unused (Gatehouse has no password reset)" }),
+    additional_groups_dn: z.string().optional().meta({
+      description: 'prepended to base_dn for the groups search (preset default for lldap: ou=groups)',
+    }),
+    groups_filter: z.string().optional().meta({
+      description:
+        "finds the user's groups: may use {input}, {username}, {dn} (each escaped) and the attribute placeholders; required with custom",
+    }),
+    group_search_mode: z
+      .enum(['filter'])
+      .default('filter')
+      .meta({ description: 'groups are found by groups_filter (memberof is not supported)' }),
+    attributes: z
+      .strictObject({
+        distinguished_name: ldapAttribute.meta({ description: 'attribute holding the DN (unset: the entry DN)' }),
+        username: ldapAttribute.meta({ description: 'username attribute (custom default: uid)' }),
+        display_name: ldapAttribute.meta({ description: 'display name attribute (custom default: displayName)' }),
+        mail: ldapAttribute.meta({ description: 'email attribute (custom default: mail)' }),
+        member_of: ldapAttribute.meta({ description: 'member-of attribute, for {member_of_attribute} in filters' }),
+        group_name: ldapAttribute.meta({ description: 'group name attribute (custom default: cn)' }),
+        // Authelia reads these for its OpenID Connect claims; accepted so its configuration starts, never read.
+        ...Object.fromEntries(
+          [
+            'family_name',
+            'given_name',
+            'middle_name',
+            'nickname',
+            'gender',
+            'birthdate',
+            'website',
+            'profile',
+            'picture',
+            'zoneinfo',
+            'locale',
+            'phone_number',
+            'phone_extension',
+            'street_address',
+            'locality',
+            'region',
+            'postal_code',
+            'country',
+          ].map((name) => [
+            name,
+            ldapAttribute.meta({ description: 'accepted, not read (Gatehouse has no OpenID Connect provider)' }),
+          ]),
+        ),
+        extra: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .meta({ description: 'accepted, not read (Gatehouse has no OpenID Connect provider)' }),
+      })
+      .prefault({})
+      .meta({ description: 'attribute names (unset: the preset of implementation)' }),
+    permit_referrals: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'accepted; referrals are never chased: an entry found only behind one is not found' }),
+    permit_unauthenticated_bind: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'search without a password for user (an empty password never signs anyone in)' }),
+    permit_feature_detection_failure: z
+      .boolean()
+      .default(false)
+      .meta({ description: "accepted for Authelia's configuration; Gatehouse does not read the Root DSE" }),
+    user: z.string().optional().meta({ description: 'DN of the service user that searches' }),
+    password: secret.optional().meta({ description: 'password of the service user', secret: true }),
+  })
+  .superRefine((value, ctx) => {
+    const settings = resolveLdapSettings(value);
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (settings.usersFilter === '') problem('users_filter', `is required with implementation ${value.implementation}`);
+    else {
+      for (const message of filterProblems(settings.usersFilter, USERS_FILTER_VALUES)) problem('users_filter', message);
+      if (!settings.usersFilter.includes('{input}')) problem('users_filter', 'must contain {input}');
+    }
+    if (settings.groupsFilter === '')
+      problem('groups_filter', `is required with implementation ${value.implementation}`);
+    else
+      for (const message of filterProblems(settings.groupsFilter, GROUPS_FILTER_VALUES))
+        problem('groups_filter', message);
+    if (!value.user) problem('user', 'is required: the DN of the user that searches the directory');
+    if (value.permit_unauthenticated_bind && value.password !== undefined)
+      problem('password', 'must not be set with permit_unauthenticated_bind');
+    if (!value.permit_unauthenticated_bind && value.password === undefined)
+      problem('password', 'is required (or set permit_unauthenticated_bind)');
+    if (value.tls.private_key !== undefined && value.tls.certificate_chain === undefined)
+      problem('tls', 'private_key needs certificate_chain');
+    if (value.tls.minimum_version === 'TLS1.3' && value.tls.maximum_version === 'TLS1.2')
+      problem('tls', 'minimum_version is newer than maximum_version');
+  })
+  .optional()
+  .meta({ description: 'users from an LDAP directory (instead of file)' });
+
+export type LdapConfig = NonNullable<z.output<typeof ldap>>;
 
 /** Where identity-verification mails go without a notifier configured (and the filesystem notifier's default). */
 export const DEFAULT_NOTIFICATION_FILE = './data/notification.txt';
@@ -334,7 +544,21 @@ export const configSchema = z.strictObject({
             .meta({ description: 'how new password hashes are made' }),
         })
         .prefault({})
-        .meta({ description: 'users from a file (the only backend)' }),
+        .meta({ description: 'users from a file (unused when ldap is set)' }),
+      ldap,
+      refresh_interval: z
+        .union([z.string(), z.number()])
+        .default('5m')
+        .transform((value, ctx): number | 'always' | 'disable' => {
+          if (value === 'always' || value === 'disable') return value;
+          const seconds = toSeconds(value, ctx);
+          if (seconds < 0) ctx.addIssue({ code: 'custom', message: 'must not be negative' });
+          return seconds;
+        })
+        .meta({
+          description:
+            'LDAP: how often the details of a signed-in user are re-read from the directory (a duration; `always`: on every request, a directory query each; `disable`: never). The users file is re-read on change instead',
+        }),
     })
     .prefault({})
     .meta({ description: 'where users and their passwords come from' }),

@@ -15,7 +15,7 @@ import { html, ko } from '../web/replies.js';
 import type { TrustedProxies } from '../authz/ip.js';
 import { renderMessage } from '../../views/pages.js';
 import { SessionStoreUnavailableError } from '../observability/backend-errors.js';
-import { StorageUnavailableError } from '../observability/backend-errors.js';
+import { StorageUnavailableError, UserDirectoryUnavailableError } from '../observability/backend-errors.js';
 import { backendOf } from '../observability/outages.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionService } from '../session/service.js';
@@ -105,7 +105,10 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
           status === 503
             ? {
                 title: 'Temporarily unavailable',
-                message: 'Gatehouse cannot reach its session store or storage. Try again in a moment.',
+                message:
+                  error instanceof UserDirectoryUnavailableError
+                    ? DIRECTORY_DOWN
+                    : 'Gatehouse cannot reach its session store or storage. Try again in a moment.',
                 status: 'error',
                 actionUrl: req.originalUrl.startsWith('/') ? req.originalUrl : '/',
                 actionLabel: 'Try again',
@@ -122,17 +125,19 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
     }
     // Express's own refusals (the body parser's): a fixed word per status, never the parser's message.
     const message =
-      status === 503
-        ? 'Gatehouse cannot reach its session store or storage. Try again shortly.'
-        : status === 413
-          ? 'Request body too large.'
-          : status === 400
-            ? 'Malformed request.'
-            : status === 415
-              ? 'Unsupported content type.'
-              : status < 500
-                ? 'Request refused.'
-                : 'Internal error.';
+      error instanceof UserDirectoryUnavailableError
+        ? DIRECTORY_DOWN
+        : status === 503
+          ? 'Gatehouse cannot reach its session store or storage. Try again shortly.'
+          : status === 413
+            ? 'Request body too large.'
+            : status === 400
+              ? 'Malformed request.'
+              : status === 415
+                ? 'Unsupported content type.'
+                : status < 500
+                  ? 'Request refused.'
+                  : 'Internal error.';
     ko(res, status, message);
   });
 
@@ -166,8 +171,17 @@ export function createPortalApp(deps: PortalAppDependencies): express.Express {
   return app;
 }
 
+/** A sign-in (or a session check) needed the LDAP directory and it did not answer: never "wrong password". */
+const DIRECTORY_DOWN =
+  'Gatehouse cannot reach the user directory, so it cannot check sign-ins now. Try again in a moment.';
+
 function errorStatus(error: unknown): number {
-  if (error instanceof SessionStoreUnavailableError || error instanceof StorageUnavailableError) return 503;
+  if (
+    error instanceof SessionStoreUnavailableError ||
+    error instanceof StorageUnavailableError ||
+    error instanceof UserDirectoryUnavailableError
+  )
+    return 503;
   const status =
     (error as { status?: unknown; statusCode?: unknown } | null)?.status ??
     (error as { statusCode?: unknown } | null)?.statusCode;

@@ -17,3 +17,14 @@ export class StorageUnavailableError extends Error {
     this.name = 'StorageUnavailableError';
   }
 }
+
+/**
+ * Raised when the LDAP directory cannot answer (unreachable, timed out, TLS refused, the service bind refused): a
+ * sign-in fails closed with 503, never "wrong password"; `detail` is safe to log (no password, no filter values).
+ */
+export class UserDirectoryUnavailableError extends Error {
+  constructor(cause: unknown, detail: string) {
+    super(`user directory unavailable: ${detail}`, { cause });
+    this.name = 'UserDirectoryUnavailableError';
+  }
+}

@@ -194,10 +194,12 @@ export class PasswordChecker {
    */
   private async verify(attempt: PasswordAttempt): Promise<UserDetails | undefined> {
     const impossible = attempt.username.length > MAX_USERNAME_LENGTH || hasUnsafeCharacters(attempt.username);
-    const [banned, user] = await Promise.all([
-      this.regulator.isBanned(attempt.username, attempt.ip),
-      this.users.checkPassword(attempt.username, attempt.password),
-    ]);
+    const [banned, user] = this.users.lookup
+      ? await this.remoteCheck(attempt)
+      : await Promise.all([
+          this.regulator.isBanned(attempt.username, attempt.ip),
+          this.users.checkPassword(attempt.username, attempt.password),
+        ]);
     const successful = !banned && !impossible && user !== undefined;
     const banStarted = await this.regulator.record({ ...this.logFields(attempt), successful, banned });
     this.logEvent(
@@ -206,6 +208,16 @@ export class PasswordChecker {
     );
     if (banStarted) this.events.ban({ ...this.eventFields(attempt), banTimeSeconds: this.regulator.banTimeSeconds });
     return successful ? user : undefined;
+  }
+
+  /**
+   * A backend that asks a server (LDAP): a banned subject's guesses never reach it, so a ban also spares the
+   * directory (and its own lockout policy) the attacker's binds. The failure floor hides the shorter path.
+   */
+  private async remoteCheck(attempt: PasswordAttempt): Promise<[boolean, UserDetails | undefined]> {
+    const banned = await this.regulator.isBanned(attempt.username, attempt.ip);
+    if (banned) return [true, undefined];
+    return [false, await this.users.checkPassword(attempt.username, attempt.password)];
   }
 
   /** The sign-in event (success without a reason); the username as typed, escaped by the events module. */

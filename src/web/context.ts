@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Session } from '../session/model.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionService } from '../session/service.js';
-import type { UserDetails, UserProvider } from '../users/provider.js';
+import { currentUser, type UserDetails, type UserProvider } from '../users/provider.js';
 import { readCookieValues, sessionCookie, clearSessionCookie } from '../session/cookie.js';
 import { PortalError } from './errors.js';
 
@@ -33,7 +33,7 @@ export function portalContext(cookies: readonly CookieSettings[], sessions: Sess
     let session = await sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
     let user: UserDetails | undefined;
     if (session && session.data.level > 0) {
-      user = users.get(session.data.username);
+      user = await currentUser(users, session.data.username);
       // A user removed from (or disabled in) the users file is signed out at their next request (SPEC §8).
       if (user === undefined || user.disabled) {
         await endSession(res, sessions, session, cookie);

@@ -160,7 +160,11 @@ export async function testConfig(
       },
     });
   }
-  return { raw: options.config ? deepMerge(raw, options.config) : raw, redis, postgres };
+  const merged = options.config ? deepMerge(raw, options.config) : raw;
+  // An LDAP backend replaces the users file (naming both is refused).
+  const backend = merged.authentication_backend as Record<string, unknown>;
+  if (backend.ldap !== undefined) merged.authentication_backend = { ...backend, file: undefined };
+  return { raw: merged, redis, postgres };
 }
 
 export async function startGatehouse(options: StartOptions = {}): Promise<TestGatehouse> {

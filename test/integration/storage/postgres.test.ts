@@ -57,8 +57,11 @@ describe('PostgreSQL storage', () => {
         rows.map((row) => row.tablename),
         [
           'authentication_logs',
+          'identity_token_keys',
           'identity_verification',
           'migrations',
+          'recovery_code_sets',
+          'recovery_codes',
           'user_preferences',
           'webauthn_credentials',
           'webauthn_users',

@@ -116,19 +116,31 @@ describe('the Authelia key table', () => {
 });
 
 describe('who gets in: refused, never a fallback', () => {
-  it('authentication_backend.ldap is refused, and the default users file is not used instead', () => {
+  it('authentication_backend.ldap alone is read (Authelia keys), and the default users file is not checked', () => {
     const content = withMinimal({
-      authentication_backend: { ldap: { address: 'ldap://ldap.example.com', base_dn: 'dc=example,dc=com' } },
+      authentication_backend: {
+        ldap: {
+          address: 'ldap://ldap.example.com',
+          base_dn: 'dc=example,dc=com',
+          implementation: 'lldap',
+          user: 'uid=gatehouse,ou=people,dc=example,dc=com',
+          password: 'service-password',
+        },
+      },
     });
-    const problems = problemsOf(() => loadConfig({ files: [tempFile(content)], env: {}, checkReferencedFiles: true }));
-    assert.match(
-      problemAt(problems, 'authentication_backend.ldap').message,
-      /no LDAP backend and will not fall back to a users file/,
-    );
-    assert.deepEqual(
-      problems.map((p) => p.path),
-      ['authentication_backend.ldap'],
-    );
+    const { config } = loadConfig({ files: [tempFile(content)], env: {}, checkReferencedFiles: true });
+    assert.equal(config.authentication_backend.ldap?.address.url, 'ldap://ldap.example.com:389');
+  });
+
+  it('authentication_backend with both file and ldap is refused: one users backend', () => {
+    const content = withMinimal({
+      authentication_backend: {
+        file: { path: './users.yml' },
+        ldap: { address: 'ldap://ldap.example.com', base_dn: 'dc=example,dc=com' },
+      },
+    });
+    const problems = problemsOf(() => loadContent(content));
+    assert.match(problemAt(problems, 'authentication_backend').message, /names both file and ldap/);
   });
 
   it('authentication_backend without file (another section named) is refused rather than reading ./users_database.yml', () => {

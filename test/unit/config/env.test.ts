@@ -262,7 +262,8 @@ describe("Authelia's AUTHELIA_* variables: honoured as their GATEHOUSE_* equival
     const problems = problemsOf(() =>
       loadMinimal({ AUTHELIA_AUTHENTICATION_BACKEND_LDAP_PASSWORD: 'pw', AUTHELIA_WEBAUTHN_METADATA_ENABLED: 'true' }),
     );
-    assert.match(problemAt(problems, 'authentication_backend.ldap').message, /no LDAP backend/);
+    // A real key now: read like the key in a file, so the rest of the ldap section is asked for.
+    assert.match(problemAt(problems, 'authentication_backend.ldap.address').message, /is required/);
     assert.match(problemAt(problems, 'webauthn.metadata').message, /metadata service/);
   });
 

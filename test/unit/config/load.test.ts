@@ -205,7 +205,6 @@ describe('keys the schema does not know', () => {
       'ntp',
       'server.endpoints.enable_pprof',
       'log.keep_stdout',
-      'authentication_backend.refresh_interval',
       'authentication_backend.password_reset',
       'storage.encryption_key',
     ]) {

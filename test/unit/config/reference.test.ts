@@ -64,7 +64,6 @@ describe('configuration.schema.json', () => {
     assert.equal(at('session', 'remember_me_duration').deprecated, true);
     assert.equal(at('totp').deprecated, true);
     assert.equal(schema.properties!.storage!.properties!.mysql, undefined);
-    assert.equal(schema.properties!.authentication_backend!.properties!.ldap, undefined);
     assert.equal(schema.properties!.server!.properties!.tls, undefined);
   });
 
@@ -84,6 +83,8 @@ describe('configuration.schema.json', () => {
 describe('secrets come from the schema', () => {
   it('the secret keys are the ones marked secret: true', () => {
     assert.deepEqual(secretKeyPaths().sort(), [
+      'authentication_backend.ldap.password',
+      'authentication_backend.ldap.tls.private_key',
       'identity_token.encryption_key',
       'identity_validation.jwt_secret',
       'notifier.smtp.password',
