@@ -6,7 +6,7 @@ import { isWellFormedHandle, SessionHandles } from './crypto.js';
 import type { AuthLevel, Session, SessionData } from './model.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionStore } from './store.js';
-import { SessionCache } from './session-cache.js';
+import { type CachedSession, type FillTicket, SessionCache } from './session-cache.js';
 
 export interface SessionServiceOptions {
   /** `session.secret`: the encryption key is derived from it. */
@@ -66,6 +66,8 @@ export class SessionService {
   readonly #keyPrefix: string;
   readonly #now: () => number;
   readonly #cache: SessionCache;
+  /** Store reads of sessions in flight, by cookie domain and ID, that concurrent loads may share (#loadOne). */
+  readonly #loading = new Map<string, { ticket: FillTicket; read: Promise<SessionData | undefined> }>();
   /** Sessions whose activity touch is in flight (at most one per session at a time). */
   readonly #touching = new Set<string>();
   readonly #handles: SessionHandles;
@@ -337,23 +339,51 @@ export class SessionService {
     const fresh = this.#cache.fresh(id);
     if (fresh !== undefined && this.#isAlive(fresh.data, cookie)) return { id, data: copyData(fresh.data) };
 
+    // A read of this session already in flight answers this load too, but only while Redis has reported no change of
+    // the key since that read was sent (the cache's own rule for a fresh answer): after a touch or any change, the
+    // many requests that arrive before the first read returns share that one GET instead of sending one each.
+    const loadKey = `${cookie.domain}\u0000${id}`;
+    const pending = this.#loading.get(loadKey);
+    if (pending !== undefined && this.#cache.clean(pending.ticket)) {
+      const shared = await pending.read;
+      return shared !== undefined && this.#isAlive(shared, cookie) ? { id, data: copyData(shared) } : undefined;
+    }
     const known = this.#cache.memo(id);
     const key = known?.key ?? this.#key(id);
     const ticket = this.#cache.begin(key);
+    const read = this.#read(id, key, known, ticket, cookie, loadKey);
+    this.#loading.set(loadKey, { ticket, read });
+    const data = await read;
+    // Each caller gets its own copy: callers may change their session (elevation, a level) without touching another's.
+    return data === undefined ? undefined : { id, data: copyData(data) };
+  }
+
+  /** One store read of a session (see #loadOne); resolves its data, never handed out itself, or undefined. */
+  async #read(
+    id: string,
+    key: string,
+    known: CachedSession | undefined,
+    ticket: FillTicket,
+    cookie: CookieSettings,
+    loadKey: string,
+  ): Promise<SessionData | undefined> {
     let blob: string | null;
     try {
       blob = await this.#store.get(key);
     } catch (error) {
+      this.#settled(loadKey, ticket);
       this.#cache.release(ticket);
       throw error;
     }
+    // Before the ticket is given back: once it is, the cache no longer tracks the key's changes, and a load joining
+    // this read could not tell whether it is stale.
+    this.#settled(loadKey, ticket);
     if (blob === null) {
       this.#cache.release(ticket);
       this.#cache.forget(id);
       return undefined;
     }
     const unchanged = known !== undefined && known.blob === blob;
-    // A copy: callers may change their session (touch, elevation) without touching the cached one.
     const data = unchanged ? copyData(known.data) : this.#decode(blob, key);
     if (data === undefined || !this.#isAlive(data, cookie)) {
       // Undecryptable (secret rotated), for another cookie domain, or past its time: it can never be valid again.
@@ -362,7 +392,11 @@ export class SessionService {
       return undefined;
     }
     this.#cache.store(id, ticket, { key, blob, data: copyData(data) });
-    return { id, data };
+    return data;
+  }
+
+  #settled(loadKey: string, ticket: FillTicket): void {
+    if (this.#loading.get(loadKey)?.ticket === ticket) this.#loading.delete(loadKey);
   }
 
   #isAlive(data: SessionData, cookie: CookieSettings): boolean {

@@ -121,11 +121,18 @@ export class SessionCache {
    * stale. Otherwise it is kept as a memo only.
    */
   store(id: string, ticket: FillTicket, value: CachedSession): void {
-    const invalidated = this.#invalidatedAt.get(ticket.key);
-    const clean =
-      this.#trusted && ticket.epoch === this.#epoch && (invalidated === undefined || invalidated <= ticket.seq);
+    const clean = this.clean(ticket);
     this.release(ticket);
     this.#put(id, { ...value, bytes: approximateBytes(value.blob), freshIn: clean ? this.#epoch : -1 });
+  }
+
+  /**
+   * Whether a read begun with `ticket` (and not yet given back) would still be cached fresh if it returned now: the
+   * feed has been trusted throughout and no change of its key has been reported since it began.
+   */
+  clean(ticket: FillTicket): boolean {
+    const invalidated = this.#invalidatedAt.get(ticket.key);
+    return this.#trusted && ticket.epoch === this.#epoch && (invalidated === undefined || invalidated <= ticket.seq);
   }
 
   release(ticket: FillTicket): void {

@@ -186,6 +186,26 @@ describe('issue 10 §1 session cache over a real Redis', () => {
     await until('peek stops answering on a', async () => a.service.peek([session.id], cookie) === undefined);
   });
 
+  it('concurrent loads of a session that is not fresh share one Redis read; a change reported meanwhile is not shared', async () => {
+    const session = await warmOnA();
+    await b.service.save((await b.service.load([session.id], cookie))!, cookie);
+    await until('a hears the change', async () => a.service.peek([session.id], cookie) === undefined);
+    const before = a.store.gets;
+    const loads = await Promise.all(Array.from({ length: 50 }, () => a.service.load([session.id], cookie)));
+    assert.ok(loads.every((loaded) => loaded?.data.username === 'john'));
+    assert.equal(a.store.gets - before, 1, 'one GET for fifty loads');
+    // Every caller has its own copy.
+    loads[0]!.data.groups.push('changed');
+    assert.deepEqual(loads[1]!.data.groups, john.groups);
+    // Destroyed on b while a's next read is in flight: a load that starts after the report does not join that read.
+    await b.service.save((await b.service.load([session.id], cookie))!, cookie);
+    await until('a hears the change', async () => a.service.peek([session.id], cookie) === undefined);
+    const first = a.service.load([session.id], cookie);
+    await b.service.destroy(session);
+    await until('a hears the destruction', async () => (await a.service.load([session.id], cookie)) === undefined);
+    await first;
+  });
+
   it('sign-out (destroy) on one replica is refused by the other once Redis reports it', async () => {
     const session = await warmOnA();
     await b.service.destroy(session);

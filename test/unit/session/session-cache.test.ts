@@ -73,6 +73,23 @@ describe('fresh entries: only while the feed is trusted, and since before the re
     assert.ok(cache.fresh('id1'));
   });
 
+  it('a read in flight may be shared (clean) only while its key is unchanged and the feed trusted throughout', () => {
+    const cache = new SessionCache(LIMITS);
+    assert.equal(cache.clean(cache.begin('k0')), false, 'no trusted feed: a change could go unreported');
+    cache.setTrusted(true);
+    const ticket = cache.begin('k1');
+    assert.equal(cache.clean(ticket), true);
+    cache.invalidate(['k2']);
+    assert.equal(cache.clean(ticket), true, 'another key');
+    cache.invalidate(['k1']);
+    assert.equal(cache.clean(ticket), false, 'its key changed after the read was sent');
+    const later = cache.begin('k1');
+    assert.equal(cache.clean(later), true);
+    cache.setTrusted(false);
+    cache.setTrusted(true);
+    assert.equal(cache.clean(later), false, 'the feed was lost meanwhile');
+  });
+
   it('an invalidation of another key does not spoil the read', () => {
     const cache = new SessionCache(LIMITS);
     cache.setTrusted(true);
