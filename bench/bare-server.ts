@@ -1,7 +1,10 @@
 // The floors for `npm run bench`: a bare node:http server that answers 200 with an empty body (Content-Length: 0,
 // which lets a proxy keep the connection), and nothing else. BARE_MODE=get adds one Redis GET per request
 // (ioredis, auto-pipelined like Gatehouse's client), which is what Gatehouse costs without its session cache.
-import { createServer, type ServerResponse } from 'node:http';
+// BARE_MODE=headers is sent Gatehouse's own request (the bench gives it the same headers) and reads the headers an
+// authz decision needs, then answers with a pass's header list (identity headers included): what node:http itself
+// costs for the same exchange, with no decision made.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 
 const mode = process.env.BARE_MODE ?? 'none';
@@ -19,15 +22,40 @@ if (mode === 'get') {
   await redis.set(key, 'x'.repeat(300), 'EX', 600);
 }
 
+/** A pass as Gatehouse writes it for the bench user (authz/handler.ts `allowedHeaders`). */
+const PASS = [
+  'Content-Length',
+  '0',
+  'Cache-Control',
+  'no-store',
+  'Remote-User',
+  'bench',
+  'Remote-Groups',
+  'dev',
+  'Remote-Name',
+  'Bench User',
+  'Remote-Email',
+  'bench@example.com',
+];
+
+function readAndPass(req: IncomingMessage, res: ServerResponse): void {
+  const headers = req.headers;
+  const seen = [headers['x-original-url'], headers['x-original-method'], headers['x-forwarded-for'], headers.cookie];
+  res.writeHead(seen.every((value) => typeof value === 'string') ? 200 : 400, PASS);
+  res.end();
+}
+
 const server = createServer(
-  redis
-    ? (_req, res) => {
-        redis.get(key).then(
-          (value) => answer(res, value ? 200 : 404),
-          () => answer(res, 503),
-        );
-      }
-    : (_req, res) => answer(res, 200),
+  mode === 'headers'
+    ? readAndPass
+    : redis
+      ? (_req, res) => {
+          redis.get(key).then(
+            (value) => answer(res, value ? 200 : 404),
+            () => answer(res, 503),
+          );
+        }
+      : (_req, res) => answer(res, 200),
 );
 server.keepAliveTimeout = 65_000;
 server.listen(port, '127.0.0.1');
