@@ -78,23 +78,20 @@ const httpUrl = z.string().transform((value, ctx) => {
   return url;
 });
 
-const tls = z
-  .strictObject({
-    server_name: z
-      .string()
-      .default('')
-      .meta({ description: "name the server's certificate is checked against (empty: the host of the address)" }),
-    skip_verify: z
-      .boolean()
-      .default(false)
-      .meta({ description: "do not check the server's certificate (trial setups only)" }),
-    minimum_version: z
-      .enum(['TLS1.2', 'TLS1.3'])
-      .default('TLS1.2')
-      .meta({ description: 'oldest TLS version accepted' }),
-  })
-  .optional()
-  .meta({ description: 'connect over TLS (absent: plain TCP)' });
+/** What every TLS client block has (Redis, PostgreSQL, LDAP); LDAP extends it. */
+const tlsSettings = z.strictObject({
+  server_name: z
+    .string()
+    .default('')
+    .meta({ description: "name the server's certificate is checked against (empty: the host of the address)" }),
+  skip_verify: z
+    .boolean()
+    .default(false)
+    .meta({ description: "do not check the server's certificate (trial setups only)" }),
+  minimum_version: z.enum(['TLS1.2', 'TLS1.3']).default('TLS1.2').meta({ description: 'oldest TLS version accepted' }),
+});
+
+const tls = tlsSettings.optional().meta({ description: 'connect over TLS (absent: plain TCP)' });
 
 /**
  * Every key carries `.meta({ description })`, and secrets `secret: true`: the docs table, the JSON Schema, the
@@ -157,20 +154,8 @@ const ldap = z
       .boolean()
       .default(false)
       .meta({ description: 'upgrade an ldap:// connection with StartTLS before binding (ignored for ldaps://)' }),
-    tls: z
-      .strictObject({
-        server_name: z
-          .string()
-          .default('')
-          .meta({ description: "name the server's certificate is checked against (empty: the host of the address)" }),
-        skip_verify: z
-          .boolean()
-          .default(false)
-          .meta({ description: "do not check the directory's certificate (trial setups only)" }),
-        minimum_version: z
-          .enum(['TLS1.2', 'TLS1.3'])
-          .default('TLS1.2')
-          .meta({ description: 'oldest TLS version accepted' }),
+    tls: tlsSettings
+      .extend({
         maximum_version: z
           .enum(['TLS1.2', 'TLS1.3'])
           .default('TLS1.3')
