@@ -56,7 +56,7 @@ describe('validate-config refuses exactly what serve refuses', () => {
 
   const cases: RefusedCase[] = [
     {
-      rule: 'authentication_backend.ldap is refused even with a users_database.yml in the working directory',
+      rule: 'an incomplete authentication_backend.ldap is refused (never a fall-back to a users_database.yml in the working directory)',
       edit: (raw, caseDir) => {
         writeFileSync(
           join(caseDir, 'users_database.yml'),
@@ -68,7 +68,10 @@ describe('validate-config refuses exactly what serve refuses', () => {
         };
       },
       cwd: (caseDir) => caseDir,
-      expect: [/^authentication_backend\.ldap: .*no LDAP backend/],
+      expect: [
+        /^authentication_backend\.ldap\.user: is required/,
+        /^authentication_backend\.ldap\.users_filter: is required/,
+      ],
     },
     {
       rule: 'authentication_backend without file is refused rather than reading the default users file',
