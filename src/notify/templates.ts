@@ -141,14 +141,18 @@ export function identityCheckMessage(input: IdentityCheckInput): MessageContent 
   });
 }
 
-export interface KeyChangeInput {
+/** What every security email (a key added or removed, a recovery code made or used) says of the event. */
+export interface SecurityEmailInput {
   username: string;
   displayName: string;
-  keyName: string;
   ip: string;
   at: Date;
-  /** `<portal>/settings`, where the user reviews their keys. */
+  /** `<portal>/settings`, where the user reviews their keys and makes a new set of recovery codes. */
   settingsUrl?: string;
+}
+
+export interface KeyChangeInput extends SecurityEmailInput {
+  keyName: string;
 }
 
 /** What differs between the two key-change messages. */
@@ -192,14 +196,7 @@ export function keyRemovedMessage(input: KeyChangeInput): MessageContent {
   return keyChangeMessage(input, 'removed');
 }
 
-export interface RecoveryCodeInput {
-  username: string;
-  displayName: string;
-  ip: string;
-  at: Date;
-  /** `<portal>/settings`, where the user makes a new set and manages their keys. */
-  settingsUrl?: string;
-}
+export type RecoveryCodeInput = SecurityEmailInput;
 
 /** Sent when a recovery code was used as the second factor: said at once, with how many codes are left. */
 export function recoveryCodeUsedMessage(input: RecoveryCodeInput & { remaining: number }): MessageContent {

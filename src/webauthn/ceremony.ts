@@ -1,11 +1,12 @@
 // What the WebAuthn ceremonies share (SPEC §5, §6): their dependencies, the request as the portal hands it over,
 // the challenge kept in the session, the check of one use of a stored key, the one way a ceremony raises a
-// session's level (SignIn.establish: a new session ID; no failure ever changes a level), and the key-change email.
+// session's level (SignIn.establish: a new session ID; no failure ever changes a level), and the security emails
+// (key changes here, recovery codes in recovery.ts).
 // Each ceremony (registration.ts, second-factor.ts, passkey.ts, key-management.ts) holds one CeremonySteps.
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { KeyChangeInput, MessageContent } from '../notify/templates.js';
+import type { KeyChangeInput, MessageContent, SecurityEmailInput } from '../notify/templates.js';
 import type { Notifier } from '../notify/notifier.js';
 import { SecurityEvents } from '../observability/events.js';
 import type { Regulator } from '../regulation/regulator.js';
@@ -20,6 +21,7 @@ import type { SignInBody } from './input.js';
 import { MESSAGES } from './messages.js';
 import type { RelyingParty } from './options.js';
 import { PortalError } from '../web/errors.js';
+import { portalLink } from '../web/portal-paths.js';
 import type { SignIn } from '../web/sign-in.js';
 import { verifyAssertion, type Expected } from './verify.js';
 
@@ -161,29 +163,42 @@ export class CeremonySteps {
     return { session, level, redirect };
   }
 
-  /** The key-change email; a delivery failure is logged, never undoes the change that was made. */
-  async notify(
+  /** The key-change email (a key added or removed). */
+  notify(
     session: Session,
     req: PortalRequest,
     keyName: string,
     message: (input: KeyChangeInput) => MessageContent,
+  ): Promise<void> {
+    return this.securityEmail(session, req, 'security key', (input) => message({ ...input, keyName }));
+  }
+
+  /**
+   * A security email to the session's user with the fields every one carries; `about` names it in the log. The
+   * settings link keeps a path the portal URL has (served under a prefix). A delivery failure is logged, never
+   * undoes what was done.
+   */
+  async securityEmail(
+    session: Session,
+    req: PortalRequest,
+    about: string,
+    message: (input: SecurityEmailInput) => MessageContent,
   ): Promise<void> {
     const to = session.data.emails[0];
     if (to === undefined) return;
     const content = message({
       username: session.data.username,
       displayName: session.data.displayName,
-      keyName,
       ip: req.ip,
       at: new Date(this.now()),
-      settingsUrl: new URL('/settings', req.cookie.portalUrl).href,
+      settingsUrl: portalLink(req.cookie.portalUrl, 'settings'),
     });
     try {
       await this.deps.notifier.send({ to, toName: session.data.displayName, ...content });
     } catch (error) {
       this.deps.logger.error(
         { err: error, username: session.data.username },
-        'could not send the security key notification',
+        `could not send the ${about} notification`,
       );
     }
   }

@@ -3,16 +3,9 @@
 // a key (the route table says so; checked here again); a new set voids the old one. A code used is spent atomically
 // (two racing uses: one wins), the user is emailed, the attempt logged and counted by regulation like a password.
 // A code raises the session to level 2 without counting as a key use: see docs/decisions.md.
-import type { Session } from '../session/model.js';
 import type { RecoveryCodeSet } from '../storage/storage.js';
-import {
-  recoveryCodesGeneratedMessage,
-  recoveryCodeUsedMessage,
-  type MessageContent,
-  type RecoveryCodeInput,
-} from '../notify/templates.js';
+import { recoveryCodesGeneratedMessage, recoveryCodeUsedMessage } from '../notify/templates.js';
 import { PortalError } from '../web/errors.js';
-import { portalLink } from '../web/portal-paths.js';
 import type { CeremonySteps, PortalRequest, SignedIn } from './ceremony.js';
 import { MESSAGES } from './messages.js';
 import { relyingParty } from './options.js';
@@ -71,7 +64,9 @@ export class RecoveryCodes {
     const createdAt = new Date(steps.now());
     await steps.deps.storage.replaceRecoveryCodes({ username, createdAt, salt, hashes });
     steps.events.recoveryCodesGenerated({ remoteIp: req.ip, user: username, count: codes.length });
-    await this.#notify(session, req, (input) => recoveryCodesGeneratedMessage({ ...input, count: codes.length }));
+    await steps.securityEmail(session, req, 'recovery code', (input) =>
+      recoveryCodesGeneratedMessage({ ...input, count: codes.length }),
+    );
     return { codes, createdAt, remaining: codes.length };
   }
 
@@ -145,34 +140,11 @@ export class RecoveryCodes {
     steps.events.secondFactor({ remoteIp: req.ip, method: 'recovery_code', user: username, outcome: 'success' });
     const remaining = (await storage.findRecoveryCodeSet(username))?.remaining ?? 0;
     steps.deps.logger.info({ username, recovery_code_set: set.id, remaining }, 'recovery code used');
-    await this.#notify(session, req, (input) => recoveryCodeUsedMessage({ ...input, remaining }));
+    await steps.securityEmail(session, req, 'recovery code', (input) =>
+      recoveryCodeUsedMessage({ ...input, remaining }),
+    );
     const redirect = steps.deps.signIn.nextLocation(body.targetURL, body.requestMethod, user, 2, req.cookie, req.ip);
     return { session: next, level: 2, redirect, remaining };
-  }
-
-  /** The security email; a delivery failure is logged, never undoes what was done. */
-  async #notify(
-    session: Session,
-    req: PortalRequest,
-    message: (input: RecoveryCodeInput) => MessageContent,
-  ): Promise<void> {
-    const to = session.data.emails[0];
-    if (to === undefined) return;
-    const content = message({
-      username: session.data.username,
-      displayName: session.data.displayName,
-      ip: req.ip,
-      at: new Date(this.#steps.now()),
-      settingsUrl: portalLink(req.cookie.portalUrl, 'settings'),
-    });
-    try {
-      await this.#steps.deps.notifier.send({ to, toName: session.data.displayName, ...content });
-    } catch (error) {
-      this.#steps.deps.logger.error(
-        { err: error, username: session.data.username },
-        'could not send the recovery code notification',
-      );
-    }
   }
 }
 
