@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/gatehouse.js';
 import { readMessages } from '../helpers/mail.js';
-import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
+import { appPage, launchChromium, openTab, routeApps, screenshot, VirtualKeys } from './helpers/browser.js';
 import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
 import { join } from 'node:path';
 
@@ -39,26 +39,8 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
       viewport: { width: 1024, height: 900 },
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: portal.portal });
-    await context.route(
-      (url) => url.hostname !== 'auth.example.com',
-      (route) =>
-        route.fulfill({
-          status: 200,
-          contentType: 'text/html',
-          body: '<!doctype html><title>App</title><h1>Vault</h1>',
-        }),
-    );
-    page = await context.newPage();
-    page.setDefaultTimeout(8_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      // Refusals the flow provokes on purpose (401, 403) are logged by the browser too; CSP violations are not those.
-      if (
-        message.type() === 'error' &&
-        !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())
-      )
-        pageErrors.push(message.text());
-    });
+    await routeApps(context, appPage('Vault'));
+    page = await openTab(context, pageErrors);
     keys = await VirtualKeys.attach(context, page);
     key = await keys.add('ctap2');
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { DEFAULT_ACCESS_CONTROL, PASSWORD } from '../helpers/gatehouse.js';
-import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
+import { launchChromium, openTab, routeApps, screenshot, VirtualKeys } from './helpers/browser.js';
 import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
 
 const VAULT = 'https://vault.example.com/secrets?item=42';
@@ -70,17 +70,8 @@ describe('browser: step-up with max_auth_age (Chromium, virtual authenticator, f
     });
     browser = await launchChromium();
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
-    await context.route((url) => url.hostname === 'vault.example.com', protectedApp);
-    page = await context.newPage();
-    page.setDefaultTimeout(8_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (
-        message.type() === 'error' &&
-        !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())
-      )
-        pageErrors.push(message.text());
-    });
+    await routeApps(context, protectedApp, 'vault.example.com');
+    page = await openTab(context, pageErrors);
     const keys = await VirtualKeys.attach(context, page);
     await keys.add('ctap2');
   });

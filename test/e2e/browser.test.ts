@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/gatehouse.js';
-import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
+import { appPage, launchChromium, openTab, routeApps, screenshot, VirtualKeys } from './helpers/browser.js';
 import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
 
 /** two_factor in the test rules. */
@@ -32,27 +32,8 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     portal = await startBrowserPortal({ webauthn: { enable_passkey_login: true } });
     browser = await launchChromium();
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
-    // The protected apps need not exist: the browser arriving at their URL is what the test asserts.
-    await context.route(
-      (url) => url.hostname !== 'auth.example.com',
-      (route) =>
-        route.fulfill({
-          status: 200,
-          contentType: 'text/html',
-          body: '<!doctype html><title>App</title><h1>Protected app</h1>',
-        }),
-    );
-    page = await context.newPage();
-    page.setDefaultTimeout(8_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      // Refusals the flows provoke on purpose (409, 403) are logged by the browser too; CSP violations are not those.
-      if (
-        message.type() === 'error' &&
-        !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())
-      )
-        pageErrors.push(message.text());
-    });
+    await routeApps(context, appPage('Protected app'));
+    page = await openTab(context, pageErrors);
     keys = await VirtualKeys.attach(context, page);
     fido2Key = await keys.add('ctap2');
   });

@@ -116,3 +116,16 @@ export function forwardAuth(
 export function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
+
+/**
+ * The authz answer for `cookie` once it is `status`, asking again for up to a generous bound: another replica's cache
+ * hears of a change through Redis, a moment after the replica that made it has answered.
+ */
+export async function eventualAuthz(t: TestGatehouse, target: string, cookie: string, status: number): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const got = (await authRequest(t, target, { cookie })).status;
+    if (got === status || Date.now() > deadline) return got;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -2,7 +2,7 @@
 // authenticators standing in for security keys.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Route } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.GATEHOUSE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join('test-output', 'screenshots');
@@ -22,6 +22,44 @@ export function launchChromium(): Promise<Browser> {
       '--host-resolver-rules=MAP *.example.com 127.0.0.1, MAP example.com 127.0.0.1',
     ],
   });
+}
+
+/** The host the TLS proxy answers for: every other host is an app the portal protects. */
+const PORTAL_HOST = 'auth.example.com';
+
+/** An app's answer to one request the browser makes to it. */
+export type AppRoute = (route: Route) => Promise<void>;
+
+/** A stand-in app: a plain page under this heading, for tests that only assert the browser arrived at the app. */
+export function appPage(heading: string): AppRoute {
+  return (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: `<!doctype html><title>App</title><h1>${heading}</h1>`,
+    });
+}
+
+/**
+ * The protected apps need not exist: `app` answers for every host but the portal's, or for `host` alone (so that
+ * nothing but that app is intercepted).
+ */
+export async function routeApps(context: BrowserContext, app: AppRoute, host?: string): Promise<void> {
+  await context.route((url) => (host === undefined ? url.hostname !== PORTAL_HOST : url.hostname === host), app);
+}
+
+/** Refusals the flows provoke on purpose (401, 403, 409) are logged by the browser too; CSP violations are not those. */
+const REFUSED_REQUEST = /^Failed to load resource: the server responded with a status of 4\d\d/;
+
+/** A new tab that waits 8 s at most, its script errors and console errors (but refusals) collected into `errors`. */
+export async function openTab(context: BrowserContext, errors: string[]): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(8_000);
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !REFUSED_REQUEST.test(message.text())) errors.push(message.text());
+  });
+  return page;
 }
 
 /** The protocols a CDP virtual authenticator can speak: a FIDO2 key with resident keys, or an old U2F one. */

@@ -5,14 +5,14 @@
 // over all three primaries; the issue's bound is asserted: at p99, no load begun 50 ms after the end is allowed). Asserted for correctness: warm loads send
 // Redis nothing; a feed lost, a slot moved, a primary killed under load each drop the whole cache; no ended session is
 // ever allowed from a stale entry; the cache is trusted again once every primary is followed.
-import { describe, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, it, beforeAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
+import type { TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest } from '../../helpers/flows.js';
-import { startRedisCluster, type RedisClusterUnderTest } from '../../helpers/redis-cluster.js';
+import type { RedisClusterUnderTest } from '../../helpers/redis-cluster.js';
 import { infoField } from '../../helpers/redis-server.js';
-import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
+import { onRedisCluster, twoReplicas } from '../../helpers/two-replicas.js';
 import { sessionKeyPrefix, sessionStoreKey } from '../../../src/session/crypto.js';
 import type { Session } from '../../../src/session/model.js';
 import { SessionService, type NewSessionData } from '../../../src/session/service.js';
@@ -78,25 +78,10 @@ function percentile(sorted: readonly number[], p: number): number {
 
 describe('issue 10: the session cache on a Redis Cluster, two replicas', () => {
   let cluster: RedisClusterUnderTest;
-  let postgres: PostgresTestTarget;
   let a: TestGatehouse;
   let b: TestGatehouse;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    postgres = await postgresTestTarget();
-    const config = { session: { redis: { key_prefix: KEY_PREFIX, cluster: { nodes: cluster.nodes } } } };
-    a = await startGatehouse({ config, storage: 'postgres', postgres });
-    b = await startGatehouse({ config, storage: 'postgres', postgres });
-    await until('both caches trusted', () => trusted(a) && trusted(b));
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await postgres?.cleanup();
-    await cluster?.stop();
-  });
+  twoReplicas(onRedisCluster(KEY_PREFIX, 'postgres'), (up) => ({ cluster, a, b } = up));
+  beforeAll(() => until('both caches trusted', () => trusted(a) && trusted(b)));
 
   const sessions = (t: TestGatehouse) => t.gatehouse.services.sessions;
   const trusted = (t: TestGatehouse) => sessions(t).cache.trusted;

@@ -2,14 +2,14 @@
 // each) started by the test, and two Gatehouse replicas on it: sign-in, authz, sign-out, a level change and
 // `gatehouse sessions revoke` seen by both; session keys keep their single-node names and spread over every primary;
 // ending a user's sessions (the one operation over several slots) still wins over a regenerate racing with it.
-import { describe, it, beforeAll, afterAll } from '@jest/globals';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
+import type { TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, signIn } from '../../helpers/flows.js';
 import { runCli } from '../../helpers/process.js';
-import { startRedisCluster, type RedisClusterUnderTest } from '../../helpers/redis-cluster.js';
-import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
+import type { RedisClusterUnderTest } from '../../helpers/redis-cluster.js';
+import { onRedisCluster, twoReplicas } from '../../helpers/two-replicas.js';
 import type { Cluster } from 'ioredis';
 import { hashedStoreKey, sessionStoreKey } from '../../../src/session/crypto.js';
 import type { Session } from '../../../src/session/model.js';
@@ -24,23 +24,8 @@ describe('sessions in a Redis Cluster, two replicas', () => {
   let cluster: RedisClusterUnderTest;
   let a: TestGatehouse;
   let b: TestGatehouse;
-  let postgres: PostgresTestTarget;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    // Replicas share their storage as in production (PostgreSQL), and their sessions through the cluster.
-    postgres = await postgresTestTarget();
-    const config = { session: { redis: { key_prefix: KEY_PREFIX, cluster: { nodes: cluster.nodes } } } };
-    a = await startGatehouse({ config, storage: 'postgres', postgres });
-    b = await startGatehouse({ config, storage: 'postgres', postgres });
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await postgres?.cleanup();
-    await cluster?.stop();
-  });
+  // Replicas share their storage as in production (PostgreSQL), and their sessions through the cluster.
+  twoReplicas(onRedisCluster(KEY_PREFIX, 'postgres'), (up) => ({ cluster, a, b } = up));
 
   const cookieDomain = () => a.loaded.cookies.find((c) => c.domain === 'example.com')!;
   const allows = async (t: TestGatehouse, cookie: string) => (await authRequest(t, TARGET, { cookie })).status === 200;

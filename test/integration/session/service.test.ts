@@ -2,31 +2,18 @@
 import { describe, it, beforeAll, afterAll, beforeEach } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
+import { testCookie } from '../../helpers/session-cookie.js';
 import { hashedStoreKey, newSessionId, sessionStoreKey } from '../../../src/session/crypto.js';
 import { MemorySessionStore } from '../../../src/session/memory-store.js';
 import type { Session } from '../../../src/session/model.js';
-import type { CookieSettings } from '../../../src/config/cookies.js';
 import { createRedisSessionStore, type RedisSessionStore } from '../../../src/session/redis-store.js';
 import { SessionService, type NewSessionData } from '../../../src/session/service.js';
 import type { SessionStore } from '../../../src/session/store.js';
 
 const SECRET = 'integration test session secret';
 
-const cookie: CookieSettings = {
-  domain: 'example.com',
-  name: 'gatehouse_session',
-  portalUrl: new URL('https://auth.example.com'),
-  sameSite: 'lax',
-  expiration: 3600,
-  inactivity: 300,
-  rememberMe: 30 * 86400,
-  secure: true,
-};
-const otherCookie: CookieSettings = {
-  ...cookie,
-  domain: 'example.org',
-  portalUrl: new URL('https://auth.example.org'),
-};
+const cookie = testCookie();
+const otherCookie = testCookie({ domain: 'example.org', portalUrl: new URL('https://auth.example.org') });
 
 const john: NewSessionData = {
   username: 'john',
@@ -432,16 +419,7 @@ describe('the decoded-session cache never serves a stale session', () => {
     const store = new MemorySessionStore();
     const a = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!' });
     const b = new SessionService(store, { secret: 'a-secret-of-at-least-thirty-two-chars!!' });
-    const cookie: CookieSettings = {
-      domain: 'example.com',
-      name: 'gatehouse_session',
-      portalUrl: new URL('https://auth.example.com'),
-      sameSite: 'lax',
-      expiration: 3600,
-      inactivity: 300,
-      rememberMe: 0,
-      secure: true,
-    };
+    const cookie = testCookie({ rememberMe: 0 });
     const created = await a.create(
       { username: 'john', displayName: 'John', emails: [], groups: ['dev'], level: 1, rememberMe: false },
       cookie,

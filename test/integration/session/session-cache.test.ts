@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { freePort } from '../../helpers/process.js';
 import { Relay } from '../../helpers/relay.js';
 import { type RedisProcess, startRedisServer, stopRedisServer } from '../../helpers/redis-server.js';
-import type { CookieSettings } from '../../../src/config/cookies.js';
+import { testCookie } from '../../helpers/session-cookie.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { sessionKeyPrefix, sessionStoreKey } from '../../../src/session/crypto.js';
 import { RedisInvalidationFeed } from '../../../src/session/invalidation.js';
@@ -20,16 +20,7 @@ import type { SessionStore } from '../../../src/session/store.js';
 const SECRET = 'session cache test secret of some length';
 const PREFIX = 'cachetest:';
 
-const cookie: CookieSettings = {
-  domain: 'example.com',
-  name: 'gatehouse_session',
-  portalUrl: new URL('https://auth.example.com'),
-  sameSite: 'lax',
-  expiration: 3600,
-  inactivity: 300,
-  rememberMe: 30 * 86400,
-  secure: true,
-};
+const cookie = testCookie();
 
 const john: NewSessionData = {
   username: 'john',

@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DEFAULT_USERS, PASSWORD, startGatehouse, type TestGatehouse, type TestUser } from '../../helpers/gatehouse.js';
-import { redisTestTarget, type RedisTestTarget } from '../../helpers/redis.js';
-import { authRequest, firstFactor, sessionCookieFrom } from '../../helpers/flows.js';
+import type { RedisTestTarget } from '../../helpers/redis.js';
+import { authRequest, eventualAuthz, firstFactor, sessionCookieFrom } from '../../helpers/flows.js';
+import { onRedis, twoReplicas } from '../../helpers/two-replicas.js';
 import { hashedStoreKey } from '../../../src/session/crypto.js';
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
@@ -59,31 +60,11 @@ async function sessionsOf(t: TestGatehouse, cookie: string): Promise<ApiSession[
   return (res.body as { data: { sessions: ApiSession[] } }).data.sessions;
 }
 
-/** The authz answer for `cookie`, waiting (up to a generous bound) for it to become `status`. */
-async function eventually(t: TestGatehouse, cookie: string, status: number): Promise<number> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const got = (await authRequest(t, TARGET, { cookie })).status;
-    if (got === status || Date.now() > deadline) return got;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe('issue 11 §1: a user lists and ends their sessions, across two replicas', () => {
   let redis: RedisTestTarget;
   let a: TestGatehouse;
   let b: TestGatehouse;
-
-  beforeAll(async () => {
-    redis = await redisTestTarget();
-    a = await startGatehouse({ sessions: 'redis', redis });
-    b = await startGatehouse({ sessions: 'redis', redis });
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await redis?.cleanup();
-  });
+  twoReplicas(onRedis(), (up) => ({ redis, a, b } = up));
 
   it('lists every session of the user on either replica, with device, address, times, level and this device', async () => {
     const laptop = await signInFrom(a, 'john', FIREFOX);
@@ -132,7 +113,7 @@ describe('issue 11 §1: a user lists and ends their sessions, across two replica
     const handle = (await sessionsOf(a, keep)).find((s) => !s.current && s.browser === 'Safari 17')!.handle;
     const res = await post(a, '/api/sessions/end', keep, { handle });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(await eventually(b, other, 401), 401);
+    assert.equal(await eventualAuthz(b, TARGET, other, 401), 401);
     assert.equal((await authRequest(a, TARGET, { cookie: other })).status, 401);
     assert.equal((await authRequest(b, TARGET, { cookie: keep })).status, 200, 'the current session stays');
     assert.equal((await post(a, '/api/sessions/end', keep, { handle })).status, 404, 'already ended');
@@ -150,8 +131,8 @@ describe('issue 11 §1: a user lists and ends their sessions, across two replica
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.ok((res.body as { data: { ended: number } }).data.ended >= 2);
     for (const cookie of others) {
-      assert.equal(await eventually(a, cookie, 401), 401);
-      assert.equal(await eventually(b, cookie, 401), 401);
+      assert.equal(await eventualAuthz(a, TARGET, cookie, 401), 401);
+      assert.equal(await eventualAuthz(b, TARGET, cookie, 401), 401);
     }
     assert.equal((await authRequest(a, TARGET, { cookie: keep })).status, 200);
     assert.deepEqual(
@@ -224,21 +205,9 @@ describe('issue 11 §1: the index forgets sessions that expired by themselves', 
 });
 
 describe('issue 11 §1: users removed from or disabled in the users file lose every session at once', () => {
-  let redis: RedisTestTarget;
   let a: TestGatehouse;
   let b: TestGatehouse;
-
-  beforeAll(async () => {
-    redis = await redisTestTarget();
-    const watch = { authentication_backend: { file: { watch: true } } };
-    a = await startGatehouse({ sessions: 'redis', redis, config: watch });
-    b = await startGatehouse({ sessions: 'redis', redis, config: watch });
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await redis?.cleanup();
-  });
+  twoReplicas(onRedis({ authentication_backend: { file: { watch: true } } }), (up) => ({ a, b } = up));
 
   it('removing john and disabling harry ends their sessions in the store; others keep theirs', async () => {
     const john = [await signInFrom(a, 'john', FIREFOX), await signInFrom(b, 'john', IPHONE)];

@@ -3,7 +3,7 @@
 // refusal is also checked for what it must not do: raise a level, or store a key.
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { startGatehouse, PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { PASSWORD, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, sessionCookieFrom, signIn, firstFactor } from '../../helpers/flows.js';
 import request from 'supertest';
 import {
@@ -27,11 +27,11 @@ import {
   registrationOptions,
   RP_ID,
   secondFactor,
+  startKeysGatehouse,
   state,
   storedKeys,
   storedSession,
   storeKey,
-  testUsers,
   userPool,
   userWithKey,
 } from './support.js';
@@ -42,12 +42,7 @@ describe('security keys (Redis + PostgreSQL)', () => {
   let t: TestGatehouse;
   const nextUser = userPool();
   beforeAll(async () => {
-    t = await startGatehouse({
-      sessions: 'redis',
-      storage: 'postgres',
-      users: testUsers(),
-      config: { webauthn: { enable_passkey_login: true } },
-    });
+    t = await startKeysGatehouse();
   });
   afterAll(async () => t.close());
 

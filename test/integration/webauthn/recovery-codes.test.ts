@@ -15,6 +15,7 @@ import {
   enrol,
   messagesTo,
   passkeySignIn,
+  startKeysGatehouse,
   state,
   storedSession,
   testUsers,
@@ -42,12 +43,7 @@ describe('recovery codes (Redis + PostgreSQL)', () => {
   let t: TestGatehouse;
   const nextUser = userPool();
   beforeAll(async () => {
-    t = await startGatehouse({
-      sessions: 'redis',
-      storage: 'postgres',
-      users: testUsers(),
-      config: { webauthn: { enable_passkey_login: true } },
-    });
+    t = await startKeysGatehouse();
   });
   afterAll(async () => t.close());
 

@@ -7,7 +7,7 @@ import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
-import { DEFAULT_USERS, type TestGatehouse, type TestUser } from '../../helpers/gatehouse.js';
+import { DEFAULT_USERS, startGatehouse, type TestGatehouse, type TestUser } from '../../helpers/gatehouse.js';
 import { sessionCookieFrom, signIn } from '../../helpers/flows.js';
 import { extractLink, readMessages, type FileMessage } from '../../helpers/mail.js';
 import {
@@ -32,6 +32,16 @@ export function testUsers(count = 60): Record<string, TestUser> {
     users[name] = { displayname: `User ${i}`, email: `${name}@example.com`, groups: ['dev'] };
   }
   return users;
+}
+
+/** The Gatehouse the key tests run against: real Redis and PostgreSQL, the many test users, passkey sign-in on. */
+export function startKeysGatehouse(): Promise<TestGatehouse> {
+  return startGatehouse({
+    sessions: 'redis',
+    storage: 'postgres',
+    users: testUsers(),
+    config: { webauthn: { enable_passkey_login: true } },
+  });
 }
 
 /** Hands out the next unused test user. */

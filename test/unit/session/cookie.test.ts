@@ -2,7 +2,7 @@ import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { clearSessionCookie, readCookieValues, sessionCookie } from '../../../src/session/cookie.js';
 import type { Session } from '../../../src/session/model.js';
-import type { CookieSettings } from '../../../src/config/cookies.js';
+import { testCookie } from '../../helpers/session-cookie.js';
 
 describe('SPEC §4 reading the session cookie', () => {
   const name = 'gatehouse_session';
@@ -48,16 +48,7 @@ describe('SPEC §4 reading the session cookie', () => {
 });
 
 describe('SPEC §8 the session cookie', () => {
-  const cookie: CookieSettings = {
-    domain: 'example.com',
-    name: 'gatehouse_session',
-    portalUrl: new URL('https://auth.example.com'),
-    sameSite: 'lax',
-    expiration: 3600,
-    inactivity: 300,
-    rememberMe: 2_592_000,
-    secure: true,
-  };
+  const cookie = testCookie();
   const now = 1_700_000_000_000;
   const session = (rememberMe: boolean): Session => ({
     id: 'AbC_-123',

@@ -6,18 +6,9 @@ import { createHash } from 'node:crypto';
 import { MemorySessionStore } from '../../../src/session/memory-store.js';
 import { SessionService, type NewSessionData } from '../../../src/session/service.js';
 import { hashedStoreKey } from '../../../src/session/crypto.js';
-import type { CookieSettings } from '../../../src/config/cookies.js';
+import { testCookie } from '../../helpers/session-cookie.js';
 
-const cookie: CookieSettings = {
-  domain: 'example.com',
-  name: 'gatehouse_session',
-  portalUrl: new URL('https://auth.example.com'),
-  sameSite: 'lax',
-  expiration: 3600,
-  inactivity: 300,
-  rememberMe: 86_400,
-  secure: true,
-};
+const cookie = testCookie({ rememberMe: 86_400 });
 const cookieFor = (domain: string) => (domain === cookie.domain ? cookie : undefined);
 
 function user(username: string, extra: Partial<NewSessionData> = {}): NewSessionData {
