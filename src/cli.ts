@@ -29,6 +29,8 @@ import {
   parseSince,
 } from './cli/authentication-log.js';
 
+import { tuneHeap } from './node-flags.js';
+
 function configFiles(options: CliOptions): string[] {
   const given = options.config;
   if (given) return given;
@@ -44,6 +46,7 @@ function load(options: CliOptions, checkReferencedFiles = false): LoadedConfig {
 const FATAL_CLOSE_MS = 1_000;
 
 async function serve(options: CliOptions): Promise<number> {
+  tuneHeap();
   const loaded = load(options, true);
   let gatehouse: Gatehouse | undefined;
   try {

@@ -2,7 +2,8 @@
 // bench measures (it starts Gatehouse with them) is what an operator runs.
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { SHIPPED_NODE_FLAGS } from '../../../src/node-flags.js';
+import { spawnSync } from 'node:child_process';
+import { RUNTIME_HEAP_FLAGS, SHIPPED_NODE_FLAGS } from '../../../src/node-flags.js';
 import { dockerfileInstructions, readRepoFile } from './deploy-files.js';
 
 /** The words between `node` and the script it runs, in a command line split on spaces. */
@@ -39,5 +40,22 @@ describe('node is started with the shipped flags everywhere', () => {
     assert.ok(exec);
     const words = exec.slice('ExecStart='.length).split(/\s+/);
     assert.deepEqual(flagsBefore('/opt/gatehouse/dist/src/cli.js', words), SHIPPED_NODE_FLAGS);
+  });
+});
+
+describe('this node knows every flag', () => {
+  it('on the command line', () => {
+    const run = spawnSync(process.execPath, [...SHIPPED_NODE_FLAGS, '-e', '0'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr, '');
+  });
+
+  it('set at run time (V8 says "unrecognized flag" on standard error otherwise)', () => {
+    for (const flag of RUNTIME_HEAP_FLAGS) {
+      const script = `require('node:v8').setFlagsFromString(${JSON.stringify(flag)})`;
+      const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stderr, '', `${flag}: ${run.stderr}`);
+    }
   });
 });
