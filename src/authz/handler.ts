@@ -108,6 +108,8 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   // What a warm question costs is mostly reading the target and walking the rules: both are remembered.
   const targets = new TargetMemo();
   const decisions = new DecisionMemo();
+  /** A target's cookie domain (or why it has none), as the configured cookie domains never change. */
+  const cookieDomains = new WeakMap<Target, ReturnType<typeof cookieForTarget>>();
 
   /**
    * Answers one question. Not an async function: when nothing needs I/O (no credentials to check, a warm session or
@@ -180,7 +182,11 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const parsed = readTargetMemoised(targets, flavour, req.headers, req.method ?? 'GET');
     if ('error' in parsed) return answerBadRequest(endpoint, req, res, parsed.error);
     const target = parsed.target;
-    const cookie = cookieForTarget(deps.cookies, target.url);
+    let cookie = cookieDomains.get(target);
+    if (cookie === undefined) {
+      cookie = cookieForTarget(deps.cookies, target.url);
+      cookieDomains.set(target, cookie);
+    }
     if ('error' in cookie) return answerBadRequest(endpoint, req, res, cookie.error);
     const portal = portalFor(row, req, cookie);
     if (portal !== null && 'error' in portal) return answerBadRequest(endpoint, req, res, portal.error);
