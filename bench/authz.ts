@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from './gatehouse.js';
-import { CONNECTIONS, DURATION_S, type Figures, measureInTurns, ROUNDS, WARMUP_S } from './load.js';
+import { CONNECTIONS, DURATION_S, type Figures, LOAD_GENERATOR, measureInTurns, ROUNDS, WARMUP_S } from './load.js';
 import { type BenchNginx, nginxBinary, startNginx } from './nginx.js';
 import { type Child, freePort, startNode, waitUntil } from './processes.js';
 import { openBenchStorage } from './postgres.js';
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
       rssGoal('gatehouse RSS under load, cache off', ['cold']),
     ];
     footer.push(
-      `${CONNECTIONS} connections; ${DURATION_S} s per target in ${ROUNDS} turns (best kept), after ${WARMUP_S} s of warm-up; load generator (autocannon) in this process`,
+      `${CONNECTIONS} connections; ${DURATION_S} s per target in ${ROUNDS} turns (best kept), after ${WARMUP_S} s of warm-up; load generator: ${LOAD_GENERATOR}`,
       `Redis: ${redis.private ? 'a private redis-server (only the bench counted)' : `shared at ${redis.host}:${redis.port} (command counts include its other clients)`}`,
       `storage: ${storage.description}`,
       `machine: ${machine()}; the load generator shares the cores, so runs vary: compare ratios within one run`,

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { SHIPPED_NODE_FLAGS } from '../src/node-flags.js';
 import { packageRoot } from '../src/paths.js';
 import { hashPassword } from '../src/users/hashing.js';
 import { type Child, freePort, startNode, waitUntil } from './processes.js';
@@ -178,7 +179,9 @@ export async function startGatehouse(
   const port = await freePort();
   const keyPrefix = `gh_bench_${process.pid}_${port}:`;
   const configPath = await writeConfig(dir, port, redis, keyPrefix, options);
-  const child = startNode(options.nodeArgs ?? [], 'dist/src/cli.js', ['serve', '--config', configPath]);
+  // Started as every shipped start does (src/node-flags.ts), plus whatever the run adds (a profile).
+  const nodeArgs = [...SHIPPED_NODE_FLAGS, ...(options.nodeArgs ?? [])];
+  const child = startNode(nodeArgs, 'dist/src/cli.js', ['serve', '--config', configPath]);
   try {
     await waitUntil('gatehouse', child, async () => (await get(port, '/api/health')) === 200);
     const cookie = await signIn(port);

@@ -1,8 +1,11 @@
-// One measured run: autocannon drives a URL (after a warm-up run), and around the measured part the bench reads what
-// the server paid: CPU time of its processes, its resident memory (sampled), Redis commands, closed connections.
+// One measured run: a load generator drives a URL (after a warm-up run), and around the measured part the bench reads
+// what the server paid: CPU time of its processes, its resident memory (sampled), Redis commands, closed connections.
+// The generator is wrk when the machine has it (a process of its own, light on the shared cores: wrk.ts), else
+// autocannon in this process; BENCH_LOAD=autocannon chooses autocannon anyway.
 import autocannon from 'autocannon';
-import { cpuSeconds, rssBytes, timeWaitSockets } from './processes.js';
+import { cpuSeconds, findExecutable, rssBytes, timeWaitSockets } from './processes.js';
 import type { BenchRedis } from './redis.js';
+import { type LoadResult, type LoadRun, runWrk } from './wrk.js';
 
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 /** Measured seconds per target, split over the rounds. */
@@ -41,10 +44,35 @@ export interface Figures {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+const WRK = process.env.BENCH_LOAD === 'autocannon' ? undefined : findExecutable('wrk');
+
+/** Which load generator drives the runs, for the report. */
+export const LOAD_GENERATOR = WRK
+  ? 'wrk, 1 thread, a process of its own'
+  : "autocannon, in the bench process (install Debian's wrk for figures less disturbed by the generator)";
+
+async function drive(run: LoadRun): Promise<LoadResult> {
+  if (WRK) return runWrk(WRK, run);
+  const result = await autocannon({
+    url: run.url,
+    connections: run.connections,
+    headers: run.headers,
+    duration: run.seconds,
+  });
+  return {
+    rps: result.requests.average,
+    requests: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
 /** One warm-up, then one measured run of `seconds`. */
 async function measureOnce(target: Target, redis: BenchRedis, warmupS: number, seconds: number): Promise<Figures> {
   const options = { url: target.url, connections: CONNECTIONS, headers: target.headers };
-  await autocannon({ ...options, duration: warmupS });
+  await drive({ ...options, seconds: warmupS });
   let maxRss = target.rssPid ? rssBytes(target.rssPid) : Number.NaN;
   const sampler = setInterval(() => {
     if (target.rssPid) maxRss = Math.max(maxRss, rssBytes(target.rssPid));
@@ -54,19 +82,19 @@ async function measureOnce(target: Target, redis: BenchRedis, warmupS: number, s
   const cpuBefore = sum(target.cpuPids().map(cpuSeconds));
   const proxyPids = target.proxyPids?.() ?? [];
   const proxyBefore = sum(proxyPids.map(cpuSeconds));
-  const result = await autocannon({ ...options, duration: seconds });
+  const result = await drive({ ...options, seconds });
   const cpu = sum(target.cpuPids().map(cpuSeconds)) - cpuBefore;
   const proxyCpu = sum(proxyPids.map(cpuSeconds)) - proxyBefore;
   const commands = (await redis.commandCount()) - commandsBefore;
   const timeWaitAfter = target.upstreamPort ? timeWaitSockets(target.upstreamPort) : Number.NaN;
   clearInterval(sampler);
   if (target.rssPid) maxRss = Math.max(maxRss, rssBytes(target.rssPid));
-  const requests = result.requests.total;
+  const requests = result.requests;
   return {
-    rps: result.requests.average,
+    rps: result.rps,
     requests,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    p50: result.p50,
+    p99: result.p99,
     non2xx: result.non2xx,
     errors: result.errors,
     cpuUsPerRequest: (cpu * 1e6) / requests,

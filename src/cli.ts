@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy,
 // storage user webauthn list/delete/import/export, storage authentication-log list, sessions list/revoke, help. Usage
 // texts live in cli/usage.ts, the option parsing (node:util parseArgs) in cli/arguments.ts.
@@ -29,6 +29,8 @@ import {
   parseSince,
 } from './cli/authentication-log.js';
 
+import { tuneHeap } from './node-flags.js';
+
 function configFiles(options: CliOptions): string[] {
   const given = options.config;
   if (given) return given;
@@ -44,6 +46,7 @@ function load(options: CliOptions, checkReferencedFiles = false): LoadedConfig {
 const FATAL_CLOSE_MS = 1_000;
 
 async function serve(options: CliOptions): Promise<number> {
+  tuneHeap();
   const loaded = load(options, true);
   let gatehouse: Gatehouse | undefined;
   try {

@@ -12,12 +12,19 @@ import {
   type TargetResult,
   targetOf,
 } from './target.js';
+import { TargetMemo } from './target-memo.js';
 
 export interface Flavour {
   /** The methods a proxy may call the endpoint with (any other: 405 with this Allow list); undefined: any method. */
   readonly callMethods: readonly string[] | undefined;
   /** The header(s) naming the original URL. */
   readonly targetUrl: (headers: IncomingHttpHeaders) => ChosenTarget | { error: string };
+  /**
+   * Every header `targetUrl` and `targetMethod` read (lower case): the texts a target is remembered by
+   * (target-memo.ts). A reader that looked at one not listed here would be answered another request's target; the
+   * unit test of the flavours checks the list against what the readers actually read.
+   */
+  readonly targetHeaders: readonly string[];
   /** The header naming the original method (`requestMethod`: the authz request's own). */
   readonly targetMethod: (headers: IncomingHttpHeaders, requestMethod: string) => string | { error: string };
   /** The answer to a request it cannot use (a missing or malformed target, portal or cookie domain). */
@@ -54,6 +61,7 @@ export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
   'auth-request': {
     callMethods: SAFE_CALLS,
     targetUrl: fromOriginalUrl,
+    targetHeaders: ['x-original-url', 'x-original-method'],
     targetMethod: (headers) => readMethod(headers, 'x-original-method'),
     unusableStatus: 400,
     portal: { query: 'authelia_url', otherwise: 'cookie-domain-portal' },
@@ -64,6 +72,7 @@ export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
   'forward-auth': {
     callMethods: SAFE_CALLS,
     targetUrl: fromForwardedHeaders,
+    targetHeaders: ['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-uri', 'x-forwarded-method'],
     targetMethod: (headers) => readMethod(headers, 'x-forwarded-method'),
     unusableStatus: 400,
     portal: { query: 'authelia_url', otherwise: 'cookie-domain-portal' },
@@ -75,6 +84,7 @@ export const FLAVOURS: Readonly<Record<AuthzFlavour, Flavour>> = {
   verify: {
     callMethods: undefined,
     targetUrl: fromOriginalUrlOrForwarded,
+    targetHeaders: ['x-original-url', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-uri', 'x-forwarded-method'],
     targetMethod: (headers, requestMethod) => readMethod(headers, 'x-forwarded-method', requestMethod),
     unusableStatus: 401,
     portal: { query: 'rd', header: 'x-authelia-url', otherwise: 'none' },
@@ -91,4 +101,19 @@ export function readTarget(flavour: AuthzFlavour, headers: IncomingHttpHeaders, 
   const method = row.targetMethod(headers, requestMethod);
   if (typeof method !== 'string') return method;
   return targetOf(chosen, method);
+}
+
+/** `readTarget`, answered from `memo` when the same texts were read before (a target read from it is frozen). */
+export function readTargetMemoised(
+  memo: TargetMemo,
+  flavour: AuthzFlavour,
+  headers: IncomingHttpHeaders,
+  requestMethod: string,
+): TargetResult {
+  const key = TargetMemo.keyOf(FLAVOURS[flavour].targetHeaders, headers, requestMethod);
+  if (key === undefined) return readTarget(flavour, headers, requestMethod);
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const read = readTarget(flavour, headers, requestMethod);
+  return 'error' in read ? read : memo.remember(key, read.target);
 }

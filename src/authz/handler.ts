@@ -6,7 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { clientAddress, parseTargetUrl, type Target, UNKNOWN_ADDRESS } from './target.js';
-import { FLAVOURS, type Flavour, readTarget } from './flavours.js';
+import { FLAVOURS, type Flavour, readTargetMemoised } from './flavours.js';
+import { TargetMemo } from './target-memo.js';
+import { DecisionMemo } from './decision-memo.js';
 import { parseAuthorization } from './basic-credentials.js';
 import type { AuthnStrategy, AuthzEndpoint, Challenge } from '../config/authz-endpoints.js';
 import type { TrustedProxies } from './ip.js';
@@ -103,6 +105,11 @@ const STATUS_TEXT: Record<number, string> = {
 
 export function createAuthzHandler(deps: AuthzDependencies) {
   const debug = () => deps.logger.isLevelEnabled('debug');
+  // What a warm question costs is mostly reading the target and walking the rules: both are remembered.
+  const targets = new TargetMemo();
+  const decisions = new DecisionMemo();
+  /** A target's cookie domain (or why it has none), as the configured cookie domains never change. */
+  const cookieDomains = new WeakMap<Target, ReturnType<typeof cookieForTarget>>();
 
   /**
    * Answers one question. Not an async function: when nothing needs I/O (no credentials to check, a warm session or
@@ -172,10 +179,14 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       answer(res, row, 405, ['Allow', row.callMethods.join(', ')]);
       return 'bad_request';
     }
-    const parsed = readTarget(flavour, req.headers, req.method ?? 'GET');
+    const parsed = readTargetMemoised(targets, flavour, req.headers, req.method ?? 'GET');
     if ('error' in parsed) return answerBadRequest(endpoint, req, res, parsed.error);
     const target = parsed.target;
-    const cookie = cookieForTarget(deps.cookies, target.url);
+    let cookie = cookieDomains.get(target);
+    if (cookie === undefined) {
+      cookie = cookieForTarget(deps.cookies, target.url);
+      cookieDomains.set(target, cookie);
+    }
     if ('error' in cookie) return answerBadRequest(endpoint, req, res, cookie.error);
     const portal = portalFor(row, req, cookie);
     if (portal !== null && 'error' in portal) return answerBadRequest(endpoint, req, res, portal.error);
@@ -247,13 +258,17 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const identity = authn.identity;
     const user = identity?.user;
     // The user record is itself the rules' subject (a username and groups): nothing to copy per request.
-    const decision = deps.access.evaluate({
-      url: target.url,
-      resource: target.resource,
-      method: target.method,
-      ip,
-      subject: user,
-    });
+    let decision = decisions.get(target, ip, user);
+    if (decision === undefined) {
+      decision = deps.access.evaluate({
+        url: target.url,
+        resource: target.resource,
+        method: target.method,
+        ip,
+        subject: user,
+      });
+      decisions.remember(target, ip, user, decision);
+    }
     const rule = decision.rule;
     const challenge = authn.challenger;
     // Any request with a valid session is activity, whatever the answer (Authelia updates it on a 403 too).

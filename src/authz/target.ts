@@ -6,17 +6,18 @@ import { isIP } from 'node:net';
 import { canonicalResource } from './resource-path.js';
 import type { TrustedProxies } from './ip.js';
 
+/** Read-only: a target may be shared by every request that names it (target-memo.ts). */
 export interface Target {
-  url: URL;
+  readonly url: URL;
   /** Upper-case HTTP method of the original request. */
-  method: string;
+  readonly method: string;
   /**
    * The target as the proxy wrote it (scheme lower-cased): what goes back to the portal as `rd`, as Authelia sends it
    * (`https://app.example.com` stays without a slash, a port stays). Validated with `url`; never used for decisions.
    */
-  raw: string;
+  readonly raw: string;
   /** The path + query `resources` rules match: decoded, dot segments resolved (resource-path.ts). */
-  resource: string;
+  readonly resource: string;
 }
 
 export type TargetResult = { target: Target } | { error: string };

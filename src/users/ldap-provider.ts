@@ -138,6 +138,11 @@ export class LdapUserProvider implements UserProvider {
 
   private hold(details: UserDetails, used = true): void {
     if (this.closed) return;
+    // A held record is a snapshot, never changed in place: the authz path remembers decisions by it
+    // (authz/decision-memo.ts); a refresh holds a new one.
+    Object.freeze(details.groups);
+    Object.freeze(details.emails);
+    Object.freeze(details);
     const lastUsed = used ? Date.now() : (this.held.get(details.username)?.lastUsed ?? Date.now());
     this.held.set(details.username, { details, lastUsed });
   }

@@ -11,6 +11,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { SHIPPED_NODE_FLAGS } from '../../../src/node-flags.js';
 import { packageRoot } from '../../../src/paths.js';
 import { DEFAULT_USERS, testConfig, usersYaml } from '../../helpers/gatehouse.js';
 import { freePort } from '../../helpers/process.js';
@@ -106,11 +107,11 @@ describe('Dockerfile', () => {
   });
 
   it('enters through the CLI, serving the configuration mounted at /config', () => {
-    assert.deepEqual(entrypoint, ['node', 'dist/src/cli.js']);
+    assert.deepEqual(entrypoint, ['node', ...SHIPPED_NODE_FLAGS, 'dist/src/cli.js']);
     assert.deepEqual(command, ['serve', '--config', '/config/configuration.yml']);
     const pkg = JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string> };
-    assert.equal(pkg.bin.gatehouse, entrypoint[1], 'the same file as the package bin');
-    assert.ok(existsSync(repoPath(entrypoint[1]!)), 'built by npm run build');
+    assert.equal(pkg.bin.gatehouse, entrypoint.at(-1), 'the same file as the package bin');
+    assert.ok(existsSync(repoPath(entrypoint.at(-1)!)), 'built by npm run build');
   });
 
   it('needs no dev dependency at run time (the image installs production ones only)', () => {
