@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env node
 // `gatehouse` commands (SPEC §2): serve, validate-config, hash-password, migrate, access-control check-policy,
 // storage user webauthn list/delete/import/export, storage authentication-log list, sessions list/revoke, help. Usage
 // texts live in cli/usage.ts, the option parsing (node:util parseArgs) in cli/arguments.ts.

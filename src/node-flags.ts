@@ -1,9 +1,10 @@
 // How V8's heap is tuned for a Gatehouse replica (issue 10: under 150 MB resident under load).
 //
-// SHIPPED_NODE_FLAGS are given on node's command line wherever Gatehouse ships a way to start it: `npm start`, the
-// `gatehouse` command (its #! line), the Docker image's ENTRYPOINT and the systemd unit
-// (test/unit/deploy/node-flags.test.ts checks each against this list; the bench starts Gatehouse with it). They
-// cannot be set from inside the process: V8 sizes the young generation before any JavaScript runs.
+// SHIPPED_NODE_FLAGS are given on node's command line wherever Gatehouse ships a way to start a replica: `npm start`,
+// the Docker image's ENTRYPOINT and the systemd unit (test/unit/deploy/node-flags.test.ts checks each against this
+// list; the bench starts Gatehouse with it). Not the `gatehouse` command's #! line: `env -S` is missing from older
+// and BusyBox systems, and a command that does not start is worse than a larger heap (NODE_OPTIONS sets them there).
+// They cannot be set from inside the process: V8 sizes the young generation before any JavaScript runs.
 // --max-semi-space-size=4: V8 grows the young generation to 2 x 16 MB under load; the authz path's garbage is
 // short-lived, so 2 x 4 MB scavenges it just as well.
 //

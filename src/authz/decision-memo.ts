@@ -1,9 +1,8 @@
 // The rules' decisions remembered by what they were decided from: the target (a frozen object shared by every
 // request with the same header texts, target-memo.ts), the client address, and the user record. The rules are
 // compiled once and are a pure function of these, so a remembered decision is the decision. A user record is a
-// frozen snapshot (a reload or a directory refresh makes a new one), so a changed user is a new key; the username
-// and the groups list are still compared on every hit, so that a record changed in place could never be judged on
-// its old groups.
+// frozen snapshot (a reload or a directory refresh makes a new one), so a changed user is a new key; a record that is
+// not frozen is never remembered, and the username and the groups list are still compared on every hit.
 import type { AccessDecision } from './rules-request.js';
 import type { Target } from './target.js';
 
@@ -46,7 +45,9 @@ export class DecisionMemo {
     return found.decision;
   }
 
+  /** Remembers a decision; not for a user record that could change in place (not frozen, or its groups not). */
   remember(target: Target, ip: string | undefined, subject: Subject | undefined, decision: AccessDecision): void {
+    if (subject !== undefined && !(Object.isFrozen(subject) && Object.isFrozen(subject.groups))) return;
     if (this.#entries >= this.#maxEntries) {
       this.#byTarget = new WeakMap();
       this.#entries = 0;

@@ -110,7 +110,7 @@ export function readTargetMemoised(
   headers: IncomingHttpHeaders,
   requestMethod: string,
 ): TargetResult {
-  const key = TargetMemo.keyOf(FLAVOURS[flavour].targetHeaders, headers, requestMethod);
+  const key = TargetMemo.keyOf(flavour, FLAVOURS[flavour].targetHeaders, headers, requestMethod);
   if (key === undefined) return readTarget(flavour, headers, requestMethod);
   const known = memo.get(key);
   if (known !== undefined) return known;

@@ -5,8 +5,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Target } from './target.js';
 
-/** Enough for the pages and assets a small site's users are on at once; each entry is well under 1 KB. */
+/** Enough for the pages and assets a small site's users are on at once. */
 export const TARGET_MEMO_ENTRIES = 1024;
+/**
+ * Texts longer than this (in all) are read afresh every time, never remembered: an entry then holds at most a few KB
+ * (the key, and the target's URL, raw text and resource, each no longer), so the memo stays within a few MB whatever
+ * a client sends, where an 8 KB URL in each of 1,024 entries would hold tens of MB.
+ */
+export const TARGET_MEMO_MAX_KEY = 1024;
 
 export class TargetMemo {
   readonly #maxEntries: number;
@@ -18,16 +24,23 @@ export class TargetMemo {
   }
 
   /**
-   * The memo key: every header a flavour's readers look at, and the authz request's own method, each written with
-   * its length, so that no two different sets of texts (whatever they contain) make the same key.
+   * The memo key: the flavour, every header its readers look at, and the authz request's own method, each text
+   * written with its length, so that no two different sets of texts (whatever they contain) make the same key;
+   * undefined when the texts are not to be remembered (a list, or longer than TARGET_MEMO_MAX_KEY in all).
    */
-  static keyOf(names: readonly string[], headers: IncomingHttpHeaders, requestMethod: string): string | undefined {
-    let key = `${requestMethod.length}:${requestMethod}`;
+  static keyOf(
+    flavour: string,
+    names: readonly string[],
+    headers: IncomingHttpHeaders,
+    requestMethod: string,
+  ): string | undefined {
+    let key = `${flavour}|${requestMethod.length}:${requestMethod}`;
     for (const name of names) {
       const value = headers[name];
       if (value === undefined) key += '|-';
       else if (typeof value === 'string') key += `|${value.length}:${value}`;
       else return undefined; // a list (never for these names): not remembered
+      if (key.length > TARGET_MEMO_MAX_KEY) return undefined;
     }
     return key;
   }

@@ -6,7 +6,10 @@ import { isIP } from 'node:net';
 import { canonicalResource } from './resource-path.js';
 import type { TrustedProxies } from './ip.js';
 
-/** Read-only: a target may be shared by every request that names it (target-memo.ts). */
+/**
+ * Read-only: a target may be shared by every request that names it (target-memo.ts). Freezing cannot stop a URL's
+ * setters, so never set anything on `url` (build a new URL instead, as portalLink does).
+ */
 export interface Target {
   readonly url: URL;
   /** Upper-case HTTP method of the original request. */

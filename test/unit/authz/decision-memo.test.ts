@@ -77,14 +77,19 @@ describe('DecisionMemo', () => {
     assert.equal(remembered, URLS.length * METHODS.length * ADDRESSES.length * USERS.length);
   });
 
-  it('never answers a user record whose groups changed in place with its old decision', () => {
+  it('remembers only frozen user records, and never for another record', () => {
     const targets = new TargetMemo();
     const memo = new DecisionMemo();
     const t = target(targets, 'https://app.example.com/admin', 'GET');
     const user = { username: 'john', groups: ['admins'] };
     memo.remember(t, undefined, user, fresh(t, undefined, user));
-    user.groups = [];
-    assert.equal(memo.get(t, undefined, user), undefined);
+    assert.equal(memo.get(t, undefined, user), undefined, 'a record that is not frozen is not remembered');
+    const frozenGroups = { username: 'john', groups: Object.freeze(['admins']) as string[] };
+    Object.freeze(frozenGroups);
+    memo.remember(t, undefined, frozenGroups, fresh(t, undefined, frozenGroups));
+    assert.ok(memo.get(t, undefined, frozenGroups));
+    const sameObjectOtherGroups = Object.freeze({ ...frozenGroups, groups: [] });
+    assert.equal(memo.get(t, undefined, sameObjectOtherGroups), undefined);
   });
 
   it('tells a target read from other texts apart, even with an equal URL', () => {

@@ -4,7 +4,7 @@ import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { FLAVOURS, readTarget, readTargetMemoised } from '../../../src/authz/flavours.js';
-import { TargetMemo } from '../../../src/authz/target-memo.js';
+import { TARGET_MEMO_MAX_KEY, TargetMemo } from '../../../src/authz/target-memo.js';
 import type { AuthzFlavour } from '../../../src/config/authz-endpoints.js';
 
 const FLAVOUR_NAMES = Object.keys(FLAVOURS) as AuthzFlavour[];
@@ -107,16 +107,31 @@ describe('TargetMemo', () => {
   it('makes keys no two sets of texts share, whatever the texts contain', () => {
     const names = ['x-a', 'x-b'];
     const keys = [
-      TargetMemo.keyOf(names, { 'x-a': 'p|1:q' }, 'GET'),
-      TargetMemo.keyOf(names, { 'x-a': 'p', 'x-b': 'q' }, 'GET'),
-      TargetMemo.keyOf(names, { 'x-a': 'p|-' }, 'GET'),
-      TargetMemo.keyOf(names, { 'x-a': 'p' }, 'GET'),
-      TargetMemo.keyOf(names, { 'x-a': '' }, 'GET'),
-      TargetMemo.keyOf(names, {}, 'GET'),
-      TargetMemo.keyOf(names, { 'x-b': '' }, 'GET'),
+      TargetMemo.keyOf('f', names, { 'x-a': 'p|1:q' }, 'GET'),
+      TargetMemo.keyOf('f', names, { 'x-a': 'p', 'x-b': 'q' }, 'GET'),
+      TargetMemo.keyOf('f', names, { 'x-a': 'p|-' }, 'GET'),
+      TargetMemo.keyOf('f', names, { 'x-a': 'p' }, 'GET'),
+      TargetMemo.keyOf('f', names, { 'x-a': '' }, 'GET'),
+      TargetMemo.keyOf('f', names, {}, 'GET'),
+      TargetMemo.keyOf('f', names, { 'x-b': '' }, 'GET'),
     ];
-    assert.equal(new Set(keys).size, keys.length);
-    assert.equal(TargetMemo.keyOf(names, { 'x-a': ['1', '2'] }, 'GET'), undefined);
+    keys.push(TargetMemo.keyOf('g', names, { 'x-a': 'p' }, 'GET'));
+    assert.equal(new Set(keys).size, keys.length, 'and the flavour is part of the key');
+    assert.equal(TargetMemo.keyOf('f', names, { 'x-a': ['1', '2'] }, 'GET'), undefined);
+  });
+
+  it('reads long texts afresh every time, never holding them', () => {
+    const memo = new TargetMemo();
+    const long = {
+      'x-original-url': `https://app.example.com/${'a'.repeat(TARGET_MEMO_MAX_KEY)}`,
+      'x-original-method': 'GET',
+    };
+    const first = readTargetMemoised(memo, 'auth-request', long, 'GET');
+    const second = readTargetMemoised(memo, 'auth-request', long, 'GET');
+    assert.ok('target' in first && 'target' in second);
+    assert.notEqual(second.target, first.target);
+    assert.equal(first.target.url.href, long['x-original-url']);
+    assert.equal(memo.size, 0);
   });
 
   it('never remembers a refusal', () => {
