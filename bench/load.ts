@@ -28,13 +28,8 @@ export interface Target {
   upstreamPort?: number;
 }
 
-export interface Figures {
-  rps: number;
-  requests: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
+/** What the load generator saw, and what the bench read of the server around it. */
+export interface Figures extends LoadResult {
   cpuUsPerRequest: number;
   proxyCpuUsPerRequest: number;
   redisCommandsPerRequest: number;
