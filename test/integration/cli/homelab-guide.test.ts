@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import pg from 'pg';
+import { SHIPPED_NODE_FLAGS } from '../../../src/node-flags.js';
 import { packageRoot } from '../../../src/paths.js';
 import { postgresTestTarget, type PostgresTestTarget } from '../../helpers/postgres.js';
 
@@ -116,8 +117,11 @@ describe("operators' guide: the homelab install runs as written", () => {
           .filter((line) => line.startsWith(`${key}=`))
           .join('\n'),
       )?.[2];
-    const exec = value('ExecStart')!.split(' ');
-    assert.equal(exec[0], '/usr/bin/node');
+    const words = value('ExecStart')!.split(' ');
+    assert.equal(words[0], '/usr/bin/node');
+    // node's own flags (src/node-flags.ts, checked in test/unit/deploy/node-flags.test.ts), then the CLI
+    assert.deepEqual(words.slice(1, 1 + SHIPPED_NODE_FLAGS.length), SHIPPED_NODE_FLAGS);
+    const exec = [words[0], ...words.slice(1 + SHIPPED_NODE_FLAGS.length)];
     assert.equal(exec[1], '/opt/gatehouse/dist/src/cli.js');
     assert.ok(
       statSync(join(packageRoot, 'dist', 'src', 'cli.js')).isFile(),

@@ -9,7 +9,7 @@ import { packageRoot } from '../../../src/paths.js';
 
 /** Lowest first. Folders on one line are siblings: they may import each other, never in a cycle. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['src/text', 'src/paths.ts'],
+  ['src/text', 'src/paths.ts', 'src/node-flags.ts'],
   ['src/config'],
   ['src/observability'],
   ['src/storage', 'src/session', 'src/users', 'src/regulation', 'src/notify'],
