@@ -106,14 +106,23 @@ describe('outages are logged once, counted, and bounded by the configured timeou
     redisRelay.hang();
     try {
       // A warm session may be answered from the session cache until its heartbeat notices the hang (well under a
-      // second; docs/decisions.md "Session cache"): the bound runs from the hang to the first 503.
+      // second; docs/decisions.md "Session cache"); from then on a request waits for Redis's command timeout (2 s
+      // here) and is answered 503. So: the first request that is not a cache hit answers 503 within about 2 s, and
+      // the hits before it stop within the heartbeat's bound (loose here: a loaded machine slows the heartbeat too).
       const started = performance.now();
-      let res = await authRequest(t, 'https://app.example.com/', { cookie: john });
-      while (res.status === 200 && performance.now() - started < 2_600)
+      let res: Awaited<ReturnType<typeof authRequest>>;
+      let took: number;
+      do {
+        const sent = performance.now();
         res = await authRequest(t, 'https://app.example.com/', { cookie: john });
-      const elapsed = performance.now() - started;
-      assert.equal(res.status, 503);
-      assert.ok(elapsed < 2_600, `answered after ${Math.round(elapsed)} ms`);
+        took = performance.now() - sent;
+      } while (res.status === 200 && performance.now() - started < 5_000);
+      assert.equal(
+        res.status,
+        503,
+        `still answered from the cache after ${Math.round(performance.now() - started)} ms`,
+      );
+      assert.ok(took < 2_600, `the first request sent to the hung Redis was answered after ${Math.round(took)} ms`);
       for (const [name, call] of [
         ['portal state', () => request(t.url).get('/api/state').set('Host', 'auth.example.com').set('Cookie', john)],
         ['sign-in', () => firstFactor(t, { username: 'harry', password: PASSWORD })],
