@@ -6,7 +6,11 @@ import { packageRoot } from '../../src/paths.js';
 
 export const CLI = 'dist/src/cli.js';
 
-export function freePort(): Promise<number> {
+/** Ports this process handed out lately: the kernel may offer a just-closed port again before its taker binds it. */
+const given: number[] = [];
+const GIVEN_KEPT = 256;
+
+function portFromKernel(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -15,6 +19,18 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A free loopback port, never one this process handed out lately (two calls in a row gave the same port once). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await portFromKernel();
+    if (!given.includes(port) || attempt >= 20) {
+      given.push(port);
+      if (given.length > GIVEN_KEPT) given.shift();
+      return port;
+    }
+  }
 }
 
 export interface RunResult {
