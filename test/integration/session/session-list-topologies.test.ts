@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, eventualAuthz, signIn } from '../../helpers/flows.js';
-import { onRedisCluster, onSentinel, twoReplicas } from '../../helpers/two-replicas.js';
+import {
+  type BackEndStart,
+  onRedisCluster,
+  onSentinel,
+  type SharedBackEnd,
+  twoReplicas,
+} from '../../helpers/two-replicas.js';
 
 const TARGET = 'https://app.example.com/';
 
@@ -45,22 +51,20 @@ async function scenario(a: TestGatehouse, b: TestGatehouse): Promise<void> {
   );
 }
 
-describe('issue 11 §1: sessions listed and ended on a Redis Cluster, two replicas', () => {
-  let a: TestGatehouse;
-  let b: TestGatehouse;
-  twoReplicas(onRedisCluster('gh_list_cluster:'), (up) => ({ a, b } = up));
+/** Each set-up: its block's title, and its back end with a key prefix of its own. */
+const topologies: [title: string, backEnd: BackEndStart<SharedBackEnd>][] = [
+  ['issue 11 §1: sessions listed and ended on a Redis Cluster, two replicas', onRedisCluster('gh_list_cluster:')],
+  ['issue 11 §1: sessions listed and ended behind Redis Sentinel, two replicas', onSentinel('gh_list_sentinel:')],
+];
 
-  it('lists, ends one and ends every other session across replicas', async () => {
-    await scenario(a, b);
+for (const [title, backEnd] of topologies) {
+  describe(title, () => {
+    let a: TestGatehouse;
+    let b: TestGatehouse;
+    twoReplicas(backEnd, (up) => ({ a, b } = up));
+
+    it('lists, ends one and ends every other session across replicas', async () => {
+      await scenario(a, b);
+    });
   });
-});
-
-describe('issue 11 §1: sessions listed and ended behind Redis Sentinel, two replicas', () => {
-  let a: TestGatehouse;
-  let b: TestGatehouse;
-  twoReplicas(onSentinel('gh_list_sentinel:'), (up) => ({ a, b } = up));
-
-  it('lists, ends one and ends every other session across replicas', async () => {
-    await scenario(a, b);
-  });
-});
+}
