@@ -7,6 +7,7 @@ import { DEFAULT_NOTIFICATION_FILE, type Config } from './schema.js';
 import { isMap, readConfigFiles, setOwn, type ConfigTree } from './yaml-files.js';
 import { applyEnvOverrides } from './env.js';
 import { applyAutheliaKeys } from './authelia-apply.js';
+import { applySentinelHost } from './sentinel-host.js';
 import { compareKeyPaths, parsePartially } from './partial-parse.js';
 import { validateSemantics } from './validate.js';
 import { referencedFileProblems, type UsersFileCheck } from './referenced-files.js';
@@ -55,10 +56,11 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   // A template inside a key that is refused or ignored whatever its value changes nothing: only that key is reported.
   const templates = files.refused.filter((problem) => !authelia.removed.some((key) => within(problem.path, key)));
   const refused = [...templates, ...authelia.problems];
+  const sentinel = applySentinelHost(tree);
   const parsed = parsePartially(tree);
   // A refused value was taken out: the schema's "is required" there would only repeat it.
   const schemaProblems = parsed.problems.filter((problem) => !refused.some((r) => within(problem.path, r.path)));
-  const problems: ConfigProblem[] = [...env.problems, ...refused, ...schemaProblems];
+  const problems: ConfigProblem[] = [...env.problems, ...refused, ...sentinel, ...schemaProblems];
 
   const config = parsed.config;
   if (config) {

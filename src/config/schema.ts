@@ -604,7 +604,7 @@ export const configSchema = z.strictObject({
                 .default([])
                 .meta({
                   description:
-                    'the Sentinels asked for the master (with high_availability, session.redis.host and port are not used)',
+                    'the Sentinels asked for the master; none listed: session.redis.host and port (default 26379) name the one Sentinel, as Authelia reads them; listed: host and port are not used',
                 }),
             })
             .optional()

@@ -40,6 +40,33 @@ describe('sessions through Redis Sentinel', () => {
     assert.equal(await cluster.reportedPrimaryPort(), cluster.primaryPort);
   });
 
+  it("with no nodes listed, session.redis.host and port name the Sentinel, as Authelia's configuration does", async () => {
+    const sentinel = cluster.nodes[1]!;
+    const byHost = await startGatehouse({
+      config: {
+        session: {
+          redis: {
+            key_prefix: KEY_PREFIX,
+            host: sentinel.host,
+            port: sentinel.port,
+            high_availability: { sentinel_name: MASTER_NAME },
+          },
+        },
+      },
+    });
+    try {
+      assert.deepEqual(byHost.loaded.config.session.redis?.high_availability?.nodes, [sentinel]);
+      const john = await signIn(byHost, 'john');
+      const res = await authRequest(byHost, TARGET, { cookie: john });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['remote-user'], 'john');
+      // The session is in the primary the Sentinel named: the other Gatehouse, configured by nodes, accepts it too.
+      assert.equal((await authRequest(t, TARGET, { cookie: john })).status, 200);
+    } finally {
+      await byHost.close();
+    }
+  });
+
   it('keeps replicated sessions and accepts new sign-ins after the primary fails over', async () => {
     const john = await signIn(t, 'john');
     // The session must be on the replica before the crash: asynchronous replication loses unreplicated writes.

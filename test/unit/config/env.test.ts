@@ -110,7 +110,7 @@ describe('secrets from files: GATEHOUSE_..._FILE', () => {
     const secretFile = tempFile('s3cret\n', 'secret');
     const { config } = loadContent(
       withMinimal({
-        session: { redis: { high_availability: { sentinel_name: 'm' } } },
+        session: { redis: { high_availability: { sentinel_name: 'm', nodes: [{ host: 'sentinel.internal' }] } } },
         notifier: { smtp: { address: 'smtp://mail:25', sender: 'a@example.com' } },
       }),
       {
