@@ -37,13 +37,18 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-async function startBare(mode: 'none' | 'get' | 'headers', redis: BenchRedis): Promise<{ child: Child; port: number }> {
+async function startBare(
+  mode: 'none' | 'get' | 'headers' | 'shared',
+  redis: BenchRedis,
+  postgresUrl?: string,
+): Promise<{ child: Child; port: number }> {
   const port = await freePort();
   const child = startNode([], 'dist/bench/bare-server.js', [], {
     BARE_PORT: String(port),
     BARE_MODE: mode,
     BARE_REDIS_URL: `redis://${redis.host}:${redis.port}/${redis.db}`,
     BARE_KEY: `gh_bench_${process.pid}_bare`,
+    ...(postgresUrl ? { BARE_POSTGRES_URL: postgresUrl } : {}),
   });
   await waitUntil(`bare server (${mode})`, child, () => answers(port));
   return { child, port };
@@ -117,6 +122,9 @@ async function main(): Promise<void> {
     stops.push(() => bareGet.child.stop());
     const bareSame = await startBare('headers', redis);
     stops.push(() => bareSame.child.stop());
+    // The same, in a process that first used ioredis, pg, Express and pino as a replica does (shared-isolate.ts).
+    const bareShared = await startBare('shared', redis, storage.url);
+    stops.push(() => bareShared.child.stop());
     // Gatehouse with every request reading Redis (the cache off; or no cache in this build).
     const cold = await startGatehouse(dir, redis, {
       storage,
@@ -145,16 +153,20 @@ async function main(): Promise<void> {
       bareOf(bareGet),
       directTo(cold),
       { ...bareOf(bareSame), headers: cold.authzHeaders },
+      { ...bareOf(bareShared), headers: cold.authzHeaders },
       ...(warm ? [directTo(warm)] : []),
       directTo(large),
       ...(tokened ? [directTo(tokened)] : []),
     ];
-    const [bareFigures, bareGetFigures, coldFigures, bareSameFigures, ...rest] = await measureInTurns(direct, redis);
+    const [bareFigures, bareGetFigures, coldFigures, bareSameFigures, bareSharedFigures, ...rest] =
+      await measureInTurns(direct, redis);
     record('bare', 'bare node:http, no I/O', bareFigures!);
     record('bareGet', 'bare node:http + one Redis GET', bareGetFigures!);
     record('bareSame', 'bare node:http, authz request + pass headers', bareSameFigures!);
+    record('bareShared', 'bare node:http, same, after ioredis/pg/express', bareSharedFigures!);
     await bareGet.child.stop();
     await bareSame.child.stop();
+    await bareShared.child.stop();
     const coldName = cacheConfigurable ? 'gatehouse authz, cache off (max_entries 0)' : 'gatehouse authz (no cache)';
     record('cold', coldName, coldFigures!);
     if (warm) record('warm', 'gatehouse authz, warm cache (default)', rest.shift()!);
@@ -228,6 +240,21 @@ async function main(): Promise<void> {
         1.3,
         true,
         'x',
+      ),
+      // Not issue 10's goals: the floor a process that also holds a replica's clients can reach (shared-isolate.ts).
+      ratioGoal(
+        'authz CPU/req vs bare, same request, shared isolate',
+        ratio(warmFigures, figures.get('bareShared'), (f) => f.cpuUsPerRequest),
+        1.3,
+        true,
+        'x',
+      ),
+      ratioGoal(
+        'authz req/s vs bare, same request, shared isolate',
+        ratio(warmFigures, figures.get('bareShared'), (f) => f.rps),
+        0.85,
+        false,
+        '%',
       ),
       ratioGoal(
         'authz CPU/req vs bare + GET',

@@ -3,7 +3,9 @@
 // (ioredis, auto-pipelined like Gatehouse's client), which is what Gatehouse costs without its session cache.
 // BARE_MODE=headers is sent Gatehouse's own request (the bench gives it the same headers) and reads the headers an
 // authz decision needs, then answers with a pass's header list (identity headers included): what node:http itself
-// costs for the same exchange, with no decision made.
+// costs for the same exchange, with no decision made. BARE_MODE=shared is that `headers` server in a process that has
+// first done what a replica's own libraries do (shared-isolate.ts): what node:http costs once V8's shared caches have
+// seen other streams.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 
@@ -17,6 +19,8 @@ function answer(res: ServerResponse, status: number): void {
 }
 
 let redis: Redis | undefined;
+// Loaded only in this mode: the other floors' isolates must never see these libraries.
+const release = mode === 'shared' ? await (await import('./shared-isolate.js')).shareIsolate() : undefined;
 if (mode === 'get') {
   redis = new Redis(process.env.BARE_REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
   await redis.set(key, 'x'.repeat(300), 'EX', 600);
@@ -46,7 +50,7 @@ function readAndPass(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const server = createServer(
-  mode === 'headers'
+  mode === 'headers' || mode === 'shared'
     ? readAndPass
     : redis
       ? (_req, res) => {
@@ -63,4 +67,5 @@ process.on('SIGTERM', () => {
   server.close();
   server.closeAllConnections();
   if (redis) void redis.del(key).finally(() => redis.disconnect());
+  void release?.();
 });

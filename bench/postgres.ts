@@ -8,6 +8,8 @@ export interface BenchStorage {
   /** The `storage` section of the configuration, given the run's own directory for the embedded fallback. */
   section(dir: string, port: number): Record<string, unknown>;
   description: string;
+  /** The PostgreSQL the run uses (undefined: the embedded database). */
+  url?: string;
   cleanup(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function openBenchStorage(): Promise<BenchStorage> {
     // One schema for every Gatehouse of the run, as replicas share one database.
     section: () => ({ postgres }),
     description: `PostgreSQL at ${parsed.host} (schema ${schema}, dropped afterwards)`,
+    url,
     async cleanup() {
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
       try {
