@@ -3,18 +3,19 @@
 // CDP virtual authenticator, the real portal over https, real Redis and PostgreSQL, the emailed identity check.
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/gatehouse.js';
 import { authRequest } from '../helpers/flows.js';
-import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
-import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
+import { appPage, onPage, screenshot, startPortalInChromium } from './helpers/browser.js';
+import type { PortalInChromium, VirtualKeys } from './helpers/browser.js';
+import type { BrowserPortal } from './helpers/portal-session.js';
 
 /** one_factor in these rules; nothing is two_factor. */
 const APP = 'https://app.example.com/inbox';
 
 describe('browser: a key and passkey sign-in when no rule needs two factors (Chromium, virtual authenticator)', () => {
+  let chromium: PortalInChromium;
   let portal: BrowserPortal;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let keys: VirtualKeys;
@@ -22,44 +23,29 @@ describe('browser: a key and passkey sign-in when no rule needs two factors (Chr
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    portal = await startBrowserPortal({
-      webauthn: { enable_passkey_login: true },
-      access_control: {
-        default_policy: 'one_factor',
-        rules: [
-          { domain: 'public.example.com', policy: 'bypass' },
-          { domain: 'app.example.com', policy: 'one_factor' },
-        ],
+    chromium = await startPortalInChromium({
+      config: {
+        webauthn: { enable_passkey_login: true },
+        access_control: {
+          default_policy: 'one_factor',
+          rules: [
+            { domain: 'public.example.com', policy: 'bypass' },
+            { domain: 'app.example.com', policy: 'one_factor' },
+          ],
+        },
       },
+      // The protected app need not exist: the browser arriving at its URL is what is asserted.
+      app: appPage('App'),
+      errors: pageErrors,
     });
-    browser = await launchChromium();
-    context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
-    // The protected app need not exist: the browser arriving at its URL is what is asserted.
-    await context.route(
-      (url) => url.hostname !== 'auth.example.com',
-      (route) =>
-        route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title><h1>App</h1>' }),
-    );
-    page = await context.newPage();
-    page.setDefaultTimeout(8_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) pageErrors.push(message.text());
-    });
-    keys = await VirtualKeys.attach(context, page);
-    key = await keys.add('ctap2');
+    ({ portal, context, page, keys, key } = chromium);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
+    await chromium?.close();
   });
 
   const url = (path: string) => `${portal.portal}${path}`;
-  async function onPage(heading: string) {
-    await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-    await page.waitForLoadState('load');
-  }
 
   it('the configuration has no two_factor rule, and the portal still offers passkey sign-in', () => {
     const { access_control } = portal.gatehouse.loaded.config;
@@ -69,17 +55,17 @@ describe('browser: a key and passkey sign-in when no rule needs two factors (Chr
 
   it('back at the portal after signing in, the page a signed-in user sees links to "Security keys", which opens the settings', async () => {
     await page.goto(url('/'));
-    await onPage('Sign in');
+    await onPage(page, 'Sign in');
     await page.getByLabel('Username').fill('john');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     // Signed in with no target: off to default_redirection_url, as Authelia does; the portal shows the rest.
     await page.waitForURL('https://www.example.com/');
     await page.goto(url('/'));
-    await onPage('You are signed in');
+    await onPage(page, 'You are signed in');
     await screenshot(page, 'enrol-1fa-01-signed-in');
     await page.getByRole('link', { name: 'Security keys' }).click();
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
     assert.equal(new URL(page.url()).pathname, '/settings');
   });
 
@@ -90,7 +76,7 @@ describe('browser: a key and passkey sign-in when no rule needs two factors (Chr
     const link = await portal.identityLink(before);
     assert.ok(link.startsWith(`${portal.portal}/webauthn/register?token=`), link);
     await page.goto(link);
-    await onPage('Confirm your identity');
+    await onPage(page, 'Confirm your identity');
     await page.getByLabel('Name for the new key').fill('Laptop passkey');
     await page.getByRole('button', { name: 'Register', exact: true }).click();
     await page.getByRole('heading', { name: 'Security key registered' }).waitFor();

@@ -6,11 +6,12 @@ import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/gatehouse.js';
 import { readMessages } from '../helpers/mail.js';
-import { appPage, launchChromium, openTab, routeApps, screenshot, VirtualKeys } from './helpers/browser.js';
-import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
+import { appPage, onPage, screenshot, startPortalInChromium } from './helpers/browser.js';
+import type { PortalInChromium, VirtualKeys } from './helpers/browser.js';
+import type { BrowserPortal } from './helpers/portal-session.js';
 import { join } from 'node:path';
 
 /** two_factor in the test rules. */
@@ -20,9 +21,8 @@ const EMAIL_INTERVAL_MS = 10_000;
 const CODE = /^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$/;
 
 describe('browser: recovery codes, from making them to signing in with one (Chromium, virtual authenticator)', () => {
+  let chromium: PortalInChromium;
   let portal: BrowserPortal;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let keys: VirtualKeys;
   let key: string;
@@ -31,32 +31,21 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    portal = await startBrowserPortal();
-    browser = await launchChromium();
-    context = await browser.newContext({
-      ignoreHTTPSErrors: true,
-      acceptDownloads: true,
-      viewport: { width: 1024, height: 900 },
+    chromium = await startPortalInChromium({
+      app: appPage('Vault'),
+      errors: pageErrors,
+      context: { acceptDownloads: true, viewport: { width: 1024, height: 900 } },
+      permissions: ['clipboard-read', 'clipboard-write'],
     });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: portal.portal });
-    await routeApps(context, appPage('Vault'));
-    page = await openTab(context, pageErrors);
-    keys = await VirtualKeys.attach(context, page);
-    key = await keys.add('ctap2');
+    ({ portal, page, keys, key } = chromium);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
+    await chromium?.close();
   });
 
   const url = (path: string) => `${portal.portal}${path}`;
   const status = () => page.locator('[role="status"]:visible').first();
-
-  async function onPage(heading: string) {
-    await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-    await page.waitForLoadState('load');
-  }
 
   async function signInWithPassword(target: string) {
     await page.goto(url(`/?rd=${encodeURIComponent(target)}`));
@@ -77,24 +66,24 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
 
   it('enrols a key through the emailed link', async () => {
     await signInWithPassword(SECURE_APP);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     const link = await emailLink(/Register a security key/);
     await page.goto(link);
-    await onPage('Confirm your identity');
+    await onPage(page, 'Confirm your identity');
     await page.getByLabel('Name for the new key').fill('Only key');
     await page.getByRole('button', { name: 'Register', exact: true }).click();
     await page.getByRole('heading', { name: 'Security key registered' }).waitFor();
     // Signed in again with both factors: the elevation of the enrolment is spent with that session.
     await page.goto(url('/logout'));
     await signInWithPassword(SECURE_APP);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(SECURE_APP);
   });
 
   it('makes ten codes on the settings page after the emailed identity check, and shows them once', async () => {
     await page.goto(url('/settings'));
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
     await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
     assert.match((await page.locator('#recovery-summary').textContent()) ?? '', /no recovery codes yet/);
     await screenshot(page, 'recovery-01-settings-none');
@@ -105,10 +94,10 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
     assert.match(link, /\/identity\/confirm\?token=/);
     assert.equal(new URL(link).searchParams.get('then'), '/settings?recovery=generate');
     await page.goto(link);
-    await onPage('Confirm your identity');
+    await onPage(page, 'Confirm your identity');
     await page.getByRole('button', { name: 'Confirm and go back' }).click();
     await page.waitForURL(url('/settings'));
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
     await status().getByText('Identity confirmed').waitFor();
 
     await page.getByRole('button', { name: 'Make recovery codes' }).click();
@@ -136,7 +125,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
     assert.equal(await page.locator('#recovery-code-list code').count(), 0);
     // Never shown again: not on the page once reloaded, only how many are left.
     await page.reload();
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
     assert.match((await page.locator('#recovery-summary').textContent()) ?? '', /10 of 10 recovery codes left/);
     const html = await page.content();
     for (const code of codes) assert.equal(html.includes(code), false);
@@ -148,7 +137,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
     await keys.remove(key);
     await page.goto(url('/logout'));
     await signInWithPassword(SECURE_APP);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
     await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
     await screenshot(page, 'recovery-03-code-form');
@@ -162,7 +151,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
   it('refuses the used code the second time; another one works, and the settings page counts eight left', async () => {
     await page.goto(url('/logout'));
     await signInWithPassword(SECURE_APP);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
     await page.getByLabel('Recovery code').fill(codes[0]!);
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
@@ -174,7 +163,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await page.waitForURL(SECURE_APP);
     await page.goto(url('/settings'));
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
     assert.match((await page.locator('#recovery-summary').textContent()) ?? '', /8 of 10 recovery codes left/);
     // After a recovery code, a new key is enrolled through the usual emailed link: the button is there.
     await page.getByRole('button', { name: /Register a security key/ }).waitFor();

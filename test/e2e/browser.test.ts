@@ -4,10 +4,11 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/gatehouse.js';
-import { appPage, launchChromium, openTab, routeApps, screenshot, VirtualKeys } from './helpers/browser.js';
-import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
+import { appPage, onPage, screenshot, startPortalInChromium } from './helpers/browser.js';
+import type { PortalInChromium, VirtualKeys } from './helpers/browser.js';
+import type { BrowserPortal } from './helpers/portal-session.js';
 
 /** two_factor in the test rules. */
 const SECURE_APP = 'https://secure.example.com/dashboard?tab=keys';
@@ -17,8 +18,8 @@ const APP = 'https://app.example.com/inbox';
 const EMAIL_INTERVAL_MS = 10_000;
 
 describe('browser: security keys from enrolment to passkey sign-in (Chromium, virtual authenticators)', () => {
+  let chromium: PortalInChromium;
   let portal: BrowserPortal;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let keys: VirtualKeys;
@@ -29,30 +30,19 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    portal = await startBrowserPortal({ webauthn: { enable_passkey_login: true } });
-    browser = await launchChromium();
-    context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
-    await routeApps(context, appPage('Protected app'));
-    page = await openTab(context, pageErrors);
-    keys = await VirtualKeys.attach(context, page);
-    fido2Key = await keys.add('ctap2');
+    chromium = await startPortalInChromium({
+      config: { webauthn: { enable_passkey_login: true } },
+      app: appPage('Protected app'),
+      errors: pageErrors,
+    });
+    ({ portal, context, page, keys, key: fido2Key } = chromium);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
+    await chromium?.close();
   });
 
   const url = (path: string) => `${portal.portal}${path}`;
-
-  /**
-   * Waits for the page with this heading and for its module scripts: the heading shows up while the scripts still
-   * load, and a click before they run would do nothing.
-   */
-  async function onPage(heading: string) {
-    await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-    await page.waitForLoadState('load');
-  }
   const status = () => page.locator('[role="status"]:visible').first();
 
   async function signInWithPassword(target: string) {
@@ -75,7 +65,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
 
   async function registerKey(link: string, name: string) {
     await page.goto(link);
-    await onPage('Confirm your identity');
+    await onPage(page, 'Confirm your identity');
     await page.getByLabel('Name for the new key').fill(name);
     await page.getByRole('button', { name: 'Register', exact: true }).click();
   }
@@ -101,7 +91,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.goto(url(`/?rd=${encodeURIComponent(SECURE_APP)}`));
     await screenshot(page, '01-sign-in');
     await signInWithPassword(SECURE_APP);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     assert.equal(
       new URL(page.url()).searchParams.get('rd'),
       SECURE_APP,
@@ -117,7 +107,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     assert.ok(link.startsWith(`${portal.portal}/webauthn/register?token=`), link);
 
     await page.goto(link);
-    await onPage('Confirm your identity');
+    await onPage(page, 'Confirm your identity');
     await screenshot(page, '04-confirm-identity');
     await registerKey(link, 'Blue key');
     await page.getByRole('heading', { name: 'Security key registered' }).waitFor();
@@ -131,7 +121,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     assert.match((await next.getAttribute('class')) ?? '', /\bprimary\b/);
     assert.match((await page.locator('#register-lead').textContent()) ?? '', /touch it once more/);
     await page.getByRole('link', { name: 'Continue signing in' }).click();
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     assert.equal(new URL(page.url()).searchParams.get('rd'), SECURE_APP);
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(SECURE_APP);
@@ -140,7 +130,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   it('signs out, signs in again and passes the second factor with the key, landing on the target', async () => {
     await page.goto(url('/logout'));
     await signInWithPassword(SECURE_APP);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     await screenshot(page, '06-second-factor');
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(SECURE_APP);
@@ -148,17 +138,17 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
 
   it('registers a second key on a U2F authenticator (fixing a taken name without touching the key twice) and uses it', async () => {
     await page.goto(url('/settings'));
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
     await screenshot(page, '07-settings-one-key');
     const link = await askForRegistrationEmail();
     // Opened in a browser that is signed out: sign in first, then the link's page comes back by itself.
     await page.goto(url('/logout'));
     await page.goto(link);
-    await onPage('Sign in');
+    await onPage(page, 'Sign in');
     await page.getByLabel('Username').fill('john');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await onPage('Confirm your identity');
+    await onPage(page, 'Confirm your identity');
     assert.equal(page.url(), link);
 
     // Only the U2F key answers from now on: the first one stays plugged in but untouched.
@@ -174,7 +164,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
 
     await page.goto(url('/logout'));
     await signInWithPassword(SECURE_APP);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(SECURE_APP);
     assert.equal((await keys.credentials(u2fKey))[0]?.signCount, 2, 'the U2F key signed in');
@@ -231,7 +221,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
 
   it('a used registration link says so as the page opens, with "Email me a new link" as the primary action', async () => {
     await page.goto(firstLink);
-    await onPage('This link was already used');
+    await onPage(page, 'This link was already used');
     const newLink = page.getByRole('button', { name: 'Email me a new link' });
     assert.equal(await newLink.isEnabled(), true);
     assert.match((await newLink.getAttribute('class')) ?? '', /\bprimary\b/);
@@ -269,7 +259,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await signInWithPassword(APP);
     await page.waitForURL(APP);
     await page.goto(url('/settings'));
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
   }
 
   /** Asks for the emailed proof from the "fresh check" panel and confirms it; back on the settings page. */
@@ -278,12 +268,12 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     const link = await askForRegistrationEmail(/Email me a link/);
     assert.ok(link.startsWith(`${portal.portal}/identity/confirm?token=`), link);
     await page.goto(link);
-    await onPage('Confirm your identity');
+    await onPage(page, 'Confirm your identity');
     assert.equal(await page.getByLabel('Name for the new key').count(), 0, 'the link registers nothing');
     await screenshot(page, '17-confirm-only');
     await page.getByRole('button', { name: 'Confirm and go back' }).click();
     await page.waitForURL(url('/settings'));
-    await onPage('Security keys');
+    await onPage(page, 'Security keys');
   }
 
   it('renaming a key from a password-only session: the emailed link only confirms, then returns to the rename', async () => {

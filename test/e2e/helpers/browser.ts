@@ -2,7 +2,16 @@
 // authenticators standing in for security keys.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Route } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type CDPSession,
+  type Page,
+  type Route,
+} from 'playwright-core';
+import { startBrowserPortal, type BrowserPortal } from './portal-session.js';
 
 export const CHROMIUM_PATH = process.env.GATEHOUSE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join('test-output', 'screenshots');
@@ -106,6 +115,68 @@ export class VirtualKeys {
     const { credentials } = await this.cdp.send('WebAuthn.getCredentials', { authenticatorId });
     return credentials;
   }
+}
+
+/** A portal and a Chromium tab on it with one FIDO2 key plugged in: what the key-flow tests share. */
+export interface PortalInChromium {
+  portal: BrowserPortal;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  keys: VirtualKeys;
+  /** The FIDO2 key plugged in from the start. */
+  key: string;
+  /** Closes the browser, then the portal. */
+  close(): Promise<void>;
+}
+
+export interface PortalInChromiumOptions {
+  /** Gatehouse configuration, on top of what startBrowserPortal sets. */
+  config?: Record<string, unknown>;
+  /** What every host but the portal answers (see routeApps). */
+  app: AppRoute;
+  /** Collects the tab's script and console errors (see openTab). */
+  errors: string[];
+  /** Context options over the defaults: the proxy's self-signed certificate accepted, a 1024×800 window. */
+  context?: BrowserContextOptions;
+  /** Permissions granted to the portal's origin before the tab opens, e.g. the clipboard's. */
+  permissions?: string[];
+}
+
+/** Starts a portal and Chromium on it; whatever started is closed again if a later step fails. */
+export async function startPortalInChromium(options: PortalInChromiumOptions): Promise<PortalInChromium> {
+  const portal = await startBrowserPortal(options.config);
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await portal.close();
+  };
+  try {
+    browser = await launchChromium();
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1024, height: 800 },
+      ...options.context,
+    });
+    if (options.permissions) await context.grantPermissions(options.permissions, { origin: portal.portal });
+    await routeApps(context, options.app);
+    const page = await openTab(context, options.errors);
+    const keys = await VirtualKeys.attach(context, page);
+    const key = await keys.add('ctap2');
+    return { portal, browser, context, page, keys, key, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Waits for the page with this heading and for its module scripts: the heading shows up while the scripts still
+ * load, and a click before they run would do nothing.
+ */
+export async function onPage(page: Page, heading: string): Promise<void> {
+  await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+  await page.waitForLoadState('load');
 }
 
 /** Saves a full-page screenshot under test-output/screenshots/<name>.png. */
