@@ -4,11 +4,11 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import { PASSWORD } from '../helpers/gatehouse.js';
 import { authRequest } from '../helpers/flows.js';
 import { appPage, onPage, screenshot, startPortalInChromium } from './helpers/browser.js';
 import type { PortalInChromium, VirtualKeys } from './helpers/browser.js';
 import type { BrowserPortal } from './helpers/portal-session.js';
+import { emailLinkOn, submitPassword } from './helpers/portal-steps.js';
 
 /** one_factor in these rules; nothing is two_factor. */
 const APP = 'https://app.example.com/inbox';
@@ -56,9 +56,7 @@ describe('browser: a key and passkey sign-in when no rule needs two factors (Chr
   it('back at the portal after signing in, the page a signed-in user sees links to "Security keys", which opens the settings', async () => {
     await page.goto(url('/'));
     await onPage(page, 'Sign in');
-    await page.getByLabel('Username').fill('john');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await submitPassword(page);
     // Signed in with no target: off to default_redirection_url, as Authelia does; the portal shows the rest.
     await page.waitForURL('https://www.example.com/');
     await page.goto(url('/'));
@@ -70,10 +68,7 @@ describe('browser: a key and passkey sign-in when no rule needs two factors (Chr
   });
 
   it('registers a key through the emailed identity check, as on any Gatehouse', async () => {
-    const before = portal.messageCount();
-    await page.getByRole('button', { name: /Register a security key/ }).click();
-    await page.locator('[role="status"]:visible').first().getByText('We sent you an email').waitFor();
-    const link = await portal.identityLink(before);
+    const link = await emailLinkOn(page, portal)(/Register a security key/);
     assert.ok(link.startsWith(`${portal.portal}/webauthn/register?token=`), link);
     await page.goto(link);
     await onPage(page, 'Confirm your identity');

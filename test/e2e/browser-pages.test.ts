@@ -4,7 +4,7 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, screenshot, VirtualKeys } from './helpers/browser.js';
+import { launchChromium, openTab, screenshot, VirtualKeys } from './helpers/browser.js';
 import { ORIGIN, serveStaticPortal } from './helpers/static-portal.js';
 import { renderSignIn } from '../../views/pages.js';
 import { renderSecondFactor, renderSettings, type SecurityKeyView } from '../../views/security-keys.js';
@@ -110,12 +110,7 @@ describe('browser: portal pages at phone width, in both themes, with the keyboar
       },
       delay: (file) => (file.endsWith('.js') ? holdScripts : undefined),
     });
-    page = await context.newPage();
-    page.setDefaultTimeout(8_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) pageErrors.push(message.text());
-    });
+    page = await openTab(context, pageErrors);
   });
 
   afterAll(async () => {

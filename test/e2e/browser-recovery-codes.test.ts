@@ -5,19 +5,16 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
-import { PASSWORD } from '../helpers/gatehouse.js';
 import { readMessages } from '../helpers/mail.js';
 import { appPage, onPage, screenshot, startPortalInChromium } from './helpers/browser.js';
 import type { PortalInChromium, VirtualKeys } from './helpers/browser.js';
 import type { BrowserPortal } from './helpers/portal-session.js';
+import { emailLinkOn, signInWithPassword, type EmailLink } from './helpers/portal-steps.js';
 import { join } from 'node:path';
 
 /** two_factor in the test rules. */
 const SECURE_APP = 'https://secure.example.com/vault?tab=recovery';
-/** The identity route sends one email per user per 10 s (src/identity/mail-throttle.ts). */
-const EMAIL_INTERVAL_MS = 10_000;
 const CODE = /^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$/;
 
 describe('browser: recovery codes, from making them to signing in with one (Chromium, virtual authenticator)', () => {
@@ -26,7 +23,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
   let page: Page;
   let keys: VirtualKeys;
   let key: string;
-  let lastEmailAt = 0;
+  let emailLink: EmailLink;
   let codes: string[] = [];
   const pageErrors: string[] = [];
 
@@ -38,6 +35,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
       permissions: ['clipboard-read', 'clipboard-write'],
     });
     ({ portal, page, keys, key } = chromium);
+    emailLink = emailLinkOn(page, portal);
   });
 
   afterAll(async () => {
@@ -47,25 +45,8 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
   const url = (path: string) => `${portal.portal}${path}`;
   const status = () => page.locator('[role="status"]:visible').first();
 
-  async function signInWithPassword(target: string) {
-    await page.goto(url(`/?rd=${encodeURIComponent(target)}`));
-    await page.getByLabel('Username').fill('john');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  }
-
-  async function emailLink(button: RegExp): Promise<string> {
-    const wait = lastEmailAt + EMAIL_INTERVAL_MS + 200 - Date.now();
-    if (wait > 0) await sleep(wait);
-    const before = portal.messageCount();
-    await page.getByRole('button', { name: button }).click();
-    await status().getByText('We sent you an email').waitFor();
-    lastEmailAt = Date.now();
-    return portal.identityLink(before);
-  }
-
   it('enrols a key through the emailed link', async () => {
-    await signInWithPassword(SECURE_APP);
+    await signInWithPassword(page, portal, SECURE_APP);
     await onPage(page, 'Security key');
     const link = await emailLink(/Register a security key/);
     await page.goto(link);
@@ -75,7 +56,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
     await page.getByRole('heading', { name: 'Security key registered' }).waitFor();
     // Signed in again with both factors: the elevation of the enrolment is spent with that session.
     await page.goto(url('/logout'));
-    await signInWithPassword(SECURE_APP);
+    await signInWithPassword(page, portal, SECURE_APP);
     await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(SECURE_APP);
@@ -136,7 +117,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
   it('with the key lost, signs in with the password and a recovery code and lands on the target', async () => {
     await keys.remove(key);
     await page.goto(url('/logout'));
-    await signInWithPassword(SECURE_APP);
+    await signInWithPassword(page, portal, SECURE_APP);
     await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
     await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
@@ -150,7 +131,7 @@ describe('browser: recovery codes, from making them to signing in with one (Chro
 
   it('refuses the used code the second time; another one works, and the settings page counts eight left', async () => {
     await page.goto(url('/logout'));
-    await signInWithPassword(SECURE_APP);
+    await signInWithPassword(page, portal, SECURE_APP);
     await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
     await page.getByLabel('Recovery code').fill(codes[0]!);

@@ -4,9 +4,9 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { PASSWORD } from '../helpers/gatehouse.js';
-import { launchChromium, screenshot } from './helpers/browser.js';
+import { appPage, launchChromium, onPage, openTab, routeApps, screenshot } from './helpers/browser.js';
 import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
+import { signInWithPassword } from './helpers/portal-steps.js';
 
 const APP = 'https://app.example.com/inbox';
 
@@ -26,17 +26,8 @@ describe('browser: "Your sessions" lists two devices and signs the other out (Ch
         userAgent,
       });
       // The protected app need not exist: the browser arriving there is enough.
-      await context.route(
-        (url) => url.hostname !== 'auth.example.com',
-        (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title>' }),
-      );
-      const page = await context.newPage();
-      page.setDefaultTimeout(8_000);
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      page.on('console', (message) => {
-        if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) pageErrors.push(message.text());
-      });
-      devices.push({ context, page });
+      await routeApps(context, appPage('App'));
+      devices.push({ context, page: await openTab(context, pageErrors) });
     }
   });
 
@@ -48,17 +39,13 @@ describe('browser: "Your sessions" lists two devices and signs the other out (Ch
   const url = (path: string) => `${portal.portal}${path}`;
 
   async function signIn(page: Page) {
-    await page.goto(url(`/?rd=${encodeURIComponent(APP)}`));
-    await page.getByLabel('Username').fill('john');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await signInWithPassword(page, portal, APP);
     await page.waitForURL(APP);
   }
 
   async function openSessions(page: Page) {
     await page.goto(url('/settings/sessions'));
-    await page.getByRole('heading', { name: 'Your sessions', exact: true }).waitFor();
-    await page.waitForLoadState('load');
+    await onPage(page, 'Your sessions');
   }
 
   it('lists both sessions, "This device" first, with browser and system', async () => {

@@ -5,20 +5,21 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { DEFAULT_ACCESS_CONTROL, PASSWORD } from '../helpers/gatehouse.js';
-import { launchChromium, openTab, routeApps, screenshot, VirtualKeys } from './helpers/browser.js';
-import { startBrowserPortal, type BrowserPortal } from './helpers/portal-session.js';
+import type { Page, Route } from 'playwright-core';
+import { DEFAULT_ACCESS_CONTROL } from '../helpers/gatehouse.js';
+import { onPage, screenshot, startPortalInChromium, type PortalInChromium } from './helpers/browser.js';
+import type { BrowserPortal } from './helpers/portal-session.js';
+import { emailLinkOn, submitPassword, type EmailLink } from './helpers/portal-steps.js';
 
 const VAULT = 'https://vault.example.com/secrets?item=42';
 /** Short, so the test can outwait it; long enough for a touch of the key and the redirect that follows. */
 const MAX_AUTH_AGE_SECONDS = 3;
 
 describe('browser: step-up with max_auth_age (Chromium, virtual authenticator, forward-auth in front of the app)', () => {
+  let chromium: PortalInChromium;
   let portal: BrowserPortal;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
+  let emailLink: EmailLink;
   const pageErrors: string[] = [];
   /** What forward-auth answered for each visit to the app, in order. */
   const authzAnswers: number[] = [];
@@ -59,53 +60,43 @@ describe('browser: step-up with max_auth_age (Chromium, virtual authenticator, f
   }
 
   beforeAll(async () => {
-    portal = await startBrowserPortal({
-      access_control: {
-        ...DEFAULT_ACCESS_CONTROL,
-        rules: [
-          { domain: 'vault.example.com', policy: 'two_factor', max_auth_age: `${MAX_AUTH_AGE_SECONDS}s` },
-          ...DEFAULT_ACCESS_CONTROL.rules,
-        ],
+    chromium = await startPortalInChromium({
+      config: {
+        access_control: {
+          ...DEFAULT_ACCESS_CONTROL,
+          rules: [
+            { domain: 'vault.example.com', policy: 'two_factor', max_auth_age: `${MAX_AUTH_AGE_SECONDS}s` },
+            ...DEFAULT_ACCESS_CONTROL.rules,
+          ],
+        },
       },
+      app: protectedApp,
+      appHost: 'vault.example.com',
+      errors: pageErrors,
     });
-    browser = await launchChromium();
-    context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1024, height: 800 } });
-    await routeApps(context, protectedApp, 'vault.example.com');
-    page = await openTab(context, pageErrors);
-    const keys = await VirtualKeys.attach(context, page);
-    await keys.add('ctap2');
+    ({ portal, page } = chromium);
+    emailLink = emailLinkOn(page, portal);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await portal?.close();
+    await chromium?.close();
   });
-
-  async function onPage(heading: string) {
-    await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-    await page.waitForLoadState('load');
-  }
 
   it('signs in with the password and a newly registered key, and lands on the app', async () => {
     await page.goto(VAULT);
     // forward-auth sent the anonymous visitor to the portal, with the app as rd.
     await page.getByLabel('Username').waitFor();
     assert.equal(new URL(page.url()).searchParams.get('rd'), VAULT);
-    await page.getByLabel('Username').fill('john');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await onPage('Security key');
+    await submitPassword(page);
+    await onPage(page, 'Security key');
     // The key is enrolled through the emailed link, then used as the second factor.
-    const before = portal.messageCount();
-    await page.getByRole('button', { name: /Register a security key/ }).click();
-    await page.locator('[role="status"]:visible').first().getByText('We sent you an email').waitFor();
-    await page.goto(await portal.identityLink(before));
-    await onPage('Confirm your identity');
+    await page.goto(await emailLink(/Register a security key/));
+    await onPage(page, 'Confirm your identity');
     await page.getByLabel('Name for the new key').fill('Blue key');
     await page.getByRole('button', { name: 'Register', exact: true }).click();
     await page.getByRole('heading', { name: 'Security key registered' }).waitFor();
     await page.getByRole('link', { name: 'Continue signing in' }).click();
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(VAULT);
     assert.equal(await page.locator('#user').textContent(), 'john');
@@ -115,7 +106,7 @@ describe('browser: step-up with max_auth_age (Chromium, virtual authenticator, f
   it('once the key use is older than max_auth_age, the app sends the browser to the portal, which asks for the key only', async () => {
     await sleep((MAX_AUTH_AGE_SECONDS + 1) * 1000);
     await page.goto(VAULT);
-    await onPage('Security key');
+    await onPage(page, 'Security key');
     assert.equal(authzAnswers.at(-1), 302, 'forward-auth answered as for a missing second factor');
     assert.equal(new URL(page.url()).searchParams.get('rd'), VAULT, 'the portal keeps the target');
     await page.getByText('This page needs a recent security-key check').waitFor();

@@ -3,19 +3,16 @@
 // portal on auth.example.com. Each page is saved under test-output/screenshots/ to be looked at.
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright-core';
-import { PASSWORD } from '../helpers/gatehouse.js';
 import { appPage, onPage, screenshot, startPortalInChromium } from './helpers/browser.js';
 import type { PortalInChromium, VirtualKeys } from './helpers/browser.js';
 import type { BrowserPortal } from './helpers/portal-session.js';
+import { emailLinkOn, signInWithPassword, submitPassword, type EmailLink } from './helpers/portal-steps.js';
 
 /** two_factor in the test rules. */
 const SECURE_APP = 'https://secure.example.com/dashboard?tab=keys';
 /** one_factor in the test rules. */
 const APP = 'https://app.example.com/inbox';
-/** The identity route sends one email per user per 10 s (src/identity/mail-throttle.ts). */
-const EMAIL_INTERVAL_MS = 10_000;
 
 describe('browser: security keys from enrolment to passkey sign-in (Chromium, virtual authenticators)', () => {
   let chromium: PortalInChromium;
@@ -24,7 +21,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   let page: Page;
   let keys: VirtualKeys;
   let fido2Key: string;
-  let lastEmailAt = 0;
+  let emailLink: EmailLink;
   /** The first registration link, used once by the enrolment test. */
   let firstLink = '';
   const pageErrors: string[] = [];
@@ -36,6 +33,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
       errors: pageErrors,
     });
     ({ portal, context, page, keys, key: fido2Key } = chromium);
+    emailLink = emailLinkOn(page, portal);
   });
 
   afterAll(async () => {
@@ -44,24 +42,6 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
 
   const url = (path: string) => `${portal.portal}${path}`;
   const status = () => page.locator('[role="status"]:visible').first();
-
-  async function signInWithPassword(target: string) {
-    await page.goto(url(`/?rd=${encodeURIComponent(target)}`));
-    await page.getByLabel('Username').fill('john');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  }
-
-  async function askForRegistrationEmail(button: RegExp = /Register a security key/): Promise<string> {
-    // Respect the identity route's one-email-per-10-s limit rather than test it here.
-    const wait = lastEmailAt + EMAIL_INTERVAL_MS + 200 - Date.now();
-    if (wait > 0) await sleep(wait);
-    const before = portal.messageCount();
-    await page.getByRole('button', { name: button }).click();
-    await status().getByText('We sent you an email').waitFor();
-    lastEmailAt = Date.now();
-    return portal.identityLink(before);
-  }
 
   async function registerKey(link: string, name: string) {
     await page.goto(link);
@@ -90,7 +70,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   it('signs in with a password and is asked for a key the user does not have yet', async () => {
     await page.goto(url(`/?rd=${encodeURIComponent(SECURE_APP)}`));
     await screenshot(page, '01-sign-in');
-    await signInWithPassword(SECURE_APP);
+    await signInWithPassword(page, portal, SECURE_APP);
     await onPage(page, 'Security key');
     assert.equal(
       new URL(page.url()).searchParams.get('rd'),
@@ -101,7 +81,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   });
 
   it('emails a registration link; opening it and pressing Register enrols the key under its name', async () => {
-    const link = await askForRegistrationEmail();
+    const link = await emailLink(/Register a security key/);
     firstLink = link;
     await screenshot(page, '03-registration-email-sent');
     assert.ok(link.startsWith(`${portal.portal}/webauthn/register?token=`), link);
@@ -129,7 +109,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
 
   it('signs out, signs in again and passes the second factor with the key, landing on the target', async () => {
     await page.goto(url('/logout'));
-    await signInWithPassword(SECURE_APP);
+    await signInWithPassword(page, portal, SECURE_APP);
     await onPage(page, 'Security key');
     await screenshot(page, '06-second-factor');
     await page.getByRole('button', { name: 'Use your security key' }).click();
@@ -140,14 +120,12 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await page.goto(url('/settings'));
     await onPage(page, 'Security keys');
     await screenshot(page, '07-settings-one-key');
-    const link = await askForRegistrationEmail();
+    const link = await emailLink(/Register a security key/);
     // Opened in a browser that is signed out: sign in first, then the link's page comes back by itself.
     await page.goto(url('/logout'));
     await page.goto(link);
     await onPage(page, 'Sign in');
-    await page.getByLabel('Username').fill('john');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await submitPassword(page);
     await onPage(page, 'Confirm your identity');
     assert.equal(page.url(), link);
 
@@ -163,7 +141,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     assert.equal((await keys.credentials(u2fKey)).length, 1, 'one ceremony for both attempts');
 
     await page.goto(url('/logout'));
-    await signInWithPassword(SECURE_APP);
+    await signInWithPassword(page, portal, SECURE_APP);
     await onPage(page, 'Security key');
     await page.getByRole('button', { name: 'Use your security key' }).click();
     await page.waitForURL(SECURE_APP);
@@ -235,9 +213,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     other.on('pageerror', (error) => pageErrors.push(error.message));
     await other.goto(url('/logout'));
     await other.goto(url(`/?rd=${encodeURIComponent(APP)}`));
-    await other.getByLabel('Username').fill('harry');
-    await other.getByLabel('Password').fill(PASSWORD);
-    await other.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await submitPassword(other, 'harry');
     await other.waitForURL(APP);
     await other.goto(firstLink);
     await other.getByRole('heading', { name: 'This link is for another user' }).waitFor();
@@ -245,9 +221,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
     await other.getByRole('link', { name: 'Sign in as someone else' }).click();
     await other.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
     await other.waitForLoadState('load');
-    await other.getByLabel('Username').fill('john');
-    await other.getByLabel('Password').fill(PASSWORD);
-    await other.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await submitPassword(other);
     // John is back on his own (used) link.
     await other.getByRole('heading', { name: 'This link was already used' }).waitFor();
     await other.close();
@@ -256,7 +230,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   /** A session reached with the password only (the one-factor app): changing a key then needs a fresh proof. */
   async function passwordOnlySettings() {
     await page.goto(url('/logout'));
-    await signInWithPassword(APP);
+    await signInWithPassword(page, portal, APP);
     await page.waitForURL(APP);
     await page.goto(url('/settings'));
     await onPage(page, 'Security keys');
@@ -265,7 +239,7 @@ describe('browser: security keys from enrolment to passkey sign-in (Chromium, vi
   /** Asks for the emailed proof from the "fresh check" panel and confirms it; back on the settings page. */
   async function proveByEmail() {
     await page.locator('#elevation-needed').waitFor();
-    const link = await askForRegistrationEmail(/Email me a link/);
+    const link = await emailLink(/Email me a link/);
     assert.ok(link.startsWith(`${portal.portal}/identity/confirm?token=`), link);
     await page.goto(link);
     await onPage(page, 'Confirm your identity');

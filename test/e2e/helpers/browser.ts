@@ -133,8 +133,10 @@ export interface PortalInChromium {
 export interface PortalInChromiumOptions {
   /** Gatehouse configuration, on top of what startBrowserPortal sets. */
   config?: Record<string, unknown>;
-  /** What every host but the portal answers (see routeApps). */
+  /** What every host but the portal answers, or `appHost` alone (see routeApps). */
   app: AppRoute;
+  /** The one host `app` answers for, so that nothing else is intercepted. */
+  appHost?: string;
   /** Collects the tab's script and console errors (see openTab). */
   errors: string[];
   /** Context options over the defaults: the proxy's self-signed certificate accepted, a 1024×800 window. */
@@ -159,7 +161,7 @@ export async function startPortalInChromium(options: PortalInChromiumOptions): P
       ...options.context,
     });
     if (options.permissions) await context.grantPermissions(options.permissions, { origin: portal.portal });
-    await routeApps(context, options.app);
+    await routeApps(context, options.app, options.appHost);
     const page = await openTab(context, options.errors);
     const keys = await VirtualKeys.attach(context, page);
     const key = await keys.add('ctap2');
