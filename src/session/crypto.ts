@@ -2,6 +2,8 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const ID_BYTES = 32;
+/** The length of every ID we issue (base64url of ID_BYTES, no padding). */
+export const SESSION_ID_LENGTH = 43;
 /**
  * 32 bytes are 43 base64url characters without padding; the last one carries only 4 significant bits, so only
  * the canonical spellings are accepted (two cookie values can never name the same bytes).
@@ -15,7 +17,7 @@ export function newSessionId(): string {
 
 /** Only IDs of the exact shape we issue are ever looked up: anything else is hostile or stale. */
 export function isWellFormedSessionId(value: string): boolean {
-  return value.length === 43 && WELL_FORMED_ID.test(value);
+  return value.length === SESSION_ID_LENGTH && WELL_FORMED_ID.test(value);
 }
 
 /**

@@ -1,7 +1,14 @@
 // Sessions over a SessionStore: lookup from cookie values, server-side expiry, encryption at rest, fresh IDs on
 // every change of authentication level (SPEC §4, §8). Store failures surface as SessionStoreUnavailableError and
 // are never mistaken for "no session".
-import { hashedStoreKey, isWellFormedSessionId, newSessionId, SessionCipher, sessionStoreKey } from './crypto.js';
+import {
+  hashedStoreKey,
+  isWellFormedSessionId,
+  newSessionId,
+  SESSION_ID_LENGTH,
+  SessionCipher,
+  sessionStoreKey,
+} from './crypto.js';
 import { isWellFormedHandle, SessionHandles } from './crypto.js';
 import type { AuthLevel, Session, SessionData } from './model.js';
 import type { CookieSettings } from '../config/cookies.js';
@@ -92,10 +99,17 @@ export class SessionService {
    * and the caller asks `load`. The data is the cached object itself: read it, never change it (`touch` copies).
    */
   peek(cookieValues: readonly string[], cookie: CookieSettings): Readonly<Session> | undefined {
-    const id = firstCandidateId(cookieValues);
-    if (id === undefined) return undefined;
-    const fresh = this.#cache.fresh(id, false);
-    return fresh !== undefined && this.#isAlive(fresh.data, cookie) ? { id, data: fresh.data } : undefined;
+    // The usual cookie first: the cache holds only well-formed IDs, so a hit on the first value is the first
+    // well-formed one (the one `load` tries first) with no shape check; the length test keeps long garbage unhashed.
+    const first = cookieValues[0];
+    let id = first;
+    let fresh = first !== undefined && first.length === SESSION_ID_LENGTH ? this.#cache.fresh(first, false) : undefined;
+    if (fresh === undefined) {
+      id = firstCandidateId(cookieValues);
+      if (id === undefined || id === first) return undefined;
+      fresh = this.#cache.fresh(id, false);
+    }
+    return fresh !== undefined && this.#isAlive(fresh.data, cookie) ? { id: id!, data: fresh.data } : undefined;
   }
 
   /** The live session named by one of the cookie values, or undefined; one store round trip in the common case. */

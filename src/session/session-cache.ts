@@ -4,6 +4,7 @@
 // still read from the store, and when it is the very blob remembered, the decryption and parse are skipped.
 import type { SessionData } from './model.js';
 import type { SessionCacheMetrics } from '../observability/metrics.js';
+import { isWellFormedSessionId } from './crypto.js';
 
 export interface CachedSession {
   /** The store key (a SHA-256 of the ID), as named in Redis's invalidation messages. */
@@ -51,8 +52,13 @@ const approximateBytes = (blob: string): number => blob.length * 4 + ENTRY_OVERH
 export class SessionCache {
   readonly #limits: SessionCacheLimits;
   readonly #metrics: SessionCacheMetrics | undefined;
-  /** Insertion order is recency order: a hit moves the entry to the end, eviction takes from the front. */
+  /**
+   * Insertion order is recency order: a hit moves the entry to the end, eviction takes from the front. Only IDs of
+   * the issued shape are ever held (`store`), so a hit proves an ID well formed.
+   */
   readonly #byId = new Map<string, Entry>();
+  /** The ID at the end of `#byId` when known: a hit on it needs no move (one session asking again and again). */
+  #newest: string | undefined;
   readonly #idByKey = new Map<string, string>();
   #bytes = 0;
   /** Whether the feed currently guarantees that every change of a session key will be reported. */
@@ -92,8 +98,11 @@ export class SessionCache {
     const entry = this.#byId.get(id);
     if (entry !== undefined && this.#trusted && entry.freshIn === this.#epoch) {
       // Most recently used goes last.
-      this.#byId.delete(id);
-      this.#byId.set(id, entry);
+      if (this.#newest !== id) {
+        this.#byId.delete(id);
+        this.#byId.set(id, entry);
+        this.#newest = id;
+      }
       this.counters.hits++;
       this.#metrics?.sessionCacheHit();
       return entry;
@@ -123,6 +132,7 @@ export class SessionCache {
   store(id: string, ticket: FillTicket, value: CachedSession): void {
     const clean = this.clean(ticket);
     this.release(ticket);
+    if (!isWellFormedSessionId(id)) return; // never issued by us: nothing to remember
     this.#put(id, { ...value, bytes: approximateBytes(value.blob), freshIn: clean ? this.#epoch : -1 });
   }
 
@@ -167,6 +177,7 @@ export class SessionCache {
     this.#epoch++;
     this.#byId.clear();
     this.#idByKey.clear();
+    this.#newest = undefined;
     this.#bytes = 0;
     this.counters.resets++;
     this.#metrics?.sessionCacheReset();
@@ -188,6 +199,7 @@ export class SessionCache {
     if (old !== undefined) this.#remove(id, old);
     if (entry.bytes > this.#limits.maxBytes) return;
     this.#byId.set(id, entry);
+    this.#newest = id;
     this.#idByKey.set(entry.key, id);
     this.#bytes += entry.bytes;
     while (this.#byId.size > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes) {
@@ -198,6 +210,7 @@ export class SessionCache {
 
   #remove(id: string, entry: Entry): void {
     this.#byId.delete(id);
+    if (this.#newest === id) this.#newest = undefined;
     if (this.#idByKey.get(entry.key) === id) this.#idByKey.delete(entry.key);
     this.#bytes -= entry.bytes;
   }
