@@ -6,13 +6,13 @@
 // BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL,
 // BENCH_CPU_PROF=DIR (a V8 profile of the warm Gatehouse).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from './gatehouse.js';
 import { CONNECTIONS, DURATION_S, type Figures, LOAD_GENERATOR, measureInTurns, ROUNDS, WARMUP_S } from './load.js';
 import { type BenchNginx, nginxBinary, startNginx } from './nginx.js';
-import { type Child, freePort, startNode, waitUntil } from './processes.js';
+import type { Child } from './processes.js';
+import { startFloor } from './floors.js';
 import { openBenchStorage } from './postgres.js';
 import { openBenchRedis, type BenchRedis } from './redis.js';
 import { type Goal, ratioGoal, renderTable, type Row } from './report.js';
@@ -25,34 +25,6 @@ const LARGE = 1000;
 const WEIGHED_SESSIONS = 10;
 /** Fewer Redis commands than this per request counts as none (a background command now and then is not per request). */
 const NO_COMMANDS = 0.01;
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(true));
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-async function startBare(
-  mode: 'none' | 'get' | 'headers' | 'shared',
-  redis: BenchRedis,
-  postgresUrl?: string,
-): Promise<{ child: Child; port: number }> {
-  const port = await freePort();
-  const child = startNode([], 'dist/bench/bare-server.js', [], {
-    BARE_PORT: String(port),
-    BARE_MODE: mode,
-    BARE_REDIS_URL: `redis://${redis.host}:${redis.port}/${redis.db}`,
-    BARE_KEY: `gh_bench_${process.pid}_bare`,
-    ...(postgresUrl ? { BARE_POSTGRES_URL: postgresUrl } : {}),
-  });
-  await waitUntil(`bare server (${mode})`, child, () => answers(port));
-  return { child, port };
-}
 
 function directTo(gatehouse: BenchGatehouse) {
   return {
@@ -116,14 +88,14 @@ async function main(): Promise<void> {
   const footer: string[] = [];
   try {
     // Every server the direct runs compare, started first: they then take turns (measureInTurns).
-    const bare = await startBare('none', redis);
+    const bare = await startFloor('none', redis);
     stops.push(() => bare.child.stop());
-    const bareGet = await startBare('get', redis);
+    const bareGet = await startFloor('get', redis);
     stops.push(() => bareGet.child.stop());
-    const bareSame = await startBare('headers', redis);
+    const bareSame = await startFloor('headers', redis);
     stops.push(() => bareSame.child.stop());
     // The same, in a process that first used ioredis, pg, Express and pino as a replica does (shared-isolate.ts).
-    const bareShared = await startBare('shared', redis, storage.url);
+    const bareShared = await startFloor('shared', redis, storage.url);
     stops.push(() => bareShared.child.stop());
     // Gatehouse with every request reading Redis (the cache off; or no cache in this build).
     const cold = await startGatehouse(dir, redis, {
@@ -243,14 +215,14 @@ async function main(): Promise<void> {
       ),
       // Not issue 10's goals: the floor a process that also holds a replica's clients can reach (shared-isolate.ts).
       ratioGoal(
-        'authz CPU/req vs bare, same request, shared isolate',
+        'authz CPU/req vs bare, same, shared isolate',
         ratio(warmFigures, figures.get('bareShared'), (f) => f.cpuUsPerRequest),
         1.3,
         true,
         'x',
       ),
       ratioGoal(
-        'authz req/s vs bare, same request, shared isolate',
+        'authz req/s vs bare, same, shared isolate',
         ratio(warmFigures, figures.get('bareShared'), (f) => f.rps),
         0.85,
         false,

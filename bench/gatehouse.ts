@@ -53,6 +53,8 @@ export interface GatehouseOptions {
   nodeArgs?: readonly string[];
   /** The cookie domain's `identity_token` on: every pass carries a signed JWT (issue 11, item 5). */
   identityToken?: boolean;
+  /** A command node runs under (valgrind: instructions.ts); start-up is then given minutes, not seconds. */
+  wrapper?: readonly string[];
 }
 
 export interface BenchGatehouse {
@@ -181,9 +183,10 @@ export async function startGatehouse(
   const configPath = await writeConfig(dir, port, redis, keyPrefix, options);
   // Started as every shipped start does (src/node-flags.ts), plus whatever the run adds (a profile).
   const nodeArgs = [...SHIPPED_NODE_FLAGS, ...(options.nodeArgs ?? [])];
-  const child = startNode(nodeArgs, 'dist/src/cli.js', ['serve', '--config', configPath]);
+  const child = startNode(nodeArgs, 'dist/src/cli.js', ['serve', '--config', configPath], {}, options.wrapper);
   try {
-    await waitUntil('gatehouse', child, async () => (await get(port, '/api/health')) === 200);
+    const timeoutMs = options.wrapper ? 180_000 : 30_000;
+    await waitUntil('gatehouse', child, async () => (await get(port, '/api/health')) === 200, timeoutMs);
     const cookie = await signIn(port);
     const url = new URL(BENCH_URL);
     const authzHeaders = {

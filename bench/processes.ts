@@ -47,14 +47,21 @@ export function startChild(command: string, args: readonly string[], env: Record
   };
 }
 
-/** Node with `nodeArgs` (e.g. --cpu-prof) running `script` with `args`. */
+/**
+ * Node with `nodeArgs` (e.g. --cpu-prof) running `script` with `args`; under `wrapper` (a command and its arguments,
+ * e.g. valgrind) when given, which then has node's process ID.
+ */
 export function startNode(
   nodeArgs: readonly string[],
   script: string,
   args: readonly string[],
   env: Record<string, string> = {},
+  wrapper: readonly string[] = [],
 ): Child {
-  return startChild(process.execPath, [...nodeArgs, script, ...args], env);
+  const node = [process.execPath, ...nodeArgs, script, ...args];
+  return wrapper.length === 0
+    ? startChild(node[0]!, node.slice(1), env)
+    : startChild(wrapper[0]!, [...wrapper.slice(1), ...node], env);
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {
@@ -77,9 +84,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `ready` until it resolves true, the child exits, or 30 s pass. */
-export async function waitUntil(what: string, child: Child, ready: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
+/** Polls `ready` until it resolves true, the child exits, or `timeoutMs` (30 s) pass. */
+export async function waitUntil(
+  what: string,
+  child: Child,
+  ready: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.process.exitCode !== null || child.process.signalCode !== null)
       throw new Error(`${what} exited early:\n${child.output()}`);
@@ -88,7 +100,8 @@ export async function waitUntil(what: string, child: Child, ready: () => Promise
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`${what} did not come up within 30 s:\n${child.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not come up within ${timeoutMs / 1000} s:\n${child.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

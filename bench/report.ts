@@ -25,7 +25,7 @@ const COLUMNS = [
   ['RSS MB', 6],
 ] as const;
 
-const NAME_WIDTH = 44;
+const NAME_WIDTH = 47;
 
 function fixed(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '-';
