@@ -12,7 +12,7 @@ import { type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from '.
 import { CONNECTIONS, DURATION_S, type Figures, LOAD_GENERATOR, measureInTurns, ROUNDS, WARMUP_S } from './load.js';
 import { type BenchNginx, nginxBinary, startNginx } from './nginx.js';
 import type { Child } from './processes.js';
-import { startFloor } from './floors.js';
+import { type Floor, startFloor } from './floors.js';
 import { openBenchStorage } from './postgres.js';
 import { openBenchRedis, type BenchRedis } from './redis.js';
 import { type Goal, ratioGoal, renderTable, type Row } from './report.js';
@@ -297,7 +297,7 @@ async function main(): Promise<void> {
   }
 }
 
-function bareOf(bare: { child: Child; port: number }) {
+function bareOf(bare: Floor) {
   return {
     url: `http://127.0.0.1:${bare.port}/`,
     headers: {},

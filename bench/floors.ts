@@ -1,7 +1,7 @@
 // Starting the bench's bare node:http floors (bare-server.ts) as child processes, for `npm run bench` (authz.ts) and
 // `npm run bench:instructions` (instructions.ts).
 import { request } from 'node:http';
-import { type Child, freePort, startNode, waitUntil } from './processes.js';
+import { type Child, freePort, startNode, startTimeoutMs, waitUntil } from './processes.js';
 import type { BenchRedis } from './redis.js';
 
 /** BARE_MODE: see bare-server.ts. */
@@ -39,6 +39,6 @@ export async function startFloor(
     ...(postgresUrl ? { BARE_POSTGRES_URL: postgresUrl } : {}),
   };
   const child = startNode([], 'dist/bench/bare-server.js', [], env, wrapper);
-  await waitUntil(`bare server (${mode})`, child, () => answers(port), wrapper.length ? 180_000 : 30_000);
+  await waitUntil(`bare server (${mode})`, child, () => answers(port), startTimeoutMs(wrapper));
   return { child, port };
 }

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { SHIPPED_NODE_FLAGS } from '../src/node-flags.js';
 import { packageRoot } from '../src/paths.js';
 import { hashPassword } from '../src/users/hashing.js';
-import { type Child, freePort, startNode, waitUntil } from './processes.js';
+import { type Child, freePort, startNode, startTimeoutMs, waitUntil } from './processes.js';
 import type { BenchStorage } from './postgres.js';
 import type { BenchRedis } from './redis.js';
 import { BENCH_DOMAIN, BENCH_URL, benchRules, PORTAL_URL } from './rule-sets.js';
@@ -185,8 +185,8 @@ export async function startGatehouse(
   const nodeArgs = [...SHIPPED_NODE_FLAGS, ...(options.nodeArgs ?? [])];
   const child = startNode(nodeArgs, 'dist/src/cli.js', ['serve', '--config', configPath], {}, options.wrapper);
   try {
-    const timeoutMs = options.wrapper ? 180_000 : 30_000;
-    await waitUntil('gatehouse', child, async () => (await get(port, '/api/health')) === 200, timeoutMs);
+    const ready = async () => (await get(port, '/api/health')) === 200;
+    await waitUntil('gatehouse', child, ready, startTimeoutMs(options.wrapper));
     const cookie = await signIn(port);
     const url = new URL(BENCH_URL);
     const authzHeaders = {

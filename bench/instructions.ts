@@ -1,9 +1,10 @@
 // `npm run bench:instructions`: what one warm authz request costs in instructions, counted by valgrind's callgrind on
-// the server's main thread, against the bare floors (bare-server.ts) sent the same request. Unlike the seconds of
-// `npm run bench`, a count does not move with the VM's neighbours or the load generator: two commits can be compared
-// one after the other, and a change of a few percent is seen. Each server runs under callgrind with instrumentation
-// off; after INSTR_WARMUP requests (the JIT settles) it is switched on for INSTR_REQUESTS requests, dumped, and the
-// main thread's total divided by the requests. Needs valgrind (`apt-get install valgrind`); kernel time is not counted.
+// the server's main thread, against the bare floors (bare-server.ts) sent the same request. The seconds of `npm run
+// bench` move by 10-30% with the VM's neighbours and the load generator; a count moves by about 5% between runs (what
+// a run meets: scavenges, the session touch, compilations), so two commits are compared over a run or two each. Each
+// server runs under callgrind with instrumentation off; after INSTR_WARMUP requests (the JIT settles) it is switched
+// on for INSTR_REQUESTS requests in slices, dumped after each, and the main thread's totals divided by the requests.
+// Needs valgrind (`apt-get install valgrind`); kernel time is not counted.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';

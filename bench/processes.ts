@@ -84,6 +84,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** How long a child started under `wrapper` (startNode) is given to come up: valgrind runs node about 50x slower. */
+export function startTimeoutMs(wrapper: readonly string[] = []): number {
+  return wrapper.length === 0 ? 30_000 : 180_000;
+}
+
 /** Polls `ready` until it resolves true, the child exits, or `timeoutMs` (30 s) pass. */
 export async function waitUntil(
   what: string,

@@ -6,6 +6,7 @@ import { parseNetwork, type Network } from './networks.js';
 import { resolveAuthzEndpoints } from './authz-endpoints.js';
 import { filterProblems, GROUPS_FILTER_VALUES, USERS_FILTER_VALUES } from './ldap-filter.js';
 import { LDAP_IMPLEMENTATIONS, resolveLdapSettings } from './ldap-presets.js';
+import { SENTINEL_PORT } from './sentinel-host.js';
 
 function toSeconds(value: string | number, ctx: z.RefinementCtx): number {
   const parsed = parseDuration(value);
@@ -598,7 +599,13 @@ export const configSchema = z.strictObject({
                 .array(
                   z.strictObject({
                     host: z.string().min(1).meta({ description: 'Sentinel host' }),
-                    port: z.number().int().min(1).max(65535).default(26379).meta({ description: 'Sentinel port' }),
+                    port: z
+                      .number()
+                      .int()
+                      .min(1)
+                      .max(65535)
+                      .default(SENTINEL_PORT)
+                      .meta({ description: 'Sentinel port' }),
                   }),
                 )
                 .default([])

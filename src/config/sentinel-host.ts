@@ -26,7 +26,7 @@ export function applySentinelHost(tree: ConfigTree): ConfigProblem[] {
     return [
       {
         path: 'session.redis.high_availability.nodes',
-        message: 'name at least one Sentinel here, or the one Sentinel in session.redis.host (and port, default 26379)',
+        message: `name at least one Sentinel here, or the one Sentinel in session.redis.host (and port, default ${SENTINEL_PORT})`,
       },
     ];
   }
