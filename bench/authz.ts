@@ -97,6 +97,10 @@ async function main(): Promise<void> {
     // The same, in a process that first used ioredis, pg, Express and pino as a replica does (shared-isolate.ts).
     const bareShared = await startFloor('shared', redis, storage.url);
     stops.push(() => bareShared.child.stop());
+    // That process again, the `headers` server in a worker thread's isolate: the floor an authz path kept apart from
+    // the replica's clients could reach (docs/design/authz-isolate.md).
+    const bareWorker = await startFloor('worker', redis, storage.url);
+    stops.push(() => bareWorker.child.stop());
     // Gatehouse with every request reading Redis (the cache off; or no cache in this build).
     const cold = await startGatehouse(dir, redis, {
       storage,
@@ -126,19 +130,22 @@ async function main(): Promise<void> {
       directTo(cold),
       { ...bareOf(bareSame), headers: cold.authzHeaders },
       { ...bareOf(bareShared), headers: cold.authzHeaders },
+      { ...bareOf(bareWorker), headers: cold.authzHeaders },
       ...(warm ? [directTo(warm)] : []),
       directTo(large),
       ...(tokened ? [directTo(tokened)] : []),
     ];
-    const [bareFigures, bareGetFigures, coldFigures, bareSameFigures, bareSharedFigures, ...rest] =
+    const [bareFigures, bareGetFigures, coldFigures, bareSameFigures, bareSharedFigures, bareWorkerFigures, ...rest] =
       await measureInTurns(direct, redis);
     record('bare', 'bare node:http, no I/O', bareFigures!);
     record('bareGet', 'bare node:http + one Redis GET', bareGetFigures!);
     record('bareSame', 'bare node:http, authz request + pass headers', bareSameFigures!);
     record('bareShared', 'bare node:http, same, after ioredis/pg/express', bareSharedFigures!);
+    record('bareWorker', 'bare node:http, same, its own worker isolate', bareWorkerFigures!);
     await bareGet.child.stop();
     await bareSame.child.stop();
     await bareShared.child.stop();
+    await bareWorker.child.stop();
     const coldName = cacheConfigurable ? 'gatehouse authz, cache off (max_entries 0)' : 'gatehouse authz (no cache)';
     record('cold', coldName, coldFigures!);
     if (warm) record('warm', 'gatehouse authz, warm cache (default)', rest.shift()!);

@@ -5,7 +5,7 @@ import { type Child, freePort, startNode, startTimeoutMs, waitUntil } from './pr
 import type { BenchRedis } from './redis.js';
 
 /** BARE_MODE: see bare-server.ts. */
-export type FloorMode = 'none' | 'get' | 'headers' | 'shared';
+export type FloorMode = 'none' | 'get' | 'headers' | 'shared' | 'worker';
 
 export interface Floor {
   child: Child;

@@ -1,6 +1,7 @@
 // Issue 10 §4: the bench's floors (bench/bare-server.ts) answer what the bench says they answer. The `shared` floor
 // first drives ioredis, pg, Express and pino in its own process (bench/shared-isolate.ts) against the real Redis and
-// PostgreSQL, then answers Gatehouse's authz request with a pass's header list, as the `headers` floor does.
+// PostgreSQL, then answers Gatehouse's authz request with a pass's header list, as the `headers` floor does; the
+// `worker` floor does the same with that server in a worker thread.
 import { afterAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { type Child, freePort, startNode, waitUntil } from '../../../bench/processes.js';
@@ -37,12 +38,12 @@ describe('the bench floors', () => {
     assert.equal(answer.headers['remote-user'], undefined);
   });
 
-  it('shared: after using Redis, PostgreSQL, Express and pino, answers the authz request as the headers floor does', async () => {
+  it('shared and worker: after using Redis, PostgreSQL, Express and pino, answer the authz request as the headers floor does', async () => {
     const redis = await redisTestTarget();
     const postgres = await postgresTestTarget();
     try {
       const env = { BARE_REDIS_URL: redis.url, BARE_POSTGRES_URL: postgres.url };
-      for (const url of [await floor('headers'), await floor('shared', env)]) {
+      for (const url of [await floor('headers'), await floor('shared', env), await floor('worker', env)]) {
         const pass = await httpRequest(url, { headers: AUTHZ_REQUEST });
         assert.equal(pass.status, 200);
         assert.equal(pass.headers['remote-user'], 'bench');
