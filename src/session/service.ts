@@ -14,6 +14,7 @@ import type { AuthLevel, Session, SessionData } from './model.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionStore } from './store.js';
 import { type CachedSession, type FillTicket, SessionCache } from './session-cache.js';
+import { absoluteEndMs, isRememberMe, isSessionAlive, remainingLifeMs } from './lifetime.js';
 
 export interface SessionServiceOptions {
   /** `session.secret`: the encryption key is derived from it. */
@@ -414,7 +415,7 @@ export class SessionService {
   }
 
   #isAlive(data: SessionData, cookie: CookieSettings): boolean {
-    return data.cookieDomain === cookie.domain && remainingLifeMs(data, cookie, this.#now()) > 0;
+    return isSessionAlive(data, cookie, this.#now());
   }
 
   /**
@@ -490,28 +491,6 @@ function copyData(data: SessionData): SessionData {
   const copy: SessionData = { ...data, emails: [...data.emails], groups: [...data.groups] };
   if (data.pending !== undefined) copy.pending = structuredClone(data.pending);
   return copy;
-}
-
-/** Remember-me counts only while the cookie domain still allows it (0 or less disables it, SPEC §3). */
-function isRememberMe(data: SessionData, cookie: CookieSettings): boolean {
-  return data.rememberMe && cookie.rememberMe > 0;
-}
-
-/**
- * Milliseconds until the session ends: absolute expiration from creation (the remember-me duration under
- * remember-me), and, without remember-me, inactivity since the last refresh (an inactivity of 0 or less disables
- * that limit).
- */
-function absoluteEndMs(data: SessionData, cookie: CookieSettings): number {
-  return data.createdAt + (isRememberMe(data, cookie) ? cookie.rememberMe : cookie.expiration) * 1000;
-}
-
-function remainingLifeMs(data: SessionData, cookie: CookieSettings, now: number): number {
-  const rememberMe = isRememberMe(data, cookie);
-  const absoluteEnd = data.createdAt + (rememberMe ? cookie.rememberMe : cookie.expiration) * 1000;
-  if (rememberMe || cookie.inactivity <= 0) return absoluteEnd - now;
-  const idleEnd = data.lastActivity + cookie.inactivity * 1000;
-  return Math.min(absoluteEnd, idleEnd) - now;
 }
 
 const isStringArray = (value: unknown): value is string[] =>

@@ -36,6 +36,17 @@ export interface SessionCacheCounters {
   invalidations: number;
 }
 
+/**
+ * How the set of entries that may answer alone changed, in the order the cache applied it: `fresh`, an entry that
+ * now may (with its data); `stale`, one that no longer may (invalidated, forgotten, evicted or replaced); `none`, none
+ * any more (the feed's trust lost or regained, or a reset). Replaying them in order rebuilds exactly that set
+ * (session-mirror.ts; docs/design/authz-isolate.md).
+ */
+export type FreshChange =
+  | { kind: 'fresh'; id: string; data: SessionData }
+  | { kind: 'stale'; id: string }
+  | { kind: 'none' };
+
 interface Entry extends CachedSession {
   bytes: number;
   /** The trust epoch in which this entry was read from the store with no invalidation racing it; -1: memo only. */
@@ -71,6 +82,8 @@ export class SessionCache {
   readonly #inflight = new Map<string, number>();
   readonly #invalidatedAt = new Map<string, number>();
   readonly counters: SessionCacheCounters = { hits: 0, misses: 0, resets: 0, invalidations: 0 };
+  /** Told of every change of the fresh set (`watch`); off the hit path. */
+  #watcher: ((change: FreshChange) => void) | undefined;
 
   constructor(limits: SessionCacheLimits, metrics?: SessionCacheMetrics) {
     this.#limits = { maxEntries: Math.max(1, limits.maxEntries), maxBytes: Math.max(0, limits.maxBytes) };
@@ -79,6 +92,18 @@ export class SessionCache {
 
   get size(): number {
     return this.#byId.size;
+  }
+
+  /**
+   * Tells `watcher` of every later change of the fresh set, in order (one watcher). It is first told `none`, then
+   * each entry that is fresh now, so that replaying from that point rebuilds the set.
+   */
+  watch(watcher: (change: FreshChange) => void): void {
+    this.#watcher = watcher;
+    watcher({ kind: 'none' });
+    if (!this.#trusted) return;
+    for (const [id, entry] of this.#byId)
+      if (entry.freshIn === this.#epoch) watcher({ kind: 'fresh', id, data: entry.data });
   }
 
   get bytes(): number {
@@ -168,7 +193,10 @@ export class SessionCache {
       // Kept as a memo only: if the store still holds this very blob (the change was this replica's own write, or
       // a touch that ended up identical), decoding is skipped; it never answers alone again.
       const id = this.#idByKey.get(key);
-      if (id !== undefined) this.#byId.get(id)!.freshIn = -1;
+      if (id === undefined) continue;
+      const entry = this.#byId.get(id)!;
+      if (entry.freshIn === this.#epoch) this.#watcher?.({ kind: 'stale', id });
+      entry.freshIn = -1;
     }
   }
 
@@ -181,6 +209,7 @@ export class SessionCache {
     this.#bytes = 0;
     this.counters.resets++;
     this.#metrics?.sessionCacheReset();
+    this.#watcher?.({ kind: 'none' });
   }
 
   /**
@@ -190,8 +219,11 @@ export class SessionCache {
   setTrusted(trusted: boolean): void {
     if (trusted === this.#trusted) return;
     this.#trusted = trusted;
-    if (trusted) this.#epoch++;
-    else this.reset();
+    if (trusted) {
+      // Nothing read before is fresh in the new epoch (nothing was while untrusted either): said for a watcher's sake.
+      this.#epoch++;
+      this.#watcher?.({ kind: 'none' });
+    } else this.reset();
   }
 
   #put(id: string, entry: Entry): void {
@@ -202,6 +234,7 @@ export class SessionCache {
     this.#newest = id;
     this.#idByKey.set(entry.key, id);
     this.#bytes += entry.bytes;
+    if (entry.freshIn === this.#epoch && this.#trusted) this.#watcher?.({ kind: 'fresh', id, data: entry.data });
     while (this.#byId.size > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes) {
       const [oldestId, oldest] = this.#byId.entries().next().value!;
       this.#remove(oldestId, oldest);
@@ -209,6 +242,7 @@ export class SessionCache {
   }
 
   #remove(id: string, entry: Entry): void {
+    if (entry.freshIn === this.#epoch && this.#trusted) this.#watcher?.({ kind: 'stale', id });
     this.#byId.delete(id);
     if (this.#newest === id) this.#newest = undefined;
     if (this.#idByKey.get(entry.key) === id) this.#idByKey.delete(entry.key);

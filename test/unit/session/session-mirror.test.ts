@@ -1,0 +1,172 @@
+// The session cache's mirror (docs/design/authz-isolate.md, step 1): replaying the cache's changes in order rebuilds
+// exactly the set of sessions the cache may answer for alone, through a real MessagePort too; a silent owner is
+// never trusted; a mirrored session's own deadlines are checked as the owner checks them.
+import { describe, it } from '@jest/globals';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { MessageChannel } from 'node:worker_threads';
+import type { CookieSettings } from '../../../src/config/cookies.js';
+import type { SessionData } from '../../../src/session/model.js';
+import { type FreshChange, SessionCache } from '../../../src/session/session-cache.js';
+import { type MirrorMessage, SessionMirror } from '../../../src/session/session-mirror.js';
+import { testCookie } from '../../helpers/session-cookie.js';
+
+const sid = (name: string): string => createHash('sha256').update(name).digest('base64url');
+const NOW = 1_700_000_000_000;
+/** example.com: an hour long, five minutes' inactivity. */
+const COOKIE: CookieSettings = testCookie();
+
+function data(username: string, overrides: Partial<SessionData> = {}): SessionData {
+  return {
+    username,
+    displayName: username,
+    emails: [],
+    groups: [],
+    level: 2,
+    cookieDomain: 'example.com',
+    createdAt: NOW - 1000,
+    lastActivity: NOW - 1000,
+    rememberMe: false,
+    ...overrides,
+  };
+}
+
+/** A clock the test moves. */
+function clock(start = 0) {
+  let now = start;
+  return { read: () => now, advance: (ms: number) => (now += ms) };
+}
+
+/** A deterministic pseudo-random sequence (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('replayed in order, the changes rebuild the fresh set exactly', () => {
+  it('over random sequences of reads, racing invalidations, evictions, forgets, resets and trust changes', () => {
+    const ids = Array.from({ length: 12 }, (_, i) => sid(`s${i}`));
+    const keyOf = (id: string) => `key-${id.slice(0, 8)}`;
+    // The comparison must not pass vacuously: count the checks where the cache held fresh sessions.
+    let checkedWithFresh = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const next = random(seed);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+      // Small bounds, so that evictions by count and by bytes happen.
+      const cache = new SessionCache({ maxEntries: 6, maxBytes: 6 * 1200 });
+      const time = clock();
+      let mirror: SessionMirror | undefined;
+      const start = Math.floor(next() * 50);
+      for (let step = 0; step < 300; step++) {
+        // The mirror starts watching part-way through: the snapshot `watch` sends must be enough.
+        if (step === start) {
+          const watcher = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
+          cache.watch((change) => watcher.apply(change));
+          mirror = watcher;
+        }
+        const id = pick(ids);
+        const roll = next();
+        if (roll < 0.4) {
+          const ticket = cache.begin(keyOf(id));
+          // Now and then a change of the key is reported while the read is in flight: kept as a memo only.
+          if (next() < 0.2) cache.invalidate([keyOf(id)]);
+          const blob = 'b'.repeat(next() < 0.1 ? 2000 : 100);
+          cache.store(id, ticket, { key: keyOf(id), blob, data: data(id.slice(0, 6)) });
+        } else if (roll < 0.6) cache.invalidate([keyOf(id)]);
+        else if (roll < 0.7) cache.forget(id);
+        else if (roll < 0.8) cache.fresh(id, false);
+        else if (roll < 0.85) cache.reset();
+        else if (roll < 0.9) cache.setTrusted(false);
+        else cache.setTrusted(true);
+
+        if (mirror === undefined) continue;
+        if (mirror.size > 0) checkedWithFresh++;
+        for (const each of ids) {
+          // A hit moves the entry in the LRU order: an ordinary use, whose later evictions the watcher reports.
+          const inCache = cache.fresh(each, false) !== undefined;
+          assert.equal(
+            mirror.fresh(each, COOKIE, NOW) !== undefined,
+            inCache,
+            `seed ${seed}, step ${step}: ${each.slice(0, 6)} fresh in the cache ${inCache}, in the mirror ${!inCache}`,
+          );
+        }
+      }
+    }
+    assert.ok(checkedWithFresh > 2000, `only ${checkedWithFresh} checks with fresh sessions`);
+  });
+
+  it('through a real MessagePort (structured clones, in order)', async () => {
+    const cache = new SessionCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    const time = clock();
+    const mirror = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
+    const { port1, port2 } = new MessageChannel();
+    let received = 0;
+    port2.on('message', (message: MirrorMessage) => {
+      mirror.apply(message);
+      received++;
+    });
+    let sent = 0;
+    cache.watch((change: FreshChange) => {
+      port1.postMessage(change);
+      sent++;
+    });
+    const [a, b] = [sid('a'), sid('b')];
+    cache.setTrusted(true);
+    cache.store(a, cache.begin('ka'), { key: 'ka', blob: 'x', data: data('alice') });
+    cache.store(b, cache.begin('kb'), { key: 'kb', blob: 'y', data: data('bob') });
+    cache.invalidate(['ka']);
+    try {
+      while (received < sent) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(mirror.fresh(a, COOKIE, NOW), undefined, 'invalidated after it was filled');
+      assert.equal(mirror.fresh(b, COOKIE, NOW)?.username, 'bob');
+      cache.setTrusted(false);
+      while (received < sent) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(mirror.fresh(b, COOKIE, NOW), undefined, 'the feed lost: nothing');
+      assert.equal(mirror.size, 0);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+});
+
+describe('a silent owner is not trusted', () => {
+  it('answers only within maxSilenceMs of the last message; a beat resumes it with nothing lost', () => {
+    const time = clock(0);
+    const mirror = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
+    const id = sid('alice');
+    assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'never heard from');
+    mirror.apply({ kind: 'fresh', id, data: data('alice') });
+    assert.equal(mirror.fresh(id, COOKIE, NOW)?.username, 'alice');
+    time.advance(1000);
+    assert.ok(mirror.listening);
+    time.advance(1);
+    assert.equal(mirror.listening, false);
+    assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'silent for longer than maxSilenceMs');
+    mirror.apply({ kind: 'beat' });
+    assert.equal(mirror.fresh(id, COOKIE, NOW)?.username, 'alice');
+  });
+});
+
+describe("a mirrored session's own deadlines, as the owner checks them", () => {
+  const id = sid('alice');
+
+  it('past its inactivity, past its absolute end, or for another cookie domain: not answered', () => {
+    const cases: [string, SessionData, boolean][] = [
+      ['alive', data('alice'), true],
+      ['idle past inactivity', data('alice', { lastActivity: NOW - 301_000 }), false],
+      ['past expiration', data('alice', { createdAt: NOW - 3_601_000, lastActivity: NOW }), false],
+      ['another cookie domain', data('alice', { cookieDomain: 'other.example' }), false],
+    ];
+    for (const [name, session, answered] of cases) {
+      const mirror = new SessionMirror({ maxSilenceMs: 1000 }, () => 0);
+      mirror.apply({ kind: 'fresh', id, data: session });
+      assert.equal(mirror.fresh(id, COOKIE, NOW) !== undefined, answered, name);
+    }
+  });
+});
