@@ -23,6 +23,7 @@ import { PasswordCheckBusyError, type PasswordChecker } from '../users/password-
 import { UserDirectoryUnavailableError } from '../observability/backend-errors.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/request-id.js';
+import { peerAddressOf } from './peer.js';
 import { backendOf, type Outages } from '../observability/outages.js';
 import type { Authentication, IdentityTokens } from './identity-token.js';
 
@@ -190,7 +191,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     if ('error' in cookie) return answerBadRequest(endpoint, req, res, cookie.error);
     const portal = portalFor(row, req, cookie);
     if (portal !== null && 'error' in portal) return answerBadRequest(endpoint, req, res, portal.error);
-    const ip = clientAddress(req.headers, req.socket.remoteAddress, deps.trustedProxies);
+    const ip = clientAddress(req.headers, peerAddressOf(req), deps.trustedProxies);
     if (ip === undefined && debug()) {
       deps.logger.debug(
         { requestId: requestIdOf(req), flavour },

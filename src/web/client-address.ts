@@ -2,6 +2,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { clientAddress, UNKNOWN_ADDRESS } from '../authz/target.js';
 import type { TrustedProxies } from '../authz/ip.js';
+import { peerAddressOf } from '../authz/peer.js';
 
 const addresses = new WeakMap<Request, string>();
 
@@ -12,7 +13,7 @@ const addresses = new WeakMap<Request, string>();
  */
 export function clientAddressOf(trusted: TrustedProxies) {
   return function findClientAddress(req: Request, _res: Response, next: NextFunction): void {
-    addresses.set(req, clientAddress(req.headers, req.socket.remoteAddress, trusted) ?? UNKNOWN_ADDRESS);
+    addresses.set(req, clientAddress(req.headers, peerAddressOf(req), trusted) ?? UNKNOWN_ADDRESS);
     next();
   };
 }

@@ -17,7 +17,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/web'],
   ['src/identity', 'src/webauthn', 'views'],
   ['src/portal'],
-  ['src/http', 'src/cli'],
+  ['src/http', 'src/cli', 'src/front'],
   ['src/main.ts', 'src/cli.ts'],
 ];
 

@@ -1,0 +1,67 @@
+// The front worker's way to the main thread (docs/design/authz-isolate.md, step 2): a request the front does not
+// answer itself is sent on, as it came, to the main thread's server on a private Unix socket, with the client's
+// socket address in FORWARDED_PEER_HEADER (any copy the client sent is dropped); the answer comes back as it went,
+// several Set-Cookie headers included. Bodies stream both ways. When the main thread cannot be reached, the client
+// gets a short 502, never a pass and never a stack trace.
+import { Agent, type IncomingMessage, type OutgoingHttpHeaders, request, type ServerResponse } from 'node:http';
+import { FORWARDED_PEER_HEADER } from '../authz/peer.js';
+
+/** Headers about one connection (RFC 9110 §7.6.1), not the request: each hop sets its own. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+const UNREACHABLE = 'Gatehouse cannot answer this request right now.\n';
+
+export interface Forwarder {
+  forward(req: IncomingMessage, res: ServerResponse): void;
+  /** Closes the kept connections to the main thread. */
+  close(): void;
+}
+
+/** Forwards to the HTTP server listening on `socketPath`; `onError` hears of each failed forward (for the log). */
+export function createForwarder(socketPath: string, onError: (error: Error) => void = () => {}): Forwarder {
+  const agent = new Agent({ keepAlive: true });
+  return {
+    forward(req, res) {
+      const headers: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        // The connection's own headers stay here; the client's word for its address is never passed on.
+        if (value === undefined || HOP_BY_HOP.has(name) || name === FORWARDED_PEER_HEADER) continue;
+        headers[name] = value;
+      }
+      headers[FORWARDED_PEER_HEADER] = req.socket.remoteAddress ?? '';
+      const upstream = request({ socketPath, agent, method: req.method, path: req.url, headers }, (answer) => {
+        const raw: string[] = [];
+        for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+          const name = answer.rawHeaders[i]!;
+          if (!HOP_BY_HOP.has(name.toLowerCase())) raw.push(name, answer.rawHeaders[i + 1]!);
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, raw);
+        answer.pipe(res);
+        answer.on('error', () => res.destroy());
+      });
+      upstream.on('error', (error) => {
+        onError(error);
+        if (!res.headersSent) {
+          res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': UNREACHABLE.length });
+          res.end(UNREACHABLE);
+        } else res.destroy();
+      });
+      // A client that goes away takes its forwarded request with it.
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      req.pipe(upstream);
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
