@@ -9,6 +9,7 @@ import type { CookieSettings } from '../../../src/config/cookies.js';
 import type { SessionData } from '../../../src/session/model.js';
 import { type FreshChange, SessionCache } from '../../../src/session/session-cache.js';
 import { type MirrorMessage, SessionMirror } from '../../../src/session/session-mirror.js';
+import { feedMirror } from '../../../src/session/mirror-feed.js';
 import { testCookie } from '../../helpers/session-cookie.js';
 
 const sid = (name: string): string => createHash('sha256').update(name).digest('base64url');
@@ -168,5 +169,27 @@ describe("a mirrored session's own deadlines, as the owner checks them", () => {
       mirror.apply({ kind: 'fresh', id, data: session });
       assert.equal(mirror.fresh(id, COOKIE, NOW) !== undefined, answered, name);
     }
+  });
+});
+
+describe("the owner's feed (mirror-feed.ts)", () => {
+  it('posts the changes in order and beats while running; after stop, nothing', async () => {
+    const cache = new SessionCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    cache.setTrusted(true);
+    const posted: MirrorMessage[] = [];
+    const stop = feedMirror(cache, (message) => posted.push(message), { beatMs: 5 });
+    const id = sid('alice');
+    cache.store(id, cache.begin('ka'), { key: 'ka', blob: 'x', data: data('alice') });
+    cache.invalidate(['ka']);
+    assert.deepEqual(
+      posted.map((message) => message.kind),
+      ['none', 'fresh', 'stale'],
+    );
+    while (!posted.some((message) => message.kind === 'beat')) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop();
+    const count = posted.length;
+    cache.store(id, cache.begin('ka'), { key: 'ka', blob: 'y', data: data('alice') });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(posted.length, count, 'nothing after stop');
   });
 });
