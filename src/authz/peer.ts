@@ -11,8 +11,9 @@ export const FORWARDED_PEER_HEADER = 'x-gatehouse-peer';
 const forwardedPeers = new WeakMap<IncomingMessage, string>();
 
 /**
- * On the private listener only: takes the front's word for the peer of `req` and removes the header. false when the
- * header is missing or not one IP address (the caller refuses the request: it did not come from the front).
+ * On the private listener only: takes the front's word for the peer of `req` and removes the header from
+ * `req.headers` (what every reader uses; `req.rawHeaders` keeps it, and nothing reads those). false when the header
+ * is missing or not one IP address (the caller refuses the request: it did not come from the front).
  */
 export function acceptForwarded(req: IncomingMessage): boolean {
   const given = req.headers[FORWARDED_PEER_HEADER];

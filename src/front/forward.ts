@@ -6,7 +6,11 @@
 import { Agent, type IncomingMessage, type OutgoingHttpHeaders, request, type ServerResponse } from 'node:http';
 import { FORWARDED_PEER_HEADER } from '../authz/peer.js';
 
-/** Headers about one connection (RFC 9110 §7.6.1), not the request: each hop sets its own. */
+/**
+ * Headers about one connection (RFC 9110 §7.6.1), not the request: each hop sets its own. Headers a client names in
+ * `Connection` are passed on all the same, on purpose: honouring that list would let a client strip headers such as
+ * X-Forwarded-For or Cookie from what the main thread sees.
+ */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -18,6 +22,12 @@ const HOP_BY_HOP = new Set([
 ]);
 
 const UNREACHABLE = 'Gatehouse cannot answer this request right now.\n';
+const MALFORMED = 'Bad Request\n';
+
+function answerText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
 
 export interface Forwarder {
   forward(req: IncomingMessage, res: ServerResponse): void;
@@ -37,26 +47,42 @@ export function createForwarder(socketPath: string, onError: (error: Error) => v
         headers[name] = value;
       }
       headers[FORWARDED_PEER_HEADER] = req.socket.remoteAddress ?? '';
-      const upstream = request({ socketPath, agent, method: req.method, path: req.url, headers }, (answer) => {
-        const raw: string[] = [];
-        for (let i = 0; i < answer.rawHeaders.length; i += 2) {
-          const name = answer.rawHeaders[i]!;
-          if (!HOP_BY_HOP.has(name.toLowerCase())) raw.push(name, answer.rawHeaders[i + 1]!);
-        }
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, raw);
-        answer.pipe(res);
-        answer.on('error', () => res.destroy());
-      });
+      // node:http has already decoded a chunked body (it accepts chunked only as the last coding). Sent on, the body
+      // must be framed again: node's client chunks by default only for methods that usually carry a body, and an
+      // unframed body on a kept-alive connection would be read by the main thread as a request of its own, with a
+      // peer header of the client's choosing.
+      if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+      let clientGone = false;
+      let upstream: ReturnType<typeof request>;
+      try {
+        upstream = request({ socketPath, agent, method: req.method, path: req.url, headers }, (answer) => {
+          const raw: string[] = [];
+          for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+            const name = answer.rawHeaders[i]!;
+            if (!HOP_BY_HOP.has(name.toLowerCase())) raw.push(name, answer.rawHeaders[i + 1]!);
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, raw);
+          answer.pipe(res);
+          answer.on('error', () => res.destroy());
+        });
+      } catch {
+        // A request line node's client refuses to send (a path it finds unescaped): not the main thread's fault.
+        req.resume();
+        answerText(res, 400, MALFORMED);
+        return;
+      }
       upstream.on('error', (error) => {
+        // The client's going away ended it (below): nothing to report, nobody to answer.
+        if (clientGone) return;
         onError(error);
-        if (!res.headersSent) {
-          res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': UNREACHABLE.length });
-          res.end(UNREACHABLE);
-        } else res.destroy();
+        if (!res.headersSent) answerText(res, 502, UNREACHABLE);
+        else res.destroy();
       });
       // A client that goes away takes its forwarded request with it.
       res.on('close', () => {
-        if (!res.writableFinished) upstream.destroy();
+        if (res.writableFinished) return;
+        clientGone = true;
+        upstream.destroy();
       });
       req.pipe(upstream);
     },

@@ -95,15 +95,18 @@ export class SessionCache {
   }
 
   /**
-   * Tells `watcher` of every later change of the fresh set, in order (one watcher). It is first told `none`, then
-   * each entry that is fresh now, so that replaying from that point rebuilds the set.
+   * Tells `watcher` of every later change of the fresh set, in order, each after the cache has made it. It is first
+   * told `none`, then each entry that is fresh now, so that replaying from that point rebuilds the set. One watcher
+   * at a time; the returned function stops it.
    */
-  watch(watcher: (change: FreshChange) => void): void {
+  watch(watcher: (change: FreshChange) => void): () => void {
+    if (this.#watcher !== undefined) throw new Error('the session cache already has a watcher');
     this.#watcher = watcher;
     watcher({ kind: 'none' });
-    if (!this.#trusted) return;
-    for (const [id, entry] of this.#byId)
-      if (entry.freshIn === this.#epoch) watcher({ kind: 'fresh', id, data: entry.data });
+    for (const [id, entry] of this.#byId) if (this.#isFresh(entry)) watcher({ kind: 'fresh', id, data: entry.data });
+    return () => {
+      if (this.#watcher === watcher) this.#watcher = undefined;
+    };
   }
 
   get bytes(): number {
@@ -121,7 +124,7 @@ export class SessionCache {
    */
   fresh(id: string, countMiss = true): CachedSession | undefined {
     const entry = this.#byId.get(id);
-    if (entry !== undefined && this.#trusted && entry.freshIn === this.#epoch) {
+    if (entry !== undefined && this.#isFresh(entry)) {
       // Most recently used goes last.
       if (this.#newest !== id) {
         this.#byId.delete(id);
@@ -195,8 +198,9 @@ export class SessionCache {
       const id = this.#idByKey.get(key);
       if (id === undefined) continue;
       const entry = this.#byId.get(id)!;
-      if (entry.freshIn === this.#epoch) this.#watcher?.({ kind: 'stale', id });
+      const wasFresh = this.#isFresh(entry);
       entry.freshIn = -1;
+      if (wasFresh) this.#watcher?.({ kind: 'stale', id });
     }
   }
 
@@ -234,7 +238,7 @@ export class SessionCache {
     this.#newest = id;
     this.#idByKey.set(entry.key, id);
     this.#bytes += entry.bytes;
-    if (entry.freshIn === this.#epoch && this.#trusted) this.#watcher?.({ kind: 'fresh', id, data: entry.data });
+    if (this.#isFresh(entry)) this.#watcher?.({ kind: 'fresh', id, data: entry.data });
     while (this.#byId.size > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes) {
       const [oldestId, oldest] = this.#byId.entries().next().value!;
       this.#remove(oldestId, oldest);
@@ -242,10 +246,16 @@ export class SessionCache {
   }
 
   #remove(id: string, entry: Entry): void {
-    if (entry.freshIn === this.#epoch && this.#trusted) this.#watcher?.({ kind: 'stale', id });
+    const wasFresh = this.#isFresh(entry);
     this.#byId.delete(id);
     if (this.#newest === id) this.#newest = undefined;
     if (this.#idByKey.get(entry.key) === id) this.#idByKey.delete(entry.key);
     this.#bytes -= entry.bytes;
+    if (wasFresh) this.#watcher?.({ kind: 'stale', id });
+  }
+
+  /** May answer alone: read in the current trust epoch, with the feed trusted (the one rule `fresh` applies). */
+  #isFresh(entry: Entry): boolean {
+    return this.#trusted && entry.freshIn === this.#epoch;
   }
 }

@@ -1,7 +1,8 @@
 // A copy, in another thread, of the sessions the session cache may answer for alone (docs/design/authz-isolate.md,
-// step 1). The owner's cache is watched (`SessionCache.watch`) and every change is sent, in order, with heartbeats in
-// between; the mirror replays them. It answers only while it has heard from the owner lately: a silent owner may
-// be blocked and not applying Redis's invalidations, and silence is never taken for "nothing changed".
+// step 1). The owner's cache is watched (`SessionCache.watch`) and every change is sent, in order, with beats in
+// between (mirror-feed.ts); the mirror replays them. It answers only while the owner's beats arrive: a silent owner
+// may be blocked and not reading Redis's invalidations, and silence is never taken for "nothing changed". Only a
+// beat counts: a change can be posted by an owner just back from a block, before it has read those invalidations.
 import type { CookieSettings } from '../config/cookies.js';
 import { isSessionAlive } from './lifetime.js';
 import type { SessionData } from './model.js';
@@ -19,8 +20,8 @@ export class SessionMirror {
   readonly #options: MirrorOptions;
   readonly #clock: () => number;
   readonly #byId = new Map<string, Readonly<SessionData>>();
-  /** When the owner was last heard from (monotonic ms); never heard: nothing is answered. */
-  #heardAt = Number.NEGATIVE_INFINITY;
+  /** When the owner's last beat arrived (monotonic ms); none yet: nothing is answered. */
+  #beatAt = Number.NEGATIVE_INFINITY;
 
   /** `clock`: monotonic milliseconds (performance.now), for silence; session deadlines use the wall clock. */
   constructor(options: MirrorOptions, clock: () => number) {
@@ -34,7 +35,6 @@ export class SessionMirror {
 
   /** One message from the owner, in the order sent. Entries are kept while the owner is silent: none is lost. */
   apply(message: MirrorMessage): void {
-    this.#heardAt = this.#clock();
     switch (message.kind) {
       case 'fresh':
         this.#byId.set(message.id, message.data);
@@ -46,17 +46,18 @@ export class SessionMirror {
         this.#byId.clear();
         break;
       case 'beat':
+        this.#beatAt = this.#clock();
         break;
     }
   }
 
-  /** Whether the owner has been heard from within `maxSilenceMs`. */
+  /** Whether the owner's last beat arrived within `maxSilenceMs`. */
   get listening(): boolean {
-    return this.#clock() - this.#heardAt <= this.#options.maxSilenceMs;
+    return this.#clock() - this.#beatAt <= this.#options.maxSilenceMs;
   }
 
   /**
-   * The session `id` names when the mirror may answer for it: the owner heard from lately, the entry fresh there,
+   * The session `id` names when the mirror may answer for it: the owner's beats arriving, the entry fresh there,
    * and the session alive for `cookie` at `now` (wall-clock ms), checked as the owner's `peek` checks it.
    * undefined: ask the owner.
    */

@@ -63,23 +63,30 @@ describe('replayed in order, the changes rebuild the fresh set exactly', () => {
       const time = clock();
       let mirror: SessionMirror | undefined;
       const start = Math.floor(next() * 50);
+      // Reads begun in one step and given back in a later one, across invalidations, resets and trust changes.
+      const open: { id: string; ticket: ReturnType<SessionCache['begin']> }[] = [];
       for (let step = 0; step < 300; step++) {
         // The mirror starts watching part-way through: the snapshot `watch` sends must be enough.
         if (step === start) {
           const watcher = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
           cache.watch((change) => watcher.apply(change));
+          watcher.apply({ kind: 'beat' });
           mirror = watcher;
         }
         const id = pick(ids);
         const roll = next();
-        if (roll < 0.4) {
-          const ticket = cache.begin(keyOf(id));
-          // Now and then a change of the key is reported while the read is in flight: kept as a memo only.
-          if (next() < 0.2) cache.invalidate([keyOf(id)]);
+        if (roll < 0.2) open.push({ id, ticket: cache.begin(keyOf(id)) });
+        else if (roll < 0.4 && open.length > 0) {
+          const { id: read, ticket } = open.splice(Math.floor(next() * open.length), 1)[0]!;
           const blob = 'b'.repeat(next() < 0.1 ? 2000 : 100);
-          cache.store(id, ticket, { key: keyOf(id), blob, data: data(id.slice(0, 6)) });
-        } else if (roll < 0.6) cache.invalidate([keyOf(id)]);
-        else if (roll < 0.7) cache.forget(id);
+          cache.store(read, ticket, { key: keyOf(read), blob, data: data(read.slice(0, 6)) });
+        } else if (roll < 0.5) {
+          // A read and its answer in one step, now and then raced by a change of its key.
+          const ticket = cache.begin(keyOf(id));
+          if (next() < 0.2) cache.invalidate([keyOf(id)]);
+          cache.store(id, ticket, { key: keyOf(id), blob: 'b'.repeat(100), data: data(id.slice(0, 6)) });
+        } else if (roll < 0.65) cache.invalidate([keyOf(id)]);
+        else if (roll < 0.72) cache.forget(id);
         else if (roll < 0.8) cache.fresh(id, false);
         else if (roll < 0.85) cache.reset();
         else if (roll < 0.9) cache.setTrusted(false);
@@ -107,6 +114,7 @@ describe('replayed in order, the changes rebuild the fresh set exactly', () => {
     const mirror = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
     const { port1, port2 } = new MessageChannel();
     let received = 0;
+    mirror.apply({ kind: 'beat' });
     port2.on('message', (message: MirrorMessage) => {
       mirror.apply(message);
       received++;
@@ -137,18 +145,22 @@ describe('replayed in order, the changes rebuild the fresh set exactly', () => {
 });
 
 describe('a silent owner is not trusted', () => {
-  it('answers only within maxSilenceMs of the last message; a beat resumes it with nothing lost', () => {
+  it("answers only within maxSilenceMs of the owner's last beat; a beat resumes it with nothing lost", () => {
     const time = clock(0);
     const mirror = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
     const id = sid('alice');
-    assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'never heard from');
     mirror.apply({ kind: 'fresh', id, data: data('alice') });
+    assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'no beat yet');
+    mirror.apply({ kind: 'beat' });
     assert.equal(mirror.fresh(id, COOKIE, NOW)?.username, 'alice');
     time.advance(1000);
     assert.ok(mirror.listening);
     time.advance(1);
     assert.equal(mirror.listening, false);
     assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'silent for longer than maxSilenceMs');
+    // A change is not a beat: an owner back from a block may post one before it has read Redis's invalidations.
+    mirror.apply({ kind: 'fresh', id: sid('bob'), data: data('bob') });
+    assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'a change after silence does not resume it');
     mirror.apply({ kind: 'beat' });
     assert.equal(mirror.fresh(id, COOKIE, NOW)?.username, 'alice');
   });
@@ -166,6 +178,7 @@ describe("a mirrored session's own deadlines, as the owner checks them", () => {
     ];
     for (const [name, session, answered] of cases) {
       const mirror = new SessionMirror({ maxSilenceMs: 1000 }, () => 0);
+      mirror.apply({ kind: 'beat' });
       mirror.apply({ kind: 'fresh', id, data: session });
       assert.equal(mirror.fresh(id, COOKIE, NOW) !== undefined, answered, name);
     }
@@ -191,5 +204,38 @@ describe("the owner's feed (mirror-feed.ts)", () => {
     cache.store(id, cache.begin('ka'), { key: 'ka', blob: 'y', data: data('alice') });
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(posted.length, count, 'nothing after stop');
+  });
+});
+
+describe('one watcher, and a feed that cannot post goes silent', () => {
+  it('a second watcher is refused; the first, stopped, makes room', () => {
+    const cache = new SessionCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    const unwatch = cache.watch(() => {});
+    assert.throws(() => cache.watch(() => {}), /already has a watcher/);
+    unwatch();
+    cache.watch(() => {})();
+  });
+
+  it('when post throws, the cache still changes, the error goes to onError, and nothing more is posted', async () => {
+    const cache = new SessionCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    cache.setTrusted(true);
+    const id = sid('alice');
+    cache.store(id, cache.begin('ka'), { key: 'ka', blob: 'x', data: data('alice') });
+    const errors: unknown[] = [];
+    let posts = 0;
+    feedMirror(
+      cache,
+      (message) => {
+        posts++;
+        if (message.kind === 'stale') throw new Error('cannot post');
+      },
+      { beatMs: 5, onError: (error) => errors.push(error) },
+    );
+    cache.invalidate(['ka']);
+    assert.equal(cache.fresh(id, false), undefined, 'the revocation held in the cache itself');
+    assert.equal(errors.length, 1);
+    const after = posts;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(posts, after, 'no beat after the failure: the mirror hears silence');
   });
 });
