@@ -57,23 +57,27 @@ function readAndPass(req: IncomingMessage, res: ServerResponse): void {
 /** The `worker` floor's main thread listens on nothing: its worker, this same file, answers on BARE_PORT. */
 const worker = mode === 'worker' ? new Worker(new URL(import.meta.url)) : undefined;
 
-const server = createServer(
-  mode === 'headers' || mode === 'shared'
-    ? readAndPass
-    : redis
-      ? (_req, res) => {
-          redis.get(key).then(
-            (value) => answer(res, value ? 200 : 404),
-            () => answer(res, 503),
-          );
-        }
-      : (_req, res) => answer(res, 200),
-);
-server.keepAliveTimeout = 65_000;
-if (!worker) server.listen(port, '127.0.0.1');
+const server = worker
+  ? undefined
+  : createServer(
+      mode === 'headers' || mode === 'shared'
+        ? readAndPass
+        : redis
+          ? (_req, res) => {
+              redis.get(key).then(
+                (value) => answer(res, value ? 200 : 404),
+                () => answer(res, 503),
+              );
+            }
+          : (_req, res) => answer(res, 200),
+    );
+if (server) {
+  server.keepAliveTimeout = 65_000;
+  server.listen(port, '127.0.0.1');
+}
 process.on('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
+  server?.close();
+  server?.closeAllConnections();
   void worker?.terminate();
   if (redis) void redis.del(key).finally(() => redis.disconnect());
   void release?.();

@@ -9,34 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acceptForwarded, FORWARDED_PEER_HEADER, peerAddressOf } from '../../../src/authz/peer.js';
 import { createForwarder, type Forwarder } from '../../../src/front/forward.js';
+import { httpRequest } from '../../helpers/process.js';
 
-interface Answer {
-  status: number;
-  headers: IncomingMessage['headers'];
-  rawHeaders: string[];
-  body: string;
-}
-
-function send(
+/** A request to the front on loopback `port`, answered in full (test/helpers/process.ts `httpRequest`). */
+const send = (
   port: number,
   options: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+) => httpRequest(`http://127.0.0.1:${port}${options.path ?? '/'}`, options);
 
 /** The body of a raw chunked HTTP/1.1 answer. */
 function dechunk(raw: string): string {
