@@ -27,7 +27,7 @@ import { sessionKeyPrefix } from './session/crypto.js';
 import { MemorySessionStore } from './session/memory-store.js';
 import { SessionService } from './session/service.js';
 import { safeText } from './text/safe-text.js';
-import type { UserProvider } from './users/provider.js';
+import type { UserDetails, UserProvider } from './users/provider.js';
 import { FileUserProvider, type UsersChange } from './users/file-provider.js';
 import { LdapUserProvider } from './users/ldap-provider.js';
 import { PasswordChecker } from './users/password-check.js';
@@ -44,6 +44,7 @@ import type { Notifier } from './notify/notifier.js';
 import { IdentityVerifier } from './identity/tokens.js';
 import { IdentityTokenKeys } from './authz/identity-token-keys.js';
 import { IdentityTokens, identityTokenSettings, identityTokensWanted } from './authz/identity-token.js';
+import { type FrontOwner, startFrontOwner } from './front/owner.js';
 
 export interface Adapters {
   storage: Storage;
@@ -58,10 +59,18 @@ export interface GatehouseOptions {
   adapters?: Partial<Adapters>;
   /** Failure floors in ms: SPEC asks about 2 s for Basic credentials; tests shorten them. */
   timing?: { firstFactorFailureFloorMs?: number; basicFailureFloorMs?: number };
+  /**
+   * The authz front worker stopped unasked: the replica no longer answers on its port. Default: logged as fatal and
+   * the process exits with status 1 (systemd or Docker starts it again); tests observe it instead.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 export interface Gatehouse {
+  /** The main thread's server: on `server.address`, or behind the authz front worker on its private socket. */
   server: Server;
+  /** The authz front worker's owner, when `server.authz_thread` is on and there is a session cache to mirror. */
+  front?: FrontOwner;
   metricsServer?: Server;
   logger: Logger;
   adapters: Adapters;
@@ -244,7 +253,43 @@ async function build(
       passkeyLogin: config.webauthn.enable_passkey_login && !config.webauthn.disable,
     },
   });
-  const server = createGatehouseServer(authz, portal, config.server.endpoints.authz);
+  // With the front worker, this server is reached only through it, on a private socket (front/owner.ts).
+  const fronted = config.server.authz_thread && sessionCache !== undefined;
+  const server = createGatehouseServer(authz, portal, config.server.endpoints.authz, {
+    forwardedOnly: fronted
+      ? { onRefused: () => logger.warn('a request reached the private listener without the front worker: refused') }
+      : undefined,
+  });
+  if (fronted) server.keepAliveTimeout = 0; // the front's kept connections are never closed under it while idle
+  const front =
+    fronted && sessionCache
+      ? startFrontOwner({
+          settings: {
+            endpoints: config.server.endpoints.authz,
+            accessControl: config.access_control,
+            definitions: config.definitions,
+            trustedProxies: config.server.trusted_proxies,
+            identityTokens: identityTokensWanted(tokenSettings)
+              ? { header: tokenSettings.header, domains: [...tokenSettings.domains], rules: [...tokenSettings.rules] }
+              : undefined,
+            metrics: metrics !== undefined,
+          },
+          cookies,
+          server,
+          cache: sessionCache.cache,
+          sessions,
+          users: usersForFront(users),
+          metrics,
+          logger,
+          onFatal:
+            options.onFatal ??
+            ((error) => {
+              logger.fatal({ err: error }, 'gatehouse cannot answer on its port: stopping');
+              process.exit(1);
+            }),
+        })
+      : undefined;
+  if (front) opened.push(() => front.close());
   const metricsServer = metrics ? createMetricsServer(metrics) : undefined;
 
   return {
@@ -253,6 +298,7 @@ async function build(
     logger,
     adapters,
     services: { sessions },
+    front,
     async listen(port = config.server.address.port, host = config.server.address.host) {
       if (metricsServer)
         await listenOn(
@@ -261,11 +307,17 @@ async function build(
           config.telemetry.metrics.address.host,
           'telemetry.metrics',
         );
-      const address = await listenOn(server, port, host, 'server');
+      const address = front
+        ? await front.listen(port, host).catch((error: NodeJS.ErrnoException) => {
+            throw listenError(error, port, host, 'server');
+          })
+        : await listenOn(server, port, host, 'server');
       logger.info({ address: `${address.address}:${address.port}` }, 'gatehouse listening');
       return address;
     },
     async close() {
+      // The front first: it stops taking requests and lets those it forwarded finish on the main server.
+      await front?.close();
       await Promise.all([stopServer(server), metricsServer ? stopServer(metricsServer) : undefined]);
       outages.close();
       await pruner.stop();
@@ -280,6 +332,15 @@ async function build(
       logger.info('gatehouse stopped');
     },
   };
+}
+
+/** What the front worker may hold of the users: the users file's, whole; none of a directory's (it forwards those). */
+function usersForFront(users: UserProvider): {
+  now(): UserDetails[] | null;
+  onChange?(listener: () => void): () => void;
+} {
+  if (!(users instanceof FileUserProvider)) return { now: () => null };
+  return { now: () => users.all(), onChange: (listener) => users.onChange(listener) };
 }
 
 /** The users file, or the LDAP directory when configured (a directory that cannot be reached stops the start). */
@@ -377,21 +438,24 @@ function createMetricsServer(metrics: Metrics): Server {
   });
 }
 
+/** A sentence naming what could not listen where and why (the start-up's last words). */
+function listenError(error: NodeJS.ErrnoException, port: number, host: string | undefined, what: string): Error {
+  const where = `${host ?? '0.0.0.0'}:${port}`;
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'the address is already in use (another process listens there)'
+      : error.code === 'EACCES'
+        ? 'permission denied (ports below 1024 need privileges)'
+        : error.code === 'EADDRNOTAVAIL'
+          ? 'no network interface has this address'
+          : error.message;
+  return new Error(`${what} cannot listen on ${where}: ${why}`, { cause: error });
+}
+
 /** Listens, or rejects with a sentence naming what could not listen where and why (the start-up's last words). */
 function listenOn(server: Server, port: number, host: string | undefined, what = 'server'): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      const where = `${host ?? '0.0.0.0'}:${port}`;
-      const why =
-        error.code === 'EADDRINUSE'
-          ? 'the address is already in use (another process listens there)'
-          : error.code === 'EACCES'
-            ? 'permission denied (ports below 1024 need privileges)'
-            : error.code === 'EADDRNOTAVAIL'
-              ? 'no network interface has this address'
-              : error.message;
-      reject(new Error(`${what} cannot listen on ${where}: ${why}`, { cause: error }));
-    };
+    const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host, what));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

@@ -16,6 +16,7 @@ import { policyLevel, secondFactorTooOld, type CompiledAccessControl } from './r
 import { cookieForTarget, hostIsWithin } from '../config/cookies.js';
 import { readCookieValues } from '../session/cookie.js';
 import type { SessionService } from '../session/service.js';
+import type { Offload } from './offload.js';
 import type { Session } from '../session/model.js';
 import type { CookieSettings } from '../config/cookies.js';
 import { currentUser, type UserDetails, type UserProvider } from '../users/provider.js';
@@ -27,23 +28,48 @@ import { peerAddressOf } from './peer.js';
 import { backendOf, type Outages } from '../observability/outages.js';
 import type { Authentication, IdentityTokens } from './identity-token.js';
 
-export interface AuthzDependencies {
+/** What answering at once needs of the sessions: the cache's word, and the activity touch. */
+export type AtOnceSessions = Pick<SessionService, 'peek' | 'touchDue' | 'touch'>;
+
+interface CommonDependencies {
   cookies: readonly CookieSettings[];
-  sessions: SessionService;
-  users: UserProvider;
+  users: Pick<UserProvider, 'get' | 'lookup' | 'alwaysLookup'>;
   access: CompiledAccessControl;
-  passwords: PasswordChecker;
   logger: Logger;
   metrics?: AuthzMetrics;
   /** Told of each 503 owed to Redis or storage: it logs the outage once and counts (absent: logged per request). */
   outages?: Pick<Outages, 'answered503'>;
   /** `server.trusted_proxies`: whose X-Forwarded-For is believed (target.ts `clientAddress`). */
   trustedProxies?: TrustedProxies;
+  /**
+   * Signed identity tokens for the passes that want one (identity_token); absent: none configured. With `offload`,
+   * only `cached` is asked: a token not cached is the main thread's to sign.
+   */
+  identityTokens?: Pick<IdentityTokens, 'wanted' | 'cached' | 'header'>;
+}
+
+/** Where the answer needs I/O (a store read, a password check): the main thread answers it all itself. */
+interface AnsweringDependencies extends CommonDependencies {
+  users: UserProvider;
+  identityTokens?: IdentityTokens;
   /** Failed Basic credentials are answered no sooner than this (SPEC §4: about 2 s, against guessing). */
   basicFailureFloorMs: number;
-  /** Signed identity tokens for the passes that want one (identity_token); absent: none configured. */
-  identityTokens?: IdentityTokens;
+  sessions: SessionService;
+  passwords: PasswordChecker;
+  offload?: undefined;
 }
+
+/**
+ * The front worker's handler (docs/design/authz-isolate.md): it answers only what needs no I/O and hands every other
+ * question, untouched, to `offload`. It has no store and no password checker, so it cannot answer one by mistake.
+ */
+interface FrontDependencies extends CommonDependencies {
+  sessions: AtOnceSessions;
+  passwords?: undefined;
+  offload: Offload;
+}
+
+export type AuthzDependencies = AnsweringDependencies | FrontDependencies;
 
 /** Who is asking, when anyone is: a signed-in session's user, or a user whose Basic credentials checked out. */
 interface Identity {
@@ -88,6 +114,9 @@ type Outcome =
   | { result: 'bad_credentials'; user?: undefined; rule: number; challenge: Challenge };
 
 const FAILED = 'failed';
+/** A question handed to `offload`: the main thread answers and counts it. */
+const OFFLOADED = 'offloaded';
+type Decided = AuthzResult | typeof OFFLOADED | Promise<AuthzResult | typeof OFFLOADED>;
 /** A live session that names nobody yet (level 0: it carries ceremony state only). */
 const ANONYMOUS = 'anonymous';
 /** The common answer of the strategies (no credentials, no session): shared, nothing allocated per request. */
@@ -105,6 +134,8 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 export function createAuthzHandler(deps: AuthzDependencies) {
+  /** The main thread's handler, or none in the front worker (it offloads whatever needs I/O). */
+  const io = deps.offload === undefined ? (deps as AnsweringDependencies) : undefined;
   const debug = () => deps.logger.isLevelEnabled('debug');
   // What a warm question costs is mostly reading the target and walking the rules: both are remembered.
   const targets = new TargetMemo();
@@ -119,20 +150,30 @@ export function createAuthzHandler(deps: AuthzDependencies) {
    */
   return function handleAuthz(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
-    let decided: AuthzResult | Promise<AuthzResult>;
+    let decided: Decided;
     try {
       decided = decideAndAnswer(endpoint, req, res);
     } catch (error) {
       failed(endpoint, req, res, error, started);
       return;
     }
+    // Offloaded: the main thread answers it, and counts it.
+    if (decided === OFFLOADED) return;
     if (typeof decided === 'string') observe(decided, started);
     else
       decided.then(
-        (result) => observe(result, started),
+        (result) => {
+          if (result !== OFFLOADED) observe(result, started);
+        },
         (error: unknown) => failed(endpoint, req, res, error, started),
       );
   };
+
+  /** Hands the question to the main thread as it came; nothing has been written to `res` yet. */
+  function offload(req: IncomingMessage, res: ServerResponse): typeof OFFLOADED {
+    deps.offload!(req, res);
+    return OFFLOADED;
+  }
 
   function observe(result: AuthzResult, started: bigint): void {
     deps.metrics?.observe(result, Number(process.hrtime.bigint() - started) / 1e9);
@@ -169,11 +210,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
   }
 
   /** The question read, the identity found (at once when it can be, else after I/O), the answer written. */
-  function decideAndAnswer(
-    endpoint: AuthzEndpoint,
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): AuthzResult | Promise<AuthzResult> {
+  function decideAndAnswer(endpoint: AuthzEndpoint, req: IncomingMessage, res: ServerResponse): Decided {
     const flavour = endpoint.flavour;
     const row = FLAVOURS[flavour];
     if (row.callMethods !== undefined && !row.callMethods.includes(req.method ?? '')) {
@@ -201,11 +238,12 @@ export function createAuthzHandler(deps: AuthzDependencies) {
     const question: Question = { endpoint, row, req, res, target, ip, cookie, portal };
     const known = authenticateAtOnce(endpoint, req, cookie);
     if (known !== undefined) return conclude(question, known);
-    return authenticate(endpoint, req, target, ip, cookie).then((authn) => conclude(question, authn));
+    if (io === undefined) return offload(req, res);
+    return authenticate(io, endpoint, req, target, ip, cookie).then((authn) => conclude(question, authn));
   }
 
   /** From the identity found to the answer written: the rules, then the answer for the proxy. */
-  function conclude(question: Question, authn: Authn): AuthzResult | Promise<AuthzResult> {
+  function conclude(question: Question, authn: Authn): Decided {
     const { endpoint, row, req, res, target, portal, cookie } = question;
     const outcome = decide(question, authn);
     if (debug()) {
@@ -236,11 +274,14 @@ export function createAuthzHandler(deps: AuthzDependencies) {
           const audience = target.url.origin;
           const cached = tokens.cached(outcome.identity.user, auth, outcome.identity.level, audience);
           if (cached !== undefined) answerAllowed(res, outcome.user, [tokens.header, cached]);
+          else if (io?.identityTokens === undefined) return offload(req, res);
           else
-            return tokens.token(outcome.identity.user, auth, outcome.identity.level, cookie, audience).then((token) => {
-              answerAllowed(res, outcome.user, [tokens.header, token]);
-              return outcome.result;
-            });
+            return io.identityTokens
+              .token(outcome.identity.user, auth, outcome.identity.level, cookie, audience)
+              .then((token) => {
+                answerAllowed(res, outcome.user, [tokens.header, token]);
+                return outcome.result;
+              });
         } else answerAllowed(res, outcome.user);
         break;
       case 'forbidden':
@@ -332,6 +373,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
 
   /** The endpoint's strategies in order, as Authelia's authn loop: the first identity wins, the first failure ends it. */
   async function authenticate(
+    io: AnsweringDependencies,
     endpoint: AuthzEndpoint,
     req: IncomingMessage,
     target: Target,
@@ -344,7 +386,9 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       // Most requests carry no credentials: skip those strategies without a turn of the event loop.
       if (strategy.kind === 'header' && !hasValue(req.headers[strategy.header])) continue;
       const found =
-        strategy.kind === 'cookie' ? await fromSession(req, cookie) : await fromHeader(strategy, req, target, ip);
+        strategy.kind === 'cookie'
+          ? await fromSession(io, req, cookie)
+          : await fromHeader(io, strategy, req, target, ip);
       if (found === FAILED) return { failed: true, challenger: challengeOf(strategy) };
       if (found !== undefined) return { identity: found, challenger: challengeOf(strategy) };
     }
@@ -354,6 +398,7 @@ export function createAuthzHandler(deps: AuthzDependencies) {
 
   /** Basic credentials from the strategy's header: an identity, undefined when none were sent, or FAILED. */
   async function fromHeader(
+    io: AnsweringDependencies,
     strategy: Exclude<AuthnStrategy, { kind: 'cookie' }>,
     req: IncomingMessage,
     target: Target,
@@ -370,10 +415,10 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       return strategy.kind === 'legacy' ? FAILED : undefined;
     }
     if (credentials === 'malformed') {
-      await delay(deps.basicFailureFloorMs);
+      await delay(io.basicFailureFloorMs);
       return FAILED;
     }
-    const user = await deps.passwords.check(
+    const user = await io.passwords.check(
       {
         username: credentials.username,
         password: credentials.password,
@@ -382,22 +427,25 @@ export function createAuthzHandler(deps: AuthzDependencies) {
         requestUri: target.url.href,
         requestMethod: target.method,
       },
-      { failureFloorMs: deps.basicFailureFloorMs },
+      { failureFloorMs: io.basicFailureFloorMs },
     );
     return user ? { user, level: 1 } : FAILED;
   }
 
   /** The session's user, undefined when anonymous (ending the session when its user may no longer use it). */
-  async function fromSession(req: IncomingMessage, cookie: CookieSettings): Promise<Identity | undefined> {
-    const session = await deps.sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
+  async function fromSession(
+    io: AnsweringDependencies,
+    req: IncomingMessage,
+    cookie: CookieSettings,
+  ): Promise<Identity | undefined> {
+    const session = await io.sessions.load(readCookieValues(req.headers.cookie, cookie.name), cookie);
     if (session === undefined) return undefined;
     // LDAP: read the user from the directory when not held (it is held afterwards); throws when it cannot answer.
-    if (session.data.level > 0 && mustLookUp(session.data.username))
-      await currentUser(deps.users, session.data.username);
+    if (session.data.level > 0 && mustLookUp(session.data.username)) await currentUser(io.users, session.data.username);
     const found = identityOf(session, req);
     if (found === ANONYMOUS) return undefined;
     if (found === undefined) {
-      await deps.sessions.destroy(session);
+      await io.sessions.destroy(session);
       return undefined;
     }
     return found;

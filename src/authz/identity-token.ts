@@ -109,6 +109,16 @@ export function identityTokensWanted(settings: IdentityTokenSettings): boolean {
   return settings.domains.size > 0 || settings.rules.some((flag) => flag === true);
 }
 
+/** Whether a pass decided by `rule` (1-based; 0 = default policy) under `cookie` carries a token: the rule says, else the domain. */
+export function tokenWanted(
+  settings: Pick<IdentityTokenSettings, 'domains' | 'rules'>,
+  cookie: CookieSettings,
+  rule: number,
+): boolean {
+  const ruleFlag = rule > 0 ? settings.rules[rule - 1] : undefined;
+  return ruleFlag ?? settings.domains.has(cookie.domain);
+}
+
 interface CachedToken {
   user: UserDetails;
   level: 1 | 2;
@@ -142,8 +152,7 @@ export class IdentityTokens {
 
   /** Whether a pass decided by `rule` (1-based; 0 = default policy) under `cookie` carries a token. */
   wanted(cookie: CookieSettings, rule: number): boolean {
-    const ruleFlag = rule > 0 ? this.#settings.rules[rule - 1] : undefined;
-    return ruleFlag ?? this.#settings.domains.has(cookie.domain);
+    return tokenWanted(this.#settings, cookie, rule);
   }
 
   get size(): number {

@@ -447,6 +447,10 @@ export const configSchema = z.strictObject({
         description:
           "addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed. Empty: the leftmost entry is the client (as Authelia; the shipped proxy files overwrite the header). Set: only a listed peer's header is read, and the client is the rightmost entry that is not a listed proxy. A blank or garbled header leaves the client unknown (no `networks` rule matches)",
       }),
+      authz_thread: z.boolean().default(true).meta({
+        description:
+          'answer the authz endpoints in a worker thread of their own, from a copy of the session cache (only with session.redis and its local_cache on): a warm answer then costs about what a bare node:http server does. Everything else that thread receives is passed to the main thread over a private Unix socket. false: one thread answers everything',
+      }),
       endpoints: z
         .strictObject({
           authz: z.record(z.string(), authzEndpoint).optional().meta({

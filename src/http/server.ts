@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { requestIdOf } from '../observability/request-id.js';
 import type { AuthzEndpoint } from '../config/authz-endpoints.js';
+import { acceptForwarded } from '../authz/peer.js';
 
 /** Time allowed for a request's headers (slow-header clients are dropped after this, with a 408). */
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -11,11 +12,26 @@ export type AuthzHandler = (endpoint: AuthzEndpoint, req: IncomingMessage, res: 
 export type PortalHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** `endpoints`: the authz endpoints of `server.endpoints.authz` (config/schema.ts resolves them, defaults included). */
+export interface GatehouseServerOptions {
+  /** Give portal answers an X-Request-Id (default); the front worker leaves that to the main thread's server. */
+  tagPortalRequests?: boolean;
+  /**
+   * The main thread's private listener behind the front worker: every request must carry the front's word for its
+   * peer (authz/peer.ts); one without it did not come through the front, and is refused with 400.
+   */
+  forwardedOnly?: { onRefused(req: IncomingMessage): void };
+}
+
+const NOT_FORWARDED = 'Bad Request\n';
+
 export function createGatehouseServer(
   authz: AuthzHandler,
   portal: PortalHandler,
   endpoints: readonly AuthzEndpoint[],
+  options: GatehouseServerOptions = {},
 ): Server {
+  const tagPortalRequests = options.tagPortalRequests ?? true;
+  const forwardedOnly = options.forwardedOnly;
   const authzPaths = new Map(endpoints.map((endpoint) => [endpoint.path, endpoint]));
   // Node checks these timeouts only every `connectionsCheckingInterval` (30 s by default), which let a slow-header
   // client hold a connection ~35 s; checked every second, the 10 s header timeout holds to within a second.
@@ -27,6 +43,12 @@ export function createGatehouseServer(
       connectionsCheckingInterval: 1_000,
     },
     (req, res) => {
+      if (forwardedOnly !== undefined && !acceptForwarded(req)) {
+        forwardedOnly.onRefused(req);
+        res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': NOT_FORWARDED.length });
+        res.end(NOT_FORWARDED);
+        return;
+      }
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const endpoint = authzPaths.get(q < 0 ? url : url.slice(0, q));
@@ -36,7 +58,7 @@ export function createGatehouseServer(
         authz(endpoint, req, res);
         return;
       }
-      res.setHeader('X-Request-Id', requestIdOf(req));
+      if (tagPortalRequests) res.setHeader('X-Request-Id', requestIdOf(req));
       portal(req, res);
     },
   );

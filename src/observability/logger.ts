@@ -33,11 +33,16 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
   };
 }
 
-export function createLogger(config: Config['log'], out: NodeJS.WritableStream = process.stdout): Logger {
-  const options = {
-    level: config.level,
+/** Every Gatehouse logger's options (the front worker's too: its lines are written by the main thread's logger). */
+export function loggerOptions(level: string) {
+  return {
+    level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { service: 'gatehouse' },
   };
+}
+
+export function createLogger(config: Config['log'], out: NodeJS.WritableStream = process.stdout): Logger {
+  const options = loggerOptions(config.level);
   return config.format === 'text' ? pino(options, textDestination(out)) : pino(options, out as DestinationStream);
 }

@@ -20,6 +20,12 @@ export function isWellFormedSessionId(value: string): boolean {
   return value.length === SESSION_ID_LENGTH && WELL_FORMED_ID.test(value);
 }
 
+/** The first well-formed cookie value: the session a cache is asked for (malformed values are never looked up). */
+export function firstCandidateId(cookieValues: readonly string[]): string | undefined {
+  for (const value of cookieValues) if (isWellFormedSessionId(value)) return value;
+  return undefined;
+}
+
 /**
  * A store key that names its subject only by hash: the raw session ID, token or lock name is never stored, so a
  * dump of Redis cannot be replayed as cookies.

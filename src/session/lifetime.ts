@@ -4,6 +4,9 @@
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionData } from './model.js';
 
+/** The authz path refreshes the inactivity timestamp at most this often (SPEC §4). */
+export const TOUCH_INTERVAL_MS = 1_000;
+
 /** Remember-me counts only while the cookie domain still allows it (0 or less disables it, SPEC §3). */
 export function isRememberMe(data: SessionData, cookie: CookieSettings): boolean {
   return data.rememberMe && cookie.rememberMe > 0;

@@ -3,6 +3,7 @@
 // are never mistaken for "no session".
 import {
   hashedStoreKey,
+  firstCandidateId,
   isWellFormedSessionId,
   newSessionId,
   SESSION_ID_LENGTH,
@@ -14,7 +15,7 @@ import type { AuthLevel, Session, SessionData } from './model.js';
 import type { CookieSettings } from '../config/cookies.js';
 import type { SessionStore } from './store.js';
 import { type CachedSession, type FillTicket, SessionCache } from './session-cache.js';
-import { absoluteEndMs, isRememberMe, isSessionAlive, remainingLifeMs } from './lifetime.js';
+import { absoluteEndMs, isRememberMe, isSessionAlive, remainingLifeMs, TOUCH_INTERVAL_MS } from './lifetime.js';
 
 export interface SessionServiceOptions {
   /** `session.secret`: the encryption key is derived from it. */
@@ -31,8 +32,6 @@ export interface SessionServiceOptions {
 
 /** A cookie name may legitimately appear twice (a sibling subdomain set its own); more is noise or an attack. */
 const MAX_IDS_TRIED = 3;
-/** The authz path refreshes the inactivity timestamp at most this often (SPEC §4). */
-const TOUCH_INTERVAL_MS = 1_000;
 
 export type NewSessionData = Omit<SessionData, 'createdAt' | 'lastActivity' | 'cookieDomain'>;
 
@@ -471,11 +470,6 @@ export class SessionService {
 }
 
 /** The first well-formed ID, the one `load` tries first. */
-function firstCandidateId(cookieValues: readonly string[]): string | undefined {
-  for (const value of cookieValues) if (isWellFormedSessionId(value)) return value;
-  return undefined;
-}
-
 /** The first few distinct well-formed IDs: malformed values are never looked up. */
 function candidateIds(cookieValues: readonly string[]): string[] {
   const ids: string[] = [];

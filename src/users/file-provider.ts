@@ -98,6 +98,11 @@ export class FileUserProvider implements UserProvider {
     return this.users.get(username)?.details;
   }
 
+  /** Every user as currently known, disabled ones included (the front worker's copy, front/owner.ts). */
+  all(): UserDetails[] {
+    return [...this.users.values()].map((record) => record.details);
+  }
+
   async checkPassword(username: string, password: string): Promise<UserDetails | undefined> {
     const record = this.users.get(username);
     const hash = record?.passwordHash ?? this.dummyHash;

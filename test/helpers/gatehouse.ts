@@ -63,6 +63,8 @@ export interface StartOptions {
   postgres?: PostgresTestTarget;
   /** Where Gatehouse logs (default: silent, or GATEHOUSE_TEST_LOG_LEVEL). */
   logger?: Logger;
+  /** Told when the authz front worker stops unasked (default: the process exits, as in production). */
+  onFatal?: (error: Error) => void;
 }
 
 export interface TestGatehouse {
@@ -179,6 +181,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     loaded,
     logger: options.logger ?? pino({ level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' }),
     timing: { firstFactorFailureFloorMs: 50, basicFailureFloorMs: 50 },
+    onFatal: options.onFatal,
   });
   const address = await gatehouse.listen(0, '127.0.0.1');
   const ownRedis = options.redis === undefined;
@@ -202,4 +205,19 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Counts the connections proxies and clients open to Gatehouse's port from now on: the authz front worker's when it
+ * owns the port (it counts them in its own thread), else the server's.
+ */
+export async function countConnections(gatehouse: Gatehouse): Promise<() => Promise<number>> {
+  const front = gatehouse.front;
+  if (front !== undefined) {
+    const before = await front.connectionsAccepted();
+    return async () => (await front.connectionsAccepted()) - before;
+  }
+  let opened = 0;
+  gatehouse.server.on('connection', () => opened++);
+  return async () => opened;
 }

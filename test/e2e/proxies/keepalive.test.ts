@@ -7,7 +7,7 @@
 // and Gatehouse counts the TCP connections the proxy opened to it: a handful, not one per request.
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { countConnections, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { basic, sessionAtLevel } from '../../helpers/flows.js';
 import {
   echoOf,
@@ -90,11 +90,11 @@ for (const proxy of PROXIES) {
     let upstream: EchoUpstream;
     let running: ProxyProcess;
     let cookie: string;
-    let opened = 0;
+    let opened: () => Promise<number>;
 
     beforeAll(async () => {
       gatehouse = await startGatehouse({ sessions: 'redis', config: { access_control: PROXY_ACCESS_CONTROL } });
-      gatehouse.gatehouse.server.on('connection', () => opened++);
+      opened = await countConnections(gatehouse.gatehouse);
       upstream = await startEchoUpstream();
       running = await proxy.start({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
       cookie = await sessionAtLevel(gatehouse, 'john', 1);
@@ -107,7 +107,7 @@ for (const proxy of PROXIES) {
     });
 
     it(`answers ${REQUESTS + WRONG_BASIC} requests of every kind over a handful of connections`, async () => {
-      const before = opened;
+      const before = await opened();
       const wrong: string[] = [];
       let next = 0;
       const worker = async () => {
@@ -130,7 +130,7 @@ for (const proxy of PROXIES) {
         if (reply.status !== 401 || reply.headers['www-authenticate'] !== 'Basic realm="Authorization Required"')
           wrong.push(`wrong Basic credentials: ${reply.status} ${reply.body.slice(0, 120)}`);
       }
-      const connections = opened - before;
+      const connections = (await opened()) - before;
       console.log(
         `${proxy.name}: ${REQUESTS + WRONG_BASIC} requests (${CONCURRENCY} at a time), ${connections} new connections to Gatehouse`,
       );

@@ -7,7 +7,7 @@
 import { describe, it, beforeAll, afterAll } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
-import { PASSWORD, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { countConnections, PASSWORD, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { basic, signIn } from '../../helpers/flows.js';
 
 interface Answer {
@@ -41,7 +41,7 @@ describe('keep-alive answers', () => {
   let john: string;
   /** One socket for every request of this file: a connection the server closed would show as a second one. */
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  let connections = 0;
+  let connections: () => Promise<number>;
 
   function ask(
     flavour: Flavour,
@@ -96,7 +96,7 @@ describe('keep-alive answers', () => {
     t = await startGatehouse({ sessions: 'redis' });
     john = await signIn(t, 'john');
     // Counted from here: the sign-in above came over connections of its own.
-    t.gatehouse.server.on('connection', () => connections++);
+    connections = await countConnections(t.gatehouse);
   });
 
   afterAll(async () => {
@@ -202,7 +202,8 @@ describe('keep-alive answers', () => {
   });
 
   // Last: counts what every test above sent.
-  it('every answer above came over one connection: Gatehouse closed none of them', () => {
-    assert.equal(connections, 1, `${connections} connections`);
+  it('every answer above came over one connection: Gatehouse closed none of them', async () => {
+    const opened = await connections();
+    assert.equal(opened, 1, `${opened} connections`);
   });
 });
