@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from './gatehouse.js';
+import { authzThreadConfigurable, type BenchGatehouse, sessionCacheConfigurable, startGatehouse } from './gatehouse.js';
 import { CONNECTIONS, DURATION_S, type Figures, LOAD_GENERATOR, measureInTurns, ROUNDS, WARMUP_S } from './load.js';
 import { type BenchNginx, nginxBinary, startNginx } from './nginx.js';
 import type { Child } from './processes.js';
@@ -123,6 +123,13 @@ async function main(): Promise<void> {
     // The same with 1,000 rules, the request decided by the last.
     const large = await startGatehouse(dir, redis, { storage, rules: LARGE });
     stops.push(() => large.child.stop());
+    // The warm one with its authz answered in a worker thread of its own (server.authz_thread, off by default):
+    // whether keeping the authz isolate apart pays on this CPU (docs/design/authz-isolate.md).
+    const threaded =
+      cacheConfigurable && authzThreadConfigurable()
+        ? await startGatehouse(dir, redis, { storage, rules: SMALL, authzThread: true })
+        : undefined;
+    if (threaded) stops.push(() => threaded.child.stop());
 
     const direct = [
       bareOf(bare),
@@ -134,6 +141,7 @@ async function main(): Promise<void> {
       ...(warm ? [directTo(warm)] : []),
       directTo(large),
       ...(tokened ? [directTo(tokened)] : []),
+      ...(threaded ? [directTo(threaded)] : []),
     ];
     const [bareFigures, bareGetFigures, coldFigures, bareSameFigures, bareSharedFigures, bareWorkerFigures, ...rest] =
       await measureInTurns(direct, redis);
@@ -156,6 +164,13 @@ async function main(): Promise<void> {
     if (tokened) {
       record('token', 'gatehouse authz, warm cache + identity token', rest.shift()!);
       await tokened.child.stop();
+    }
+    if (threaded) {
+      record('threaded', 'gatehouse authz, warm cache, authz_thread on', rest.shift()!);
+      await threaded.child.stop();
+      const vs = ratio(figures.get('threaded'), figures.get('warm'), (f) => f.cpuUsPerRequest);
+      if (vs !== undefined)
+        footer.push(`server.authz_thread on: ${vs.toFixed(2)}x the CPU per request of the default (off), in this run`);
     }
     const primary = warm ?? cold;
     if (warm) await cold.child.stop();

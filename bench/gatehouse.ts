@@ -20,9 +20,18 @@ const CACHE_KEY_PATH = ['session', 'redis', 'local_cache', 'max_entries'] as con
  * Schema: the bench must also run on a Gatehouse without the cache (it then measures only the uncached path).
  */
 export function sessionCacheConfigurable(): boolean {
+  return configurable(CACHE_KEY_PATH);
+}
+
+/** Whether this build's configuration knows `server.authz_thread` (the front worker, src/front/). */
+export function authzThreadConfigurable(): boolean {
+  return configurable(['server', 'authz_thread']);
+}
+
+function configurable(path: readonly string[]): boolean {
   const schema = JSON.parse(readFileSync(join(packageRoot, 'configuration.schema.json'), 'utf8')) as unknown;
   let node: unknown = schema;
-  for (const name of CACHE_KEY_PATH) {
+  for (const name of path) {
     node = propertyOf(node, name);
     if (node === undefined) return false;
   }
@@ -55,6 +64,8 @@ export interface GatehouseOptions {
   identityToken?: boolean;
   /** A command node runs under (valgrind: instructions.ts); start-up is then given minutes, not seconds. */
   wrapper?: readonly string[];
+  /** `server.authz_thread` to write; undefined leaves the key out (the default: on). */
+  authzThread?: boolean;
 }
 
 export interface BenchGatehouse {
@@ -101,7 +112,10 @@ async function writeConfig(dir: string, port: number, redis: BenchRedis, prefix:
   writeFileSync(
     configPath,
     stringify({
-      server: { address: `tcp://127.0.0.1:${port}` },
+      server: {
+        address: `tcp://127.0.0.1:${port}`,
+        ...(options.authzThread === undefined ? {} : { authz_thread: options.authzThread }),
+      },
       log: { level: 'warn' },
       authentication_backend: { file: { path: usersPath } },
       identity_validation: { jwt_secret: 'bench-jwt-secret-bench-jwt-secret-0123456789' },

@@ -447,9 +447,9 @@ export const configSchema = z.strictObject({
         description:
           "addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed. Empty: the leftmost entry is the client (as Authelia; the shipped proxy files overwrite the header). Set: only a listed peer's header is read, and the client is the rightmost entry that is not a listed proxy. A blank or garbled header leaves the client unknown (no `networks` rule matches)",
       }),
-      authz_thread: z.boolean().default(true).meta({
+      authz_thread: z.boolean().default(false).meta({
         description:
-          'answer the authz endpoints in a worker thread of their own, from a copy of the session cache (only with session.redis and its local_cache on): a warm answer then costs about what a bare node:http server does. Everything else that thread receives is passed to the main thread over a private Unix socket. false: one thread answers everything',
+          'answer the authz endpoints in a worker thread of their own, from a copy of the session cache (only with session.redis and its local_cache on), so that their V8 isolate never sees the Redis, SQL and Express objects of the main thread; everything else that thread receives is passed to the main thread over a private Unix socket. Off by default: whether it pays depends on the CPU (compare the two warm rows of `npm run bench` on yours); passes that carry an identity token and LDAP users are always answered by the main thread, one hop further',
       }),
       endpoints: z
         .strictObject({

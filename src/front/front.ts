@@ -40,11 +40,21 @@ export function cookieFromPost(posted: PostedCookie): CookieSettings {
 }
 
 /** The users as the main thread last posted them; none for a backend the worker cannot hold (the main thread asks it). */
-class PostedUsers {
+export class PostedUsers {
   #byName = new Map<string, UserDetails>();
 
+  /**
+   * Frozen again, as the provider hands them out: structured cloning drops that, and the rules' decisions are
+   * remembered only for a user record that cannot change in place (authz/decision-memo.ts).
+   */
   replace(users: readonly UserDetails[] | null): void {
-    this.#byName = new Map((users ?? []).map((user) => [user.username, user]));
+    this.#byName = new Map(
+      (users ?? []).map((user) => {
+        Object.freeze(user.emails);
+        Object.freeze(user.groups);
+        return [user.username, Object.freeze(user)];
+      }),
+    );
   }
 
   get(username: string): UserDetails | undefined {

@@ -62,11 +62,11 @@ describe('the authz front worker (Redis)', () => {
       sessions: 'redis',
       logger: pino({ level: 'debug' }, sink),
       config: {
-        server: { trusted_proxies: ['10.0.0.0/8'] },
+        server: { trusted_proxies: ['10.0.0.0/8'], authz_thread: true },
         telemetry: { metrics: { enabled: true, address: 'tcp://127.0.0.1:0' } },
       },
     });
-    assert.ok(t.gatehouse.front, 'the front is on by default with Redis');
+    assert.ok(t.gatehouse.front, 'server.authz_thread starts the front with Redis');
   });
 
   afterAll(async () => {
@@ -181,7 +181,11 @@ describe('the authz front worker (Redis)', () => {
 describe('losing the front worker', () => {
   it('is fatal: the owner is told, and nothing answers on the port any more', async () => {
     const fatal: Error[] = [];
-    const t = await startGatehouse({ sessions: 'redis', onFatal: (error) => fatal.push(error) });
+    const t = await startGatehouse({
+      sessions: 'redis',
+      config: { server: { authz_thread: true } },
+      onFatal: (error) => fatal.push(error),
+    });
     try {
       assert.equal((await authRequest(t, 'https://public.example.com/')).status, 200);
       await t.gatehouse.front!.worker.terminate();
@@ -196,8 +200,8 @@ describe('losing the front worker', () => {
 });
 
 describe('without the front', () => {
-  it('server.authz_thread: false keeps one thread answering everything on the port', async () => {
-    const t = await startGatehouse({ sessions: 'redis', config: { server: { authz_thread: false } } });
+  it('by default (server.authz_thread: false) one thread answers everything on the port', async () => {
+    const t = await startGatehouse({ sessions: 'redis' });
     try {
       assert.equal(t.gatehouse.front, undefined);
       const cookie = await sessionAtLevel(t, 'john', 1);
@@ -207,8 +211,8 @@ describe('without the front', () => {
     }
   });
 
-  it('in-memory sessions (no cache to mirror) keep one thread too', async () => {
-    const t = await startGatehouse({ sessions: 'memory' });
+  it('in-memory sessions (no cache to mirror) keep one thread, even with server.authz_thread', async () => {
+    const t = await startGatehouse({ sessions: 'memory', config: { server: { authz_thread: true } } });
     try {
       assert.equal(t.gatehouse.front, undefined);
     } finally {

@@ -5,7 +5,7 @@ import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { MirroredSessions } from '../../../src/front/mirrored-sessions.js';
-import { cookieFromPost } from '../../../src/front/front.js';
+import { cookieFromPost, PostedUsers } from '../../../src/front/front.js';
 import { postedCookie } from '../../../src/front/owner.js';
 import type { SessionData } from '../../../src/session/model.js';
 import { SessionMirror } from '../../../src/session/session-mirror.js';
@@ -112,5 +112,26 @@ describe('cookie settings posted to the worker', () => {
       { ...cookie, portalUrl: 0, defaultRedirectionUrl: 0 },
     );
     assert.equal(cookieFromPost(structuredClone(postedCookie(testCookie()))).defaultRedirectionUrl, undefined);
+  });
+});
+
+describe('users posted to the worker', () => {
+  it("are frozen again after structured cloning, so that the rules' decisions are remembered for them", () => {
+    const user = Object.freeze({
+      username: 'john',
+      displayName: 'John',
+      emails: Object.freeze(['john@example.com']) as string[],
+      groups: Object.freeze(['dev']) as string[],
+      disabled: false,
+    });
+    const arrived = structuredClone([user]);
+    assert.equal(Object.isFrozen(arrived[0]), false);
+    const users = new PostedUsers();
+    users.replace(arrived);
+    const held = users.get('john')!;
+    assert.ok(Object.isFrozen(held) && Object.isFrozen(held.groups) && Object.isFrozen(held.emails));
+    assert.equal(users.get('John'), undefined);
+    users.replace(null);
+    assert.equal(users.get('john'), undefined);
   });
 });
