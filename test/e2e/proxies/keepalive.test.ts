@@ -35,11 +35,14 @@ const BROWSER = { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9
 interface ProxyEntry {
   name: ProxyProcess['name'];
   start(backends: Backends): Promise<ProxyProcess>;
+  /** `server.authz_thread` on: the proxy talks to the front worker, which forwards what it cannot answer. */
+  thread?: boolean;
 }
 
 const PROXIES: ProxyEntry[] = [
   { name: 'nginx', start: startNginx },
   { name: 'caddy', start: startCaddy },
+  { name: 'nginx', start: startNginx, thread: true },
 ];
 
 /** One kind of request and what must come back: the proxy answering right is part of the test. */
@@ -85,7 +88,8 @@ const CASES: Case[] = [
 ];
 
 for (const proxy of PROXIES) {
-  describe(`${proxy.name} keeps its connections to Gatehouse`, () => {
+  const label = proxy.thread ? `${proxy.name} (server.authz_thread on)` : proxy.name;
+  describe(`${label} keeps its connections to Gatehouse`, () => {
     let gatehouse: TestGatehouse;
     let upstream: EchoUpstream;
     let running: ProxyProcess;
@@ -93,7 +97,11 @@ for (const proxy of PROXIES) {
     let opened: () => Promise<number>;
 
     beforeAll(async () => {
-      gatehouse = await startGatehouse({ sessions: 'redis', config: { access_control: PROXY_ACCESS_CONTROL } });
+      gatehouse = await startGatehouse({
+        sessions: 'redis',
+        config: { access_control: PROXY_ACCESS_CONTROL, server: { authz_thread: proxy.thread === true } },
+      });
+      assert.equal(gatehouse.gatehouse.front !== undefined, proxy.thread === true);
       opened = await countConnections(gatehouse.gatehouse);
       upstream = await startEchoUpstream();
       running = await proxy.start({ gatehousePort: Number(new URL(gatehouse.url).port), upstreamPort: upstream.port });
@@ -132,7 +140,7 @@ for (const proxy of PROXIES) {
       }
       const connections = (await opened()) - before;
       console.log(
-        `${proxy.name}: ${REQUESTS + WRONG_BASIC} requests (${CONCURRENCY} at a time), ${connections} new connections to Gatehouse`,
+        `${label}: ${REQUESTS + WRONG_BASIC} requests (${CONCURRENCY} at a time), ${connections} new connections to Gatehouse`,
       );
       assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} wrong answers`);
       // At most one connection per request in flight (and as many again for the pool's turnover), never one each.
