@@ -22,6 +22,11 @@ const HOP_BY_HOP = new Set([
 ]);
 
 const UNREACHABLE = 'Gatehouse cannot answer this request right now.\n';
+/**
+ * A forwarded request unanswered for this long (the main thread blocked or wedged) is answered 504 and dropped:
+ * longer than the main server's own 30 s request timeout, so a request it is still reading gets its answer first.
+ */
+const FORWARD_TIMEOUT_MS = 35_000;
 const MALFORMED = 'Bad Request\n';
 
 function answerText(res: ServerResponse, status: number, text: string): void {
@@ -46,7 +51,14 @@ export function createForwarder(socketPath: string, onError: (error: Error) => v
         if (value === undefined || HOP_BY_HOP.has(name) || name === FORWARDED_PEER_HEADER) continue;
         headers[name] = value;
       }
-      headers[FORWARDED_PEER_HEADER] = req.socket.remoteAddress ?? '';
+      const peer = req.socket.remoteAddress;
+      if (peer === undefined) {
+        // The client's socket is already gone: nobody to answer, and nothing the main thread should see.
+        req.resume();
+        res.destroy();
+        return;
+      }
+      headers[FORWARDED_PEER_HEADER] = peer;
       // node:http has already decoded a chunked body (it accepts chunked only as the last coding). Sent on, the body
       // must be framed again: node's client chunks by default only for methods that usually carry a body, and an
       // unframed body on a kept-alive connection would be read by the main thread as a request of its own, with a
@@ -71,6 +83,12 @@ export function createForwarder(socketPath: string, onError: (error: Error) => v
         answerText(res, 400, MALFORMED);
         return;
       }
+      upstream.setTimeout(FORWARD_TIMEOUT_MS, () => {
+        if (!res.headersSent) answerText(res, 504, UNREACHABLE);
+        else res.destroy();
+        clientGone = true; // answered here: the error the destroy raises is not news
+        upstream.destroy();
+      });
       upstream.on('error', (error) => {
         // The client's going away ended it (below): nothing to report, nobody to answer.
         if (clientGone) return;

@@ -144,6 +144,8 @@ export function runFront(settings: FrontSettings, port: FrontPort): { server: Se
         post({ kind: 'stats', connectionsAccepted });
         break;
       case 'close':
+        // Nothing more is heard of the sessions: everything still asked while draining goes to the main thread.
+        mirror.apply({ kind: 'none' });
         clearInterval(reporting);
         server.close(() => {
           metrics?.report();

@@ -79,6 +79,7 @@ export function startFrontOwner(options: FrontOwnerOptions): FrontOwner {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: settings });
   const post = (message: ToFront) => worker.postMessage(message);
   let closing = false;
+  let fatal = false;
   const waiters = new Map<
     'listen' | 'closed' | 'stats',
     { resolve(value: FromFront): void; reject(error: Error): void }
@@ -86,7 +87,12 @@ export function startFrontOwner(options: FrontOwnerOptions): FrontOwner {
   const fail = (error: Error) => {
     for (const waiter of waiters.values()) waiter.reject(error);
     waiters.clear();
-    if (!closing) options.onFatal(error);
+    // An 'error' is followed by an 'exit': the owner hears of the loss once. The socket's directory goes with it
+    // (the default onFatal exits the process, which would leave it behind).
+    if (closing || fatal) return;
+    fatal = true;
+    rmSync(dir, { recursive: true, force: true });
+    options.onFatal(error);
   };
 
   const stopFeed = feedMirror(options.cache, post, {
@@ -174,6 +180,8 @@ export function startFrontOwner(options: FrontOwnerOptions): FrontOwner {
     async close() {
       if (closing) return;
       closing = true;
+      // The mirror hears no more changes from here: it must answer for nothing while the worker drains.
+      post({ kind: 'none' });
       stopFeed();
       stopUsers?.();
       try {
