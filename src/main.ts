@@ -58,9 +58,14 @@ export interface GatehouseOptions {
   /** Replace a real adapter (tests); whatever is given here is closed by `close()` too. */
   adapters?: Partial<Adapters>;
   /** Failure floors in ms: SPEC asks about 2 s for Basic credentials; tests shorten them. */
-  timing?: { firstFactorFailureFloorMs?: number; basicFailureFloorMs?: number };
+  timing?: {
+    firstFactorFailureFloorMs?: number;
+    basicFailureFloorMs?: number;
+    /** How often the authz front worker is pinged, and after how long unanswered it is hung (front/watchdog.ts). */
+    frontWatchdog?: { everyMs: number; hungAfterMs: number };
+  };
   /**
-   * The authz front worker stopped unasked: the replica no longer answers on its port. Default: logged as fatal and
+   * The authz front worker stopped unasked or hung: the replica no longer answers on its port. Default: logged as fatal and
    * the process exits with status 1 (systemd or Docker starts it again); tests observe it instead.
    */
   onFatal?: (error: Error) => void;
@@ -281,6 +286,7 @@ async function build(
           users: usersForFront(users),
           metrics,
           logger,
+          watchdog: options.timing?.frontWatchdog,
           onFatal:
             options.onFatal ??
             ((error) => {

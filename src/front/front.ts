@@ -3,7 +3,6 @@
 // thread's server on a private Unix socket. Its isolate never loads Redis, SQL, Express, LDAP or SMTP libraries
 // (test/unit/architecture/front-isolate.test.ts): that is what makes its answers cost what a bare node:http server's do.
 import type { Server } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { createAuthzHandler } from '../authz/handler.js';
 import { tokenWanted } from '../authz/identity-token.js';
@@ -13,7 +12,7 @@ import type { CookieSettings } from '../config/cookies.js';
 import { createGatehouseServer } from '../http/server.js';
 import { loggerOptions } from '../observability/logger.js';
 import type { AuthzMetrics, AuthzResult } from '../observability/metrics.js';
-import { SessionMirror } from '../session/session-mirror.js';
+import { monotonicMs, SessionMirror } from '../session/session-mirror.js';
 import type { UserDetails } from '../users/provider.js';
 import { createForwarder } from './forward.js';
 import { MirroredSessions } from './mirrored-sessions.js';
@@ -96,7 +95,7 @@ export function runFront(settings: FrontSettings, port: FrontPort): { server: Se
   const post = (message: FromFront) => port.postMessage(message);
   const logger = postingLogger(settings.logLevel, post);
   const cookies = settings.cookies.map(cookieFromPost);
-  const mirror = new SessionMirror({ maxSilenceMs: settings.maxSilenceMs }, () => performance.now());
+  const mirror = new SessionMirror({ maxSilenceMs: settings.maxSilenceMs }, monotonicMs);
   const users = new PostedUsers();
   const metrics = settings.metrics ? new PostedMetrics(post) : undefined;
   const reporting = metrics ? setInterval(() => metrics.report(), REPORT_MS) : undefined;
@@ -142,6 +141,9 @@ export function runFront(settings: FrontSettings, port: FrontPort): { server: Se
         break;
       case 'stats':
         post({ kind: 'stats', connectionsAccepted });
+        break;
+      case 'ping':
+        post({ kind: 'pong' });
         break;
       case 'close':
         // Nothing more is heard of the sessions: everything still asked while draining goes to the main thread.

@@ -16,12 +16,16 @@ import type { SessionCache } from '../session/session-cache.js';
 import type { SessionService } from '../session/service.js';
 import type { UserDetails } from '../users/provider.js';
 import type { FromFront, FrontSettings, PostedCookie, ToFront } from './protocol.js';
+import { startWatchdog } from './watchdog.js';
 
 /** How often the main thread says it is alive and reading Redis; the worker trusts its mirror for MAX_SILENCE_MS. */
 export const BEAT_MS = 25;
 export const MAX_SILENCE_MS = 100;
 /** A worker that does not answer `listen` or `close` within this is taken for dead. */
 const CONTROL_TIMEOUT_MS = 10_000;
+/** The worker is pinged this often, and taken for hung after this long without an answer (watchdog.ts). */
+const PING_EVERY_MS = 1_000;
+export const HUNG_AFTER_MS = 10_000;
 
 export interface FrontOwnerOptions {
   settings: Omit<FrontSettings, 'socketPath' | 'maxSilenceMs' | 'logLevel' | 'cookies'>;
@@ -34,8 +38,10 @@ export interface FrontOwnerOptions {
   users: { now(): UserDetails[] | null; onChange?(listener: () => void): () => void };
   metrics?: AuthzMetrics;
   logger: Logger;
-  /** The worker stopped unasked (or failed): the replica can no longer answer on its port. */
+  /** The worker stopped unasked, failed or hung: the replica can no longer answer on its port. */
   onFatal(error: Error): void;
+  /** How often the worker is pinged, and after how long unanswered it is hung (default 1 s and 10 s; tests shorten). */
+  watchdog?: { everyMs: number; hungAfterMs: number };
 }
 
 export interface FrontOwner {
@@ -91,10 +97,20 @@ export function startFrontOwner(options: FrontOwnerOptions): FrontOwner {
     // (the default onFatal exits the process, which would leave it behind).
     if (closing || fatal) return;
     fatal = true;
+    watchdog.stop();
     rmSync(dir, { recursive: true, force: true });
     options.onFatal(error);
   };
 
+  const watchdog = startWatchdog({
+    ...(options.watchdog ?? { everyMs: PING_EVERY_MS, hungAfterMs: HUNG_AFTER_MS }),
+    ping: () => post({ kind: 'ping' }),
+    onHung: (silentMs) => {
+      // Stopped, so that its port is let go; the loss is reported here, with why, not as the 'exit' that follows.
+      fail(new Error(`the authz front worker answered nothing for ${silentMs} ms: taken for hung`));
+      void worker.terminate();
+    },
+  });
   const stopFeed = feedMirror(options.cache, post, {
     beatMs: BEAT_MS,
     onError: (error) => fail(new Error('the session mirror could not be fed', { cause: error })),
@@ -127,6 +143,9 @@ export function startFrontOwner(options: FrontOwnerOptions): FrontOwner {
       case 'listen-failed':
         waiters.get('listen')?.resolve(message);
         waiters.delete('listen');
+        break;
+      case 'pong':
+        watchdog.pong();
         break;
       case 'closed':
       case 'stats':
@@ -183,11 +202,15 @@ export function startFrontOwner(options: FrontOwnerOptions): FrontOwner {
       // The mirror hears no more changes from here: it must answer for nothing while the worker drains.
       post({ kind: 'none' });
       stopFeed();
+      watchdog.stop();
       stopUsers?.();
-      try {
-        await ask('closed', { kind: 'close' });
-      } catch (error) {
-        logger.warn({ err: error }, 'the authz front worker did not close cleanly');
+      // A worker already lost cannot drain: nothing to wait for.
+      if (!fatal) {
+        try {
+          await ask('closed', { kind: 'close' });
+        } catch (error) {
+          logger.warn({ err: error }, 'the authz front worker did not close cleanly');
+        }
       }
       await worker.terminate();
       rmSync(dir, { recursive: true, force: true });

@@ -40,6 +40,8 @@ export type ToFront =
   | { kind: 'users'; users: UserDetails[] | null }
   | { kind: 'listen'; port: number; host: string | undefined }
   | { kind: 'close' }
+  /** Is the worker's event loop turning? (front/watchdog.ts) */
+  | { kind: 'ping' }
   /** How many connections the worker has accepted (operators' and tests' view of connection reuse). */
   | { kind: 'stats' };
 
@@ -54,4 +56,5 @@ export type FromFront =
   /** One log line, as pino wrote it (JSON). */
   | { kind: 'log'; line: string }
   | { kind: 'closed' }
+  | { kind: 'pong' }
   | { kind: 'stats'; connectionsAccepted: number };

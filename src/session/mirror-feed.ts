@@ -9,7 +9,7 @@
 // most that late. Step 3 may replace this with a PING answered on the invalidation connection itself.
 import { performance } from 'node:perf_hooks';
 import type { SessionCache } from './session-cache.js';
-import type { MirrorMessage } from './session-mirror.js';
+import { type MirrorMessage, monotonicMs } from './session-mirror.js';
 
 export interface MirrorFeedOptions {
   /** How often the owner says it is alive (ms); the mirror's `maxSilenceMs` must allow a few missed beats. */
@@ -50,7 +50,7 @@ export function feedMirror(
     const queuedAt = performance.now();
     setImmediate(() => {
       if (performance.now() - queuedAt > options.beatMs) queueBeat();
-      else send({ kind: 'beat' });
+      else send({ kind: 'beat', at: monotonicMs() });
     });
   };
   timer = setInterval(queueBeat, options.beatMs);

@@ -8,11 +8,23 @@ import { isSessionAlive } from './lifetime.js';
 import type { SessionData } from './model.js';
 import type { FreshChange } from './session-cache.js';
 
-/** What the owner sends: the cache's changes in order, and a beat when there is nothing to say. */
-export type MirrorMessage = FreshChange | { kind: 'beat' };
+/**
+ * What the owner sends: the cache's changes in order, and a beat when there is nothing to say. A beat carries when
+ * it was sent (`monotonicMs`): silence is counted from then, so a mirror that reads its messages late (its thread
+ * busy, or the port backed up) does not stretch the owner's word past `maxSilenceMs`.
+ */
+export type MirrorMessage = FreshChange | { kind: 'beat'; at: number };
+
+/**
+ * Milliseconds of the system's monotonic clock, the same in every thread of the process (`performance.now()` counts
+ * from each thread's own start, so the owner's and the mirror's would not compare).
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
 
 export interface MirrorOptions {
-  /** Longer than this since the owner's last message (ms, monotonic): nothing is answered from the mirror. */
+  /** Longer than this since the owner sent its last beat (ms, monotonic): nothing is answered from the mirror. */
   maxSilenceMs: number;
 }
 
@@ -20,10 +32,13 @@ export class SessionMirror {
   readonly #options: MirrorOptions;
   readonly #clock: () => number;
   readonly #byId = new Map<string, Readonly<SessionData>>();
-  /** When the owner's last beat arrived (monotonic ms); none yet: nothing is answered. */
+  /** When the owner sent its last beat (monotonic ms); none yet: nothing is answered. */
   #beatAt = Number.NEGATIVE_INFINITY;
 
-  /** `clock`: monotonic milliseconds (performance.now), for silence; session deadlines use the wall clock. */
+  /**
+   * `clock`: the owner's monotonic milliseconds (`monotonicMs` across threads), for silence; session deadlines use
+   * the wall clock.
+   */
   constructor(options: MirrorOptions, clock: () => number) {
     this.#options = options;
     this.#clock = clock;
@@ -46,12 +61,13 @@ export class SessionMirror {
         this.#byId.clear();
         break;
       case 'beat':
-        this.#beatAt = this.#clock();
+        // Never later than now: a beat cannot vouch for time that has not passed.
+        this.#beatAt = Math.min(message.at, this.#clock());
         break;
     }
   }
 
-  /** Whether the owner's last beat arrived within `maxSilenceMs`. */
+  /** Whether the owner's last beat was sent within `maxSilenceMs`. */
   get listening(): boolean {
     return this.#clock() - this.#beatAt <= this.#options.maxSilenceMs;
   }

@@ -65,6 +65,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Told when the authz front worker stops unasked (default: the process exits, as in production). */
   onFatal?: (error: Error) => void;
+  /** The front worker's watchdog (default: pinged every second, hung after 10 s). */
+  frontWatchdog?: { everyMs: number; hungAfterMs: number };
 }
 
 export interface TestGatehouse {
@@ -180,7 +182,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
   const gatehouse = await createGatehouse({
     loaded,
     logger: options.logger ?? pino({ level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' }),
-    timing: { firstFactorFailureFloorMs: 50, basicFailureFloorMs: 50 },
+    timing: { firstFactorFailureFloorMs: 50, basicFailureFloorMs: 50, frontWatchdog: options.frontWatchdog },
     onFatal: options.onFatal,
   });
   const address = await gatehouse.listen(0, '127.0.0.1');

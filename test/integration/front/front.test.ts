@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { Session } from 'node:inspector';
+import type { Worker } from 'node:worker_threads';
 import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname } from 'node:path';
@@ -194,6 +196,62 @@ describe('losing the front worker', () => {
       assert.match(fatal[0]!.message, /authz front worker stopped/);
       await assert.rejects(fetch(`${t.url}/api/health`));
     } finally {
+      await t.close();
+    }
+  });
+});
+
+/** Makes the worker's event loop spin for ever, through the inspector (no hook in Gatehouse's own code). */
+async function hang(worker: Worker): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  const attached = new Promise<string>((resolve) =>
+    session.on('NodeWorker.attachedToWorker', (message) => {
+      // The inspector numbers workers its own way; their title names the thread.
+      const params = message.params as { sessionId: string; workerInfo: { title: string } };
+      if (params.workerInfo.title.startsWith(`[worker ${worker.threadId}]`)) resolve(params.sessionId);
+    }),
+  );
+  await post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+  const sessionId = await attached;
+  const evaluate = { id: 1, method: 'Runtime.evaluate', params: { expression: 'for (;;) {}' } };
+  await post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify(evaluate) });
+  return session;
+}
+
+describe('a hung front worker', () => {
+  it('is noticed by its watchdog: stopped, the owner told why, and the port let go', async () => {
+    const fatal: Error[] = [];
+    const t = await startGatehouse({
+      sessions: 'redis',
+      config: { server: { authz_thread: true } },
+      onFatal: (error) => fatal.push(error),
+      frontWatchdog: { everyMs: 50, hungAfterMs: 500 },
+    });
+    let inspector: Session | undefined;
+    try {
+      const cookie = await signIn(t, 'john');
+      await warmInFront(t, cookie);
+      // Healthy, it answers every ping: well past hungAfterMs, nothing is reported.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.equal(fatal.length, 0);
+      inspector = await hang(t.gatehouse.front!.worker);
+      const hungAt = Date.now();
+      for (let i = 0; i < 300 && fatal.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(fatal.length, 1);
+      assert.match(fatal[0]!.message, /answered nothing for \d+ ms: taken for hung/);
+      assert.ok(Date.now() - hungAt >= 450, 'not before hungAfterMs');
+      // Stopped, not left holding the port: a connection is refused at once rather than left hanging.
+      await assert.rejects(fetch(`${t.url}/api/health`, { signal: AbortSignal.timeout(5_000) }), (error: Error) => {
+        assert.notEqual(error.name, 'TimeoutError');
+        return true;
+      });
+    } finally {
+      inspector?.disconnect();
       await t.close();
     }
   });

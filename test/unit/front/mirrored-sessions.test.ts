@@ -40,7 +40,7 @@ function setUp() {
     (id, domain) => asked.push(`${id}@${domain}`),
     () => wall,
   );
-  mirror.apply({ kind: 'beat' });
+  mirror.apply({ kind: 'beat', at: monotonic });
   return {
     mirror,
     sessions,
@@ -66,9 +66,9 @@ describe("the worker's peek", () => {
     assert.equal(sessions.peek([id], COOKIE), undefined);
     mirror.apply({ kind: 'fresh', id, data: data() });
     assert.equal(sessions.peek([id], testCookie({ domain: 'example.org' })), undefined);
-    silence(101);
+    const now = silence(101);
     assert.equal(sessions.peek([id], COOKIE), undefined);
-    mirror.apply({ kind: 'beat' });
+    mirror.apply({ kind: 'beat', at: now });
     assert.ok(sessions.peek([id], COOKIE));
     later(COOKIE.inactivity * 1000);
     assert.equal(sessions.peek([id], COOKIE), undefined);

@@ -4,11 +4,12 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { MessageChannel } from 'node:worker_threads';
 import type { CookieSettings } from '../../../src/config/cookies.js';
 import type { SessionData } from '../../../src/session/model.js';
 import { type FreshChange, SessionCache } from '../../../src/session/session-cache.js';
-import { type MirrorMessage, SessionMirror } from '../../../src/session/session-mirror.js';
+import { type MirrorMessage, monotonicMs, SessionMirror } from '../../../src/session/session-mirror.js';
 import { feedMirror } from '../../../src/session/mirror-feed.js';
 import { testCookie } from '../../helpers/session-cookie.js';
 
@@ -70,7 +71,7 @@ describe('replayed in order, the changes rebuild the fresh set exactly', () => {
         if (step === start) {
           const watcher = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
           cache.watch((change) => watcher.apply(change));
-          watcher.apply({ kind: 'beat' });
+          watcher.apply({ kind: 'beat', at: time.read() });
           mirror = watcher;
         }
         const id = pick(ids);
@@ -114,7 +115,7 @@ describe('replayed in order, the changes rebuild the fresh set exactly', () => {
     const mirror = new SessionMirror({ maxSilenceMs: 1000 }, time.read);
     const { port1, port2 } = new MessageChannel();
     let received = 0;
-    mirror.apply({ kind: 'beat' });
+    mirror.apply({ kind: 'beat', at: time.read() });
     port2.on('message', (message: MirrorMessage) => {
       mirror.apply(message);
       received++;
@@ -151,7 +152,7 @@ describe('a silent owner is not trusted', () => {
     const id = sid('alice');
     mirror.apply({ kind: 'fresh', id, data: data('alice') });
     assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'no beat yet');
-    mirror.apply({ kind: 'beat' });
+    mirror.apply({ kind: 'beat', at: time.read() });
     assert.equal(mirror.fresh(id, COOKIE, NOW)?.username, 'alice');
     time.advance(1000);
     assert.ok(mirror.listening);
@@ -161,8 +162,42 @@ describe('a silent owner is not trusted', () => {
     // A change is not a beat: an owner back from a block may post one before it has read Redis's invalidations.
     mirror.apply({ kind: 'fresh', id: sid('bob'), data: data('bob') });
     assert.equal(mirror.fresh(id, COOKIE, NOW), undefined, 'a change after silence does not resume it');
-    mirror.apply({ kind: 'beat' });
+    mirror.apply({ kind: 'beat', at: time.read() });
     assert.equal(mirror.fresh(id, COOKIE, NOW)?.username, 'alice');
+  });
+
+  it('counts silence from when a beat was sent, not from when it was read', () => {
+    const time = clock(0);
+    const mirror = new SessionMirror({ maxSilenceMs: 100 }, time.read);
+    const id = sid('alice');
+    mirror.apply({ kind: 'fresh', id, data: data('alice') });
+    // A beat sent at 0 and read at 150 (the mirror's thread was busy): it vouches for nothing by then.
+    time.advance(150);
+    mirror.apply({ kind: 'beat', at: 0 });
+    assert.equal(mirror.listening, false);
+    assert.equal(mirror.fresh(id, COOKIE, NOW), undefined);
+    // One sent at 120, read at 150: 30 ms old, so 70 ms of trust left.
+    mirror.apply({ kind: 'beat', at: 120 });
+    assert.ok(mirror.fresh(id, COOKIE, NOW));
+    time.advance(71);
+    assert.equal(mirror.listening, false);
+    // A beat stamped later than now (it cannot be, on one clock) vouches only for now.
+    mirror.apply({ kind: 'beat', at: time.read() + 10_000 });
+    time.advance(101);
+    assert.equal(mirror.listening, false);
+  });
+
+  it('monotonicMs is one clock in every thread', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const before = monotonicMs();
+    const worker = new Worker(
+      "const { parentPort } = require('node:worker_threads'); parentPort.postMessage(Number(process.hrtime.bigint()) / 1e6);",
+      { eval: true },
+    );
+    const [there] = (await once(worker, 'message')) as [number];
+    const after = monotonicMs();
+    await worker.terminate();
+    assert.ok(before <= there && there <= after, `${before} <= ${there} <= ${after}`);
   });
 });
 
@@ -178,7 +213,7 @@ describe("a mirrored session's own deadlines, as the owner checks them", () => {
     ];
     for (const [name, session, answered] of cases) {
       const mirror = new SessionMirror({ maxSilenceMs: 1000 }, () => 0);
-      mirror.apply({ kind: 'beat' });
+      mirror.apply({ kind: 'beat', at: 0 });
       mirror.apply({ kind: 'fresh', id, data: session });
       assert.equal(mirror.fresh(id, COOKIE, NOW) !== undefined, answered, name);
     }
@@ -198,7 +233,10 @@ describe("the owner's feed (mirror-feed.ts)", () => {
       posted.map((message) => message.kind),
       ['none', 'fresh', 'stale'],
     );
+    const started = monotonicMs();
     while (!posted.some((message) => message.kind === 'beat')) await new Promise((resolve) => setTimeout(resolve, 5));
+    const beat = posted.find((message) => message.kind === 'beat') as { at: number };
+    assert.ok(beat.at >= started && beat.at <= monotonicMs(), 'a beat says when it was sent');
     stop();
     const count = posted.length;
     cache.store(id, cache.begin('ka'), { key: 'ka', blob: 'y', data: data('alice') });
