@@ -9,25 +9,14 @@ import { cookieFromPost, PostedUsers } from '../../../src/front/front.js';
 import { postedCookie } from '../../../src/front/owner.js';
 import type { SessionData } from '../../../src/session/model.js';
 import { SessionMirror } from '../../../src/session/session-mirror.js';
-import { testCookie } from '../../helpers/session-cookie.js';
+import { testCookie, testSessionData } from '../../helpers/session-cookie.js';
 
 const sid = (name: string): string => createHash('sha256').update(name).digest('base64url');
 const NOW = 1_700_000_000_000;
 const COOKIE = testCookie();
 
 function data(overrides: Partial<SessionData> = {}): SessionData {
-  return {
-    username: 'john',
-    displayName: 'John',
-    emails: [],
-    groups: [],
-    level: 1,
-    cookieDomain: 'example.com',
-    createdAt: NOW - 10_000,
-    lastActivity: NOW - 10_000,
-    rememberMe: false,
-    ...overrides,
-  };
+  return testSessionData({ createdAt: NOW - 10_000, lastActivity: NOW - 10_000, ...overrides });
 }
 
 function setUp() {

@@ -2,7 +2,7 @@ import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { clearSessionCookie, readCookieValues, sessionCookie } from '../../../src/session/cookie.js';
 import type { Session } from '../../../src/session/model.js';
-import { testCookie } from '../../helpers/session-cookie.js';
+import { testCookie, testSessionData } from '../../helpers/session-cookie.js';
 
 describe('SPEC §4 reading the session cookie', () => {
   const name = 'gatehouse_session';
@@ -52,17 +52,7 @@ describe('SPEC §8 the session cookie', () => {
   const now = 1_700_000_000_000;
   const session = (rememberMe: boolean): Session => ({
     id: 'AbC_-123',
-    data: {
-      username: 'john',
-      displayName: 'John',
-      emails: [],
-      groups: [],
-      level: 1,
-      cookieDomain: 'example.com',
-      createdAt: now - 10_000,
-      lastActivity: now,
-      rememberMe,
-    },
+    data: testSessionData({ createdAt: now - 10_000, lastActivity: now, rememberMe }),
   });
   const attributes = (setCookie: string) => setCookie.split('; ').slice(1).sort();
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { SessionCache, type CachedSession } from '../../../src/session/session-cache.js';
 import type { SessionData } from '../../../src/session/model.js';
+import { testSessionData } from '../../helpers/session-cookie.js';
 import { Metrics } from '../../../src/observability/metrics.js';
 
 const LIMITS = { maxEntries: 100, maxBytes: 1_000_000 };
@@ -13,17 +14,7 @@ const LIMITS = { maxEntries: 100, maxBytes: 1_000_000 };
 const sid = (name: string): string => createHash('sha256').update(name).digest('base64url');
 
 function data(username = 'john'): SessionData {
-  return {
-    username,
-    displayName: username,
-    emails: [],
-    groups: [],
-    level: 1,
-    cookieDomain: 'example.com',
-    createdAt: 0,
-    lastActivity: 0,
-    rememberMe: false,
-  };
+  return testSessionData({ username, displayName: username });
 }
 
 function entry(key: string, blob = `blob-of-${key}`): CachedSession {

@@ -11,7 +11,7 @@ import type { SessionData } from '../../../src/session/model.js';
 import { type FreshChange, SessionCache } from '../../../src/session/session-cache.js';
 import { type MirrorMessage, monotonicMs, SessionMirror } from '../../../src/session/session-mirror.js';
 import { feedMirror } from '../../../src/session/mirror-feed.js';
-import { testCookie } from '../../helpers/session-cookie.js';
+import { testCookie, testSessionData } from '../../helpers/session-cookie.js';
 
 const sid = (name: string): string => createHash('sha256').update(name).digest('base64url');
 const NOW = 1_700_000_000_000;
@@ -19,18 +19,14 @@ const NOW = 1_700_000_000_000;
 const COOKIE: CookieSettings = testCookie();
 
 function data(username: string, overrides: Partial<SessionData> = {}): SessionData {
-  return {
+  return testSessionData({
     username,
     displayName: username,
-    emails: [],
-    groups: [],
     level: 2,
-    cookieDomain: 'example.com',
     createdAt: NOW - 1000,
     lastActivity: NOW - 1000,
-    rememberMe: false,
     ...overrides,
-  };
+  });
 }
 
 /** A clock the test moves. */

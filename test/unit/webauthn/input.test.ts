@@ -13,6 +13,7 @@ import {
 import { putChallenge, takeChallenge } from '../../../src/webauthn/challenges.js';
 import { authenticatorModel } from '../../../src/webauthn/aaguids.js';
 import type { Session } from '../../../src/session/model.js';
+import { testSessionData } from '../../helpers/session-cookie.js';
 
 const registration = () => ({
   id: 'AAEC',
@@ -165,17 +166,7 @@ describe('a credential ID in the path', () => {
 describe('ceremony challenges in the session', () => {
   const session = (): Session => ({
     id: 'x',
-    data: {
-      username: 'john',
-      displayName: 'John',
-      emails: [],
-      groups: [],
-      level: 1,
-      cookieDomain: 'example.com',
-      createdAt: 0,
-      lastActivity: 0,
-      rememberMe: false,
-    },
+    data: testSessionData(),
   });
 
   it('gives a challenge once', () => {
