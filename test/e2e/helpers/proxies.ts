@@ -151,11 +151,15 @@ async function runNginx(
   return supervise('nginx', dir, ports, child, fullOutput, readyUrl, () => ca);
 }
 
-/** Caddy with caddy/Caddyfile in front of the backends; its certificates come from its own local CA. */
-export async function startCaddy(backends: Backends): Promise<ProxyProcess> {
+/**
+ * Caddy with caddy/Caddyfile in front of the backends; its certificates come from its own local CA. `edit` makes the
+ * change an operator's guide asks for (the identity token's header in copy_headers).
+ */
+export async function startCaddy(backends: Backends, edit?: (caddyfile: string) => string): Promise<ProxyProcess> {
   const dir = tempDir('gatehouse-caddy-');
   const ports = await listeners();
-  const config = writeFile(join(dir, 'Caddyfile'), caddyTestConfig(backends, ports, dir));
+  const caddyfile = caddyTestConfig(backends, ports, dir);
+  const config = writeFile(join(dir, 'Caddyfile'), edit ? edit(caddyfile) : caddyfile);
   const { child, output } = launch('caddy', ['run', '--config', config, '--adapter', 'caddyfile'], {
     HOME: dir,
     XDG_CONFIG_HOME: join(dir, 'config'),
