@@ -189,11 +189,11 @@ export function createAuthzHandler(deps: AuthzDependencies) {
       return;
     }
     if (error instanceof PasswordCheckBusyError) {
-      // Another check of the same user's password held the lock for the whole wait: not an outage, not wrong
-      // credentials; the client may simply try again.
+      // Another check of the same user's password held the lock for the whole wait, or this replica's hash slots
+      // were full: not an outage, not wrong credentials; the client may simply try again.
       deps.logger.info(
-        { requestId: requestIdOf(req), flavour: endpoint.flavour },
-        'basic credentials not checked: another check of this user is in progress',
+        { requestId: requestIdOf(req), flavour: endpoint.flavour, reason: error.message },
+        'basic credentials not checked: busy',
       );
       answer(res, FLAVOURS[endpoint.flavour], 503, ['Retry-After', '1']);
       observe('error', started);

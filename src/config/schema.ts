@@ -529,9 +529,13 @@ export const configSchema = z.strictObject({
                   description:
                     'argon2id parameters of `gatehouse hash-password` (and of the dummy hash that evens out unknown users)',
                 }),
+              concurrent_checks: z.number().int().min(1).max(64).optional().meta({
+                description:
+                  'password hashes one replica verifies at once (Gatehouse\'s own key; default: every core but one, at least 1, at most 4). An argon2id check holds its `m` of memory while it runs; 16 more per slot may wait, and beyond that a sign-in is answered 503 "try again"',
+              }),
             })
             .prefault({})
-            .meta({ description: 'how new password hashes are made' }),
+            .meta({ description: 'how new password hashes are made, and how many are checked at once' }),
         })
         .prefault({})
         .meta({ description: 'users from a file (unused when ldap is set)' }),

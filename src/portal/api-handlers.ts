@@ -11,6 +11,7 @@ import { bodyObject, ignoredBody, optionalFlag, optionalText, parseBody } from '
 import { MAX_USERNAME_LENGTH, hasUnsafeCharacters } from '../text/safe-text.js';
 import { MAX_PASSWORD_BYTES } from '../users/hashing.js';
 import { PasswordCheckBusyError } from '../users/password-check.js';
+import { HashSlotsFullError } from '../users/hash-slots.js';
 import { endSession, portalLocals, setSessionCookie } from '../web/context.js';
 import type { SignIn } from '../web/sign-in.js';
 import type { UserDetails } from '../users/provider.js';
@@ -31,6 +32,7 @@ export interface ApiDependencies {
 
 const AUTH_FAILED = 'Authentication failed. Check your credentials.';
 const BUSY = 'Another sign-in for this account is still being checked. Try again in a moment.';
+const CROWDED = 'Too many sign-ins are being checked right now. Try again in a moment.';
 
 /** The longest redirect target taken from a body (the second factor's limit too). */
 export const MAX_TARGET_URL_LENGTH = 4096;
@@ -122,7 +124,7 @@ export function apiHandlers(deps: ApiDependencies) {
       // Waiting for other checks of this account took too long: not a wrong password, so not "check your credentials".
       if (!(error instanceof PasswordCheckBusyError)) throw error;
       res.setHeader('Retry-After', '1');
-      throw new PortalError(503, BUSY);
+      throw new PortalError(503, error instanceof HashSlotsFullError ? CROWDED : BUSY);
     }
     if (user === undefined) throw new PortalError(401, AUTH_FAILED);
     // A password sign-in starts again at level 1 with a new session ID, except as the second step after a

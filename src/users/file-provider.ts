@@ -8,6 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { formatProblem } from '../config/problems.js';
 import { DEFAULT_ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2Params } from './hashing.js';
+import { HashSlots } from './hash-slots.js';
 import type { UserDetails, UserProvider } from './provider.js';
 import { parseUsersFile, type UserRecord, type UsersFileProblem } from './users-file.js';
 
@@ -19,6 +20,8 @@ export interface FileUserProviderOptions {
   dummyHashParams?: Argon2Params;
   /** How often the file is stat'ed in case directory events are lost (network and overlay mounts). */
   pollIntervalMs?: number;
+  /** How many hashes are verified at once (default: every core but one, hash-slots.ts). */
+  hashSlots?: HashSlots;
 }
 
 /** What a reload changed, so the app can end the sessions of users who were removed or disabled (SPEC §8). */
@@ -66,6 +69,7 @@ export class FileUserProvider implements UserProvider {
     private readonly path: string,
     private readonly logger: Logger | undefined,
     private readonly dummyHash: string,
+    private readonly hashSlots: HashSlots,
     initial: { users: Map<string, UserRecord>; text: string; signature: string },
   ) {
     this.users = initial.users;
@@ -87,7 +91,11 @@ export class FileUserProvider implements UserProvider {
       randomBytes(24).toString('base64url'),
       options.dummyHashParams ?? DEFAULT_ARGON2_PARAMS,
     );
-    const provider = new FileUserProvider(path, options.logger, dummyHash, { users: loaded.users, text, signature });
+    const provider = new FileUserProvider(path, options.logger, dummyHash, options.hashSlots ?? new HashSlots(), {
+      users: loaded.users,
+      text,
+      signature,
+    });
     options.logger?.info({ path, users: loaded.users.size }, 'users file loaded');
     if (loaded.users.size === 0) warnNoUsers(options.logger, path);
     if (options.watch) provider.startWatching(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
@@ -106,7 +114,7 @@ export class FileUserProvider implements UserProvider {
   async checkPassword(username: string, password: string): Promise<UserDetails | undefined> {
     const record = this.users.get(username);
     const hash = record?.passwordHash ?? this.dummyHash;
-    const matches = await verifyPassword(hash, password);
+    const matches = await this.hashSlots.run(() => verifyPassword(hash, password));
     if (record === undefined || !matches) return undefined;
     // The file may have been reloaded while the hash was computed: answer with what holds now.
     const current = this.users.get(username);

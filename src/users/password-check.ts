@@ -47,12 +47,13 @@ const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 50;
 
 /**
- * The password could not be checked in time because other checks for the same user (or address) kept the lock:
- * the caller answers 503 "try again", never "wrong credentials".
+ * The password could not be checked in time because other checks for the same user (or address) kept the lock, or
+ * too many checks were already waiting for this replica's hash slots (hash-slots.ts): the caller answers 503 "try
+ * again", never "wrong credentials".
  */
 export class PasswordCheckBusyError extends Error {
-  constructor() {
-    super('another password check for this user is still running');
+  constructor(reason = 'another password check for this user is still running') {
+    super(reason);
     this.name = 'PasswordCheckBusyError';
   }
 }
