@@ -531,7 +531,7 @@ export const configSchema = z.strictObject({
                 }),
               concurrent_checks: z.number().int().min(1).max(64).optional().meta({
                 description:
-                  'password hashes one replica verifies at once (Gatehouse\'s own key; default: every core but one, at least 1, at most 4). An argon2id check holds its `m` of memory while it runs; 16 more per slot may wait, and beyond that a sign-in is answered 503 "try again"',
+                  'password hashes one replica verifies at once (Gatehouse\'s own key; default: every core but one, at least 1, at most 3). An argon2id check holds its `m` of memory while it runs; 16 more per slot may wait, and beyond that a sign-in is answered 503 "try again". Hashes run on node\'s thread pool (UV_THREADPOOL_SIZE, 4 by default): more slots than its threads only lengthen the queue',
               }),
             })
             .prefault({})

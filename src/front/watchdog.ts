@@ -3,13 +3,15 @@
 // pings it; a worker that leaves `hungAfterMs` of pings unanswered is taken for hung.
 //
 // Counted in pings, not in wall time: a main thread that was itself blocked runs its timer late, before the port's
-// waiting pong is read, and that one late tick must not look like a worker's silence. Between two ticks the main
-// thread reads its port, so a worker that answers at all clears the count.
+// waiting pong is read, and that one late tick must not look like a worker's silence (so at least two misses are
+// needed). Between two ticks the main thread reads its port, so a worker that answers at all clears the count.
+// Nothing is counted before the first pong: a worker still loading its modules (slowly, on a busy machine) is not
+// hung; one that never loads fails its `listen` instead.
 
 export interface WatchdogOptions {
   /** How often to ping (ms). */
   everyMs: number;
-  /** Pings unanswered for this long in a row (ms): the worker is hung. */
+  /** Pings unanswered for this long in a row (ms, at least two pings): the worker is hung. */
   hungAfterMs: number;
   ping(): void;
   /** Told once; the watchdog stops. */
@@ -23,11 +25,12 @@ export interface Watchdog {
 }
 
 export function startWatchdog(options: WatchdogOptions): Watchdog {
-  const limit = Math.max(1, Math.ceil(options.hungAfterMs / options.everyMs));
+  const limit = Math.max(2, Math.ceil(options.hungAfterMs / options.everyMs));
+  let answered = false;
   let awaiting = false;
   let missed = 0;
   const timer = setInterval(() => {
-    if (awaiting) missed++;
+    if (awaiting && answered) missed++;
     if (missed >= limit) {
       clearInterval(timer);
       options.onHung(missed * options.everyMs);
@@ -39,6 +42,7 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
   timer.unref();
   return {
     pong() {
+      answered = true;
       awaiting = false;
       missed = 0;
     },

@@ -15,9 +15,12 @@ export class HashSlotsFullError extends PasswordCheckBusyError {
   }
 }
 
-/** Every core but one (the gate's), at least one, at most node's four thread-pool threads. */
+/**
+ * Every core but one (the gate's), at least one, at most three: hashes run on node's thread pool (four threads unless
+ * UV_THREADPOOL_SIZE says otherwise), and one thread is left for file reads and DNS look-ups.
+ */
 export function defaultHashSlots(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
+  return Math.max(1, Math.min(3, availableParallelism() - 1));
 }
 
 /** Attempts queued per slot before the next is answered busy: about half a second of argon2id at Authelia's defaults. */
@@ -31,6 +34,8 @@ export class HashSlots {
 
   constructor(size: number = defaultHashSlots(), maxWaiting: number = size * WAITING_PER_SLOT) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`hash slots must be a positive integer, not ${size}`);
+    if (!Number.isInteger(maxWaiting) || maxWaiting < 0)
+      throw new RangeError(`hash slots' queue must be a whole number, not ${maxWaiting}`);
     this.size = size;
     this.maxWaiting = maxWaiting;
   }

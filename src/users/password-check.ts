@@ -98,9 +98,7 @@ export class PasswordChecker {
     const names = passwordLockNames(safeText(attempt.username, MAX_USERNAME_LENGTH), safeText(attempt.ip), this.modes);
     const held = await this.acquire(names, owner, started + this.timings.waitMs);
     if (held === undefined) {
-      // Logged (as refused, so never counted) for the operator; the password was not looked at.
-      await this.regulator.record({ ...this.logFields(attempt), successful: false, banned: true });
-      this.logEvent(attempt, 'busy');
+      await this.recordBusy(attempt);
       throw new PasswordCheckBusyError();
     }
     const keepAlive = setInterval(() => void this.extend(held.names, owner), this.timings.refreshMs);
@@ -108,6 +106,10 @@ export class PasswordChecker {
     try {
       const user = await this.verify(attempt);
       if (user !== undefined) return user;
+    } catch (error) {
+      // This replica's hash slots were full (hash-slots.ts): as a lock that stayed taken, never counted.
+      if (error instanceof PasswordCheckBusyError) await this.recordBusy(attempt);
+      throw error;
     } finally {
       clearInterval(keepAlive);
       await this.release(held, owner);
@@ -163,6 +165,12 @@ export class PasswordChecker {
     // Giving up early still lets those behind run as soon as those ahead are done.
     done();
     return undefined;
+  }
+
+  /** Logged (as refused, so never counted against anyone) for the operator; the password was not looked at. */
+  private async recordBusy(attempt: PasswordAttempt): Promise<void> {
+    await this.regulator.record({ ...this.logFields(attempt), successful: false, banned: true });
+    this.logEvent(attempt, 'busy');
   }
 
   /** Polls the shared lock (held by another replica, or by a crashed one until it lapses) until the deadline. */

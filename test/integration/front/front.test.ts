@@ -239,8 +239,8 @@ describe('a hung front worker', () => {
       // Healthy, it answers every ping: well past hungAfterMs, nothing is reported.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.equal(fatal.length, 0);
-      inspector = await hang(t.gatehouse.front!.worker);
       const hungAt = Date.now();
+      inspector = await hang(t.gatehouse.front!.worker);
       for (let i = 0; i < 300 && fatal.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(fatal.length, 1);
       assert.match(fatal[0]!.message, /answered nothing for \d+ ms: taken for hung/);

@@ -45,7 +45,11 @@ function serverBin(): string {
 /** PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user (who then owns `dir`). */
 function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const id = (flag: string) => {
+    const run = spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error("running as root, the test's PostgreSQL needs a 'postgres' user to run as");
+    return Number(run.stdout.trim());
+  };
   return { uid: id('-u'), gid: id('-g') };
 }
 
@@ -92,7 +96,11 @@ async function startTlsPostgres(dir: string): Promise<TlsPostgres> {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  // Never left running after this process, however it ends.
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
   const stop = async () => {
+    process.off('exit', kill);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGINT'); // fast shutdown

@@ -71,12 +71,13 @@ describe('hash slots', () => {
     assert.deepEqual(slots.load, { running: 0, waiting: 0 });
   });
 
-  it('the default leaves a core to the gate: between 1 and 4 slots, and 16 waiting per slot', () => {
+  it('the default leaves a core to the gate: between 1 and 3 slots, and 16 waiting per slot', () => {
     const size = defaultHashSlots();
-    assert.ok(size >= 1 && size <= 4, String(size));
+    assert.ok(size >= 1 && size <= 3, String(size));
     const slots = new HashSlots();
     assert.equal(slots.size, size);
     assert.equal(slots.maxWaiting, size * 16);
     assert.throws(() => new HashSlots(0), /positive integer/);
+    assert.throws(() => new HashSlots(1, Number.NaN), /whole number/);
   });
 });
