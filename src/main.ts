@@ -45,7 +45,7 @@ import { IdentityVerifier } from './identity/tokens.js';
 import { IdentityTokenKeys } from './authz/identity-token-keys.js';
 import { IdentityTokens, identityTokenSettings, identityTokensWanted } from './authz/identity-token.js';
 import { type FrontOwner, startFrontOwner } from './front/owner.js';
-import { defaultHashSlots, HashSlots } from './users/hash-slots.js';
+import { HashSlots } from './users/hash-slots.js';
 
 export interface Adapters {
   storage: Storage;
@@ -375,7 +375,8 @@ async function openUsers(
     logger,
     // Unknown users are checked against a hash made like the real ones, so they cost the same time.
     dummyHashParams: backend.file.password.argon2,
-    hashSlots: new HashSlots(backend.file.password.concurrent_checks ?? defaultHashSlots()),
+    // Unset: HashSlots' own default (every core but one).
+    hashSlots: new HashSlots(backend.file.password.concurrent_checks),
   });
 }
 

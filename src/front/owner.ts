@@ -25,7 +25,7 @@ export const MAX_SILENCE_MS = 100;
 const CONTROL_TIMEOUT_MS = 10_000;
 /** The worker is pinged this often, and taken for hung after this long without an answer (watchdog.ts). */
 const PING_EVERY_MS = 1_000;
-export const HUNG_AFTER_MS = 10_000;
+const HUNG_AFTER_MS = 10_000;
 
 export interface FrontOwnerOptions {
   settings: Omit<FrontSettings, 'socketPath' | 'maxSilenceMs' | 'logLevel' | 'cookies'>;

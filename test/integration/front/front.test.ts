@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
+import { type StartOptions, startGatehouse, type TestGatehouse } from '../../helpers/gatehouse.js';
 import { authRequest, basic, sessionAtLevel, signIn } from '../../helpers/flows.js';
 import { PASSWORD } from '../../helpers/gatehouse.js';
 
@@ -180,18 +180,29 @@ describe('the authz front worker (Redis)', () => {
   });
 });
 
+/** A Gatehouse with the front whose fatal reports are kept, and a wait of at most `ms` for the first. */
+async function startWatched(options: Pick<StartOptions, 'frontWatchdog'> = {}) {
+  const fatal: Error[] = [];
+  const t = await startGatehouse({
+    sessions: 'redis',
+    config: { server: { authz_thread: true } },
+    onFatal: (error) => fatal.push(error),
+    ...options,
+  });
+  const untilFatal = async (ms: number) => {
+    for (let waited = 0; waited < ms && fatal.length === 0; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  return { t, fatal, untilFatal };
+}
+
 describe('losing the front worker', () => {
   it('is fatal: the owner is told, and nothing answers on the port any more', async () => {
-    const fatal: Error[] = [];
-    const t = await startGatehouse({
-      sessions: 'redis',
-      config: { server: { authz_thread: true } },
-      onFatal: (error) => fatal.push(error),
-    });
+    const { t, fatal, untilFatal } = await startWatched();
     try {
       assert.equal((await authRequest(t, 'https://public.example.com/')).status, 200);
       await t.gatehouse.front!.worker.terminate();
-      for (let i = 0; i < 100 && fatal.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await untilFatal(1_000);
       assert.equal(fatal.length, 1);
       assert.match(fatal[0]!.message, /authz front worker stopped/);
       await assert.rejects(fetch(`${t.url}/api/health`));
@@ -225,13 +236,7 @@ async function hang(worker: Worker): Promise<Session> {
 
 describe('a hung front worker', () => {
   it('is noticed by its watchdog: stopped, the owner told why, and the port let go', async () => {
-    const fatal: Error[] = [];
-    const t = await startGatehouse({
-      sessions: 'redis',
-      config: { server: { authz_thread: true } },
-      onFatal: (error) => fatal.push(error),
-      frontWatchdog: { everyMs: 50, hungAfterMs: 500 },
-    });
+    const { t, fatal, untilFatal } = await startWatched({ frontWatchdog: { everyMs: 50, hungAfterMs: 500 } });
     let inspector: Session | undefined;
     try {
       const cookie = await signIn(t, 'john');
@@ -241,7 +246,7 @@ describe('a hung front worker', () => {
       assert.equal(fatal.length, 0);
       const hungAt = Date.now();
       inspector = await hang(t.gatehouse.front!.worker);
-      for (let i = 0; i < 300 && fatal.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await untilFatal(3_000);
       assert.equal(fatal.length, 1);
       assert.match(fatal[0]!.message, /answered nothing for \d+ ms: taken for hung/);
       assert.ok(Date.now() - hungAt >= 450, 'not before hungAfterMs');
